@@ -1,0 +1,116 @@
+# furet — full-text search for French. Plain GNU make, C11.
+#
+#   make                 build/furet, build/libfuret.{a,so}, build/examples/*
+#   make test            cmocka suites + CLI tests on a real index
+#   make check           test with -Werror under ASan+UBSan, then the CLI tests
+#                        under valgrind, then the fuzz-corpus replay
+#   make search Q='...'  install what is missing, build, index corpus/ into
+#                        index/ when missing or stale, answer the query
+#
+# Missing Debian packages are installed by .ci/deps when run as root; otherwise
+# it prints the apt-get command to run.
+
+CC ?= cc
+B ?= build
+VERSION := 0.1.0
+SOMAJOR := 0
+OPT ?= -O2
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wformat=2
+CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) \
+	$(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+DEP_LIBS := -licui18n -licuuc -licudata -lstemmer -llmdb -lm -lpthread
+CLI_LIBS := -ljansson
+
+LIB_SRC := $(sort $(wildcard src/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+EX_SRC := $(sort $(wildcard examples/*.c))
+
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:src/cli/%.c=$(B)/obj/cli/%.o)
+CLI_LIB_OBJ := $(filter-out $(B)/obj/cli/main.o,$(CLI_OBJ))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+EX_BIN := $(EX_SRC:examples/%.c=$(B)/examples/%)
+
+SO_REAL := libfuret.so.$(VERSION)
+SO_NAME := libfuret.so.$(SOMAJOR)
+DEPS_OK := $(B)/.deps-ok
+
+all: $(B)/furet $(B)/libfuret.a $(B)/libfuret.so $(EX_BIN)
+
+$(DEPS_OK): .ci/deps
+	@mkdir -p $(B)
+	@sh .ci/deps
+	@touch $@
+
+$(B)/obj/%.o: src/%.c $(wildcard src/*.h) include/furet.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -DFURET_BUILDING -c $< -o $@
+
+$(B)/obj/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) include/furet.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libfuret.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/$(SO_REAL): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SO_NAME) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(B)/libfuret.so: $(B)/$(SO_REAL)
+	ln -sf $(SO_REAL) $(B)/$(SO_NAME)
+	ln -sf $(SO_REAL) $@
+
+$(B)/furet: $(CLI_OBJ) $(B)/libfuret.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libfuret.a $(CLI_LIBS) $(DEP_LIBS)
+
+# Examples link the shared library, as a program using the installed one would.
+$(B)/examples/%: examples/%.c include/furet.h $(B)/libfuret.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lfuret
+
+# Unit suites see the internal headers and link the static library.
+$(B)/tests/%: tests/%.c tests/testutil.h $(B)/libfuret.a $(CLI_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
+		-lcmocka $(CLI_LIBS) $(DEP_LIBS)
+
+test: all $(TEST_BIN)
+	@sh tests/run.sh $(B)
+
+# make check: warnings are errors, sanitizers on every test, valgrind on the
+# CLI tests, fuzz corpora replayed.
+check:
+	@sh .ci/deps check
+	$(MAKE) B=build/asan OPT=-O1 \
+		EXTRA_CFLAGS="-Werror -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) B=build/vg EXTRA_CFLAGS=-Werror all
+	FURET_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+		sh tests/cli.sh build/vg
+	@sh fuzz/replay.sh
+
+# The main job: answer a question about corpus/.
+Q ?= Qui finance POP School ?
+INDEX ?= index
+CORPUS_FILES := $(shell find corpus -type f -not -name README.md 2>/dev/null)
+
+$(INDEX)/data.mdb: $(B)/furet $(CORPUS_FILES)
+	$(B)/furet index -q -i $(INDEX) --rebuild corpus
+
+search: $(INDEX)/data.mdb
+	@$(B)/furet search -i $(INDEX) -- "$(Q)"
+
+format:
+	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/furet.h tests/*.c examples/*.c
+
+clean:
+	rm -rf build
+
+.PHONY: all test check search format clean

@@ -1,0 +1,252 @@
+/*
+** furet.h — the public API of libfuret, a full-text search engine for French.
+**
+** furet indexes documents cut into passages (paragraphs) in an LMDB
+** environment and ranks passages with BM25F (the passage text, plus the
+** document title and the passage's section as weaker fields).
+**
+** Conventions (as in LMDB):
+**   - Handles are opaque. Every call that can fail returns a furet_rc and
+**     writes its result through its last parameter, which is set to NULL (or
+**     zero) on failure. Release functions return void and accept NULL.
+**   - Text is passed as (pointer, byte length) in UTF-8 and need not be NUL
+**     terminated. Strings returned by furet are NUL terminated as well.
+**   - Ownership: each function says who owns what it returns and until when.
+**
+** Threads: a furet_index handle may be shared by several threads for
+** searching; each thread runs its own searches and owns the furet_results it
+** gets. Only one furet_writer may exist per index at a time (in any process;
+** LMDB serialises writers). furet_index_errmsg is per handle: with threads,
+** read it only when you own the handle alone, or use the furet_rc.
+*/
+#ifndef FURET_H
+#define FURET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(FURET_BUILDING) && defined(__GNUC__)
+#define FURET_API __attribute__((visibility("default")))
+#else
+#define FURET_API
+#endif
+
+#define FURET_VERSION_MAJOR 0
+#define FURET_VERSION_MINOR 1
+#define FURET_VERSION_PATCH 0
+#define FURET_VERSION_STRING "0.1.0"
+#define FURET_VERSION_NUMBER \
+	(FURET_VERSION_MAJOR * 10000 + FURET_VERSION_MINOR * 100 + FURET_VERSION_PATCH)
+
+/* Result codes. Append-only: the values are pinned and never reused. */
+typedef enum furet_rc {
+	FURET_OK = 0,
+	FURET_ERROR = 1,    /* unclassified failure; see furet_index_errmsg */
+	FURET_NOMEM = 2,    /* an allocation failed; nothing was changed */
+	FURET_IO = 3,       /* reading or writing a file failed */
+	FURET_CORRUPT = 4,  /* the index is damaged or is not a furet index */
+	FURET_VERSION = 5,  /* the index has another format version or analyzer */
+	FURET_INVALID = 6,  /* an argument is invalid (NULL, bad UTF-8, bad option) */
+	FURET_NOINDEX = 7,  /* no index at that path (and creation not asked) */
+	FURET_EXISTS = 8,   /* a document with that id is already in the index */
+	FURET_BUSY = 9,     /* another writer holds the index */
+	FURET_DONE = 10,    /* iteration finished: no more items */
+	FURET_QUERY = 11    /* the query cannot be read */
+} furet_rc;
+
+/* A static English description of rc; never NULL. */
+FURET_API const char *furet_strerror(furet_rc rc);
+
+/* The library's version at run time, e.g. "0.1.0"; static. Compare with
+** FURET_VERSION_STRING to detect a header/library mismatch. */
+FURET_API const char *furet_version(void);
+FURET_API int furet_version_number(void);
+
+/* ---------------------------------------------------------------------
+** Index handle
+*/
+typedef struct furet_index furet_index;
+
+#define FURET_OPEN_CREATE 0x1   /* create the directory and an empty index */
+#define FURET_OPEN_READONLY 0x2 /* never write; allows read-only media */
+
+/* Opens the index stored in directory dir (UTF-8 path, NUL terminated).
+** Returns FURET_NOINDEX when there is none and FURET_OPEN_CREATE is not set,
+** FURET_CORRUPT for a file that is not a furet index, FURET_VERSION for an
+** index of another format version or analyzer (rebuild it).
+** On success *out is the caller's; release with furet_index_close. On
+** failure *out is NULL; furet_last_errmsg() says why in more detail. */
+FURET_API furet_rc furet_index_open(const char *dir, unsigned flags,
+	furet_index **out);
+
+/* Closes the index. Every furet_writer and furet_results made from it must
+** have been released first. Accepts NULL. */
+FURET_API void furet_index_close(furet_index *ix);
+
+/* The detail of the last failure on this handle (which file, which LMDB or
+** ICU code), or "" when there was none. Borrowed until the next call on ix. */
+FURET_API const char *furet_index_errmsg(const furet_index *ix);
+
+/* The detail of the last failure of furet_index_open in this thread.
+** Static storage; valid until the next furet_index_open in this thread. */
+FURET_API const char *furet_last_errmsg(void);
+
+/* Collection statistics of the committed index. */
+typedef struct furet_stats {
+	uint64_t n_docs;
+	uint64_t n_passages;
+	uint64_t n_terms;       /* distinct index terms */
+	uint64_t n_postings;    /* (term, passage) pairs */
+	uint64_t total_length;  /* indexed words over all passages */
+	uint32_t format_version;
+	char analyzer[128];     /* analyzer signature, NUL terminated */
+} furet_stats;
+
+FURET_API furet_rc furet_index_stats(furet_index *ix, furet_stats *out);
+
+/* ---------------------------------------------------------------------
+** Writing: a batch of documents committed at once
+*/
+typedef struct furet_writer furet_writer;
+
+/* Document formats: how the text is cut into passages. */
+#define FURET_FORMAT_TEXT 0     /* paragraphs: blank-line separated, or one per line */
+#define FURET_FORMAT_MARKDOWN 1 /* as TEXT, and "# ..." lines are headings */
+
+typedef struct furet_doc {
+	const char *id;      /* unique document id, UTF-8; required */
+	size_t id_len;
+	const char *title;   /* may be NULL */
+	size_t title_len;
+	const char *text;    /* the document body, UTF-8; may be empty */
+	size_t text_len;
+	unsigned format;     /* FURET_FORMAT_* */
+} furet_doc;
+
+#define FURET_WRITE_REBUILD 0x1 /* the batch replaces the whole index */
+
+/* Starts a batch. Nothing is visible to searches until furet_writer_commit
+** returns FURET_OK; a batch that is aborted (or a process that dies) leaves
+** the index exactly as it was. Returns FURET_BUSY if another writer of this
+** handle is open. *out is the caller's: end it with commit or abort. */
+FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
+	furet_writer **out);
+
+/* Adds a document to the batch. The writer copies what it needs: the
+** caller's buffers may be reused when the call returns. Returns
+** FURET_INVALID for a missing id or text that is not UTF-8 (the batch goes
+** on without that document), FURET_EXISTS when the id is already in the
+** index or earlier in this batch, FURET_NOMEM (the batch must be aborted). */
+FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc);
+
+/* Number of passages added so far in this batch. */
+FURET_API size_t furet_writer_passages(const furet_writer *w);
+
+/* Commits the batch in one LMDB write transaction and releases w, whatever
+** the result. On failure the index is unchanged. */
+FURET_API furet_rc furet_writer_commit(furet_writer *w);
+
+/* Discards the batch and releases w. Accepts NULL. */
+FURET_API void furet_writer_abort(furet_writer *w);
+
+/* ---------------------------------------------------------------------
+** Searching
+*/
+typedef struct furet_search_options {
+	unsigned limit;        /* hits to return; default 10 */
+	unsigned offset;       /* hits to skip first; default 0 */
+	double k1;             /* BM25 term saturation; default 1.2 */
+	double b;              /* BM25 length normalisation; default 0.75 */
+	double w_title;        /* weight of a title match; default 0.5 */
+	double w_section;      /* weight of a section match; default 0.5 */
+	unsigned flags;        /* FURET_SEARCH_* */
+} furet_search_options;
+
+#define FURET_SEARCH_BEST_PER_DOC 0x1 /* keep only the best passage of each document */
+#define FURET_SEARCH_NO_TEXT 0x2      /* do not fetch passage text nor highlights */
+
+/* Fills o with the defaults. */
+FURET_API void furet_search_options_init(furet_search_options *o);
+
+typedef struct furet_results furet_results;
+
+typedef struct furet_span {
+	size_t start, end; /* byte range [start, end) */
+} furet_span;
+
+/* One hit. All pointers are borrowed from the furet_results and stay valid
+** until furet_results_free. Strings are NUL terminated. */
+typedef struct furet_hit {
+	unsigned rank;          /* from 1, counting the offset */
+	double score;
+	const char *doc;        /* document id */
+	const char *title;      /* "" when none */
+	const char *section;    /* NULL when the passage has no section */
+	uint32_t passage;       /* passage number in its document, from 0 */
+	size_t start, end;      /* byte range of the passage in its document */
+	const char *text;       /* passage text (NULL with FURET_SEARCH_NO_TEXT) */
+	size_t text_len;
+	const furet_span *highlights; /* matched words, byte ranges in text */
+	size_t n_highlights;
+	furet_span snippet;     /* a window of text around the best highlights,
+	                           about 240 bytes, cut between words (the
+	                           whole text when it is short) */
+} furet_hit;
+
+/* Runs the free-text query q (UTF-8, q_len bytes) with options o (NULL for
+** the defaults). Query words are analysed as the documents were; stop words
+** are dropped unless nothing else is left; double quotes are ignored in this
+** version. A query without any word returns no hits, not an error.
+** Returns FURET_INVALID for NULL arguments or a query that is not UTF-8.
+** On success *out is the caller's; release with furet_results_free. The
+** results are a snapshot: they stay valid after later commits. */
+FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
+	const furet_search_options *o, furet_results **out);
+
+/* Number of hits held (at most the limit). */
+FURET_API size_t furet_results_count(const furet_results *r);
+
+/* Total number of passages that matched, before limit and offset. */
+FURET_API uint64_t furet_results_matched(const furet_results *r);
+
+/* Copies hit i (0-based, < furet_results_count) into *out. */
+FURET_API furet_rc furet_results_get(const furet_results *r, size_t i,
+	furet_hit *out);
+
+FURET_API void furet_results_free(furet_results *r);
+
+/* ---------------------------------------------------------------------
+** Analysis: the terms furet indexes for a text
+*/
+typedef struct furet_analysis furet_analysis;
+
+typedef struct furet_term {
+	const char *term;  /* NUL terminated; borrowed until furet_analysis_free */
+	size_t term_len;
+	uint32_t position; /* word position, from 0 */
+	size_t start, end; /* byte range of the word in the analysed text */
+	int is_stop;       /* 1 for a stop word (indexed, dropped from queries) */
+} furet_term;
+
+/* Analyses text as furet indexes it. *out is the caller's; release with
+** furet_analysis_free. FURET_INVALID when text is not UTF-8. */
+FURET_API furet_rc furet_analyze(const char *text, size_t len,
+	furet_analysis **out);
+FURET_API size_t furet_analysis_count(const furet_analysis *a);
+FURET_API furet_rc furet_analysis_get(const furet_analysis *a, size_t i,
+	furet_term *out);
+FURET_API void furet_analysis_free(furet_analysis *a);
+
+/* The analyzer signature stored in every index (ICU and Snowball versions,
+** furet's rule version); static. */
+FURET_API const char *furet_analyzer_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,56 @@
+/*
+** analyzer.h — text to index terms: the French analysis chain.
+**
+** tokenizer.c cuts UTF-8 text into words with ICU (word break iterator, locale
+** "fr") and maps ICU's UTF-16 positions back to UTF-8 byte offsets; this module
+** turns each word into an index term: case folding, French elision stripping
+** (l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu', with ' and ’),
+** Snowball French stemming, then accent/ligature folding after stemming.
+**
+** The same chain runs on documents and on queries, so that both agree; the
+** `mode` argument exists so that later rules that apply to one side only can
+** be added without touching callers. Only tokenizer.c and analyzer.c include
+** ICU or libstemmer.
+**
+** A furet_analyzer is not thread safe: use one per thread. Tokens and their
+** term strings are owned by the analyzer and valid until its next run or close.
+*/
+#ifndef FURET_ANALYZER_H
+#define FURET_ANALYZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "furet.h"
+
+#define FURET_MODE_DOCUMENT 0
+#define FURET_MODE_QUERY 1
+
+#define FURET_TOK_STOP 0x1 /* a French stop word: indexed, dropped from free-text queries */
+
+typedef struct furet_token {
+	const char *term;  /* NUL terminated UTF-8 index term */
+	size_t term_len;   /* bytes, without the NUL */
+	uint32_t pos;      /* word position from 0; consecutive words differ by 1 */
+	size_t start, end; /* byte range [start, end) of the word in the input text
+	                      (after elision stripping: "l'école" -> the range of "école") */
+	unsigned flags;    /* FURET_TOK_* */
+} furet_token;
+
+typedef struct furet_analyzer furet_analyzer;
+
+/* Opens an analyzer (ICU break iterator, Snowball stemmer, buffers).
+** FURET_NOMEM or FURET_ERROR (ICU failure). *out set to NULL on failure. */
+furet_rc furet_analyzer_open(furet_analyzer **out);
+void furet_analyzer_close(furet_analyzer *a);
+
+/* Analyses text[0..len) (valid UTF-8; FURET_INVALID otherwise). On success
+** *toks points to *n_toks tokens in text order, valid until the next call. */
+furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
+	int mode, const furet_token **toks, size_t *n_toks);
+
+/* Signature of the chain, e.g. "furet-fr/1 icu/72.1 snowball/french"; stored in
+** every index so that an index built with another chain is refused. Static. */
+const char *furet_analyzer_signature(void);
+
+#endif

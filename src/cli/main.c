@@ -1,0 +1,823 @@
+/*
+** main.c — the furet command: index, search, batch, eval, analyze, stats.
+**
+** A thin client of include/furet.h (it never includes the library's
+** internals), like LMDB's mdb_* tools. Conventions: results on stdout and
+** nothing else, messages on stderr as one line starting with "furet: ",
+** exit status 0 when something was found or done, 1 when a search found
+** nothing, 2 on error. Text from documents is made safe before it reaches a
+** terminal (control characters become spaces) and JSON output escapes every
+** control character, so a document can never rewrite the screen or break a
+** JSON consumer.
+*/
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eval.h"
+#include "furet.h"
+#include "ingest.h"
+
+#define EXIT_HITS 0
+#define EXIT_NONE 1
+#define EXIT_ERROR 2
+
+static int is_quiet;
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("furet: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *default_index(void)
+{
+	const char *e = getenv("FURET_INDEX");
+	return e && *e ? e : "index";
+}
+
+static const char usage_text[] =
+	"usage: furet COMMAND [OPTIONS] [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  index   [-i DIR] [-q] [--rebuild | --add] [PATH...]\n"
+	"                 index .txt, .md and .jsonl files (default: corpus/)\n"
+	"  search  [-i DIR] [-n N] [--offset N] [--json] [--k1 X] [--b X] QUERY...\n"
+	"                 rank passages for QUERY\n"
+	"  batch   [-i DIR] [-n N] FILE\n"
+	"                 run qid<TAB>query lines, print a TREC run\n"
+	"  eval    QRELS RUN\n"
+	"                 MRR@10, nDCG@10, Recall@10 and Recall@100 of a run\n"
+	"  analyze TEXT...\n"
+	"                 print the index terms of TEXT\n"
+	"  stats   [-i DIR] [--json]\n"
+	"                 counts of the index\n"
+	"\n"
+	"The index directory is -i DIR, else $FURET_INDEX, else ./index.\n"
+	"Exit status: 0 found or done, 1 nothing found, 2 error.\n"
+	"furet COMMAND --help for more; furet --version.\n";
+
+static int usage(FILE *f, int status)
+{
+	fputs(usage_text, f);
+	return status;
+}
+
+/* ---- option parsing ------------------------------------------------------ */
+
+typedef struct opts {
+	const char *index;
+	unsigned limit;
+	unsigned offset;
+	int is_json;
+	int is_rebuild;
+	int is_add;
+	double k1, b;
+	int has_k1, has_b;
+	char **args;
+	int n_args;
+} opts;
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || *end ? -1 : 0;
+}
+
+/* Parses argv[1..] of a command. accepts names which options are allowed.
+** Returns 0, 1 for --help (printed), or -1 (message printed). */
+static int parse_opts(int argc, char **argv, const char *accepts,
+	const char *help, opts *o)
+{
+	int i, is_end = 0;
+
+	memset(o, 0, sizeof *o);
+	o->index = default_index();
+	o->limit = 10;
+	o->args = calloc((size_t)argc + 1, sizeof *o->args);
+	if (!o->args) {
+		msg("out of memory");
+		return -1;
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (is_end || a[0] != '-' || a[1] == '\0') {
+			o->args[o->n_args++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			is_end = 1;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(help, stdout);
+			return 1;
+		} else if (!strcmp(a, "-i") && strchr(accepts, 'i')) {
+			if (!val) {
+				msg("-i needs a directory");
+				return -1;
+			}
+			o->index = val;
+			i++;
+		} else if (!strcmp(a, "-n") && strchr(accepts, 'n')) {
+			if (parse_uint(val, 100000, &o->limit)) {
+				msg("-n needs a number of hits between 0 and 100000");
+				return -1;
+			}
+			i++;
+		} else if (!strcmp(a, "--offset") && strchr(accepts, 'n')) {
+			if (parse_uint(val, 100000, &o->offset)) {
+				msg("--offset needs a number between 0 and 100000");
+				return -1;
+			}
+			i++;
+		} else if (!strcmp(a, "--json") && strchr(accepts, 'j')) {
+			o->is_json = 1;
+		} else if (!strcmp(a, "--k1") && strchr(accepts, 'k')) {
+			if (parse_double(val, &o->k1) || o->k1 < 0) {
+				msg("--k1 needs a number >= 0 (default 1.2)");
+				return -1;
+			}
+			o->has_k1 = 1;
+			i++;
+		} else if (!strcmp(a, "--b") && strchr(accepts, 'k')) {
+			if (parse_double(val, &o->b) || o->b < 0 || o->b > 1) {
+				msg("--b needs a number between 0 and 1 (default 0.75)");
+				return -1;
+			}
+			o->has_b = 1;
+			i++;
+		} else if (!strcmp(a, "-q") && strchr(accepts, 'q')) {
+			is_quiet = 1;
+		} else if (!strcmp(a, "--rebuild") && strchr(accepts, 'r')) {
+			o->is_rebuild = 1;
+		} else if (!strcmp(a, "--add") && strchr(accepts, 'r')) {
+			o->is_add = 1;
+		} else {
+			msg("unknown option %s (see: furet %s --help)", a, argv[0]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static furet_index *open_index(const char *dir, unsigned flags)
+{
+	furet_index *ix = NULL;
+	furet_rc rc = furet_index_open(dir, flags, &ix);
+
+	if (rc) {
+		const char *detail = furet_last_errmsg();
+		msg("%s", *detail ? detail : furet_strerror(rc));
+		return NULL;
+	}
+	return ix;
+}
+
+/* ---- output helpers ------------------------------------------------------ */
+
+/* Writes text for a terminal or a pipe: control characters (C0, DEL, C1)
+** become spaces so that no escape sequence from a document reaches it. */
+static void put_safe(FILE *f, const char *s, size_t len)
+{
+	size_t i = 0, from = 0;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (i < len) {
+		size_t skip = 0;
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			skip = 1;
+		else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
+			p[i + 1] <= 0x9f)
+			skip = 2;
+		if (skip) {
+			fwrite(s + from, 1, i - from, f);
+			fputc(' ', f);
+			i += skip;
+			from = i;
+		} else {
+			i++;
+		}
+	}
+	fwrite(s + from, 1, len - from, f);
+}
+
+static void put_json_str(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (i = 0; i < len; i++) {
+		switch (p[i]) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (p[i] < 0x20 || p[i] == 0x7f)
+				fprintf(f, "\\u%04x", p[i]);
+			else
+				fputc(p[i], f);
+		}
+	}
+	fputc('"', f);
+}
+
+static int use_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+static void print_hit_json(const furet_hit *h)
+{
+	size_t i;
+
+	printf("{\"rank\":%u,\"score\":%.6f,\"doc\":", h->rank, h->score);
+	put_json_str(stdout, h->doc, strlen(h->doc));
+	fputs(",\"title\":", stdout);
+	put_json_str(stdout, h->title, strlen(h->title));
+	fputs(",\"section\":", stdout);
+	if (h->section)
+		put_json_str(stdout, h->section, strlen(h->section));
+	else
+		fputs("null", stdout);
+	printf(",\"passage\":%u,\"start\":%zu,\"end\":%zu,\"text\":",
+		(unsigned)h->passage, h->start, h->end);
+	put_json_str(stdout, h->text, h->text_len);
+	fputs(",\"highlights\":[", stdout);
+	for (i = 0; i < h->n_highlights; i++)
+		printf("%s[%zu,%zu]", i ? "," : "", h->highlights[i].start,
+			h->highlights[i].end);
+	fputs("]}\n", stdout);
+}
+
+static void print_hit_human(const furet_hit *h, int is_color)
+{
+	size_t at, i;
+	const char *bold = is_color ? "\033[1m" : "[";
+	const char *unbold = is_color ? "\033[0m" : "]";
+
+	printf("%u. %.3f  ", h->rank, h->score);
+	put_safe(stdout, h->doc, strlen(h->doc));
+	printf(" #%u", (unsigned)h->passage);
+	if (h->section) {
+		fputs("  § ", stdout);
+		put_safe(stdout, h->section, strlen(h->section));
+	}
+	fputs("\n   ", stdout);
+	if (h->snippet.start > 0)
+		fputs("… ", stdout);
+	at = h->snippet.start;
+	for (i = 0; i < h->n_highlights; i++) {
+		const furet_span *s = &h->highlights[i];
+		if (s->start < at || s->end > h->snippet.end)
+			continue;
+		put_safe(stdout, h->text + at, s->start - at);
+		fputs(bold, stdout);
+		put_safe(stdout, h->text + s->start, s->end - s->start);
+		fputs(unbold, stdout);
+		at = s->end;
+	}
+	put_safe(stdout, h->text + at, h->snippet.end - at);
+	if (h->snippet.end < h->text_len)
+		fputs(" …", stdout);
+	fputs("\n\n", stdout);
+}
+
+/* Joins args with spaces into one malloc'd query. */
+static char *join_args(char **args, int n)
+{
+	size_t len = 1, at = 0;
+	char *q;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	q = malloc(len);
+	if (!q)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(args[i]);
+		if (i)
+			q[at++] = ' ';
+		memcpy(q + at, args[i], l);
+		at += l;
+	}
+	q[at] = '\0';
+	return q;
+}
+
+/* ---- furet search ---------------------------------------------------------- */
+
+static const char search_help[] =
+	"usage: furet search [-i DIR] [-n N] [--offset N] [--json] [--k1 X] [--b X] QUERY...\n"
+	"\n"
+	"Ranks the passages of the index for QUERY (BM25F over passage text, with\n"
+	"the document title and the passage section as weaker fields). Query words\n"
+	"are analysed like the documents (elisions, case, accents, stemming);\n"
+	"French stop words are dropped unless the query has nothing else.\n"
+	"\n"
+	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
+	"  -n N        number of hits (default 10)\n"
+	"  --offset N  skip the first N hits\n"
+	"  --json      JSON Lines: rank, score, doc, title, section, passage,\n"
+	"              start, end (byte range in the document), text, highlights\n"
+	"              (byte ranges in text)\n"
+	"  --k1 X      BM25 term saturation (default 1.2)\n"
+	"  --b X       BM25 length normalisation, 0..1 (default 0.75)\n"
+	"\n"
+	"Exit status: 0 hits, 1 no hit, 2 error.\n";
+
+static int cmd_search(int argc, char **argv)
+{
+	opts o;
+	furet_index *ix = NULL;
+	furet_results *res = NULL;
+	furet_search_options so;
+	char *q = NULL;
+	size_t i, n;
+	int status = EXIT_ERROR, is_color, p;
+	furet_rc rc;
+
+	p = parse_opts(argc, argv, "injk", search_help, &o);
+	if (p)
+		goto done_p;
+	if (o.n_args == 0) {
+		msg("search needs a query, e.g.: furet search 'Qui finance POP School ?'");
+		goto done;
+	}
+	q = join_args(o.args, o.n_args);
+	if (!q) {
+		msg("out of memory");
+		goto done;
+	}
+	if (!(ix = open_index(o.index, FURET_OPEN_READONLY)))
+		goto done;
+	furet_search_options_init(&so);
+	so.limit = o.limit;
+	so.offset = o.offset;
+	if (o.has_k1)
+		so.k1 = o.k1;
+	if (o.has_b)
+		so.b = o.b;
+	rc = furet_search(ix, q, strlen(q), &so, &res);
+	if (rc) {
+		const char *d = furet_index_errmsg(ix);
+		if (rc == FURET_INVALID && !*d)
+			d = "the query is not valid UTF-8";
+		msg("search failed: %s", *d ? d : furet_strerror(rc));
+		goto done;
+	}
+	n = furet_results_count(res);
+	is_color = use_color();
+	for (i = 0; i < n; i++) {
+		furet_hit h;
+		if (furet_results_get(res, i, &h))
+			break;
+		if (o.is_json)
+			print_hit_json(&h);
+		else
+			print_hit_human(&h, is_color);
+	}
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		msg("cannot write the results: %s", strerror(errno));
+		goto done;
+	}
+	status = n ? EXIT_HITS : EXIT_NONE;
+done:
+	furet_results_free(res);
+	furet_index_close(ix);
+	free(q);
+	free(o.args);
+	return status;
+done_p:
+	free(o.args);
+	return p > 0 ? 0 : EXIT_ERROR;
+}
+
+/* ---- furet index ------------------------------------------------------------ */
+
+static const char index_help[] =
+	"usage: furet index [-i DIR] [-q] [--rebuild | --add] [PATH...]\n"
+	"\n"
+	"Indexes the documents under each PATH (default: corpus/) into the index\n"
+	"directory (default $FURET_INDEX, else ./index), created when missing.\n"
+	"Directories are walked recursively; .txt and .md files are documents\n"
+	"whose id is their path; .jsonl files hold one {\"id\",\"title\",\"text\"}\n"
+	"object per line. Hidden files and README files inside directories are\n"
+	"skipped. Documents are cut into passages (paragraphs).\n"
+	"\n"
+	"  --rebuild   the new index replaces the old one (the default)\n"
+	"  --add       add the documents to the existing index; an id that is\n"
+	"              already there is an error\n"
+	"  -q          no summary\n"
+	"\n"
+	"The batch is committed at once: if anything fatal happens (a PATH is\n"
+	"missing, the disk is full, the process is killed), the index stays as it\n"
+	"was. Files that cannot be read are reported and skipped, the rest is\n"
+	"indexed, and the exit status is then 2.\n";
+
+typedef struct index_ctx {
+	furet_writer *w;
+	furet_index *ix;
+	size_t n_docs, n_rejected;
+	int is_fatal;
+} index_ctx;
+
+static int index_one(void *ctx, const furet_doc *doc, const char *path,
+	size_t line)
+{
+	index_ctx *c = ctx;
+	furet_rc rc = furet_writer_add(c->w, doc);
+
+	if (rc == FURET_OK) {
+		c->n_docs++;
+		return 0;
+	}
+	if (rc == FURET_INVALID || rc == FURET_EXISTS) {
+		const char *d = furet_index_errmsg(c->ix);
+		if (line)
+			msg("%s:%zu: %s; skipped", path, line, *d ? d : furet_strerror(rc));
+		else
+			msg("%s: %s; skipped", path, *d ? d : furet_strerror(rc));
+		c->n_rejected++;
+		return 0;
+	}
+	msg("%s: %s", path, furet_strerror(rc));
+	c->is_fatal = 1;
+	return -1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_index(int argc, char **argv)
+{
+	static char *default_paths[] = { "corpus" };
+	opts o;
+	index_ctx c;
+	ingest_stats st;
+	char **paths;
+	int n_paths, i, p, status = EXIT_ERROR;
+	double t0 = now_s();
+	furet_rc rc;
+
+	memset(&c, 0, sizeof c);
+	memset(&st, 0, sizeof st);
+	p = parse_opts(argc, argv, "iqr", index_help, &o);
+	if (p) {
+		free(o.args);
+		return p > 0 ? 0 : EXIT_ERROR;
+	}
+	if (o.is_add && o.is_rebuild) {
+		msg("--add and --rebuild exclude each other");
+		goto done;
+	}
+	paths = o.n_args ? o.args : default_paths;
+	n_paths = o.n_args ? o.n_args : 1;
+	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE)))
+		goto done;
+	rc = furet_writer_begin(c.ix, o.is_add ? 0 : FURET_WRITE_REBUILD, &c.w);
+	if (rc) {
+		msg("cannot start indexing: %s", furet_strerror(rc));
+		goto done;
+	}
+	for (i = 0; i < n_paths; i++) {
+		if (ingest_path(paths[i], index_one, &c, &st) != 0) {
+			if (!c.is_fatal)
+				msg("%s: cannot be indexed; the index was left unchanged",
+					paths[i]);
+			else
+				msg("the index was left unchanged");
+			furet_writer_abort(c.w);
+			goto done;
+		}
+	}
+	if (c.n_docs == 0) {
+		msg("no document found in %s%s; the index was left unchanged",
+			paths[0], n_paths > 1 ? " and the other paths" : "");
+		furet_writer_abort(c.w);
+		goto done;
+	}
+	{
+		size_t n_pass = furet_writer_passages(c.w);
+		rc = furet_writer_commit(c.w);
+		if (rc) {
+			const char *d = furet_index_errmsg(c.ix);
+			msg("%s; the index was left unchanged",
+				*d ? d : furet_strerror(rc));
+			goto done;
+		}
+		if (!is_quiet)
+			msg("indexed %zu documents, %zu passages from %zu files into %s "
+				"in %.2f s%s", c.n_docs, n_pass, st.n_files, o.index,
+				now_s() - t0, st.n_skipped + c.n_rejected ?
+				" (some inputs were skipped, see above)" : "");
+	}
+	status = (st.n_errors || c.n_rejected) ? EXIT_ERROR : 0;
+done:
+	furet_index_close(c.ix);
+	free(o.args);
+	return status;
+}
+
+/* ---- furet batch --------------------------------------------------------------- */
+
+static const char batch_help[] =
+	"usage: furet batch [-i DIR] [-n N] FILE\n"
+	"\n"
+	"Runs every qid<TAB>query line of FILE (- for stdin) and prints a TREC\n"
+	"run on stdout: qid Q0 docid rank score furet, keeping the best passage\n"
+	"of each document, N documents per query (default 100).\n";
+
+static int cmd_batch(int argc, char **argv)
+{
+	opts o;
+	furet_index *ix = NULL;
+	furet_search_options so;
+	FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	int status = EXIT_ERROR, p, has_limit = 0, i;
+	furet_rc rc;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-n"))
+			has_limit = 1;
+	p = parse_opts(argc, argv, "in", batch_help, &o);
+	if (p) {
+		free(o.args);
+		return p > 0 ? 0 : EXIT_ERROR;
+	}
+	if (o.n_args != 1) {
+		msg("batch needs one file of qid<TAB>query lines");
+		goto done;
+	}
+	f = strcmp(o.args[0], "-") ? fopen(o.args[0], "r") : stdin;
+	if (!f) {
+		msg("%s: cannot open: %s", o.args[0], strerror(errno));
+		goto done;
+	}
+	if (!(ix = open_index(o.index, FURET_OPEN_READONLY)))
+		goto done;
+	furet_search_options_init(&so);
+	so.limit = has_limit ? o.limit : 100;
+	so.flags = FURET_SEARCH_BEST_PER_DOC | FURET_SEARCH_NO_TEXT;
+	while (getline(&line, &cap, f) >= 0) {
+		furet_results *res = NULL;
+		char *tab, *q;
+		size_t n, k;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		tab = strchr(line, '\t');
+		if (!tab) {
+			if (*line)
+				msg("%s:%zu: no tab between qid and query; skipped",
+					o.args[0], lineno);
+			continue;
+		}
+		*tab = '\0';
+		q = tab + 1;
+		rc = furet_search(ix, q, strlen(q), &so, &res);
+		if (rc == FURET_INVALID) {
+			msg("%s:%zu: %s; skipped", o.args[0], lineno,
+				furet_index_errmsg(ix));
+			continue;
+		}
+		if (rc) {
+			msg("%s:%zu: search failed: %s", o.args[0], lineno,
+				*furet_index_errmsg(ix) ? furet_index_errmsg(ix) :
+				furet_strerror(rc));
+			goto done;
+		}
+		n = furet_results_count(res);
+		for (k = 0; k < n; k++) {
+			furet_hit h;
+			furet_results_get(res, k, &h);
+			printf("%s Q0 %s %u %.6f furet\n", line, h.doc, h.rank, h.score);
+		}
+		furet_results_free(res);
+	}
+	status = 0;
+done:
+	free(line);
+	if (f && f != stdin)
+		fclose(f);
+	furet_index_close(ix);
+	free(o.args);
+	return status;
+}
+
+/* ---- furet eval ------------------------------------------------------------------ */
+
+static const char eval_help[] =
+	"usage: furet eval QRELS RUN\n"
+	"\n"
+	"Scores a TREC run (qid Q0 docid rank score tag) against qrels\n"
+	"(qid<TAB>docid<TAB>rel) and prints name<TAB>value lines: MRR@10, nDCG@10,\n"
+	"Recall@10, Recall@100, averaged over the queries that have a relevant\n"
+	"document (the conventions of the peers benchmark).\n";
+
+static int cmd_eval(int argc, char **argv)
+{
+	opts o;
+	eval_result r;
+	char err[512];
+	int p, status = EXIT_ERROR;
+
+	p = parse_opts(argc, argv, "", eval_help, &o);
+	if (p) {
+		free(o.args);
+		return p > 0 ? 0 : EXIT_ERROR;
+	}
+	if (o.n_args != 2) {
+		msg("eval needs two files: QRELS RUN");
+		goto done;
+	}
+	if (eval_files(o.args[0], o.args[1], &r, err, sizeof err)) {
+		msg("%s", err);
+		goto done;
+	}
+	printf("MRR@10\t%.4f\nnDCG@10\t%.4f\nRecall@10\t%.4f\nRecall@100\t%.4f\n"
+		"queries\t%zu\n", r.mrr10, r.ndcg10, r.recall10, r.recall100,
+		r.n_queries);
+	status = 0;
+done:
+	free(o.args);
+	return status;
+}
+
+/* ---- furet analyze ------------------------------------------------------------------ */
+
+static const char analyze_help[] =
+	"usage: furet analyze TEXT...\n"
+	"\n"
+	"Prints the terms furet indexes for TEXT, one per line:\n"
+	"term<TAB>position<TAB>start<TAB>end (byte offsets in TEXT; the words\n"
+	"of several arguments are joined by spaces). Stop words are marked\n"
+	"with a fifth column \"stop\".\n";
+
+static int cmd_analyze(int argc, char **argv)
+{
+	opts o;
+	furet_analysis *a = NULL;
+	char *text = NULL;
+	size_t i, n;
+	int p, status = EXIT_ERROR;
+	furet_rc rc;
+
+	p = parse_opts(argc, argv, "", analyze_help, &o);
+	if (p) {
+		free(o.args);
+		return p > 0 ? 0 : EXIT_ERROR;
+	}
+	if (o.n_args == 0) {
+		msg("analyze needs a text, e.g.: furet analyze \"l'école du numérique\"");
+		goto done;
+	}
+	if (!(text = join_args(o.args, o.n_args))) {
+		msg("out of memory");
+		goto done;
+	}
+	rc = furet_analyze(text, strlen(text), &a);
+	if (rc) {
+		msg("cannot analyse the text: %s", rc == FURET_INVALID ?
+			"it is not valid UTF-8" : furet_strerror(rc));
+		goto done;
+	}
+	n = furet_analysis_count(a);
+	for (i = 0; i < n; i++) {
+		furet_term t;
+		furet_analysis_get(a, i, &t);
+		put_safe(stdout, t.term, t.term_len);
+		printf("\t%u\t%zu\t%zu%s\n", (unsigned)t.position, t.start, t.end,
+			t.is_stop ? "\tstop" : "");
+	}
+	status = n ? EXIT_HITS : EXIT_NONE;
+done:
+	furet_analysis_free(a);
+	free(text);
+	free(o.args);
+	return status;
+}
+
+/* ---- furet stats ---------------------------------------------------------------------- */
+
+static const char stats_help[] =
+	"usage: furet stats [-i DIR] [--json]\n"
+	"\n"
+	"Prints the counts of the index: documents, passages, distinct terms,\n"
+	"postings, indexed words, format version and analyzer.\n";
+
+static int cmd_stats(int argc, char **argv)
+{
+	opts o;
+	furet_index *ix = NULL;
+	furet_stats s;
+	int p, status = EXIT_ERROR;
+	furet_rc rc;
+
+	p = parse_opts(argc, argv, "ij", stats_help, &o);
+	if (p) {
+		free(o.args);
+		return p > 0 ? 0 : EXIT_ERROR;
+	}
+	if (o.n_args) {
+		msg("stats takes no argument (use -i DIR)");
+		goto done;
+	}
+	if (!(ix = open_index(o.index, FURET_OPEN_READONLY)))
+		goto done;
+	if ((rc = furet_index_stats(ix, &s)) != FURET_OK) {
+		msg("%s", furet_index_errmsg(ix));
+		goto done;
+	}
+	if (o.is_json) {
+		printf("{\"documents\":%llu,\"passages\":%llu,\"terms\":%llu,"
+			"\"postings\":%llu,\"words\":%llu,\"format\":%u,\"analyzer\":",
+			(unsigned long long)s.n_docs, (unsigned long long)s.n_passages,
+			(unsigned long long)s.n_terms, (unsigned long long)s.n_postings,
+			(unsigned long long)s.total_length, (unsigned)s.format_version);
+		put_json_str(stdout, s.analyzer, strlen(s.analyzer));
+		fputs("}\n", stdout);
+	} else {
+		printf("documents\t%llu\npassages\t%llu\nterms\t%llu\npostings\t%llu\n"
+			"words\t%llu\nformat\t%u\nanalyzer\t%s\n",
+			(unsigned long long)s.n_docs, (unsigned long long)s.n_passages,
+			(unsigned long long)s.n_terms, (unsigned long long)s.n_postings,
+			(unsigned long long)s.total_length, (unsigned)s.format_version,
+			s.analyzer);
+	}
+	status = 0;
+done:
+	furet_index_close(ix);
+	free(o.args);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage(stderr, EXIT_ERROR);
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
+		return usage(stdout, 0);
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("furet %s (analyzer %s)\n", furet_version(),
+			furet_analyzer_name());
+		return 0;
+	}
+	if (!strcmp(cmd, "search"))
+		return cmd_search(argc - 1, argv + 1);
+	if (!strcmp(cmd, "index"))
+		return cmd_index(argc - 1, argv + 1);
+	if (!strcmp(cmd, "batch"))
+		return cmd_batch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "eval"))
+		return cmd_eval(argc - 1, argv + 1);
+	if (!strcmp(cmd, "analyze"))
+		return cmd_analyze(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	msg("unknown command '%s' (commands: index, search, batch, eval, "
+		"analyze, stats; see furet --help)", cmd);
+	return EXIT_ERROR;
+}

@@ -1,0 +1,34 @@
+/*
+** index.h — the furet_index handle shared by writer.c and search.c.
+**
+** An index is an open store plus a pool of analyzers: analyzers are not
+** thread safe and cost an ICU break iterator and a stemmer to make, so each
+** search borrows one from the pool (under a mutex) and gives it back.
+*/
+#ifndef FURET_INDEX_H
+#define FURET_INDEX_H
+
+#include <pthread.h>
+
+#include "analyzer.h"
+#include "furet.h"
+#include "store.h"
+
+struct furet_index {
+	furet_store *store;
+	pthread_mutex_t mu;           /* guards pool, n_pool, has_writer, errmsg */
+	furet_analyzer **pool;
+	size_t n_pool, cap_pool;
+	int has_writer;
+	char errmsg[512];
+};
+
+/* Borrows an analyzer (made when the pool is empty); give it back after. */
+furet_rc furet_index_take_analyzer(furet_index *ix, furet_analyzer **out);
+void furet_index_give_analyzer(furet_index *ix, furet_analyzer *a);
+
+/* Records the detail of a failure for furet_index_errmsg; returns rc. */
+furet_rc furet_index_fail(furet_index *ix, furet_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

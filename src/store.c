@@ -1,0 +1,728 @@
+/*
+** store.c — LMDB environment, named tables and the on-disk format.
+**
+** FORMAT (version 1). One LMDB environment per index directory (data.mdb,
+** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
+** integer (so keys sort numerically); "varint" is LEB128 (util.c).
+**
+**   meta       "format"   -> u32be FURET_FORMAT_VERSION
+**              "analyzer" -> analyzer signature (bytes, no NUL)
+**              "stats"    -> varint n_docs, n_passages, total_length,
+**                            n_postings, next_doc
+**              "plen"     -> n_passages x u32 little-endian: body length in
+**                            words of passage i (read once per query term
+**                            posting, so it is a dense array, not a record)
+**              "pdoc"     -> n_passages x u32 little-endian: document number
+**                            of passage i (collapsing to the best passage of
+**                            each document without a lookup)
+**   docs       u32be doc number -> varint id_len, id, varint title_len, title,
+**                            varint first_passage, varint n_passages
+**   docids     id bytes -> u32be doc number
+**   passages   u32be passage id -> varint doc, number, start, end,
+**                            section_len + 1 (0: no section), section bytes,
+**                            varint length
+**   text       u32be passage id -> the passage text, raw UTF-8
+**   terms      term bytes -> varint df, cf, n_blocks
+**   postings   term, 0x00, u32be block -> one block of at most 128 postings:
+**                            varint n; varint first passage id, then n-1
+**                            varint deltas; n x varint body tf; n x byte
+**                            title tf; n x byte section tf
+**   positions  same key -> for each posting of the block: varint count, then
+**                            count varint deltas of body word positions
+**
+** Passage ids are dense, given in indexing order, and never reused, so a
+** document is a run of consecutive ids and appending a batch only touches the
+** last block of each term. Terms never contain a 0x00 byte, which keeps the
+** postings keys of one term contiguous and in term order.
+**
+** All data read back is checked: decoders return FURET_CORRUPT rather than
+** trusting a length.
+*/
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+
+static const char *const table_names[FURET_T_COUNT] = {
+	"meta", "docs", "docids", "passages", "text", "terms", "postings",
+	"positions",
+};
+
+struct furet_store {
+	MDB_env *env;
+	MDB_dbi dbi[FURET_T_COUNT];
+	size_t map_size;
+	int is_readonly;
+};
+
+struct furet_txn {
+	furet_store *s;
+	MDB_txn *txn;
+	char errmsg[200];
+};
+
+struct furet_cursor {
+	furet_txn *t;
+	MDB_cursor *cur;
+};
+
+#define MAP_SIZE_MIN ((size_t)1 << 30)
+
+static furet_rc rc_from_mdb(int rc)
+{
+	switch (rc) {
+	case 0:
+		return FURET_OK;
+	case MDB_NOTFOUND:
+		return FURET_DONE;
+	case MDB_MAP_FULL:
+		return FURET_MAPFULL;
+	case ENOMEM:
+		return FURET_NOMEM;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+	case MDB_BAD_VALSIZE:
+		return FURET_CORRUPT;
+	case EACCES:
+	case EROFS:
+	case EIO:
+	case ENOSPC:
+		return FURET_IO;
+	default:
+		return FURET_ERROR;
+	}
+}
+
+static furet_rc txn_fail(furet_txn *t, const char *what, int rc)
+{
+	snprintf(t->errmsg, sizeof t->errmsg, "%s: %s", what, mdb_strerror(rc));
+	return rc_from_mdb(rc);
+}
+
+static int mkdirs(const char *dir)
+{
+	char path[4096];
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof path)
+		return ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] == '/' || path[i] == '\0') {
+			char c = path[i];
+			path[i] = '\0';
+			if (mkdir(path, 0777) != 0 && errno != EEXIST)
+				return errno;
+			path[i] = c;
+		}
+	}
+	return 0;
+}
+
+/* Checks meta of a freshly opened environment; initialises an empty one when
+** creating. */
+static furet_rc check_meta(furet_store *s, unsigned flags, char *err,
+	size_t err_cap)
+{
+	furet_txn *t = NULL;
+	furet_val v;
+	furet_rc rc;
+	const char *sig = furet_analyzer_signature();
+	int is_write = (flags & FURET_STORE_CREATE) && !s->is_readonly;
+
+	rc = furet_store_begin(s, is_write, &t);
+	if (rc) {
+		snprintf(err, err_cap, "cannot read the index: %s",
+			t ? t->errmsg : furet_strerror(rc));
+		return rc;
+	}
+	rc = furet_txn_get(t, FURET_T_META, "format", 6, &v);
+	if (rc == FURET_DONE && is_write) {
+		unsigned char ver[4];
+		furet_collection c;
+		memset(&c, 0, sizeof c);
+		furet_put_u32be(ver, FURET_FORMAT_VERSION);
+		rc = furet_txn_put(t, FURET_T_META, "format", 6, ver, 4, 0);
+		if (!rc)
+			rc = furet_txn_put(t, FURET_T_META, "analyzer", 8, sig,
+				strlen(sig), 0);
+		if (!rc)
+			rc = furet_store_put_collection(t, &c);
+		if (rc) {
+			snprintf(err, err_cap, "cannot initialise the index: %s",
+				t->errmsg);
+			furet_txn_abort(t);
+			return rc;
+		}
+		return furet_txn_commit(t);
+	}
+	if (rc == FURET_DONE) {
+		snprintf(err, err_cap, "the index is empty or was never "
+			"finished; rebuild it with: furet index --rebuild");
+		rc = FURET_CORRUPT;
+		goto done;
+	}
+	if (rc)
+		goto done;
+	if (v.len != 4) {
+		snprintf(err, err_cap, "not a furet index (bad format record)");
+		rc = FURET_CORRUPT;
+		goto done;
+	}
+	if (furet_get_u32be(v.data) != FURET_FORMAT_VERSION) {
+		snprintf(err, err_cap, "index format version %u, this furet reads "
+			"version %u: rebuild it with: furet index --rebuild",
+			(unsigned)furet_get_u32be(v.data), FURET_FORMAT_VERSION);
+		rc = FURET_VERSION;
+		goto done;
+	}
+	rc = furet_txn_get(t, FURET_T_META, "analyzer", 8, &v);
+	if (rc == FURET_DONE || (!rc && (v.len != strlen(sig) ||
+		memcmp(v.data, sig, v.len) != 0))) {
+		snprintf(err, err_cap, "index built with analyzer \"%.*s\", this "
+			"furet uses \"%s\": rebuild it with: furet index --rebuild",
+			rc ? 0 : (int)(v.len > 100 ? 100 : v.len),
+			rc ? "" : (const char *)v.data, sig);
+		rc = FURET_VERSION;
+	}
+done:
+	furet_txn_abort(t);
+	return rc;
+}
+
+furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
+	char *err, size_t err_cap)
+{
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	char path[4200];
+	struct stat st;
+	unsigned env_flags = MDB_NOTLS;
+	furet_rc rc = FURET_OK;
+	int mrc, i;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (stat(dir, &st) != 0) {
+		if (!(flags & FURET_STORE_CREATE)) {
+			snprintf(err, err_cap, "no index at %s (run: furet index -i %s)",
+				dir, dir);
+			return FURET_NOINDEX;
+		}
+		if ((mrc = mkdirs(dir)) != 0) {
+			snprintf(err, err_cap, "cannot create %s: %s", dir,
+				strerror(mrc));
+			return FURET_IO;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, err_cap, "%s is not a directory", dir);
+		return FURET_NOINDEX;
+	}
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if (stat(path, &st) != 0) {
+		if (!(flags & FURET_STORE_CREATE)) {
+			snprintf(err, err_cap, "no index in %s (run: furet index -i %s)",
+				dir, dir);
+			return FURET_NOINDEX;
+		}
+		st.st_size = 0;
+	}
+
+	s = furet_malloc(sizeof *s);
+	if (!s)
+		return FURET_NOMEM;
+	memset(s, 0, sizeof *s);
+	s->is_readonly = (flags & FURET_STORE_READONLY) != 0;
+	s->map_size = MAP_SIZE_MIN;
+	while (s->map_size < (size_t)st.st_size * 2)
+		s->map_size *= 2;
+
+	if ((mrc = mdb_env_create(&s->env)) != 0)
+		goto mdb_fail;
+	mdb_env_set_maxdbs(s->env, FURET_T_COUNT + 2);
+	mdb_env_set_maxreaders(s->env, 256);
+	if ((mrc = mdb_env_set_mapsize(s->env, s->map_size)) != 0)
+		goto mdb_fail;
+	if (s->is_readonly)
+		env_flags |= MDB_RDONLY;
+	if ((mrc = mdb_env_open(s->env, dir, env_flags, 0666)) != 0)
+		goto mdb_fail;
+
+	/* Open every table once, in a write transaction when creating so the
+	** tables exist; their handles stay valid for the environment's life. */
+	{
+		int is_write = (flags & FURET_STORE_CREATE) && !s->is_readonly;
+		MDB_txn *txn;
+		if ((mrc = mdb_txn_begin(s->env, NULL, is_write ? 0 : MDB_RDONLY,
+			&txn)) != 0)
+			goto mdb_fail;
+		for (i = 0; i < FURET_T_COUNT; i++) {
+			mrc = mdb_dbi_open(txn, table_names[i],
+				is_write ? MDB_CREATE : 0, &s->dbi[i]);
+			if (mrc)
+				break;
+		}
+		if (mrc) {
+			mdb_txn_abort(txn);
+			if (mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE) {
+				snprintf(err, err_cap, "%s is an LMDB file but not a "
+					"furet index", path);
+				rc = FURET_CORRUPT;
+				goto fail;
+			}
+			goto mdb_fail;
+		}
+		if ((mrc = mdb_txn_commit(txn)) != 0)
+			goto mdb_fail;
+	}
+	rc = check_meta(s, flags, err, err_cap);
+	if (rc)
+		goto fail;
+	*out = s;
+	return FURET_OK;
+
+mdb_fail:
+	rc = rc_from_mdb(mrc);
+	if (mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH)
+		snprintf(err, err_cap, "%s is not a furet index (%s)", path,
+			mdb_strerror(mrc));
+	else if (rc == FURET_CORRUPT)
+		snprintf(err, err_cap, "%s is damaged (%s): rebuild it with: "
+			"furet index --rebuild", path, mdb_strerror(mrc));
+	else
+		snprintf(err, err_cap, "cannot open the index in %s: %s", dir,
+			mdb_strerror(mrc));
+fail:
+	(void)t;
+	furet_store_close(s);
+	return rc;
+}
+
+void furet_store_close(furet_store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	furet_free(s);
+}
+
+furet_rc furet_store_grow(furet_store *s)
+{
+	size_t next = s->map_size * 2;
+	int mrc;
+
+	if (next < s->map_size)
+		return FURET_NOMEM;
+	if ((mrc = mdb_env_set_mapsize(s->env, next)) != 0)
+		return rc_from_mdb(mrc);
+	s->map_size = next;
+	return FURET_OK;
+}
+
+furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
+{
+	furet_txn *t;
+	int mrc, tries;
+
+	*out = NULL;
+	if (is_write && s->is_readonly)
+		return FURET_INVALID;
+	t = furet_malloc(sizeof *t);
+	if (!t)
+		return FURET_NOMEM;
+	t->s = s;
+	t->errmsg[0] = '\0';
+	for (tries = 0; tries < 3; tries++) {
+		mrc = mdb_txn_begin(s->env, NULL, is_write ? 0 : MDB_RDONLY,
+			&t->txn);
+		if (mrc != MDB_MAP_RESIZED)
+			break;
+		/* Another process grew the map: adopt its size and retry. */
+		mdb_env_set_mapsize(s->env, 0);
+	}
+	if (mrc) {
+		furet_rc rc = rc_from_mdb(mrc);
+		furet_free(t);
+		return rc;
+	}
+	*out = t;
+	return FURET_OK;
+}
+
+furet_rc furet_txn_commit(furet_txn *t)
+{
+	int mrc = mdb_txn_commit(t->txn);
+	furet_free(t);
+	return rc_from_mdb(mrc);
+}
+
+void furet_txn_abort(furet_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	furet_free(t);
+}
+
+const char *furet_txn_errmsg(const furet_txn *t)
+{
+	return t ? t->errmsg : "";
+}
+
+furet_rc furet_txn_get(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len, furet_val *out)
+{
+	MDB_val key, val;
+	int mrc;
+
+	key.mv_data = (void *)k;
+	key.mv_size = k_len;
+	mrc = mdb_get(t->txn, t->s->dbi[tab], &key, &val);
+	if (mrc) {
+		out->data = NULL;
+		out->len = 0;
+		if (mrc == MDB_NOTFOUND)
+			return FURET_DONE;
+		return txn_fail(t, table_names[tab], mrc);
+	}
+	out->data = val.mv_data;
+	out->len = val.mv_size;
+	return FURET_OK;
+}
+
+furet_rc furet_txn_put(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len, const void *v, size_t v_len, unsigned flags)
+{
+	MDB_val key, val;
+	int mrc;
+
+	key.mv_data = (void *)k;
+	key.mv_size = k_len;
+	val.mv_data = (void *)v;
+	val.mv_size = v_len;
+	mrc = mdb_put(t->txn, t->s->dbi[tab], &key, &val,
+		(flags & FURET_PUT_APPEND) ? MDB_APPEND : 0);
+	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
+}
+
+furet_rc furet_txn_del(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len)
+{
+	MDB_val key;
+	int mrc;
+
+	key.mv_data = (void *)k;
+	key.mv_size = k_len;
+	mrc = mdb_del(t->txn, t->s->dbi[tab], &key, NULL);
+	if (mrc == MDB_NOTFOUND)
+		return FURET_DONE;
+	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
+}
+
+furet_rc furet_txn_clear(furet_txn *t)
+{
+	int i, mrc;
+
+	for (i = 0; i < FURET_T_COUNT; i++) {
+		if (i == FURET_T_META)
+			continue;
+		if ((mrc = mdb_drop(t->txn, t->s->dbi[i], 0)) != 0)
+			return txn_fail(t, table_names[i], mrc);
+	}
+	return FURET_OK;
+}
+
+furet_rc furet_txn_count(furet_txn *t, furet_table tab, uint64_t *out)
+{
+	MDB_stat st;
+	int mrc = mdb_stat(t->txn, t->s->dbi[tab], &st);
+
+	*out = mrc ? 0 : st.ms_entries;
+	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
+}
+
+furet_rc furet_cursor_open(furet_txn *t, furet_table tab, furet_cursor **out)
+{
+	furet_cursor *c;
+	int mrc;
+
+	*out = NULL;
+	c = furet_malloc(sizeof *c);
+	if (!c)
+		return FURET_NOMEM;
+	c->t = t;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[tab], &c->cur)) != 0) {
+		furet_free(c);
+		return txn_fail(t, table_names[tab], mrc);
+	}
+	*out = c;
+	return FURET_OK;
+}
+
+static furet_rc cursor_get(furet_cursor *c, MDB_val *k, MDB_cursor_op op,
+	furet_val *key, furet_val *val)
+{
+	MDB_val v;
+	int mrc = mdb_cursor_get(c->cur, k, &v, op);
+
+	if (mrc == MDB_NOTFOUND)
+		return FURET_DONE;
+	if (mrc)
+		return txn_fail(c->t, "cursor", mrc);
+	key->data = k->mv_data;
+	key->len = k->mv_size;
+	val->data = v.mv_data;
+	val->len = v.mv_size;
+	return FURET_OK;
+}
+
+furet_rc furet_cursor_seek(furet_cursor *c, const void *k, size_t k_len,
+	furet_val *key, furet_val *val)
+{
+	MDB_val mk;
+
+	mk.mv_data = (void *)k;
+	mk.mv_size = k_len;
+	if (k_len == 0)
+		return cursor_get(c, &mk, MDB_FIRST, key, val);
+	return cursor_get(c, &mk, MDB_SET_RANGE, key, val);
+}
+
+furet_rc furet_cursor_next(furet_cursor *c, furet_val *key, furet_val *val)
+{
+	MDB_val mk;
+	return cursor_get(c, &mk, MDB_NEXT, key, val);
+}
+
+void furet_cursor_close(furet_cursor *c)
+{
+	if (!c)
+		return;
+	mdb_cursor_close(c->cur);
+	furet_free(c);
+}
+
+/* ---- record codecs ---------------------------------------------------- */
+
+typedef struct reader {
+	const unsigned char *p, *end;
+	int has_err;
+} reader;
+
+static uint64_t rd_varint(reader *r)
+{
+	uint64_t v = 0;
+	size_t n;
+
+	if (r->has_err)
+		return 0;
+	n = furet_get_varint(r->p, r->end, &v);
+	if (!n) {
+		r->has_err = 1;
+		return 0;
+	}
+	r->p += n;
+	return v;
+}
+
+static uint32_t rd_u32(reader *r)
+{
+	uint64_t v = rd_varint(r);
+	if (v > UINT32_MAX)
+		r->has_err = 1;
+	return (uint32_t)v;
+}
+
+static const char *rd_bytes(reader *r, size_t n)
+{
+	const char *p = (const char *)r->p;
+	if (r->has_err || n > (size_t)(r->end - r->p)) {
+		r->has_err = 1;
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+furet_rc furet_store_get_collection(furet_txn *t, furet_collection *out)
+{
+	furet_val v;
+	reader r;
+	furet_rc rc;
+
+	memset(out, 0, sizeof *out);
+	rc = furet_txn_get(t, FURET_T_META, "stats", 5, &v);
+	if (rc == FURET_DONE)
+		return FURET_CORRUPT;
+	if (rc)
+		return rc;
+	r.p = v.data;
+	r.end = v.data + v.len;
+	r.has_err = 0;
+	out->n_docs = rd_varint(&r);
+	out->n_passages = rd_varint(&r);
+	out->total_length = rd_varint(&r);
+	out->n_postings = rd_varint(&r);
+	out->next_doc = rd_varint(&r);
+	if (r.has_err || out->n_passages > UINT32_MAX ||
+		out->next_doc > UINT32_MAX)
+		return FURET_CORRUPT;
+	return FURET_OK;
+}
+
+furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c)
+{
+	furet_buf b;
+	furet_rc rc;
+
+	furet_buf_init(&b);
+	furet_buf_put_varint(&b, c->n_docs);
+	furet_buf_put_varint(&b, c->n_passages);
+	furet_buf_put_varint(&b, c->total_length);
+	furet_buf_put_varint(&b, c->n_postings);
+	furet_buf_put_varint(&b, c->next_doc);
+	rc = b.has_err ? FURET_NOMEM :
+		furet_txn_put(t, FURET_T_META, "stats", 5, b.data, b.len, 0);
+	furet_buf_free(&b);
+	return rc;
+}
+
+void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out)
+{
+	furet_buf_put_varint(out, r->id_len);
+	furet_buf_append(out, r->id, r->id_len);
+	furet_buf_put_varint(out, r->title_len);
+	furet_buf_append(out, r->title, r->title_len);
+	furet_buf_put_varint(out, r->first_passage);
+	furet_buf_put_varint(out, r->n_passages);
+}
+
+furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+
+	d->id_len = rd_varint(&r);
+	d->id = rd_bytes(&r, d->id_len);
+	d->title_len = rd_varint(&r);
+	d->title = rd_bytes(&r, d->title_len);
+	d->first_passage = rd_u32(&r);
+	d->n_passages = rd_u32(&r);
+	return r.has_err ? FURET_CORRUPT : FURET_OK;
+}
+
+void furet_passage_rec_encode(const furet_passage_rec *r, furet_buf *out)
+{
+	furet_buf_put_varint(out, r->doc);
+	furet_buf_put_varint(out, r->number);
+	furet_buf_put_varint(out, r->start);
+	furet_buf_put_varint(out, r->end);
+	if (r->section) {
+		furet_buf_put_varint(out, (uint64_t)r->section_len + 1);
+		furet_buf_append(out, r->section, r->section_len);
+	} else {
+		furet_buf_put_varint(out, 0);
+	}
+	furet_buf_put_varint(out, r->length);
+}
+
+furet_rc furet_passage_rec_decode(furet_val v, furet_passage_rec *p)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+	uint64_t sl;
+
+	p->doc = rd_u32(&r);
+	p->number = rd_u32(&r);
+	p->start = rd_varint(&r);
+	p->end = rd_varint(&r);
+	sl = rd_varint(&r);
+	if (sl) {
+		p->section_len = sl - 1;
+		p->section = rd_bytes(&r, p->section_len);
+	} else {
+		p->section = NULL;
+		p->section_len = 0;
+	}
+	p->length = rd_u32(&r);
+	if (p->end < p->start)
+		r.has_err = 1;
+	return r.has_err ? FURET_CORRUPT : FURET_OK;
+}
+
+void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out)
+{
+	furet_buf_put_varint(out, r->df);
+	furet_buf_put_varint(out, r->cf);
+	furet_buf_put_varint(out, r->n_blocks);
+}
+
+furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+
+	t->df = rd_varint(&r);
+	t->cf = rd_varint(&r);
+	t->n_blocks = rd_u32(&r);
+	return r.has_err ? FURET_CORRUPT : FURET_OK;
+}
+
+size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
+	uint32_t block)
+{
+	memcpy(buf, term, term_len);
+	buf[term_len] = 0;
+	furet_put_u32be(buf + term_len + 1, block);
+	return term_len + 5;
+}
+
+void furet_block_encode(const furet_block *b, furet_buf *out)
+{
+	uint32_t i;
+
+	furet_buf_put_varint(out, b->n);
+	for (i = 0; i < b->n; i++)
+		furet_buf_put_varint(out, i ? b->pid[i] - b->pid[i - 1] : b->pid[0]);
+	for (i = 0; i < b->n; i++)
+		furet_buf_put_varint(out, b->tf[i]);
+	furet_buf_append(out, b->tf_title, b->n);
+	furet_buf_append(out, b->tf_section, b->n);
+}
+
+furet_rc furet_block_decode(furet_val v, furet_block *b)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+	const char *p;
+	uint64_t n, id = 0;
+	uint32_t i;
+
+	n = rd_varint(&r);
+	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE)
+		return FURET_CORRUPT;
+	b->n = (uint32_t)n;
+	for (i = 0; i < b->n; i++) {
+		uint64_t d = rd_varint(&r);
+		if (i && d == 0)
+			r.has_err = 1; /* ids strictly increase */
+		id += d;
+		if (id > UINT32_MAX)
+			r.has_err = 1;
+		b->pid[i] = (uint32_t)id;
+	}
+	for (i = 0; i < b->n; i++)
+		b->tf[i] = rd_u32(&r);
+	if ((p = rd_bytes(&r, b->n)) != NULL)
+		memcpy(b->tf_title, p, b->n);
+	if ((p = rd_bytes(&r, b->n)) != NULL)
+		memcpy(b->tf_section, p, b->n);
+	return r.has_err ? FURET_CORRUPT : FURET_OK;
+}

@@ -1,0 +1,151 @@
+/*
+** store.h — the LMDB environment behind an index, as named tables.
+**
+** The only module that includes lmdb.h. It opens one environment per index
+** directory with a fixed set of named databases (tables), checks the format
+** version and analyzer signature, and hands out transactions and cursors over
+** (key, value) byte strings. The byte layout of every table is specified at
+** the top of store.c; writer.c and search.c encode and decode it through the
+** helpers there.
+**
+** Values returned by get/cursor calls point into the memory map (zero copy)
+** and are valid until the transaction ends.
+*/
+#ifndef FURET_STORE_H
+#define FURET_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "furet.h"
+#include "util.h"
+
+#define FURET_FORMAT_VERSION 1
+#define FURET_BLOCK_SIZE 128 /* postings per block */
+
+/* Internal only, never returned to users: the write hit the map size. */
+#define FURET_MAPFULL ((furet_rc)100)
+
+typedef enum furet_table {
+	FURET_T_META,
+	FURET_T_DOCS,
+	FURET_T_DOCIDS,
+	FURET_T_PASSAGES,
+	FURET_T_TEXT,
+	FURET_T_TERMS,
+	FURET_T_POSTINGS,
+	FURET_T_POSITIONS,
+	FURET_T_COUNT
+} furet_table;
+
+typedef struct furet_store furet_store;
+typedef struct furet_txn furet_txn;
+typedef struct furet_cursor furet_cursor;
+
+typedef struct furet_val {
+	const unsigned char *data;
+	size_t len;
+} furet_val;
+
+#define FURET_STORE_CREATE 0x1
+#define FURET_STORE_READONLY 0x2
+
+/* Opens (or with FURET_STORE_CREATE creates) the index in dir. On failure
+** err gets a one-line reason. */
+furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
+	char *err, size_t err_cap);
+void furet_store_close(furet_store *s);
+
+/* Grows the map (no transaction may be open in this process). */
+furet_rc furet_store_grow(furet_store *s);
+
+furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out);
+furet_rc furet_txn_commit(furet_txn *t);
+void furet_txn_abort(furet_txn *t);
+/* The LMDB message of the last failure in this transaction, or "". */
+const char *furet_txn_errmsg(const furet_txn *t);
+
+/* FURET_DONE when the key is absent. */
+furet_rc furet_txn_get(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len, furet_val *out);
+#define FURET_PUT_APPEND 0x1 /* keys arrive in order into an empty table */
+furet_rc furet_txn_put(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len, const void *v, size_t v_len, unsigned flags);
+furet_rc furet_txn_del(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len);
+/* Empties every table but meta (for a rebuild inside one transaction). */
+furet_rc furet_txn_clear(furet_txn *t);
+/* Number of entries in a table. */
+furet_rc furet_txn_count(furet_txn *t, furet_table tab, uint64_t *out);
+
+/* Cursors: seek to the first key >= k, then next; FURET_DONE at the end. */
+furet_rc furet_cursor_open(furet_txn *t, furet_table tab, furet_cursor **out);
+furet_rc furet_cursor_seek(furet_cursor *c, const void *k, size_t k_len,
+	furet_val *key, furet_val *val);
+furet_rc furet_cursor_next(furet_cursor *c, furet_val *key, furet_val *val);
+void furet_cursor_close(furet_cursor *c);
+
+/* Collection statistics, kept in meta under "stats". */
+typedef struct furet_collection {
+	uint64_t n_docs;
+	uint64_t n_passages;   /* also the next passage id */
+	uint64_t total_length; /* body words over all passages */
+	uint64_t n_postings;
+	uint64_t next_doc;     /* next document number */
+} furet_collection;
+
+furet_rc furet_store_get_collection(furet_txn *t, furet_collection *out);
+furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
+
+/* Record codecs (layouts in store.c). Encoders append to out (sticky
+** error). Decoders return FURET_CORRUPT on
+** malformed bytes; decoded strings point into the value. */
+typedef struct furet_doc_rec {
+	const char *id;
+	size_t id_len;
+	const char *title;
+	size_t title_len;
+	uint32_t first_passage;
+	uint32_t n_passages;
+} furet_doc_rec;
+
+typedef struct furet_passage_rec {
+	uint32_t doc;
+	uint32_t number;   /* in its document, from 0 */
+	uint64_t start, end;
+	const char *section; /* NULL when none */
+	size_t section_len;
+	uint32_t length;   /* body words */
+} furet_passage_rec;
+
+typedef struct furet_term_rec {
+	uint64_t df;       /* passages containing the term in any field */
+	uint64_t cf;       /* occurrences in passage bodies */
+	uint32_t n_blocks;
+} furet_term_rec;
+
+void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out);
+furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *r);
+void furet_passage_rec_encode(const furet_passage_rec *r, furet_buf *out);
+furet_rc furet_passage_rec_decode(furet_val v, furet_passage_rec *r);
+void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out);
+furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *r);
+
+/* Postings block key: term bytes, 0x00, block number big-endian. buf must
+** hold term_len + 5 bytes; returns the key length. */
+size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
+	uint32_t block);
+
+/* One decoded postings block. */
+typedef struct furet_block {
+	uint32_t n;
+	uint32_t pid[FURET_BLOCK_SIZE];
+	uint32_t tf[FURET_BLOCK_SIZE];       /* body occurrences */
+	uint8_t tf_title[FURET_BLOCK_SIZE];  /* title occurrences, capped at 255 */
+	uint8_t tf_section[FURET_BLOCK_SIZE];
+} furet_block;
+
+void furet_block_encode(const furet_block *b, furet_buf *out);
+furet_rc furet_block_decode(furet_val v, furet_block *b);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+** util.c — allocator hooks, growable buffers, varints, UTF-8 validation.
+** See util.h for the invariants.
+*/
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t alloc_count;
+static size_t alloc_fail_at; /* 0: never fail */
+
+size_t furet_alloc_fail_after(size_t n)
+{
+	size_t made = alloc_count;
+	alloc_count = 0;
+	alloc_fail_at = n;
+	return made;
+}
+
+static int alloc_should_fail(void)
+{
+	alloc_count++;
+	return alloc_fail_at && alloc_count >= alloc_fail_at;
+}
+
+void *furet_malloc(size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return malloc(n ? n : 1);
+}
+
+void *furet_realloc(void *p, size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return realloc(p, n ? n : 1);
+}
+
+void furet_free(void *p)
+{
+	free(p);
+}
+
+char *furet_strndup(const char *s, size_t len)
+{
+	char *d = furet_malloc(len + 1);
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+void furet_buf_init(furet_buf *b)
+{
+	memset(b, 0, sizeof *b);
+}
+
+void furet_buf_free(furet_buf *b)
+{
+	furet_free(b->data);
+	furet_buf_init(b);
+}
+
+void furet_buf_reset(furet_buf *b)
+{
+	b->len = 0;
+	b->has_err = 0;
+	if (b->cap)
+		b->data[0] = '\0';
+}
+
+int furet_buf_reserve(furet_buf *b, size_t extra)
+{
+	size_t need, cap;
+	unsigned char *p;
+
+	if (b->has_err)
+		return -1;
+	if (extra > SIZE_MAX - b->len - 1) {
+		b->has_err = 1;
+		return -1;
+	}
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = furet_realloc(b->data, cap);
+	if (!p) {
+		b->has_err = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void furet_buf_append(furet_buf *b, const void *p, size_t n)
+{
+	if (furet_buf_reserve(b, n))
+		return;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void furet_buf_putc(furet_buf *b, int c)
+{
+	unsigned char ch = (unsigned char)c;
+	furet_buf_append(b, &ch, 1);
+}
+
+void furet_buf_puts(furet_buf *b, const char *s)
+{
+	furet_buf_append(b, s, strlen(s));
+}
+
+void furet_buf_printf(furet_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->has_err = 1;
+		return;
+	}
+	if (furet_buf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void furet_buf_put_varint(furet_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		unsigned char byte = v & 0x7f;
+		v >>= 7;
+		tmp[n++] = byte | (v ? 0x80 : 0);
+	} while (v);
+	furet_buf_append(b, tmp, n);
+}
+
+void furet_buf_put_u32be(furet_buf *b, uint32_t v)
+{
+	unsigned char tmp[4];
+	furet_put_u32be(tmp, v);
+	furet_buf_append(b, tmp, 4);
+}
+
+size_t furet_get_varint(const unsigned char *p, const unsigned char *end,
+	uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 10 && p + i < end; i++) {
+		uint64_t byte = p[i] & 0x7f;
+		if (i == 9 && byte > 1)
+			return 0;
+		v |= byte << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*out = v;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+uint32_t furet_get_u32be(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+void furet_put_u32be(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+size_t furet_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (i + n >= len)
+			return i;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+			(n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}

@@ -1,0 +1,63 @@
+/*
+** util.h — the small pieces every module shares: the allocator hooks (so tests
+** can fail the Nth allocation), a growable byte buffer with a sticky error,
+** LEB128 varints and big-endian fixed-width integers for LMDB keys.
+**
+** Depends on nothing but libc. Invariants: a furet_buf's data is always NUL
+** terminated when cap > 0 (so it can be handed to C string functions), and once
+** an append fails the buffer stays failed (has_err) so that a run of appends
+** needs one check at the end, as in SQLite's sqlite3Fts5Buffer*.
+*/
+#ifndef FURET_UTIL_H
+#define FURET_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "furet.h"
+
+#define FURET_INTERNAL __attribute__((visibility("hidden")))
+
+/* Allocation. Everything in libfuret allocates through these three, so the
+** out-of-memory tests can make the Nth call fail. */
+void *furet_malloc(size_t n);
+void *furet_realloc(void *p, size_t n);
+void furet_free(void *p);
+char *furet_strndup(const char *s, size_t len);
+
+/* Test hook: make allocation number n (counting from 1 after the call) and
+** every later one fail; 0 disables. Returns the number of allocations made
+** since the previous call. */
+size_t furet_alloc_fail_after(size_t n);
+
+typedef struct furet_buf {
+	unsigned char *data;
+	size_t len;
+	size_t cap;
+	int has_err; /* sticky: set on the first failed allocation */
+} furet_buf;
+
+void furet_buf_init(furet_buf *b);
+void furet_buf_free(furet_buf *b);
+void furet_buf_reset(furet_buf *b); /* len = 0, keeps memory, clears has_err */
+int furet_buf_reserve(furet_buf *b, size_t extra);
+void furet_buf_append(furet_buf *b, const void *p, size_t n);
+void furet_buf_putc(furet_buf *b, int c);
+void furet_buf_puts(furet_buf *b, const char *s);
+void furet_buf_printf(furet_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void furet_buf_put_varint(furet_buf *b, uint64_t v);
+void furet_buf_put_u32be(furet_buf *b, uint32_t v);
+
+/* Varint decoding from untrusted bytes: returns the number of bytes read, or
+** 0 when the input ends early or the value overflows 64 bits. */
+size_t furet_get_varint(const unsigned char *p, const unsigned char *end,
+	uint64_t *out);
+uint32_t furet_get_u32be(const unsigned char *p);
+void furet_put_u32be(unsigned char *p, uint32_t v);
+
+/* UTF-8. furet_utf8_valid returns the offset of the first invalid byte, or
+** len when the whole text is valid. */
+size_t furet_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,13 @@
+#!/bin/sh
+# tests/run.sh BUILD_DIR — runs every cmocka suite, then the CLI tests, and
+# closes with "N passed, N failed" (suites, counting the CLI script as one).
+B=${1:-build}
+pass=0; fail=0; failed=""
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $(basename "$t")"; fi
+done
+if sh tests/cli.sh "$B"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed cli.sh"; fi
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
