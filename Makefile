@@ -73,15 +73,20 @@ $(B)/furet: $(CLI_OBJ) $(B)/libfuret.a
 # Examples link the shared library, as a program using the installed one would.
 $(B)/examples/%: examples/%.c include/furet.h $(B)/libfuret.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lfuret
+	$(CC) -std=c11 -g $(OPT) $(WARN) -Iinclude $(EXTRA_CFLAGS) $(LDFLAGS) \
+		-o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lfuret
 
 # Unit suites see the internal headers and link the static library.
 $(B)/tests/%: tests/%.c tests/testutil.h $(B)/libfuret.a $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
 		-lcmocka $(CLI_LIBS) $(DEP_LIBS)
 
-test: all $(TEST_BIN)
+$(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljansson
+
+test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
 
 # make check: warnings are errors, sanitizers on every test, valgrind on the
@@ -91,7 +96,7 @@ check:
 	$(MAKE) B=build/asan OPT=-O1 \
 		EXTRA_CFLAGS="-Werror -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
-	$(MAKE) B=build/vg EXTRA_CFLAGS=-Werror all
+	$(MAKE) B=build/vg EXTRA_CFLAGS=-Werror all build/vg/tests/jsoncheck
 	FURET_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		sh tests/cli.sh build/vg
 	@sh fuzz/replay.sh

@@ -363,7 +363,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 		for (;;) {
 			uint32_t pid = UINT32_MAX, len;
 			double score = 0, norm;
-			int is_any = 0;
+			int is_any = 0, is_scored = 0;
 
 			for (i = 0; i < n_qt; i++) {
 				if (!qt[i].is_done && qt[i].blk->pid[qt[i].i] <= pid) {
@@ -386,11 +386,16 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 					continue;
 				tf = b->tf[qt[i].i] / norm + o.w_title * b->tf_title[qt[i].i] +
 					o.w_section * b->tf_section[qt[i].i];
-				if (tf > 0)
+				if (tf > 0) {
 					score += qt[i].idf * tf * (o.k1 + 1.0) / (tf + o.k1);
+					is_scored = 1;
+				}
 				if ((rc = advance(t, &qt[i], key)))
 					goto corrupt;
 			}
+			/* A match only through a field weighted 0 is no match. */
+			if (!is_scored)
+				continue;
 			if (!is_collapse) {
 				heap_item x = { score, pid };
 				r->matched++;

@@ -73,7 +73,7 @@ struct furet_cursor {
 	MDB_cursor *cur;
 };
 
-#define MAP_SIZE_MIN ((size_t)1 << 30)
+size_t furet_store_map_min = (size_t)1 << 30;
 
 static furet_rc rc_from_mdb(int rc)
 {
@@ -243,7 +243,7 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 		return FURET_NOMEM;
 	memset(s, 0, sizeof *s);
 	s->is_readonly = (flags & FURET_STORE_READONLY) != 0;
-	s->map_size = MAP_SIZE_MIN;
+	s->map_size = furet_store_map_min;
 	while (s->map_size < (size_t)st.st_size * 2)
 		s->map_size *= 2;
 

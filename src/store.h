@@ -56,6 +56,10 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	char *err, size_t err_cap);
 void furet_store_close(furet_store *s);
 
+/* The map size a new environment starts with (1 GiB); tests lower it to
+** exercise growth. The map doubles whenever a batch does not fit. */
+extern size_t furet_store_map_min;
+
 /* Grows the map (no transaction may be open in this process). */
 furet_rc furet_store_grow(furet_store *s);
 

@@ -46,7 +46,7 @@ static inline void tu_rmtree(const char *dir)
 static inline int tu_write(const char *dir, const char *name, const char *data,
 	size_t len)
 {
-	char path[4200];
+	char path[8400];
 	FILE *f;
 	size_t i;
 	snprintf(path, sizeof path, "%s/%s", dir, name);

@@ -1,0 +1,711 @@
+/*
+** ingest.c — walking a corpus and reading its files into furet_doc values.
+** See ingest.h for the rules (what is walked, skipped, named, titled).
+**
+** Files are read whole (a 50 MB text is fine) and .jsonl files a line at a
+** time with getline, so a long line costs its own size only. Every file is
+** hostile input: a NUL byte in the first 8 KiB means "binary", invalid UTF-8
+** is repaired in a copy (each bad byte becomes U+FFFD) so that one stray
+** Latin-1 byte does not lose a whole document, and a broken .jsonl line is
+** reported with its number and skipped while the others go on.
+**
+** Directory loops through symbolic links are caught by keeping the
+** (st_dev, st_ino) of every directory on the current path in a chain of
+** stack frames: the walk never allocates for that, and a directory reached
+** twice by two different, non-looping links is simply walked twice.
+**
+** Only furet.h, libc/POSIX and jansson; plain malloc (this is the CLI).
+*/
+#include "ingest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* A NUL byte this early means a binary file (as grep and git decide). */
+#define BINARY_PROBE 8192
+
+enum kind { KIND_NONE, KIND_TXT, KIND_MD, KIND_JSONL };
+
+typedef struct walk {
+	ingest_fn fn;
+	void *ctx;
+	ingest_stats *st;
+} walk;
+
+/* A directory on the current path of the walk. */
+typedef struct dir_frame {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+	const struct dir_frame *up;
+} dir_frame;
+
+static void say(const char *path, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(const char *path, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (line)
+		fprintf(stderr, "furet: %s:%zu: ", path, line);
+	else
+		fprintf(stderr, "furet: %s: ", path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static enum kind kind_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (!dot)
+		return KIND_NONE;
+	if (strcasecmp(dot, ".txt") == 0)
+		return KIND_TXT;
+	if (strcasecmp(dot, ".md") == 0)
+		return KIND_MD;
+	if (strcasecmp(dot, ".jsonl") == 0)
+		return KIND_JSONL;
+	return KIND_NONE;
+}
+
+static int is_readme(const char *name)
+{
+	return strcasecmp(name, "README") == 0 ||
+		strcasecmp(name, "README.md") == 0 ||
+		strcasecmp(name, "README.txt") == 0;
+}
+
+/* dir + "/" + name, without doubling a slash that dir already ends with. */
+static char *join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	int has_slash = dl > 0 && dir[dl - 1] == '/';
+	char *s = malloc(dl + nl + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, dir, dl);
+	if (!has_slash)
+		s[dl++] = '/';
+	memcpy(s + dl, name, nl + 1);
+	return s;
+}
+
+/* Reads all of fd into a malloc'd buffer (NUL terminated for convenience).
+** Returns 0, or an errno value. The size from fstat is only a hint: the file
+** may grow or shrink while it is read. */
+static int read_all(int fd, char **out, size_t *out_len)
+{
+	struct stat sb;
+	size_t cap = 65536, len = 0;
+	char *buf, *nb;
+
+	*out = NULL;
+	*out_len = 0;
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+		(uintmax_t)sb.st_size < SIZE_MAX - 1)
+		cap = (size_t)sb.st_size + 1;
+	buf = malloc(cap);
+	if (!buf)
+		return ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (len + 1 == cap) {
+			if (cap > SIZE_MAX / 2) {
+				free(buf);
+				return ENOMEM;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r < 0) {
+			int err = errno;
+			if (err == EINTR)
+				continue;
+			free(buf);
+			return err;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at p[i] (i < n), or 0 when the
+** byte there cannot start one (RFC 3629: no overlong forms, no surrogates,
+** nothing above U+10FFFF), the same rule as the library's. */
+static size_t utf8_seq_len(const unsigned char *p, size_t i, size_t n)
+{
+	unsigned c = p[i];
+	size_t need, k;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n - i <= need)
+		return 0;
+	for (k = 1; k <= need; k++) {
+		if ((p[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i + k] & 0x3f);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		(need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need + 1;
+}
+
+/* Counts the bytes of p[0..n) that are not part of a well-formed sequence;
+** *first gets the offset of the first one. */
+static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first)
+{
+	size_t i = 0, n_bad = 0;
+
+	while (i < n) {
+		size_t k = utf8_seq_len(p, i, n);
+
+		if (k) {
+			i += k;
+			continue;
+		}
+		if (!n_bad)
+			*first = i;
+		n_bad++;
+		i++;
+	}
+	return n_bad;
+}
+
+/* A copy of p[0..n) where each bad byte is U+FFFD; malloc'd, NULL on OOM. */
+static char *utf8_repair(const unsigned char *p, size_t n, size_t n_bad,
+	size_t *out_len)
+{
+	size_t i = 0, o = 0;
+	unsigned char *d;
+
+	if (n_bad > (SIZE_MAX - n - 1) / 2)
+		return NULL;
+	d = malloc(n + 2 * n_bad + 1);
+	if (!d)
+		return NULL;
+	while (i < n) {
+		size_t k = utf8_seq_len(p, i, n);
+
+		if (k) {
+			memcpy(d + o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			d[o++] = 0xef;
+			d[o++] = 0xbf;
+			d[o++] = 0xbd;
+			i++;
+		}
+	}
+	d[o] = '\0';
+	*out_len = o;
+	return (char *)d;
+}
+
+static int is_ascii_space(unsigned c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static int is_all_space(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_ascii_space((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+/* Does a markdown text have a level-1 heading with some text, that the
+** library will take as the title? Same shape as passage.c: at most three
+** spaces, "#", a space or a tab; lines inside ``` or ~~~ fences are not
+** headings. */
+static int md_has_title(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t pos = 0;
+	int fence = 0;
+
+	while (pos < len) {
+		const unsigned char *nl = memchr(p + pos, '\n', len - pos);
+		size_t le = nl ? (size_t)(nl - p) : len, i = pos, k;
+
+		while (i < le && i - pos < 3 && p[i] == ' ')
+			i++;
+		if (i + 3 <= le && (p[i] == '`' || p[i] == '~') &&
+			p[i + 1] == p[i] && p[i + 2] == p[i]) {
+			if (!fence)
+				fence = p[i];
+			else if (fence == p[i])
+				fence = 0;
+		} else if (!fence && i + 1 < le && p[i] == '#' &&
+			(p[i + 1] == ' ' || p[i + 1] == '\t')) {
+			for (k = i + 2; k < le; k++)
+				if (!is_ascii_space(p[k]) && p[k] != '#')
+					return 1;
+		}
+		pos = nl ? le + 1 : len;
+	}
+	return 0;
+}
+
+static int deliver(walk *w, const furet_doc *doc, const char *path,
+	size_t line)
+{
+	w->st->n_docs++;
+	return w->fn(w->ctx, doc, path, line) ? -1 : 0;
+}
+
+/* A .txt or .md file, read whole. Returns -1 only when the walk must stop. */
+static int ingest_text(walk *w, const char *path, enum kind kind, int fd)
+{
+	char *buf = NULL, *fixed = NULL, *title = NULL;
+	const char *text, *nul, *dot;
+	size_t len = 0, text_len, first_bad = 0, n_bad, probe;
+	const char *name = base_name(path);
+	furet_doc doc;
+	int err, rc = 0;
+
+	err = read_all(fd, &buf, &len);
+	if (err) {
+		say(path, 0, "cannot read: %s; skipped", strerror(err));
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		goto done;
+	}
+	w->st->n_files++;
+	probe = len < BINARY_PROBE ? len : BINARY_PROBE;
+	nul = memchr(buf, '\0', probe);
+	if (nul) {
+		say(path, 0, "binary file, skipped");
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		goto done;
+	}
+	text = buf;
+	text_len = len;
+	/* A byte order mark is not text (editors on Windows add one). */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		text_len -= 3;
+	}
+	if (is_all_space(text, text_len)) {
+		say(path, 0, "empty, nothing to index");
+		w->st->n_skipped++;
+		goto done;
+	}
+	n_bad = utf8_count_bad((const unsigned char *)text, text_len,
+		&first_bad);
+	if (n_bad) {
+		fixed = utf8_repair((const unsigned char *)text, text_len, n_bad,
+			&text_len);
+		if (!fixed) {
+			say(path, 0, "out of memory; stopped");
+			rc = -1;
+			goto done;
+		}
+		say(path, 0, "invalid UTF-8 at byte %zu (%zu invalid byte%s); "
+			"replaced with U+FFFD and indexed",
+			first_bad + (size_t)(text - buf), n_bad, n_bad > 1 ? "s" : "");
+		w->st->n_warnings++;
+		text = fixed;
+	}
+
+	memset(&doc, 0, sizeof doc);
+	doc.id = path;
+	doc.id_len = strlen(path);
+	doc.text = text;
+	doc.text_len = text_len;
+	doc.format = kind == KIND_MD ? FURET_FORMAT_MARKDOWN : FURET_FORMAT_TEXT;
+	if (kind == KIND_TXT || !md_has_title(text, text_len)) {
+		dot = strrchr(name, '.');
+		if (dot && dot > name) {
+			title = strndup(name, (size_t)(dot - name));
+			if (!title) {
+				say(path, 0, "out of memory; stopped");
+				rc = -1;
+				goto done;
+			}
+			doc.title = title;
+			doc.title_len = strlen(title);
+		}
+	}
+	rc = deliver(w, &doc, path, 0);
+
+done:
+	free(title);
+	free(fixed);
+	free(buf);
+	return rc;
+}
+
+/* One line of a .jsonl file; reports and counts a bad line itself.
+** Returns -1 only when the walk must stop. */
+static int ingest_json_line(walk *w, const char *path, size_t line_no,
+	const char *line, size_t n)
+{
+	json_error_t jerr;
+	json_t *obj, *id, *text, *title;
+	furet_doc doc;
+	int rc = 0;
+
+	/* JSON_ALLOW_NUL: a "\u0000" in a text is data, passed on with its
+	** length; an id with one is refused below (it would print truncated). */
+	obj = json_loadb(line, n, JSON_ALLOW_NUL, &jerr);
+	if (!obj) {
+		say(path, line_no, "invalid JSON: %s; line skipped", jerr.text);
+		goto bad;
+	}
+	if (!json_is_object(obj)) {
+		say(path, line_no, "not a JSON object; line skipped");
+		goto bad;
+	}
+	id = json_object_get(obj, "id");
+	text = json_object_get(obj, "text");
+	title = json_object_get(obj, "title");
+	if (!json_is_string(id)) {
+		say(path, line_no, "\"id\" is %s; line skipped",
+			id ? "not a string" : "missing");
+		goto bad;
+	}
+	if (json_string_length(id) == 0 ||
+		strlen(json_string_value(id)) != json_string_length(id)) {
+		say(path, line_no, "\"id\" is %s; line skipped",
+			json_string_length(id) ? "not text (has a NUL)" : "empty");
+		goto bad;
+	}
+	if (!json_is_string(text)) {
+		say(path, line_no, "\"text\" is %s; line skipped",
+			text ? "not a string" : "missing");
+		goto bad;
+	}
+	memset(&doc, 0, sizeof doc);
+	doc.id = json_string_value(id);
+	doc.id_len = json_string_length(id);
+	doc.text = json_string_value(text);
+	doc.text_len = json_string_length(text);
+	doc.format = FURET_FORMAT_TEXT;
+	if (json_is_string(title)) {
+		doc.title = json_string_value(title);
+		doc.title_len = json_string_length(title);
+	} else if (title && !json_is_null(title)) {
+		say(path, line_no, "\"title\" is not a string; indexed without a title");
+		w->st->n_warnings++;
+	}
+	rc = deliver(w, &doc, path, line_no);
+	goto done;
+
+bad:
+	w->st->n_skipped++;
+	w->st->n_errors++;
+done:
+	json_decref(obj);
+	return rc;
+}
+
+/* A .jsonl file: one document per line. Takes fd over (closes it). */
+static int ingest_jsonl(walk *w, const char *path, int fd)
+{
+	char probe[BINARY_PROBE];
+	char *line = NULL, *start;
+	size_t cap = 0, line_no = 0, n_lines = 0;
+	ssize_t n, got;
+	FILE *f = NULL;
+	int rc = 0;
+
+	got = pread(fd, probe, sizeof probe, 0);
+	if (got < 0) {
+		say(path, 0, "cannot read: %s; skipped", strerror(errno));
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		close(fd);
+		goto done;
+	}
+	w->st->n_files++;
+	if (memchr(probe, '\0', (size_t)got)) {
+		say(path, 0, "binary file, skipped");
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		close(fd);
+		goto done;
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		say(path, 0, "cannot read: %s; skipped", strerror(errno));
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		close(fd);
+		goto done;
+	}
+	for (;;) {
+		errno = 0;
+		n = getline(&line, &cap, f);
+		if (n < 0)
+			break;
+		line_no++;
+		start = line;
+		/* A byte order mark is not JSON (editors on Windows add one). */
+		if (line_no == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			start += 3;
+			n -= 3;
+		}
+		if (is_all_space(start, (size_t)n))
+			continue;
+		n_lines++;
+		rc = ingest_json_line(w, path, line_no, start, (size_t)n);
+		if (rc)
+			goto done;
+	}
+	if (!feof(f)) {
+		say(path, line_no + 1, "cannot read: %s; rest of the file skipped",
+			strerror(errno ? errno : EIO));
+		w->st->n_errors++;
+		w->st->n_skipped++;
+	} else if (n_lines == 0) {
+		say(path, 0, "empty, nothing to index");
+		w->st->n_skipped++;
+	}
+
+done:
+	if (f)
+		fclose(f);
+	free(line);
+	return rc;
+}
+
+/* A regular file; is_named when the user gave this path. */
+static int ingest_file(walk *w, const char *path, enum kind kind, int is_named)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (is_named) {
+			say(path, 0, "%s; nothing indexed", strerror(errno));
+			return -1;
+		}
+		/* Unreadable, or removed since the directory was listed. */
+		say(path, 0, "%s; skipped", strerror(errno));
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		return 0;
+	}
+	if (kind == KIND_JSONL)
+		return ingest_jsonl(w, path, fd);
+	rc = ingest_text(w, path, kind, fd);
+	close(fd);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names of a directory's entries, without those starting with
+** ".". Returns 0, or an errno value (names then NULL). */
+static int list_dir(const char *path, char ***out, size_t *out_n)
+{
+	DIR *d;
+	char **names = NULL, **nn;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	*out = NULL;
+	*out_n = 0;
+	d = opendir(path);
+	if (!d)
+		return errno;
+	for (;;) {
+		struct dirent *de;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			err = errno;
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			nn = realloc(names, cap * sizeof *names);
+			if (!nn) {
+				err = ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			err = ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (err) {
+		while (n)
+			free(names[--n]);
+		free(names);
+		return err;
+	}
+	if (n)
+		qsort(names, n, sizeof *names, cmp_names);
+	*out = names;
+	*out_n = n;
+	return 0;
+}
+
+static int walk_dir(walk *w, const char *path, const struct stat *sb,
+	const dir_frame *up, int is_named)
+{
+	dir_frame me;
+	const dir_frame *f;
+	char **names = NULL, *child = NULL;
+	size_t n = 0, i;
+	struct stat csb;
+	enum kind kind;
+	int err, rc = 0;
+
+	me.dev = sb->st_dev;
+	me.ino = sb->st_ino;
+	me.path = path;
+	me.up = up;
+	err = list_dir(path, &names, &n);
+	if (err == ENOMEM) {
+		say(path, 0, "out of memory; stopped");
+		return -1;
+	}
+	if (err) {
+		if (is_named) {
+			say(path, 0, "%s; nothing indexed", strerror(err));
+			return -1;
+		}
+		say(path, 0, "%s; directory skipped", strerror(err));
+		w->st->n_skipped++;
+		w->st->n_errors++;
+		return 0;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		child = join(path, names[i]);
+		if (!child) {
+			say(path, 0, "out of memory; stopped");
+			rc = -1;
+			break;
+		}
+		if (stat(child, &csb) != 0) {
+			/* A dangling link, or removed since the listing. */
+			say(child, 0, "%s; skipped", strerror(errno));
+			w->st->n_skipped++;
+			w->st->n_errors++;
+		} else if (S_ISDIR(csb.st_mode)) {
+			for (f = &me; f; f = f->up)
+				if (f->dev == csb.st_dev && f->ino == csb.st_ino)
+					break;
+			if (f) {
+				say(child, 0, "directory loop (same directory as %s); "
+					"not walked again", f->path);
+				w->st->n_skipped++;
+			} else {
+				rc = walk_dir(w, child, &csb, &me, 0);
+			}
+		} else if (S_ISREG(csb.st_mode) && !is_readme(names[i]) &&
+			(kind = kind_of(names[i])) != KIND_NONE) {
+			rc = ingest_file(w, child, kind, 0);
+		}
+		free(child);
+		child = NULL;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int ingest_path(const char *path, ingest_fn fn, void *ctx, ingest_stats *st)
+{
+	ingest_stats local;
+	struct stat sb;
+	enum kind kind;
+	walk w;
+
+	memset(&local, 0, sizeof local);
+	w.fn = fn;
+	w.ctx = ctx;
+	w.st = st ? st : &local;
+	if (!path || !*path || !fn) {
+		say(path ? path : "(null)", 0, "no path given; nothing indexed");
+		return -1;
+	}
+	if (stat(path, &sb) != 0) {
+		say(path, 0, "%s; nothing indexed", strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode))
+		return walk_dir(&w, path, &sb, NULL, 1);
+	if (!S_ISREG(sb.st_mode)) {
+		say(path, 0, "not a regular file nor a directory; skipped");
+		w.st->n_skipped++;
+		w.st->n_errors++;
+		return 0;
+	}
+	kind = kind_of(base_name(path));
+	if (kind == KIND_NONE) {
+		say(path, 0, "not a .txt, .md or .jsonl file; skipped");
+		w.st->n_skipped++;
+		w.st->n_errors++;
+		return 0;
+	}
+	return ingest_file(&w, path, kind, 1);
+}

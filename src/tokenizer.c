@@ -1,0 +1,260 @@
+/*
+** tokenizer.c — UTF-8 -> UTF-16 with an offset map -> ICU word breaks.
+**
+** The decoder is our own loop rather than u_strFromUTF8 because it has to
+** write, for every UTF-16 unit, the UTF-8 byte offset it came from; doing both
+** in one pass is cheaper than converting and then re-walking the text. Both
+** units of a surrogate pair map to the start of their code point (ICU never
+** puts a boundary between them), and map[n16] = len so that a word's end
+** offset is map[u_end] whatever comes after it.
+**
+** Buffers only grow: a UTF-8 text of len bytes never needs more than len
+** UTF-16 units (1 byte -> 1 unit, 2-3 bytes -> 1 unit, 4 bytes -> 2 units,
+** an invalid byte -> 1 unit U+FFFD), so capacity len + 1 is reserved up front
+** and the decoder needs no checks. Lengths are int32_t for ICU, hence the
+** INT32_MAX limit on a single text (documents are cut into passages long
+** before that).
+*/
+#include "tokenizer.h"
+
+#include <unicode/ubrk.h>
+
+#include "util.h"
+
+struct furet_tokenizer {
+	UBreakIterator *brk;
+	UChar *u16;     /* the text in UTF-16 */
+	uint32_t *map;  /* map[i] = byte offset of u16[i]; n16 + 1 entries */
+	size_t u16_cap; /* units available in u16 and entries in map */
+	int32_t n16;
+	furet_word *words;
+	size_t n_words, words_cap;
+};
+
+furet_rc furet_tokenizer_open(furet_tokenizer **out)
+{
+	furet_tokenizer *t = NULL;
+	UErrorCode err = U_ZERO_ERROR;
+	furet_rc rc = FURET_OK;
+
+	if (!out)
+		return FURET_INVALID;
+	*out = NULL;
+	t = furet_malloc(sizeof *t);
+	if (!t) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	t->brk = NULL;
+	t->u16 = NULL;
+	t->map = NULL;
+	t->u16_cap = 0;
+	t->n16 = 0;
+	t->words = NULL;
+	t->n_words = t->words_cap = 0;
+
+	/* "fr" has no tailoring of its own: ICU answers U_USING_DEFAULT_WARNING
+	** and uses the root rules, which is what we want. */
+	t->brk = ubrk_open(UBRK_WORD, "fr", NULL, 0, &err);
+	if (U_FAILURE(err)) {
+		rc = err == U_MEMORY_ALLOCATION_ERROR ? FURET_NOMEM : FURET_ERROR;
+		goto done;
+	}
+	*out = t;
+	t = NULL;
+done:
+	furet_tokenizer_close(t);
+	return rc;
+}
+
+void furet_tokenizer_close(furet_tokenizer *t)
+{
+	if (!t)
+		return;
+	if (t->brk)
+		ubrk_close(t->brk);
+	furet_free(t->words);
+	furet_free(t->map);
+	furet_free(t->u16);
+	furet_free(t);
+}
+
+static int grow_text(furet_tokenizer *t, size_t need)
+{
+	UChar *u;
+	uint32_t *m;
+	size_t cap;
+
+	if (need <= t->u16_cap)
+		return 0;
+	cap = t->u16_cap ? t->u16_cap : 256;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 4 ? need : cap * 2;
+	/* Each array is replaced as soon as it is reallocated, so a failure on the
+	** second leaves both valid (the first merely larger than u16_cap says). */
+	u = furet_realloc(t->u16, cap * sizeof *u);
+	if (!u)
+		return -1;
+	t->u16 = u;
+	m = furet_realloc(t->map, cap * sizeof *m);
+	if (!m)
+		return -1;
+	t->map = m;
+	t->u16_cap = cap;
+	return 0;
+}
+
+/* Decodes s[0..len) into t->u16 and t->map. The capacity is at least len + 1
+** (see the file comment). Invalid sequences decode as U+FFFD, one byte at a
+** time, with the same definition of validity as furet_utf8_valid. */
+static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
+{
+	UChar *u = t->u16;
+	uint32_t *map = t->map;
+	size_t i = 0;
+	int32_t n = 0;
+
+	while (i < len) {
+		uint32_t c = s[i], cp;
+		size_t k, extra;
+
+		if (c < 0x80) {
+			map[n] = (uint32_t)i;
+			u[n++] = (UChar)c;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			extra = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			extra = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			extra = 3;
+			cp = c & 0x07;
+		} else {
+			goto invalid;
+		}
+		if (extra >= len - i)
+			goto invalid;
+		for (k = 1; k <= extra; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto invalid;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+			(extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			goto invalid;
+		map[n] = (uint32_t)i;
+		if (cp < 0x10000) {
+			u[n++] = (UChar)cp;
+		} else {
+			u[n++] = (UChar)(0xd7c0 + (cp >> 10));
+			map[n] = (uint32_t)i;
+			u[n++] = (UChar)(0xdc00 | (cp & 0x3ff));
+		}
+		i += extra + 1;
+		continue;
+	invalid:
+		map[n] = (uint32_t)i;
+		u[n++] = 0xfffd;
+		i++;
+	}
+	map[n] = (uint32_t)len;
+	t->n16 = n;
+}
+
+static int push_word(furet_tokenizer *t, int32_t from, int32_t to, int kind)
+{
+	furet_word *w;
+
+	if (t->n_words == t->words_cap) {
+		size_t cap = t->words_cap ? t->words_cap * 2 : 256;
+		if (cap > SIZE_MAX / sizeof *w)
+			return -1;
+		w = furet_realloc(t->words, cap * sizeof *w);
+		if (!w)
+			return -1;
+		t->words = w;
+		t->words_cap = cap;
+	}
+	w = &t->words[t->n_words++];
+	w->start = t->map[from];
+	w->end = t->map[to];
+	w->u_start = from;
+	w->u_end = to;
+	w->kind = kind;
+	return 0;
+}
+
+furet_rc furet_tokenizer_run(furet_tokenizer *t, const char *text, size_t len,
+	const furet_word **words, size_t *n_words)
+{
+	UErrorCode err = U_ZERO_ERROR;
+	furet_rc rc = FURET_OK;
+	int32_t from, to;
+
+	*words = NULL;
+	*n_words = 0;
+	t->n_words = 0;
+	t->n16 = 0;
+	if (!text && len) {
+		rc = FURET_INVALID;
+		goto done;
+	}
+	if (len >= INT32_MAX) {
+		rc = FURET_INVALID;
+		goto done;
+	}
+	if (grow_text(t, len + 1)) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	decode(t, (const unsigned char *)text, len);
+	if (t->n16 == 0)
+		goto done;
+
+	ubrk_setText(t->brk, t->u16, t->n16, &err);
+	if (U_FAILURE(err)) {
+		rc = FURET_ERROR;
+		goto done;
+	}
+	from = ubrk_first(t->brk);
+	while ((to = ubrk_next(t->brk)) != UBRK_DONE) {
+		/* The status belongs to the boundary just returned, i.e. to the
+		** segment [from, to) that it closes. */
+		int32_t st = ubrk_getRuleStatus(t->brk);
+		int kind;
+
+		if (st >= UBRK_WORD_NUMBER && st < UBRK_WORD_NUMBER_LIMIT)
+			kind = FURET_WORD_NUMBER;
+		else if (st >= UBRK_WORD_LETTER && st < UBRK_WORD_LETTER_LIMIT)
+			kind = FURET_WORD_LETTER;
+		else if (st >= UBRK_WORD_KANA && st < UBRK_WORD_IDEO_LIMIT)
+			kind = FURET_WORD_CJK;
+		else
+			kind = -1; /* UBRK_WORD_NONE: spaces, punctuation, symbols */
+		if (kind >= 0 && push_word(t, from, to, kind)) {
+			rc = FURET_NOMEM;
+			goto done;
+		}
+		from = to;
+	}
+	*words = t->words;
+	*n_words = t->n_words;
+done:
+	if (rc != FURET_OK)
+		t->n_words = 0;
+	return rc;
+}
+
+const UChar *furet_tokenizer_utf16(const furet_tokenizer *t)
+{
+	return t->u16;
+}
+
+size_t furet_tokenizer_offset(const furet_tokenizer *t, int32_t i)
+{
+	return t->map[i];
+}

@@ -1,0 +1,550 @@
+/*
+** test_ingest.c — cli/ingest.c: the walk (order, skipped names, extensions,
+** symlink loops), ids and titles, .jsonl lines good and bad, binary, empty
+** and invalid UTF-8 files, and the counts.
+*/
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include "cli/ingest.h"
+
+typedef struct rec_doc {
+	char *id, *title, *text, *path;
+	size_t id_len, text_len, line;
+	int has_title;
+	unsigned format;
+} rec_doc;
+
+typedef struct recorder {
+	rec_doc docs[64];
+	size_t n;
+	size_t stop_after; /* 0: never stop */
+} recorder;
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	assert_non_null(d);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static int record(void *ctx, const furet_doc *doc, const char *path,
+	size_t line)
+{
+	recorder *r = ctx;
+	rec_doc *d;
+
+	assert_true(r->n < 64);
+	d = &r->docs[r->n++];
+	d->id = dup_n(doc->id, doc->id_len);
+	d->id_len = doc->id_len;
+	d->has_title = doc->title != NULL;
+	d->title = doc->title ? dup_n(doc->title, doc->title_len) : NULL;
+	d->text = dup_n(doc->text, doc->text_len);
+	d->text_len = doc->text_len;
+	d->path = dup_n(path, strlen(path));
+	d->line = line;
+	d->format = doc->format;
+	return r->stop_after && r->n >= r->stop_after;
+}
+
+static void rec_free(recorder *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->docs[i].id);
+		free(r->docs[i].title);
+		free(r->docs[i].text);
+		free(r->docs[i].path);
+	}
+	memset(r, 0, sizeof *r);
+}
+
+/* A temporary directory, or the end of the run (abort is known not to
+** return, so the compiler does not see a NULL path flow on). */
+static char *tmpdir(void)
+{
+	char *d = tu_mkdtemp();
+
+	if (!d) {
+		fprintf(stderr, "cannot create a temporary directory\n");
+		abort();
+	}
+	return d;
+}
+
+static char *pjoin(const char *a, const char *b)
+{
+	char *s = malloc(strlen(a) + strlen(b) + 2);
+	assert_non_null(s);
+	sprintf(s, "%s/%s", a, b);
+	return s;
+}
+
+#define W(dir, name, lit) \
+	assert_int_equal(tu_write(dir, name, lit, sizeof lit - 1), 0)
+
+static void test_walk_order_and_skips(void **state)
+{
+	char *dir = tmpdir(), *root;
+	recorder r;
+	ingest_stats st;
+	char want[256];
+
+	(void)state;
+	root = pjoin(dir, "corpus");
+	assert_int_equal(mkdir(root, 0777), 0);
+	W(root, "b.txt", "Texte b.");
+	W(root, "a.md", "Intro\n\n# Le titre\n\nCorps.\n");
+	W(root, "C.TXT", "Majuscules.");
+	W(root, "sub/z.txt", "Z.");
+	W(root, "sub/deep/y.md", "Pas de titre ici.\n#hashtag\n");
+	W(root, "README.md", "Ce corpus...");
+	W(root, "sub/readme", "ignored");
+	W(root, "sub/ReadMe.TXT", "ignored");
+	W(root, ".hidden.txt", "ignored");
+	W(root, ".git/x.txt", "ignored");
+	W(root, "image.png", "ignored");
+	W(root, "notes.text", "ignored");
+	W(root, "Makefile", "ignored");
+
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(root, record, &r, &st), 0);
+	assert_int_equal(r.n, 5);
+	/* strcmp order: "C.TXT" < "a.md" < "b.txt" < "sub". */
+	snprintf(want, sizeof want, "%s/C.TXT", root);
+	assert_string_equal(r.docs[0].id, want);
+	assert_string_equal(r.docs[0].title, "C");
+	snprintf(want, sizeof want, "%s/a.md", root);
+	assert_string_equal(r.docs[1].id, want);
+	assert_false(r.docs[1].has_title);
+	assert_int_equal(r.docs[1].format, FURET_FORMAT_MARKDOWN);
+	assert_string_equal(r.docs[1].text, "Intro\n\n# Le titre\n\nCorps.\n");
+	snprintf(want, sizeof want, "%s/b.txt", root);
+	assert_string_equal(r.docs[2].id, want);
+	assert_string_equal(r.docs[2].path, want);
+	assert_int_equal(r.docs[2].line, 0);
+	assert_string_equal(r.docs[2].title, "b");
+	assert_int_equal(r.docs[2].format, FURET_FORMAT_TEXT);
+	assert_string_equal(r.docs[2].text, "Texte b.");
+	snprintf(want, sizeof want, "%s/sub/deep/y.md", root);
+	assert_string_equal(r.docs[3].id, want);
+	assert_string_equal(r.docs[3].title, "y");
+	snprintf(want, sizeof want, "%s/sub/z.txt", root);
+	assert_string_equal(r.docs[4].id, want);
+	assert_int_equal(st.n_files, 5);
+	assert_int_equal(st.n_docs, 5);
+	assert_int_equal(st.n_skipped, 0);
+	assert_int_equal(st.n_errors, 0);
+	rec_free(&r);
+
+	/* A trailing slash does not double in the ids. */
+	snprintf(want, sizeof want, "%s/", root);
+	assert_int_equal(ingest_path(want, record, &r, NULL), 0);
+	snprintf(want, sizeof want, "%s/C.TXT", root);
+	assert_string_equal(r.docs[0].id, want);
+	rec_free(&r);
+
+	/* Named explicitly, a README is indexed; an unknown extension is an
+	** error that does not stop anything. */
+	memset(&st, 0, sizeof st);
+	snprintf(want, sizeof want, "%s/README.md", root);
+	assert_int_equal(ingest_path(want, record, &r, &st), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.docs[0].id, want);
+	assert_string_equal(r.docs[0].title, "README");
+	snprintf(want, sizeof want, "%s/image.png", root);
+	assert_int_equal(ingest_path(want, record, &r, &st), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(st.n_errors, 1);
+	assert_int_equal(st.n_skipped, 1);
+	assert_int_equal(st.n_files, 1);
+	rec_free(&r);
+
+	/* Relative path as given: "corpus" + "b.txt" -> "corpus/b.txt". */
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(ingest_path("corpus", record, &r, NULL), 0);
+	assert_string_equal(r.docs[2].id, "corpus/b.txt");
+	assert_string_equal(r.docs[4].id, "corpus/sub/z.txt");
+	rec_free(&r);
+	assert_int_equal(ingest_path("./corpus/", record, &r, NULL), 0);
+	assert_string_equal(r.docs[2].id, "./corpus/b.txt");
+	rec_free(&r);
+	assert_int_equal(chdir(getenv("FURET_TEST_CWD")), 0);
+
+	free(root);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_jsonl(void **state)
+{
+	char *dir = tmpdir(), *path;
+	recorder r;
+	ingest_stats st;
+
+	(void)state;
+	W(dir, "d.jsonl",
+		"{\"id\": \"d1\", \"text\": \"Premier.\", \"title\": \"Un\"}\n"
+		"\n"
+		"{\"id\": \"d2\", \"text\": \"Deuxi\\u00e8me\"\n"          /* 3: broken */
+		"{\"id\": \"d3\", \"title\": \"sans texte\"}\n"            /* 4: no text */
+		"{\"id\": 4, \"text\": \"id num\\u00e9rique\"}\n"          /* 5: numeric id */
+		"{\"id\": \"d6\", \"text\": \"Sans titre.\", \"x\": [1]}\r\n" /* 6: ok */
+		"   \t\n"
+		"[1, 2]\n"                                                /* 8: array */
+		"{\"id\": \"d9\", \"text\": \"a\\u0000b\", \"title\": null}\n" /* 9: ok */
+		"{\"id\": \"d10\", \"text\": \"t\", \"title\": 3}"        /* 10: ok, warned */
+		);
+	path = pjoin(dir, "d.jsonl");
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(path, record, &r, &st), 0);
+	assert_int_equal(r.n, 4);
+	assert_string_equal(r.docs[0].id, "d1");
+	assert_string_equal(r.docs[0].title, "Un");
+	assert_string_equal(r.docs[0].text, "Premier.");
+	assert_int_equal(r.docs[0].line, 1);
+	assert_int_equal(r.docs[0].format, FURET_FORMAT_TEXT);
+	assert_string_equal(r.docs[0].path, path);
+	assert_string_equal(r.docs[1].id, "d6");
+	assert_false(r.docs[1].has_title);
+	assert_int_equal(r.docs[1].line, 6);
+	assert_string_equal(r.docs[2].id, "d9");
+	assert_false(r.docs[2].has_title);
+	assert_int_equal(r.docs[2].line, 9);
+	assert_int_equal(r.docs[2].text_len, 3);
+	assert_memory_equal(r.docs[2].text, "a\0b", 3);
+	assert_string_equal(r.docs[3].id, "d10");
+	assert_false(r.docs[3].has_title);
+	assert_int_equal(r.docs[3].line, 10);
+	assert_int_equal(st.n_files, 1);
+	assert_int_equal(st.n_docs, 4);
+	assert_int_equal(st.n_skipped, 4);
+	assert_int_equal(st.n_errors, 4);
+	assert_int_equal(st.n_warnings, 1);
+	rec_free(&r);
+
+	/* The callback stops the walk: fatal. */
+	r.stop_after = 2;
+	assert_int_equal(ingest_path(path, record, &r, NULL), -1);
+	assert_int_equal(r.n, 2);
+	rec_free(&r);
+	free(path);
+
+	/* Invalid UTF-8 is rejected by jansson: that line only. */
+	W(dir, "u.jsonl", "{\"id\": \"a\", \"text\": \"caf\xe9\"}\n"
+		"{\"id\": \"b\", \"text\": \"ok\"}\n");
+	path = pjoin(dir, "u.jsonl");
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(path, record, &r, &st), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.docs[0].id, "b");
+	assert_int_equal(r.docs[0].line, 2);
+	assert_int_equal(st.n_errors, 1);
+	rec_free(&r);
+	free(path);
+
+	/* A byte order mark before the first line. */
+	W(dir, "bom.jsonl", "\xef\xbb\xbf{\"id\": \"b\", \"text\": \"t\"}\n");
+	path = pjoin(dir, "bom.jsonl");
+	assert_int_equal(ingest_path(path, record, &r, NULL), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.docs[0].id, "b");
+	rec_free(&r);
+	free(path);
+
+	/* Empty .jsonl. */
+	W(dir, "e.jsonl", "\n\n  \n");
+	path = pjoin(dir, "e.jsonl");
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(path, record, &r, &st), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(st.n_files, 1);
+	assert_int_equal(st.n_skipped, 1);
+	assert_int_equal(st.n_errors, 0);
+	free(path);
+
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A .jsonl line longer than any fixed buffer. */
+static void test_jsonl_long_line(void **state)
+{
+	char *dir = tmpdir(), *path;
+	size_t n = 3u << 20, i;
+	char *buf = malloc(n + 64);
+	recorder r;
+	int len;
+
+	(void)state;
+	assert_non_null(buf);
+	len = sprintf(buf, "{\"id\": \"long\", \"text\": \"");
+	for (i = 0; i < n; i++)
+		buf[len + i] = (i % 6 == 5) ? ' ' : 'x';
+	memcpy(buf + len + n, "\"}\n", 3);
+	assert_int_equal(tu_write(dir, "l.jsonl", buf, len + n + 3), 0);
+	path = pjoin(dir, "l.jsonl");
+	memset(&r, 0, sizeof r);
+	assert_int_equal(ingest_path(path, record, &r, NULL), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.docs[0].text_len, n);
+	rec_free(&r);
+	free(path);
+	free(buf);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_binary_empty_utf8(void **state)
+{
+	char *dir = tmpdir();
+	recorder r;
+	ingest_stats st;
+
+	(void)state;
+	assert_int_equal(tu_write(dir, "a-bin.txt", "abc\0def", 7), 0);
+	W(dir, "b-empty.txt", "");
+	W(dir, "c-blank.md", " \n\t\r\n");
+	/* Latin-1 "é", a lone continuation byte, a truncated 3-byte sequence at
+	** the very end. */
+	W(dir, "d-latin1.txt", "caf\xe9 ok\x80 \xc3\xa9t\xc3\xa9 \xe2\x82");
+	W(dir, "e-bom.md", "\xef\xbb\xbf# Titre\n\nTexte.\n");
+
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(dir, record, &r, &st), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.docs[0].text,
+		"caf\xef\xbf\xbd ok\xef\xbf\xbd \xc3\xa9t\xc3\xa9 "
+		"\xef\xbf\xbd\xef\xbf\xbd");
+	assert_int_equal(r.docs[0].text_len, 25);
+	assert_string_equal(r.docs[0].title, "d-latin1");
+	/* The byte order mark is dropped, and the "# " title is the library's. */
+	assert_string_equal(r.docs[1].text, "# Titre\n\nTexte.\n");
+	assert_false(r.docs[1].has_title);
+	assert_int_equal(st.n_files, 5);
+	assert_int_equal(st.n_docs, 2);
+	assert_int_equal(st.n_skipped, 3);
+	assert_int_equal(st.n_errors, 1);
+	assert_int_equal(st.n_warnings, 1);
+	rec_free(&r);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A NUL after the first 8 KiB is not "binary". */
+static void test_late_nul(void **state)
+{
+	char *dir = tmpdir(), *path;
+	char buf[9000];
+	recorder r;
+
+	(void)state;
+	memset(buf, 'a', sizeof buf);
+	buf[8500] = '\0';
+	assert_int_equal(tu_write(dir, "late.txt", buf, sizeof buf), 0);
+	path = pjoin(dir, "late.txt");
+	memset(&r, 0, sizeof r);
+	assert_int_equal(ingest_path(path, record, &r, NULL), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.docs[0].text_len, sizeof buf);
+	rec_free(&r);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_missing_and_unreadable(void **state)
+{
+	char *dir = tmpdir(), *path;
+	recorder r;
+	ingest_stats st;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	path = pjoin(dir, "nope");
+	assert_int_equal(ingest_path(path, record, &r, &st), -1);
+	free(path);
+	path = pjoin(dir, "nope.txt");
+	assert_int_equal(ingest_path(path, record, &r, &st), -1);
+	free(path);
+	assert_int_equal(r.n, 0);
+
+	/* A dangling link inside a walked directory: skipped, counted. */
+	W(dir, "ok.txt", "Oui.");
+	path = pjoin(dir, "dangling.txt");
+	assert_int_equal(symlink("/nonexistent/furet/x.txt", path), 0);
+	free(path);
+	assert_int_equal(ingest_path(dir, record, &r, &st), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(st.n_skipped, 1);
+	assert_int_equal(st.n_errors, 1);
+	rec_free(&r);
+
+	/* Permissions mean nothing to root. */
+	if (geteuid() != 0) {
+		path = pjoin(dir, "ok.txt");
+		assert_int_equal(chmod(path, 0), 0);
+		memset(&st, 0, sizeof st);
+		assert_int_equal(ingest_path(dir, record, &r, &st), 0);
+		assert_int_equal(r.n, 0);
+		assert_int_equal(st.n_skipped, 2);
+		assert_int_equal(ingest_path(path, record, &r, &st), -1);
+		free(path);
+	}
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_symlink_loop(void **state)
+{
+	char *dir = tmpdir(), *link, *target;
+	recorder r;
+	ingest_stats st;
+	char want[256];
+
+	(void)state;
+	W(dir, "a/x.txt", "X.");
+	W(dir, "b/y.txt", "Y.");
+	/* a/up -> .. (loop to the root), a/self -> . (loop to a), b/to-a -> ../a
+	** (not a loop: a is walked twice, under two names). */
+	link = pjoin(dir, "a/up");
+	assert_int_equal(symlink("..", link), 0);
+	free(link);
+	link = pjoin(dir, "a/self");
+	assert_int_equal(symlink(".", link), 0);
+	free(link);
+	link = pjoin(dir, "b/to-a");
+	assert_int_equal(symlink("../a", link), 0);
+	free(link);
+
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(dir, record, &r, &st), 0);
+	assert_int_equal(r.n, 3);
+	snprintf(want, sizeof want, "%s/a/x.txt", dir);
+	assert_string_equal(r.docs[0].id, want);
+	snprintf(want, sizeof want, "%s/b/to-a/x.txt", dir);
+	assert_string_equal(r.docs[1].id, want);
+	snprintf(want, sizeof want, "%s/b/y.txt", dir);
+	assert_string_equal(r.docs[2].id, want);
+	/* a/self, a/up, b/to-a/self, b/to-a/up. */
+	assert_int_equal(st.n_skipped, 4);
+	assert_int_equal(st.n_errors, 0);
+	rec_free(&r);
+
+	/* Naming a link to a directory walks it; from there, "up" is the
+	** root, which is not on the path yet, and "a" inside it is. */
+	target = pjoin(dir, "b/to-a");
+	assert_int_equal(ingest_path(target, record, &r, NULL), 0);
+	assert_int_equal(r.n, 2);
+	snprintf(want, sizeof want, "%s/b/to-a/up/b/y.txt", dir);
+	assert_string_equal(r.docs[0].id, want);
+	snprintf(want, sizeof want, "%s/b/to-a/x.txt", dir);
+	assert_string_equal(r.docs[1].id, want);
+	free(target);
+	rec_free(&r);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A 50 MB text file is read whole. */
+/* The messages: one line each, "furet: PATH[:LINE]: what; what was done". */
+static void test_messages(void **state)
+{
+	char *dir = tmpdir(), *path, *log, *out, want[512];
+	recorder r;
+	int saved, fd;
+
+	(void)state;
+	W(dir, "m.jsonl", "{\"id\": \"ok\", \"text\": \"t\"}\n"
+		"{\"id\": \"x\", \"text\": \n"
+		"{\"id\": \"a\\u0000b\", \"text\": \"t\"}\n");
+	path = pjoin(dir, "m.jsonl");
+	log = pjoin(dir, "stderr.log");
+	memset(&r, 0, sizeof r);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	assert_int_equal(ingest_path(path, record, &r, NULL), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(r.n, 1);
+	out = tu_read(log, NULL);
+	assert_non_null(out);
+	snprintf(want, sizeof want, "furet: %s:2: invalid JSON: ", path);
+	assert_memory_equal(out, want, strlen(want));
+	assert_non_null(strstr(out, "; line skipped\n"));
+	snprintf(want, sizeof want, "\nfuret: %s:3: \"id\" is not text "
+		"(has a NUL); line skipped\n", path);
+	assert_non_null(strstr(out, want));
+	free(out);
+	rec_free(&r);
+	free(log);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_big_file(void **state)
+{
+	char *dir = tmpdir(), *path;
+	size_t n = 50u << 20;
+	char *buf = malloc(n);
+	recorder r;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, 'a', n);
+	buf[n - 1] = '\n';
+	assert_int_equal(tu_write(dir, "big.txt", buf, n), 0);
+	free(buf);
+	path = pjoin(dir, "big.txt");
+	memset(&r, 0, sizeof r);
+	assert_int_equal(ingest_path(path, record, &r, NULL), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.docs[0].text_len, n);
+	rec_free(&r);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static int setup(void **state)
+{
+	static char cwd[4096];
+
+	(void)state;
+	if (!getcwd(cwd, sizeof cwd))
+		return -1;
+	return setenv("FURET_TEST_CWD", cwd, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_walk_order_and_skips),
+		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_jsonl_long_line),
+		cmocka_unit_test(test_binary_empty_utf8),
+		cmocka_unit_test(test_late_nul),
+		cmocka_unit_test(test_missing_and_unreadable),
+		cmocka_unit_test(test_symlink_loop),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_big_file),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

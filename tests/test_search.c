@@ -1,0 +1,309 @@
+/*
+** test_search.c — ranking and hits through the public API: BM25F scores on a
+** tiny collection computed by hand, ordering, limit/offset, best passage per
+** document, highlights, and the seed article's typical questions.
+*/
+#include "testutil.h"
+
+#include <math.h>
+
+#include "furet.h"
+
+static furet_index *build(const char *dir, const furet_doc *docs, size_t n)
+{
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	size_t i;
+
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, FURET_WRITE_REBUILD, &w), FURET_OK);
+	for (i = 0; i < n; i++)
+		{
+		furet_rc rc = furet_writer_add(w, &docs[i]);
+		if (rc)
+			fprintf(stderr, "add: %s\n", furet_index_errmsg(ix));
+		assert_int_equal(rc, FURET_OK);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	return ix;
+}
+
+static furet_doc doc(const char *id, const char *title, const char *text)
+{
+	furet_doc d;
+	memset(&d, 0, sizeof d);
+	d.id = id;
+	d.id_len = strlen(id);
+	d.title = title;
+	d.title_len = title ? strlen(title) : 0;
+	d.text = text;
+	d.text_len = strlen(text);
+	d.format = FURET_FORMAT_TEXT;
+	return d;
+}
+
+static furet_results *query(furet_index *ix, const char *q,
+	const furet_search_options *o)
+{
+	furet_results *r = NULL;
+	assert_int_equal(furet_search(ix, q, strlen(q), o, &r), FURET_OK);
+	return r;
+}
+
+static furet_hit hit(furet_results *r, size_t i)
+{
+	furet_hit h;
+	assert_int_equal(furet_results_get(r, i, &h), FURET_OK);
+	return h;
+}
+
+/* Three one-passage documents: N = 3, lengths 3, 2, 3, avglen = 8/3.
+**   "chat": df 1, idf = ln(1 + 2.5/1.5); d1 tf 2, len 3
+**     tf' = 2 / (0.25 + 0.75 * 3 / (8/3)) = 1.828571..
+**     score = idf * tf' * 2.2 / (tf' + 1.2) = 1.302837347397
+**   "noir": df 2, idf = ln(1.6); d1 tf 1 len 3 -> 0.447138587823,
+**     d2 tf 1 len 2 -> 0.523548346502 (shorter passage ranks first) */
+static void test_bm25_exact(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[3];
+	furet_index *ix;
+	furet_results *r;
+	(void)state;
+
+	docs[0] = doc("d1", NULL, "chat noir chat");
+	docs[1] = doc("d2", NULL, "chien noir");
+	docs[2] = doc("d3", NULL, "oiseau bleu vole");
+	ix = build(dir, docs, 3);
+
+	r = query(ix, "chat", NULL);
+	assert_int_equal(furet_results_count(r), 1);
+	assert_string_equal(hit(r, 0).doc, "d1");
+	assert_true(fabs(hit(r, 0).score - 1.302837347397) < 1e-9);
+	furet_results_free(r);
+
+	r = query(ix, "noir", NULL);
+	assert_int_equal(furet_results_count(r), 2);
+	assert_int_equal(furet_results_matched(r), 2);
+	assert_string_equal(hit(r, 0).doc, "d2");
+	assert_true(fabs(hit(r, 0).score - 0.523548346502) < 1e-9);
+	assert_string_equal(hit(r, 1).doc, "d1");
+	assert_true(fabs(hit(r, 1).score - 0.447138587823) < 1e-9);
+	assert_int_equal(hit(r, 1).rank, 2);
+	furet_results_free(r);
+
+	/* Scores add over terms; a repeated query word counts once. */
+	r = query(ix, "chat noir chat", NULL);
+	assert_string_equal(hit(r, 0).doc, "d1");
+	assert_true(fabs(hit(r, 0).score - (1.302837347397 + 0.447138587823)) <
+		1e-9);
+	furet_results_free(r);
+
+	/* No match at all: zero hits, not an error. */
+	r = query(ix, "girafe", NULL);
+	assert_int_equal(furet_results_count(r), 0);
+	furet_results_free(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Title as a weaker field: d2 has "chat" only in its title.
+** N = 2, avglen 5/2, df(chat) = 2, idf = ln(1 + 0.5/2.5):
+**   d1 body tf 2, len 3: 0.237341671566
+**   d2 title only: tf' = 0.5 * 1 -> 0.117972772043 */
+static void test_title_field(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[2];
+	furet_index *ix;
+	furet_results *r;
+	furet_search_options o;
+	(void)state;
+
+	docs[0] = doc("d1", NULL, "chat noir chat");
+	docs[1] = doc("d2", "chat", "chien noir");
+	ix = build(dir, docs, 2);
+	r = query(ix, "chat", NULL);
+	assert_int_equal(furet_results_count(r), 2);
+	assert_true(fabs(hit(r, 0).score - 0.237341671566) < 1e-9);
+	assert_string_equal(hit(r, 1).doc, "d2");
+	assert_string_equal(hit(r, 1).title, "chat");
+	assert_true(fabs(hit(r, 1).score - 0.117972772043) < 1e-9);
+	/* A title match highlights nothing in the text. */
+	assert_int_equal(hit(r, 1).n_highlights, 0);
+	furet_results_free(r);
+
+	/* Weight 0 switches the field off. */
+	furet_search_options_init(&o);
+	o.w_title = 0;
+	r = query(ix, "chat", &o);
+	assert_int_equal(furet_results_count(r), 1);
+	furet_results_free(r);
+
+	/* Bad options are refused. */
+	o.b = 2;
+	assert_int_equal(furet_search(ix, "chat", 4, &o, &r), FURET_INVALID);
+	assert_null(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_limit_offset_collapse(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[2];
+	furet_index *ix;
+	furet_results *r;
+	furet_search_options o;
+	(void)state;
+
+	docs[0] = doc("a", NULL, "Le vélo rouge roule.\n\nUn vélo bleu.\n\n"
+		"Encore un vélo, un vélo vert.");
+	docs[1] = doc("b", NULL, "Mon vélo.");
+	ix = build(dir, docs, 2);
+
+	furet_search_options_init(&o);
+	r = query(ix, "vélo", &o);
+	assert_int_equal(furet_results_count(r), 4);
+	furet_results_free(r);
+
+	o.limit = 2;
+	o.offset = 1;
+	r = query(ix, "vélo", &o);
+	assert_int_equal(furet_results_count(r), 2);
+	assert_int_equal(furet_results_matched(r), 4);
+	assert_int_equal(hit(r, 0).rank, 2);
+	furet_results_free(r);
+
+	/* Best passage per document: a's three passages collapse to one. */
+	o.limit = 10;
+	o.offset = 0;
+	o.flags = FURET_SEARCH_BEST_PER_DOC;
+	r = query(ix, "vélo", &o);
+	assert_int_equal(furet_results_count(r), 2);
+	assert_int_equal(furet_results_matched(r), 2);
+	assert_true(strcmp(hit(r, 0).doc, hit(r, 1).doc) != 0);
+	furet_results_free(r);
+
+	/* Passage fields: number, byte range, text, highlights. */
+	furet_search_options_init(&o);
+	r = query(ix, "vert", &o);
+	assert_int_equal(furet_results_count(r), 1);
+	{
+		furet_hit h = hit(r, 0);
+		const char *t = docs[0].text;
+		assert_string_equal(h.doc, "a");
+		assert_int_equal(h.passage, 2);
+		assert_null(h.section);
+		assert_int_equal(h.end - h.start, h.text_len);
+		assert_memory_equal(t + h.start, h.text, h.text_len);
+		assert_int_equal(h.n_highlights, 1);
+		assert_memory_equal(h.text + h.highlights[0].start, "vert", 4);
+		assert_int_equal(h.highlights[0].end - h.highlights[0].start, 4);
+	}
+	furet_results_free(r);
+
+	o.flags = FURET_SEARCH_NO_TEXT;
+	r = query(ix, "vert", &o);
+	assert_null(hit(r, 0).text);
+	furet_results_free(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_query_edges(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[1];
+	furet_index *ix;
+	furet_results *r;
+	char big[100001];
+	(void)state;
+
+	docs[0] = doc("a", NULL, "Le label de l'école du numérique.");
+	ix = build(dir, docs, 1);
+	/* Only stop words: they are kept rather than dropping everything. */
+	r = query(ix, "de la du", NULL);
+	assert_int_equal(furet_results_count(r), 1);
+	furet_results_free(r);
+	/* Elided query word, curly apostrophe, no accents, capitals. */
+	r = query(ix, "L’ECOLE", NULL);
+	assert_int_equal(furet_results_count(r), 1);
+	assert_int_equal(hit(r, 0).n_highlights, 1);
+	assert_memory_equal(hit(r, 0).text + hit(r, 0).highlights[0].start,
+		"école", strlen("école"));
+	furet_results_free(r);
+	/* Empty, punctuation, unbalanced quote, 100 KB of text. */
+	r = query(ix, "", NULL);
+	assert_int_equal(furet_results_count(r), 0);
+	furet_results_free(r);
+	r = query(ix, "?!...", NULL);
+	assert_int_equal(furet_results_count(r), 0);
+	furet_results_free(r);
+	r = query(ix, "\"label", NULL);
+	assert_int_equal(furet_results_count(r), 1);
+	furet_results_free(r);
+	memset(big, 'a', sizeof big - 1);
+	for (size_t i = 7; i < sizeof big - 1; i += 8)
+		big[i] = ' ';
+	big[sizeof big - 1] = '\0';
+	r = query(ix, big, NULL);
+	assert_int_equal(furet_results_count(r), 0);
+	furet_results_free(r);
+	/* Invalid UTF-8 is refused. */
+	assert_int_equal(furet_search(ix, "\xff\xfe", 2, NULL, &r), FURET_INVALID);
+	assert_null(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The seed article: the questions furet exists for. */
+static void test_seed_article(void **state)
+{
+	char *dir = tu_mkdtemp();
+	size_t len = 0;
+	char *text = tu_read("corpus/fabriques-du-numerique.txt", &len);
+	furet_doc d;
+	furet_index *ix;
+	furet_results *r;
+	(void)state;
+
+	assert_non_null(text);
+	d = doc("fabriques", "fabriques du numérique", text);
+	d.text_len = len;
+	ix = build(dir, &d, 1);
+
+	r = query(ix, "Fonds social européen", NULL);
+	assert_non_null(strstr(hit(r, 0).text, "92%"));
+	assert_string_equal(hit(r, 0).section, "POP School");
+	furet_results_free(r);
+
+	r = query(ix, "association loi 1901", NULL);
+	assert_non_null(strstr(hit(r, 0).text, "association loi 1901"));
+	assert_string_equal(hit(r, 0).section, "LePoleS");
+	furet_results_free(r);
+
+	r = query(ix, "Simplon.co", NULL);
+	assert_non_null(strstr(hit(r, 0).text, "Simplon.co"));
+	furet_results_free(r);
+	furet_index_close(ix);
+	free(text);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bm25_exact),
+		cmocka_unit_test(test_title_field),
+		cmocka_unit_test(test_limit_offset_collapse),
+		cmocka_unit_test(test_query_edges),
+		cmocka_unit_test(test_seed_article),
+	};
+	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
+}
