@@ -21,9 +21,11 @@
 ** of the term, the first one absolute), varint body tf, byte title tf, byte
 ** section tf, then tf varint position deltas.
 */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzer.h"
 #include "index.h"
@@ -765,6 +767,11 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		if (rc)
 			goto done;
 	}
+
+	/* Crash test hook: die with everything written but not committed, to
+	** prove that a killed rebuild leaves the previous index (tests/cli.sh). */
+	if (getenv("FURET_TEST_KILL_BEFORE_COMMIT"))
+		kill(getpid(), SIGKILL);
 
 	rc = write_dense(w, t, "plen", c.n_passages, 1, 0, &enc);
 	if (!rc)

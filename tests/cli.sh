@@ -94,7 +94,11 @@ body=$(tr '\n"\\' '   ' <corpus/fabriques-du-numerique.txt)
 awk -v body="$body" 'BEGIN { for (i = 0; i < 2500; i++)
 	printf "{\"id\":\"big-%d\",\"title\":\"copie %d\",\"text\":\"%s\"}\n", i, i, body }' \
 	>"$T/big/big.jsonl"
-for delay in 0.05 0.2 0.5 1 2; do
+FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index -q -i "$IX" "$T/big" >/dev/null 2>&1
+[ $? -eq 137 ] && ok || ko "the kill hook did not fire"
+$FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
+cmp -s "$T/before" "$T/after" && ok || ko "index changed after a rebuild killed before its commit"
+for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
 	$B/furet index -q -i "$IX" "$T/big" >/dev/null 2>&1 &
 	pid=$!
 	sleep $delay
