@@ -79,7 +79,7 @@ $(B)/examples/%: examples/%.c include/furet.h $(B)/libfuret.so
 # Unit suites see the internal headers and link the static library.
 $(B)/tests/%: tests/%.c tests/testutil.h $(B)/libfuret.a $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Isrc/cli -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
 		-lcmocka $(CLI_LIBS) $(DEP_LIBS)
 
 $(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
@@ -99,7 +99,22 @@ check:
 	$(MAKE) B=build/vg EXTRA_CFLAGS=-Werror all build/vg/tests/jsoncheck
 	FURET_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		sh tests/cli.sh build/vg
-	@sh fuzz/replay.sh
+	sh fuzz/replay.sh build/asan
+
+# make fuzz T=analyzer SECONDS=60: run one libFuzzer target (clang) on its
+# corpus; new inputs land in fuzz/corpus/T, crashers in build/fuzz/.
+T ?= analyzer
+SECONDS ?= 60
+fuzz:
+	$(MAKE) B=build/fuzz CC=clang OPT=-O1 \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" build/fuzz/libfuret.a
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Iinclude -Isrc \
+		-fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_$(T) fuzz/fuzz_$(T).c \
+		build/fuzz/libfuret.a $(DEP_LIBS)
+	mkdir -p build/fuzz/artifacts
+	build/fuzz/fuzz_$(T) -max_total_time=$(SECONDS) -max_len=4096 \
+		-artifact_prefix=build/fuzz/artifacts/ fuzz/corpus/$(T)
 
 # The main job: answer a question about corpus/.
 Q ?= Qui finance POP School ?
@@ -118,4 +133,4 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all test check search format clean
+.PHONY: all test check fuzz search format clean

@@ -168,6 +168,19 @@ expect_status 0 "examples/search"
 [ "$(wc -l <"$T/out")" = 3 ] && ok || ko "examples/search prints 3 hits"
 expect_out '\[financ' "examples/search highlights"
 
+# --- the library exports only furet_* and the README example compiles --------
+bad=$(nm -D --defined-only "$B/libfuret.so" | awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^furet_/ {print $3}')
+[ -z "$bad" ] && ok || ko "libfuret.so exports non-furet symbols: $bad"
+nm -D --defined-only "$B/libfuret.so" | grep -q ' T furet_search$' && ok || ko "furet_search not exported"
+awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' README.md >"$T/readme.c"
+if cc -std=c11 -Wall -Wextra -Werror -Iinclude -o "$T/readme" "$T/readme.c" -L"$B" -lfuret 2>"$T/err"; then
+	ok
+	LD_LIBRARY_PATH=$B ${FURET_WRAP:-} "$T/readme" "$IX" 'Qui finance POP School ?' >"$T/out" 2>"$T/err"; st=$?
+	expect_status 0 "README example runs"; expect_out "^1 " "README example prints hits"
+else
+	ko "README example does not compile"; sed 's/^/    /' "$T/err" >&2
+fi
+
 # --- PIAF relevance, when the shared data is here ---------------------------------------
 if [ -n "${FURET_WRAP:-}" ]; then
 	echo "SKIP: PIAF relevance (not under $FURET_WRAP)"
