@@ -17,6 +17,14 @@ SOMAJOR := 0
 OPT ?= -O2
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
+# make V=1 shows the full compiler command lines.
+ifeq ($(V),1)
+AT :=
+say = @true
+else
+AT := @
+say = @echo "  $(1)	$(2)"
+endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wformat=2
@@ -50,41 +58,49 @@ $(DEPS_OK): .ci/deps
 
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) include/furet.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -DFURET_BUILDING -c $< -o $@
+	$(call say,CC,$<)
+	$(AT)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -DFURET_BUILDING -c $< -o $@
 
 $(B)/obj/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) include/furet.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(AT)$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/libfuret.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(AT)ar rcs $@ $^
 
 $(B)/$(SO_REAL): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(SO_NAME) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(call say,LD,$@)
+	$(AT)$(CC) -shared -Wl,-soname,$(SO_NAME) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(B)/libfuret.so: $(B)/$(SO_REAL)
-	ln -sf $(SO_REAL) $(B)/$(SO_NAME)
-	ln -sf $(SO_REAL) $@
+	$(AT)ln -sf $(SO_REAL) $(B)/$(SO_NAME)
+	$(AT)ln -sf $(SO_REAL) $@
 
 $(B)/furet: $(CLI_OBJ) $(B)/libfuret.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libfuret.a $(CLI_LIBS) $(DEP_LIBS)
+	$(call say,LD,$@)
+	$(AT)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libfuret.a $(CLI_LIBS) $(DEP_LIBS)
 
 # Examples link the shared library, as a program using the installed one would.
 $(B)/examples/%: examples/%.c include/furet.h $(B)/libfuret.so
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -g $(OPT) $(WARN) -Iinclude $(EXTRA_CFLAGS) $(LDFLAGS) \
+	$(call say,LD,$@)
+	$(AT)$(CC) -std=c11 -g $(OPT) $(WARN) -Iinclude $(EXTRA_CFLAGS) $(LDFLAGS) \
 		-o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lfuret
 
 # Unit suites see the internal headers and link the static library.
 $(B)/tests/%: tests/%.c tests/testutil.h $(B)/libfuret.a $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Isrc/cli -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
+	$(call say,LD,$@)
+	$(AT)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Isrc/cli -o $@ $< $(CLI_LIB_OBJ) $(B)/libfuret.a \
 		-lcmocka $(CLI_LIBS) $(DEP_LIBS)
 
 $(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljansson
+	$(call say,LD,$@)
+	$(AT)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljansson
 
 test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
@@ -122,7 +138,8 @@ INDEX ?= index
 CORPUS_FILES := $(shell find corpus -type f -not -name README.md 2>/dev/null)
 
 $(INDEX)/data.mdb: $(B)/furet $(CORPUS_FILES)
-	$(B)/furet index -q -i $(INDEX) --rebuild corpus
+	@echo "  INDEX	corpus/ -> $(INDEX)/"
+	$(AT)$(B)/furet index -q -i $(INDEX) --rebuild corpus
 
 search: $(INDEX)/data.mdb
 	@$(B)/furet search -i $(INDEX) -- "$(Q)"

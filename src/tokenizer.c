@@ -115,51 +115,29 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 	int32_t n = 0;
 
 	while (i < len) {
-		uint32_t c = s[i], cp;
-		size_t k, extra;
+		uint32_t cp;
+		size_t k;
 
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			map[n] = (uint32_t)i;
-			u[n++] = (UChar)c;
+			u[n++] = (UChar)s[i];
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			extra = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			extra = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			extra = 3;
-			cp = c & 0x07;
-		} else {
-			goto invalid;
-		}
-		if (extra >= len - i)
-			goto invalid;
-		for (k = 1; k <= extra; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				goto invalid;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-			(extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			goto invalid;
+		k = furet_utf8_decode(s + i, len - i, &cp);
 		map[n] = (uint32_t)i;
-		if (cp < 0x10000) {
+		if (!k) {
+			u[n++] = 0xfffd;
+			i++;
+		} else if (cp < 0x10000) {
 			u[n++] = (UChar)cp;
+			i += k;
 		} else {
 			u[n++] = (UChar)(0xd7c0 + (cp >> 10));
 			map[n] = (uint32_t)i;
 			u[n++] = (UChar)(0xdc00 | (cp & 0x3ff));
+			i += k;
 		}
-		i += extra + 1;
-		continue;
-	invalid:
-		map[n] = (uint32_t)i;
-		u[n++] = 0xfffd;
-		i++;
 	}
 	map[n] = (uint32_t)len;
 	t->n16 = n;

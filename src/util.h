@@ -60,4 +60,9 @@ void furet_put_u32be(unsigned char *p, uint32_t v);
 ** len when the whole text is valid. */
 size_t furet_utf8_valid(const char *s, size_t len);
 
+/* Decodes the sequence at p (n > 0 bytes available) into *cp and returns its
+** length, or 0 when it is not well-formed UTF-8 (RFC 3629: no overlong
+** forms, no surrogates, nothing above U+10FFFF). */
+size_t furet_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+
 #endif

@@ -112,8 +112,9 @@ static int parse_double(const char *s, double *out)
 	return errno || *end ? -1 : 0;
 }
 
-/* Parses argv[1..] of a command. accepts names which options are allowed.
-** Returns 0, 1 for --help (printed), or -1 (message printed). */
+/* Parses argv[1..] of a command; accepts names the options allowed. Returns
+** -1 to go on (the caller frees o->args), or the exit status the command
+** must return now: 0 after --help, EXIT_ERROR after a message. */
 static int parse_opts(int argc, char **argv, const char *accepts,
 	const char *help, opts *o)
 {
@@ -125,7 +126,7 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 	o->args = calloc((size_t)argc + 1, sizeof *o->args);
 	if (!o->args) {
 		msg("out of memory");
-		return -1;
+		return EXIT_ERROR;
 	}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -139,24 +140,25 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 			is_end = 1;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(help, stdout);
-			return 1;
+			free(o->args);
+			return 0;
 		} else if (!strcmp(a, "-i") && strchr(accepts, 'i')) {
 			if (!val) {
 				msg("-i needs a directory");
-				return -1;
+				goto bad;
 			}
 			o->index = val;
 			i++;
 		} else if (!strcmp(a, "-n") && strchr(accepts, 'n')) {
 			if (parse_uint(val, 100000, &o->limit)) {
 				msg("-n needs a number of hits between 0 and 100000");
-				return -1;
+				goto bad;
 			}
 			i++;
 		} else if (!strcmp(a, "--offset") && strchr(accepts, 'n')) {
 			if (parse_uint(val, 100000, &o->offset)) {
 				msg("--offset needs a number between 0 and 100000");
-				return -1;
+				goto bad;
 			}
 			i++;
 		} else if (!strcmp(a, "--json") && strchr(accepts, 'j')) {
@@ -164,14 +166,14 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 		} else if (!strcmp(a, "--k1") && strchr(accepts, 'k')) {
 			if (parse_double(val, &o->k1) || o->k1 < 0) {
 				msg("--k1 needs a number >= 0 (default 1.2)");
-				return -1;
+				goto bad;
 			}
 			o->has_k1 = 1;
 			i++;
 		} else if (!strcmp(a, "--b") && strchr(accepts, 'k')) {
 			if (parse_double(val, &o->b) || o->b < 0 || o->b > 1) {
 				msg("--b needs a number between 0 and 1 (default 0.75)");
-				return -1;
+				goto bad;
 			}
 			o->has_b = 1;
 			i++;
@@ -183,10 +185,13 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 			o->is_add = 1;
 		} else {
 			msg("unknown option %s (see: furet %s --help)", a, argv[0]);
-			return -1;
+			goto bad;
 		}
 	}
-	return 0;
+	return -1;
+bad:
+	free(o->args);
+	return EXIT_ERROR;
 }
 
 static furet_index *open_index(const char *dir, unsigned flags)
@@ -370,9 +375,8 @@ static int cmd_search(int argc, char **argv)
 	int status = EXIT_ERROR, is_color, p;
 	furet_rc rc;
 
-	p = parse_opts(argc, argv, "injk", search_help, &o);
-	if (p)
-		goto done_p;
+	if ((p = parse_opts(argc, argv, "injk", search_help, &o)) >= 0)
+		return p;
 	if (o.n_args == 0) {
 		msg("search needs a query, e.g.: furet search 'Qui finance POP School ?'");
 		goto done;
@@ -421,9 +425,6 @@ done:
 	free(q);
 	free(o.args);
 	return status;
-done_p:
-	free(o.args);
-	return p > 0 ? 0 : EXIT_ERROR;
 }
 
 /* ---- furet index ------------------------------------------------------------ */
@@ -499,11 +500,8 @@ static int cmd_index(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
-	p = parse_opts(argc, argv, "iqr", index_help, &o);
-	if (p) {
-		free(o.args);
-		return p > 0 ? 0 : EXIT_ERROR;
-	}
+	if ((p = parse_opts(argc, argv, "iqr", index_help, &o)) >= 0)
+		return p;
 	if (o.is_add && o.is_rebuild) {
 		msg("--add and --rebuild exclude each other");
 		goto done;
@@ -579,11 +577,8 @@ static int cmd_batch(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-n"))
 			has_limit = 1;
-	p = parse_opts(argc, argv, "in", batch_help, &o);
-	if (p) {
-		free(o.args);
-		return p > 0 ? 0 : EXIT_ERROR;
-	}
+	if ((p = parse_opts(argc, argv, "in", batch_help, &o)) >= 0)
+		return p;
 	if (o.n_args != 1) {
 		msg("batch needs one file of qid<TAB>query lines");
 		goto done;
@@ -661,11 +656,8 @@ static int cmd_eval(int argc, char **argv)
 	char err[512];
 	int p, status = EXIT_ERROR;
 
-	p = parse_opts(argc, argv, "", eval_help, &o);
-	if (p) {
-		free(o.args);
-		return p > 0 ? 0 : EXIT_ERROR;
-	}
+	if ((p = parse_opts(argc, argv, "", eval_help, &o)) >= 0)
+		return p;
 	if (o.n_args != 2) {
 		msg("eval needs two files: QRELS RUN");
 		goto done;
@@ -702,11 +694,8 @@ static int cmd_analyze(int argc, char **argv)
 	int p, status = EXIT_ERROR;
 	furet_rc rc;
 
-	p = parse_opts(argc, argv, "", analyze_help, &o);
-	if (p) {
-		free(o.args);
-		return p > 0 ? 0 : EXIT_ERROR;
-	}
+	if ((p = parse_opts(argc, argv, "", analyze_help, &o)) >= 0)
+		return p;
 	if (o.n_args == 0) {
 		msg("analyze needs a text, e.g.: furet analyze \"l'école du numérique\"");
 		goto done;
@@ -753,11 +742,8 @@ static int cmd_stats(int argc, char **argv)
 	int p, status = EXIT_ERROR;
 	furet_rc rc;
 
-	p = parse_opts(argc, argv, "ij", stats_help, &o);
-	if (p) {
-		free(o.args);
-		return p > 0 ? 0 : EXIT_ERROR;
-	}
+	if ((p = parse_opts(argc, argv, "ij", stats_help, &o)) >= 0)
+		return p;
 	if (o.n_args) {
 		msg("stats takes no argument (use -i DIR)");
 		goto done;
