@@ -26,14 +26,29 @@
 #define FURET_MODE_DOCUMENT 0
 #define FURET_MODE_QUERY 1
 
-#define FURET_TOK_STOP 0x1 /* a French stop word: indexed, dropped from free-text queries */
+#define FURET_TOK_STOP 0x1     /* a French stop word: indexed, dropped from free-text queries */
+#define FURET_TOK_PART 0x2     /* one part of a compound, name, e-mail or URL */
+#define FURET_TOK_WHOLE 0x4    /* the whole compound/name, at its first part's
+                                  position, spanning all its parts */
+#define FURET_TOK_NUMBER 0x8   /* a number, in canonical form */
+#define FURET_TOK_ACRONYM 0x10 /* an acronym written with dots (S.A.S. -> sas) */
+#define FURET_TOK_ACCENTED 0x20 /* the word has accents or ligatures (fold != term) */
 
 typedef struct furet_token {
-	const char *term;  /* NUL terminated UTF-8 index term */
+	const char *term;  /* NUL terminated UTF-8 index term: the stem, accents kept */
 	size_t term_len;   /* bytes, without the NUL */
-	uint32_t pos;      /* word position from 0; consecutive words differ by 1 */
+	const char *fold;  /* NUL terminated accent-free lookup key: the stem of the
+	                      word with accents folded (term itself when the word has
+	                      none). Words that only accents tell apart share it. */
+	size_t fold_len;
+	const char *word;  /* NUL terminated: the word after normalisation, elision
+	                      and case folding, before stemming (for explain) */
+	size_t word_len;
+	uint32_t pos;      /* word position from 0; a WHOLE token shares its first
+	                      part's position; parts have consecutive positions */
 	size_t start, end; /* byte range [start, end) of the word in the input text
 	                      (after elision stripping: "l'école" -> the range of "école") */
+	size_t elision_len; /* bytes of the stripped elision before start ("l'" -> 2) */
 	unsigned flags;    /* FURET_TOK_* */
 } furet_token;
 
@@ -45,7 +60,8 @@ furet_rc furet_analyzer_open(furet_analyzer **out);
 void furet_analyzer_close(furet_analyzer *a);
 
 /* Analyses text[0..len) (valid UTF-8; FURET_INVALID otherwise). On success
-** *toks points to *n_toks tokens in text order, valid until the next call. */
+** *toks points to *n_toks tokens ordered by position, then start (a WHOLE
+** token comes before its first part), valid until the next call. */
 furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	int mode, const furet_token **toks, size_t *n_toks);
 
