@@ -49,7 +49,7 @@ SO_REAL := libfuret.so.$(VERSION)
 SO_NAME := libfuret.so.$(SOMAJOR)
 DEPS_OK := $(B)/.deps-ok
 
-all: $(B)/furet $(B)/libfuret.a $(B)/libfuret.so $(EX_BIN)
+all: $(B)/furet $(B)/libfuret.a $(B)/libfuret.so $(EX_BIN) $(B)/bench/furet_peer
 
 $(DEPS_OK): .ci/deps
 	@mkdir -p $(B)
@@ -89,6 +89,13 @@ $(B)/examples/%: examples/%.c include/furet.h $(B)/libfuret.so
 	$(call say,LD,$@)
 	$(AT)$(CC) -std=c11 -g $(OPT) $(WARN) -Iinclude $(EXTRA_CFLAGS) $(LDFLAGS) \
 		-o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lfuret
+
+# furet as an external engine of ../shared/bench/peers (see bench/).
+$(B)/bench/furet_peer: bench/furet_peer.c include/furet.h $(B)/libfuret.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(AT)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) $(WARN) -Iinclude \
+		$(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfuret.a -ljansson $(DEP_LIBS)
 
 # Unit suites see the internal headers and link the static library.
 $(B)/tests/%: tests/%.c tests/testutil.h $(B)/libfuret.a $(CLI_LIB_OBJ)

@@ -160,9 +160,14 @@ typedef struct furet_search_options {
 	unsigned limit;        /* hits to return; default 10 */
 	unsigned offset;       /* hits to skip first; default 0 */
 	double k1;             /* BM25 term saturation; default 1.2 */
-	double b;              /* BM25 length normalisation; default 0.75 */
+	double b;              /* BM25 length normalisation; default 0.3 (chosen
+	                          on the PIAF and spf_qr dev questions) */
 	double w_title;        /* weight of a title match; default 0.5 */
 	double w_section;      /* weight of a section match; default 0.5 */
+	double w_fold;         /* weight of a match that differs from the query
+	                          word by accents only (a query "peche" reaching
+	                          "pêche"), 0..1; default 0.7. The word's own form
+	                          always weighs 1. */
 	unsigned flags;        /* FURET_SEARCH_* */
 } furet_search_options;
 
@@ -225,12 +230,27 @@ FURET_API void furet_results_free(furet_results *r);
 typedef struct furet_analysis furet_analysis;
 
 typedef struct furet_term {
-	const char *term;  /* NUL terminated; borrowed until furet_analysis_free */
+	const char *term;  /* the index term (the stem, accents kept); NUL
+	                      terminated, borrowed until furet_analysis_free */
 	size_t term_len;
-	uint32_t position; /* word position, from 0 */
-	size_t start, end; /* byte range of the word in the analysed text */
+	uint32_t position; /* word position, from 0; the whole of a compound
+	                      shares its first part's position */
+	size_t start, end; /* byte range of the word in the analysed text,
+	                      without an elided article ("l'école" -> "école") */
 	int is_stop;       /* 1 for a stop word (indexed, dropped from queries) */
+	const char *fold;  /* accent-free lookup key: the stem of the word without
+	                      accents; accent-insensitive matching goes through it */
+	const char *word;  /* the word normalised and case-folded, before stemming */
+	size_t elision_len; /* bytes of the elided article before start, or 0 */
+	unsigned flags;    /* FURET_TERM_* */
 } furet_term;
+
+#define FURET_TERM_STOP 0x1     /* a stop word */
+#define FURET_TERM_PART 0x2     /* a part of a compound, name, e-mail or URL */
+#define FURET_TERM_WHOLE 0x4    /* the whole compound (spans its parts) */
+#define FURET_TERM_NUMBER 0x8   /* a number in canonical form (1002758,20) */
+#define FURET_TERM_ACRONYM 0x10 /* an acronym written with dots (S.A.S.) */
+#define FURET_TERM_ACCENTED 0x20 /* the word has accents or ligatures */
 
 /* Analyses text as furet indexes it. *out is the caller's; release with
 ** furet_analysis_free. FURET_INVALID when text is not UTF-8. */

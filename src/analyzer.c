@@ -1,39 +1,89 @@
 /*
 ** analyzer.c — the French analysis chain: words from tokenizer.c -> terms.
 **
-** For each word ICU returns (see tokenizer.h for what counts as a word):
+** tokenizer.c hands over ICU's words (apostrophe variants already turned into
+** U+0027 and NBSPs into spaces, see tokenizer.h). Each word, or each group of
+** words that belong together, becomes one or more tokens:
 **
 **   1. elision: a leading l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu'
-**      quoiqu' (any case, ' or U+2019) is stripped and the token's start moves
-**      past it, so a highlight covers "école" in "l'école". Only the first
-**      apostrophe is looked at, and only these prefixes: "aujourd'hui",
-**      "prud'homme", "presqu'île", "quelqu'un" stay whole, and
-**      "d'aujourd'hui" becomes "aujourd'hui". A word that is nothing but an
-**      elision is dropped without taking a position.
-**   2. full case folding (u_strFoldCase: "É" -> "é", "ß" -> "ss"), U+2019
-**      -> "'", then NFC, so that decomposed input ("e" + U+0301) stems like
-**      precomposed input.
-**   3. stop word test on that form (before stemming): see stop_words[].
-**   4. Snowball French stemming of letter words; ICU numbers ("1901",
-**      "758,20", "12h30") and kana/ideographs are not stemmed.
-**   5. accent and ligature folding of the stem: NFD, nonspacing marks
-**      dropped, "œ" -> "oe", "æ" -> "ae". Stemming comes first because the
-**      stemmer's rules depend on accents: folding first would merge unrelated
-**      words ("châtiment" and "chat").
+**      quoiqu' (any case) is stripped; the token starts after it and
+**      elision_len says how many bytes it had. Only the first apostrophe is
+**      looked at, and only these prefixes: "aujourd'hui", "prud'homme",
+**      "presqu'île", "quelqu'un" stay whole, "d'aujourd'hui" becomes
+**      "aujourd'hui". ICU never ends a word with an apostrophe: "l' école"
+**      gives the stop word "l", then "école".
+**   2. normalisation: NFKC_Casefold ("ﬁ" -> "fi", "ＥＣＯＬＥ" -> "ecole",
+**      "É" -> "é", "ß" -> "ss", soft hyphens dropped, NFC). The result is the
+**      token's `word`, and the stop list is tested on it (see stop_words[]).
+**   3. term: Snowball French stem of the word with its accents, after the
+**      ligatures œ -> oe and æ -> ae ("cœur" and "coeur" -> "coeur",
+**      "école" -> "écol", "châtiment" -> "chât"). fold: the stem of the word
+**      without accents (NFD, nonspacing marks dropped, ligatures expanded):
+**      "événement" -> term "éven", fold stem("evenement") = "even", which is
+**      also the term and fold of the query word "evenement". Stemming the
+**      accent-free word is what makes the fold key agree with what a user
+**      types without accents; unrelated words may share a fold key
+**      ("châtiment", "chat": both "chat"), never a term. A word with digits
+**      ("1er", "covid19") is not stemmed; ICU numbers and kana/ideographs
+**      neither. FURET_TOK_ACCENTED: the word differs from its accent-free form.
+**   4. compounds: words joined by one hyphen (U+002D, U+2010, U+2011) and
+**      nothing else give one PART token each, at consecutive positions, and
+**      a WHOLE token at the first part's position, spanning all of them, whose
+**      term is that of the parts written together ("socio-professionnelle" ->
+**      "socioprofessionnel", the term of "socioprofessionnelle"). The
+**      euphonic t of "a-t-elle", "va-t-il" (a middle part "t" before il,
+**      elle, on, ils or elles) is dropped: no token, no position.
+**      When the last part is a pronoun (je tu il elle on nous vous ils elles
+**      ce moi toi le la les lui leur y en, and the deictic ci là) the words are
+**      an inversion or an imperative ("pensez-vous", "dit-il", "donne-le-moi",
+**      "celui-ci"): parts only. A compound needs at least one letter word:
+**      "2020-2021" is two numbers. Only plain words join: a name, an acronym
+**      or a number with a separator breaks the chain.
+**   5. numbers: one canonical term per French spelling, digits without
+**      separators and "," before the decimals: "1 002 758,20" (three ICU
+**      words, one space, NBSP or narrow NBSP between groups: 1-3 digits, then
+**      groups of exactly 3, the last one possibly with decimals), "1002758,20",
+**      "1.002.758,20", "1 002 758.20" -> "1002758,20", one token, one
+**      position, spanning all the groups. Within one ICU number: when both "."
+**      and "," appear the last one is the decimal separator; a lone kind of
+**      separator is a thousands separator when the groups are 1-3 digits then
+**      exactly 3 ("1.002", "1,002,758"), otherwise a single "." or "," is the
+**      decimal one ("3.5" -> "3,5", "758,20"). Anything else ("1.2.3") stays
+**      as written. A 4-digit group never starts a run: "en 2015 250
+**      personnes" stays 2015, 250; a run stops before TERM_MAX bytes. Leading
+**      and trailing zeros are kept. Other ICU numbers ("12h30", "v2.0")
+**      are only normalised, without FURET_TOK_NUMBER.
+**   6. acronyms and names: a word of single letters each followed by a dot
+**      ("S.A.S.", ICU leaves out the last dot) gives the term of the letters
+**      written together, FURET_TOK_ACRONYM ("sas"). Other words with
+**      punctuation inside ("Simplon.co", "contact@simplon.co", "foo_bar",
+**      "étudiant·e·s") and URLs (a word "http", "https" or "ftp" followed by
+**      "://", a word starting with "www.", or a dotted name followed by "/";
+**      ICU cuts them at "/" and ":", we join the pieces up to the next space,
+**      trailing punctuation left out) give a WHOLE token, the lowercase
+**      accent-free text not stemmed ("simplon.co"), and a PART token for every
+**      run of letters and digits in it, stemmed like a word; parts "www" are
+**      dropped without a position.
+**   7. stop words (stop_words[]) keep their token and position, with
+**      FURET_TOK_STOP; a WHOLE or ACRONYM token never is one.
 **
-** Example: "L’École d’été" -> "ecol" (position 0, bytes [4,10)) and "ete"
-** (1, [15,20), not a stop word); "jusqu'à 1901" -> "a" (0, [6,8), stop) and
-** "1901" (1, [9,13)).
+** Tokens come ordered by position, then start; a WHOLE token before its first
+** part. Positions never decrease.
 **
-** Words longer than TERM_MAX bytes, or whose term would be, produce no token
-** but keep their position: no index can use a key that long (LMDB's limit is
-** 511 bytes) and they are base64 or junk, not French.
+** Example: "L’École d’été" -> "écol" (fold "ecol", position 0, bytes [4,10),
+** elision 4 bytes) and "été" (fold "ete", 1, [15,20), not a stop word).
 **
-** Memory: all terms of a run go into one arena (a furet_buf) and tokens into
-** one array, both reused from run to run, so a run allocates nothing once the
-** buffers have grown. While the arena may still move, tokens remember their
-** term as an offset (term_off[]); pointers are fixed up at the end of the run.
-** A word cache (see struct cache_slot) spares the stemmer the frequent words.
+** Words longer than TERM_MAX bytes, or whose normalised form or term would be,
+** produce no token but keep their position: no index can use a key that long
+** (LMDB's limit is 511 bytes) and they are base64 or junk, not French. A
+** WHOLE token that long is left out (its parts stay).
+**
+** Memory: the word, term and fold of every token of a run go into one arena
+** (a furet_buf), tokens into one array, both reused from run to run, so a run
+** allocates nothing once the buffers have grown. While the arena may still
+** move, tokens remember their strings as offsets (struct tok_text); pointers
+** are fixed up at the end of the run. A word cache (see struct cache_slot)
+** spares the normaliser of accents and the stemmer the frequent words.
 **
 ** Any change to the output of this chain (rules, stop list, ICU or Snowball
 ** version) must change furet_analyzer_signature(), which every index stores.
@@ -55,65 +105,115 @@
 
 #define TERM_MAX 255
 
-#define SIGNATURE "furet-fr/1 icu/" U_ICU_VERSION " snowball/french stop/1"
+#define SIGNATURE "furet-fr/2 icu/" U_ICU_VERSION " snowball/french stop/2"
 _Static_assert(sizeof SIGNATURE < 100, "the signature must stay short");
 
-/* A direct-mapped cache from folded word to (term, flags). Words follow Zipf's
-** law: a few thousand of them make most of any French text, and stemming is
-** more than half the cost of a word, so most words skip it. Words (and terms)
-** longer than CACHE_LEN bytes are not cached. */
-#define CACHE_SLOTS 4096 /* a power of two */
+/* How a normalised word becomes a term (see analyze()). */
+#define AN_WORD 0 /* stop list, Snowball unless it has digits */
+#define AN_RAW 1  /* as it is: ICU numbers, kana and ideographs */
+#define AN_NAME 2 /* accent-free, not stemmed: the WHOLE of a name or URL */
+
+/* A direct-mapped cache from (mode, normalised word) to term, fold and
+** flags. Words follow Zipf's law: a few thousand of them make most of any
+** French text, and stemming (twice for an accented word) is most of the cost
+** of a word, so most words skip it. Words, terms and folds longer than
+** CACHE_LEN bytes are not cached. */
+#define CACHE_SLOTS 8192 /* a power of two */
 #define CACHE_LEN 27
 
 struct cache_slot {
 	unsigned char word_len; /* 0: empty slot (words are never empty) */
 	unsigned char term_len; /* 0: the word has no usable term */
-	unsigned char kind, flags;
+	unsigned char fold_len; /* 0: the fold is the term */
+	unsigned char mode, flags;
 	char word[CACHE_LEN + 1];
 	char term[CACHE_LEN + 1];
+	char fold[CACHE_LEN + 1];
+};
+
+/* Where a token's strings are in the arena while it may still move. */
+struct tok_text {
+	size_t word, term, fold;
+};
+
+/* What analyze() made of a word: arena offsets, lengths and flags. */
+struct analysis {
+	size_t word_off, word_len, term_off, term_len, fold_off, fold_len;
+	unsigned flags;
+	int ok; /* 0: no usable term, nothing was added to the arena */
+};
+
+/* One ICU word seen by the rules: its range after elision and its shape. */
+#define SHAPE_EMPTY 0   /* nothing but an elision */
+#define SHAPE_PLAIN 1   /* letters, digits, marks and apostrophes only */
+#define SHAPE_NAME 2    /* punctuation inside: "simplon.co", "foo_bar" */
+#define SHAPE_ACRONYM 3 /* "S.A.S" */
+#define SHAPE_DIGITS 4  /* an ICU number of ASCII digits only */
+#define SHAPE_NUMSEP 5  /* an ICU number with punctuation: "758,20", "v2.0" */
+
+struct view {
+	int32_t us, ue;    /* UTF-16 range after elision */
+	size_t start, end; /* byte range after elision */
+	size_t elision;    /* bytes stripped before start */
+	int kind;          /* FURET_WORD_* */
+	int shape;         /* SHAPE_* */
 };
 
 struct furet_analyzer {
 	struct cache_slot *cache; /* CACHE_SLOTS slots */
 	furet_tokenizer *tok;
 	struct sb_stemmer *stemmer;
-	const UNormalizer2 *nfc, *nfd; /* owned by ICU */
+	const UNormalizer2 *nfc, *nfd, *nfkc_cf; /* owned by ICU */
 	UChar *u1, *u2;                /* UTF-16 scratch for one word */
 	size_t u1_cap, u2_cap;         /* in UChar */
-	furet_buf word;                /* the folded word in UTF-8, for stemmer and stop list */
-	furet_buf arena;               /* every term of the run, NUL terminated */
+	furet_buf word;                /* the normalised word in UTF-8 */
+	furet_buf lig;                 /* the word with œ, æ expanded */
+	furet_buf un;                  /* the word without accents */
+	furet_buf cat;                 /* the parts of a compound, end to end */
+	furet_buf arena;               /* every word, term and fold of the run */
 	furet_token *toks;
-	size_t *term_off;              /* toks[i]'s term at arena.data + term_off[i] */
+	struct tok_text *text;         /* toks[i]'s strings in the arena */
 	size_t n_toks, toks_cap;
+	const UChar *u16;              /* the run's text, from the tokenizer */
+	int32_t n16;
 };
 
-/* French function words, case folded and accented as they reach the test (NFC).
+/* French function words, normalised as they reach the test (NFKC_Casefold).
 ** Sorted by bytes (LC_ALL=C sort) for bsearch, so the accented words come
-** last. Only words that are hardly ever content words: articles, prepositions,
-** pronouns, possessives, conjunctions, negation and the commonest forms of
-** être/avoir. Left out on purpose because they are also nouns or content
-** words: "été", "avions", "fait", "être", "avoir", "or", "as", "sommes",
-** "vers", "entre", "même", and "c" (the language C). Kept despite a rare noun
-** sense: "son", "ton", "pas", "car". The lone letters d j l m n s t qu are what
-** ICU leaves of an elision followed by a space ("l' école"). */
+** last. Articles, prepositions, pronouns, possessives, conjunctions, the
+** negation and the commonest auxiliary forms of être/avoir. Left out on
+** purpose because they are also content words that a search must find:
+** "été", "avions", "son", "sommes", "fait", "est" (the cardinal point),
+** "car" (the vehicle), "ton", "or", "as", "vers", "entre", "même", "être",
+** "avoir", "c" (the language). The lone letters d j l m n s t qu are what ICU
+** leaves of an elision followed by a space ("l' école"). */
 static const char *const stop_words[] = {
 	"a", "ai", "au", "aux", "avaient", "avais", "avait", "avec", "avez",
-	"avons", "car", "ce", "ceci", "cela", "celle", "celles", "celui",
+	"avons", "ce", "ceci", "cela", "celle", "celles", "celui",
 	"ces", "cet", "cette", "ceux", "chez", "comme", "d", "dans", "de",
 	"depuis", "des", "donc", "dont", "du", "elle", "elles", "en", "es",
-	"est", "et", "eux", "il", "ils", "j", "je", "l", "la", "laquelle",
+	"et", "eux", "il", "ils", "j", "je", "l", "la", "laquelle",
 	"le", "lequel", "les", "lesquelles", "lesquels", "leur", "leurs",
 	"lorsque", "lui", "m", "ma", "mais", "me", "mes", "moi", "mon", "n",
 	"ne", "ni", "nos", "notre", "nous", "on", "ont", "ou", "o\xc3\xb9" /* où */,
 	"par", "parmi", "pas", "pendant", "pour", "puisque", "qu", "quand", "que",
 	"quel", "quelle", "quelles", "quels", "qui", "quoi", "quoique", "s",
 	"sa", "sans", "se", "selon", "sera", "seraient", "serait", "seront",
-	"ses", "si", "soi", "soient", "soit", "son", "sont", "sous", "suis",
-	"sur", "t", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos",
+	"ses", "si", "soi", "soient", "soit", "sont", "sous", "suis",
+	"sur", "t", "ta", "te", "tes", "toi", "tu", "un", "une", "vos",
 	"votre", "vous", "y",
 	"\xc3\xa0" /* à */, "\xc3\xa7\x61" /* ça */,
 	"\xc3\xa9taient" /* étaient */, "\xc3\xa9tais" /* étais */,
 	"\xc3\xa9tait" /* était */, "\xc3\xaates" /* êtes */,
+};
+
+/* Last parts that make a hyphenated group an inversion or an imperative
+** rather than a compound word: no WHOLE token. Sorted by bytes, like
+** stop_words[]. */
+static const char *const pronouns[] = {
+	"ce", "ci", "elle", "elles", "en", "il", "ils", "je", "la", "le",
+	"les", "leur", "lui", "l\xc3\xa0" /* là */, "moi", "nous", "on", "toi",
+	"tu", "vous", "y",
 };
 
 /* Elided forms, without their apostrophe, lowercase ASCII. */
@@ -144,6 +244,9 @@ furet_rc furet_analyzer_open(furet_analyzer **out)
 	}
 	memset(a, 0, sizeof *a);
 	furet_buf_init(&a->word);
+	furet_buf_init(&a->lig);
+	furet_buf_init(&a->un);
+	furet_buf_init(&a->cat);
 	furet_buf_init(&a->arena);
 
 	a->cache = furet_malloc(CACHE_SLOTS * sizeof *a->cache);
@@ -164,6 +267,7 @@ furet_rc furet_analyzer_open(furet_analyzer **out)
 	}
 	a->nfc = unorm2_getNFCInstance(&err);
 	a->nfd = unorm2_getNFDInstance(&err);
+	a->nfkc_cf = unorm2_getNFKCCasefoldInstance(&err);
 	if (U_FAILURE(err)) {
 		rc = FURET_ERROR;
 		goto done;
@@ -179,9 +283,12 @@ void furet_analyzer_close(furet_analyzer *a)
 {
 	if (!a)
 		return;
-	furet_free(a->term_off);
+	furet_free(a->text);
 	furet_free(a->toks);
 	furet_buf_free(&a->arena);
+	furet_buf_free(&a->cat);
+	furet_buf_free(&a->un);
+	furet_buf_free(&a->lig);
 	furet_buf_free(&a->word);
 	furet_free(a->u2);
 	furet_free(a->u1);
@@ -210,6 +317,11 @@ static int ugrow(UChar **p, size_t *cap, size_t need)
 	return 0;
 }
 
+static furet_rc icu_rc(UErrorCode err)
+{
+	return err == U_MEMORY_ALLOCATION_ERROR ? FURET_NOMEM : FURET_ERROR;
+}
+
 static int cmp_str(const void *k, const void *e)
 {
 	return strcmp(k, *(const char *const *)e);
@@ -221,9 +333,49 @@ static int is_stop(const char *w)
 		sizeof *stop_words, cmp_str) != NULL;
 }
 
-static int is_apostrophe(UChar c)
+static int is_pronoun(const char *w)
 {
-	return c == 0x27 || c == 0x2019;
+	return bsearch(w, pronouns, sizeof pronouns / sizeof *pronouns,
+		sizeof *pronouns, cmp_str) != NULL;
+}
+
+/* u[0..n) is the ASCII string s, ignoring ASCII case. */
+static int u_is(const UChar *u, int32_t n, const char *s)
+{
+	int32_t i;
+
+	for (i = 0; i < n && s[i]; i++) {
+		UChar c = u[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (UChar)(c - 'A' + 'a');
+		if (c != (unsigned char)s[i])
+			return 0;
+	}
+	return i == n && !s[i];
+}
+
+static int is_digit(UChar c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_dot(UChar32 c)
+{
+	return c == '.' || c == 0x2024 || c == 0xfe52 || c == 0xff0e;
+}
+
+/* Letters, digits, marks, format characters (soft hyphen, joiners, which
+** normalisation drops) and the apostrophe make words; everything else in a
+** name or URL separates its parts. */
+static int is_part_char(UChar32 c)
+{
+	return c == 0x27 || (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_N_MASK |
+		U_GC_M_MASK | U_GC_CF_MASK));
+}
+
+static int is_hyphen(UChar c)
+{
+	return c == '-' || c == 0x2010 || c == 0x2011;
 }
 
 /* Length in UTF-16 units of the elision that starts u[0..n) including its
@@ -235,17 +387,22 @@ static int32_t elision_len(const UChar *u, int32_t n)
 	size_t k;
 
 	for (i = 0; i < n && i <= ELISION_MAX; i++) {
-		if (is_apostrophe(u[i]))
+		UChar c = u[i];
+
+		if (c == 0x27)
 			break;
-		/* Every elided form is ASCII: any other letter means none. */
-		if (u[i] >= 'A' && u[i] <= 'Z')
-			low[i] = (char)(u[i] - 'A' + 'a');
-		else if (u[i] >= 'a' && u[i] <= 'z')
-			low[i] = (char)u[i];
+		/* Every elided form is ASCII (or full-width ASCII, which
+		** normalisation folds): any other letter means none. */
+		if (c >= 0xff21 && c <= 0xff5a)
+			c = (UChar)(c - 0xff21 + 'A');
+		if (c >= 'A' && c <= 'Z')
+			low[i] = (char)(c - 'A' + 'a');
+		else if (c >= 'a' && c <= 'z')
+			low[i] = (char)c;
 		else
 			return 0;
 	}
-	if (i == 0 || i >= n || i > ELISION_MAX || !is_apostrophe(u[i]))
+	if (i == 0 || i >= n || i > ELISION_MAX || u[i] != 0x27)
 		return 0;
 	low[i] = '\0';
 	for (k = 0; k < sizeof elisions / sizeof *elisions; k++)
@@ -254,53 +411,118 @@ static int32_t elision_len(const UChar *u, int32_t n)
 	return 0;
 }
 
-/* Case folds u[0..n) into a->u1 (NFC, U+2019 as "'") and then into UTF-8 in
-** a->word. 0, or -1 with *rc set. */
-static int fold_word(furet_analyzer *a, const UChar *u, int32_t n,
+/* "S.A.S": one letter (and its marks), a dot, and so on, at least twice. */
+static int is_acronym(const UChar *u, int32_t n)
+{
+	int32_t i = 0, n_letters = 0;
+	UChar32 c;
+
+	while (i < n) {
+		U16_NEXT(u, i, n, c);
+		if (!(U_GET_GC_MASK(c) & U_GC_L_MASK))
+			return 0;
+		n_letters++;
+		while (i < n) {
+			int32_t k = i;
+			U16_NEXT(u, k, n, c);
+			if (!(U_GET_GC_MASK(c) & U_GC_M_MASK))
+				break;
+			i = k;
+		}
+		if (i == n)
+			break;
+		U16_NEXT(u, i, n, c);
+		if (!is_dot(c) || i == n)
+			return 0;
+	}
+	return n_letters >= 2;
+}
+
+/* The view of ICU word w: elision, range and shape. */
+static struct view view_of(const furet_analyzer *a, const furet_word *w)
+{
+	struct view v;
+	const UChar *u;
+	int32_t i, n, el = 0;
+	int only_digits = 1, has_sep = 0;
+
+	v.us = w->u_start;
+	v.ue = w->u_end;
+	v.start = w->start;
+	v.end = w->end;
+	v.elision = 0;
+	v.kind = w->kind;
+	if (w->kind == FURET_WORD_LETTER)
+		el = elision_len(a->u16 + v.us, v.ue - v.us);
+	if (el) {
+		if (v.us + el == v.ue) {
+			v.shape = SHAPE_EMPTY;
+			return v;
+		}
+		v.us += el;
+		v.start = furet_tokenizer_offset(a->tok, v.us);
+		v.elision = v.start - w->start;
+	}
+	u = a->u16 + v.us;
+	n = v.ue - v.us;
+	for (i = 0; i < n;) {
+		UChar32 c;
+
+		U16_NEXT(u, i, n, c);
+		if (!is_digit((UChar)c) || c > 0x7f)
+			only_digits = 0;
+		if (!is_part_char(c))
+			has_sep = 1;
+	}
+	if (w->kind == FURET_WORD_NUMBER && only_digits)
+		v.shape = SHAPE_DIGITS;
+	else if (!has_sep)
+		v.shape = SHAPE_PLAIN;
+	else if (w->kind == FURET_WORD_LETTER && is_acronym(u, n))
+		v.shape = SHAPE_ACRONYM;
+	else if (w->kind == FURET_WORD_LETTER)
+		v.shape = SHAPE_NAME;
+	else
+		v.shape = SHAPE_NUMSEP;
+	return v;
+}
+
+/* Normalises u[0..n) (NFKC_Casefold) into a->word as UTF-8. 0, or -1 with
+** *rc set. */
+static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	furet_rc *rc)
 {
 	UErrorCode err = U_ZERO_ERROR;
-	int32_t m, i, m8;
+	int32_t i, m, m8;
 
-	/* Full case folding grows a string at most threefold. */
-	if (ugrow(&a->u1, &a->u1_cap, (size_t)n * 3 + 1))
-		goto nomem;
-	m = u_strFoldCase(a->u1, (int32_t)a->u1_cap, u, n, U_FOLD_CASE_DEFAULT,
-		&err);
-	if (U_FAILURE(err))
-		goto icu;
-	for (i = 0; i < m; i++)
-		if (a->u1[i] == 0x2019)
-			a->u1[i] = 0x27;
-	if (unorm2_quickCheck(a->nfc, a->u1, m, &err) != UNORM_YES &&
-		!U_FAILURE(err)) {
-		UChar *swap;
-		size_t swap_cap;
-
-		err = U_ZERO_ERROR;
-		/* NFC is rarely longer than its input (a few composition
-		** exclusions): retry once with the size ICU asks for. */
-		if (ugrow(&a->u2, &a->u2_cap, (size_t)m + 1))
+	furet_buf_reset(&a->word);
+	for (i = 0; i < n && u[i] < 0x80; i++)
+		;
+	if (i == n) {
+		/* ASCII, most words: NFKC_Casefold only lowercases it. */
+		if (furet_buf_reserve(&a->word, (size_t)n))
 			goto nomem;
-		i = unorm2_normalize(a->nfc, a->u1, m, a->u2, (int32_t)a->u2_cap,
+		for (i = 0; i < n; i++)
+			a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
+				u[i] - 'A' + 'a' : u[i]);
+		a->word.len = (size_t)n;
+		a->word.data[n] = '\0';
+		return 0;
+	}
+	/* Compatibility mappings may lengthen a string a lot ("ﷺ" is 18
+	** characters); ICU says how much room it needs when it runs short. */
+	if (ugrow(&a->u1, &a->u1_cap, (size_t)n * 3 + 16))
+		goto nomem;
+	m = unorm2_normalize(a->nfkc_cf, u, n, a->u1, (int32_t)a->u1_cap, &err);
+	if (err == U_BUFFER_OVERFLOW_ERROR) {
+		err = U_ZERO_ERROR;
+		if (ugrow(&a->u1, &a->u1_cap, (size_t)m + 1))
+			goto nomem;
+		m = unorm2_normalize(a->nfkc_cf, u, n, a->u1, (int32_t)a->u1_cap,
 			&err);
-		if (err == U_BUFFER_OVERFLOW_ERROR) {
-			err = U_ZERO_ERROR;
-			if (ugrow(&a->u2, &a->u2_cap, (size_t)i + 1))
-				goto nomem;
-			i = unorm2_normalize(a->nfc, a->u1, m, a->u2,
-				(int32_t)a->u2_cap, &err);
-		}
-		if (U_FAILURE(err))
-			goto icu;
-		m = i;
-		swap = a->u1, a->u1 = a->u2, a->u2 = swap;
-		swap_cap = a->u1_cap, a->u1_cap = a->u2_cap, a->u2_cap = swap_cap;
 	}
 	if (U_FAILURE(err))
 		goto icu;
-
-	furet_buf_reset(&a->word);
 	if (furet_buf_reserve(&a->word, (size_t)m * 3))
 		goto nomem;
 	u_strToUTF8((char *)a->word.data, (int32_t)a->word.cap, &m8, a->u1, m,
@@ -314,61 +536,56 @@ nomem:
 	*rc = FURET_NOMEM;
 	return -1;
 icu:
-	*rc = err == U_MEMORY_ALLOCATION_ERROR ? FURET_NOMEM : FURET_ERROR;
+	*rc = icu_rc(err);
 	return -1;
 }
 
-static void put_utf8(furet_buf *b, UChar32 c)
+/* Copies w[0..n) into a->lig with œ -> oe and æ -> ae; 1 when it changed
+** anything, 0 when w has no ligature (a->lig untouched). */
+static int expand_ligatures(furet_analyzer *a, const char *w, size_t n)
 {
-	unsigned char s[4];
-	size_t n;
+	size_t i, from = 0;
+	int changed = 0;
 
-	if (c < 0x80) {
-		s[0] = (unsigned char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		s[0] = (unsigned char)(0xc0 | c >> 6);
-		s[1] = (unsigned char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		s[0] = (unsigned char)(0xe0 | c >> 12);
-		s[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
-		s[2] = (unsigned char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		s[0] = (unsigned char)(0xf0 | c >> 18);
-		s[1] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
-		s[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
-		s[3] = (unsigned char)(0x80 | (c & 0x3f));
-		n = 4;
+	for (i = 0; i + 1 < n; i++) {
+		const char *rep;
+
+		if ((unsigned char)w[i] == 0xc5 && (unsigned char)w[i + 1] == 0x93)
+			rep = "oe";
+		else if ((unsigned char)w[i] == 0xc3 && (unsigned char)w[i + 1] == 0xa6)
+			rep = "ae";
+		else
+			continue;
+		if (!changed)
+			furet_buf_reset(&a->lig);
+		changed = 1;
+		furet_buf_append(&a->lig, w + from, i - from);
+		furet_buf_append(&a->lig, rep, 2);
+		from = i + 2;
+		i++;
 	}
-	furet_buf_append(b, s, n);
+	if (changed)
+		furet_buf_append(&a->lig, w + from, n - from);
+	return changed;
 }
 
-/* Appends the accent- and ligature-folded form of s[0..n) (UTF-8, valid) to
-** the arena. 0, or -1 with *rc set (arena errors are left to the caller's
-** has_err check). */
-static int fold_accents(furet_analyzer *a, const unsigned char *s, int32_t n,
-	furet_rc *rc)
+/* The accent-free form of w[0..n) (valid UTF-8) into a->un: NFD, nonspacing
+** marks dropped, œ -> oe, æ -> ae, then NFC again so that what has no accent
+** (Hangul syllables, say) comes out as it went in. 0, or -1 with *rc set. */
+static int unaccent(furet_analyzer *a, const char *w, size_t n, furet_rc *rc)
 {
 	UErrorCode err = U_ZERO_ERROR;
-	int32_t i, n16, m, k;
+	int32_t n16, m, k, j, m8;
+	const UChar *res;
 
-	for (i = 0; i < n && s[i] < 0x80; i++)
-		;
-	if (i == n) {
-		/* Most stems are ASCII: nothing to fold. */
-		furet_buf_append(&a->arena, s, (size_t)n);
-		return 0;
-	}
-	if (ugrow(&a->u1, &a->u1_cap, (size_t)n + 1))
+	if (ugrow(&a->u1, &a->u1_cap, n + 1))
 		goto nomem;
-	u_strFromUTF8(a->u1, (int32_t)a->u1_cap, &n16, (const char *)s, n, &err);
+	u_strFromUTF8(a->u1, (int32_t)a->u1_cap, &n16, w, (int32_t)n, &err);
 	if (U_FAILURE(err))
 		goto icu;
-	/* NFD rarely more than triples a string (Hangul syllables, stacked
-	** Vietnamese accents); when it does, ICU says how much it needs. */
-	if (ugrow(&a->u2, &a->u2_cap, (size_t)n16 * 4 + 1))
+	/* NFD rarely more than triples a string; when it does, ICU says how
+	** much it needs. */
+	if (ugrow(&a->u2, &a->u2_cap, (size_t)n16 * 3 + 1))
 		goto nomem;
 	m = unorm2_normalize(a->nfd, a->u1, n16, a->u2, (int32_t)a->u2_cap, &err);
 	if (err == U_BUFFER_OVERFLOW_ERROR) {
@@ -380,100 +597,242 @@ static int fold_accents(furet_analyzer *a, const unsigned char *s, int32_t n,
 	}
 	if (U_FAILURE(err))
 		goto icu;
-	for (k = 0; k < m;) {
+	if (ugrow(&a->u1, &a->u1_cap, (size_t)m * 2 + 1))
+		goto nomem;
+	for (k = 0, j = 0; k < m;) {
 		UChar32 c;
 
 		U16_NEXT(a->u2, k, m, c);
 		if (u_charType(c) == U_NON_SPACING_MARK)
 			continue;
-		if (c == 0x153) /* œ (Œ was case folded) */
-			furet_buf_append(&a->arena, "oe", 2);
-		else if (c == 0xe6) /* æ */
-			furet_buf_append(&a->arena, "ae", 2);
-		else if (c == 0xdf) /* ß, in case a stem brings one back */
-			furet_buf_append(&a->arena, "ss", 2);
-		else
-			put_utf8(&a->arena, c);
+		if (c == 0x153 || c == 0xe6) {
+			a->u1[j++] = c == 0x153 ? 'o' : 'a';
+			a->u1[j++] = 'e';
+		} else {
+			U16_APPEND_UNSAFE(a->u1, j, c);
+		}
 	}
+	res = a->u1;
+	if (unorm2_quickCheck(a->nfc, a->u1, j, &err) != UNORM_YES &&
+		!U_FAILURE(err)) {
+		if (ugrow(&a->u2, &a->u2_cap, (size_t)j + 1))
+			goto nomem;
+		m = unorm2_normalize(a->nfc, a->u1, j, a->u2, (int32_t)a->u2_cap,
+			&err);
+		if (err == U_BUFFER_OVERFLOW_ERROR) {
+			err = U_ZERO_ERROR;
+			if (ugrow(&a->u2, &a->u2_cap, (size_t)m + 1))
+				goto nomem;
+			m = unorm2_normalize(a->nfc, a->u1, j, a->u2,
+				(int32_t)a->u2_cap, &err);
+		}
+		res = a->u2;
+		j = m;
+	}
+	if (U_FAILURE(err))
+		goto icu;
+	furet_buf_reset(&a->un);
+	if (furet_buf_reserve(&a->un, (size_t)j * 3))
+		goto nomem;
+	u_strToUTF8((char *)a->un.data, (int32_t)a->un.cap, &m8, res, j, &err);
+	if (U_FAILURE(err))
+		goto icu;
+	a->un.len = (size_t)m8;
+	a->un.data[m8] = '\0';
 	return 0;
 nomem:
 	*rc = FURET_NOMEM;
 	return -1;
 icu:
-	*rc = err == U_MEMORY_ALLOCATION_ERROR ? FURET_NOMEM : FURET_ERROR;
+	*rc = icu_rc(err);
 	return -1;
 }
 
-static uint32_t hash_word(const unsigned char *p, size_t n, int kind)
+static uint32_t hash_word(const char *p, size_t n, int mode)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)kind;
+	uint32_t h = 2166136261u ^ (uint32_t)mode;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
 	return h;
 }
 
-/* Appends to the arena the term of the folded word in a->word (of tokenizer
-** kind `kind`) and sets *flags; appends nothing when the word has no usable
-** term. Frequent words come from the cache; the others go through the stop
-** list, the stemmer and fold_accents. 0, or -1 with *rc set. */
-static int word_term(furet_analyzer *a, int kind, unsigned *flags,
-	furet_rc *rc)
+static int has_ascii_digit(const char *s, size_t n)
 {
-	const unsigned char *w = a->word.data, *stem;
-	size_t wlen = a->word.len, off = a->arena.len;
-	struct cache_slot *slot = NULL;
-	int32_t stem_len;
+	size_t i;
 
-	*flags = 0;
-	if (wlen <= CACHE_LEN) {
-		slot = &a->cache[hash_word(w, wlen, kind) & (CACHE_SLOTS - 1)];
-		if (slot->word_len == wlen && slot->kind == kind &&
-			!memcmp(slot->word, w, wlen)) {
-			*flags = slot->flags;
-			furet_buf_append(&a->arena, slot->term, slot->term_len);
+	for (i = 0; i < n; i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			return 1;
+	return 0;
+}
+
+static int all_ascii_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
 			return 0;
-		}
-	}
+	return n > 0;
+}
 
-	if (is_stop((const char *)w))
-		*flags |= FURET_TOK_STOP;
-	if (kind == FURET_WORD_LETTER) {
-		stem = sb_stemmer_stem(a->stemmer, w, (int)wlen);
-		if (!stem) {
-			*rc = FURET_NOMEM;
+/* Appends s[0..n) to the arena: stemmed when is_stem. 0, or -1 (NOMEM). */
+static int put_term(furet_analyzer *a, const char *s, size_t n, int is_stem)
+{
+	if (is_stem) {
+		const sb_symbol *st = sb_stemmer_stem(a->stemmer,
+			(const sb_symbol *)s, (int)n);
+		if (!st)
 			return -1;
-		}
-		stem_len = sb_stemmer_length(a->stemmer);
+		/* The stem lives in the stemmer until the next call: copy it. */
+		furet_buf_append(&a->arena, st, (size_t)sb_stemmer_length(a->stemmer));
 	} else {
-		stem = w;
-		stem_len = (int32_t)wlen;
-	}
-	/* The stem lives in the stemmer (or in a->word) until the next word:
-	** folding copies it into the arena. */
-	if (fold_accents(a, stem, stem_len, rc))
-		return -1;
-
-	if (slot && !a->arena.has_err && a->arena.len - off <= CACHE_LEN) {
-		slot->word_len = (unsigned char)wlen;
-		slot->kind = (unsigned char)kind;
-		slot->flags = (unsigned char)*flags;
-		memcpy(slot->word, w, wlen);
-		slot->term_len = (unsigned char)(a->arena.len - off);
-		memcpy(slot->term, a->arena.data + off, slot->term_len);
+		furet_buf_append(&a->arena, s, n);
 	}
 	return 0;
 }
 
-static int push_token(furet_analyzer *a, size_t off, size_t len, uint32_t pos,
-	size_t start, size_t end, unsigned flags)
+/* Turns the normalised word in a->word into word, term and fold in the arena
+** (each NUL terminated; the fold shares the term's bytes when they are equal)
+** and sets r. mode is AN_*; the flags can be STOP (AN_WORD only), ACCENTED and
+** NUMBER (all ASCII digits). r->ok is 0 when the word gives no usable term
+** (empty, or longer than TERM_MAX). 0, or -1 with *rc set. */
+static int analyze(furet_analyzer *a, int mode, struct analysis *r,
+	furet_rc *rc)
+{
+	const char *w = (const char *)a->word.data;
+	const char *lig, *un;
+	size_t wlen = a->word.len, lig_len, un_len, i;
+	struct cache_slot *slot = NULL;
+	unsigned flags = 0;
+	int has_nonascii = 0, is_stem;
+
+	memset(r, 0, sizeof *r);
+	if (wlen == 0 || wlen > TERM_MAX)
+		return 0;
+	r->word_off = a->arena.len;
+	r->word_len = wlen;
+	furet_buf_append(&a->arena, w, wlen);
+	furet_buf_putc(&a->arena, '\0');
+	if (wlen <= CACHE_LEN) {
+		slot = &a->cache[hash_word(w, wlen, mode) & (CACHE_SLOTS - 1)];
+		if (slot->word_len == wlen && slot->mode == mode &&
+			!memcmp(slot->word, w, wlen)) {
+			if (!slot->term_len)
+				goto none;
+			r->term_off = a->arena.len;
+			r->term_len = slot->term_len;
+			furet_buf_append(&a->arena, slot->term, slot->term_len);
+			furet_buf_putc(&a->arena, '\0');
+			r->fold_off = r->term_off;
+			r->fold_len = r->term_len;
+			if (slot->fold_len) {
+				r->fold_off = a->arena.len;
+				r->fold_len = slot->fold_len;
+				furet_buf_append(&a->arena, slot->fold, slot->fold_len);
+				furet_buf_putc(&a->arena, '\0');
+			}
+			r->flags = slot->flags;
+			goto out;
+		}
+	}
+
+	for (i = 0; i < wlen; i++)
+		if ((unsigned char)w[i] >= 0x80)
+			has_nonascii = 1;
+	if (mode == AN_WORD && is_stop(w))
+		flags |= FURET_TOK_STOP;
+	if ((mode == AN_WORD || mode == AN_RAW) && all_ascii_digits(w, wlen))
+		flags |= FURET_TOK_NUMBER;
+	lig = un = w;
+	lig_len = un_len = wlen;
+	if (has_nonascii) {
+		if (expand_ligatures(a, w, wlen)) {
+			lig = (const char *)a->lig.data;
+			lig_len = a->lig.len;
+		}
+		if (unaccent(a, w, wlen, rc))
+			return -1;
+		un = (const char *)a->un.data;
+		un_len = a->un.len;
+		if (un_len != wlen || memcmp(un, w, wlen))
+			flags |= FURET_TOK_ACCENTED;
+	}
+	is_stem = mode == AN_WORD && !has_ascii_digit(lig, lig_len);
+
+	r->term_off = a->arena.len;
+	if (put_term(a, mode == AN_NAME ? un : lig,
+		mode == AN_NAME ? un_len : lig_len, is_stem))
+		goto nomem;
+	r->term_len = a->arena.len - r->term_off;
+	furet_buf_putc(&a->arena, '\0');
+	r->fold_off = r->term_off;
+	r->fold_len = r->term_len;
+	if (mode != AN_NAME && (flags & FURET_TOK_ACCENTED) &&
+		(un_len != lig_len || memcmp(un, lig, un_len))) {
+		size_t off = a->arena.len;
+
+		if (put_term(a, un, un_len, is_stem))
+			goto nomem;
+		if (!a->arena.has_err && a->arena.len > off &&
+			(a->arena.len - off != r->term_len ||
+			memcmp(a->arena.data + off, a->arena.data + r->term_off,
+			r->term_len))) {
+			r->fold_off = off;
+			r->fold_len = a->arena.len - off;
+			furet_buf_putc(&a->arena, '\0');
+		} else {
+			a->arena.len = off;
+		}
+	}
+	r->flags = flags;
+	if (a->arena.has_err)
+		goto nomem;
+	/* A word without a usable term is cached too (term_len 0). */
+	if (r->term_len > TERM_MAX || r->fold_len > TERM_MAX)
+		r->term_len = 0;
+	if (slot && r->term_len <= CACHE_LEN && r->fold_len <= CACHE_LEN) {
+		slot->word_len = (unsigned char)wlen;
+		slot->mode = (unsigned char)mode;
+		slot->flags = (unsigned char)flags;
+		memcpy(slot->word, w, wlen);
+		slot->term_len = (unsigned char)r->term_len;
+		memcpy(slot->term, a->arena.data + r->term_off, r->term_len);
+		slot->fold_len = 0;
+		if (r->fold_off != r->term_off) {
+			slot->fold_len = (unsigned char)r->fold_len;
+			memcpy(slot->fold, a->arena.data + r->fold_off, r->fold_len);
+		}
+	}
+	if (r->term_len == 0)
+		goto none;
+out:
+	if (a->arena.has_err)
+		goto nomem;
+	r->ok = 1;
+	return 0;
+none:
+	/* No usable term: take the word back out of the arena. */
+	a->arena.len = r->word_off;
+	if (a->arena.cap)
+		a->arena.data[a->arena.len] = '\0';
+	memset(r, 0, sizeof *r);
+	return 0;
+nomem:
+	*rc = FURET_NOMEM;
+	return -1;
+}
+
+static int push_token(furet_analyzer *a, const struct analysis *r,
+	uint32_t pos, size_t start, size_t end, size_t elision, unsigned flags)
 {
 	furet_token *t;
 
 	if (a->n_toks == a->toks_cap) {
 		size_t cap = a->toks_cap ? a->toks_cap * 2 : 256;
-		size_t *o;
+		struct tok_text *x;
 
 		if (cap > SIZE_MAX / sizeof *t)
 			return -1;
@@ -481,21 +840,477 @@ static int push_token(furet_analyzer *a, size_t off, size_t len, uint32_t pos,
 		if (!t)
 			return -1;
 		a->toks = t;
-		o = furet_realloc(a->term_off, cap * sizeof *o);
-		if (!o)
+		x = furet_realloc(a->text, cap * sizeof *x);
+		if (!x)
 			return -1;
-		a->term_off = o;
+		a->text = x;
 		a->toks_cap = cap;
 	}
 	t = &a->toks[a->n_toks];
-	a->term_off[a->n_toks] = off;
+	a->text[a->n_toks].word = r->word_off;
+	a->text[a->n_toks].term = r->term_off;
+	a->text[a->n_toks].fold = r->fold_off;
 	a->n_toks++;
-	t->term = NULL;
-	t->term_len = len;
+	t->term = t->fold = t->word = NULL;
+	t->term_len = r->term_len;
+	t->fold_len = r->fold_len;
+	t->word_len = r->word_len;
 	t->pos = pos;
 	t->start = start;
 	t->end = end;
+	t->elision_len = elision;
 	t->flags = flags;
+	return 0;
+}
+
+/* Moves the last token to index k (a WHOLE token goes before its parts). */
+static void move_last_to(furet_analyzer *a, size_t k)
+{
+	size_t n = a->n_toks - 1;
+	furet_token t = a->toks[n];
+	struct tok_text x = a->text[n];
+
+	memmove(a->toks + k + 1, a->toks + k, (n - k) * sizeof *a->toks);
+	memmove(a->text + k + 1, a->text + k, (n - k) * sizeof *a->text);
+	a->toks[k] = t;
+	a->text[k] = x;
+}
+
+/* Analyses u16[us, ue) as one word in `mode` and pushes its token with
+** `flags` added; *pos moves on by one whether or not there is a token. */
+static int emit_word(furet_analyzer *a, int32_t us, int32_t ue, int mode,
+	size_t elision, unsigned flags, uint32_t *pos, furet_rc *rc)
+{
+	size_t start = furet_tokenizer_offset(a->tok, us);
+	size_t end = furet_tokenizer_offset(a->tok, ue);
+	struct analysis r;
+
+	if (end - start <= TERM_MAX) {
+		if (normalise(a, a->u16 + us, ue - us, rc) ||
+			analyze(a, mode, &r, rc))
+			return -1;
+		if (r.ok && push_token(a, &r, *pos, start, end, elision,
+			r.flags | flags))
+			goto nomem;
+	}
+	(*pos)++;
+	return 0;
+nomem:
+	*rc = FURET_NOMEM;
+	return -1;
+}
+
+/* The next part of a name or URL in u16[*k, e): a run of part characters.
+** 1 with [*ps, *pe) set, or 0 at the end. */
+static int next_part(const UChar *u, int32_t *k, int32_t e, int32_t *ps,
+	int32_t *pe)
+{
+	int32_t i = *k;
+	UChar32 c;
+
+	for (;;) {
+		int32_t j = i;
+		if (i >= e)
+			return 0;
+		U16_NEXT(u, j, e, c);
+		if (is_part_char(c))
+			break;
+		i = j;
+	}
+	*ps = i;
+	while (i < e) {
+		int32_t j = i;
+		U16_NEXT(u, j, e, c);
+		if (!is_part_char(c))
+			break;
+		i = j;
+	}
+	*pe = *k = i;
+	return 1;
+}
+
+/* A name or URL at u16[s, e): a WHOLE token (unless there is only one part,
+** or it is too long) and a PART token for each part but "www". */
+static int emit_name(furet_analyzer *a, int32_t s, int32_t e, size_t elision,
+	uint32_t *pos, furet_rc *rc)
+{
+	const UChar *u = a->u16;
+	int32_t k = s, ps, pe;
+	size_t start = furet_tokenizer_offset(a->tok, s);
+	size_t end = furet_tokenizer_offset(a->tok, e);
+	uint32_t p0 = *pos;
+	int n_parts = 0;
+
+	while (next_part(u, &k, e, &ps, &pe))
+		n_parts++;
+	if (n_parts >= 2 && end - start <= TERM_MAX) {
+		struct analysis r;
+
+		if (normalise(a, u + s, e - s, rc) || analyze(a, AN_NAME, &r, rc))
+			return -1;
+		if (r.ok && push_token(a, &r, p0, start, end, elision,
+			(r.flags & FURET_TOK_ACCENTED) | FURET_TOK_WHOLE))
+			goto nomem;
+	}
+	k = s;
+	while (next_part(u, &k, e, &ps, &pe)) {
+		if (n_parts >= 2 && u_is(u + ps, pe - ps, "www"))
+			continue;
+		if (emit_word(a, ps, pe, AN_WORD, ps == s ? elision : 0,
+			n_parts >= 2 ? FURET_TOK_PART : 0, pos, rc))
+			return -1;
+	}
+	if (*pos == p0)
+		(*pos)++; /* the WHOLE took a position that no part took */
+	return 0;
+nomem:
+	*rc = FURET_NOMEM;
+	return -1;
+}
+
+/* Characters that end a URL, and those left out at its end. */
+static int url_stop(UChar c)
+{
+	return c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' ||
+		c == '\\' || c == '^' || c == '{' || c == '|' || c == '}' ||
+		c == 0xab || c == 0xbb || u_isUWhiteSpace(c);
+}
+
+static int url_trailer(UChar c)
+{
+	return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
+		c == '?' || c == ')' || c == ']' || c == 0x27 || c == '*' ||
+		c == '/';
+}
+
+/* When the word v starts a URL, the end of the URL in u16; 0 otherwise. */
+static int32_t url_end(const furet_analyzer *a, const struct view *v)
+{
+	const UChar *u = a->u16;
+	int32_t n = a->n16, e = v->ue, from;
+	int has_alnum = 0, k;
+
+	if (v->kind != FURET_WORD_LETTER)
+		return 0;
+	if (v->shape == SHAPE_PLAIN && (u_is(u + v->us, v->ue - v->us, "http") ||
+		u_is(u + v->us, v->ue - v->us, "https") ||
+		u_is(u + v->us, v->ue - v->us, "ftp"))) {
+		if (n - e < 4 || u[e] != ':' || u[e + 1] != '/' || u[e + 2] != '/')
+			return 0;
+		from = e + 3;
+	} else if (v->shape == SHAPE_NAME && v->ue - v->us > 4 &&
+		u_is(u + v->us, 4, "www.")) {
+		from = e;
+	} else if (v->shape == SHAPE_NAME && e + 1 < n && u[e] == '/' &&
+		!url_stop(u[e + 1])) {
+		for (k = v->us; k < v->ue && !is_dot(u[k]); k++)
+			;
+		if (k == v->ue)
+			return 0; /* "foo_bar/..." is no host name */
+		from = e;
+	} else {
+		return 0;
+	}
+	e = from;
+	while (e < n && !url_stop(u[e]))
+		e++;
+	while (e > from && url_trailer(u[e - 1]))
+		e--;
+	for (k = from; k < e && !has_alnum; k++)
+		has_alnum = u_isalnum(u[k]);
+	if (!has_alnum)
+		return from == v->ue ? v->ue : 0;
+	return e;
+}
+
+/* The number of ICU words from i on that a run of thousands groups joins
+** ("1 002 758,20"): 0 when there is no such run. */
+static size_t number_run(const furet_analyzer *a, const furet_word *w,
+	size_t n_words, size_t i)
+{
+	const UChar *u = a->u16;
+	int32_t len = w[i].u_end - w[i].u_start, k;
+	size_t j;
+
+	if (w[i].kind != FURET_WORD_NUMBER || len < 1 || len > 3)
+		return 0;
+	for (k = w[i].u_start; k < w[i].u_end; k++)
+		if (!is_digit(u[k]))
+			return 0;
+	for (j = i + 1; j < n_words; j++) {
+		int32_t s = w[j].u_start, e = w[j].u_end;
+
+		/* Stopping at TERM_MAX bytes also keeps a long "000 000 000 ..."
+		** from being rescanned from every group: runs are short. */
+		if (w[j].kind != FURET_WORD_NUMBER || s != w[j - 1].u_end + 1 ||
+			u[s - 1] != ' ' || e - s < 3 || !is_digit(u[s]) ||
+			!is_digit(u[s + 1]) || !is_digit(u[s + 2]) ||
+			w[j].end - w[i].start > TERM_MAX)
+			break;
+		if (e - s == 3)
+			continue;
+		/* The last group: three digits, a separator, decimals. */
+		if (u[s + 3] != ',' && u[s + 3] != '.')
+			break;
+		for (k = s + 4; k < e && is_digit(u[k]); k++)
+			;
+		if (k == e && e > s + 4)
+			j++;
+		break;
+	}
+	return j - i >= 2 ? j - i : 0;
+}
+
+/* Groups of s[0..n) split at sep are thousands groups: 1-3 digits, then
+** exactly 3 each. */
+static int is_grouped(const char *s, size_t n, char sep)
+{
+	size_t i, g = 0;
+	int first = 1;
+
+	for (i = 0; i <= n; i++) {
+		if (i == n || s[i] == sep) {
+			if (first ? g < 1 || g > 3 : g != 3)
+				return 0;
+			first = 0;
+			g = 0;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			g++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Appends to the arena the canonical form of the number w[0..n) (ASCII
+** digits, "." and ",", see the file comment); 0 when it cannot be read as a
+** French number (nothing appended). */
+static int canonical_number(furet_analyzer *a, const char *w, size_t n)
+{
+	size_t i, n_dots = 0, n_commas = 0, last = n, int_len;
+	char dec = 0, thou = 0;
+
+	if (!n || w[0] < '0' || w[0] > '9' || w[n - 1] < '0' || w[n - 1] > '9')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (w[i] == '.' || w[i] == ',') {
+			if (w[i - 1] < '0' || w[i - 1] > '9')
+				return 0; /* two separators in a row */
+			n_dots += w[i] == '.';
+			n_commas += w[i] == ',';
+			last = i;
+		} else if (w[i] < '0' || w[i] > '9') {
+			return 0;
+		}
+	}
+	if (n_dots && n_commas) {
+		dec = w[last];
+		thou = dec == '.' ? ',' : '.';
+		if ((dec == '.' ? n_dots : n_commas) != 1)
+			return 0;
+	} else if (n_dots + n_commas) {
+		char c = n_dots ? '.' : ',';
+		size_t count = n_dots + n_commas;
+
+		if ((c == '.' || count > 1) && is_grouped(w, n, c))
+			thou = c;
+		else if (count == 1)
+			dec = c;
+		else
+			return 0;
+	}
+	int_len = dec ? last : n;
+	if (thou && !is_grouped(w, int_len, thou))
+		return 0;
+	for (i = 0; i < int_len; i++)
+		if (w[i] != thou)
+			furet_buf_putc(&a->arena, w[i]);
+	if (dec) {
+		furet_buf_putc(&a->arena, ',');
+		furet_buf_append(&a->arena, w + last + 1, n - last - 1);
+	}
+	return 1;
+}
+
+/* A number: u16[us, ue) is one ICU number or a run of thousands groups
+** (is_run). One NUMBER token with the canonical term, or, for an ICU number
+** that is no French number ("12h30", "1.2.3"), its normalised form. */
+static int emit_number(furet_analyzer *a, int32_t us, int32_t ue, int is_run,
+	uint32_t *pos, furet_rc *rc)
+{
+	size_t start = furet_tokenizer_offset(a->tok, us);
+	size_t end = furet_tokenizer_offset(a->tok, ue);
+	struct analysis r;
+	const char *w;
+	size_t i;
+	int ok;
+
+	if (end - start > TERM_MAX) {
+		(*pos)++;
+		return 0;
+	}
+	if (normalise(a, a->u16 + us, ue - us, rc))
+		return -1;
+	w = (const char *)a->word.data;
+	for (i = 0; i < a->word.len && ((w[i] >= '0' && w[i] <= '9') ||
+		w[i] == '.' || w[i] == ',' || (is_run && w[i] == ' ')); i++)
+		;
+	if (i < a->word.len || a->word.len == 0)
+		return emit_word(a, us, ue, AN_RAW, 0, 0, pos, rc);
+
+	memset(&r, 0, sizeof r);
+	r.word_off = a->arena.len;
+	r.word_len = a->word.len;
+	furet_buf_append(&a->arena, w, a->word.len);
+	furet_buf_putc(&a->arena, '\0');
+	r.term_off = a->arena.len;
+	if (is_run) {
+		/* number_run() checked the groups: drop the spaces, the one
+		** separator left is the decimal one. */
+		for (i = 0; i < a->word.len; i++)
+			if (w[i] != ' ')
+				furet_buf_putc(&a->arena, w[i] == '.' ? ',' : w[i]);
+		ok = 1;
+	} else {
+		ok = canonical_number(a, w, a->word.len);
+	}
+	if (!ok)
+		furet_buf_append(&a->arena, w, a->word.len);
+	r.term_len = a->arena.len - r.term_off;
+	furet_buf_putc(&a->arena, '\0');
+	r.fold_off = r.term_off;
+	r.fold_len = r.term_len;
+	if (a->arena.has_err || push_token(a, &r, *pos, start, end, 0,
+		FURET_TOK_NUMBER)) {
+		*rc = FURET_NOMEM;
+		return -1;
+	}
+	(*pos)++;
+	return 0;
+}
+
+/* Plain words that may take part in a compound. */
+static int is_joinable(const struct view *v)
+{
+	return v->shape == SHAPE_PLAIN || v->shape == SHAPE_DIGITS;
+}
+
+/* The number of ICU words from i on that hyphens join into a compound with at
+** least one letter word, or 0. */
+static size_t compound_run(const furet_analyzer *a, const furet_word *w,
+	size_t n_words, size_t i, const struct view *first)
+{
+	size_t j;
+	int has_letter = first->kind == FURET_WORD_LETTER;
+
+	if (!is_joinable(first))
+		return 0;
+	for (j = i + 1; j < n_words; j++) {
+		struct view v;
+
+		if (w[j].u_start != w[j - 1].u_end + 1 ||
+			!is_hyphen(a->u16[w[j - 1].u_end]))
+			break;
+		v = view_of(a, &w[j]);
+		if (v.elision || !is_joinable(&v))
+			break;
+		has_letter |= v.kind == FURET_WORD_LETTER;
+	}
+	return j - i >= 2 && has_letter ? j - i : 0;
+}
+
+/* The compound w[i, i + n): its parts, then (unless it is an inversion) the
+** WHOLE token moved before them. */
+static int emit_compound(furet_analyzer *a, const furet_word *w, size_t i,
+	size_t n, uint32_t *pos, furet_rc *rc)
+{
+	struct view first = view_of(a, &w[i]);
+	size_t k0 = a->n_toks, k;
+	uint32_t p0 = *pos;
+	int has_whole = 1, n_parts = 0, last_is_pronoun = 0;
+	struct analysis r;
+
+	furet_buf_reset(&a->cat);
+	for (k = i; k < i + n; k++) {
+		struct view v = k == i ? first : view_of(a, &w[k]);
+		const UChar *u = a->u16 + v.us;
+
+		/* The euphonic t of "a-t-elle" is no word. */
+		if (k > i && k + 1 < i + n && u_is(u, v.ue - v.us, "t")) {
+			const UChar *nu = a->u16 + w[k + 1].u_start;
+			int32_t nn = w[k + 1].u_end - w[k + 1].u_start;
+
+			if (u_is(nu, nn, "il") || u_is(nu, nn, "elle") ||
+				u_is(nu, nn, "on") || u_is(nu, nn, "ils") ||
+				u_is(nu, nn, "elles"))
+				continue;
+		}
+		n_parts++;
+		if (v.end - v.start > TERM_MAX) {
+			has_whole = 0;
+			(*pos)++;
+			continue;
+		}
+		if (normalise(a, u, v.ue - v.us, rc))
+			return -1;
+		furet_buf_append(&a->cat, a->word.data, a->word.len);
+		last_is_pronoun = is_pronoun((const char *)a->word.data);
+		if (analyze(a, v.kind == FURET_WORD_LETTER ? AN_WORD : AN_RAW, &r,
+			rc))
+			return -1;
+		if (r.ok && push_token(a, &r, *pos, v.start, v.end, v.elision,
+			r.flags | FURET_TOK_PART))
+			goto nomem;
+		(*pos)++;
+	}
+	if (a->cat.has_err)
+		goto nomem;
+	if (!has_whole || n_parts < 2 || last_is_pronoun ||
+		a->cat.len > TERM_MAX)
+		return 0;
+	furet_buf_reset(&a->word);
+	furet_buf_append(&a->word, a->cat.data, a->cat.len);
+	if (a->word.has_err)
+		goto nomem;
+	if (analyze(a, AN_WORD, &r, rc))
+		return -1;
+	if (!r.ok)
+		return 0;
+	if (push_token(a, &r, p0, first.start, w[i + n - 1].end, first.elision,
+		(r.flags & ~(unsigned)FURET_TOK_STOP) | FURET_TOK_WHOLE))
+		goto nomem;
+	move_last_to(a, k0);
+	return 0;
+nomem:
+	*rc = FURET_NOMEM;
+	return -1;
+}
+
+/* The acronym v: the term of its letters written together. */
+static int emit_acronym(furet_analyzer *a, const struct view *v,
+	uint32_t *pos, furet_rc *rc)
+{
+	if (v->end - v->start <= TERM_MAX) {
+		struct analysis r;
+		size_t i, j;
+
+		if (normalise(a, a->u16 + v->us, v->ue - v->us, rc))
+			return -1;
+		for (i = j = 0; i < a->word.len; i++)
+			if (a->word.data[i] != '.')
+				a->word.data[j++] = a->word.data[i];
+		a->word.len = j;
+		a->word.data[j] = '\0';
+		if (analyze(a, AN_WORD, &r, rc))
+			return -1;
+		if (r.ok && push_token(a, &r, *pos, v->start, v->end, v->elision,
+			(r.flags & ~(unsigned)FURET_TOK_STOP) | FURET_TOK_ACRONYM)) {
+			*rc = FURET_NOMEM;
+			return -1;
+		}
+	}
+	(*pos)++;
 	return 0;
 }
 
@@ -503,7 +1318,6 @@ furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	int mode, const furet_token **toks, size_t *n_toks)
 {
 	const furet_word *words;
-	const UChar *u16;
 	size_t n_words, i;
 	uint32_t pos = 0;
 	furet_rc rc = FURET_OK;
@@ -526,56 +1340,61 @@ furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	rc = furet_tokenizer_run(a->tok, text, len, &words, &n_words);
 	if (rc != FURET_OK)
 		goto done;
-	u16 = furet_tokenizer_utf16(a->tok);
+	a->u16 = furet_tokenizer_utf16(a->tok);
+	a->n16 = furet_tokenizer_length(a->tok);
 
-	for (i = 0; i < n_words; i++) {
-		const furet_word *w = &words[i];
-		int32_t us = w->u_start, ue = w->u_end;
-		size_t start = w->start, off;
-		unsigned flags = 0;
+	for (i = 0; i < n_words;) {
+		struct view v = view_of(a, &words[i]);
+		int32_t e;
+		size_t n;
+		int r;
 
-		if (w->kind == FURET_WORD_LETTER) {
-			int32_t el = elision_len(u16 + us, ue - us);
-			if (el) {
-				if (us + el == ue)
-					continue; /* nothing but "l'" */
-				us += el;
-				start = furet_tokenizer_offset(a->tok, us);
-			}
+		if (v.shape == SHAPE_EMPTY) {
+			i++; /* nothing but "l'" */
+			continue;
 		}
-		if (w->end - start > TERM_MAX)
-			goto skip;
-		if (fold_word(a, u16 + us, ue - us, &rc))
-			goto done;
-		off = a->arena.len;
-		if (word_term(a, w->kind, &flags, &rc))
-			goto done;
-		if (a->arena.has_err) {
-			rc = FURET_NOMEM;
-			goto done;
+		if ((e = url_end(a, &v)) > 0) {
+			/* The URL takes every ICU word that starts inside it. */
+			for (n = i + 1; n < n_words && words[n].u_start < e; n++)
+				;
+			if (words[n - 1].u_end > e)
+				e = words[n - 1].u_end;
+			r = emit_name(a, v.us, e, v.elision, &pos, &rc);
+			i = n;
+		} else if ((n = number_run(a, words, n_words, i)) > 0) {
+			r = emit_number(a, words[i].u_start, words[i + n - 1].u_end, 1,
+				&pos, &rc);
+			i += n;
+		} else if ((n = compound_run(a, words, n_words, i, &v)) > 0) {
+			r = emit_compound(a, words, i, n, &pos, &rc);
+			i += n;
+		} else {
+			if (v.shape == SHAPE_ACRONYM)
+				r = emit_acronym(a, &v, &pos, &rc);
+			else if (v.shape == SHAPE_NAME)
+				r = emit_name(a, v.us, v.ue, v.elision, &pos, &rc);
+			else if (v.kind == FURET_WORD_NUMBER)
+				r = emit_number(a, v.us, v.ue, 0, &pos, &rc);
+			else
+				r = emit_word(a, v.us, v.ue,
+					v.kind == FURET_WORD_LETTER ? AN_WORD : AN_RAW,
+					v.elision, 0, &pos, &rc);
+			i++;
 		}
-		if (a->arena.len == off || a->arena.len - off > TERM_MAX) {
-			/* Only marks, or too long: no usable term. */
-			a->arena.len = off;
-			if (a->arena.cap)
-				a->arena.data[off] = '\0';
-			goto skip;
-		}
-		if (push_token(a, off, a->arena.len - off, pos, start, w->end,
-			flags)) {
-			rc = FURET_NOMEM;
+		if (r)
 			goto done;
-		}
-		furet_buf_putc(&a->arena, '\0');
-	skip:
-		pos++;
 	}
 	if (a->arena.has_err) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	for (i = 0; i < a->n_toks; i++)
-		a->toks[i].term = (const char *)a->arena.data + a->term_off[i];
+	for (i = 0; i < a->n_toks; i++) {
+		const char *base = (const char *)a->arena.data;
+
+		a->toks[i].word = base + a->text[i].word;
+		a->toks[i].term = base + a->text[i].term;
+		a->toks[i].fold = base + a->text[i].fold;
+	}
 	*toks = a->toks;
 	*n_toks = a->n_toks;
 done:

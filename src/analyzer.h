@@ -3,9 +3,15 @@
 **
 ** tokenizer.c cuts UTF-8 text into words with ICU (word break iterator, locale
 ** "fr") and maps ICU's UTF-16 positions back to UTF-8 byte offsets; this module
-** turns each word into an index term: case folding, French elision stripping
-** (l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu', with ' and ’),
-** Snowball French stemming, then accent/ligature folding after stemming.
+** turns each word into index terms: NFKC case folding, French elision
+** stripping (l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu', with
+** every apostrophe variant), compounds, numbers, acronyms, names and URLs, a
+** stop-word flag, and Snowball French stemming. Terms keep their accents
+** ("école" -> "écol"); each token also carries an accent-free lookup key, the
+** stem of the word without accents ("ecol"), through which the search
+** matches words that differ only by accents without merging them in the
+** index ("pêche"/"péché", "chat"/"châtiment" stay apart). The rules and
+** their examples are in analyzer.c's opening comment.
 **
 ** The same chain runs on documents and on queries, so that both agree; the
 ** `mode` argument exists so that later rules that apply to one side only can

@@ -13,6 +13,13 @@
 
 static _Thread_local char last_errmsg[512];
 
+_Static_assert(FURET_TERM_STOP == FURET_TOK_STOP &&
+	FURET_TERM_PART == FURET_TOK_PART && FURET_TERM_WHOLE == FURET_TOK_WHOLE &&
+	FURET_TERM_NUMBER == FURET_TOK_NUMBER &&
+	FURET_TERM_ACRONYM == FURET_TOK_ACRONYM &&
+	FURET_TERM_ACCENTED == FURET_TOK_ACCENTED,
+	"furet_term flags are the analyzer's token flags");
+
 FURET_API const char *furet_strerror(furet_rc rc)
 {
 	switch (rc) {
@@ -221,7 +228,7 @@ FURET_API furet_rc furet_analyze(const char *text, size_t len,
 	if (rc)
 		goto done;
 	for (i = 0; i < n; i++)
-		bytes += toks[i].term_len + 1;
+		bytes += toks[i].term_len + toks[i].fold_len + toks[i].word_len + 3;
 	a = furet_malloc(sizeof *a);
 	if (!a) {
 		rc = FURET_NOMEM;
@@ -235,14 +242,24 @@ FURET_API furet_rc furet_analyze(const char *text, size_t len,
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
+		furet_term *t = &a->terms[i];
 		memcpy(a->arena + off, toks[i].term, toks[i].term_len + 1);
-		a->terms[i].term = a->arena + off;
-		a->terms[i].term_len = toks[i].term_len;
-		a->terms[i].position = toks[i].pos;
-		a->terms[i].start = toks[i].start;
-		a->terms[i].end = toks[i].end;
-		a->terms[i].is_stop = (toks[i].flags & FURET_TOK_STOP) != 0;
+		t->term = a->arena + off;
 		off += toks[i].term_len + 1;
+		memcpy(a->arena + off, toks[i].fold, toks[i].fold_len + 1);
+		t->fold = a->arena + off;
+		off += toks[i].fold_len + 1;
+		memcpy(a->arena + off, toks[i].word, toks[i].word_len + 1);
+		t->word = a->arena + off;
+		off += toks[i].word_len + 1;
+		t->term_len = toks[i].term_len;
+		t->position = toks[i].pos;
+		t->start = toks[i].start;
+		t->end = toks[i].end;
+		t->elision_len = toks[i].elision_len;
+		t->is_stop = (toks[i].flags & FURET_TOK_STOP) != 0;
+		/* The public flags are the analyzer's, pinned by these checks. */
+		t->flags = toks[i].flags;
 	}
 	*out = a;
 	a = NULL;

@@ -54,14 +54,29 @@ struct furet_results {
 	furet_buf spans;
 };
 
-typedef struct qterm {
-	const char *term; /* NUL terminated, in the query arena */
+/* A query word and the index terms it reaches: its own term (weight 1),
+** and the terms that share its accent-free key (weight w_fold), whose
+** frequencies add up as one term of BM25F (like a synonym group). */
+typedef struct qgroup {
+	size_t fold_off;   /* the accent-free key, in the plan arena */
+	double idf;        /* from the largest df among its terms */
+	uint64_t df;
+	double tf, tt, ts; /* weighted frequencies in the current passage */
+	int is_hit;
+} qgroup;
+
+/* One index term being read: a cursor over its postings blocks. */
+typedef struct qcursor {
+	size_t term_off;   /* in the plan arena */
+	const char *term;  /* set once the arena stops moving */
 	size_t len;
-	double idf;
+	uint32_t group;
+	double weight;
+	int is_own;        /* the query word's own term (not an accent variant) */
 	uint32_t n_blocks, block, i;
 	int is_done;
 	furet_block *blk;
-} qterm;
+} qcursor;
 
 typedef struct heap_item {
 	double score;
@@ -75,9 +90,10 @@ FURET_API void furet_search_options_init(furet_search_options *o)
 	memset(o, 0, sizeof *o);
 	o->limit = 10;
 	o->k1 = 1.2;
-	o->b = 0.75;
+	o->b = 0.3;
 	o->w_title = 0.5;
 	o->w_section = 0.5;
+	o->w_fold = 0.7;
 }
 
 /* a is worse than b: lower score, or equal score and higher id. */
@@ -126,7 +142,7 @@ static int best_first(const void *a, const void *b)
 	return 0;
 }
 
-static furet_rc load_block(furet_txn *t, qterm *q, unsigned char *key)
+static furet_rc load_block(furet_txn *t, qcursor *q, unsigned char *key)
 {
 	furet_val v;
 	size_t klen = furet_block_key(key, q->term, q->len, q->block);
@@ -140,7 +156,7 @@ static furet_rc load_block(furet_txn *t, qterm *q, unsigned char *key)
 	return furet_block_decode(v, q->blk);
 }
 
-static furet_rc advance(furet_txn *t, qterm *q, unsigned char *key)
+static furet_rc advance(furet_txn *t, qcursor *q, unsigned char *key)
 {
 	if (++q->i < q->blk->n)
 		return FURET_OK;
@@ -214,6 +230,195 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	return r->arena.has_err ? FURET_NOMEM : FURET_OK;
 }
 
+/* The plan of a query: its groups and cursors, strings in one arena. */
+typedef struct plan {
+	qgroup *groups;
+	size_t n_groups, cap_groups;
+	qcursor *curs;
+	size_t n_curs, cap_curs;
+	furet_buf arena;
+	const char **terms; /* every cursor's term, for the highlights */
+} plan;
+
+static int plan_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap ? *cap : 8;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = furet_realloc(*p, c * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static void plan_free(plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n_curs; i++)
+		furet_free(pl->curs[i].blk);
+	furet_free(pl->groups);
+	furet_free(pl->curs);
+	furet_free(pl->terms);
+	furet_buf_free(&pl->arena);
+}
+
+static const char *arena_str(const plan *pl, size_t off)
+{
+	return (const char *)pl->arena.data + off;
+}
+
+/* Adds term (to group g) as a candidate cursor unless the group has it. */
+static int plan_candidate(plan *pl, uint32_t g, const char *term, size_t len,
+	int is_own, double weight)
+{
+	size_t i;
+	qcursor *c;
+
+	if (len == 0 || len > 255 || memchr(term, 0, len))
+		return 0;
+	for (i = 0; i < pl->n_curs; i++) {
+		c = &pl->curs[i];
+		if (c->group == g && c->len == len &&
+			memcmp(arena_str(pl, c->term_off), term, len) == 0) {
+			if (is_own && !c->is_own) {
+				c->is_own = 1;
+				c->weight = 1.0;
+			}
+			return 0;
+		}
+	}
+	if (plan_grow((void **)&pl->curs, &pl->cap_curs, pl->n_curs + 1,
+		sizeof *pl->curs))
+		return -1;
+	c = &pl->curs[pl->n_curs];
+	memset(c, 0, sizeof *c);
+	c->term_off = pl->arena.len;
+	c->len = len;
+	c->group = g;
+	c->is_own = is_own;
+	c->weight = is_own ? 1.0 : weight;
+	c->is_done = 1;
+	furet_buf_append(&pl->arena, term, len);
+	furet_buf_putc(&pl->arena, 0);
+	if (pl->arena.has_err)
+		return -1;
+	pl->n_curs++;
+	return 0;
+}
+
+/* Groups the query tokens by accent-free key; each token's own term is a
+** candidate of its group. Stop words are left out unless nothing else is. */
+static furet_rc plan_tokens(plan *pl, const furet_token *toks, size_t n)
+{
+	size_t i, g;
+	int has_content = 0;
+
+	for (i = 0; i < n; i++)
+		if (!(toks[i].flags & FURET_TOK_STOP))
+			has_content = 1;
+	for (i = 0; i < n; i++) {
+		const furet_token *t = &toks[i];
+		if (has_content && (t->flags & FURET_TOK_STOP))
+			continue;
+		for (g = 0; g < pl->n_groups; g++)
+			if (strcmp(arena_str(pl, pl->groups[g].fold_off), t->fold) == 0)
+				break;
+		if (g == pl->n_groups) {
+			if (plan_grow((void **)&pl->groups, &pl->cap_groups,
+				pl->n_groups + 1, sizeof *pl->groups))
+				return FURET_NOMEM;
+			memset(&pl->groups[g], 0, sizeof pl->groups[g]);
+			pl->groups[g].fold_off = pl->arena.len;
+			furet_buf_append(&pl->arena, t->fold, t->fold_len + 1);
+			pl->n_groups++;
+		}
+		if (plan_candidate(pl, (uint32_t)g, t->term, t->term_len, 1, 1.0) ||
+			pl->arena.has_err)
+			return FURET_NOMEM;
+	}
+	return FURET_OK;
+}
+
+/* Adds the accent variants of each group (its key itself, and the terms
+** the folds table lists for it), then opens a cursor on every candidate
+** that is in the index and computes the groups' idf. */
+static furet_rc plan_open(plan *pl, furet_txn *t, double w_fold,
+	uint64_t n_passages, unsigned char *key)
+{
+	furet_cursor *cur = NULL;
+	size_t g, i, n_groups = pl->n_groups;
+	furet_rc rc = FURET_OK;
+
+	for (g = 0; g < n_groups; g++) {
+		char fold[260];
+		size_t flen = strlen(arena_str(pl, pl->groups[g].fold_off));
+		furet_val k, v;
+
+		if (flen == 0 || flen > 255)
+			continue;
+		memcpy(fold, arena_str(pl, pl->groups[g].fold_off), flen + 1);
+		if (plan_candidate(pl, (uint32_t)g, fold, flen, 0, w_fold))
+			return FURET_NOMEM;
+		if ((rc = furet_cursor_open(t, FURET_T_FOLDS, &cur)))
+			return rc;
+		/* Keys are "fold\0term": seek to "fold\0" and read while they match. */
+		rc = furet_cursor_seek(cur, fold, flen + 1, &k, &v);
+		for (; rc == FURET_OK; rc = furet_cursor_next(cur, &k, &v)) {
+			if (k.len <= flen + 1 || memcmp(k.data, fold, flen + 1) != 0)
+				break;
+			if (plan_candidate(pl, (uint32_t)g,
+				(const char *)k.data + flen + 1, k.len - flen - 1, 0, w_fold)) {
+				rc = FURET_NOMEM;
+				break;
+			}
+		}
+		furet_cursor_close(cur);
+		if (rc != FURET_OK && rc != FURET_DONE)
+			return rc;
+		rc = FURET_OK;
+	}
+	pl->terms = furet_malloc((pl->n_curs ? pl->n_curs : 1) * sizeof *pl->terms);
+	if (!pl->terms)
+		return FURET_NOMEM;
+	for (i = 0; i < pl->n_curs; i++) {
+		qcursor *c = &pl->curs[i];
+		furet_term_rec tr;
+		furet_val v;
+
+		c->term = arena_str(pl, c->term_off);
+		pl->terms[i] = c->term;
+		rc = furet_txn_get(t, FURET_T_TERMS, c->term, c->len, &v);
+		if (rc == FURET_DONE)
+			continue;
+		if (rc || (rc = furet_term_rec_decode(v, &tr)))
+			return rc;
+		if (tr.n_blocks == 0 || tr.df == 0)
+			continue;
+		if (tr.df > pl->groups[c->group].df)
+			pl->groups[c->group].df = tr.df;
+		c->n_blocks = tr.n_blocks;
+		c->blk = furet_malloc(sizeof *c->blk);
+		if (!c->blk)
+			return FURET_NOMEM;
+		c->is_done = 0;
+		if ((rc = load_block(t, c, key)))
+			return rc;
+	}
+	for (g = 0; g < pl->n_groups; g++) {
+		double df = (double)pl->groups[g].df;
+		pl->groups[g].idf = log(1.0 + ((double)n_passages - df + 0.5) /
+			(df + 0.5));
+	}
+	return FURET_OK;
+}
+
 FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	const furet_search_options *opt, furet_results **out)
 {
@@ -222,20 +427,18 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	furet_txn *t = NULL;
 	furet_results *r = NULL;
 	const furet_token *toks;
-	qterm *qt = NULL;
-	const char **terms = NULL;
+	plan pl;
 	heap_item *heap = NULL;
-	unsigned char *key = NULL;
-	furet_buf qarena;
+	unsigned char key[512];
 	furet_collection c;
 	furet_val plen, pdoc;
-	size_t n_toks = 0, n_qt = 0, n_heap = 0, cap, i, j, max_len = 0;
-	size_t *term_offs = NULL;
-	int has_content = 0, is_collapse;
+	size_t n_toks = 0, n_heap = 0, cap, i, g;
+	int is_collapse;
 	double avglen;
 	furet_rc rc;
 
-	furet_buf_init(&qarena);
+	memset(&pl, 0, sizeof pl);
+	furet_buf_init(&pl.arena);
 	if (!out)
 		return FURET_INVALID;
 	*out = NULL;
@@ -246,9 +449,11 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	else
 		furet_search_options_init(&o);
 	if (!(o.k1 >= 0) || !(o.b >= 0 && o.b <= 1) || !(o.w_title >= 0) ||
-		!(o.w_section >= 0) || o.limit > 1000000 || o.offset > 1000000)
+		!(o.w_section >= 0) || !(o.w_fold >= 0 && o.w_fold <= 1) ||
+		o.limit > 1000000 || o.offset > 1000000)
 		return furet_index_fail(ix, FURET_INVALID, "invalid search options "
-			"(k1 >= 0, 0 <= b <= 1, weights >= 0, limit and offset <= 10^6)");
+			"(k1 >= 0, 0 <= b <= 1, weights >= 0, 0 <= w_fold <= 1, limit "
+			"and offset <= 10^6)");
 	if (furet_utf8_valid(q ? q : "", q_len) != q_len)
 		return furet_index_fail(ix, FURET_INVALID, "the query is not UTF-8");
 	is_collapse = (o.flags & FURET_SEARCH_BEST_PER_DOC) != 0;
@@ -267,45 +472,10 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 		goto done;
 	rc = furet_analyzer_run(an, q ? q : "", q_len, FURET_MODE_QUERY, &toks,
 		&n_toks);
+	if (!rc)
+		rc = plan_tokens(&pl, toks, n_toks);
 	if (rc)
 		goto done;
-	for (i = 0; i < n_toks; i++)
-		if (!(toks[i].flags & FURET_TOK_STOP))
-			has_content = 1;
-	/* Distinct terms, in query order. */
-	term_offs = furet_malloc((n_toks ? n_toks : 1) * sizeof *term_offs);
-	if (!term_offs) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	for (i = 0; i < n_toks; i++) {
-		if (has_content && (toks[i].flags & FURET_TOK_STOP))
-			continue;
-		for (j = 0; j < i; j++)
-			if (!(has_content && (toks[j].flags & FURET_TOK_STOP)) &&
-				strcmp(toks[j].term, toks[i].term) == 0)
-				break;
-		if (j < i)
-			continue;
-		term_offs[n_qt++] = qarena.len;
-		furet_buf_append(&qarena, toks[i].term, toks[i].term_len + 1);
-		if (toks[i].term_len > max_len)
-			max_len = toks[i].term_len;
-	}
-	qt = furet_malloc((n_qt ? n_qt : 1) * sizeof *qt);
-	terms = furet_malloc((n_qt ? n_qt : 1) * sizeof *terms);
-	key = furet_malloc(max_len + 5);
-	if (qarena.has_err || !qt || !terms || !key) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	memset(qt, 0, (n_qt ? n_qt : 1) * sizeof *qt);
-	for (i = 0; i < n_qt; i++) {
-		terms[i] = (const char *)qarena.data + term_offs[i];
-		qt[i].term = terms[i];
-		qt[i].len = strlen(terms[i]);
-		qt[i].is_done = 1;
-	}
 
 	if ((rc = furet_store_begin(ix->store, 0, &t))) {
 		furet_index_fail(ix, rc, "cannot read the index");
@@ -313,7 +483,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	}
 	if ((rc = furet_store_get_collection(t, &c)))
 		goto corrupt;
-	if (c.n_passages == 0 || n_qt == 0)
+	if (c.n_passages == 0 || pl.n_groups == 0)
 		goto finish;
 	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &plen)) ||
 		plen.len != c.n_passages * 4 ||
@@ -325,30 +495,8 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	avglen = (double)c.total_length / (double)c.n_passages;
 	if (avglen <= 0)
 		avglen = 1;
-
-	for (i = 0; i < n_qt; i++) {
-		furet_term_rec tr;
-		furet_val v;
-
-		rc = furet_txn_get(t, FURET_T_TERMS, qt[i].term, qt[i].len, &v);
-		if (rc == FURET_DONE)
-			continue;
-		if (rc || (rc = furet_term_rec_decode(v, &tr)))
-			goto corrupt;
-		if (tr.n_blocks == 0 || tr.df == 0)
-			continue;
-		qt[i].idf = log(1.0 + ((double)c.n_passages - (double)tr.df + 0.5) /
-			((double)tr.df + 0.5));
-		qt[i].n_blocks = tr.n_blocks;
-		qt[i].blk = furet_malloc(sizeof *qt[i].blk);
-		if (!qt[i].blk) {
-			rc = FURET_NOMEM;
-			goto done;
-		}
-		qt[i].is_done = 0;
-		if ((rc = load_block(t, &qt[i], key)))
-			goto corrupt;
-	}
+	if ((rc = plan_open(&pl, t, o.w_fold, c.n_passages, key)))
+		goto corrupt;
 
 	cap = (size_t)o.offset + o.limit;
 	heap = furet_malloc((cap ? cap : 1) * sizeof *heap);
@@ -365,9 +513,10 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			double score = 0, norm;
 			int is_any = 0, is_scored = 0;
 
-			for (i = 0; i < n_qt; i++) {
-				if (!qt[i].is_done && qt[i].blk->pid[qt[i].i] <= pid) {
-					pid = qt[i].blk->pid[qt[i].i];
+			for (i = 0; i < pl.n_curs; i++) {
+				qcursor *cu = &pl.curs[i];
+				if (!cu->is_done && cu->blk->pid[cu->i] <= pid) {
+					pid = cu->blk->pid[cu->i];
 					is_any = 1;
 				}
 			}
@@ -379,21 +528,35 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			}
 			len = get_le32(plen.data + 4 * (size_t)pid);
 			norm = 1.0 - o.b + o.b * (double)len / avglen;
-			for (i = 0; i < n_qt; i++) {
-				furet_block *b = qt[i].blk;
-				double tf;
-				if (qt[i].is_done || b->pid[qt[i].i] != pid)
+			for (i = 0; i < pl.n_curs; i++) {
+				qcursor *cu = &pl.curs[i];
+				qgroup *gr;
+				furet_block *b = cu->blk;
+				if (cu->is_done || b->pid[cu->i] != pid)
 					continue;
-				tf = b->tf[qt[i].i] / norm + o.w_title * b->tf_title[qt[i].i] +
-					o.w_section * b->tf_section[qt[i].i];
-				if (tf > 0) {
-					score += qt[i].idf * tf * (o.k1 + 1.0) / (tf + o.k1);
-					is_scored = 1;
-				}
-				if ((rc = advance(t, &qt[i], key)))
+				gr = &pl.groups[cu->group];
+				gr->tf += cu->weight * b->tf[cu->i];
+				gr->tt += cu->weight * b->tf_title[cu->i];
+				gr->ts += cu->weight * b->tf_section[cu->i];
+				gr->is_hit = 1;
+				if ((rc = advance(t, cu, key)))
 					goto corrupt;
 			}
-			/* A match only through a field weighted 0 is no match. */
+			for (g = 0; g < pl.n_groups; g++) {
+				qgroup *gr = &pl.groups[g];
+				double tf;
+				if (!gr->is_hit)
+					continue;
+				tf = gr->tf / norm + o.w_title * gr->tt +
+					o.w_section * gr->ts;
+				if (tf > 0) {
+					score += gr->idf * tf * (o.k1 + 1.0) / (tf + o.k1);
+					is_scored = 1;
+				}
+				gr->tf = gr->tt = gr->ts = 0;
+				gr->is_hit = 0;
+			}
+			/* A match only through fields weighted 0 is no match. */
 			if (!is_scored)
 				continue;
 			if (!is_collapse) {
@@ -433,7 +596,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			hit_rec *h = &r->hits[i];
 			h->score = heap[o.offset + i].score;
 			h->pid = heap[o.offset + i].pid;
-			if ((rc = fetch_hit(r, t, h, an, terms, n_qt)))
+			if ((rc = fetch_hit(r, t, h, an, pl.terms, pl.n_curs)))
 				goto corrupt;
 		}
 	}
@@ -452,14 +615,8 @@ corrupt:
 done:
 	furet_txn_abort(t);
 	furet_index_give_analyzer(ix, an);
-	for (i = 0; qt && i < n_qt; i++)
-		furet_free(qt[i].blk);
-	furet_free(qt);
-	furet_free(terms);
-	furet_free(term_offs);
+	plan_free(&pl);
 	furet_free(heap);
-	furet_free(key);
-	furet_buf_free(&qarena);
 	if (rc == FURET_OK && r->arena.has_err)
 		rc = FURET_NOMEM;
 	if (rc) {

@@ -13,6 +13,8 @@ furet_rc furet_snippet_highlights(furet_analyzer *an, const char *text,
 	size_t nt, i, j;
 	furet_rc rc;
 
+	size_t last_end = 0;
+
 	*n_spans = 0;
 	if (!n_terms)
 		return FURET_OK;
@@ -20,6 +22,10 @@ furet_rc furet_snippet_highlights(furet_analyzer *an, const char *text,
 	if (rc)
 		return rc;
 	for (i = 0; i < nt; i++) {
+		/* A compound's whole comes before its parts: once it is
+		** highlighted, its parts are inside it already. */
+		if (*n_spans && toks[i].start < last_end)
+			continue;
 		for (j = 0; j < n_terms; j++) {
 			if (strcmp(toks[i].term, terms[j]) == 0) {
 				furet_span s;
@@ -27,6 +33,7 @@ furet_rc furet_snippet_highlights(furet_analyzer *an, const char *text,
 				s.end = toks[i].end;
 				furet_buf_append(spans, &s, sizeof s);
 				(*n_spans)++;
+				last_end = s.end;
 				break;
 			}
 		}

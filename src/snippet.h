@@ -16,7 +16,8 @@
 #include "util.h"
 
 /* Appends to spans (an array of furet_span in a furet_buf) the highlights of
-** text for the n_terms query terms (terms[i] NUL terminated). */
+** text for the n_terms query terms (terms[i] NUL terminated): sorted, never
+** overlapping (a matched compound hides its matched parts). */
 furet_rc furet_snippet_highlights(furet_analyzer *an, const char *text,
 	size_t len, const char *const *terms, size_t n_terms, furet_buf *spans,
 	size_t *n_spans);

@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 1). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 2). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -29,6 +29,14 @@
 **                            title tf; n x byte section tf
 **   positions  same key -> for each posting of the block: varint count, then
 **                            count varint deltas of body word positions
+**   folds      fold key, 0x00, term -> empty: the index terms (stems with
+**                            their accents) that an accent-free lookup key
+**                            reaches, for each term that differs from its
+**                            key ("even\0éven"); a term equal to its key is
+**                            not listed, the search looks it up directly
+**
+** Version 2 added the folds table and keeps accents in terms (version 1
+** folded them).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -52,7 +60,7 @@
 
 static const char *const table_names[FURET_T_COUNT] = {
 	"meta", "docs", "docids", "passages", "text", "terms", "postings",
-	"positions",
+	"positions", "folds",
 };
 
 struct furet_store {

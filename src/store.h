@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 1
+#define FURET_FORMAT_VERSION 2
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -35,6 +35,7 @@ typedef enum furet_table {
 	FURET_T_TERMS,
 	FURET_T_POSTINGS,
 	FURET_T_POSITIONS,
+	FURET_T_FOLDS,
 	FURET_T_COUNT
 } furet_table;
 

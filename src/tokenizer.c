@@ -8,6 +8,17 @@
 ** puts a boundary between them), and map[n16] = len so that a word's end
 ** offset is map[u_end] whatever comes after it.
 **
+** Before ICU sees the text, the decoder rewrites a few characters in the
+** UTF-16 buffer, one unit for one unit so that the offset map stays exact:
+** every apostrophe variant (U+2019 ’, U+2018 ‘, U+02BC ʼ, U+2032 ′, the
+** backtick U+0060 and the full-width U+FF07) becomes U+0027, so that "l′école"
+** and "l`école" are one ICU word like "l'école" (ICU cuts at ′ and `), and
+** the analyzer has one apostrophe to look for; NBSP U+00A0 and the narrow
+** NBSP U+202F become U+0020. U+202F matters most: ICU counts it as
+** ExtendNumLet and would glue "1\u202f002" into one word, or "Bonjour\u202f"
+** before a "!". The UTF-8 text itself is never changed: offsets still point
+** into it.
+**
 ** Buffers only grow: a UTF-8 text of len bytes never needs more than len
 ** UTF-16 units (1 byte -> 1 unit, 2-3 bytes -> 1 unit, 4 bytes -> 2 units,
 ** an invalid byte -> 1 unit U+FFFD), so capacity len + 1 is reserved up front
@@ -104,6 +115,19 @@ static int grow_text(furet_tokenizer *t, size_t need)
 	return 0;
 }
 
+/* The unit ICU is given for BMP character c (see the file comment). */
+static UChar substitute(UChar c)
+{
+	switch (c) {
+	case 0x2019: case 0x2018: case 0x02bc: case 0x2032: case 0xff07:
+		return 0x27;
+	case 0xa0: case 0x202f:
+		return 0x20;
+	default:
+		return c;
+	}
+}
+
 /* Decodes s[0..len) into t->u16 and t->map. The capacity is at least len + 1
 ** (see the file comment). Invalid sequences decode as U+FFFD, one byte at a
 ** time, with the same definition of validity as furet_utf8_valid. */
@@ -120,7 +144,7 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 
 		if (s[i] < 0x80) {
 			map[n] = (uint32_t)i;
-			u[n++] = (UChar)s[i];
+			u[n++] = s[i] == '`' ? 0x27 : (UChar)s[i];
 			i++;
 			continue;
 		}
@@ -130,7 +154,7 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 			u[n++] = 0xfffd;
 			i++;
 		} else if (cp < 0x10000) {
-			u[n++] = (UChar)cp;
+			u[n++] = substitute((UChar)cp);
 			i += k;
 		} else {
 			u[n++] = (UChar)(0xd7c0 + (cp >> 10));
@@ -230,6 +254,11 @@ done:
 const UChar *furet_tokenizer_utf16(const furet_tokenizer *t)
 {
 	return t->u16;
+}
+
+int32_t furet_tokenizer_length(const furet_tokenizer *t)
+{
+	return t->n16;
 }
 
 size_t furet_tokenizer_offset(const furet_tokenizer *t, int32_t i)

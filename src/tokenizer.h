@@ -8,6 +8,10 @@
 ** Only segments whose rule status says "word" are kept (letters, numbers,
 ** kana, ideographs); spaces, punctuation and symbols (emoji, €, %) are not.
 **
+** Apostrophe variants (’ ‘ ʼ ′ ` and full-width ＇) reach ICU as U+0027 and
+** NBSP / narrow NBSP as U+0020, in the UTF-16 buffer only (same length, so
+** offsets stay exact): "l′école" is one word, "1\u202f002" two numbers.
+**
 ** ICU, not this module, decides what a word is: "l'école", "aujourd'hui",
 ** "Simplon.co", "www.pop.eu", "12h30" and "758,20" are single words, while
 ** "Villeneuve-la-Garenne" is three and "1 002 758" is three numbers. Elision
@@ -57,9 +61,13 @@ void furet_tokenizer_close(furet_tokenizer *t);
 furet_rc furet_tokenizer_run(furet_tokenizer *t, const char *text, size_t len,
 	const furet_word **words, size_t *n_words);
 
-/* The UTF-16 form of the text of the last successful run, indexed by
-** furet_word.u_start/u_end; borrowed until the next run or close. */
+/* The UTF-16 form of the text of the last successful run (with the
+** substitutions above), indexed by furet_word.u_start/u_end; borrowed until
+** the next run or close. */
 const UChar *furet_tokenizer_utf16(const furet_tokenizer *t);
+
+/* Its length in UTF-16 units. */
+int32_t furet_tokenizer_length(const furet_tokenizer *t);
 
 /* The byte offset in the UTF-8 text of UTF-16 index i of the last run
 ** (0 <= i <= its UTF-16 length; the length maps to the text's byte length). */

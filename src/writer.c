@@ -91,6 +91,15 @@ struct furet_writer {
 	size_t n_title_tids, cap_title_tids, n_sec_tids, cap_sec_tids;
 	uint64_t total_length;
 	uint64_t n_postings;
+
+	/* The (fold key, term) pairs of accented words, each once, as
+	** "fold\0term" strings in folds_arena (see the folds table). */
+	furet_buf folds_arena;
+	uint32_t *fold_offs;   /* offset of each pair in folds_arena */
+	uint32_t *fold_lens;
+	size_t n_folds, cap_folds, cap_fold_lens;
+	uint32_t *fold_slots;  /* open addressing: pair index + 1, 0 empty */
+	size_t n_fold_slots;
 	furet_rc failed;   /* sticky: a failure inside add left the batch unusable */
 };
 
@@ -150,6 +159,7 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	w->flags = flags;
 	furet_buf_init(&w->terms_arena);
 	furet_buf_init(&w->arena);
+	furet_buf_init(&w->folds_arena);
 	w->n_slots = 1024;
 	w->slots = furet_malloc(w->n_slots * sizeof *w->slots);
 	w->n_id_slots = 256;
@@ -193,6 +203,10 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_free(w->occs);
 	furet_free(w->title_tids);
 	furet_free(w->sec_tids);
+	furet_buf_free(&w->folds_arena);
+	furet_free(w->fold_offs);
+	furet_free(w->fold_lens);
+	furet_free(w->fold_slots);
 	furet_analyzer_close(w->an);
 	pthread_mutex_lock(&w->ix->mu);
 	w->ix->has_writer = 0;
@@ -262,6 +276,67 @@ static int64_t intern(furet_writer *w, const char *term, size_t len)
 	return (int64_t)w->n_terms++;
 }
 
+static int rehash_folds(furet_writer *w)
+{
+	size_t n = w->n_fold_slots ? w->n_fold_slots * 2 : 256, i;
+	uint32_t *s = furet_malloc(n * sizeof *s);
+
+	if (!s)
+		return -1;
+	memset(s, 0, n * sizeof *s);
+	for (i = 0; i < w->n_folds; i++) {
+		size_t j = hash_bytes(w->folds_arena.data + w->fold_offs[i],
+			w->fold_lens[i]) & (n - 1);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	furet_free(w->fold_slots);
+	w->fold_slots = s;
+	w->n_fold_slots = n;
+	return 0;
+}
+
+/* Remembers that an accented token's term is reached by its fold key. */
+static int record_fold(furet_writer *w, const furet_token *t)
+{
+	size_t len = t->fold_len + 1 + t->term_len, j;
+	uint32_t h;
+	unsigned char key[2 * 256 + 2];
+
+	if (t->fold_len == t->term_len &&
+		memcmp(t->fold, t->term, t->term_len) == 0)
+		return 0;
+	if (len > sizeof key)
+		return 0; /* longer than any term the analyzer makes */
+	memcpy(key, t->fold, t->fold_len);
+	key[t->fold_len] = 0;
+	memcpy(key + t->fold_len + 1, t->term, t->term_len);
+	if ((w->n_folds + 1) * 2 > w->n_fold_slots && rehash_folds(w))
+		return -1;
+	h = hash_bytes(key, len);
+	for (j = h & (w->n_fold_slots - 1); w->fold_slots[j];
+		j = (j + 1) & (w->n_fold_slots - 1)) {
+		uint32_t k = w->fold_slots[j] - 1;
+		if (w->fold_lens[k] == len &&
+			memcmp(w->folds_arena.data + w->fold_offs[k], key, len) == 0)
+			return 0;
+	}
+	if (grow((void **)&w->fold_offs, &w->cap_folds, w->n_folds + 1,
+		sizeof *w->fold_offs) ||
+		grow((void **)&w->fold_lens, &w->cap_fold_lens, w->n_folds + 1,
+		sizeof *w->fold_lens) || w->folds_arena.len > UINT32_MAX - len)
+		return -1;
+	w->fold_offs[w->n_folds] = (uint32_t)w->folds_arena.len;
+	w->fold_lens[w->n_folds] = (uint32_t)len;
+	furet_buf_append(&w->folds_arena, key, len);
+	if (w->folds_arena.has_err)
+		return -1;
+	w->fold_slots[j] = (uint32_t)w->n_folds + 1;
+	w->n_folds++;
+	return 0;
+}
+
 /* Analyses text and stores the term ids in *tids. */
 static furet_rc analyse_tids(furet_writer *w, const char *text, size_t len,
 	uint32_t **tids, size_t *n, size_t *cap)
@@ -278,7 +353,7 @@ static furet_rc analyse_tids(furet_writer *w, const char *text, size_t len,
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
 		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
-		if (tid < 0)
+		if (tid < 0 || record_fold(w, &toks[i]))
 			return FURET_NOMEM;
 		(*tids)[(*n)++] = (uint32_t)tid;
 	}
@@ -319,11 +394,16 @@ static furet_rc invert_passage(furet_writer *w, uint32_t pid, const char *text,
 	rc = furet_analyzer_run(w->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
 	if (rc)
 		return rc;
-	*length = (uint32_t)nt;
+	/* The length counts words: the whole of a compound shares its first
+	** part's position and is not one more word. */
+	*length = 0;
 	for (i = 0; i < nt; i++) {
 		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
-		if (tid < 0 || push_occ(w, (uint32_t)tid, 0, toks[i].pos))
+		if (tid < 0 || push_occ(w, (uint32_t)tid, 0, toks[i].pos) ||
+			record_fold(w, &toks[i]))
 			return FURET_NOMEM;
+		if (!(toks[i].flags & FURET_TOK_WHOLE))
+			(*length)++;
 	}
 	for (i = 0; i < w->n_title_tids; i++)
 		if (push_occ(w, w->title_tids[i], 1, 0))
@@ -660,7 +740,24 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 		buf->len, 0);
 }
 
-static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order)
+typedef struct fold_ref {
+	const unsigned char *p;
+	uint32_t len;
+	uint32_t off;
+} fold_ref;
+
+static int fold_cmp(const void *a, const void *b)
+{
+	const fold_ref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
+	const fold_ref *fold_order)
 {
 	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
@@ -773,6 +870,14 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	if (getenv("FURET_TEST_KILL_BEFORE_COMMIT"))
 		kill(getpid(), SIGKILL);
 
+	for (i = 0; i < w->n_folds; i++) {
+		rc = furet_txn_put(t, FURET_T_FOLDS,
+			w->folds_arena.data + fold_order[i].off, fold_order[i].len,
+			"", 0, put_flags);
+		if (rc)
+			goto done;
+	}
+
 	rc = write_dense(w, t, "plen", c.n_passages, 1, 0, &enc);
 	if (!rc)
 		rc = write_dense(w, t, "pdoc", c.n_passages, 0,
@@ -801,6 +906,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 {
 	furet_txn *t = NULL;
 	term_ref *order = NULL;
+	fold_ref *fold_order = NULL;
 	size_t i;
 	int tries;
 	furet_rc rc;
@@ -822,6 +928,18 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 		order[i].tid = (uint32_t)i;
 	}
 	qsort(order, w->n_terms, sizeof *order, term_cmp);
+	fold_order = furet_malloc((w->n_folds ? w->n_folds : 1) *
+		sizeof *fold_order);
+	if (!fold_order) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	for (i = 0; i < w->n_folds; i++) {
+		fold_order[i].off = w->fold_offs[i];
+		fold_order[i].len = w->fold_lens[i];
+		fold_order[i].p = w->folds_arena.data + w->fold_offs[i];
+	}
+	qsort(fold_order, w->n_folds, sizeof *fold_order, fold_cmp);
 
 	for (tries = 0; tries < 40; tries++) {
 		rc = furet_store_begin(w->ix->store, 1, &t);
@@ -829,7 +947,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 			furet_index_fail(w->ix, rc, "cannot start the write transaction");
 			goto done;
 		}
-		rc = write_batch(w, t, order);
+		rc = write_batch(w, t, order, fold_order);
 		if (rc == FURET_OK) {
 			rc = furet_txn_commit(t);
 			t = NULL;
@@ -851,6 +969,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 			furet_strerror(rc));
 done:
 	furet_free(order);
+	furet_free(fold_order);
 	furet_writer_abort(w);
 	return rc;
 }

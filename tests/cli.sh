@@ -145,7 +145,11 @@ run search -i "$T/ix3" --json 'texte piégé'; $JC hits <"$T/out" && ok || ko "J
 run analyze "l'école"; expect_status 0 "analyze"
 [ "$(cut -f2-4 "$T/out")" = "$(printf '0\t2\t8')" ] && ok || ko "analyze l'école offsets: $(cat "$T/out")"
 run analyze "l’École"; a1=$(cut -f1 "$T/out")
-run analyze "ecole"; [ "$a1" = "$(cut -f1 "$T/out")" ] && ok || ko "l’École and ecole differ"
+run analyze "école"; [ "$a1" = "$(cut -f1 "$T/out")" ] && ok || ko "l’École and école differ"
+run analyze --explain "l’École"; expect_status 0 "analyze --explain"
+expect_out "elision	l’" "explain shows the elision"
+expect_out "folded	ecol" "explain shows the accent-free key"
+expect_out "stem	écol" "explain shows the stem"
 
 # --- batch and eval -------------------------------------------------------------------
 printf 'q1\tFonds social européen\nq2\tLePoleS association\nq3\txylophonesque\n' >"$T/q.tsv"

@@ -45,7 +45,10 @@ static void test_analysis_api(void **state)
 	assert_int_equal(furet_analysis_get(a, 0, &t), FURET_OK);
 	assert_true(t.is_stop); /* à */
 	assert_int_equal(furet_analysis_get(a, 1, &t), FURET_OK);
-	assert_string_equal(t.term, "ecol");
+	assert_string_equal(t.term, "\xc3\xa9" "col");
+	assert_string_equal(t.fold, "ecol");
+	assert_int_equal(t.elision_len, 2);
+	assert_true(t.flags & FURET_TERM_ACCENTED);
 	assert_int_equal(t.position, 1);
 	assert_memory_equal(s + t.start, "école", t.end - t.start);
 	assert_int_equal(furet_analysis_get(a, 2, &t), FURET_INVALID);

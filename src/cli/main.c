@@ -57,7 +57,7 @@ static const char usage_text[] =
 	"                 run qid<TAB>query lines, print a TREC run\n"
 	"  eval    QRELS RUN\n"
 	"                 MRR@10, nDCG@10, Recall@10 and Recall@100 of a run\n"
-	"  analyze TEXT...\n"
+	"  analyze [--explain] TEXT...\n"
 	"                 print the index terms of TEXT\n"
 	"  stats   [-i DIR] [--json]\n"
 	"                 counts of the index\n"
@@ -81,8 +81,9 @@ typedef struct opts {
 	int is_json;
 	int is_rebuild;
 	int is_add;
-	double k1, b;
-	int has_k1, has_b;
+	int is_explain;
+	double k1, b, w_title, w_section, w_fold;
+	int has_k1, has_b, has_w_title, has_w_section, has_w_fold;
 	char **args;
 	int n_args;
 } opts;
@@ -172,11 +173,35 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 			i++;
 		} else if (!strcmp(a, "--b") && strchr(accepts, 'k')) {
 			if (parse_double(val, &o->b) || o->b < 0 || o->b > 1) {
-				msg("--b needs a number between 0 and 1 (default 0.75)");
+				msg("--b needs a number between 0 and 1 (default 0.3)");
 				goto bad;
 			}
 			o->has_b = 1;
 			i++;
+		} else if (!strcmp(a, "--w-title") && strchr(accepts, 'k')) {
+			if (parse_double(val, &o->w_title) || o->w_title < 0) {
+				msg("--w-title needs a weight >= 0 (default 0.5)");
+				goto bad;
+			}
+			o->has_w_title = 1;
+			i++;
+		} else if (!strcmp(a, "--w-section") && strchr(accepts, 'k')) {
+			if (parse_double(val, &o->w_section) || o->w_section < 0) {
+				msg("--w-section needs a weight >= 0 (default 0.5)");
+				goto bad;
+			}
+			o->has_w_section = 1;
+			i++;
+		} else if (!strcmp(a, "--w-fold") && strchr(accepts, 'k')) {
+			if (parse_double(val, &o->w_fold) || o->w_fold < 0 ||
+				o->w_fold > 1) {
+				msg("--w-fold needs a weight between 0 and 1 (default 0.7)");
+				goto bad;
+			}
+			o->has_w_fold = 1;
+			i++;
+		} else if (!strcmp(a, "--explain") && strchr(accepts, 'x')) {
+			o->is_explain = 1;
 		} else if (!strcmp(a, "-q") && strchr(accepts, 'q')) {
 			is_quiet = 1;
 		} else if (!strcmp(a, "--rebuild") && strchr(accepts, 'r')) {
@@ -320,6 +345,21 @@ static void print_hit_human(const furet_hit *h, int is_color)
 	fputs("\n\n", stdout);
 }
 
+/* Applies the ranking options given on the command line. */
+static void apply_ranking(const opts *o, furet_search_options *so)
+{
+	if (o->has_k1)
+		so->k1 = o->k1;
+	if (o->has_b)
+		so->b = o->b;
+	if (o->has_w_title)
+		so->w_title = o->w_title;
+	if (o->has_w_section)
+		so->w_section = o->w_section;
+	if (o->has_w_fold)
+		so->w_fold = o->w_fold;
+}
+
 /* Joins args with spaces into one malloc'd query. */
 static char *join_args(char **args, int n)
 {
@@ -360,7 +400,12 @@ static const char search_help[] =
 	"              start, end (byte range in the document), text, highlights\n"
 	"              (byte ranges in text)\n"
 	"  --k1 X      BM25 term saturation (default 1.2)\n"
-	"  --b X       BM25 length normalisation, 0..1 (default 0.75)\n"
+	"  --b X       BM25 length normalisation, 0..1 (default 0.3)\n"
+	"  --w-title X, --w-section X\n"
+	"              weight of a match in the document title or the passage\n"
+	"              section, against 1 for the passage text (default 0.5)\n"
+	"  --w-fold X  weight of a match that differs by accents only, 0..1\n"
+	"              (default 0.7)\n"
 	"\n"
 	"Exit status: 0 hits, 1 no hit, 2 error.\n";
 
@@ -391,10 +436,7 @@ static int cmd_search(int argc, char **argv)
 	furet_search_options_init(&so);
 	so.limit = o.limit;
 	so.offset = o.offset;
-	if (o.has_k1)
-		so.k1 = o.k1;
-	if (o.has_b)
-		so.b = o.b;
+	apply_ranking(&o, &so);
 	rc = furet_search(ix, q, strlen(q), &so, &res);
 	if (rc) {
 		const char *d = furet_index_errmsg(ix);
@@ -557,11 +599,12 @@ done:
 /* ---- furet batch --------------------------------------------------------------- */
 
 static const char batch_help[] =
-	"usage: furet batch [-i DIR] [-n N] FILE\n"
+	"usage: furet batch [-i DIR] [-n N] [RANKING OPTIONS] FILE\n"
 	"\n"
 	"Runs every qid<TAB>query line of FILE (- for stdin) and prints a TREC\n"
 	"run on stdout: qid Q0 docid rank score furet, keeping the best passage\n"
-	"of each document, N documents per query (default 100).\n";
+	"of each document, N documents per query (default 100). The ranking\n"
+	"options are those of furet search.\n";
 
 static int cmd_batch(int argc, char **argv)
 {
@@ -577,7 +620,7 @@ static int cmd_batch(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-n"))
 			has_limit = 1;
-	if ((p = parse_opts(argc, argv, "in", batch_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "ink", batch_help, &o)) >= 0)
 		return p;
 	if (o.n_args != 1) {
 		msg("batch needs one file of qid<TAB>query lines");
@@ -592,6 +635,7 @@ static int cmd_batch(int argc, char **argv)
 		goto done;
 	furet_search_options_init(&so);
 	so.limit = has_limit ? o.limit : 100;
+	apply_ranking(&o, &so);
 	so.flags = FURET_SEARCH_BEST_PER_DOC | FURET_SEARCH_NO_TEXT;
 	while (getline(&line, &cap, f) >= 0) {
 		furet_results *res = NULL;
@@ -678,12 +722,49 @@ done:
 /* ---- furet analyze ------------------------------------------------------------------ */
 
 static const char analyze_help[] =
-	"usage: furet analyze TEXT...\n"
+	"usage: furet analyze [--explain] TEXT...\n"
 	"\n"
 	"Prints the terms furet indexes for TEXT, one per line:\n"
 	"term<TAB>position<TAB>start<TAB>end (byte offsets in TEXT; the words\n"
 	"of several arguments are joined by spaces). Stop words are marked\n"
-	"with a fifth column \"stop\".\n";
+	"with a fifth column \"stop\".\n"
+	"\n"
+	"  --explain   one block per term with each step of the chain: the text,\n"
+	"              the elided article, the normalised word, its kind\n"
+	"              (compound part or whole, number, acronym), stop word or\n"
+	"              not, the stem (the index term) and the accent-free key\n";
+
+static void print_explain(const char *text, const furet_term *t)
+{
+	static const char *const kinds[] = { "part", "whole", "number", "acronym" };
+	unsigned bit;
+	int is_first = 1;
+
+	printf("%u\t", (unsigned)t->position);
+	put_safe(stdout, text + t->start - t->elision_len,
+		t->end - t->start + t->elision_len);
+	printf("\t[%zu,%zu)\n", t->start, t->end);
+	if (t->elision_len) {
+		fputs("  elision\t", stdout);
+		put_safe(stdout, text + t->start - t->elision_len, t->elision_len);
+		fputs("\n", stdout);
+	}
+	fputs("  normalised\t", stdout);
+	put_safe(stdout, t->word, strlen(t->word));
+	fputs("\n  kind\t", stdout);
+	for (bit = 0; bit < 4; bit++) {
+		if (t->flags & (FURET_TERM_PART << bit)) {
+			printf("%s%s", is_first ? "" : ",", kinds[bit]);
+			is_first = 0;
+		}
+	}
+	printf("%s\n  stop word\t%s\n  stem\t", is_first ? "word" : "",
+		t->is_stop ? "yes" : "no");
+	put_safe(stdout, t->term, t->term_len);
+	fputs("\n  folded\t", stdout);
+	put_safe(stdout, t->fold, strlen(t->fold));
+	fputs("\n", stdout);
+}
 
 static int cmd_analyze(int argc, char **argv)
 {
@@ -694,7 +775,7 @@ static int cmd_analyze(int argc, char **argv)
 	int p, status = EXIT_ERROR;
 	furet_rc rc;
 
-	if ((p = parse_opts(argc, argv, "", analyze_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "x", analyze_help, &o)) >= 0)
 		return p;
 	if (o.n_args == 0) {
 		msg("analyze needs a text, e.g.: furet analyze \"l'école du numérique\"");
@@ -714,6 +795,10 @@ static int cmd_analyze(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		furet_term t;
 		furet_analysis_get(a, i, &t);
+		if (o.is_explain) {
+			print_explain(text, &t);
+			continue;
+		}
 		put_safe(stdout, t.term, t.term_len);
 		printf("\t%u\t%zu\t%zu%s\n", (unsigned)t.position, t.start, t.end,
 			t.is_stop ? "\tstop" : "");
