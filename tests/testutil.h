@@ -19,15 +19,18 @@
 #include <unistd.h>
 
 /* A fresh directory under $TMPDIR (or /tmp); the caller frees the string and
-** removes the tree with tu_rmtree. */
+** removes the tree with tu_rmtree. A test cannot go on without it: failing
+** to make one ends the suite. */
 static inline char *tu_mkdtemp(void)
 {
 	const char *base = getenv("TMPDIR");
 	char *p = malloc(4096);
-	snprintf(p, 4096, "%s/furet-test-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(p)) {
-		free(p);
-		return NULL;
+	if (p)
+		snprintf(p, 4096, "%s/furet-test-XXXXXX",
+			base && *base ? base : "/tmp");
+	if (!p || !mkdtemp(p)) {
+		perror("furet tests: cannot make a temporary directory");
+		exit(1);
 	}
 	return p;
 }
