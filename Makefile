@@ -97,6 +97,12 @@ $(B)/bench/furet_peer: bench/furet_peer.c include/furet.h $(B)/libfuret.a
 	$(AT)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) $(WARN) -Iinclude \
 		$(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfuret.a -ljansson $(DEP_LIBS)
 
+# The analyzer alone, for throughput: zstd -dc FILE.jsonl.zst | build/bench/analyze_bench
+$(B)/bench/analyze_bench: bench/analyze_bench.c $(B)/libfuret.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(AT)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfuret.a -ljansson $(DEP_LIBS)
+
 # Unit suites see the internal headers and link the static library.
 $(B)/tests/%: tests/%.c tests/testutil.h $(B)/libfuret.a $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)

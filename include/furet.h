@@ -73,6 +73,11 @@ typedef struct furet_index furet_index;
 
 #define FURET_OPEN_CREATE 0x1   /* create the directory and an empty index */
 #define FURET_OPEN_READONLY 0x2 /* never write; allows read-only media */
+#define FURET_OPEN_REBUILD 0x4  /* also open an index of another format or
+                                   analyzer version, to rebuild it whole: only
+                                   furet_writer_begin with FURET_WRITE_REBUILD
+                                   may use it then (others get FURET_VERSION)
+                                   until that batch commits */
 
 /* Opens the index stored in directory dir (UTF-8 path, NUL terminated).
 ** Returns FURET_NOINDEX when there is none and FURET_OPEN_CREATE is not set,
@@ -168,11 +173,20 @@ typedef struct furet_search_options {
 	                          word by accents only (a query "peche" reaching
 	                          "pêche"), 0..1; default 0.7. The word's own form
 	                          always weighs 1. */
+	double w_typo;         /* weight of a typo correction, 0..1; default 0.5 */
+	double w_prox;         /* weight of the proximity bonus: query words close
+	                          to each other in the passage; default 0.3 */
+	double w_phrase;       /* weight of the bonus of a matched "phrase";
+	                          default 1.0 */
+	unsigned max_expansions; /* terms a prefix* reaches at most (the most
+	                          frequent); default 64, at most 4096 */
 	unsigned flags;        /* FURET_SEARCH_* */
 } furet_search_options;
 
 #define FURET_SEARCH_BEST_PER_DOC 0x1 /* keep only the best passage of each document */
 #define FURET_SEARCH_NO_TEXT 0x2      /* do not fetch passage text nor highlights */
+#define FURET_SEARCH_EXPLAIN 0x4      /* fill furet_hit.explain */
+#define FURET_SEARCH_NO_TYPO 0x8      /* no typo correction */
 
 /* Fills o with the defaults. */
 FURET_API void furet_search_options_init(furet_search_options *o);
@@ -200,12 +214,40 @@ typedef struct furet_hit {
 	furet_span snippet;     /* a window of text around the best highlights,
 	                           about 240 bytes, cut between words (the
 	                           whole text when it is short) */
+	const struct furet_explain *explain; /* with FURET_SEARCH_EXPLAIN: how
+	                           each part of the score came, else NULL */
+	size_t n_explain;
 } furet_hit;
 
-/* Runs the free-text query q (UTF-8, q_len bytes) with options o (NULL for
-** the defaults). Query words are analysed as the documents were; stop words
-** are dropped unless nothing else is left; double quotes are ignored in this
-** version. A query without any word returns no hits, not an error.
+/* One part of a hit's score (FURET_SEARCH_EXPLAIN). Strings are borrowed
+** from the furet_results. */
+typedef struct furet_explain {
+	const char *word;  /* the query word (or phrase) as typed */
+	const char *term;  /* the index term it matched ("" for a bonus) */
+	const char *how;   /* "exact" (same word), "stem" (same stem, other
+	                      form), "accent" (differs by accents), "compound"
+	                      (a part or the whole of a compound), "prefix",
+	                      "typo", "phrase" (bonus), "proximity" (bonus) */
+	const char *field; /* "text", "title", "section" or "" for a bonus */
+	double tf;         /* occurrences (weighted) */
+	double score;      /* contribution to the hit's score */
+} furet_explain;
+
+/* Runs the query q (UTF-8, q_len bytes) with options o (NULL for the
+** defaults). The query language:
+**   free text        words, any of which may match; stop words are dropped
+**                    unless nothing else is left
+**   "exact phrase"   the words in this order, stop words included
+**   +word -word      required, excluded
+**   a AND b, a OR b, NOT a, ( )    boolean operators, in capitals
+**   prefix*          the words that start so (at most max_expansions)
+**   a NEAR/n b       a and b within n words (NEAR alone: 10)
+**   title:x section:x   restricted to the document title or passage section
+** A malformed query is read as sensibly as possible (an unclosed quote runs
+** to the end, a stray parenthesis is ignored), never an error. A word absent
+** from the index (5+ letters) is also looked for with one typo (two for 9+
+** letters), accents free; see furet_results_suggestion. A query without any
+** word returns no hits, not an error.
 ** Returns FURET_INVALID for NULL arguments or a query that is not UTF-8.
 ** On success *out is the caller's; release with furet_results_free. The
 ** results are a snapshot: they stay valid after later commits. */
@@ -217,6 +259,11 @@ FURET_API size_t furet_results_count(const furet_results *r);
 
 /* Total number of passages that matched, before limit and offset. */
 FURET_API uint64_t furet_results_matched(const furet_results *r);
+
+/* "Did you mean": the query with its misspelt words corrected, when typo
+** correction found words the index has for words it has not; NULL
+** otherwise. Borrowed until furet_results_free. */
+FURET_API const char *furet_results_suggestion(const furet_results *r);
 
 /* Copies hit i (0-based, < furet_results_count) into *out. */
 FURET_API furet_rc furet_results_get(const furet_results *r, size_t i,

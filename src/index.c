@@ -86,6 +86,8 @@ FURET_API furet_rc furet_index_open(const char *dir, unsigned flags,
 		sflags |= FURET_STORE_CREATE;
 	if (flags & FURET_OPEN_READONLY)
 		sflags |= FURET_STORE_READONLY;
+	if (flags & FURET_OPEN_REBUILD)
+		sflags |= FURET_STORE_REPLACE;
 	rc = furet_store_open(dir, sflags, &ix->store, last_errmsg,
 		sizeof last_errmsg);
 	if (rc) {
@@ -176,6 +178,9 @@ FURET_API furet_rc furet_index_stats(furet_index *ix, furet_stats *out)
 	if (!ix || !out)
 		return FURET_INVALID;
 	memset(out, 0, sizeof *out);
+	if (furet_store_needs_rebuild(ix->store))
+		return furet_index_fail(ix, FURET_VERSION, "the index must be "
+			"rebuilt first: furet index --rebuild");
 	rc = furet_store_begin(ix->store, 0, &t);
 	if (rc)
 		return furet_index_fail(ix, rc, "cannot read the index");

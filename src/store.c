@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 2). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 3). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -34,9 +34,13 @@
 **                            reaches, for each term that differs from its
 **                            key ("even\0éven"); a term equal to its key is
 **                            not listed, the search looks it up directly
+**   words      unaccented word, 0x00, term -> empty: the surface words (4+
+**                            bytes, accents removed, not numbers) and the
+**                            term each became, where typo candidates are
+**                            looked for ("formation\0format")
 **
 ** Version 2 added the folds table and keeps accents in terms (version 1
-** folded them).
+** folded them); version 3 added the words table.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -60,7 +64,7 @@
 
 static const char *const table_names[FURET_T_COUNT] = {
 	"meta", "docs", "docids", "passages", "text", "terms", "postings",
-	"positions", "folds",
+	"positions", "folds", "words",
 };
 
 struct furet_store {
@@ -68,6 +72,7 @@ struct furet_store {
 	MDB_dbi dbi[FURET_T_COUNT];
 	size_t map_size;
 	int is_readonly;
+	int needs_rebuild; /* opened with REPLACE over another version */
 };
 
 struct furet_txn {
@@ -137,74 +142,150 @@ static int mkdirs(const char *dir)
 	return 0;
 }
 
-/* Checks meta of a freshly opened environment; initialises an empty one when
-** creating. */
-static furet_rc check_meta(furet_store *s, unsigned flags, char *err,
-	size_t err_cap)
+/* Opens the tables and checks what meta says, in one transaction:
+**   - no meta table: an empty environment is initialised when creating;
+**     one with other content is another program's, and is refused;
+**   - another format version or analyzer: refused with how to rebuild,
+**     unless FURET_STORE_REPLACE (a rebuild will overwrite everything);
+**   - then the other tables are opened (created when writing, so an index
+**     of an older version being replaced gets the tables it lacked).
+** Nothing is written unless creating or replacing. */
+static furet_rc open_tables(furet_store *s, const char *path, unsigned flags,
+	char *err, size_t err_cap)
 {
-	furet_txn *t = NULL;
-	furet_val v;
-	furet_rc rc;
+	int is_write = (flags & (FURET_STORE_CREATE | FURET_STORE_REPLACE)) &&
+		!s->is_readonly;
 	const char *sig = furet_analyzer_signature();
-	int is_write = (flags & FURET_STORE_CREATE) && !s->is_readonly;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int mrc, i, is_new = 0;
+	furet_rc rc = FURET_OK;
 
-	rc = furet_store_begin(s, is_write, &t);
-	if (rc) {
-		snprintf(err, err_cap, "cannot read the index: %s",
-			t ? t->errmsg : furet_strerror(rc));
-		return rc;
-	}
-	rc = furet_txn_get(t, FURET_T_META, "format", 6, &v);
-	if (rc == FURET_DONE && is_write) {
-		unsigned char ver[4];
-		furet_collection c;
-		memset(&c, 0, sizeof c);
-		furet_put_u32be(ver, FURET_FORMAT_VERSION);
-		rc = furet_txn_put(t, FURET_T_META, "format", 6, ver, 4, 0);
-		if (!rc)
-			rc = furet_txn_put(t, FURET_T_META, "analyzer", 8, sig,
-				strlen(sig), 0);
-		if (!rc)
-			rc = furet_store_put_collection(t, &c);
-		if (rc) {
-			snprintf(err, err_cap, "cannot initialise the index: %s",
-				t->errmsg);
-			furet_txn_abort(t);
-			return rc;
+	if ((mrc = mdb_txn_begin(s->env, NULL, is_write ? 0 : MDB_RDONLY, &txn)))
+		goto mdb_fail;
+	mrc = mdb_dbi_open(txn, table_names[FURET_T_META], 0, &s->dbi[FURET_T_META]);
+	if (mrc == MDB_NOTFOUND) {
+		MDB_dbi main_dbi;
+		MDB_stat st;
+		if ((mrc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) ||
+			(mrc = mdb_stat(txn, main_dbi, &st)))
+			goto mdb_fail;
+		if (st.ms_entries > 0) {
+			snprintf(err, err_cap, "%s is an LMDB file but not a furet index",
+				path);
+			rc = FURET_CORRUPT;
+			goto done;
 		}
-		return furet_txn_commit(t);
-	}
-	if (rc == FURET_DONE) {
-		snprintf(err, err_cap, "the index is empty or was never "
-			"finished; rebuild it with: furet index --rebuild");
+		if (!is_write) {
+			snprintf(err, err_cap, "the index in %s is empty: build it with: "
+				"furet index", path);
+			rc = FURET_NOINDEX;
+			goto done;
+		}
+		if ((mrc = mdb_dbi_open(txn, table_names[FURET_T_META], MDB_CREATE,
+			&s->dbi[FURET_T_META])))
+			goto mdb_fail;
+		is_new = 1;
+	} else if (mrc == MDB_INCOMPATIBLE) {
+		snprintf(err, err_cap, "%s is an LMDB file but not a furet index", path);
 		rc = FURET_CORRUPT;
 		goto done;
+	} else if (mrc) {
+		goto mdb_fail;
 	}
-	if (rc)
-		goto done;
-	if (v.len != 4) {
-		snprintf(err, err_cap, "not a furet index (bad format record)");
-		rc = FURET_CORRUPT;
-		goto done;
+
+	if (!is_new) {
+		k.mv_data = "format";
+		k.mv_size = 6;
+		mrc = mdb_get(txn, s->dbi[FURET_T_META], &k, &v);
+		if (mrc == MDB_NOTFOUND) {
+			snprintf(err, err_cap, "the index in %s was never finished; "
+				"rebuild it with: furet index --rebuild", path);
+			rc = FURET_CORRUPT;
+		} else if (mrc) {
+			goto mdb_fail;
+		} else if (v.mv_size != 4) {
+			snprintf(err, err_cap, "%s is not a furet index (bad format "
+				"record)", path);
+			rc = FURET_CORRUPT;
+		} else if (furet_get_u32be(v.mv_data) != FURET_FORMAT_VERSION) {
+			snprintf(err, err_cap, "index format version %u, this furet reads "
+				"version %u: rebuild it with: furet index --rebuild",
+				(unsigned)furet_get_u32be(v.mv_data), FURET_FORMAT_VERSION);
+			rc = FURET_VERSION;
+		} else {
+			k.mv_data = "analyzer";
+			k.mv_size = 8;
+			mrc = mdb_get(txn, s->dbi[FURET_T_META], &k, &v);
+			if (mrc && mrc != MDB_NOTFOUND)
+				goto mdb_fail;
+			if (mrc || v.mv_size != strlen(sig) ||
+				memcmp(v.mv_data, sig, v.mv_size) != 0) {
+				snprintf(err, err_cap, "index built with analyzer \"%.*s\", "
+					"this furet uses \"%s\": rebuild it with: furet index "
+					"--rebuild", mrc ? 0 : (int)(v.mv_size > 100 ? 100 :
+					v.mv_size), mrc ? "" : (const char *)v.mv_data, sig);
+				rc = FURET_VERSION;
+			}
+		}
+		if (rc == FURET_VERSION && (flags & FURET_STORE_REPLACE) && is_write) {
+			s->needs_rebuild = 1;
+			rc = FURET_OK;
+		}
+		if (rc)
+			goto done;
 	}
-	if (furet_get_u32be(v.data) != FURET_FORMAT_VERSION) {
-		snprintf(err, err_cap, "index format version %u, this furet reads "
-			"version %u: rebuild it with: furet index --rebuild",
-			(unsigned)furet_get_u32be(v.data), FURET_FORMAT_VERSION);
-		rc = FURET_VERSION;
-		goto done;
+	for (i = 0; i < FURET_T_COUNT; i++) {
+		if (i == FURET_T_META)
+			continue;
+		mrc = mdb_dbi_open(txn, table_names[i], is_write ? MDB_CREATE : 0,
+			&s->dbi[i]);
+		if (mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE) {
+			snprintf(err, err_cap, "the index in %s lacks its %s table: "
+				"rebuild it with: furet index --rebuild", path,
+				table_names[i]);
+			rc = FURET_CORRUPT;
+			goto done;
+		}
+		if (mrc)
+			goto mdb_fail;
 	}
-	rc = furet_txn_get(t, FURET_T_META, "analyzer", 8, &v);
-	if (rc == FURET_DONE || (!rc && (v.len != strlen(sig) ||
-		memcmp(v.data, sig, v.len) != 0))) {
-		snprintf(err, err_cap, "index built with analyzer \"%.*s\", this "
-			"furet uses \"%s\": rebuild it with: furet index --rebuild",
-			rc ? 0 : (int)(v.len > 100 ? 100 : v.len),
-			rc ? "" : (const char *)v.data, sig);
-		rc = FURET_VERSION;
+	if (is_new) {
+		unsigned char ver[4];
+		MDB_val sv;
+		furet_put_u32be(ver, FURET_FORMAT_VERSION);
+		k.mv_data = "format";
+		k.mv_size = 6;
+		v.mv_data = ver;
+		v.mv_size = 4;
+		if ((mrc = mdb_put(txn, s->dbi[FURET_T_META], &k, &v, 0)))
+			goto mdb_fail;
+		k.mv_data = "analyzer";
+		k.mv_size = 8;
+		v.mv_data = (void *)sig;
+		v.mv_size = strlen(sig);
+		if ((mrc = mdb_put(txn, s->dbi[FURET_T_META], &k, &v, 0)))
+			goto mdb_fail;
+		/* Empty collection statistics: five zero varints. */
+		k.mv_data = "stats";
+		k.mv_size = 5;
+		sv.mv_data = "\0\0\0\0\0";
+		sv.mv_size = 5;
+		if ((mrc = mdb_put(txn, s->dbi[FURET_T_META], &k, &sv, 0)))
+			goto mdb_fail;
 	}
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc)
+		goto mdb_fail;
+	return FURET_OK;
+mdb_fail:
+	rc = rc_from_mdb(mrc);
+	snprintf(err, err_cap, "cannot read the index in %s: %s", path,
+		mdb_strerror(mrc));
 done:
-	furet_txn_abort(t);
+	if (txn)
+		mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -212,15 +293,16 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	char *err, size_t err_cap)
 {
 	furet_store *s = NULL;
-	furet_txn *t = NULL;
 	char path[4200];
 	struct stat st;
 	unsigned env_flags = MDB_NOTLS;
 	furet_rc rc = FURET_OK;
-	int mrc, i;
+	int mrc;
 
 	*out = NULL;
 	err[0] = '\0';
+	if (flags & FURET_STORE_REPLACE)
+		flags |= FURET_STORE_CREATE;
 	if (stat(dir, &st) != 0) {
 		if (!(flags & FURET_STORE_CREATE)) {
 			snprintf(err, err_cap, "no index at %s (run: furet index -i %s)",
@@ -266,34 +348,7 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	if ((mrc = mdb_env_open(s->env, dir, env_flags, 0666)) != 0)
 		goto mdb_fail;
 
-	/* Open every table once, in a write transaction when creating so the
-	** tables exist; their handles stay valid for the environment's life. */
-	{
-		int is_write = (flags & FURET_STORE_CREATE) && !s->is_readonly;
-		MDB_txn *txn;
-		if ((mrc = mdb_txn_begin(s->env, NULL, is_write ? 0 : MDB_RDONLY,
-			&txn)) != 0)
-			goto mdb_fail;
-		for (i = 0; i < FURET_T_COUNT; i++) {
-			mrc = mdb_dbi_open(txn, table_names[i],
-				is_write ? MDB_CREATE : 0, &s->dbi[i]);
-			if (mrc)
-				break;
-		}
-		if (mrc) {
-			mdb_txn_abort(txn);
-			if (mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE) {
-				snprintf(err, err_cap, "%s is an LMDB file but not a "
-					"furet index", path);
-				rc = FURET_CORRUPT;
-				goto fail;
-			}
-			goto mdb_fail;
-		}
-		if ((mrc = mdb_txn_commit(txn)) != 0)
-			goto mdb_fail;
-	}
-	rc = check_meta(s, flags, err, err_cap);
+	rc = open_tables(s, path, flags, err, err_cap);
 	if (rc)
 		goto fail;
 	*out = s;
@@ -311,9 +366,18 @@ mdb_fail:
 		snprintf(err, err_cap, "cannot open the index in %s: %s", dir,
 			mdb_strerror(mrc));
 fail:
-	(void)t;
 	furet_store_close(s);
 	return rc;
+}
+
+int furet_store_needs_rebuild(const furet_store *s)
+{
+	return s->needs_rebuild;
+}
+
+void furet_store_rebuilt(furet_store *s)
+{
+	s->needs_rebuild = 0;
 }
 
 void furet_store_close(furet_store *s)

@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 2
+#define FURET_FORMAT_VERSION 3
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -36,6 +36,7 @@ typedef enum furet_table {
 	FURET_T_POSTINGS,
 	FURET_T_POSITIONS,
 	FURET_T_FOLDS,
+	FURET_T_WORDS,
 	FURET_T_COUNT
 } furet_table;
 
@@ -50,12 +51,19 @@ typedef struct furet_val {
 
 #define FURET_STORE_CREATE 0x1
 #define FURET_STORE_READONLY 0x2
+#define FURET_STORE_REPLACE 0x4 /* accept another format version or analyzer:
+                                   the caller rebuilds the whole index */
 
 /* Opens (or with FURET_STORE_CREATE creates) the index in dir. On failure
 ** err gets a one-line reason. */
 furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	char *err, size_t err_cap);
 void furet_store_close(furet_store *s);
+
+/* Opened with FURET_STORE_REPLACE over an index of another version: only a
+** full rebuild may use it, which then calls furet_store_rebuilt. */
+int furet_store_needs_rebuild(const furet_store *s);
+void furet_store_rebuilt(furet_store *s);
 
 /* The map size a new environment starts with (1 GiB); tests lower it to
 ** exercise growth. The map doubles whenever a batch does not fit. */

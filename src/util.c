@@ -249,3 +249,44 @@ size_t furet_utf8_valid(const char *s, size_t len)
 	}
 	return len;
 }
+
+/* Base letters of U+00C0..U+017F; 0 keeps the character (× ÷ Æ Œ etc. are
+** handled apart or have no base letter). */
+static const char latin_base[] =
+	/* C0 */ "AAAAAA\0CEEEEIIII" "DNOOOOO\0OUUUUYTs"
+	/* E0 */ "aaaaaa\0ceeeeiiii" "dnooooo\0ouuuuyty"
+	/* 100 */ "AaAaAaCcCcCcCcDd" "DdEeEeEeEeEeGgGg"
+	/* 120 */ "GgGgHhHhIiIiIiIi" "Ii\0\0JjKkkLlLlLlL"
+	/* 140 */ "lLlNnNnNnnNnOoOo" "Oo\0\0RrRrRrSsSsSs"
+	/* 160 */ "SsTtTtTtUuUuUuUu" "UuUuWwYyYZzZzZzs";
+
+void furet_unaccent(const char *s, size_t len, furet_buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			furet_buf_putc(out, p[i++]);
+			continue;
+		}
+		n = furet_utf8_decode(p + i, len - i, &cp);
+		if (!n) {
+			furet_buf_putc(out, p[i++]);
+			continue;
+		}
+		if (cp == 0xc6 || cp == 0xe6) {
+			furet_buf_append(out, cp == 0xc6 ? "AE" : "ae", 2);
+		} else if (cp == 0x152 || cp == 0x153) {
+			furet_buf_append(out, cp == 0x152 ? "OE" : "oe", 2);
+		} else if (cp == 0xdf) {
+			furet_buf_append(out, "ss", 2);
+		} else if (cp >= 0xc0 && cp <= 0x17f && latin_base[cp - 0xc0]) {
+			furet_buf_putc(out, latin_base[cp - 0xc0]);
+		} else {
+			furet_buf_append(out, p + i, n);
+		}
+		i += n;
+	}
+}

@@ -65,4 +65,10 @@ size_t furet_utf8_valid(const char *s, size_t len);
 ** forms, no surrogates, nothing above U+10FFFF). */
 size_t furet_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 
+/* Appends s[0..len) to out with the accents of Latin letters removed and
+** the ligatures œ, æ expanded ("Élève" -> "Eleve", "cœur" -> "coeur"); other
+** characters are copied. Used for typo candidates, where accent differences
+** are free; the analyzer's own folding (ICU) decides the index terms. */
+void furet_unaccent(const char *s, size_t len, furet_buf *out);
+
 #endif

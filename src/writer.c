@@ -59,6 +59,16 @@ typedef struct batch_passage {
 	uint32_t length;
 } batch_passage;
 
+/* A set of "a\0b" byte strings, each kept once: the pairs written to the
+** folds and words tables at commit. */
+typedef struct pairset {
+	furet_buf arena;
+	uint32_t *offs, *lens; /* of each pair in arena */
+	size_t n, cap_offs, cap_lens;
+	uint32_t *slots;       /* open addressing: pair index + 1, 0 empty */
+	size_t n_slots;
+} pairset;
+
 typedef struct occ {
 	uint32_t tid;
 	uint32_t field; /* 0 body, 1 title, 2 section */
@@ -92,14 +102,9 @@ struct furet_writer {
 	uint64_t total_length;
 	uint64_t n_postings;
 
-	/* The (fold key, term) pairs of accented words, each once, as
-	** "fold\0term" strings in folds_arena (see the folds table). */
-	furet_buf folds_arena;
-	uint32_t *fold_offs;   /* offset of each pair in folds_arena */
-	uint32_t *fold_lens;
-	size_t n_folds, cap_folds, cap_fold_lens;
-	uint32_t *fold_slots;  /* open addressing: pair index + 1, 0 empty */
-	size_t n_fold_slots;
+	pairset folds;     /* (accent-free key, term) of accented words */
+	pairset words;     /* (unaccented word, term), for typo candidates */
+	furet_buf scratch;
 	furet_rc failed;   /* sticky: a failure inside add left the batch unusable */
 };
 
@@ -130,6 +135,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+static void pairset_free(pairset *ps)
+{
+	furet_buf_free(&ps->arena);
+	furet_free(ps->offs);
+	furet_free(ps->lens);
+	furet_free(ps->slots);
+}
+
 FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	furet_writer **out)
 {
@@ -141,6 +154,9 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	*out = NULL;
 	if (!ix)
 		return FURET_INVALID;
+	if (!(flags & FURET_WRITE_REBUILD) && furet_store_needs_rebuild(ix->store))
+		return furet_index_fail(ix, FURET_VERSION, "the index has another "
+			"format version: only a rebuild can use it");
 	pthread_mutex_lock(&ix->mu);
 	if (ix->has_writer) {
 		pthread_mutex_unlock(&ix->mu);
@@ -159,7 +175,9 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	w->flags = flags;
 	furet_buf_init(&w->terms_arena);
 	furet_buf_init(&w->arena);
-	furet_buf_init(&w->folds_arena);
+	furet_buf_init(&w->folds.arena);
+	furet_buf_init(&w->words.arena);
+	furet_buf_init(&w->scratch);
 	w->n_slots = 1024;
 	w->slots = furet_malloc(w->n_slots * sizeof *w->slots);
 	w->n_id_slots = 256;
@@ -203,10 +221,9 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_free(w->occs);
 	furet_free(w->title_tids);
 	furet_free(w->sec_tids);
-	furet_buf_free(&w->folds_arena);
-	furet_free(w->fold_offs);
-	furet_free(w->fold_lens);
-	furet_free(w->fold_slots);
+	pairset_free(&w->folds);
+	pairset_free(&w->words);
+	furet_buf_free(&w->scratch);
 	furet_analyzer_close(w->an);
 	pthread_mutex_lock(&w->ix->mu);
 	w->ix->has_writer = 0;
@@ -276,65 +293,82 @@ static int64_t intern(furet_writer *w, const char *term, size_t len)
 	return (int64_t)w->n_terms++;
 }
 
-static int rehash_folds(furet_writer *w)
+static int pairset_rehash(pairset *ps)
 {
-	size_t n = w->n_fold_slots ? w->n_fold_slots * 2 : 256, i;
+	size_t n = ps->n_slots ? ps->n_slots * 2 : 256, i;
 	uint32_t *s = furet_malloc(n * sizeof *s);
 
 	if (!s)
 		return -1;
 	memset(s, 0, n * sizeof *s);
-	for (i = 0; i < w->n_folds; i++) {
-		size_t j = hash_bytes(w->folds_arena.data + w->fold_offs[i],
-			w->fold_lens[i]) & (n - 1);
+	for (i = 0; i < ps->n; i++) {
+		size_t j = hash_bytes(ps->arena.data + ps->offs[i], ps->lens[i]) &
+			(n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
 		s[j] = (uint32_t)i + 1;
 	}
-	furet_free(w->fold_slots);
-	w->fold_slots = s;
-	w->n_fold_slots = n;
+	furet_free(ps->slots);
+	ps->slots = s;
+	ps->n_slots = n;
 	return 0;
 }
 
-/* Remembers that an accented token's term is reached by its fold key. */
-static int record_fold(furet_writer *w, const furet_token *t)
+/* Adds the pair "a\0b" unless it is there already; -1 when out of memory. */
+static int pairset_add(pairset *ps, const char *a, size_t a_len,
+	const char *b, size_t b_len)
 {
-	size_t len = t->fold_len + 1 + t->term_len, j;
+	unsigned char key[600];
+	size_t len = a_len + 1 + b_len, j;
 	uint32_t h;
-	unsigned char key[2 * 256 + 2];
 
-	if (t->fold_len == t->term_len &&
-		memcmp(t->fold, t->term, t->term_len) == 0)
-		return 0;
-	if (len > sizeof key)
-		return 0; /* longer than any term the analyzer makes */
-	memcpy(key, t->fold, t->fold_len);
-	key[t->fold_len] = 0;
-	memcpy(key + t->fold_len + 1, t->term, t->term_len);
-	if ((w->n_folds + 1) * 2 > w->n_fold_slots && rehash_folds(w))
+	if (len > sizeof key || len > 511)
+		return 0; /* no LMDB key can be that long; such words are junk */
+	memcpy(key, a, a_len);
+	key[a_len] = 0;
+	memcpy(key + a_len + 1, b, b_len);
+	if ((ps->n + 1) * 2 > ps->n_slots && pairset_rehash(ps))
 		return -1;
 	h = hash_bytes(key, len);
-	for (j = h & (w->n_fold_slots - 1); w->fold_slots[j];
-		j = (j + 1) & (w->n_fold_slots - 1)) {
-		uint32_t k = w->fold_slots[j] - 1;
-		if (w->fold_lens[k] == len &&
-			memcmp(w->folds_arena.data + w->fold_offs[k], key, len) == 0)
+	for (j = h & (ps->n_slots - 1); ps->slots[j];
+		j = (j + 1) & (ps->n_slots - 1)) {
+		uint32_t k = ps->slots[j] - 1;
+		if (ps->lens[k] == len &&
+			memcmp(ps->arena.data + ps->offs[k], key, len) == 0)
 			return 0;
 	}
-	if (grow((void **)&w->fold_offs, &w->cap_folds, w->n_folds + 1,
-		sizeof *w->fold_offs) ||
-		grow((void **)&w->fold_lens, &w->cap_fold_lens, w->n_folds + 1,
-		sizeof *w->fold_lens) || w->folds_arena.len > UINT32_MAX - len)
+	if (grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
+		grow((void **)&ps->lens, &ps->cap_lens, ps->n + 1, sizeof *ps->lens) ||
+		ps->arena.len > UINT32_MAX - len)
 		return -1;
-	w->fold_offs[w->n_folds] = (uint32_t)w->folds_arena.len;
-	w->fold_lens[w->n_folds] = (uint32_t)len;
-	furet_buf_append(&w->folds_arena, key, len);
-	if (w->folds_arena.has_err)
+	ps->offs[ps->n] = (uint32_t)ps->arena.len;
+	ps->lens[ps->n] = (uint32_t)len;
+	furet_buf_append(&ps->arena, key, len);
+	if (ps->arena.has_err)
 		return -1;
-	w->fold_slots[j] = (uint32_t)w->n_folds + 1;
-	w->n_folds++;
+	ps->slots[j] = (uint32_t)ps->n + 1;
+	ps->n++;
 	return 0;
+}
+
+/* Records what the search needs to reach a token's term other than by the
+** term itself: its accent-free key when that differs (folds table), and its
+** unaccented word, for typo candidates (words table; words of 4+ bytes, as
+** typos are only looked for in words of 5+ letters). */
+static int record_lookups(furet_writer *w, const furet_token *t)
+{
+	if ((t->fold_len != t->term_len ||
+		memcmp(t->fold, t->term, t->term_len) != 0) &&
+		pairset_add(&w->folds, t->fold, t->fold_len, t->term, t->term_len))
+		return -1;
+	if (t->word_len < 4 || (t->flags & FURET_TOK_NUMBER))
+		return 0;
+	furet_buf_reset(&w->scratch);
+	furet_unaccent(t->word, t->word_len, &w->scratch);
+	if (w->scratch.has_err)
+		return -1;
+	return pairset_add(&w->words, (const char *)w->scratch.data,
+		w->scratch.len, t->term, t->term_len);
 }
 
 /* Analyses text and stores the term ids in *tids. */
@@ -353,7 +387,7 @@ static furet_rc analyse_tids(furet_writer *w, const char *text, size_t len,
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
 		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
-		if (tid < 0 || record_fold(w, &toks[i]))
+		if (tid < 0 || record_lookups(w, &toks[i]))
 			return FURET_NOMEM;
 		(*tids)[(*n)++] = (uint32_t)tid;
 	}
@@ -400,7 +434,7 @@ static furet_rc invert_passage(furet_writer *w, uint32_t pid, const char *text,
 	for (i = 0; i < nt; i++) {
 		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
 		if (tid < 0 || push_occ(w, (uint32_t)tid, 0, toks[i].pos) ||
-			record_fold(w, &toks[i]))
+			record_lookups(w, &toks[i]))
 			return FURET_NOMEM;
 		if (!(toks[i].flags & FURET_TOK_WHOLE))
 			(*length)++;
@@ -756,8 +790,25 @@ static int fold_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* The pairs of ps in byte order (keys for MDB_APPEND); caller frees. */
+static fold_ref *pairset_sorted(const pairset *ps)
+{
+	fold_ref *v = furet_malloc((ps->n ? ps->n : 1) * sizeof *v);
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < ps->n; i++) {
+		v[i].off = ps->offs[i];
+		v[i].len = ps->lens[i];
+		v[i].p = ps->arena.data + ps->offs[i];
+	}
+	qsort(v, ps->n, sizeof *v, fold_cmp);
+	return v;
+}
+
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
-	const fold_ref *fold_order)
+	const fold_ref *fold_order, const fold_ref *word_order)
 {
 	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
@@ -870,10 +921,15 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	if (getenv("FURET_TEST_KILL_BEFORE_COMMIT"))
 		kill(getpid(), SIGKILL);
 
-	for (i = 0; i < w->n_folds; i++) {
-		rc = furet_txn_put(t, FURET_T_FOLDS,
-			w->folds_arena.data + fold_order[i].off, fold_order[i].len,
-			"", 0, put_flags);
+	for (i = 0; i < w->folds.n; i++) {
+		rc = furet_txn_put(t, FURET_T_FOLDS, fold_order[i].p,
+			fold_order[i].len, "", 0, put_flags);
+		if (rc)
+			goto done;
+	}
+	for (i = 0; i < w->words.n; i++) {
+		rc = furet_txn_put(t, FURET_T_WORDS, word_order[i].p,
+			word_order[i].len, "", 0, put_flags);
 		if (rc)
 			goto done;
 	}
@@ -892,7 +948,11 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	rc = furet_store_put_collection(t, &c);
 	if (!rc && is_rebuild) {
 		const char *sig = furet_analyzer_signature();
+		unsigned char ver[4];
+		furet_put_u32be(ver, FURET_FORMAT_VERSION);
 		rc = furet_txn_put(t, FURET_T_META, "analyzer", 8, sig, strlen(sig), 0);
+		if (!rc)
+			rc = furet_txn_put(t, FURET_T_META, "format", 6, ver, 4, 0);
 	}
 done:
 	furet_free(key);
@@ -906,7 +966,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 {
 	furet_txn *t = NULL;
 	term_ref *order = NULL;
-	fold_ref *fold_order = NULL;
+	fold_ref *fold_order = NULL, *word_order = NULL;
 	size_t i;
 	int tries;
 	furet_rc rc;
@@ -928,18 +988,12 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 		order[i].tid = (uint32_t)i;
 	}
 	qsort(order, w->n_terms, sizeof *order, term_cmp);
-	fold_order = furet_malloc((w->n_folds ? w->n_folds : 1) *
-		sizeof *fold_order);
-	if (!fold_order) {
+	fold_order = pairset_sorted(&w->folds);
+	word_order = pairset_sorted(&w->words);
+	if (!fold_order || !word_order) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	for (i = 0; i < w->n_folds; i++) {
-		fold_order[i].off = w->fold_offs[i];
-		fold_order[i].len = w->fold_lens[i];
-		fold_order[i].p = w->folds_arena.data + w->fold_offs[i];
-	}
-	qsort(fold_order, w->n_folds, sizeof *fold_order, fold_cmp);
 
 	for (tries = 0; tries < 40; tries++) {
 		rc = furet_store_begin(w->ix->store, 1, &t);
@@ -947,12 +1001,15 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 			furet_index_fail(w->ix, rc, "cannot start the write transaction");
 			goto done;
 		}
-		rc = write_batch(w, t, order, fold_order);
+		rc = write_batch(w, t, order, fold_order, word_order);
 		if (rc == FURET_OK) {
 			rc = furet_txn_commit(t);
 			t = NULL;
-			if (rc == FURET_OK)
+			if (rc == FURET_OK) {
+				if (w->flags & FURET_WRITE_REBUILD)
+					furet_store_rebuilt(w->ix->store);
 				goto done;
+			}
 		}
 		furet_txn_abort(t);
 		t = NULL;
@@ -970,6 +1027,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 done:
 	furet_free(order);
 	furet_free(fold_order);
+	furet_free(word_order);
 	furet_writer_abort(w);
 	return rc;
 }

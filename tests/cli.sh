@@ -177,7 +177,9 @@ bad=$(nm -D --defined-only "$B/libfuret.so" | awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^
 [ -z "$bad" ] && ok || ko "libfuret.so exports non-furet symbols: $bad"
 nm -D --defined-only "$B/libfuret.so" | grep -q ' T furet_search$' && ok || ko "furet_search not exported"
 awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' README.md >"$T/readme.c"
-if cc -std=c11 -Wall -Wextra -Werror -Iinclude -o "$T/readme" "$T/readme.c" -L"$B" -lfuret 2>"$T/err"; then
+san=""   # a sanitizer build of the library needs its runtime in the program
+nm -D "$B/libfuret.so" | grep -q ' U __asan' && san="-fsanitize=address,undefined"
+if cc -std=c11 -Wall -Wextra -Werror $san -Iinclude -o "$T/readme" "$T/readme.c" -L"$B" -lfuret 2>"$T/err"; then
 	ok
 	LD_LIBRARY_PATH=$B ${FURET_WRAP:-} "$T/readme" "$IX" 'Qui finance POP School ?' >"$T/out" 2>"$T/err"; st=$?
 	expect_status 0 "README example runs"; expect_out "^1 " "README example prints hits"

@@ -48,6 +48,7 @@ static furet_search_options opts_b075(void)
 	furet_search_options o;
 	furet_search_options_init(&o);
 	o.b = 0.75;
+	o.w_prox = 0; /* no proximity bonus: plain BM25F */
 	return o;
 }
 

@@ -74,6 +74,33 @@ static int usage(FILE *f, int status)
 
 /* ---- option parsing ------------------------------------------------------ */
 
+/* The ranking options of search and batch, as furet_search_options fields. */
+typedef struct rank_def {
+	const char *name;
+	double min, max, dflt;
+} rank_def;
+
+static const rank_def rank_defs[] = {
+	{ "--k1", 0, 100, 1.2 },
+	{ "--b", 0, 1, 0.3 },
+	{ "--w-title", 0, 100, 0.5 },
+	{ "--w-section", 0, 100, 0.5 },
+	{ "--w-fold", 0, 1, 0.7 },
+	{ "--w-typo", 0, 1, 0.5 },
+	{ "--w-prox", 0, 100, 0.6 },
+	{ "--w-phrase", 0, 100, 1.0 },
+};
+#define N_RANK (sizeof rank_defs / sizeof rank_defs[0])
+
+static int rank_opt(const char *a)
+{
+	size_t i;
+	for (i = 0; i < N_RANK; i++)
+		if (!strcmp(a, rank_defs[i].name))
+			return (int)i;
+	return -1;
+}
+
 typedef struct opts {
 	const char *index;
 	unsigned limit;
@@ -82,8 +109,8 @@ typedef struct opts {
 	int is_rebuild;
 	int is_add;
 	int is_explain;
-	double k1, b, w_title, w_section, w_fold;
-	int has_k1, has_b, has_w_title, has_w_section, has_w_fold;
+	double rank[N_RANK];
+	int has_rank[N_RANK];
 	char **args;
 	int n_args;
 } opts;
@@ -164,41 +191,16 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 			i++;
 		} else if (!strcmp(a, "--json") && strchr(accepts, 'j')) {
 			o->is_json = 1;
-		} else if (!strcmp(a, "--k1") && strchr(accepts, 'k')) {
-			if (parse_double(val, &o->k1) || o->k1 < 0) {
-				msg("--k1 needs a number >= 0 (default 1.2)");
+		} else if (strchr(accepts, 'k') && rank_opt(a) >= 0) {
+			const rank_def *d = &rank_defs[rank_opt(a)];
+			double x;
+			if (parse_double(val, &x) || x < d->min || x > d->max) {
+				msg("%s needs a number between %g and %g (default %g)",
+					a, d->min, d->max, d->dflt);
 				goto bad;
 			}
-			o->has_k1 = 1;
-			i++;
-		} else if (!strcmp(a, "--b") && strchr(accepts, 'k')) {
-			if (parse_double(val, &o->b) || o->b < 0 || o->b > 1) {
-				msg("--b needs a number between 0 and 1 (default 0.3)");
-				goto bad;
-			}
-			o->has_b = 1;
-			i++;
-		} else if (!strcmp(a, "--w-title") && strchr(accepts, 'k')) {
-			if (parse_double(val, &o->w_title) || o->w_title < 0) {
-				msg("--w-title needs a weight >= 0 (default 0.5)");
-				goto bad;
-			}
-			o->has_w_title = 1;
-			i++;
-		} else if (!strcmp(a, "--w-section") && strchr(accepts, 'k')) {
-			if (parse_double(val, &o->w_section) || o->w_section < 0) {
-				msg("--w-section needs a weight >= 0 (default 0.5)");
-				goto bad;
-			}
-			o->has_w_section = 1;
-			i++;
-		} else if (!strcmp(a, "--w-fold") && strchr(accepts, 'k')) {
-			if (parse_double(val, &o->w_fold) || o->w_fold < 0 ||
-				o->w_fold > 1) {
-				msg("--w-fold needs a weight between 0 and 1 (default 0.7)");
-				goto bad;
-			}
-			o->has_w_fold = 1;
+			o->rank[rank_opt(a)] = x;
+			o->has_rank[rank_opt(a)] = 1;
 			i++;
 		} else if (!strcmp(a, "--explain") && strchr(accepts, 'x')) {
 			o->is_explain = 1;
@@ -289,7 +291,8 @@ static int use_color(void)
 	return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
 
-static void print_hit_json(const furet_hit *h)
+static void print_hit_json(const furet_hit *h, const char *suggestion,
+	int is_explain)
 {
 	size_t i;
 
@@ -309,7 +312,47 @@ static void print_hit_json(const furet_hit *h)
 	for (i = 0; i < h->n_highlights; i++)
 		printf("%s[%zu,%zu]", i ? "," : "", h->highlights[i].start,
 			h->highlights[i].end);
-	fputs("]}\n", stdout);
+	fputs("]", stdout);
+	if (is_explain) {
+		fputs(",\"explain\":[", stdout);
+		for (i = 0; i < h->n_explain; i++) {
+			const furet_explain *e = &h->explain[i];
+			fputs(i ? ",{\"word\":" : "{\"word\":", stdout);
+			put_json_str(stdout, e->word, strlen(e->word));
+			fputs(",\"term\":", stdout);
+			put_json_str(stdout, e->term, strlen(e->term));
+			printf(",\"how\":\"%s\",\"field\":\"%s\",\"tf\":%.4g,"
+				"\"score\":%.6f}", e->how, e->field, e->tf, e->score);
+		}
+		fputs("]", stdout);
+	}
+	if (suggestion) {
+		fputs(",\"did_you_mean\":", stdout);
+		put_json_str(stdout, suggestion, strlen(suggestion));
+	}
+	fputs("}\n", stdout);
+}
+
+static void print_explain_human(const furet_hit *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_explain; i++) {
+		const furet_explain *e = &h->explain[i];
+		fputs("     ", stdout);
+		printf("%+.3f  ", e->score);
+		put_safe(stdout, e->word, strlen(e->word));
+		if (*e->term) {
+			fputs(" -> ", stdout);
+			put_safe(stdout, e->term, strlen(e->term));
+		}
+		printf("  (%s%s%s", e->how, *e->field ? ", " : "", e->field);
+		if (*e->term)
+			printf(", tf %.3g", e->tf);
+		else if (!strcmp(e->how, "proximity"))
+			printf(", %.0f words apart", e->tf);
+		fputs(")\n", stdout);
+	}
 }
 
 static void print_hit_human(const furet_hit *h, int is_color)
@@ -342,22 +385,26 @@ static void print_hit_human(const furet_hit *h, int is_color)
 	put_safe(stdout, h->text + at, h->snippet.end - at);
 	if (h->snippet.end < h->text_len)
 		fputs(" …", stdout);
-	fputs("\n\n", stdout);
+	fputs("\n", stdout);
 }
 
-/* Applies the ranking options given on the command line. */
+/* Applies the ranking options given on the command line (rank_defs order). */
 static void apply_ranking(const opts *o, furet_search_options *so)
 {
-	if (o->has_k1)
-		so->k1 = o->k1;
-	if (o->has_b)
-		so->b = o->b;
-	if (o->has_w_title)
-		so->w_title = o->w_title;
-	if (o->has_w_section)
-		so->w_section = o->w_section;
-	if (o->has_w_fold)
-		so->w_fold = o->w_fold;
+	double *field[N_RANK];
+	size_t i;
+
+	field[0] = &so->k1;
+	field[1] = &so->b;
+	field[2] = &so->w_title;
+	field[3] = &so->w_section;
+	field[4] = &so->w_fold;
+	field[5] = &so->w_typo;
+	field[6] = &so->w_prox;
+	field[7] = &so->w_phrase;
+	for (i = 0; i < N_RANK; i++)
+		if (o->has_rank[i])
+			*field[i] = o->rank[i];
 }
 
 /* Joins args with spaces into one malloc'd query. */
@@ -386,19 +433,37 @@ static char *join_args(char **args, int n)
 /* ---- furet search ---------------------------------------------------------- */
 
 static const char search_help[] =
-	"usage: furet search [-i DIR] [-n N] [--offset N] [--json] [--k1 X] [--b X] QUERY...\n"
+	"usage: furet search [-i DIR] [-n N] [--offset N] [--json] [--explain]\n"
+	"                    [RANKING OPTIONS] QUERY...\n"
 	"\n"
 	"Ranks the passages of the index for QUERY (BM25F over passage text, with\n"
-	"the document title and the passage section as weaker fields). Query words\n"
-	"are analysed like the documents (elisions, case, accents, stemming);\n"
-	"French stop words are dropped unless the query has nothing else.\n"
+	"the document title and the passage section as weaker fields, plus\n"
+	"bonuses for matched phrases and for query words close together). Query\n"
+	"words are analysed like the documents (elisions, case, accents, stems).\n"
+	"\n"
+	"Query language:\n"
+	"  words           any may match; French stop words are dropped unless\n"
+	"                  nothing else is left\n"
+	"  \"a phrase\"      these words in this order (stop words count); also «»\n"
+	"  +word  -word    required, excluded\n"
+	"  a AND b, a OR b, NOT a, (...)   in capitals\n"
+	"  prefix*         words starting so (the 64 most frequent)\n"
+	"  a NEAR/n b      within n words of each other (NEAR alone: 10)\n"
+	"  title:x  section:x   only in the document title / passage section\n"
+	"A word of 5+ letters that the index lacks is also looked for with one\n"
+	"typo (two from 9 letters); furet then says \"did you mean\" on stderr.\n"
+	"An unclosed quote or parenthesis is read as closed at the end.\n"
 	"\n"
 	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
 	"  -n N        number of hits (default 10)\n"
 	"  --offset N  skip the first N hits\n"
 	"  --json      JSON Lines: rank, score, doc, title, section, passage,\n"
 	"              start, end (byte range in the document), text, highlights\n"
-	"              (byte ranges in text)\n"
+	"              (byte ranges in text); with --explain an explain list, and\n"
+	"              did_you_mean when a typo was corrected\n"
+	"  --explain   how each query word matched and what it added to the score\n"
+	"              (exact, stem, accent, compound, prefix, typo, phrase,\n"
+	"              proximity)\n"
 	"  --k1 X      BM25 term saturation (default 1.2)\n"
 	"  --b X       BM25 length normalisation, 0..1 (default 0.3)\n"
 	"  --w-title X, --w-section X\n"
@@ -406,6 +471,10 @@ static const char search_help[] =
 	"              section, against 1 for the passage text (default 0.5)\n"
 	"  --w-fold X  weight of a match that differs by accents only, 0..1\n"
 	"              (default 0.7)\n"
+	"  --w-typo X  weight of a typo correction, 0..1 (default 0.5)\n"
+	"  --w-prox X  weight of the bonus for query words close together\n"
+	"              (default 0.6)\n"
+	"  --w-phrase X  weight of the bonus of a matched \"phrase\" (default 1)\n"
 	"\n"
 	"Exit status: 0 hits, 1 no hit, 2 error.\n";
 
@@ -416,11 +485,12 @@ static int cmd_search(int argc, char **argv)
 	furet_results *res = NULL;
 	furet_search_options so;
 	char *q = NULL;
+	const char *suggestion;
 	size_t i, n;
 	int status = EXIT_ERROR, is_color, p;
 	furet_rc rc;
 
-	if ((p = parse_opts(argc, argv, "injk", search_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "injkx", search_help, &o)) >= 0)
 		return p;
 	if (o.n_args == 0) {
 		msg("search needs a query, e.g.: furet search 'Qui finance POP School ?'");
@@ -436,6 +506,8 @@ static int cmd_search(int argc, char **argv)
 	furet_search_options_init(&so);
 	so.limit = o.limit;
 	so.offset = o.offset;
+	if (o.is_explain)
+		so.flags |= FURET_SEARCH_EXPLAIN;
 	apply_ranking(&o, &so);
 	rc = furet_search(ix, q, strlen(q), &so, &res);
 	if (rc) {
@@ -447,14 +519,24 @@ static int cmd_search(int argc, char **argv)
 	}
 	n = furet_results_count(res);
 	is_color = use_color();
+	suggestion = furet_results_suggestion(res);
+	if (suggestion && !is_quiet) {
+		fputs("furet: did you mean: ", stderr);
+		put_safe(stderr, suggestion, strlen(suggestion));
+		fputs("\n", stderr);
+	}
 	for (i = 0; i < n; i++) {
 		furet_hit h;
 		if (furet_results_get(res, i, &h))
 			break;
-		if (o.is_json)
-			print_hit_json(&h);
-		else
+		if (o.is_json) {
+			print_hit_json(&h, suggestion, o.is_explain);
+		} else {
 			print_hit_human(&h, is_color);
+			if (o.is_explain)
+				print_explain_human(&h);
+			fputs("\n", stdout);
+		}
 	}
 	if (fflush(stdout) != 0 && errno != EPIPE) {
 		msg("cannot write the results: %s", strerror(errno));
@@ -550,7 +632,8 @@ static int cmd_index(int argc, char **argv)
 	}
 	paths = o.n_args ? o.args : default_paths;
 	n_paths = o.n_args ? o.n_args : 1;
-	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE)))
+	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE |
+		(o.is_add ? 0 : FURET_OPEN_REBUILD))))
 		goto done;
 	rc = furet_writer_begin(c.ix, o.is_add ? 0 : FURET_WRITE_REBUILD, &c.w);
 	if (rc) {
