@@ -72,8 +72,9 @@ typedef struct furet_query furet_query;
 
 /* Parses q[0..len) (UTF-8; FURET_INVALID otherwise). On success *out is the
 ** caller's, release with furet_query_free. FURET_NOMEM on allocation
-** failure. An empty or all-punctuation query gives a root with no
-** children (an OR with n_children 0). */
+** failure. An empty query gives a root with no children (an OR with
+** n_children 0); punctuation is kept as words ("?" is word:"?"), which
+** the analyzer then turns into no term. */
 furet_rc furet_query_parse(const char *q, size_t len, furet_query **out);
 const furet_qnode *furet_query_root(const furet_query *qy);
 int furet_query_is_truncated(const furet_query *qy);
