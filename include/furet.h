@@ -167,7 +167,7 @@ typedef struct furet_search_options {
 	double k1;             /* BM25 term saturation; default 1.2 */
 	double b;              /* BM25 length normalisation; default 0.3 (chosen
 	                          on the PIAF and spf_qr dev questions) */
-	double w_title;        /* weight of a title match; default 0.5 */
+	double w_title;        /* weight of a title match; default 3 */
 	double w_section;      /* weight of a section match; default 0.5 */
 	double w_fold;         /* weight of a match that differs from the query
 	                          word by accents only (a query "peche" reaching
@@ -175,9 +175,15 @@ typedef struct furet_search_options {
 	                          always weighs 1. */
 	double w_typo;         /* weight of a typo correction, 0..1; default 0.5 */
 	double w_prox;         /* weight of the proximity bonus: query words close
-	                          to each other in the passage; default 0.3 */
+	                          to each other in the passage; default 0.6 */
 	double w_phrase;       /* weight of the bonus of a matched "phrase";
 	                          default 1.0 */
+	double w_doc;          /* with FURET_SEARCH_BEST_PER_DOC: weight of the
+	                          document-level score (BM25F over all the
+	                          document's matching passages) added to its best
+	                          passage's; default 1.5 */
+	double b_doc;          /* length normalisation of that document-level
+	                          score, 0..1; default 1 */
 	unsigned max_expansions; /* terms a prefix* reaches at most (the most
 	                          frequent); default 64, at most 4096 */
 	unsigned flags;        /* FURET_SEARCH_* */

@@ -127,6 +127,8 @@ typedef struct qgroup {
 	uint32_t *pos;     /* body positions, merged from its cursors */
 	size_t n_pos, cap_pos;
 	int has_pos;
+	/* the current document, with one passage per document */
+	double doc_tf, doc_tt;
 } qgroup;
 
 typedef struct qleaf {
@@ -177,6 +179,7 @@ typedef struct scorer {
 	const furet_search_options *o;
 	const unsigned char *plen;
 	double avglen;
+	double avgdlen;    /* average document length, for doc_score */
 	unsigned char key[512];
 } scorer;
 
@@ -188,12 +191,14 @@ FURET_API void furet_search_options_init(furet_search_options *o)
 	o->limit = 10;
 	o->k1 = 1.2;
 	o->b = 0.3;
-	o->w_title = 0.5;
+	o->w_title = 3.0;
 	o->w_section = 0.5;
 	o->w_fold = 0.7;
 	o->w_typo = 0.5;
 	o->w_prox = 0.6;
 	o->w_phrase = 1.0;
+	o->w_doc = 1.5;
+	o->b_doc = 1.0;
 	o->max_expansions = 64;
 }
 
@@ -477,6 +482,20 @@ static int64_t add_group(plan *pl, uint32_t leaf, const furet_token *t,
 	return (int64_t)pl->n_groups++;
 }
 
+/* Words that ask rather than say: in a free-text query ("Pourquoi la tour
+** Eiffel est-elle haute ?") they name nothing the answer contains, so they
+** are dropped like stop words (from queries only: the index keeps them). */
+static int is_question_word(const furet_token *t)
+{
+	static const char *const words[] = { "combien", "comment", "pourquoi" };
+	size_t i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(t->word, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Does leaf already have a group for t's term? */
 static int has_term(const plan *pl, uint32_t leaf, const furet_token *t)
 {
@@ -528,7 +547,7 @@ static furet_rc build_leaf(build_ctx *bc, const furet_qnode *n, unsigned field,
 		if (n->kind == FURET_Q_PHRASE && (t->flags & FURET_TOK_WHOLE))
 			continue; /* the parts carry the phrase's positions */
 		if (n->kind != FURET_Q_PHRASE && is_free && pl->has_content &&
-			(t->flags & FURET_TOK_STOP))
+			((t->flags & FURET_TOK_STOP) || is_question_word(t)))
 			continue;
 		if (n->kind == FURET_Q_WORD && has_term(pl, leaf, t)) {
 			continue; /* a repeated query word counts once */
@@ -1376,6 +1395,45 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	return FURET_OK;
 }
 
+/* With one passage per document: adds the passage's frequencies to its
+** document's (the title counts once: it is the same for every passage). */
+static void doc_accumulate(plan *pl)
+{
+	size_t g;
+
+	for (g = 0; g < pl->n_groups; g++) {
+		qgroup *gr = &pl->groups[g];
+		if (!gr->is_scoring || !group_found(gr) || gr->field != FURET_QF_ANY)
+			continue;
+		gr->doc_tf += gr->tf;
+		if (gr->tt > gr->doc_tt)
+			gr->doc_tt = gr->tt;
+	}
+}
+
+/* The document-level part of a document's score: BM25F over all its
+** matching passages as one text, weighted by w_doc; it lets a page that
+** speaks of the query throughout beat one with a single matching
+** paragraph. Clears the document's frequencies. */
+static double doc_score(scorer *sc, uint32_t doc, const unsigned char *dlen,
+	size_t n_docs)
+{
+	plan *pl = sc->pl;
+	const furet_search_options *o = sc->o;
+	double len = doc < n_docs ? get_le32(dlen + 4 * (size_t)doc) : sc->avgdlen;
+	double norm = 1.0 - o->b_doc + o->b_doc * len / sc->avgdlen, s = 0;
+	size_t g;
+
+	for (g = 0; g < pl->n_groups; g++) {
+		qgroup *gr = &pl->groups[g];
+		double tf = gr->doc_tf / norm + o->w_title * gr->doc_tt;
+		if (tf > 0)
+			s += gr->idf * tf * (o->k1 + 1.0) / (tf + o->k1);
+		gr->doc_tf = gr->doc_tt = 0;
+	}
+	return o->w_doc * s;
+}
+
 /* Gathers the cursors at pid into their groups. */
 static void gather(plan *pl, uint32_t pid)
 {
@@ -1632,7 +1690,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	plan pl;
 	heap_item *heap = NULL;
 	furet_collection c;
-	furet_val plen, pdoc;
+	furet_val plen, pdoc, dlen = { NULL, 0 };
 	size_t n_heap = 0, cap, i;
 	int is_collapse;
 	furet_rc rc;
@@ -1653,7 +1711,8 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	if (!(o.k1 >= 0) || !(o.b >= 0 && o.b <= 1) || !(o.w_title >= 0) ||
 		!(o.w_section >= 0) || !(o.w_fold >= 0 && o.w_fold <= 1) ||
 		!(o.w_typo >= 0 && o.w_typo <= 1) || !(o.w_prox >= 0) ||
-		!(o.w_phrase >= 0) || o.max_expansions > 4096 ||
+		!(o.w_phrase >= 0) || !(o.w_doc >= 0) ||
+		!(o.b_doc >= 0 && o.b_doc <= 1) || o.max_expansions > 4096 ||
 		o.limit > 1000000 || o.offset > 1000000)
 		return furet_index_fail(ix, FURET_INVALID, "invalid search options "
 			"(k1 >= 0, 0 <= b <= 1, weights >= 0, w_fold and w_typo <= 1, "
@@ -1708,7 +1767,15 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 		rc = FURET_CORRUPT;
 		goto corrupt;
 	}
+	if (is_collapse && ((rc = furet_txn_get(sc.t, FURET_T_META, "dlen", 4,
+		&dlen)) || dlen.len != c.next_doc * 4)) {
+		rc = FURET_CORRUPT;
+		goto corrupt;
+	}
 	sc.plen = plen.data;
+	sc.avgdlen = c.n_docs ? (double)c.total_length / (double)c.n_docs : 1;
+	if (sc.avgdlen <= 0)
+		sc.avgdlen = 1;
 	sc.avglen = (double)c.total_length / (double)c.n_passages;
 	if (sc.avglen <= 0)
 		sc.avglen = 1;
@@ -1729,7 +1796,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 		uint32_t cur_doc = UINT32_MAX;
 
 		for (;;) {
-			uint32_t pid = UINT32_MAX;
+			uint32_t pid = UINT32_MAX, doc = 0;
 			double score;
 			int is_any = 0, is_scored = 0, m = 0;
 
@@ -1740,18 +1807,37 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 					is_any = 1;
 				}
 			}
-			if (!is_any)
-				break;
-			if (pid >= c.n_passages) {
+			if (is_any && pid >= c.n_passages) {
 				rc = FURET_CORRUPT;
 				goto corrupt;
 			}
+			if (is_collapse) {
+				/* Passages of a document are consecutive: when the document
+				** changes, the previous one is complete. */
+				doc = is_any ? get_le32(pdoc.data + 4 * (size_t)pid) :
+					UINT32_MAX;
+				if (doc != cur_doc && cur_doc != UINT32_MAX &&
+					best.score >= 0) {
+					best.score += doc_score(&sc, cur_doc, dlen.data,
+						dlen.len / 4);
+					heap_offer(heap, &n_heap, cap, best);
+					r->matched++;
+				}
+				if (doc != cur_doc) {
+					cur_doc = doc;
+					best.score = -1.0;
+				}
+			}
+			if (!is_any)
+				break;
 			gather(&pl, pid);
 			if ((rc = match_leaves(&sc)) || (rc = eval_node(&sc, 0, &m)))
 				goto corrupt;
 			if (m && (rc = score_passage(&sc, pid, &score, &is_scored, NULL,
 				NULL)))
 				goto corrupt;
+			if (m && is_scored && is_collapse)
+				doc_accumulate(&pl);
 			if ((rc = release(&sc)))
 				goto corrupt;
 			/* A match only through fields weighted 0 is no match. */
@@ -1761,24 +1847,11 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 				heap_item x = { score, pid };
 				r->matched++;
 				heap_offer(heap, &n_heap, cap, x);
-				continue;
-			}
-			{
-				uint32_t doc = get_le32(pdoc.data + 4 * (size_t)pid);
-				heap_item x = { score, pid };
-				if (doc != cur_doc) {
-					if (cur_doc != UINT32_MAX)
-						heap_offer(heap, &n_heap, cap, best);
-					cur_doc = doc;
-					best = x;
-					r->matched++;
-				} else if (worse(&best, &x)) {
-					best = x;
-				}
+			} else if (best.score < 0 || score > best.score) {
+				best.score = score;
+				best.pid = pid;
 			}
 		}
-		if (is_collapse && cur_doc != UINT32_MAX)
-			heap_offer(heap, &n_heap, cap, best);
 	}
 	qsort(heap, n_heap, sizeof *heap, best_first);
 

@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 3). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 4). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -15,6 +15,9 @@
 **              "pdoc"     -> n_passages x u32 little-endian: document number
 **                            of passage i (collapsing to the best passage of
 **                            each document without a lookup)
+**              "dlen"     -> next_doc x u32 little-endian: length in words of
+**                            document d, all its passages (the document-level
+**                            part of a score, with one passage per document)
 **   docs       u32be doc number -> varint id_len, id, varint title_len, title,
 **                            varint first_passage, varint n_passages
 **   docids     id bytes -> u32be doc number
@@ -40,7 +43,7 @@
 **                            looked for ("formation\0format")
 **
 ** Version 2 added the folds table and keeps accents in terms (version 1
-** folded them); version 3 added the words table.
+** folded them); version 3 added the words table, version 4 "dlen".
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the

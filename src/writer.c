@@ -747,12 +747,16 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 		put_flags);
 }
 
-/* Appends the batch's entries to a dense little-endian u32 array in meta. */
+enum { DENSE_PLEN, DENSE_PDOC, DENSE_DLEN };
+
+/* Appends the batch's entries to a dense little-endian u32 array in meta:
+** per passage its length (plen) or document (pdoc), per document its
+** length in words (dlen). n_old entries are there already. */
 static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
-	uint64_t n_old, int is_length, uint32_t doc_base, furet_buf *buf)
+	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf)
 {
+	size_t i, n = kind == DENSE_DLEN ? w->n_docs : w->n_pass;
 	furet_val v;
-	size_t i;
 	furet_rc rc;
 
 	furet_buf_reset(buf);
@@ -762,11 +766,25 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 			return rc && rc != FURET_DONE ? rc : FURET_CORRUPT;
 		furet_buf_append(buf, v.data, v.len);
 	}
-	for (i = 0; i < w->n_pass; i++) {
-		uint32_t x = is_length ? w->pass[i].length : doc_base + w->pass[i].doc;
-		unsigned char le[4] = { (unsigned char)x, (unsigned char)(x >> 8),
-			(unsigned char)(x >> 16), (unsigned char)(x >> 24) };
-		furet_buf_append(buf, le, 4);
+	for (i = 0; i < n; i++) {
+		uint64_t x;
+		if (kind == DENSE_PLEN) {
+			x = w->pass[i].length;
+		} else if (kind == DENSE_PDOC) {
+			x = doc_base + w->pass[i].doc;
+		} else {
+			const batch_doc *d = &w->docs[i];
+			uint32_t k;
+			for (x = 0, k = 0; k < d->n_passages; k++)
+				x += w->pass[d->first_passage + k].length;
+			if (x > UINT32_MAX)
+				x = UINT32_MAX;
+		}
+		{
+			unsigned char le[4] = { (unsigned char)x, (unsigned char)(x >> 8),
+				(unsigned char)(x >> 16), (unsigned char)(x >> 24) };
+			furet_buf_append(buf, le, 4);
+		}
 	}
 	if (buf->has_err)
 		return FURET_NOMEM;
@@ -934,10 +952,12 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			goto done;
 	}
 
-	rc = write_dense(w, t, "plen", c.n_passages, 1, 0, &enc);
+	rc = write_dense(w, t, "plen", c.n_passages, DENSE_PLEN, 0, &enc);
 	if (!rc)
-		rc = write_dense(w, t, "pdoc", c.n_passages, 0,
+		rc = write_dense(w, t, "pdoc", c.n_passages, DENSE_PDOC,
 			(uint32_t)c.next_doc, &enc);
+	if (!rc)
+		rc = write_dense(w, t, "dlen", c.next_doc, DENSE_DLEN, 0, &enc);
 	if (rc)
 		goto done;
 	c.n_docs += w->n_docs;

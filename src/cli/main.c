@@ -83,12 +83,14 @@ typedef struct rank_def {
 static const rank_def rank_defs[] = {
 	{ "--k1", 0, 100, 1.2 },
 	{ "--b", 0, 1, 0.3 },
-	{ "--w-title", 0, 100, 0.5 },
+	{ "--w-title", 0, 100, 3.0 },
 	{ "--w-section", 0, 100, 0.5 },
 	{ "--w-fold", 0, 1, 0.7 },
 	{ "--w-typo", 0, 1, 0.5 },
 	{ "--w-prox", 0, 100, 0.6 },
 	{ "--w-phrase", 0, 100, 1.0 },
+	{ "--w-doc", 0, 100, 1.5 },
+	{ "--b-doc", 0, 1, 1.0 },
 };
 #define N_RANK (sizeof rank_defs / sizeof rank_defs[0])
 
@@ -402,6 +404,8 @@ static void apply_ranking(const opts *o, furet_search_options *so)
 	field[5] = &so->w_typo;
 	field[6] = &so->w_prox;
 	field[7] = &so->w_phrase;
+	field[8] = &so->w_doc;
+	field[9] = &so->b_doc;
 	for (i = 0; i < N_RANK; i++)
 		if (o->has_rank[i])
 			*field[i] = o->rank[i];
@@ -467,14 +471,19 @@ static const char search_help[] =
 	"  --k1 X      BM25 term saturation (default 1.2)\n"
 	"  --b X       BM25 length normalisation, 0..1 (default 0.3)\n"
 	"  --w-title X, --w-section X\n"
-	"              weight of a match in the document title or the passage\n"
-	"              section, against 1 for the passage text (default 0.5)\n"
+	"              weight of a match in the document title (default 3) or the\n"
+	"              passage section (default 0.5), against 1 for the text\n"
 	"  --w-fold X  weight of a match that differs by accents only, 0..1\n"
 	"              (default 0.7)\n"
 	"  --w-typo X  weight of a typo correction, 0..1 (default 0.5)\n"
 	"  --w-prox X  weight of the bonus for query words close together\n"
 	"              (default 0.6)\n"
 	"  --w-phrase X  weight of the bonus of a matched \"phrase\" (default 1)\n"
+	"  --w-doc X   (furet batch: one passage per document) weight of the\n"
+	"              document-level score added to the best passage's\n"
+	"              (default 1.5)\n"
+	"  --b-doc X   length normalisation of the document-level score, 0..1\n"
+	"              (default 1)\n"
 	"\n"
 	"Exit status: 0 hits, 1 no hit, 2 error.\n";
 
