@@ -1279,6 +1279,17 @@ static furet_rc eval_node(scorer *sc, uint32_t idx, int *out)
 	default: /* OR, with required and excluded children */
 		for (k = 0; k < e->n_kids; k++) {
 			enode *c = &pl->nodes[pl->kids[e->first_kid + k]];
+			if (c->kind == FURET_Q_NOT && c->modifier == FURET_QM_NONE &&
+				c->n_kids == 1) {
+				/* "a NOT b" among free clauses: a, without b. */
+				if ((rc = eval_node(sc, pl->kids[c->first_kid], &m)))
+					return rc;
+				if (m) {
+					*out = 0;
+					return FURET_OK;
+				}
+				continue;
+			}
 			if ((rc = eval_node(sc, pl->kids[e->first_kid + k], &m)))
 				return rc;
 			if (c->modifier == FURET_QM_EXCLUDED) {

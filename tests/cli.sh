@@ -62,6 +62,23 @@ run search -i "$IX" --json "l’économie sociale"; expect_status 0 "curly elisi
 run search -i "$IX" --json "ECONOMIE"; expect_status 0 "unaccented uppercase finds économie"
 $JC get 1 text <"$T/out" | grep -qi 'économie' && ok || ko "ECONOMIE hit text"
 
+# --- query language, typos, explain --------------------------------------------
+run search -i "$IX" --json '"écoles du web"'; expect_status 0 "phrase"
+$JC get 1 text <"$T/out" | grep -q 'coles du web' && ok || ko "phrase: rank 1 lacks the phrase"
+run search -i "$IX" 'formaton'; expect_status 0 "typo"
+expect_err "did you mean: formation" "did you mean on stderr"
+run search -i "$IX" --json 'formaton'; expect_status 0 "typo json"
+[ "$($JC get 1 did_you_mean <"$T/out")" = "formation" ] && ok || ko "did_you_mean in JSON"
+run search -i "$IX" --json --explain 'Qui finance POP School ?'; expect_status 0 "explain json"
+[ "$($JC count <"$T/out")" -ge 1 ] && ok || ko "explain JSON is valid"
+$JC get 1 explain <"$T/out" | grep -q '"how":"stem"' && ok || ko "explain says how a word matched"
+run search -i "$IX" --explain 'école numérique'; expect_status 0 "explain human"
+expect_out "(accent" "explain shows accent-folded matches"
+run search -i "$IX" 'label AND'; expect_status 0 "dangling AND"
+run search -i "$IX" '((('; expect_status 1 "only parentheses"
+run search -i "$IX" "$(head -c 100000 /dev/zero | tr '\0' 'a' | fold -w 9 | tr '\n' ' ')"
+[ "$st" -le 1 ] && ok || ko "100 KB query: exit $st"
+
 # --- exit codes -------------------------------------------------------------------
 run search -i "$IX" 'xylophonesque zzzqqq'; expect_status 1 "no hit"; expect_empty_out "no hit output"
 run search -i "$IX" --json '"Fonds social'; expect_status 0 "unbalanced quote"

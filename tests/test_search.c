@@ -427,6 +427,250 @@ static void test_evenement(void **state)
 	free(dir);
 }
 
+/* A small collection for the query language. */
+static furet_index *lang_index(char **dir)
+{
+	static furet_doc docs[6];
+	*dir = tu_mkdtemp();
+	docs[0] = doc("a", "Apprendre", "Il faut apprendre \xc3\xa0 apprendre toute la vie.");
+	docs[1] = doc("b", "Formation", "La formation des jeunes \xc3\xa0 Pierrefitte-sur-Seine.");
+	docs[2] = doc("c", NULL, "Apprendre le code, puis la formation continue.");
+	docs[3] = doc("d", NULL, "Une \xc3\xa9" "cole du web ouvre ses portes, l'\xc3\xa9" "cole est au "
+		"centre du quartier.");
+	docs[4] = doc("e", NULL, "Le web change, et chaque \xc3\xa9" "cole s'adapte "
+		"lentement \xc3\xa0 ce monde nouveau de grandes mutations.");
+	docs[5] = doc("f", NULL, "Les formateurs forment des formatrices form\xc3\xa9" "es.");
+	return build(*dir, docs, 6);
+}
+
+/* The set of documents a query finds, as a string of ids ("abd"). */
+static void found(furet_index *ix, const char *q, char *out)
+{
+	furet_results *r = query(ix, q, NULL);
+	size_t i, n = furet_results_count(r), k = 0;
+	char ids[16];
+
+	for (i = 0; i < n && i < sizeof ids - 1; i++)
+		ids[k++] = hit(r, i).doc[0];
+	ids[k] = 0;
+	/* sort: the set, not the order */
+	for (i = 0; i < k; i++)
+		for (size_t j = i + 1; j < k; j++)
+			if (ids[j] < ids[i]) {
+				char t = ids[i];
+				ids[i] = ids[j];
+				ids[j] = t;
+			}
+	strcpy(out, ids);
+	furet_results_free(r);
+}
+
+static void test_operators(void **state)
+{
+	static const struct {
+		const char *q, *expect;
+	} cases[] = {
+		{ "apprendre", "ac" },
+		{ "apprendre formation", "abc" },
+		{ "+apprendre formation", "ac" },
+		{ "formation -apprendre", "b" },
+		{ "apprendre AND formation", "c" },
+		{ "apprendre OR web", "acde" },
+		{ "(apprendre OR web) AND NOT code", "ade" },
+		{ "formation NOT apprendre", "b" },
+		{ "\"apprendre \xc3\xa0 apprendre\"", "a" }, /* phrase with a stop word */
+		{ "\"\xc3\xa0 apprendre\"", "a" },
+		{ "\"apprendre la formation\"", "" },
+		{ "\xc2\xab\xc3\xa9" "cole du web\xc2\xbb", "d" },
+		{ "\xc3\xa9" "cole NEAR/2 web", "d" },
+		{ "\xc3\xa9" "cole NEAR/3 web", "de" },
+		{ "\xc3\xa9" "cole NEAR web", "de" },
+		{ "title:formation", "b" },
+		{ "title:apprendre formation", "abc" },
+		{ "form*", "bcf" },
+		{ "pierrefitte", "b" },
+		{ "Pierrefitte-sur-Seine", "b" },
+		{ "\"pierrefitte sur seine\"", "b" },
+		/* malformed: a reading, never an error */
+		{ "\"apprendre \xc3\xa0", "a" },
+		{ "(apprendre", "ac" },
+		{ "apprendre)", "ac" },
+		{ "-", "" },
+		{ "?!...", "" },
+		{ "AND", "" },
+		{ "web AND", "de" },
+	};
+	char *dir, got[16];
+	furet_index *ix = lang_index(&dir);
+	size_t i;
+	int n_bad = 0;
+	(void)state;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		found(ix, cases[i].q, got);
+		if (strcmp(got, cases[i].expect) != 0) {
+			fprintf(stderr, "query '%s': found '%s', expected '%s'\n",
+				cases[i].q, got, cases[i].expect);
+			n_bad++;
+		}
+	}
+	assert_int_equal(n_bad, 0);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_prefix_bound(void **state)
+{
+	char *dir;
+	furet_index *ix = lang_index(&dir);
+	furet_search_options o;
+	furet_results *r;
+	(void)state;
+
+	/* form* reaches formation, formateur, formatrice, former, formé...:
+	** with one expansion, only the most frequent term's passages. */
+	furet_search_options_init(&o);
+	o.max_expansions = 1;
+	r = query(ix, "form*", &o);
+	assert_true(furet_results_count(r) >= 1);
+	assert_true(furet_results_count(r) < 3);
+	furet_results_free(r);
+	o.max_expansions = 5000;
+	assert_int_equal(furet_search(ix, "form*", 5, &o, &r), FURET_INVALID);
+	/* A one-letter prefix is a plain word. */
+	r = query(ix, "f*", NULL);
+	assert_int_equal(furet_results_count(r), 0);
+	furet_results_free(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_typos(void **state)
+{
+	char *dir;
+	furet_index *ix = lang_index(&dir);
+	furet_search_options o;
+	furet_results *r;
+	(void)state;
+
+	r = query(ix, "Pierrefite", NULL);
+	assert_int_equal(furet_results_count(r), 1);
+	assert_string_equal(hit(r, 0).doc, "b");
+	assert_non_null(furet_results_suggestion(r));
+	assert_string_equal(furet_results_suggestion(r), "pierrefitte");
+	furet_results_free(r);
+
+	r = query(ix, "la formaton des jeunes", NULL);
+	assert_string_equal(hit(r, 0).doc, "b");
+	assert_string_equal(furet_results_suggestion(r), "la formation des jeunes");
+	furet_results_free(r);
+
+	/* Accents are not typos: "ecole" finds "école" with no suggestion. */
+	r = query(ix, "ecole", NULL);
+	assert_int_equal(furet_results_count(r), 2);
+	assert_null(furet_results_suggestion(r));
+	furet_results_free(r);
+
+	/* Short words get no typo candidates; and typos can be turned off. */
+	r = query(ix, "wob", NULL);
+	assert_int_equal(furet_results_count(r), 0);
+	furet_results_free(r);
+	furet_search_options_init(&o);
+	o.flags = FURET_SEARCH_NO_TYPO;
+	r = query(ix, "Pierrefite", &o);
+	assert_int_equal(furet_results_count(r), 0);
+	assert_null(furet_results_suggestion(r));
+	furet_results_free(r);
+
+	/* A typo scores below the exact word. */
+	r = query(ix, "formation formaton", NULL);
+	assert_true(furet_results_count(r) >= 2);
+	furet_results_free(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void test_explain(void **state)
+{
+	char *dir;
+	furet_index *ix = lang_index(&dir);
+	furet_search_options o;
+	furet_results *r;
+	furet_hit h;
+	size_t i;
+	double sum = 0;
+	int has_accent = 0, has_exact = 0, has_prox = 0;
+	(void)state;
+
+	furet_search_options_init(&o);
+	o.flags = FURET_SEARCH_EXPLAIN;
+	r = query(ix, "ecole web", &o);
+	h = hit(r, 0);
+	assert_string_equal(h.doc, "d");
+	assert_true(h.n_explain >= 2);
+	for (i = 0; i < h.n_explain; i++) {
+		sum += h.explain[i].score;
+		has_accent |= !strcmp(h.explain[i].how, "accent");
+		has_exact |= !strcmp(h.explain[i].how, "exact");
+		has_prox |= !strcmp(h.explain[i].how, "proximity");
+	}
+	/* The parts add up to the score. */
+	assert_true(fabs(sum - h.score) < 1e-9);
+	assert_true(has_accent && has_exact && has_prox);
+	furet_results_free(r);
+
+	r = query(ix, "Pierrefite", &o);
+	h = hit(r, 0);
+	assert_string_equal(h.explain[0].how, "typo");
+	furet_results_free(r);
+	r = query(ix, "form*", &o);
+	h = hit(r, 0);
+	assert_string_equal(h.explain[0].how, "prefix");
+	furet_results_free(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Issue 4's questions on the seed article. */
+static void test_seed_language(void **state)
+{
+	char *dir = tu_mkdtemp();
+	size_t len = 0, i, n;
+	char *text = tu_read("corpus/fabriques-du-numerique.txt", &len);
+	furet_doc d;
+	furet_index *ix;
+	furet_results *r;
+	(void)state;
+
+	assert_non_null(text);
+	d = doc("fabriques", NULL, text);
+	d.text_len = len;
+	ix = build(dir, &d, 1);
+	r = query(ix, "\"\xc3\xa9" "coles du web\"", NULL);
+	assert_non_null(strstr(hit(r, 0).text, "coles du web"));
+	furet_results_free(r);
+	r = query(ix, "O\xc3\xb9 a \xc3\xa9t\xc3\xa9 implant\xc3\xa9" "e la premi\xc3\xa8re "
+		"\xc3\x89" "cole du web ?", NULL);
+	assert_non_null(strstr(hit(r, 0).text, "premi\xc3\xa8re \xc3\x89" "cole du web "
+		"implant"));
+	furet_results_free(r);
+	r = query(ix, "num\xc3\xa9ri*", NULL);
+	n = furet_results_count(r);
+	assert_true(n >= 5);
+	for (i = 0; i < n; i++)
+		assert_true(strstr(hit(r, i).text, "num\xc3\xa9rique") ||
+			strstr(hit(r, i).text, "Num\xc3\xa9rique"));
+	furet_results_free(r);
+	furet_index_close(ix);
+	free(text);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +682,11 @@ int main(void)
 		cmocka_unit_test(test_seed_french),
 		cmocka_unit_test(test_accent_matching),
 		cmocka_unit_test(test_evenement),
+		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_prefix_bound),
+		cmocka_unit_test(test_typos),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_seed_language),
 	};
 	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
