@@ -1101,6 +1101,8 @@ static furet_rc group_positions(scorer *sc, uint32_t g)
 			return rc;
 		from = c->pos_off[c->i];
 		to = c->pos_off[c->i + 1];
+		if (to == from)
+			continue; /* a title or section match has no body position */
 		if (grow_array((void **)&gr->pos, &gr->cap_pos,
 			gr->n_pos + (to - from), sizeof *gr->pos))
 			return FURET_NOMEM;
