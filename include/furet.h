@@ -178,10 +178,11 @@ typedef struct furet_search_options {
 	                          to each other in the passage; default 0.6 */
 	double w_phrase;       /* weight of the bonus of a matched "phrase";
 	                          default 1.0 */
-	double w_doc;          /* with FURET_SEARCH_BEST_PER_DOC: weight of the
-	                          document-level score (BM25F over all the
-	                          document's matching passages) added to its best
-	                          passage's; default 1.5 */
+	double w_doc;          /* with FURET_SEARCH_BEST_PER_DOC, a document of
+	                          several passages scores (1 - w_doc) x its best
+	                          passage's score + w_doc x BM25F over all its
+	                          matching passages as one text; 0..1, default
+	                          0.6 */
 	double b_doc;          /* length normalisation of that document-level
 	                          score, 0..1; default 1 */
 	unsigned max_expansions; /* terms a prefix* reaches at most (the most

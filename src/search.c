@@ -23,7 +23,9 @@
 ** distances), scored once, and offered to a bounded min-heap of the best
 ** offset+limit, so no list of all matches is ever sorted. With
 ** FURET_SEARCH_BEST_PER_DOC the passages of a document, being consecutive
-** ids, collapse to their best one before they reach the heap.
+** ids, collapse to their best one before they reach the heap, and a
+** document of several passages mixes in a document-level score (see
+** doc_score).
 **
 ** Scoring, for passage p of length len (words) with N passages of average
 ** length avglen:
@@ -197,7 +199,7 @@ FURET_API void furet_search_options_init(furet_search_options *o)
 	o->w_typo = 0.5;
 	o->w_prox = 0.6;
 	o->w_phrase = 1.0;
-	o->w_doc = 1.5;
+	o->w_doc = 0.6;
 	o->b_doc = 1.0;
 	o->max_expansions = 64;
 }
@@ -1424,12 +1426,14 @@ static void doc_accumulate(plan *pl)
 	}
 }
 
-/* The document-level part of a document's score: BM25F over all its
-** matching passages as one text, weighted by w_doc; it lets a page that
-** speaks of the query throughout beat one with a single matching
-** paragraph. Clears the document's frequencies. */
+/* A document's score, from its best passage's: mixed, with weight w_doc,
+** with BM25F over all its matching passages as one text (length-normalised
+** with b_doc against the average document length), so that a page that
+** speaks of the query throughout beats one with a single matching
+** paragraph. A document of one passage keeps its passage's score. Clears
+** the document's frequencies. */
 static double doc_score(scorer *sc, uint32_t doc, const unsigned char *dlen,
-	size_t n_docs)
+	size_t n_docs, double best, double best_len)
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
@@ -1444,7 +1448,10 @@ static double doc_score(scorer *sc, uint32_t doc, const unsigned char *dlen,
 			s += gr->idf * tf * (o->k1 + 1.0) / (tf + o->k1);
 		gr->doc_tf = gr->doc_tt = 0;
 	}
-	return o->w_doc * s;
+	/* A document of one passage is that passage: nothing to mix. */
+	if (len == best_len)
+		return best;
+	return best + o->w_doc * (s - best);
 }
 
 /* Gathers the cursors at pid into their groups. */
@@ -1724,7 +1731,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	if (!(o.k1 >= 0) || !(o.b >= 0 && o.b <= 1) || !(o.w_title >= 0) ||
 		!(o.w_section >= 0) || !(o.w_fold >= 0 && o.w_fold <= 1) ||
 		!(o.w_typo >= 0 && o.w_typo <= 1) || !(o.w_prox >= 0) ||
-		!(o.w_phrase >= 0) || !(o.w_doc >= 0) ||
+		!(o.w_phrase >= 0) || !(o.w_doc >= 0 && o.w_doc <= 1) ||
 		!(o.b_doc >= 0 && o.b_doc <= 1) || o.max_expansions > 4096 ||
 		o.limit > 1000000 || o.offset > 1000000)
 		return furet_index_fail(ix, FURET_INVALID, "invalid search options "
@@ -1831,8 +1838,9 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 					UINT32_MAX;
 				if (doc != cur_doc && cur_doc != UINT32_MAX &&
 					best.score >= 0) {
-					best.score += doc_score(&sc, cur_doc, dlen.data,
-						dlen.len / 4);
+					best.score = doc_score(&sc, cur_doc, dlen.data,
+						dlen.len / 4, best.score,
+						get_le32(sc.plen + 4 * (size_t)best.pid));
 					heap_offer(heap, &n_heap, cap, best);
 					r->matched++;
 				}

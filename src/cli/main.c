@@ -89,7 +89,7 @@ static const rank_def rank_defs[] = {
 	{ "--w-typo", 0, 1, 0.5 },
 	{ "--w-prox", 0, 100, 0.6 },
 	{ "--w-phrase", 0, 100, 1.0 },
-	{ "--w-doc", 0, 100, 1.5 },
+	{ "--w-doc", 0, 1, 0.6 },
 	{ "--b-doc", 0, 1, 1.0 },
 };
 #define N_RANK (sizeof rank_defs / sizeof rank_defs[0])
@@ -479,9 +479,9 @@ static const char search_help[] =
 	"  --w-prox X  weight of the bonus for query words close together\n"
 	"              (default 0.6)\n"
 	"  --w-phrase X  weight of the bonus of a matched \"phrase\" (default 1)\n"
-	"  --w-doc X   (furet batch: one passage per document) weight of the\n"
-	"              document-level score added to the best passage's\n"
-	"              (default 1.5)\n"
+	"  --w-doc X   (furet batch: one passage per document) share of the\n"
+	"              document-level score, against the best passage's, for a\n"
+	"              document of several passages, 0..1 (default 0.6)\n"
 	"  --b-doc X   length normalisation of the document-level score, 0..1\n"
 	"              (default 1)\n"
 	"\n"
