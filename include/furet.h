@@ -103,13 +103,32 @@ FURET_API const char *furet_last_errmsg(void);
 /* Collection statistics of the committed index. */
 typedef struct furet_stats {
 	uint64_t n_docs;
-	uint64_t n_passages;
+	uint64_t n_passages;    /* live passages */
 	uint64_t n_terms;       /* distinct index terms */
-	uint64_t n_postings;    /* (term, passage) pairs */
-	uint64_t total_length;  /* indexed words over all passages */
+	uint64_t n_postings;    /* live (term, passage) pairs */
+	uint64_t total_length;  /* indexed words over all live passages */
+	uint64_t text_bytes;    /* stored passage text */
+	uint64_t n_dead;        /* removed passages whose postings remain until
+	                           furet_index_compact */
+	uint64_t file_bytes;    /* size of data.mdb */
+	uint64_t last_update;   /* Unix time of the last commit */
 	uint32_t format_version;
 	char analyzer[128];     /* analyzer signature, NUL terminated */
 } furet_stats;
+
+/* Checks the whole index: every posting points to a passage (live, or
+** removed and counted as dead), document frequencies and the collection
+** statistics match the postings, records decode. FURET_OK, or
+** FURET_CORRUPT with the first problems in furet_index_errmsg. */
+FURET_API furet_rc furet_index_check(furet_index *ix);
+
+/* Rewrites the index compactly: the postings of removed passages are
+** dropped, then the LMDB file is copied with compaction and renamed over
+** the old one. Takes the writer lock. Processes that have the index open
+** keep reading their snapshot of the old file; reopen to see the new one.
+** *before and *after (may be NULL) get data.mdb's size in bytes. */
+FURET_API furet_rc furet_index_compact(furet_index *ix, uint64_t *before,
+	uint64_t *after);
 
 FURET_API furet_rc furet_index_stats(furet_index *ix, furet_stats *out);
 
@@ -130,14 +149,22 @@ typedef struct furet_doc {
 	const char *text;    /* the document body, UTF-8; may be empty */
 	size_t text_len;
 	unsigned format;     /* FURET_FORMAT_* */
+	const char *source;  /* where it came from (a file path), NUL terminated,
+	                        or NULL; see furet_writer_remove_unseen */
 } furet_doc;
 
 #define FURET_WRITE_REBUILD 0x1 /* the batch replaces the whole index */
+#define FURET_WRITE_NO_WAIT 0x2 /* fail with FURET_BUSY at once when another
+                                   writer (in any process) holds the index,
+                                   instead of waiting for it */
 
 /* Starts a batch. Nothing is visible to searches until furet_writer_commit
 ** returns FURET_OK; a batch that is aborted (or a process that dies) leaves
-** the index exactly as it was. Returns FURET_BUSY if another writer of this
-** handle is open. *out is the caller's: end it with commit or abort. */
+** the index exactly as it was. One batch at a time per index: in another
+** process, begin waits for it to end (or with FURET_WRITE_NO_WAIT returns
+** FURET_BUSY, furet_index_errmsg naming the process); on this handle it
+** returns FURET_BUSY. Searches are never blocked. *out is the caller's: end
+** it with commit or abort. */
 FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	furet_writer **out);
 
@@ -147,6 +174,32 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 ** on without that document), FURET_EXISTS when the id is already in the
 ** index or earlier in this batch, FURET_NOMEM (the batch must be aborted). */
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc);
+
+/* Adds the document, or replaces the indexed document of the same id when
+** its content (title, text, format) changed; an unchanged document is left
+** as it is, without being analysed again. A second put of an id in the
+** same batch replaces the first (the last one wins). *outcome, when not
+** NULL, gets FURET_PUT_ADDED, FURET_PUT_UPDATED, FURET_PUT_UNCHANGED or
+** FURET_PUT_REPLACED_IN_BATCH. Errors as furet_writer_add. */
+FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
+	int *outcome);
+
+#define FURET_PUT_ADDED 1
+#define FURET_PUT_UPDATED 2
+#define FURET_PUT_UNCHANGED 3
+#define FURET_PUT_REPLACED_IN_BATCH 4
+
+/* Removes the document with this id (and all its passages) at commit.
+** FURET_DONE when the index has no such document. */
+FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
+	size_t id_len);
+
+/* Removes at commit every indexed document whose source is one of the n
+** paths, or lies under one of them (a directory), and that was not put in
+** this batch: files deleted since the last run, ids gone from a JSONL file.
+** *n_removed gets how many. */
+FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
+	const char *const *paths, size_t n, size_t *n_removed);
 
 /* Number of passages added so far in this batch. */
 FURET_API size_t furet_writer_passages(const furet_writer *w);

@@ -168,42 +168,6 @@ void furet_index_give_analyzer(furet_index *ix, furet_analyzer *a)
 	pthread_mutex_unlock(&ix->mu);
 }
 
-FURET_API furet_rc furet_index_stats(furet_index *ix, furet_stats *out)
-{
-	furet_txn *t = NULL;
-	furet_collection c;
-	furet_val v;
-	furet_rc rc;
-
-	if (!ix || !out)
-		return FURET_INVALID;
-	memset(out, 0, sizeof *out);
-	if (furet_store_needs_rebuild(ix->store))
-		return furet_index_fail(ix, FURET_VERSION, "the index must be "
-			"rebuilt first: furet index --rebuild");
-	rc = furet_store_begin(ix->store, 0, &t);
-	if (rc)
-		return furet_index_fail(ix, rc, "cannot read the index");
-	rc = furet_store_get_collection(t, &c);
-	if (!rc)
-		rc = furet_txn_count(t, FURET_T_TERMS, &out->n_terms);
-	if (!rc && furet_txn_get(t, FURET_T_META, "analyzer", 8, &v) == FURET_OK) {
-		size_t n = v.len < sizeof out->analyzer - 1 ? v.len :
-			sizeof out->analyzer - 1;
-		memcpy(out->analyzer, v.data, n);
-		out->analyzer[n] = '\0';
-	}
-	if (!rc) {
-		out->n_docs = c.n_docs;
-		out->n_passages = c.n_passages;
-		out->n_postings = c.n_postings;
-		out->total_length = c.total_length;
-		out->format_version = FURET_FORMAT_VERSION;
-	}
-	furet_txn_abort(t);
-	return rc ? furet_index_fail(ix, rc, "cannot read the statistics") : rc;
-}
-
 /* ---- analysis API ------------------------------------------------------ */
 
 struct furet_analysis {

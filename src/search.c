@@ -1778,7 +1778,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	}
 	if ((rc = furet_store_get_collection(sc.t, &c)))
 		goto corrupt;
-	if (c.n_passages == 0 || pl.n_groups == 0)
+	if (c.n_live == 0 || pl.n_groups == 0)
 		goto finish;
 	if ((rc = furet_txn_get(sc.t, FURET_T_META, "plen", 4, &plen)) ||
 		plen.len != c.n_passages * 4 ||
@@ -1796,10 +1796,10 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	sc.avgdlen = c.n_docs ? (double)c.total_length / (double)c.n_docs : 1;
 	if (sc.avgdlen <= 0)
 		sc.avgdlen = 1;
-	sc.avglen = (double)c.total_length / (double)c.n_passages;
+	sc.avglen = (double)c.total_length / (double)c.n_live;
 	if (sc.avglen <= 0)
 		sc.avglen = 1;
-	if ((rc = plan_open(&pl, sc.t, &o, c.n_passages, q, sc.key)))
+	if ((rc = plan_open(&pl, sc.t, &o, c.n_live, q, sc.key)))
 		goto corrupt;
 	if (pl.suggestion.len)
 		r->suggestion_off = res_str(r, (const char *)pl.suggestion.data,
@@ -1851,6 +1851,13 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			}
 			if (!is_any)
 				break;
+			if (get_le32(plen.data + 4 * (size_t)pid) == FURET_DEAD_PASSAGE) {
+				/* Removed: its postings wait for compaction. */
+				gather(&pl, pid);
+				if ((rc = release(&sc)))
+					goto corrupt;
+				continue;
+			}
 			gather(&pl, pid);
 			if ((rc = match_leaves(&sc)) || (rc = eval_node(&sc, 0, &m)))
 				goto corrupt;

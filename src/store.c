@@ -1,17 +1,23 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 4). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 5). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
 **   meta       "format"   -> u32be FURET_FORMAT_VERSION
 **              "analyzer" -> analyzer signature (bytes, no NUL)
-**              "stats"    -> varint n_docs, n_passages, total_length,
-**                            n_postings, next_doc
+**              "stats"    -> varint n_docs, n_passages (ids given), total_length,
+**                            n_postings, next_doc, n_live (passages not
+**                            removed), text_bytes, last_update (Unix time),
+**                            n_purged (removed passages whose postings
+**                            compaction dropped)
 **              "plen"     -> n_passages x u32 little-endian: body length in
 **                            words of passage i (read once per query term
-**                            posting, so it is a dense array, not a record)
+**                            posting, so it is a dense array, not a record);
+**                            0xFFFFFFFF for a removed passage, whose
+**                            postings stay until compaction (searches skip
+**                            it; df, cf and the statistics no longer count it)
 **              "pdoc"     -> n_passages x u32 little-endian: document number
 **                            of passage i (collapsing to the best passage of
 **                            each document without a lookup)
@@ -19,7 +25,8 @@
 **                            document d, all its passages (the document-level
 **                            part of a score, with one passage per document)
 **   docs       u32be doc number -> varint id_len, id, varint title_len, title,
-**                            varint first_passage, varint n_passages
+**                            varint first_passage, varint n_passages, varint
+**                            source_len, source, 16 bytes content hash
 **   docids     id bytes -> u32be doc number
 **   passages   u32be passage id -> varint doc, number, start, end,
 **                            section_len + 1 (0: no section), section bytes,
@@ -43,7 +50,8 @@
 **                            looked for ("formation\0format")
 **
 ** Version 2 added the folds table and keeps accents in terms (version 1
-** folded them); version 3 added the words table, version 4 "dlen".
+** folded them); version 3 added the words table, version 4 "dlen", version
+** 5 removal (dead passages, sources and content hashes of documents).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -56,7 +64,10 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <lmdb.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +87,14 @@ struct furet_store {
 	size_t map_size;
 	int is_readonly;
 	int needs_rebuild; /* opened with REPLACE over another version */
+	char *dir;
+	int lock_fd;       /* writer.lock while a batch is open, else -1 */
+	unsigned env_flags;
+	/* Every transaction holds it shared; changing the map size or swapping
+	** the file after compaction holds it exclusive (LMDB allows those only
+	** with no transaction active in the process). */
+	pthread_rwlock_t env_lock;
+	int has_env_lock;
 };
 
 struct furet_txn {
@@ -269,11 +288,11 @@ static furet_rc open_tables(furet_store *s, const char *path, unsigned flags,
 		v.mv_size = strlen(sig);
 		if ((mrc = mdb_put(txn, s->dbi[FURET_T_META], &k, &v, 0)))
 			goto mdb_fail;
-		/* Empty collection statistics: five zero varints. */
+		/* Empty collection statistics: nine zero varints. */
 		k.mv_data = "stats";
 		k.mv_size = 5;
-		sv.mv_data = "\0\0\0\0\0";
-		sv.mv_size = 5;
+		sv.mv_data = "\0\0\0\0\0\0\0\0\0";
+		sv.mv_size = 9;
 		if ((mrc = mdb_put(txn, s->dbi[FURET_T_META], &k, &sv, 0)))
 			goto mdb_fail;
 	}
@@ -336,6 +355,12 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 		return FURET_NOMEM;
 	memset(s, 0, sizeof *s);
 	s->is_readonly = (flags & FURET_STORE_READONLY) != 0;
+	s->lock_fd = -1;
+	s->dir = furet_strndup(dir, strlen(dir));
+	if (!s->dir) {
+		furet_free(s);
+		return FURET_NOMEM;
+	}
 	s->map_size = furet_store_map_min;
 	while (s->map_size < (size_t)st.st_size * 2)
 		s->map_size *= 2;
@@ -348,6 +373,12 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 		goto mdb_fail;
 	if (s->is_readonly)
 		env_flags |= MDB_RDONLY;
+	s->env_flags = env_flags;
+	if (pthread_rwlock_init(&s->env_lock, NULL) != 0) {
+		rc = FURET_ERROR;
+		goto fail;
+	}
+	s->has_env_lock = 1;
 	if ((mrc = mdb_env_open(s->env, dir, env_flags, 0666)) != 0)
 		goto mdb_fail;
 
@@ -387,9 +418,202 @@ void furet_store_close(furet_store *s)
 {
 	if (!s)
 		return;
+	furet_store_unlock_writer(s);
 	if (s->env)
 		mdb_env_close(s->env);
+	if (s->has_env_lock)
+		pthread_rwlock_destroy(&s->env_lock);
+	furet_free(s->dir);
 	furet_free(s);
+}
+
+/* After compaction renamed a new file over data.mdb: this handle opens it. */
+static furet_rc reopen(furet_store *s)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	int mrc, i;
+
+	if ((mrc = mdb_env_create(&env)))
+		return rc_from_mdb(mrc);
+	mdb_env_set_maxdbs(env, FURET_T_COUNT + 2);
+	mdb_env_set_maxreaders(env, 256);
+	if ((mrc = mdb_env_set_mapsize(env, s->map_size)) ||
+		(mrc = mdb_env_open(env, s->dir, s->env_flags, 0666)) ||
+		(mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)))
+		goto fail;
+	for (i = 0; i < FURET_T_COUNT; i++)
+		if ((mrc = mdb_dbi_open(txn, table_names[i], 0, &s->dbi[i])))
+			goto fail;
+	/* Committed, not aborted: an abort would close the new handles. */
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc)
+		goto fail;
+	mdb_env_close(s->env);
+	s->env = env;
+	return FURET_OK;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc_from_mdb(mrc);
+}
+
+const char *furet_store_dir(const furet_store *s)
+{
+	return s->dir;
+}
+
+/* Rewrites every table, in key order, into a new environment in
+** dir/compact.tmp/ (MDB_APPEND fills the pages, as a fresh build does; a
+** copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
+** ones), then renames its data.mdb over dir/data.mdb: readers that have the
+** old file open keep their snapshot; the next open reads the new file. */
+furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
+{
+	char tmpdir[4200], tmp[4300], dst[4200], lck[4300];
+	MDB_env *env = NULL;
+	MDB_txn *src = NULL, *dtx = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	int mrc = 0, i;
+
+	snprintf(tmpdir, sizeof tmpdir, "%s/compact.tmp", s->dir);
+	snprintf(tmp, sizeof tmp, "%s/data.mdb", tmpdir);
+	snprintf(lck, sizeof lck, "%s/lock.mdb", tmpdir);
+	snprintf(dst, sizeof dst, "%s/data.mdb", s->dir);
+	unlink(tmp);
+	unlink(lck);
+	if (mkdir(tmpdir, 0777) != 0 && errno != EEXIST) {
+		snprintf(err, err_cap, "cannot create %s: %s", tmpdir, strerror(errno));
+		return FURET_IO;
+	}
+	if ((mrc = mdb_env_create(&env)))
+		goto fail;
+	mdb_env_set_maxdbs(env, FURET_T_COUNT + 2);
+	if ((mrc = mdb_env_set_mapsize(env, s->map_size)) ||
+		(mrc = mdb_env_open(env, tmpdir, MDB_NOTLS, 0666)) ||
+		(mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &src)) ||
+		(mrc = mdb_txn_begin(env, NULL, 0, &dtx)))
+		goto fail;
+	for (i = 0; i < FURET_T_COUNT; i++) {
+		if ((mrc = mdb_dbi_open(dtx, table_names[i], MDB_CREATE, &dbi)) ||
+			(mrc = mdb_cursor_open(src, s->dbi[i], &cur)))
+			goto fail;
+		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+			if ((mrc = mdb_put(dtx, dbi, &k, &v, MDB_APPEND)))
+				break;
+		mdb_cursor_close(cur);
+		cur = NULL;
+		if (mrc != MDB_NOTFOUND)
+			goto fail;
+		mrc = 0;
+	}
+	mrc = mdb_txn_commit(dtx);
+	dtx = NULL;
+	if (mrc)
+		goto fail;
+	mdb_txn_abort(src);
+	src = NULL;
+	mdb_env_sync(env, 1);
+	mdb_env_close(env);
+	env = NULL;
+	/* Exclusive: no transaction of this handle may run while it swaps. */
+	pthread_rwlock_wrlock(&s->env_lock);
+	if (rename(tmp, dst) != 0) {
+		pthread_rwlock_unlock(&s->env_lock);
+		snprintf(err, err_cap, "cannot rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		unlink(lck);
+		rmdir(tmpdir);
+		return FURET_IO;
+	}
+	unlink(lck);
+	rmdir(tmpdir);
+	{
+		furet_rc rc = reopen(s);
+		pthread_rwlock_unlock(&s->env_lock);
+		if (rc)
+			snprintf(err, err_cap, "the index was compacted but cannot be "
+				"opened again: %s", furet_strerror(rc));
+		return rc;
+	}
+fail:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (dtx)
+		mdb_txn_abort(dtx);
+	if (src)
+		mdb_txn_abort(src);
+	if (env)
+		mdb_env_close(env);
+	unlink(tmp);
+	unlink(lck);
+	rmdir(tmpdir);
+	snprintf(err, err_cap, "cannot rewrite the index: %s", mdb_strerror(mrc));
+	return rc_from_mdb(mrc);
+}
+
+/* The writer lock is a flock on DIR/writer.lock, held for a whole batch
+** (LMDB's own writer lock only covers the final transaction, and a batch
+** is read and inverted long before). The holder writes its pid there so
+** that a refused writer can say who holds it. The kernel drops the lock
+** when the process dies, so a killed writer never blocks the next. */
+furet_rc furet_store_lock_writer(furet_store *s, int is_wait, char *err,
+	size_t err_cap)
+{
+	char path[4200], pid[32];
+	int fd, n;
+
+	if (s->lock_fd >= 0)
+		return FURET_BUSY;
+	snprintf(path, sizeof path, "%s/writer.lock", s->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, err_cap, "cannot open %s: %s", path, strerror(errno));
+		return FURET_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(err, err_cap, "cannot lock %s: %s", path,
+				strerror(errno));
+			close(fd);
+			return FURET_IO;
+		}
+		n = (int)pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (!is_wait) {
+			snprintf(err, err_cap, "another furet process (pid %s) is "
+				"writing %s; try again when it is done", *pid ? pid : "?",
+				s->dir);
+			close(fd);
+			return FURET_BUSY;
+		}
+		if (flock(fd, LOCK_EX) != 0) {
+			snprintf(err, err_cap, "cannot lock %s: %s", path,
+				strerror(errno));
+			close(fd);
+			return FURET_IO;
+		}
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* The pid is only for messages: the lock itself holds. */
+	}
+	s->lock_fd = fd;
+	return FURET_OK;
+}
+
+void furet_store_unlock_writer(furet_store *s)
+{
+	if (!s || s->lock_fd < 0)
+		return;
+	close(s->lock_fd); /* releases the flock */
+	s->lock_fd = -1;
 }
 
 furet_rc furet_store_grow(furet_store *s)
@@ -399,10 +623,12 @@ furet_rc furet_store_grow(furet_store *s)
 
 	if (next < s->map_size)
 		return FURET_NOMEM;
-	if ((mrc = mdb_env_set_mapsize(s->env, next)) != 0)
-		return rc_from_mdb(mrc);
-	s->map_size = next;
-	return FURET_OK;
+	pthread_rwlock_wrlock(&s->env_lock);
+	mrc = mdb_env_set_mapsize(s->env, next);
+	if (!mrc)
+		s->map_size = next;
+	pthread_rwlock_unlock(&s->env_lock);
+	return rc_from_mdb(mrc);
 }
 
 furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
@@ -419,15 +645,20 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 	t->s = s;
 	t->errmsg[0] = '\0';
 	for (tries = 0; tries < 3; tries++) {
+		pthread_rwlock_rdlock(&s->env_lock);
 		mrc = mdb_txn_begin(s->env, NULL, is_write ? 0 : MDB_RDONLY,
 			&t->txn);
 		if (mrc != MDB_MAP_RESIZED)
 			break;
+		pthread_rwlock_unlock(&s->env_lock);
 		/* Another process grew the map: adopt its size and retry. */
+		pthread_rwlock_wrlock(&s->env_lock);
 		mdb_env_set_mapsize(s->env, 0);
+		pthread_rwlock_unlock(&s->env_lock);
 	}
 	if (mrc) {
 		furet_rc rc = rc_from_mdb(mrc);
+		pthread_rwlock_unlock(&s->env_lock);
 		furet_free(t);
 		return rc;
 	}
@@ -438,6 +669,7 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 furet_rc furet_txn_commit(furet_txn *t)
 {
 	int mrc = mdb_txn_commit(t->txn);
+	pthread_rwlock_unlock(&t->s->env_lock);
 	furet_free(t);
 	return rc_from_mdb(mrc);
 }
@@ -447,6 +679,7 @@ void furet_txn_abort(furet_txn *t)
 	if (!t)
 		return;
 	mdb_txn_abort(t->txn);
+	pthread_rwlock_unlock(&t->s->env_lock);
 	furet_free(t);
 }
 
@@ -650,6 +883,10 @@ furet_rc furet_store_get_collection(furet_txn *t, furet_collection *out)
 	out->total_length = rd_varint(&r);
 	out->n_postings = rd_varint(&r);
 	out->next_doc = rd_varint(&r);
+	out->n_live = rd_varint(&r);
+	out->text_bytes = rd_varint(&r);
+	out->last_update = rd_varint(&r);
+	out->n_purged = rd_varint(&r);
 	if (r.has_err || out->n_passages > UINT32_MAX ||
 		out->next_doc > UINT32_MAX)
 		return FURET_CORRUPT;
@@ -667,6 +904,10 @@ furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c)
 	furet_buf_put_varint(&b, c->total_length);
 	furet_buf_put_varint(&b, c->n_postings);
 	furet_buf_put_varint(&b, c->next_doc);
+	furet_buf_put_varint(&b, c->n_live);
+	furet_buf_put_varint(&b, c->text_bytes);
+	furet_buf_put_varint(&b, c->last_update);
+	furet_buf_put_varint(&b, c->n_purged);
 	rc = b.has_err ? FURET_NOMEM :
 		furet_txn_put(t, FURET_T_META, "stats", 5, b.data, b.len, 0);
 	furet_buf_free(&b);
@@ -681,6 +922,9 @@ void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out)
 	furet_buf_append(out, r->title, r->title_len);
 	furet_buf_put_varint(out, r->first_passage);
 	furet_buf_put_varint(out, r->n_passages);
+	furet_buf_put_varint(out, r->source_len);
+	furet_buf_append(out, r->source, r->source_len);
+	furet_buf_append(out, r->hash, 16);
 }
 
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
@@ -693,6 +937,13 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 	d->title = rd_bytes(&r, d->title_len);
 	d->first_passage = rd_u32(&r);
 	d->n_passages = rd_u32(&r);
+	d->source_len = rd_varint(&r);
+	d->source = rd_bytes(&r, d->source_len);
+	{
+		const char *h = rd_bytes(&r, 16);
+		if (h)
+			memcpy(d->hash, h, 16);
+	}
 	return r.has_err ? FURET_CORRUPT : FURET_OK;
 }
 

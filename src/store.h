@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 4
+#define FURET_FORMAT_VERSION 5
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -59,6 +59,15 @@ typedef struct furet_val {
 furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	char *err, size_t err_cap);
 void furet_store_close(furet_store *s);
+
+/* The cross-process writer lock (DIR/writer.lock): FURET_BUSY with who
+** holds it in err when is_wait is 0. Released by unlock or close. */
+furet_rc furet_store_lock_writer(furet_store *s, int is_wait, char *err,
+	size_t err_cap);
+void furet_store_unlock_writer(furet_store *s);
+
+const char *furet_store_dir(const furet_store *s);
+furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap);
 
 /* Opened with FURET_STORE_REPLACE over an index of another version: only a
 ** full rebuild may use it, which then calls furet_store_rebuilt. */
@@ -100,12 +109,21 @@ void furet_cursor_close(furet_cursor *c);
 
 /* Collection statistics, kept in meta under "stats". */
 typedef struct furet_collection {
-	uint64_t n_docs;
-	uint64_t n_passages;   /* also the next passage id */
-	uint64_t total_length; /* body words over all passages */
-	uint64_t n_postings;
+	uint64_t n_docs;       /* live documents */
+	uint64_t n_passages;   /* passage ids given so far: the next passage id */
+	uint64_t total_length; /* body words over all live passages */
+	uint64_t n_postings;   /* live postings */
 	uint64_t next_doc;     /* next document number */
+	uint64_t n_live;       /* live passages (n_passages - removed ones) */
+	uint64_t text_bytes;   /* stored text of live passages */
+	uint64_t last_update;  /* Unix time of the last commit */
+	uint64_t n_purged;     /* removed passages whose postings compaction
+	                          dropped already */
 } furet_collection;
+
+/* A removed passage's length in "plen": its postings may remain until
+** compaction, and searches skip it. */
+#define FURET_DEAD_PASSAGE UINT32_MAX
 
 furet_rc furet_store_get_collection(furet_txn *t, furet_collection *out);
 furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
@@ -120,6 +138,9 @@ typedef struct furet_doc_rec {
 	size_t title_len;
 	uint32_t first_passage;
 	uint32_t n_passages;
+	const char *source;    /* file it came from, may be empty */
+	size_t source_len;
+	unsigned char hash[16]; /* of format, title and text: "unchanged?" */
 } furet_doc_rec;
 
 typedef struct furet_passage_rec {

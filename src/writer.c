@@ -23,6 +23,7 @@
 */
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,8 +46,11 @@ typedef struct term_entry {
 typedef struct batch_doc {
 	size_t id_off, id_len;       /* in w->arena */
 	size_t title_off, title_len;
+	size_t source_off, source_len;
 	uint32_t first_passage;      /* local */
 	uint32_t n_passages;
+	int is_dead;                 /* replaced later in the same batch */
+	unsigned char hash[16];
 } batch_doc;
 
 typedef struct batch_passage {
@@ -57,6 +61,7 @@ typedef struct batch_passage {
 	int has_section;
 	size_t sec_off, sec_len;
 	uint32_t length;
+	int is_dead;                 /* its document was replaced in the batch */
 } batch_passage;
 
 /* A set of "a\0b" byte strings, each kept once: the pairs written to the
@@ -105,6 +110,14 @@ struct furet_writer {
 	pairset folds;     /* (accent-free key, term) of accented words */
 	pairset words;     /* (unaccented word, term), for typo candidates */
 	furet_buf scratch;
+
+	furet_txn *rt;     /* snapshot of the index for put's look-ups (the
+	                      writer lock keeps it current for the batch) */
+	uint32_t *rm_docs; /* indexed documents to remove at commit */
+	size_t n_rm, cap_rm;
+	pairset seen;      /* ids put unchanged in this batch */
+	size_t n_replaced; /* ids put twice in this batch */
+	uint64_t n_written; /* postings written by the commit being made */
 	furet_rc failed;   /* sticky: a failure inside add left the batch unusable */
 };
 
@@ -164,6 +177,17 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	}
 	ix->has_writer = 1;
 	pthread_mutex_unlock(&ix->mu);
+	{
+		char err[300];
+		rc = furet_store_lock_writer(ix->store,
+			!(flags & FURET_WRITE_NO_WAIT), err, sizeof err);
+		if (rc) {
+			pthread_mutex_lock(&ix->mu);
+			ix->has_writer = 0;
+			pthread_mutex_unlock(&ix->mu);
+			return furet_index_fail(ix, rc, "%s", err);
+		}
+	}
 
 	w = furet_malloc(sizeof *w);
 	if (!w) {
@@ -177,6 +201,7 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	furet_buf_init(&w->arena);
 	furet_buf_init(&w->folds.arena);
 	furet_buf_init(&w->words.arena);
+	furet_buf_init(&w->seen.arena);
 	furet_buf_init(&w->scratch);
 	w->n_slots = 1024;
 	w->slots = furet_malloc(w->n_slots * sizeof *w->slots);
@@ -191,11 +216,15 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	rc = furet_analyzer_open(&w->an);
 	if (rc)
 		goto fail;
+	if (!(flags & FURET_WRITE_REBUILD) &&
+		(rc = furet_store_begin(ix->store, 0, &w->rt)))
+		goto fail;
 	*out = w;
 	return FURET_OK;
 fail:
 	furet_writer_abort(w);
 	if (!w) {
+		furet_store_unlock_writer(ix->store);
 		pthread_mutex_lock(&ix->mu);
 		ix->has_writer = 0;
 		pthread_mutex_unlock(&ix->mu);
@@ -223,8 +252,12 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_free(w->sec_tids);
 	pairset_free(&w->folds);
 	pairset_free(&w->words);
+	pairset_free(&w->seen);
 	furet_buf_free(&w->scratch);
+	furet_txn_abort(w->rt);
+	furet_free(w->rm_docs);
 	furet_analyzer_close(w->an);
+	furet_store_unlock_writer(w->ix->store);
 	pthread_mutex_lock(&w->ix->mu);
 	w->ix->has_writer = 0;
 	pthread_mutex_unlock(&w->ix->mu);
@@ -516,17 +549,37 @@ static int grow_id_slots(furet_writer *w)
 	return 0;
 }
 
-FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
+/* FNV-1a, twice with different bases: 128 bits to tell whether a document
+** changed (not a defence against someone forging collisions). */
+static void hash_doc(const furet_doc *doc, unsigned char out[16])
 {
-	furet_split sp;
-	batch_doc *d;
-	size_t slot, i, prev_sec_start = 0, prev_sec_end = 0;
-	const char *title;
-	size_t title_len;
-	int has_prev_sec = 0;
-	furet_rc rc;
+	uint64_t h[2] = { 1469598103934665603ull, 0x84222325cbf29ce4ull };
+	const unsigned char *parts[3];
+	size_t lens[3], k, i, j;
+	unsigned char fmt = (unsigned char)doc->format;
 
-	memset(&sp, 0, sizeof sp);
+	parts[0] = &fmt;
+	lens[0] = 1;
+	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
+	lens[1] = doc->title ? doc->title_len : 0;
+	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
+	lens[2] = doc->text_len;
+	for (j = 0; j < 2; j++) {
+		for (k = 0; k < 3; k++) {
+			for (i = 0; i < lens[k]; i++)
+				h[j] = (h[j] ^ parts[k][i]) * (j ? 0x100000001b3ull :
+					1099511628211ull);
+			/* the length separates the parts */
+			h[j] = (h[j] ^ (uint64_t)lens[k]) * 1099511628211ull;
+		}
+	}
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < 8; i++)
+			out[8 * j + i] = (unsigned char)(h[j] >> (8 * i));
+}
+
+static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
+{
 	if (w && w->failed)
 		return w->failed;
 	if (!w || !doc || !doc->id || doc->id_len == 0 ||
@@ -535,7 +588,9 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 	if (furet_utf8_valid(doc->id, doc->id_len) != doc->id_len ||
 		furet_utf8_valid(doc->text, doc->text_len) != doc->text_len ||
 		(doc->title && furet_utf8_valid(doc->title, doc->title_len) !=
-			doc->title_len))
+			doc->title_len) || (doc->source &&
+		furet_utf8_valid(doc->source, strlen(doc->source)) !=
+			strlen(doc->source)))
 		return furet_index_fail(w->ix, FURET_INVALID,
 			"document %.*s: not valid UTF-8", (int)(doc->id_len > 200 ?
 			200 : doc->id_len), doc->id);
@@ -544,11 +599,22 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 			"batch too large: commit it and start another");
 	if ((w->n_docs + 1) * 2 > w->n_id_slots && grow_id_slots(w))
 		return FURET_NOMEM;
-	if (find_batch_id(w, doc->id, doc->id_len, &slot) >= 0)
-		return furet_index_fail(w->ix, FURET_EXISTS,
-			"document %.*s is twice in the batch", (int)(doc->id_len > 200 ?
-			200 : doc->id_len), doc->id);
+	return FURET_OK;
+}
 
+/* Adds doc to the batch, its id going into id slot `slot`. */
+static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
+	const unsigned char hash[16])
+{
+	furet_split sp;
+	batch_doc *d;
+	size_t i, prev_sec_start = 0, prev_sec_end = 0;
+	const char *title;
+	size_t title_len;
+	int has_prev_sec = 0;
+	furet_rc rc;
+
+	memset(&sp, 0, sizeof sp);
 	rc = furet_passage_split(doc->text ? doc->text : "", doc->text_len,
 		doc->format, FURET_WINDOW_WORDS, &sp);
 	if (rc)
@@ -570,9 +636,14 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 		goto done;
 	}
 	d = &w->docs[w->n_docs];
+	memset(d, 0, sizeof *d);
+	memcpy(d->hash, hash, 16);
 	d->id_off = w->arena.len;
 	d->id_len = doc->id_len;
 	furet_buf_append(&w->arena, doc->id, doc->id_len);
+	d->source_off = w->arena.len;
+	d->source_len = doc->source ? strlen(doc->source) : 0;
+	furet_buf_append(&w->arena, doc->source, d->source_len);
 	d->title_off = w->arena.len;
 	d->title_len = title_len;
 	furet_buf_append(&w->arena, title, title_len);
@@ -607,6 +678,7 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 			prev_sec_end = s->sec_end;
 		}
 		p->doc = (uint32_t)w->n_docs;
+		p->is_dead = 0;
 		p->number = (uint32_t)i;
 		p->start = s->start;
 		p->end = s->end;
@@ -640,6 +712,256 @@ done:
 	return rc;
 }
 
+FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
+{
+	unsigned char hash[16];
+	size_t slot;
+	furet_rc rc = check_doc(w, doc);
+
+	if (rc)
+		return rc;
+	if (find_batch_id(w, doc->id, doc->id_len, &slot) >= 0)
+		return furet_index_fail(w->ix, FURET_EXISTS,
+			"document %.*s is twice in the batch", (int)(doc->id_len > 200 ?
+			200 : doc->id_len), doc->id);
+	hash_doc(doc, hash);
+	return add_doc(w, doc, slot, hash);
+}
+
+/* The batch forgets document j: its passages stay allocated, as removed. */
+static void kill_batch_doc(furet_writer *w, size_t j)
+{
+	batch_doc *d = &w->docs[j];
+	uint32_t k;
+
+	d->is_dead = 1;
+	for (k = 0; k < d->n_passages; k++)
+		w->pass[d->first_passage + k].is_dead = 1;
+}
+
+/* The indexed document number of id, or -1 (also without a snapshot). */
+static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
+	furet_doc_rec *rec, furet_rc *rc)
+{
+	unsigned char d4[4];
+	furet_val v;
+
+	*rc = FURET_OK;
+	if (!w->rt)
+		return -1;
+	*rc = furet_txn_get(w->rt, FURET_T_DOCIDS, id, len, &v);
+	if (*rc == FURET_DONE) {
+		*rc = FURET_OK;
+		return -1;
+	}
+	if (*rc)
+		return -1;
+	if (v.len != 4) {
+		*rc = FURET_CORRUPT;
+		return -1;
+	}
+	memcpy(d4, v.data, 4);
+	*rc = furet_txn_get(w->rt, FURET_T_DOCS, d4, 4, &v);
+	if (*rc == FURET_OK)
+		*rc = furet_doc_rec_decode(v, rec);
+	else if (*rc == FURET_DONE)
+		*rc = FURET_CORRUPT;
+	return *rc ? -1 : (int64_t)furet_get_u32be(d4);
+}
+
+static int schedule_removal(furet_writer *w, uint32_t doc)
+{
+	size_t i;
+
+	for (i = 0; i < w->n_rm; i++)
+		if (w->rm_docs[i] == doc)
+			return 0;
+	if (grow((void **)&w->rm_docs, &w->cap_rm, w->n_rm + 1,
+		sizeof *w->rm_docs))
+		return -1;
+	w->rm_docs[w->n_rm++] = doc;
+	return 0;
+}
+
+FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
+	int *outcome)
+{
+	unsigned char hash[16];
+	furet_doc_rec rec;
+	size_t slot;
+	int64_t j, dn;
+	int how = FURET_PUT_ADDED;
+	furet_rc rc = check_doc(w, doc);
+
+	if (outcome)
+		*outcome = 0;
+	if (rc)
+		return rc;
+	hash_doc(doc, hash);
+	j = find_batch_id(w, doc->id, doc->id_len, &slot);
+	if (j >= 0) {
+		/* The last one wins: the earlier version leaves the batch. */
+		size_t k = (size_t)hash_bytes(doc->id, doc->id_len) &
+			(w->n_id_slots - 1);
+		kill_batch_doc(w, (size_t)j);
+		while (w->id_slots[k] != (uint32_t)j + 1)
+			k = (k + 1) & (w->n_id_slots - 1);
+		slot = k;
+		w->n_replaced++;
+		how = FURET_PUT_REPLACED_IN_BATCH;
+	}
+	dn = indexed_doc(w, doc->id, doc->id_len, &rec, &rc);
+	if (rc)
+		return furet_index_fail(w->ix, rc, "reading the index failed");
+	if (dn >= 0) {
+		if (j < 0 && memcmp(rec.hash, hash, 16) == 0) {
+			/* Unchanged: nothing to analyse, nothing to write. */
+			if (pairset_add(&w->seen, doc->id, doc->id_len, "", 0))
+				return FURET_NOMEM;
+			if (outcome)
+				*outcome = FURET_PUT_UNCHANGED;
+			return FURET_OK;
+		}
+		if (schedule_removal(w, (uint32_t)dn))
+			return FURET_NOMEM;
+		if (j < 0)
+			how = FURET_PUT_UPDATED;
+	}
+	rc = add_doc(w, doc, slot, hash);
+	if (rc == FURET_OK && outcome)
+		*outcome = how;
+	return rc;
+}
+
+FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
+	size_t id_len)
+{
+	furet_doc_rec rec;
+	size_t slot;
+	int64_t j, dn;
+	int is_found = 0;
+	furet_rc rc;
+
+	if (!w || !id || !id_len)
+		return FURET_INVALID;
+	if (w->failed)
+		return w->failed;
+	j = find_batch_id(w, id, id_len, &slot);
+	if (j >= 0) {
+		size_t k = (size_t)hash_bytes(id, id_len) & (w->n_id_slots - 1);
+		kill_batch_doc(w, (size_t)j);
+		/* Take the id out of the table without breaking probe chains:
+		** re-insert the rest of the cluster. */
+		while (w->id_slots[k] != (uint32_t)j + 1)
+			k = (k + 1) & (w->n_id_slots - 1);
+		w->id_slots[k] = 0;
+		for (k = (k + 1) & (w->n_id_slots - 1); w->id_slots[k];
+			k = (k + 1) & (w->n_id_slots - 1)) {
+			uint32_t v = w->id_slots[k];
+			batch_doc *d = &w->docs[v - 1];
+			size_t m;
+			w->id_slots[k] = 0;
+			m = hash_bytes(w->arena.data + d->id_off, d->id_len) &
+				(w->n_id_slots - 1);
+			while (w->id_slots[m])
+				m = (m + 1) & (w->n_id_slots - 1);
+			w->id_slots[m] = v;
+		}
+		is_found = 1;
+	}
+	dn = indexed_doc(w, id, id_len, &rec, &rc);
+	if (rc)
+		return furet_index_fail(w->ix, rc, "reading the index failed");
+	if (dn >= 0) {
+		if (schedule_removal(w, (uint32_t)dn))
+			return FURET_NOMEM;
+		is_found = 1;
+	}
+	return is_found ? FURET_OK : FURET_DONE;
+}
+
+/* Is source one of paths, or under one of them? */
+static int source_in(const char *src, size_t len, const char *const *paths,
+	size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		size_t pl = strlen(paths[i]);
+		while (pl > 1 && paths[i][pl - 1] == '/')
+			pl--;
+		if (len == pl && memcmp(src, paths[i], pl) == 0)
+			return 1;
+		if (len > pl && memcmp(src, paths[i], pl) == 0 && src[pl] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+static int seen_contains(const pairset *ps, const char *id, size_t len)
+{
+	size_t j;
+	uint32_t h;
+	unsigned char key[512];
+
+	if (!ps->n_slots || len + 1 > sizeof key)
+		return 0;
+	memcpy(key, id, len);
+	key[len] = 0;
+	h = hash_bytes(key, len + 1);
+	for (j = h & (ps->n_slots - 1); ps->slots[j]; j = (j + 1) & (ps->n_slots - 1)) {
+		uint32_t k = ps->slots[j] - 1;
+		if (ps->lens[k] == len + 1 &&
+			memcmp(ps->arena.data + ps->offs[k], key, len + 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
+	const char *const *paths, size_t n, size_t *n_removed)
+{
+	furet_cursor *cur = NULL;
+	furet_val k, v;
+	size_t removed = 0, slot;
+	furet_rc rc;
+
+	if (n_removed)
+		*n_removed = 0;
+	if (!w || (!paths && n))
+		return FURET_INVALID;
+	if (w->failed)
+		return w->failed;
+	if (!w->rt || n == 0)
+		return FURET_OK;
+	if ((rc = furet_cursor_open(w->rt, FURET_T_DOCS, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		furet_doc_rec rec;
+		if (k.len != 4 || furet_doc_rec_decode(v, &rec)) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		if (!source_in(rec.source, rec.source_len, paths, n))
+			continue;
+		if (find_batch_id(w, rec.id, rec.id_len, &slot) >= 0 ||
+			seen_contains(&w->seen, rec.id, rec.id_len))
+			continue;
+		if (schedule_removal(w, furet_get_u32be(k.data))) {
+			rc = FURET_NOMEM;
+			break;
+		}
+		removed++;
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		return rc == FURET_OK ? FURET_OK : rc;
+	if (n_removed)
+		*n_removed = removed;
+	return FURET_OK;
+}
+
 /* ---- commit ------------------------------------------------------------- */
 
 typedef struct term_ref {
@@ -658,8 +980,35 @@ static int term_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Writes a full (or the final) block and its positions as block *block. */
+static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
+	furet_buf *enc, unsigned char *key, const char *term, size_t term_len,
+	uint32_t *block, unsigned put_flags)
+{
+	size_t klen;
+	furet_rc rc;
+
+	furet_buf_reset(enc);
+	furet_block_encode(blk, enc);
+	if (enc->has_err || pos->has_err)
+		return FURET_NOMEM;
+	klen = furet_block_key(key, term, term_len, *block);
+	rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data, enc->len,
+		put_flags);
+	if (!rc)
+		rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen, pos->data,
+			pos->len, put_flags);
+	if (rc)
+		return rc;
+	(*block)++;
+	blk->n = 0;
+	furet_buf_reset(pos);
+	return FURET_OK;
+}
+
 /* Writes one term's postings: appends to its existing last block when that
-** one has room, then full blocks of FURET_BLOCK_SIZE. */
+** one has room, then full blocks of FURET_BLOCK_SIZE. Postings of passages
+** replaced later in the batch are left out. */
 static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 	uint32_t base, int is_rebuild, furet_buf *enc, furet_buf *pos,
 	furet_block *blk, unsigned char *key)
@@ -669,6 +1018,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 	furet_val v;
 	const unsigned char *p = e->post.data, *end = e->post.data + e->post.len;
 	uint32_t block = 0, pid = 0, i;
+	uint64_t n_written = 0, cf = 0;
 	size_t klen;
 	furet_rc rc;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
@@ -704,40 +1054,42 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 	for (i = 0; i < e->n_post; i++) {
 		uint64_t delta = 0, tf = 0, x = 0;
 		uint32_t k;
+		int is_dead;
 		p += furet_get_varint(p, end, &delta);
 		p += furet_get_varint(p, end, &tf);
 		pid = i ? pid + (uint32_t)delta : (uint32_t)delta;
-		blk->pid[blk->n] = base + pid;
-		blk->tf[blk->n] = (uint32_t)tf;
-		blk->tf_title[blk->n] = p[0];
-		blk->tf_section[blk->n] = p[1];
+		is_dead = w->pass[pid].is_dead;
+		if (!is_dead) {
+			blk->pid[blk->n] = base + pid;
+			blk->tf[blk->n] = (uint32_t)tf;
+			blk->tf_title[blk->n] = p[0];
+			blk->tf_section[blk->n] = p[1];
+			furet_buf_put_varint(pos, tf);
+		}
 		p += 2;
-		furet_buf_put_varint(pos, tf);
 		for (k = 0; k < tf; k++) {
 			p += furet_get_varint(p, end, &x);
-			furet_buf_put_varint(pos, x);
+			if (!is_dead)
+				furet_buf_put_varint(pos, x);
 		}
+		if (is_dead)
+			continue; /* replaced later in this batch */
 		blk->n++;
-		if (blk->n == FURET_BLOCK_SIZE || i + 1 == e->n_post) {
-			furet_buf_reset(enc);
-			furet_block_encode(blk, enc);
-			if (enc->has_err || pos->has_err)
-				return FURET_NOMEM;
-			klen = furet_block_key(key, term, e->len, block);
-			rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
-				enc->len, put_flags);
-			if (!rc)
-				rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen,
-					pos->data, pos->len, put_flags);
-			if (rc)
-				return rc;
-			block++;
-			blk->n = 0;
-			furet_buf_reset(pos);
-		}
+		n_written++;
+		cf += tf;
+		if (blk->n == FURET_BLOCK_SIZE &&
+			(rc = flush_block(t, blk, pos, enc, key, term, e->len, &block,
+			put_flags)))
+			return rc;
 	}
-	rec.df += e->n_post;
-	rec.cf += e->cf;
+	if (n_written == 0)
+		return FURET_OK; /* only postings of replaced documents */
+	if (blk->n && (rc = flush_block(t, blk, pos, enc, key, term, e->len,
+		&block, put_flags)))
+		return rc;
+	w->n_written += n_written;
+	rec.df += n_written;
+	rec.cf += cf;
 	rec.n_blocks = block;
 	furet_buf_reset(enc);
 	furet_term_rec_encode(&rec, enc);
@@ -753,7 +1105,8 @@ enum { DENSE_PLEN, DENSE_PDOC, DENSE_DLEN };
 ** per passage its length (plen) or document (pdoc), per document its
 ** length in words (dlen). n_old entries are there already. */
 static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
-	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf)
+	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf,
+	const furet_buf *dead)
 {
 	size_t i, n = kind == DENSE_DLEN ? w->n_docs : w->n_pass;
 	furet_val v;
@@ -769,7 +1122,7 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 	for (i = 0; i < n; i++) {
 		uint64_t x;
 		if (kind == DENSE_PLEN) {
-			x = w->pass[i].length;
+			x = w->pass[i].is_dead ? FURET_DEAD_PASSAGE : w->pass[i].length;
 		} else if (kind == DENSE_PDOC) {
 			x = doc_base + w->pass[i].doc;
 		} else {
@@ -785,6 +1138,12 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 				(unsigned char)(x >> 16), (unsigned char)(x >> 24) };
 			furet_buf_append(buf, le, 4);
 		}
+	}
+	/* Passages that removals made dead. */
+	for (i = 0; dead && i + 4 <= dead->len; i += 4) {
+		uint32_t pid = furet_get_u32be(dead->data + i);
+		if (!buf->has_err && (size_t)pid * 4 + 4 <= buf->len)
+			memset(buf->data + 4 * (size_t)pid, 0xff, 4);
 	}
 	if (buf->has_err)
 		return FURET_NOMEM;
@@ -806,6 +1165,185 @@ static int fold_cmp(const void *a, const void *b)
 	if (c)
 		return c;
 	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+typedef struct tref {
+	size_t off;      /* in the scratch buffer */
+	uint32_t len;
+	uint32_t tf;     /* body occurrences */
+} tref;
+
+/* qsort has no context argument in C11: the names buffer of the sort in
+** progress, per thread. */
+static _Thread_local const unsigned char *tref_base;
+
+static int tref_cmp_base(const void *a, const void *b, const void *arg)
+{
+	const tref *x = a, *y = b;
+	const unsigned char *base = arg;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(base + x->off, base + y->off, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int tref_cmp(const void *a, const void *b)
+{
+	return tref_cmp_base(a, b, tref_base);
+}
+
+/* Appends the terms of text to refs (tf counted for the body). */
+static furet_rc collect_terms(furet_writer *w, const char *text, size_t len,
+	int is_body, furet_buf *names, tref **refs, size_t *n, size_t *cap)
+{
+	const furet_token *toks;
+	size_t nt, i;
+	furet_rc rc = furet_analyzer_run(w->an, text, len, FURET_MODE_DOCUMENT,
+		&toks, &nt);
+
+	if (rc)
+		return rc == FURET_INVALID ? FURET_CORRUPT : rc;
+	if (grow((void **)refs, cap, *n + nt, sizeof **refs))
+		return FURET_NOMEM;
+	for (i = 0; i < nt; i++) {
+		tref *r = &(*refs)[(*n)++];
+		r->off = names->len;
+		r->len = (uint32_t)toks[i].term_len;
+		r->tf = is_body ? 1 : 0;
+		furet_buf_append(names, toks[i].term, toks[i].term_len);
+	}
+	return names->has_err ? FURET_NOMEM : FURET_OK;
+}
+
+/* Takes an indexed document out: its passages become dead (their postings
+** stay until compaction, searches skip them), and the statistics and the
+** df and cf of every term they held no longer count them. The terms come
+** from analysing the stored text again: the analyzer signature guarantees
+** it gives what indexing gave. Appends the dead passage ids to dead. */
+static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
+	furet_collection *c, furet_buf *dead)
+{
+	unsigned char d4[4], k4[4];
+	furet_doc_rec rec;
+	furet_buf names, title, ids;
+	tref *refs = NULL;
+	size_t n = 0, cap = 0, i, j;
+	uint32_t k;
+	furet_val v;
+	furet_rc rc;
+
+	furet_buf_init(&names);
+	furet_buf_init(&title);
+	furet_buf_init(&ids);
+	furet_put_u32be(d4, dn);
+	if ((rc = furet_txn_get(t, FURET_T_DOCS, d4, 4, &v)))
+		return rc == FURET_DONE ? FURET_OK : rc; /* removed already */
+	if ((rc = furet_doc_rec_decode(v, &rec)))
+		return rc;
+	furet_buf_append(&title, rec.title, rec.title_len);
+	furet_buf_append(&ids, rec.id, rec.id_len);
+	if (title.has_err || ids.has_err) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	for (k = 0; k < rec.n_passages; k++) {
+		uint32_t pid = rec.first_passage + k;
+		furet_passage_rec pr;
+		furet_term_rec tr;
+		size_t text_len;
+
+		furet_put_u32be(k4, pid);
+		if ((rc = furet_txn_get(t, FURET_T_PASSAGES, k4, 4, &v)) ||
+			(rc = furet_passage_rec_decode(v, &pr)))
+			goto corrupt;
+		n = 0;
+		furet_buf_reset(&names);
+		if (pr.section) {
+			furet_buf sec;
+			furet_buf_init(&sec);
+			furet_buf_append(&sec, pr.section, pr.section_len);
+			rc = sec.has_err ? FURET_NOMEM : collect_terms(w,
+				(const char *)sec.data, sec.len, 0, &names, &refs, &n, &cap);
+			furet_buf_free(&sec);
+			if (rc)
+				goto done;
+		}
+		if (title.len && (rc = collect_terms(w, (const char *)title.data,
+			title.len, 0, &names, &refs, &n, &cap)))
+			goto done;
+		if ((rc = furet_txn_get(t, FURET_T_TEXT, k4, 4, &v)))
+			goto corrupt;
+		text_len = v.len;
+		{
+			/* Copy: the text's pages may move as this transaction writes. */
+			furet_buf body;
+			furet_buf_init(&body);
+			furet_buf_append(&body, v.data, v.len);
+			rc = body.has_err ? FURET_NOMEM : collect_terms(w,
+				(const char *)body.data, body.len, 1, &names, &refs, &n, &cap);
+			furet_buf_free(&body);
+			if (rc)
+				goto done;
+		}
+		tref_base = names.data;
+		qsort(refs, n, sizeof *refs, tref_cmp);
+		for (i = 0; i < n; i = j) {
+			uint64_t tf = 0;
+			const char *term = (const char *)names.data + refs[i].off;
+			for (j = i; j < n && tref_cmp(&refs[i], &refs[j]) == 0; j++)
+				tf += refs[j].tf;
+			rc = furet_txn_get(t, FURET_T_TERMS, term, refs[i].len, &v);
+			if (rc == FURET_DONE)
+				continue; /* a term too long to be indexed */
+			if (rc || (rc = furet_term_rec_decode(v, &tr)))
+				goto corrupt;
+			tr.df = tr.df ? tr.df - 1 : 0;
+			tr.cf = tr.cf >= tf ? tr.cf - tf : 0;
+			furet_buf_reset(&w->scratch);
+			furet_term_rec_encode(&tr, &w->scratch);
+			if (w->scratch.has_err) {
+				rc = FURET_NOMEM;
+				goto done;
+			}
+			if ((rc = furet_txn_put(t, FURET_T_TERMS, term, refs[i].len,
+				w->scratch.data, w->scratch.len, 0)))
+				goto done;
+			if (c->n_postings)
+				c->n_postings--;
+		}
+		c->total_length = c->total_length >= pr.length ?
+			c->total_length - pr.length : 0;
+		c->text_bytes = c->text_bytes >= text_len ? c->text_bytes - text_len : 0;
+		if (c->n_live)
+			c->n_live--;
+		if ((rc = furet_txn_del(t, FURET_T_PASSAGES, k4, 4)) > FURET_OK &&
+			rc != FURET_DONE)
+			goto done;
+		if ((rc = furet_txn_del(t, FURET_T_TEXT, k4, 4)) > FURET_OK &&
+			rc != FURET_DONE)
+			goto done;
+		furet_buf_put_u32be(dead, pid);
+	}
+	if ((rc = furet_txn_del(t, FURET_T_DOCIDS, ids.data, ids.len)) > FURET_OK &&
+		rc != FURET_DONE)
+		goto done;
+	if ((rc = furet_txn_del(t, FURET_T_DOCS, d4, 4)) > FURET_OK &&
+		rc != FURET_DONE)
+		goto done;
+	if (c->n_docs)
+		c->n_docs--;
+	rc = dead->has_err ? FURET_NOMEM : FURET_OK;
+	goto done;
+corrupt:
+	if (rc == FURET_DONE || rc == FURET_OK)
+		rc = FURET_CORRUPT;
+done:
+	furet_free(refs);
+	furet_buf_free(&names);
+	furet_buf_free(&title);
+	furet_buf_free(&ids);
+	return rc;
 }
 
 /* The pairs of ps in byte order (keys for MDB_APPEND); caller frees. */
@@ -834,12 +1372,16 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	furet_buf enc, pos;
 	furet_block *blk = NULL;
 	unsigned char *key = NULL, k4[4], d4[4];
-	size_t i, max_len = 0;
+	size_t i, max_len = 0, n_live_docs = 0, n_live_pass = 0;
+	uint64_t live_length = 0;
+	furet_buf dead; /* u32be ids of the passages removals made dead */
 	furet_val v;
 	furet_rc rc;
 
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
+	furet_buf_init(&dead);
+	w->n_written = 0;
 	if (is_rebuild) {
 		if ((rc = furet_txn_clear(t)))
 			goto done;
@@ -847,6 +1389,10 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	} else if ((rc = furet_store_get_collection(t, &c))) {
 		goto done;
 	}
+	/* Removals first, so that a replaced document's id is free again. */
+	for (i = 0; i < w->n_rm; i++)
+		if ((rc = remove_indexed_doc(w, t, w->rm_docs[i], &c, &dead)))
+			goto done;
 	if (c.n_passages + w->n_pass > UINT32_MAX - 1 ||
 		c.next_doc + w->n_docs > UINT32_MAX - 1) {
 		rc = furet_index_fail(w->ix, FURET_INVALID, "the index is full "
@@ -858,6 +1404,9 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		const batch_doc *d = &w->docs[i];
 		furet_doc_rec r;
 
+		if (d->is_dead)
+			continue;
+		n_live_docs++;
 		furet_put_u32be(d4, (uint32_t)(c.next_doc + i));
 		if (!is_rebuild) {
 			rc = furet_txn_get(t, FURET_T_DOCIDS, w->arena.data + d->id_off,
@@ -877,6 +1426,9 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		r.title_len = d->title_len;
 		r.first_passage = (uint32_t)c.n_passages + d->first_passage;
 		r.n_passages = d->n_passages;
+		r.source = (const char *)w->arena.data + d->source_off;
+		r.source_len = d->source_len;
+		memcpy(r.hash, d->hash, 16);
 		furet_buf_reset(&enc);
 		furet_doc_rec_encode(&r, &enc);
 		if (enc.has_err) {
@@ -893,6 +1445,11 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		const batch_passage *p = &w->pass[i];
 		furet_passage_rec r;
 
+		if (p->is_dead)
+			continue;
+		n_live_pass++;
+		live_length += p->length;
+		c.text_bytes += p->end - p->start;
 		furet_put_u32be(k4, (uint32_t)(c.n_passages + i));
 		r.doc = (uint32_t)c.next_doc + p->doc;
 		r.number = p->number;
@@ -952,19 +1509,21 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			goto done;
 	}
 
-	rc = write_dense(w, t, "plen", c.n_passages, DENSE_PLEN, 0, &enc);
+	rc = write_dense(w, t, "plen", c.n_passages, DENSE_PLEN, 0, &enc, &dead);
 	if (!rc)
 		rc = write_dense(w, t, "pdoc", c.n_passages, DENSE_PDOC,
-			(uint32_t)c.next_doc, &enc);
+			(uint32_t)c.next_doc, &enc, NULL);
 	if (!rc)
-		rc = write_dense(w, t, "dlen", c.next_doc, DENSE_DLEN, 0, &enc);
+		rc = write_dense(w, t, "dlen", c.next_doc, DENSE_DLEN, 0, &enc, NULL);
 	if (rc)
 		goto done;
-	c.n_docs += w->n_docs;
+	c.n_docs += n_live_docs;
 	c.next_doc += w->n_docs;
 	c.n_passages += w->n_pass;
-	c.total_length += w->total_length;
-	c.n_postings += w->n_postings;
+	c.n_live += n_live_pass;
+	c.total_length += live_length;
+	c.n_postings += w->n_written;
+	c.last_update = (uint64_t)time(NULL);
 	rc = furet_store_put_collection(t, &c);
 	if (!rc && is_rebuild) {
 		const char *sig = furet_analyzer_signature();
@@ -979,6 +1538,7 @@ done:
 	furet_free(blk);
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
+	furet_buf_free(&dead);
 	return rc;
 }
 

@@ -33,7 +33,7 @@ run frobnicate; expect_status 2 "unknown command"; one_line_err "unknown command
 # --- indexing the corpus ------------------------------------------------------
 IX=$T/ix
 run index -i "$IX" corpus; expect_status 0 "index corpus"
-expect_err "indexed 1 documents, 17 passages" "index summary"
+expect_err "1 added, 0 updated, 0 removed, 0 unchanged" "index summary"
 expect_empty_out "index prints nothing on stdout"
 run stats -i "$IX"; expect_status 0 "stats"; expect_out "passages	17" "stats passages"
 run stats -i "$IX" --json; expect_status 0 "stats --json"
@@ -111,12 +111,12 @@ body=$(tr '\n"\\' '   ' <corpus/fabriques-du-numerique.txt)
 awk -v body="$body" 'BEGIN { for (i = 0; i < 2500; i++)
 	printf "{\"id\":\"big-%d\",\"title\":\"copie %d\",\"text\":\"%s\"}\n", i, i, body }' \
 	>"$T/big/big.jsonl"
-FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index -q -i "$IX" "$T/big" >/dev/null 2>&1
+FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index -q --rebuild -i "$IX" "$T/big" >/dev/null 2>&1
 [ $? -eq 137 ] && ok || ko "the kill hook did not fire"
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
 cmp -s "$T/before" "$T/after" && ok || ko "index changed after a rebuild killed before its commit"
 for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
-	$B/furet index -q -i "$IX" "$T/big" >/dev/null 2>&1 &
+	$B/furet index -q --rebuild -i "$IX" "$T/big" >/dev/null 2>&1 &
 	pid=$!
 	sleep $delay
 	kill -9 $pid 2>/dev/null
@@ -125,7 +125,7 @@ for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
 	if cmp -s "$T/before" "$T/after"; then ok; else
 		# The kill may come after the commit: then the new index must be whole.
 		n=$($FURET stats -i "$IX" --json 2>/dev/null | $JC get 1 documents)
-		if [ "$n" = 2500 ]; then ok; $B/furet index -q -i "$IX" corpus; else ko "killed rebuild after ${delay}s: index neither old nor new"; fi
+		if [ "$n" = 2500 ]; then ok; $B/furet index -q --rebuild -i "$IX" corpus; else ko "killed rebuild after ${delay}s: index neither old nor new"; fi
 	fi
 done
 

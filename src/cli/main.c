@@ -49,8 +49,9 @@ static const char usage_text[] =
 	"usage: furet COMMAND [OPTIONS] [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  index   [-i DIR] [-q] [--rebuild | --add] [PATH...]\n"
-	"                 index .txt, .md and .jsonl files (default: corpus/)\n"
+	"  index   [-i DIR] [-q] [--rebuild] [--no-wait] [PATH...]\n"
+	"                 add, update and remove documents from .txt, .md and\n"
+	"                 .jsonl files (default: corpus/)\n"
 	"  search  [-i DIR] [-n N] [--offset N] [--json] [--k1 X] [--b X] QUERY...\n"
 	"                 rank passages for QUERY\n"
 	"  batch   [-i DIR] [-n N] FILE\n"
@@ -61,6 +62,10 @@ static const char usage_text[] =
 	"                 print the index terms of TEXT\n"
 	"  stats   [-i DIR] [--json]\n"
 	"                 counts of the index\n"
+	"  check   [-i DIR]\n"
+	"                 verify the whole index\n"
+	"  compact [-i DIR]\n"
+	"                 rewrite the index compactly\n"
 	"\n"
 	"The index directory is -i DIR, else $FURET_INDEX, else ./index.\n"
 	"Exit status: 0 found or done, 1 nothing found, 2 error.\n"
@@ -109,7 +114,7 @@ typedef struct opts {
 	unsigned offset;
 	int is_json;
 	int is_rebuild;
-	int is_add;
+	int is_no_wait;
 	int is_explain;
 	double rank[N_RANK];
 	int has_rank[N_RANK];
@@ -210,8 +215,8 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 			is_quiet = 1;
 		} else if (!strcmp(a, "--rebuild") && strchr(accepts, 'r')) {
 			o->is_rebuild = 1;
-		} else if (!strcmp(a, "--add") && strchr(accepts, 'r')) {
-			o->is_add = 1;
+		} else if (!strcmp(a, "--no-wait") && strchr(accepts, 'w')) {
+			o->is_no_wait = 1;
 		} else {
 			msg("unknown option %s (see: furet %s --help)", a, argv[0]);
 			goto bad;
@@ -563,29 +568,38 @@ done:
 /* ---- furet index ------------------------------------------------------------ */
 
 static const char index_help[] =
-	"usage: furet index [-i DIR] [-q] [--rebuild | --add] [PATH...]\n"
+	"usage: furet index [-i DIR] [-q] [--rebuild] [--no-wait] [PATH...]\n"
 	"\n"
-	"Indexes the documents under each PATH (default: corpus/) into the index\n"
-	"directory (default $FURET_INDEX, else ./index), created when missing.\n"
-	"Directories are walked recursively; .txt and .md files are documents\n"
-	"whose id is their path; .jsonl files hold one {\"id\",\"title\",\"text\"}\n"
-	"object per line. Hidden files and README files inside directories are\n"
-	"skipped. Documents are cut into passages (paragraphs).\n"
+	"Brings the index directory (default $FURET_INDEX, else ./index; created\n"
+	"when missing) up to date with the documents under each PATH (default:\n"
+	"corpus/). Directories are walked recursively; .txt and .md files are\n"
+	"documents whose id is their path; .jsonl files hold one\n"
+	"{\"id\",\"title\",\"text\"} object per line. Hidden files and README\n"
+	"files inside directories are skipped. Documents are cut into passages.\n"
 	"\n"
-	"  --rebuild   the new index replaces the old one (the default)\n"
-	"  --add       add the documents to the existing index; an id that is\n"
-	"              already there is an error\n"
+	"New documents are added; changed ones (by content) are indexed again;\n"
+	"unchanged ones are skipped without analysis; documents indexed from\n"
+	"these paths before that are gone now (deleted files, ids no longer in a\n"
+	"JSONL file) are removed. An id repeated in one run: the last one wins.\n"
+	"A summary goes to stderr. When removed passages make a fifth of the\n"
+	"index, it is compacted.\n"
+	"\n"
+	"  --rebuild   start from scratch: the new index replaces the old one\n"
+	"              (also rebuilds an index of another format version)\n"
+	"  --no-wait   if another furet process is writing the index, fail at\n"
+	"              once (naming it) instead of waiting for it\n"
 	"  -q          no summary\n"
 	"\n"
-	"The batch is committed at once: if anything fatal happens (a PATH is\n"
+	"The run is committed at once: if anything fatal happens (a PATH is\n"
 	"missing, the disk is full, the process is killed), the index stays as it\n"
-	"was. Files that cannot be read are reported and skipped, the rest is\n"
-	"indexed, and the exit status is then 2.\n";
+	"was, and searches meanwhile see it as it was. Files that cannot be read\n"
+	"are reported and skipped, the rest is indexed, and the exit status is 2.\n";
 
 typedef struct index_ctx {
 	furet_writer *w;
 	furet_index *ix;
 	size_t n_docs, n_rejected;
+	size_t n_added, n_updated, n_unchanged, n_replaced;
 	int is_fatal;
 } index_ctx;
 
@@ -593,24 +607,60 @@ static int index_one(void *ctx, const furet_doc *doc, const char *path,
 	size_t line)
 {
 	index_ctx *c = ctx;
-	furet_rc rc = furet_writer_add(c->w, doc);
+	furet_doc d = *doc;
+	int outcome = 0;
+	furet_rc rc;
 
+	d.source = path;
+	rc = furet_writer_put(c->w, &d, &outcome);
 	if (rc == FURET_OK) {
 		c->n_docs++;
+		c->n_added += outcome == FURET_PUT_ADDED;
+		c->n_updated += outcome == FURET_PUT_UPDATED;
+		c->n_unchanged += outcome == FURET_PUT_UNCHANGED;
+		if (outcome == FURET_PUT_REPLACED_IN_BATCH) {
+			c->n_replaced++;
+			if (line)
+				msg("%s:%zu: id %.*s was already in this batch; the last one "
+					"wins", path, line, (int)(doc->id_len > 200 ? 200 :
+					doc->id_len), doc->id);
+		}
 		return 0;
 	}
 	if (rc == FURET_INVALID || rc == FURET_EXISTS) {
-		const char *d = furet_index_errmsg(c->ix);
+		const char *why = furet_index_errmsg(c->ix);
+		if (!*why)
+			why = furet_strerror(rc);
 		if (line)
-			msg("%s:%zu: %s; skipped", path, line, *d ? d : furet_strerror(rc));
+			msg("%s:%zu: %s; skipped", path, line, why);
 		else
-			msg("%s: %s; skipped", path, *d ? d : furet_strerror(rc));
+			msg("%s: %s; skipped", path, why);
 		c->n_rejected++;
 		return 0;
 	}
 	msg("%s: %s", path, furet_strerror(rc));
 	c->is_fatal = 1;
 	return -1;
+}
+
+/* Removed passages keep their postings until compaction; when they are a
+** fifth of the index, compact it now, as the index's growth bound says. */
+static void maybe_compact(furet_index *ix, const char *dir)
+{
+	furet_stats st;
+	uint64_t before, after;
+
+	if (furet_index_stats(ix, &st) != FURET_OK ||
+		st.n_dead * 5 <= st.n_passages + st.n_dead)
+		return;
+	if (furet_index_compact(ix, &before, &after) != FURET_OK) {
+		msg("%s: compaction failed (%s); run: furet compact -i %s", dir,
+			furet_index_errmsg(ix), dir);
+		return;
+	}
+	if (!is_quiet)
+		msg("compacted %s: %llu -> %llu bytes", dir,
+			(unsigned long long)before, (unsigned long long)after);
 }
 
 static double now_s(void)
@@ -627,26 +677,25 @@ static int cmd_index(int argc, char **argv)
 	index_ctx c;
 	ingest_stats st;
 	char **paths;
+	size_t n_removed = 0;
 	int n_paths, i, p, status = EXIT_ERROR;
 	double t0 = now_s();
 	furet_rc rc;
 
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
-	if ((p = parse_opts(argc, argv, "iqr", index_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "iqrw", index_help, &o)) >= 0)
 		return p;
-	if (o.is_add && o.is_rebuild) {
-		msg("--add and --rebuild exclude each other");
-		goto done;
-	}
 	paths = o.n_args ? o.args : default_paths;
 	n_paths = o.n_args ? o.n_args : 1;
 	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE |
-		(o.is_add ? 0 : FURET_OPEN_REBUILD))))
+		(o.is_rebuild ? FURET_OPEN_REBUILD : 0))))
 		goto done;
-	rc = furet_writer_begin(c.ix, o.is_add ? 0 : FURET_WRITE_REBUILD, &c.w);
+	rc = furet_writer_begin(c.ix, (o.is_rebuild ? FURET_WRITE_REBUILD : 0) |
+		(o.is_no_wait ? FURET_WRITE_NO_WAIT : 0), &c.w);
 	if (rc) {
-		msg("cannot start indexing: %s", furet_strerror(rc));
+		const char *d = furet_index_errmsg(c.ix);
+		msg("cannot start indexing: %s", *d ? d : furet_strerror(rc));
 		goto done;
 	}
 	for (i = 0; i < n_paths; i++) {
@@ -660,27 +709,34 @@ static int cmd_index(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (c.n_docs == 0) {
+	/* What was indexed from these paths before and is gone now. */
+	if (!o.is_rebuild && (rc = furet_writer_remove_unseen(c.w,
+		(const char *const *)paths, (size_t)n_paths, &n_removed))) {
+		msg("%s; the index was left unchanged", furet_strerror(rc));
+		furet_writer_abort(c.w);
+		goto done;
+	}
+	if (c.n_docs == 0 && n_removed == 0) {
 		msg("no document found in %s%s; the index was left unchanged",
 			paths[0], n_paths > 1 ? " and the other paths" : "");
 		furet_writer_abort(c.w);
 		goto done;
 	}
-	{
-		size_t n_pass = furet_writer_passages(c.w);
-		rc = furet_writer_commit(c.w);
-		if (rc) {
-			const char *d = furet_index_errmsg(c.ix);
-			msg("%s; the index was left unchanged",
-				*d ? d : furet_strerror(rc));
-			goto done;
-		}
-		if (!is_quiet)
-			msg("indexed %zu documents, %zu passages from %zu files into %s "
-				"in %.2f s%s", c.n_docs, n_pass, st.n_files, o.index,
-				now_s() - t0, st.n_skipped + c.n_rejected ?
-				" (some inputs were skipped, see above)" : "");
+	rc = furet_writer_commit(c.w);
+	if (rc) {
+		const char *d = furet_index_errmsg(c.ix);
+		msg("%s; the index was left unchanged", *d ? d : furet_strerror(rc));
+		goto done;
 	}
+	if (!is_quiet) {
+		msg("%zu added, %zu updated, %zu removed, %zu unchanged in %.2f s "
+			"(%s)%s%s", c.n_added, c.n_updated, n_removed, c.n_unchanged,
+			now_s() - t0, o.index, c.n_replaced ?
+			"; some ids were repeated, the last one won" : "",
+			st.n_skipped + c.n_rejected ?
+			"; some inputs were skipped, see above" : "");
+	}
+	maybe_compact(c.ix, o.index);
 	status = (st.n_errors || c.n_rejected) ? EXIT_ERROR : 0;
 done:
 	furet_index_close(c.ix);
@@ -909,7 +965,88 @@ static const char stats_help[] =
 	"usage: furet stats [-i DIR] [--json]\n"
 	"\n"
 	"Prints the counts of the index: documents, passages, distinct terms,\n"
-	"postings, indexed words, format version and analyzer.\n";
+	"postings, indexed words, stored text bytes, removed passages waiting\n"
+	"for compaction, file size, last update, format version and analyzer.\n";
+
+static const char check_help[] =
+	"usage: furet check [-i DIR]\n"
+	"\n"
+	"Reads the whole index and checks it: every posting points to a passage,\n"
+	"document frequencies and the collection statistics match the postings,\n"
+	"every record decodes. Exit status 0 when it is sound, 2 (with what is\n"
+	"wrong) otherwise.\n";
+
+static const char compact_help[] =
+	"usage: furet compact [-i DIR]\n"
+	"\n"
+	"Rewrites the index compactly: drops the postings of removed passages,\n"
+	"copies the LMDB file with compaction and renames it over the old one.\n"
+	"Prints the size before and after. Searches that have the index open go\n"
+	"on with the old copy until they reopen it.\n";
+
+static int cmd_check(int argc, char **argv)
+{
+	opts o;
+	furet_index *ix = NULL;
+	int p, status = EXIT_ERROR;
+	furet_rc rc;
+
+	if ((p = parse_opts(argc, argv, "i", check_help, &o)) >= 0)
+		return p;
+	if (o.n_args) {
+		msg("check takes no argument (use -i DIR)");
+		goto done;
+	}
+	if (!(ix = open_index(o.index, FURET_OPEN_READONLY)))
+		goto done;
+	rc = furet_index_check(ix);
+	if (rc) {
+		const char *d = furet_index_errmsg(ix);
+		msg("%s: %s%s", o.index, *d ? d : furet_strerror(rc),
+			rc == FURET_CORRUPT ? "; rebuild it with: furet index --rebuild" :
+			"");
+		goto done;
+	}
+	if (!is_quiet)
+		printf("%s: ok\n", o.index);
+	status = 0;
+done:
+	furet_index_close(ix);
+	free(o.args);
+	return status;
+}
+
+static int cmd_compact(int argc, char **argv)
+{
+	opts o;
+	furet_index *ix = NULL;
+	uint64_t before, after;
+	int p, status = EXIT_ERROR;
+	furet_rc rc;
+
+	if ((p = parse_opts(argc, argv, "iq", compact_help, &o)) >= 0)
+		return p;
+	if (o.n_args) {
+		msg("compact takes no argument (use -i DIR)");
+		goto done;
+	}
+	if (!(ix = open_index(o.index, 0)))
+		goto done;
+	rc = furet_index_compact(ix, &before, &after);
+	if (rc) {
+		const char *d = furet_index_errmsg(ix);
+		msg("compaction failed: %s; the index was left as it was",
+			*d ? d : furet_strerror(rc));
+		goto done;
+	}
+	printf("%s: %llu bytes before, %llu bytes after\n", o.index,
+		(unsigned long long)before, (unsigned long long)after);
+	status = 0;
+done:
+	furet_index_close(ix);
+	free(o.args);
+	return status;
+}
 
 static int cmd_stats(int argc, char **argv)
 {
@@ -933,19 +1070,35 @@ static int cmd_stats(int argc, char **argv)
 	}
 	if (o.is_json) {
 		printf("{\"documents\":%llu,\"passages\":%llu,\"terms\":%llu,"
-			"\"postings\":%llu,\"words\":%llu,\"format\":%u,\"analyzer\":",
+			"\"postings\":%llu,\"words\":%llu,\"text_bytes\":%llu,"
+			"\"dead_passages\":%llu,\"file_bytes\":%llu,\"last_update\":%llu,"
+			"\"format\":%u,\"analyzer\":",
 			(unsigned long long)s.n_docs, (unsigned long long)s.n_passages,
 			(unsigned long long)s.n_terms, (unsigned long long)s.n_postings,
-			(unsigned long long)s.total_length, (unsigned)s.format_version);
+			(unsigned long long)s.total_length,
+			(unsigned long long)s.text_bytes, (unsigned long long)s.n_dead,
+			(unsigned long long)s.file_bytes,
+			(unsigned long long)s.last_update, (unsigned)s.format_version);
 		put_json_str(stdout, s.analyzer, strlen(s.analyzer));
 		fputs("}\n", stdout);
 	} else {
+		char when[64] = "never";
+		time_t tt = (time_t)s.last_update;
+		struct tm tmv;
+		if (s.last_update && gmtime_r(&tt, &tmv))
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tmv);
 		printf("documents\t%llu\npassages\t%llu\nterms\t%llu\npostings\t%llu\n"
-			"words\t%llu\nformat\t%u\nanalyzer\t%s\n",
+			"words\t%llu\ntext bytes\t%llu\ndead passages\t%llu\n"
+			"file bytes\t%llu\nlast update\t%s\nformat\t%u\nanalyzer\t%s\n",
 			(unsigned long long)s.n_docs, (unsigned long long)s.n_passages,
 			(unsigned long long)s.n_terms, (unsigned long long)s.n_postings,
-			(unsigned long long)s.total_length, (unsigned)s.format_version,
-			s.analyzer);
+			(unsigned long long)s.total_length,
+			(unsigned long long)s.text_bytes, (unsigned long long)s.n_dead,
+			(unsigned long long)s.file_bytes, when,
+			(unsigned)s.format_version, s.analyzer);
+		if (s.n_dead)
+			printf("advice\t%llu removed passages still take room: furet "
+				"compact reclaims it\n", (unsigned long long)s.n_dead);
 	}
 	status = 0;
 done:
@@ -980,7 +1133,11 @@ int main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compact"))
+		return cmd_compact(argc - 1, argv + 1);
 	msg("unknown command '%s' (commands: index, search, batch, eval, "
-		"analyze, stats; see furet --help)", cmd);
+		"analyze, stats, check, compact; see furet --help)", cmd);
 	return EXIT_ERROR;
 }

@@ -1,0 +1,560 @@
+/*
+** maintain.c — looking after an index: check and compact.
+**
+** furet_index_check reads everything once: every postings block decodes,
+** ids increase, every posting points to an allocated passage, and the live
+** ones (passages not removed) add up to each term's df and cf, and over all
+** terms to the collection's posting count; the dense arrays have the right
+** sizes and agree with the statistics; documents and ids map one to one.
+** It never trusts a length it read, and reports the first problems in the
+** handle's message.
+**
+** furet_index_compact drops the postings of removed passages (one write
+** transaction: each term's blocks are rewritten without them, a term with
+** none left disappears), then copies the environment with LMDB's compaction
+** and renames the copy over the old file. It holds the writer lock
+** throughout, so no batch can commit in between.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "index.h"
+#include "store.h"
+#include "util.h"
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		(uint32_t)p[3] << 24;
+}
+
+static uint64_t file_size(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+FURET_API furet_rc furet_index_stats(furet_index *ix, furet_stats *out)
+{
+	furet_txn *t = NULL;
+	furet_collection c;
+	furet_val v;
+	furet_rc rc;
+
+	if (!ix || !out)
+		return FURET_INVALID;
+	memset(out, 0, sizeof *out);
+	if (furet_store_needs_rebuild(ix->store))
+		return furet_index_fail(ix, FURET_VERSION, "the index must be "
+			"rebuilt first: furet index --rebuild");
+	rc = furet_store_begin(ix->store, 0, &t);
+	if (rc)
+		return furet_index_fail(ix, rc, "cannot read the index");
+	rc = furet_store_get_collection(t, &c);
+	if (!rc)
+		rc = furet_txn_count(t, FURET_T_TERMS, &out->n_terms);
+	if (!rc && furet_txn_get(t, FURET_T_META, "analyzer", 8, &v) == FURET_OK) {
+		size_t n = v.len < sizeof out->analyzer - 1 ? v.len :
+			sizeof out->analyzer - 1;
+		memcpy(out->analyzer, v.data, n);
+		out->analyzer[n] = '\0';
+	}
+	if (!rc) {
+		out->n_docs = c.n_docs;
+		out->n_passages = c.n_live;
+		out->n_postings = c.n_postings;
+		out->total_length = c.total_length;
+		out->text_bytes = c.text_bytes;
+		out->n_dead = c.n_passages - c.n_live - c.n_purged;
+		out->last_update = c.last_update;
+		out->format_version = FURET_FORMAT_VERSION;
+		out->file_bytes = file_size(furet_store_dir(ix->store));
+	}
+	furet_txn_abort(t);
+	return rc ? furet_index_fail(ix, rc, "cannot read the statistics") : rc;
+}
+
+/* ---- check ------------------------------------------------------------------ */
+
+typedef struct report {
+	char msg[480];
+	size_t len;
+	unsigned n;
+} report;
+
+static void problem(report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->n++ >= 3 || r->len + 4 >= sizeof r->msg)
+		return;
+	if (r->len)
+		r->len += (size_t)snprintf(r->msg + r->len, sizeof r->msg - r->len,
+			"; ");
+	va_start(ap, fmt);
+	n = vsnprintf(r->msg + r->len, sizeof r->msg - r->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->len += (size_t)n < sizeof r->msg - r->len ? (size_t)n :
+			sizeof r->msg - r->len - 1;
+}
+
+/* Checks the postings of one term against its record. */
+static furet_rc check_term(furet_txn *t, const furet_val *term,
+	const furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	furet_block *blk, unsigned char *key, uint64_t *n_live_postings,
+	report *r)
+{
+	uint64_t live = 0, cf = 0;
+	uint32_t b, i;
+	int64_t prev = -1;
+	furet_val v;
+	furet_rc rc;
+
+	for (b = 0; b < tr->n_blocks; b++) {
+		size_t klen = furet_block_key(key, (const char *)term->data, term->len,
+			b);
+		rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v);
+		if (rc == FURET_DONE || (!rc && furet_block_decode(v, blk))) {
+			problem(r, "term \"%.*s\": block %u is missing or damaged",
+				(int)term->len, (const char *)term->data, (unsigned)b);
+			return FURET_OK;
+		}
+		if (rc)
+			return rc;
+		for (i = 0; i < blk->n; i++) {
+			if ((int64_t)blk->pid[i] <= prev) {
+				problem(r, "term \"%.*s\": passage ids out of order",
+					(int)term->len, (const char *)term->data);
+				return FURET_OK;
+			}
+			prev = blk->pid[i];
+			if (blk->pid[i] >= n_passages) {
+				problem(r, "term \"%.*s\" points to passage %u, which "
+					"does not exist", (int)term->len,
+					(const char *)term->data, (unsigned)blk->pid[i]);
+				return FURET_OK;
+			}
+			if (le32(plen + 4 * (size_t)blk->pid[i]) != FURET_DEAD_PASSAGE) {
+				live++;
+				cf += blk->tf[i];
+			}
+		}
+		rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v);
+		if (rc == FURET_DONE) {
+			problem(r, "term \"%.*s\": positions of block %u missing",
+				(int)term->len, (const char *)term->data, (unsigned)b);
+			return FURET_OK;
+		}
+		if (rc)
+			return rc;
+	}
+	if (live != tr->df || cf != tr->cf)
+		problem(r, "term \"%.*s\": df %llu and cf %llu recorded, the "
+			"postings say %llu and %llu", (int)term->len,
+			(const char *)term->data, (unsigned long long)tr->df,
+			(unsigned long long)tr->cf, (unsigned long long)live,
+			(unsigned long long)cf);
+	*n_live_postings += live;
+	return FURET_OK;
+}
+
+FURET_API furet_rc furet_index_check(furet_index *ix)
+{
+	furet_txn *t = NULL;
+	furet_cursor *cur = NULL;
+	furet_collection c;
+	furet_block *blk = NULL;
+	furet_val k, v, plen, pdoc, dlen;
+	unsigned char key[600];
+	uint64_t n_live_postings = 0, n, live = 0, length = 0;
+	report r;
+	furet_rc rc;
+
+	if (!ix)
+		return FURET_INVALID;
+	memset(&r, 0, sizeof r);
+	if (furet_store_needs_rebuild(ix->store))
+		return furet_index_fail(ix, FURET_VERSION, "the index must be "
+			"rebuilt first: furet index --rebuild");
+	if ((rc = furet_store_begin(ix->store, 0, &t)))
+		return furet_index_fail(ix, rc, "cannot read the index");
+	if ((rc = furet_store_get_collection(t, &c))) {
+		problem(&r, "the collection statistics cannot be read");
+		goto done;
+	}
+	if (furet_txn_get(t, FURET_T_META, "plen", 4, &plen) ||
+		plen.len != c.n_passages * 4 ||
+		furet_txn_get(t, FURET_T_META, "pdoc", 4, &pdoc) ||
+		pdoc.len != c.n_passages * 4 ||
+		furet_txn_get(t, FURET_T_META, "dlen", 4, &dlen) ||
+		dlen.len != c.next_doc * 4) {
+		problem(&r, "the passage arrays do not match %llu passages",
+			(unsigned long long)c.n_passages);
+		goto done;
+	}
+	for (n = 0; n < c.n_passages; n++) {
+		uint32_t len = le32(plen.data + 4 * n);
+		if (len != FURET_DEAD_PASSAGE) {
+			live++;
+			length += len;
+		}
+	}
+	if (live != c.n_live || length != c.total_length)
+		problem(&r, "%llu live passages of %llu words recorded, the passages "
+			"say %llu and %llu", (unsigned long long)c.n_live,
+			(unsigned long long)c.total_length, (unsigned long long)live,
+			(unsigned long long)length);
+	if ((rc = furet_txn_count(t, FURET_T_PASSAGES, &n)) || n != c.n_live)
+		problem(&r, "%llu passage records for %llu live passages",
+			(unsigned long long)n, (unsigned long long)c.n_live);
+	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
+		problem(&r, "%llu document records for %llu documents",
+			(unsigned long long)n, (unsigned long long)c.n_docs);
+	if ((rc = furet_txn_count(t, FURET_T_DOCIDS, &n)) || n != c.n_docs)
+		problem(&r, "%llu document ids for %llu documents",
+			(unsigned long long)n, (unsigned long long)c.n_docs);
+
+	blk = furet_malloc(sizeof *blk);
+	if (!blk) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	if ((rc = furet_cursor_open(t, FURET_T_TERMS, &cur)))
+		goto done;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		furet_term_rec tr;
+		if (k.len == 0 || k.len > 511 || furet_term_rec_decode(v, &tr)) {
+			problem(&r, "a term record is damaged");
+			continue;
+		}
+		if ((rc = check_term(t, &k, &tr, plen.data, c.n_passages, blk, key,
+			&n_live_postings, &r)))
+			break;
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE && rc != FURET_OK)
+		goto done;
+	rc = FURET_OK;
+	if (n_live_postings != c.n_postings)
+		problem(&r, "%llu postings recorded, the terms hold %llu live ones",
+			(unsigned long long)c.n_postings,
+			(unsigned long long)n_live_postings);
+done:
+	furet_free(blk);
+	furet_txn_abort(t);
+	if (rc == FURET_NOMEM)
+		return rc;
+	if (rc && !r.n)
+		problem(&r, "reading the index failed: %s", furet_strerror(rc));
+	if (r.n)
+		return furet_index_fail(ix, FURET_CORRUPT, "%s%s", r.msg,
+			r.n > 3 ? "; and more" : "");
+	return FURET_OK;
+}
+
+/* ---- compact ------------------------------------------------------------------ */
+
+/* Rewrites one term's blocks without the postings of dead passages. */
+static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
+	furet_term_rec *tr, const unsigned char *plen, furet_block *in,
+	furet_block *out, furet_buf *enc, furet_buf *pos, unsigned char *key)
+{
+	uint32_t b, i, nb = 0;
+	furet_val v;
+	furet_rc rc;
+
+	out->n = 0;
+	furet_buf_reset(pos);
+	for (b = 0; b < tr->n_blocks; b++) {
+		const unsigned char *p, *end;
+		size_t klen = furet_block_key(key, term, term_len, b);
+		furet_buf old_pos;
+
+		if ((rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v)))
+			return rc == FURET_DONE ? FURET_CORRUPT : rc;
+		if ((rc = furet_block_decode(v, in)))
+			return rc;
+		if ((rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v)))
+			return rc == FURET_DONE ? FURET_CORRUPT : rc;
+		/* Copy: the puts below may move the pages under v. */
+		furet_buf_init(&old_pos);
+		furet_buf_append(&old_pos, v.data, v.len);
+		if (old_pos.has_err)
+			return FURET_NOMEM;
+		p = old_pos.data;
+		end = old_pos.data + old_pos.len;
+		for (i = 0; i < in->n; i++) {
+			uint64_t cnt = 0, x, j;
+			const unsigned char *start = p;
+			size_t m = furet_get_varint(p, end, &cnt);
+			if (!m) {
+				furet_buf_free(&old_pos);
+				return FURET_CORRUPT;
+			}
+			p += m;
+			for (j = 0; j < cnt; j++) {
+				m = furet_get_varint(p, end, &x);
+				if (!m) {
+					furet_buf_free(&old_pos);
+					return FURET_CORRUPT;
+				}
+				p += m;
+			}
+			if (le32(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
+				continue;
+			out->pid[out->n] = in->pid[i];
+			out->tf[out->n] = in->tf[i];
+			out->tf_title[out->n] = in->tf_title[i];
+			out->tf_section[out->n] = in->tf_section[i];
+			out->n++;
+			furet_buf_append(pos, start, (size_t)(p - start));
+			if (out->n == FURET_BLOCK_SIZE) {
+				furet_buf_reset(enc);
+				furet_block_encode(out, enc);
+				klen = furet_block_key(key, term, term_len, nb);
+				if (enc->has_err || pos->has_err)
+					rc = FURET_NOMEM;
+				else
+					rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen,
+						enc->data, enc->len, 0);
+				if (!rc)
+					rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen,
+						pos->data, pos->len, 0);
+				if (rc) {
+					furet_buf_free(&old_pos);
+					return rc;
+				}
+				nb++;
+				out->n = 0;
+				furet_buf_reset(pos);
+			}
+		}
+		furet_buf_free(&old_pos);
+	}
+	if (out->n) {
+		size_t klen = furet_block_key(key, term, term_len, nb);
+		furet_buf_reset(enc);
+		furet_block_encode(out, enc);
+		if (enc->has_err || pos->has_err)
+			return FURET_NOMEM;
+		if ((rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
+			enc->len, 0)) || (rc = furet_txn_put(t, FURET_T_POSITIONS, key,
+			klen, pos->data, pos->len, 0)))
+			return rc;
+		nb++;
+	}
+	/* Blocks past the new end go. */
+	for (b = nb; b < tr->n_blocks; b++) {
+		size_t klen = furet_block_key(key, term, term_len, b);
+		if ((rc = furet_txn_del(t, FURET_T_POSTINGS, key, klen)) > FURET_OK &&
+			rc != FURET_DONE)
+			return rc;
+		if ((rc = furet_txn_del(t, FURET_T_POSITIONS, key, klen)) > FURET_OK &&
+			rc != FURET_DONE)
+			return rc;
+	}
+	tr->n_blocks = nb;
+	return FURET_OK;
+}
+
+/* Drops the entries of a lookup table ("key\0term": folds, words) whose
+** term the index no longer has. */
+static furet_rc prune_lookups(furet_txn *t, furet_table tab)
+{
+	furet_cursor *cur = NULL;
+	furet_buf gone;
+	furet_val k, v;
+	size_t at;
+	furet_rc rc;
+
+	furet_buf_init(&gone);
+	if ((rc = furet_cursor_open(t, tab, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		const unsigned char *z = memchr(k.data, 0, k.len);
+		furet_val tv;
+		furet_rc r2;
+		if (!z)
+			continue;
+		r2 = furet_txn_get(t, FURET_T_TERMS, z + 1,
+			k.len - (size_t)(z + 1 - k.data), &tv);
+		if (r2 == FURET_DONE) {
+			furet_buf_put_varint(&gone, k.len);
+			furet_buf_append(&gone, k.data, k.len);
+		} else if (r2) {
+			rc = r2;
+			break;
+		}
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		goto done;
+	rc = gone.has_err ? FURET_NOMEM : FURET_OK;
+	for (at = 0; !rc && at < gone.len;) {
+		uint64_t len;
+		size_t m = furet_get_varint(gone.data + at, gone.data + gone.len, &len);
+		rc = furet_txn_del(t, tab, gone.data + at + m, len);
+		if (rc == FURET_DONE)
+			rc = FURET_OK;
+		at += m + len;
+	}
+done:
+	furet_buf_free(&gone);
+	return rc;
+}
+
+/* One transaction: every term without its dead postings. */
+static furet_rc purge(furet_index *ix)
+{
+	furet_txn *t = NULL;
+	furet_cursor *cur = NULL;
+	furet_block *in = furet_malloc(sizeof *in), *out = furet_malloc(sizeof *out);
+	furet_buf enc, pos, terms, plen_copy;
+	furet_collection c;
+	furet_val k, v;
+	unsigned char key[600];
+	size_t at;
+	furet_rc rc;
+
+	furet_buf_init(&enc);
+	furet_buf_init(&pos);
+	furet_buf_init(&terms);
+	furet_buf_init(&plen_copy);
+	if (!in || !out) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	if ((rc = furet_store_begin(ix->store, 1, &t)) ||
+		(rc = furet_store_get_collection(t, &c)))
+		goto done;
+	if (c.n_live + c.n_purged == c.n_passages)
+		goto done; /* nothing removed since the last purge */
+	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
+		v.len != c.n_passages * 4) {
+		rc = rc ? rc : FURET_CORRUPT;
+		goto done;
+	}
+	furet_buf_append(&plen_copy, v.data, v.len);
+	/* The term list first: rewriting while a cursor walks would move it. */
+	if ((rc = furet_cursor_open(t, FURET_T_TERMS, &cur)))
+		goto done;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		furet_buf_put_varint(&terms, k.len);
+		furet_buf_append(&terms, k.data, k.len);
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		goto done;
+	if (terms.has_err || plen_copy.has_err) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	for (at = 0; at < terms.len;) {
+		uint64_t len;
+		size_t m = furet_get_varint(terms.data + at, terms.data + terms.len,
+			&len);
+		const char *term = (const char *)terms.data + at + m;
+		furet_term_rec tr;
+
+		at += m + len;
+		if ((rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v)) ||
+			(rc = furet_term_rec_decode(v, &tr)))
+			goto done;
+		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, in, out, &enc,
+			&pos, key)))
+			goto done;
+		if (tr.n_blocks == 0) {
+			rc = furet_txn_del(t, FURET_T_TERMS, term, len);
+		} else {
+			furet_buf_reset(&enc);
+			furet_term_rec_encode(&tr, &enc);
+			rc = enc.has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_TERMS,
+				term, len, enc.data, enc.len, 0);
+		}
+		if (rc && rc != FURET_DONE)
+			goto done;
+	}
+	if ((rc = prune_lookups(t, FURET_T_FOLDS)) ||
+		(rc = prune_lookups(t, FURET_T_WORDS)))
+		goto done;
+	c.n_purged = c.n_passages - c.n_live;
+	if ((rc = furet_store_put_collection(t, &c)))
+		goto done;
+	rc = furet_txn_commit(t);
+	t = NULL;
+done:
+	furet_txn_abort(t);
+	furet_free(in);
+	furet_free(out);
+	furet_buf_free(&enc);
+	furet_buf_free(&pos);
+	furet_buf_free(&terms);
+	furet_buf_free(&plen_copy);
+	return rc;
+}
+
+FURET_API furet_rc furet_index_compact(furet_index *ix, uint64_t *before,
+	uint64_t *after)
+{
+	char err[300];
+	furet_rc rc;
+
+	if (before)
+		*before = 0;
+	if (after)
+		*after = 0;
+	if (!ix)
+		return FURET_INVALID;
+	if (furet_store_needs_rebuild(ix->store))
+		return furet_index_fail(ix, FURET_VERSION, "the index must be "
+			"rebuilt first: furet index --rebuild");
+	pthread_mutex_lock(&ix->mu);
+	if (ix->has_writer) {
+		pthread_mutex_unlock(&ix->mu);
+		return FURET_BUSY;
+	}
+	ix->has_writer = 1;
+	pthread_mutex_unlock(&ix->mu);
+	if ((rc = furet_store_lock_writer(ix->store, 1, err, sizeof err))) {
+		furet_index_fail(ix, rc, "%s", err);
+		goto done;
+	}
+	if (before)
+		*before = file_size(furet_store_dir(ix->store));
+	for (;;) {
+		rc = purge(ix);
+		if (rc != FURET_MAPFULL || furet_store_grow(ix->store))
+			break;
+	}
+	if (rc) {
+		furet_index_fail(ix, rc == FURET_MAPFULL ? FURET_IO : rc,
+			"compaction failed: %s", furet_strerror(rc));
+		rc = rc == FURET_MAPFULL ? FURET_IO : rc;
+		goto done;
+	}
+	if ((rc = furet_store_compact_copy(ix->store, err, sizeof err))) {
+		furet_index_fail(ix, rc, "%s", err);
+		goto done;
+	}
+	if (after)
+		*after = file_size(furet_store_dir(ix->store));
+done:
+	furet_store_unlock_writer(ix->store);
+	pthread_mutex_lock(&ix->mu);
+	ix->has_writer = 0;
+	pthread_mutex_unlock(&ix->mu);
+	return rc;
+}
