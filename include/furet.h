@@ -201,6 +201,18 @@ FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
 FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 	const char *const *paths, size_t n, size_t *n_removed);
 
+/* What the batch will do when committed, each id counted once by its last
+** put: added (new ids), updated (indexed ids whose content changed),
+** removed (indexed ids removed and not put again), unchanged (put with the
+** content already indexed), repeated (puts that replaced an earlier put of
+** the same id in this batch). */
+typedef struct furet_batch_summary {
+	size_t added, updated, removed, unchanged, repeated;
+} furet_batch_summary;
+
+FURET_API furet_rc furet_writer_summary(furet_writer *w,
+	furet_batch_summary *out);
+
 /* Number of passages added so far in this batch. */
 FURET_API size_t furet_writer_passages(const furet_writer *w);
 

@@ -814,12 +814,17 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	if (rc)
 		return furet_index_fail(w->ix, rc, "reading the index failed");
 	if (dn >= 0) {
-		if (j < 0 && memcmp(rec.hash, hash, 16) == 0) {
-			/* Unchanged: nothing to analyse, nothing to write. */
+		if (memcmp(rec.hash, hash, 16) == 0) {
+			/* Unchanged (also when an earlier version in this batch
+			** differed: the last one wins, and it is what is indexed). */
+			size_t i;
+			for (i = 0; i < w->n_rm; i++)
+				if (w->rm_docs[i] == (uint32_t)dn)
+					w->rm_docs[i] = w->rm_docs[--w->n_rm];
 			if (pairset_add(&w->seen, doc->id, doc->id_len, "", 0))
 				return FURET_NOMEM;
 			if (outcome)
-				*outcome = FURET_PUT_UNCHANGED;
+				*outcome = j < 0 ? FURET_PUT_UNCHANGED : how;
 			return FURET_OK;
 		}
 		if (schedule_removal(w, (uint32_t)dn))
@@ -959,6 +964,50 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		return rc == FURET_OK ? FURET_OK : rc;
 	if (n_removed)
 		*n_removed = removed;
+	return FURET_OK;
+}
+
+FURET_API furet_rc furet_writer_summary(furet_writer *w,
+	furet_batch_summary *out)
+{
+	furet_doc_rec rec;
+	size_t i, slot;
+	furet_rc rc = FURET_OK;
+
+	if (!w || !out)
+		return FURET_INVALID;
+	memset(out, 0, sizeof *out);
+	out->repeated = w->n_replaced;
+	for (i = 0; i < w->n_docs; i++) {
+		const batch_doc *d = &w->docs[i];
+		if (d->is_dead)
+			continue;
+		if (indexed_doc(w, (const char *)w->arena.data + d->id_off, d->id_len,
+			&rec, &rc) >= 0)
+			out->updated++;
+		else if (rc)
+			return rc;
+		else
+			out->added++;
+	}
+	for (i = 0; i < w->seen.n; i++) {
+		const char *id = (const char *)w->seen.arena.data + w->seen.offs[i];
+		int64_t j = find_batch_id(w, id, w->seen.lens[i] - 1, &slot);
+		if (j < 0 || w->docs[j].is_dead)
+			out->unchanged++;
+	}
+	for (i = 0; i < w->n_rm; i++) {
+		unsigned char d4[4];
+		furet_val v;
+		int64_t j;
+		furet_put_u32be(d4, w->rm_docs[i]);
+		if (!w->rt || furet_txn_get(w->rt, FURET_T_DOCS, d4, 4, &v) ||
+			furet_doc_rec_decode(v, &rec))
+			continue;
+		j = find_batch_id(w, rec.id, rec.id_len, &slot);
+		if (j < 0 || w->docs[j].is_dead)
+			out->removed++;
+	}
 	return FURET_OK;
 }
 
@@ -1521,6 +1570,9 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	c.next_doc += w->n_docs;
 	c.n_passages += w->n_pass;
 	c.n_live += n_live_pass;
+	/* Passages replaced within the batch never got postings: nothing for
+	** compaction to drop. */
+	c.n_purged += w->n_pass - n_live_pass;
 	c.total_length += live_length;
 	c.n_postings += w->n_written;
 	c.last_update = (uint64_t)time(NULL);

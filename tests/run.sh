@@ -8,6 +8,7 @@ for t in "$B"/tests/test_*; do
 	if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $(basename "$t")"; fi
 done
 if sh tests/cli.sh "$B"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed cli.sh"; fi
+if sh tests/update.sh "$B"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed update.sh"; fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
