@@ -1113,6 +1113,7 @@ done:
 ** it finds: a damaged or truncated file can make it touch memory past the
 ** end of the file. Rather than die with a bus error, say what happened.
 ** (Not under AddressSanitizer, whose own handler reports our bugs.) */
+#if !defined(__SANITIZE_ADDRESS__)
 static void on_fault(int sig)
 {
 	static const char text[] = "furet: the index file is damaged (a read "
@@ -1122,6 +1123,7 @@ static void on_fault(int sig)
 	(void)sig;
 	_exit(EXIT_ERROR);
 }
+#endif
 
 static void catch_faults(void)
 {
