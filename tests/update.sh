@@ -143,9 +143,15 @@ size=$(wc -c <"$T/bad/data.mdb")
 for tenth in 3 4 5 6 7; do
 	flip "$T/bad/data.mdb" $((size * tenth / 10 + 100)) 24
 done
-timeout 30 $FURET check -i "$T/bad" >"$T/out" 2>"$T/err"; st=$?
-expect_status 2 "check of a damaged index"
-head -n 1 "$T/err" | grep -q '^furet: ' && ok || ko "damaged index: stderr does not start with 'furet: '"
+if nm "$B/furet" 2>/dev/null | grep -q __asan_init; then
+	# LMDB follows page numbers it reads; a wild one makes AddressSanitizer
+	# stop the process before furet's own fault handler can say "damaged".
+	echo "SKIP: check of a damaged index (AddressSanitizer build)"
+else
+	timeout 30 $FURET check -i "$T/bad" >"$T/out" 2>"$T/err"; st=$?
+	expect_status 2 "check of a damaged index"
+	head -n 1 "$T/err" | grep -q '^furet: ' && ok || ko "damaged index: stderr does not start with 'furet: '"
+fi
 
 # --- --no-wait against a running writer --------------------------------------
 NW=$T/nw; mkdir -p "$T/big"
