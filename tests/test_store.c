@@ -14,7 +14,8 @@
 
 static void test_doc_passage_term_codecs(void **state)
 {
-	furet_doc_rec d = { "corpus/a.txt", 12, "Titre", 5, 7, 3 }, d2;
+	furet_doc_rec d = { "corpus/a.txt", 12, "Titre", 5, 7, 3, "corpus",
+		6, { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 } }, d2;
 	furet_passage_rec p, p2;
 	furet_term_rec t = { 1234567, 9876543210ull, 77 }, t2;
 	furet_buf b;
@@ -32,6 +33,9 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_memory_equal(d2.title, "Titre", 5);
 	assert_int_equal(d2.first_passage, 7);
 	assert_int_equal(d2.n_passages, 3);
+	assert_int_equal(d2.source_len, 6);
+	assert_memory_equal(d2.source, "corpus", 6);
+	assert_memory_equal(d2.hash, d.hash, 16);
 	/* Every truncation is detected. */
 	for (cut = 0; cut < b.len; cut++) {
 		v.len = cut;
