@@ -133,6 +133,36 @@ furet_rc furet_index_fail(furet_index *ix, furet_rc rc, const char *fmt, ...)
 	return rc;
 }
 
+furet_rc furet_index_begin_write(furet_index *ix, int is_wait)
+{
+	char err[300];
+	furet_rc rc;
+
+	pthread_mutex_lock(&ix->mu);
+	if (ix->has_writer) {
+		pthread_mutex_unlock(&ix->mu);
+		return FURET_BUSY;
+	}
+	ix->has_writer = 1;
+	pthread_mutex_unlock(&ix->mu);
+	rc = furet_store_lock_writer(ix->store, is_wait, err, sizeof err);
+	if (rc) {
+		pthread_mutex_lock(&ix->mu);
+		ix->has_writer = 0;
+		pthread_mutex_unlock(&ix->mu);
+		return furet_index_fail(ix, rc, "%s", err);
+	}
+	return FURET_OK;
+}
+
+void furet_index_end_write(furet_index *ix)
+{
+	furet_store_unlock_writer(ix->store);
+	pthread_mutex_lock(&ix->mu);
+	ix->has_writer = 0;
+	pthread_mutex_unlock(&ix->mu);
+}
+
 furet_rc furet_index_take_analyzer(furet_index *ix, furet_analyzer **out)
 {
 	furet_analyzer *a = NULL;

@@ -27,6 +27,12 @@ struct furet_index {
 furet_rc furet_index_take_analyzer(furet_index *ix, furet_analyzer **out);
 void furet_index_give_analyzer(furet_index *ix, furet_analyzer *a);
 
+/* Takes the right to write: one writer per handle (FURET_BUSY otherwise)
+** and the cross-process writer lock (waiting for it, or FURET_BUSY naming
+** its holder when !is_wait). Release with furet_index_end_write. */
+furet_rc furet_index_begin_write(furet_index *ix, int is_wait);
+void furet_index_end_write(furet_index *ix);
+
 /* Records the detail of a failure for furet_index_errmsg; returns rc. */
 furet_rc furet_index_fail(furet_index *ix, furet_rc rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -521,17 +521,8 @@ FURET_API furet_rc furet_index_compact(furet_index *ix, uint64_t *before,
 	if (furet_store_needs_rebuild(ix->store))
 		return furet_index_fail(ix, FURET_VERSION, "the index must be "
 			"rebuilt first: furet index --rebuild");
-	pthread_mutex_lock(&ix->mu);
-	if (ix->has_writer) {
-		pthread_mutex_unlock(&ix->mu);
-		return FURET_BUSY;
-	}
-	ix->has_writer = 1;
-	pthread_mutex_unlock(&ix->mu);
-	if ((rc = furet_store_lock_writer(ix->store, 1, err, sizeof err))) {
-		furet_index_fail(ix, rc, "%s", err);
-		goto done;
-	}
+	if ((rc = furet_index_begin_write(ix, 1)))
+		return rc;
 	if (before)
 		*before = file_size(furet_store_dir(ix->store));
 	for (;;) {
@@ -552,9 +543,6 @@ FURET_API furet_rc furet_index_compact(furet_index *ix, uint64_t *before,
 	if (after)
 		*after = file_size(furet_store_dir(ix->store));
 done:
-	furet_store_unlock_writer(ix->store);
-	pthread_mutex_lock(&ix->mu);
-	ix->has_writer = 0;
-	pthread_mutex_unlock(&ix->mu);
+	furet_index_end_write(ix);
 	return rc;
 }

@@ -365,23 +365,6 @@ static uint32_t get_le32(const unsigned char *p)
 
 /* ---- plan ---------------------------------------------------------------------- */
 
-static int grow_array(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t c = *cap ? *cap : 8;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	q = furet_realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 static void plan_free(plan *pl)
 {
 	size_t i;
@@ -435,7 +418,7 @@ static int add_cursor(plan *pl, uint32_t g, const char *term, size_t len,
 			return 0;
 		}
 	}
-	if (grow_array((void **)&pl->curs, &pl->cap_curs, pl->n_curs + 1,
+	if (furet_grow((void **)&pl->curs, &pl->cap_curs, pl->n_curs + 1,
 		sizeof *pl->curs))
 		return -1;
 	c = &pl->curs[pl->n_curs];
@@ -465,7 +448,7 @@ static int64_t add_group(plan *pl, uint32_t leaf, const furet_token *t,
 {
 	qgroup *g;
 
-	if (grow_array((void **)&pl->groups, &pl->cap_groups, pl->n_groups + 1,
+	if (furet_grow((void **)&pl->groups, &pl->cap_groups, pl->n_groups + 1,
 		sizeof *pl->groups))
 		return -1;
 	g = &pl->groups[pl->n_groups];
@@ -528,7 +511,7 @@ static furet_rc build_leaf(build_ctx *bc, const furet_qnode *n, unsigned field,
 	furet_rc rc;
 	qleaf *lf;
 
-	if (grow_array((void **)&pl->leaves, &pl->cap_leaves, pl->n_leaves + 1,
+	if (furet_grow((void **)&pl->leaves, &pl->cap_leaves, pl->n_leaves + 1,
 		sizeof *pl->leaves))
 		return FURET_NOMEM;
 	lf = &pl->leaves[leaf];
@@ -599,7 +582,7 @@ static int64_t build_node(build_ctx *bc, const furet_qnode *n, unsigned field,
 	enode *e;
 	furet_rc rc;
 
-	if (grow_array((void **)&pl->nodes, &pl->cap_nodes, pl->n_nodes + 1,
+	if (furet_grow((void **)&pl->nodes, &pl->cap_nodes, pl->n_nodes + 1,
 		sizeof *pl->nodes))
 		return -1;
 	idx = (uint32_t)pl->n_nodes++;
@@ -624,7 +607,7 @@ static int64_t build_node(build_ctx *bc, const furet_qnode *n, unsigned field,
 	** a run of plain words is analysed as one text, so that what spans
 	** words stays whole: "1 002 758,20", and positions for proximity. */
 	first = (uint32_t)pl->n_kids;
-	if (grow_array((void **)&pl->kids, &pl->cap_kids,
+	if (furet_grow((void **)&pl->kids, &pl->cap_kids,
 		pl->n_kids + n->n_children, sizeof *pl->kids))
 		return -1;
 	pl->n_kids += n->n_children;
@@ -772,7 +755,7 @@ static furet_rc collect_prefix(furet_txn *t, furet_table tab, const char *prefix
 				break;
 		if (i < *n)
 			continue;
-		if (grow_array((void **)cands, cap, *n + 1, sizeof **cands)) {
+		if (furet_grow((void **)cands, cap, *n + 1, sizeof **cands)) {
 			rc = FURET_NOMEM;
 			break;
 		}
@@ -916,9 +899,9 @@ static furet_rc add_typo_terms(plan *pl, furet_txn *t, uint32_t g,
 		d = edit_distance(u.data, u.len, key.data, wl, k);
 		if (d > k || d == 0)
 			continue;
-		if (grow_array((void **)&cands, &cap, n + 1, sizeof *cands) ||
-			grow_array((void **)&dist, &cap_dist, n + 1, sizeof *dist) ||
-			grow_array((void **)&word_off, &word_cap, n + 1,
+		if (furet_grow((void **)&cands, &cap, n + 1, sizeof *cands) ||
+			furet_grow((void **)&dist, &cap_dist, n + 1, sizeof *dist) ||
+			furet_grow((void **)&word_off, &word_cap, n + 1,
 				sizeof *word_off)) {
 			rc = FURET_NOMEM;
 			break;
@@ -964,6 +947,33 @@ done:
 	return rc;
 }
 
+/* Starts cursor c on its term's first block when the index has the term,
+** and raises its group's df to the term's. */
+static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
+	unsigned char *key)
+{
+	furet_term_rec tr;
+	furet_val v;
+	furet_rc rc;
+
+	c->term = astr(pl, c->term_off);
+	rc = furet_txn_get(t, FURET_T_TERMS, c->term, c->len, &v);
+	if (rc == FURET_DONE)
+		return FURET_OK;
+	if (rc || (rc = furet_term_rec_decode(v, &tr)))
+		return rc;
+	if (tr.n_blocks == 0 || tr.df == 0)
+		return FURET_OK;
+	if (tr.df > pl->groups[c->group].df)
+		pl->groups[c->group].df = tr.df;
+	c->n_blocks = tr.n_blocks;
+	c->blk = furet_malloc(sizeof *c->blk);
+	if (!c->blk)
+		return FURET_NOMEM;
+	c->is_done = 0;
+	return load_block(t, c, key);
+}
+
 /* Opens the plan on the index: expansions, then a cursor on every term the
 ** index has, the groups' idf, and the suggestion. */
 static furet_rc plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
@@ -981,32 +991,8 @@ static furet_rc plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		else
 			rc = add_accent_variants(pl, t, (uint32_t)g, o->w_fold);
 	}
-	for (i = 0; !rc && i < pl->n_curs; i++) {
-		qcursor *c = &pl->curs[i];
-		furet_term_rec tr;
-		furet_val v;
-
-		c->term = astr(pl, c->term_off);
-		rc = furet_txn_get(t, FURET_T_TERMS, c->term, c->len, &v);
-		if (rc == FURET_DONE) {
-			rc = FURET_OK;
-			continue;
-		}
-		if (rc || (rc = furet_term_rec_decode(v, &tr)))
-			break;
-		if (tr.n_blocks == 0 || tr.df == 0)
-			continue;
-		if (tr.df > pl->groups[c->group].df)
-			pl->groups[c->group].df = tr.df;
-		c->n_blocks = tr.n_blocks;
-		c->blk = furet_malloc(sizeof *c->blk);
-		if (!c->blk) {
-			rc = FURET_NOMEM;
-			break;
-		}
-		c->is_done = 0;
-		rc = load_block(t, c, key);
-	}
+	for (i = 0; !rc && i < pl->n_curs; i++)
+		rc = open_cursor(pl, t, &pl->curs[i], key);
 	/* Typos: words the index lacks (or barely has, in a large index). */
 	for (g = 0; !rc && !(o->flags & FURET_SEARCH_NO_TYPO) && g < n_groups; g++) {
 		qgroup *gr = &pl->groups[g];
@@ -1025,30 +1011,8 @@ static furet_rc plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 			furet_buf_append(&pl->suggestion, sugg_word.data, sugg_word.len);
 			at = gr->q_end;
 		}
-		for (i = first; !rc && i < pl->n_curs; i++) {
-			qcursor *c = &pl->curs[i];
-			uint64_t df;
-			c->term = astr(pl, c->term_off);
-			if ((rc = term_df(t, c->term, c->len, &df)) || df == 0)
-				continue;
-			{
-				furet_term_rec tr;
-				furet_val v;
-				if ((rc = furet_txn_get(t, FURET_T_TERMS, c->term, c->len,
-					&v)) || (rc = furet_term_rec_decode(v, &tr)))
-					break;
-				c->n_blocks = tr.n_blocks;
-			}
-			if (df > gr->df)
-				gr->df = df;
-			c->blk = furet_malloc(sizeof *c->blk);
-			if (!c->blk) {
-				rc = FURET_NOMEM;
-				break;
-			}
-			c->is_done = 0;
-			rc = load_block(t, c, key);
-		}
+		for (i = first; !rc && i < pl->n_curs; i++)
+			rc = open_cursor(pl, t, &pl->curs[i], key);
 	}
 	if (!rc && pl->suggestion.len)
 		furet_buf_puts(&pl->suggestion, q + at);
@@ -1105,7 +1069,7 @@ static furet_rc group_positions(scorer *sc, uint32_t g)
 		to = c->pos_off[c->i + 1];
 		if (to == from)
 			continue; /* a title or section match has no body position */
-		if (grow_array((void **)&gr->pos, &gr->cap_pos,
+		if (furet_grow((void **)&gr->pos, &gr->cap_pos,
 			gr->n_pos + (to - from), sizeof *gr->pos))
 			return FURET_NOMEM;
 		memcpy(gr->pos + gr->n_pos, c->pos + from, (to - from) * sizeof *gr->pos);

@@ -55,6 +55,27 @@ char *furet_strndup(const char *s, size_t len)
 	return d;
 }
 
+int furet_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	c = *cap ? *cap : 16;
+	while (c < need) {
+		if (c > SIZE_MAX / 2 / elem)
+			return -1;
+		c *= 2;
+	}
+	q = furet_realloc(*p, c * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
 void furet_buf_init(furet_buf *b)
 {
 	memset(b, 0, sizeof *b);

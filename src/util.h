@@ -56,6 +56,10 @@ size_t furet_get_varint(const unsigned char *p, const unsigned char *end,
 uint32_t furet_get_u32be(const unsigned char *p);
 void furet_put_u32be(unsigned char *p, uint32_t v);
 
+/* Grows the array *p of elements of elem bytes so that it holds need of
+** them (capacity doubling from 16); 0, or -1 when out of memory (*p kept). */
+int furet_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* UTF-8. furet_utf8_valid returns the offset of the first invalid byte, or
 ** len when the whole text is valid. */
 size_t furet_utf8_valid(const char *s, size_t len);

@@ -130,24 +130,6 @@ static uint32_t hash_bytes(const void *p, size_t n)
 	return h;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t c;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	q = furet_realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 static void pairset_free(pairset *ps)
 {
 	furet_buf_free(&ps->arena);
@@ -170,24 +152,8 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	if (!(flags & FURET_WRITE_REBUILD) && furet_store_needs_rebuild(ix->store))
 		return furet_index_fail(ix, FURET_VERSION, "the index has another "
 			"format version: only a rebuild can use it");
-	pthread_mutex_lock(&ix->mu);
-	if (ix->has_writer) {
-		pthread_mutex_unlock(&ix->mu);
-		return FURET_BUSY;
-	}
-	ix->has_writer = 1;
-	pthread_mutex_unlock(&ix->mu);
-	{
-		char err[300];
-		rc = furet_store_lock_writer(ix->store,
-			!(flags & FURET_WRITE_NO_WAIT), err, sizeof err);
-		if (rc) {
-			pthread_mutex_lock(&ix->mu);
-			ix->has_writer = 0;
-			pthread_mutex_unlock(&ix->mu);
-			return furet_index_fail(ix, rc, "%s", err);
-		}
-	}
+	if ((rc = furet_index_begin_write(ix, !(flags & FURET_WRITE_NO_WAIT))))
+		return rc;
 
 	w = furet_malloc(sizeof *w);
 	if (!w) {
@@ -223,12 +189,8 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	return FURET_OK;
 fail:
 	furet_writer_abort(w);
-	if (!w) {
-		furet_store_unlock_writer(ix->store);
-		pthread_mutex_lock(&ix->mu);
-		ix->has_writer = 0;
-		pthread_mutex_unlock(&ix->mu);
-	}
+	if (!w)
+		furet_index_end_write(ix);
 	return rc;
 }
 
@@ -257,10 +219,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_txn_abort(w->rt);
 	furet_free(w->rm_docs);
 	furet_analyzer_close(w->an);
-	furet_store_unlock_writer(w->ix->store);
-	pthread_mutex_lock(&w->ix->mu);
-	w->ix->has_writer = 0;
-	pthread_mutex_unlock(&w->ix->mu);
+	furet_index_end_write(w->ix);
 	furet_free(w);
 }
 
@@ -308,7 +267,7 @@ static int64_t intern(furet_writer *w, const char *term, size_t len)
 			return -1;
 		return intern(w, term, len);
 	}
-	if (grow((void **)&w->terms, &w->cap_terms, w->n_terms + 1,
+	if (furet_grow((void **)&w->terms, &w->cap_terms, w->n_terms + 1,
 		sizeof *w->terms))
 		return -1;
 	if (w->n_terms >= UINT32_MAX - 1 || w->terms_arena.len > UINT32_MAX)
@@ -370,8 +329,8 @@ static int pairset_add(pairset *ps, const char *a, size_t a_len,
 			memcmp(ps->arena.data + ps->offs[k], key, len) == 0)
 			return 0;
 	}
-	if (grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
-		grow((void **)&ps->lens, &ps->cap_lens, ps->n + 1, sizeof *ps->lens) ||
+	if (furet_grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
+		furet_grow((void **)&ps->lens, &ps->cap_lens, ps->n + 1, sizeof *ps->lens) ||
 		ps->arena.len > UINT32_MAX - len)
 		return -1;
 	ps->offs[ps->n] = (uint32_t)ps->arena.len;
@@ -416,7 +375,7 @@ static furet_rc analyse_tids(furet_writer *w, const char *text, size_t len,
 	rc = furet_analyzer_run(w->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
 	if (rc)
 		return rc;
-	if (grow((void **)tids, cap, nt, sizeof **tids))
+	if (furet_grow((void **)tids, cap, nt, sizeof **tids))
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
 		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
@@ -439,7 +398,7 @@ static int occ_cmp(const void *a, const void *b)
 
 static int push_occ(furet_writer *w, uint32_t tid, uint32_t field, uint32_t pos)
 {
-	if (grow((void **)&w->occs, &w->cap_occs, w->n_occs + 1, sizeof *w->occs))
+	if (furet_grow((void **)&w->occs, &w->cap_occs, w->n_occs + 1, sizeof *w->occs))
 		return -1;
 	w->occs[w->n_occs].tid = tid;
 	w->occs[w->n_occs].field = field;
@@ -629,8 +588,8 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 	if (!title)
 		title = "";
 
-	if (grow((void **)&w->docs, &w->cap_docs, w->n_docs + 1, sizeof *w->docs) ||
-		grow((void **)&w->pass, &w->cap_pass, w->n_pass + sp.n_spans,
+	if (furet_grow((void **)&w->docs, &w->cap_docs, w->n_docs + 1, sizeof *w->docs) ||
+		furet_grow((void **)&w->pass, &w->cap_pass, w->n_pass + sp.n_spans,
 			sizeof *w->pass)) {
 		rc = FURET_NOMEM;
 		goto done;
@@ -776,7 +735,7 @@ static int schedule_removal(furet_writer *w, uint32_t doc)
 	for (i = 0; i < w->n_rm; i++)
 		if (w->rm_docs[i] == doc)
 			return 0;
-	if (grow((void **)&w->rm_docs, &w->cap_rm, w->n_rm + 1,
+	if (furet_grow((void **)&w->rm_docs, &w->cap_rm, w->n_rm + 1,
 		sizeof *w->rm_docs))
 		return -1;
 	w->rm_docs[w->n_rm++] = doc;
@@ -1253,7 +1212,7 @@ static furet_rc collect_terms(furet_writer *w, const char *text, size_t len,
 
 	if (rc)
 		return rc == FURET_INVALID ? FURET_CORRUPT : rc;
-	if (grow((void **)refs, cap, *n + nt, sizeof **refs))
+	if (furet_grow((void **)refs, cap, *n + nt, sizeof **refs))
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
 		tref *r = &(*refs)[(*n)++];
