@@ -243,6 +243,8 @@ typedef struct furet_search_options {
 	                          to each other in the passage; default 0.6 */
 	double w_phrase;       /* weight of the bonus of a matched "phrase";
 	                          default 1.0 */
+	double w_cover;        /* weight of the bonus for holding more of the
+	                          query's words (by idf, squared); default 0.6 */
 	double w_doc;          /* with FURET_SEARCH_BEST_PER_DOC, a document of
 	                          several passages scores (1 - w_doc) x its best
 	                          passage's score + w_doc x BM25F over all its
@@ -299,7 +301,7 @@ typedef struct furet_explain {
 	const char *how;   /* "exact" (same word), "stem" (same stem, other
 	                      form), "accent" (differs by accents), "compound"
 	                      (a part or the whole of a compound), "prefix",
-	                      "typo", "phrase" (bonus), "proximity" (bonus) */
+	                      "typo", "phrase", "proximity", "coverage" (bonuses) */
 	const char *field; /* "text", "title", "section" or "" for a bonus */
 	double tf;         /* occurrences (weighted) */
 	double score;      /* contribution to the hit's score */

@@ -37,6 +37,8 @@
 **           * pc * (k1 + 1) / (pc + k1), pc = its occurrences
 **         + w_prox * sum over consecutive free-text query words a, b found
 **           within 5 words of each other: min(idf_a, idf_b) / distance
+**         + w_cover * (sum of the free-text words' idf) * c^2, c the share
+**           of that idf the passage holds
 **   idf   = ln(1 + (N - df + 0.5) / (df + 0.5)), df the group's largest
 **
 ** N and df count passages. Ties go to the lower passage id, so results are
@@ -200,6 +202,7 @@ FURET_API void furet_search_options_init(furet_search_options *o)
 	o->w_prox = 0.6;
 	o->w_phrase = 1.0;
 	o->w_doc = 0.6;
+	o->w_cover = 0.6;
 	o->b_doc = 1.0;
 	o->max_expansions = 64;
 }
@@ -1282,7 +1285,7 @@ static furet_rc eval_node(scorer *sc, uint32_t idx, int *out)
 
 typedef struct part {
 	uint32_t group;     /* or UINT32_MAX for a bonus */
-	int kind;           /* 0 group, 1 phrase bonus, 2 proximity bonus */
+	int kind;           /* 0 group, 1 phrase, 2 proximity, 3 coverage bonus */
 	uint32_t leaf;
 	double tf, score;
 } part;
@@ -1327,6 +1330,27 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	}
 	if (!*is_scored)
 		return FURET_OK;
+	/* Coverage bonus: a passage that holds more of the question's words
+	** (weighted by idf) beats one that repeats a few of them. */
+	if (o->w_cover > 0) {
+		double got = 0, all = 0, s;
+		for (g = 0; g < pl->n_groups; g++) {
+			qgroup *gr = &pl->groups[g];
+			if (!gr->is_scoring || !gr->is_prox)
+				continue;
+			all += gr->idf;
+			if (group_found(gr))
+				got += gr->idf;
+		}
+		if (all > 0 && got > 0) {
+			s = o->w_cover * all * (got / all) * (got / all);
+			*score += s;
+			if (parts) {
+				part p = { UINT32_MAX, 3, 0, got / all, s };
+				parts[(*n_parts)++] = p;
+			}
+		}
+	}
 	/* Phrase bonus. */
 	for (l = 0; l < pl->n_leaves; l++) {
 		qleaf *lf = &pl->leaves[l];
@@ -1565,14 +1589,14 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 
 		memset(&e, 0, sizeof e);
 		if (pt->kind != 0) {
+			static const char *const names[] = { "", "phrase", "proximity",
+				"coverage" };
 			qleaf *lf = &pl->leaves[pt->leaf];
-			e.word_off = res_str(r, astr(pl,
-				pl->groups[pt->kind == 1 ? lf->first_group : pt->group].label_off),
-				strlen(astr(pl, pl->groups[pt->kind == 1 ? lf->first_group :
-				pt->group].label_off)));
+			const char *label = pt->kind == 3 ? "" : astr(pl,
+				pl->groups[pt->kind == 1 ? lf->first_group : pt->group].label_off);
+			e.word_off = res_str(r, label, strlen(label));
 			e.term_off = res_str(r, "", 0);
-			e.how_off = res_str(r, pt->kind == 1 ? "phrase" : "proximity",
-				pt->kind == 1 ? 6 : 9);
+			e.how_off = res_str(r, names[pt->kind], strlen(names[pt->kind]));
 			e.field_off = res_str(r, "", 0);
 			e.tf = pt->tf;
 			e.score = pt->score;
@@ -1696,6 +1720,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 		!(o.w_section >= 0) || !(o.w_fold >= 0 && o.w_fold <= 1) ||
 		!(o.w_typo >= 0 && o.w_typo <= 1) || !(o.w_prox >= 0) ||
 		!(o.w_phrase >= 0) || !(o.w_doc >= 0 && o.w_doc <= 1) ||
+		!(o.w_cover >= 0) ||
 		!(o.b_doc >= 0 && o.b_doc <= 1) || o.max_expansions > 4096 ||
 		o.limit > 1000000 || o.offset > 1000000)
 		return furet_index_fail(ix, FURET_INVALID, "invalid search options "

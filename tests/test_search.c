@@ -43,7 +43,8 @@ static furet_doc doc(const char *id, const char *title, const char *text)
 }
 
 /* The hand-computed scores below use plain BM25F: b = 0.75, title weight
-** 0.5 and no proximity bonus (furet's defaults are tuned otherwise). */
+** 0.5 and no proximity or coverage bonus (furet's defaults are tuned
+** otherwise). */
 static furet_search_options opts_b075(void)
 {
 	furet_search_options o;
@@ -51,6 +52,7 @@ static furet_search_options opts_b075(void)
 	o.b = 0.75;
 	o.w_title = 0.5;
 	o.w_prox = 0;
+	o.w_cover = 0;
 	return o;
 }
 

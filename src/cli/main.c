@@ -97,6 +97,7 @@ static const rank_def rank_defs[] = {
 	{ "--w-phrase", 0, 100, 1.0 },
 	{ "--w-doc", 0, 1, 0.6 },
 	{ "--b-doc", 0, 1, 1.0 },
+	{ "--w-cover", 0, 100, 0.6 },
 };
 #define N_RANK (sizeof rank_defs / sizeof rank_defs[0])
 
@@ -359,6 +360,8 @@ static void print_explain_human(const furet_hit *h)
 			printf(", tf %.3g", e->tf);
 		else if (!strcmp(e->how, "proximity"))
 			printf(", %.0f words apart", e->tf);
+		else if (!strcmp(e->how, "coverage"))
+			printf(", %.0f%% of the query's weight", 100 * e->tf);
 		fputs(")\n", stdout);
 	}
 }
@@ -412,6 +415,7 @@ static void apply_ranking(const opts *o, furet_search_options *so)
 	field[7] = &so->w_phrase;
 	field[8] = &so->w_doc;
 	field[9] = &so->b_doc;
+	field[10] = &so->w_cover;
 	for (i = 0; i < N_RANK; i++)
 		if (o->has_rank[i])
 			*field[i] = o->rank[i];
@@ -485,6 +489,8 @@ static const char search_help[] =
 	"  --w-prox X  weight of the bonus for query words close together\n"
 	"              (default 0.6)\n"
 	"  --w-phrase X  weight of the bonus of a matched \"phrase\" (default 1)\n"
+	"  --w-cover X weight of the bonus for holding more of the query's words\n"
+	"              (default 0.6)\n"
 	"  --w-doc X   (furet batch: one passage per document) share of the\n"
 	"              document-level score, against the best passage's, for a\n"
 	"              document of several passages, 0..1 (default 0.6)\n"
