@@ -54,6 +54,7 @@
 #include "query.h"
 #include "snippet.h"
 #include "store.h"
+#include "textcodec.h"
 #include "util.h"
 
 #define PROX_WINDOW 5
@@ -1497,7 +1498,8 @@ static size_t res_str(furet_results *r, const char *s, size_t len)
 
 /* Copies the fields of passage pid into the results. */
 static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
-	furet_analyzer *an, const char *const *terms, size_t n_terms)
+	furet_analyzer *an, const char *const *terms, size_t n_terms,
+	furet_text_dec *dec, furet_buf *buf)
 {
 	unsigned char k4[4], d4[4];
 	furet_passage_rec p;
@@ -1525,17 +1527,23 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	h->n_hl = 0;
 	h->hl_first = r->spans.len / sizeof(furet_span);
 	if (r->has_text) {
+		const char *text;
 		if ((rc = furet_txn_get(t, FURET_T_TEXT, k4, 4, &v)))
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
-		if (furet_utf8_valid((const char *)v.data, v.len) != v.len)
+		if (p.end - p.start > (uint64_t)1 << 31 ||
+			(rc = furet_text_decode(dec, v.data, v.len,
+			(size_t)(p.end - p.start), buf)))
+			return rc ? rc : FURET_CORRUPT;
+		text = (const char *)buf->data;
+		if (furet_utf8_valid(text, buf->len) != buf->len)
 			return FURET_CORRUPT;
-		h->text_len = v.len;
-		h->text_off = res_str(r, (const char *)v.data, v.len);
-		rc = furet_snippet_highlights(an, (const char *)v.data, v.len, terms,
-			n_terms, &r->spans, &h->n_hl);
+		h->text_len = buf->len;
+		h->text_off = res_str(r, text, buf->len);
+		rc = furet_snippet_highlights(an, text, buf->len, terms, n_terms,
+			&r->spans, &h->n_hl);
 		if (rc)
 			return rc;
-		h->snippet = furet_snippet_window((const char *)v.data, v.len,
+		h->snippet = furet_snippet_window(text, buf->len,
 			(const furet_span *)r->spans.data + h->hl_first, h->n_hl, 240);
 	}
 	return r->arena.has_err ? FURET_NOMEM : FURET_OK;
@@ -1699,12 +1707,15 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	heap_item *heap = NULL;
 	furet_collection c;
 	furet_val plen, pdoc, dlen = { NULL, 0 };
+	furet_text_dec *tdec = NULL;
+	furet_buf tbuf;
 	size_t n_heap = 0, cap, i;
 	int is_collapse;
 	furet_rc rc;
 
 	memset(&pl, 0, sizeof pl);
 	memset(&sc, 0, sizeof sc);
+	furet_buf_init(&tbuf);
 	furet_buf_init(&pl.arena);
 	furet_buf_init(&pl.suggestion);
 	if (!out)
@@ -1880,11 +1891,22 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			goto done;
 		}
 		memset(r->hits, 0, r->n * sizeof *r->hits);
+		if (r->has_text) {
+			furet_val zd;
+			rc = furet_txn_get(sc.t, FURET_T_META, "zdict", 5, &zd);
+			if (rc == FURET_DONE)
+				zd.len = 0;
+			else if (rc)
+				goto corrupt;
+			if ((rc = furet_text_dec_open(zd.data, zd.len, &tdec)))
+				goto done;
+		}
 		for (i = 0; i < r->n; i++) {
 			hit_rec *h = &r->hits[i];
 			h->score = heap[o.offset + i].score;
 			h->pid = heap[o.offset + i].pid;
-			if ((rc = fetch_hit(r, sc.t, h, an, pl.terms, pl.n_terms)))
+			if ((rc = fetch_hit(r, sc.t, h, an, pl.terms, pl.n_terms, tdec,
+				&tbuf)))
 				goto corrupt;
 		}
 		if ((o.flags & FURET_SEARCH_EXPLAIN) &&
@@ -1904,6 +1926,8 @@ corrupt:
 		": rebuild it with: furet index --rebuild" : "",
 		furet_txn_errmsg(sc.t));
 done:
+	furet_text_dec_close(tdec);
+	furet_buf_free(&tbuf);
 	furet_txn_abort(sc.t);
 	furet_index_give_analyzer(ix, an);
 	furet_query_free(qy);

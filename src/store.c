@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 5). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 6). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -21,6 +21,9 @@
 **              "pdoc"     -> n_passages x u32 little-endian: document number
 **                            of passage i (collapsing to the best passage of
 **                            each document without a lookup)
+**              "zdict"    -> the zstd dictionary of the stored text, trained
+**                            on the passages of the last rebuild (absent when
+**                            there was too little text)
 **              "dlen"     -> next_doc x u32 little-endian: length in words of
 **                            document d, all its passages (the document-level
 **                            part of a score, with one passage per document)
@@ -31,7 +34,9 @@
 **   passages   u32be passage id -> varint doc, number, start, end,
 **                            section_len + 1 (0: no section), section bytes,
 **                            varint length
-**   text       u32be passage id -> the passage text, raw UTF-8
+**   text       u32be passage id -> the passage text: a tag byte, then the
+**                            raw UTF-8 (0) or a zstd frame without (1) or
+**                            with (2) the dictionary (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks
 **   postings   term, 0x00, u32be block -> one block of at most 128 postings:
 **                            varint n; varint first passage id, then n-1
@@ -51,7 +56,8 @@
 **
 ** Version 2 added the folds table and keeps accents in terms (version 1
 ** folded them); version 3 added the words table, version 4 "dlen", version
-** 5 removal (dead passages, sources and content hashes of documents).
+** 5 removal (dead passages, sources and content hashes of documents),
+** version 6 compressed text.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the

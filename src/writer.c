@@ -32,6 +32,7 @@
 #include "index.h"
 #include "passage.h"
 #include "store.h"
+#include "textcodec.h"
 #include "util.h"
 
 typedef struct term_entry {
@@ -117,6 +118,7 @@ struct furet_writer {
 	size_t n_rm, cap_rm;
 	pairset seen;      /* ids put unchanged in this batch */
 	size_t n_replaced; /* ids put twice in this batch */
+	furet_text_dec *tdec; /* stored text of the index, during commit */
 	uint64_t n_written; /* postings written by the commit being made */
 	furet_rc failed;   /* sticky: a failure inside add left the batch unusable */
 };
@@ -1282,14 +1284,16 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 			goto done;
 		if ((rc = furet_txn_get(t, FURET_T_TEXT, k4, 4, &v)))
 			goto corrupt;
-		text_len = v.len;
+		text_len = pr.end - pr.start;
 		{
-			/* Copy: the text's pages may move as this transaction writes. */
+			/* Decoded into a buffer of its own: the text's pages may move
+			** as this transaction writes. */
 			furet_buf body;
 			furet_buf_init(&body);
-			furet_buf_append(&body, v.data, v.len);
-			rc = body.has_err ? FURET_NOMEM : collect_terms(w,
-				(const char *)body.data, body.len, 1, &names, &refs, &n, &cap);
+			rc = furet_text_decode(w->tdec, v.data, v.len, text_len, &body);
+			if (!rc)
+				rc = collect_terms(w, (const char *)body.data, body.len, 1,
+					&names, &refs, &n, &cap);
 			furet_buf_free(&body);
 			if (rc)
 				goto done;
@@ -1371,6 +1375,32 @@ static fold_ref *pairset_sorted(const pairset *ps)
 	return v;
 }
 
+/* A rebuild trains the stored text's dictionary on the batch's passages. */
+static furet_rc train_dict(furet_writer *w, furet_buf *dict)
+{
+	const char **texts = furet_malloc((w->n_pass ? w->n_pass : 1) *
+		sizeof *texts);
+	size_t *lens = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *lens);
+	size_t i, n = 0;
+	furet_rc rc;
+
+	if (!texts || !lens) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	for (i = 0; i < w->n_pass; i++) {
+		if (w->pass[i].is_dead)
+			continue;
+		texts[n] = (const char *)w->arena.data + w->pass[i].text_off;
+		lens[n++] = w->pass[i].end - w->pass[i].start;
+	}
+	rc = furet_text_train(texts, lens, n, dict);
+done:
+	furet_free(texts);
+	furet_free(lens);
+	return rc;
+}
+
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
 	const fold_ref *fold_order, const fold_ref *word_order)
 {
@@ -1383,20 +1413,52 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	size_t i, max_len = 0, n_live_docs = 0, n_live_pass = 0;
 	uint64_t live_length = 0;
 	furet_buf dead; /* u32be ids of the passages removals made dead */
+	furet_buf dict; /* zstd dictionary of the stored text */
+	furet_text_enc *tenc = NULL;
 	furet_val v;
 	furet_rc rc;
 
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
 	furet_buf_init(&dead);
+	furet_buf_init(&dict);
 	w->n_written = 0;
 	if (is_rebuild) {
 		if ((rc = furet_txn_clear(t)))
 			goto done;
 		memset(&c, 0, sizeof c);
+		if ((rc = train_dict(w, &dict)))
+			goto done;
+		rc = dict.len ? furet_txn_put(t, FURET_T_META, "zdict", 5, dict.data,
+			dict.len, 0) : furet_txn_del(t, FURET_T_META, "zdict", 5);
+		if (rc && rc != FURET_DONE)
+			goto done;
 	} else if ((rc = furet_store_get_collection(t, &c))) {
 		goto done;
+	} else {
+		/* The index's dictionary, copied: this transaction's writes may
+		** move the page it sits on. */
+		rc = furet_txn_get(t, FURET_T_META, "zdict", 5, &v);
+		if (rc == FURET_OK) {
+			furet_buf_append(&dict, v.data, v.len);
+		} else if (rc != FURET_DONE) {
+			goto done;
+		} else if (c.n_live == 0) {
+			/* The first batch of an empty index trains it, as a rebuild. */
+			if ((rc = train_dict(w, &dict)))
+				goto done;
+			if (dict.len && (rc = furet_txn_put(t, FURET_T_META, "zdict", 5,
+				dict.data, dict.len, 0)))
+				goto done;
+		}
+		if (dict.has_err) {
+			rc = FURET_NOMEM;
+			goto done;
+		}
 	}
+	if ((rc = furet_text_enc_open(dict.data, dict.len, &tenc)) ||
+		(rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
+		goto done;
 	/* Removals first, so that a replaced document's id is free again. */
 	for (i = 0; i < w->n_rm; i++)
 		if ((rc = remove_indexed_doc(w, t, w->rm_docs[i], &c, &dead)))
@@ -1476,8 +1538,10 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		rc = furet_txn_put(t, FURET_T_PASSAGES, k4, 4, enc.data, enc.len,
 			FURET_PUT_APPEND);
 		if (!rc)
-			rc = furet_txn_put(t, FURET_T_TEXT, k4, 4,
-				w->arena.data + p->text_off, p->end - p->start,
+			rc = furet_text_encode(tenc, (const char *)w->arena.data +
+				p->text_off, p->end - p->start, &pos);
+		if (!rc)
+			rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, pos.data, pos.len,
 				FURET_PUT_APPEND);
 		if (rc)
 			goto done;
@@ -1550,6 +1614,10 @@ done:
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
 	furet_buf_free(&dead);
+	furet_text_enc_close(tenc);
+	furet_text_dec_close(w->tdec);
+	w->tdec = NULL;
+	furet_buf_free(&dict);
 	return rc;
 }
 

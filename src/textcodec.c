@@ -1,0 +1,180 @@
+/*
+** textcodec.c — zstd with a trained dictionary for stored passage text.
+** See textcodec.h for the stored form.
+*/
+#include "textcodec.h"
+
+#include <string.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#define TAG_RAW 0
+#define TAG_ZSTD 1
+#define TAG_ZSTD_DICT 2
+#define DICT_CAP (64 * 1024)
+#define SAMPLE_CAP (8u << 20) /* text fed to the trainer at most */
+#define LEVEL 3
+
+struct furet_text_enc {
+	ZSTD_CCtx *cctx;
+	ZSTD_CDict *cdict; /* NULL without dictionary */
+};
+
+struct furet_text_dec {
+	ZSTD_DCtx *dctx;
+	ZSTD_DDict *ddict;
+};
+
+furet_rc furet_text_train(const char *const *texts, const size_t *lens,
+	size_t n, furet_buf *dict)
+{
+	furet_buf samples;
+	size_t *sizes = NULL, i, k = 0, r;
+	furet_rc rc = FURET_OK;
+
+	furet_buf_reset(dict);
+	furet_buf_init(&samples);
+	sizes = furet_malloc((n ? n : 1) * sizeof *sizes);
+	if (!sizes)
+		return FURET_NOMEM;
+	/* Every passage, evenly, until the sample is full. */
+	for (i = 0; i < n && samples.len + lens[i] <= SAMPLE_CAP; i++) {
+		size_t step = n > 20000 ? n / 20000 : 1;
+		if (i % step)
+			continue;
+		furet_buf_append(&samples, texts[i], lens[i]);
+		sizes[k++] = lens[i];
+	}
+	if (samples.has_err) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	if (samples.len < 100 * 1024 || k < 100)
+		goto done; /* too little text for a dictionary to pay */
+	if (furet_buf_reserve(dict, DICT_CAP)) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	r = ZDICT_trainFromBuffer(dict->data, DICT_CAP, samples.data, sizes,
+		(unsigned)k);
+	dict->len = ZDICT_isError(r) ? 0 : r;
+done:
+	furet_free(sizes);
+	furet_buf_free(&samples);
+	return rc;
+}
+
+furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
+	furet_text_enc **out)
+{
+	furet_text_enc *e = furet_malloc(sizeof *e);
+
+	*out = NULL;
+	if (!e)
+		return FURET_NOMEM;
+	e->cctx = ZSTD_createCCtx();
+	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, LEVEL) : NULL;
+	if (!e->cctx || (dict_len && !e->cdict)) {
+		furet_text_enc_close(e);
+		return FURET_NOMEM;
+	}
+	*out = e;
+	return FURET_OK;
+}
+
+void furet_text_enc_close(furet_text_enc *e)
+{
+	if (!e)
+		return;
+	ZSTD_freeCCtx(e->cctx);
+	ZSTD_freeCDict(e->cdict);
+	furet_free(e);
+}
+
+furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
+	furet_buf *out)
+{
+	size_t bound = ZSTD_compressBound(len), r;
+
+	furet_buf_reset(out);
+	if (len >= 64 && !furet_buf_reserve(out, bound + 1)) {
+		r = e->cdict ?
+			ZSTD_compress_usingCDict(e->cctx, out->data + 1, bound, text, len,
+				e->cdict) :
+			ZSTD_compressCCtx(e->cctx, out->data + 1, bound, text, len, LEVEL);
+		if (!ZSTD_isError(r) && r + 1 < len) {
+			out->data[0] = e->cdict ? TAG_ZSTD_DICT : TAG_ZSTD;
+			out->len = r + 1;
+			return FURET_OK;
+		}
+	}
+	/* Short, or incompressible: as it is. */
+	furet_buf_reset(out);
+	furet_buf_putc(out, TAG_RAW);
+	furet_buf_append(out, text, len);
+	return out->has_err ? FURET_NOMEM : FURET_OK;
+}
+
+furet_rc furet_text_dec_open(const void *dict, size_t dict_len,
+	furet_text_dec **out)
+{
+	furet_text_dec *d = furet_malloc(sizeof *d);
+
+	*out = NULL;
+	if (!d)
+		return FURET_NOMEM;
+	d->dctx = ZSTD_createDCtx();
+	d->ddict = dict_len ? ZSTD_createDDict(dict, dict_len) : NULL;
+	if (!d->dctx) {
+		furet_text_dec_close(d);
+		return FURET_NOMEM;
+	}
+	*out = d;
+	return FURET_OK;
+}
+
+void furet_text_dec_close(furet_text_dec *d)
+{
+	if (!d)
+		return;
+	ZSTD_freeDCtx(d->dctx);
+	ZSTD_freeDDict(d->ddict);
+	furet_free(d);
+}
+
+furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
+	size_t stored_len, size_t expected_len, furet_buf *out)
+{
+	const unsigned char *p = stored;
+	unsigned long long size;
+	size_t r;
+
+	furet_buf_reset(out);
+	if (stored_len < 1)
+		return FURET_CORRUPT;
+	if (p[0] == TAG_RAW) {
+		if (stored_len - 1 != expected_len)
+			return FURET_CORRUPT;
+		furet_buf_append(out, p + 1, stored_len - 1);
+		return out->has_err ? FURET_NOMEM : FURET_OK;
+	}
+	if (p[0] != TAG_ZSTD && p[0] != TAG_ZSTD_DICT)
+		return FURET_CORRUPT;
+	if (p[0] == TAG_ZSTD_DICT && !d->ddict)
+		return FURET_CORRUPT;
+	size = ZSTD_getFrameContentSize(p + 1, stored_len - 1);
+	if (size != expected_len)
+		return FURET_CORRUPT;
+	if (furet_buf_reserve(out, expected_len))
+		return FURET_NOMEM;
+	r = p[0] == TAG_ZSTD_DICT ?
+		ZSTD_decompress_usingDDict(d->dctx, out->data, expected_len, p + 1,
+			stored_len - 1, d->ddict) :
+		ZSTD_decompressDCtx(d->dctx, out->data, expected_len, p + 1,
+			stored_len - 1);
+	if (ZSTD_isError(r) || r != expected_len)
+		return FURET_CORRUPT;
+	out->len = r;
+	out->data[r] = '\0';
+	return FURET_OK;
+}
