@@ -123,9 +123,12 @@ typedef struct furet_stats {
 FURET_API furet_rc furet_index_check(furet_index *ix);
 
 /* Rewrites the index compactly: the postings of removed passages are
-** dropped, then the LMDB file is copied with compaction and renamed over
-** the old one. Takes the writer lock. Processes that have the index open
-** keep reading their snapshot of the old file; reopen to see the new one.
+** dropped, every table is rewritten densely into a sibling directory
+** DIR.compact, and the two directories are exchanged atomically (the index
+** directory must hold only furet's files: FURET_INVALID otherwise). Takes
+** the writer lock; this handle then reads the new files. Other processes
+** that have the index open keep reading their snapshot of the old files
+** until they reopen it (and must not write through it meanwhile).
 ** *before and *after (may be NULL) get data.mdb's size in bytes. */
 FURET_API furet_rc furet_index_compact(furet_index *ix, uint64_t *before,
 	uint64_t *after);

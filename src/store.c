@@ -67,11 +67,15 @@
 ** All data read back is checked: decoders return FURET_CORRUPT rather than
 ** trusting a length.
 */
+#define _GNU_SOURCE /* RENAME_EXCHANGE */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <lmdb.h>
 #include <sys/file.h>
 #include <stdio.h>
@@ -471,25 +475,55 @@ const char *furet_store_dir(const furet_store *s)
 	return s->dir;
 }
 
-/* Rewrites every table, in key order, into a new environment in
-** dir/compact.tmp/ (MDB_APPEND fills the pages, as a fresh build does; a
-** copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
-** ones), then renames its data.mdb over dir/data.mdb: readers that have the
-** old file open keep their snapshot; the next open reads the new file. */
+/* Does dir hold only furet's files (so that it can be swapped whole)? */
+static int holds_only_index(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int is_ok = d != NULL;
+
+	while (d && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, "data.mdb") &&
+			strcmp(n, "lock.mdb") && strcmp(n, "writer.lock"))
+			is_ok = 0;
+	}
+	if (d)
+		closedir(d);
+	return is_ok;
+}
+
+/* Rewrites every table, in key order, into a new environment in a sibling
+** directory DIR.compact (MDB_APPEND fills the pages, as a fresh build does;
+** a copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
+** ones), then exchanges the two directories in one atomic step
+** (renameat2 RENAME_EXCHANGE). The data file and LMDB's lock file must
+** change together: a reader pairing the old lock file (whose transaction
+** counter picks the meta page) with the new data file would read the wrong
+** root. Processes that had the index open keep both old files, a
+** consistent snapshot, until they reopen; new opens see the new pair. */
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 {
-	char tmpdir[4200], tmp[4300], dst[4200], lck[4300];
+	char base[4200], tmpdir[4300], tmp[4400], lck[4400], old[4400];
 	MDB_env *env = NULL;
 	MDB_txn *src = NULL, *dtx = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_dbi dbi;
 	MDB_val k, v;
+	size_t bl;
 	int mrc = 0, i;
 
-	snprintf(tmpdir, sizeof tmpdir, "%s/compact.tmp", s->dir);
+	snprintf(base, sizeof base, "%s", s->dir);
+	for (bl = strlen(base); bl > 1 && base[bl - 1] == '/'; bl--)
+		base[bl - 1] = '\0';
+	if (!holds_only_index(base)) {
+		snprintf(err, err_cap, "%s holds files that are not furet's: "
+			"compaction swaps the whole directory, move them out first", base);
+		return FURET_INVALID;
+	}
+	snprintf(tmpdir, sizeof tmpdir, "%s.compact", base);
 	snprintf(tmp, sizeof tmp, "%s/data.mdb", tmpdir);
 	snprintf(lck, sizeof lck, "%s/lock.mdb", tmpdir);
-	snprintf(dst, sizeof dst, "%s/data.mdb", s->dir);
 	unlink(tmp);
 	unlink(lck);
 	if (mkdir(tmpdir, 0777) != 0 && errno != EEXIST) {
@@ -529,14 +563,20 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 	env = NULL;
 	/* Exclusive: no transaction of this handle may run while it swaps. */
 	pthread_rwlock_wrlock(&s->env_lock);
-	if (rename(tmp, dst) != 0) {
+	if (syscall(SYS_renameat2, AT_FDCWD, tmpdir, AT_FDCWD, base,
+		RENAME_EXCHANGE) != 0) {
 		pthread_rwlock_unlock(&s->env_lock);
-		snprintf(err, err_cap, "cannot rename %s: %s", tmp, strerror(errno));
+		snprintf(err, err_cap, "cannot swap %s and %s: %s", tmpdir, base,
+			strerror(errno));
 		unlink(tmp);
 		unlink(lck);
 		rmdir(tmpdir);
 		return FURET_IO;
 	}
+	/* The old files now sit in tmpdir; open handles keep them alive. */
+	snprintf(old, sizeof old, "%s/writer.lock", tmpdir);
+	unlink(old);
+	unlink(tmp);
 	unlink(lck);
 	rmdir(tmpdir);
 	{

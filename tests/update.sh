@@ -285,5 +285,39 @@ while [ $round -lt 20 ]; do
 done
 echo "crash: $n_old rounds left the index as it was, $n_new found it complete"
 
+# --- compaction while other processes search -----------------------------------
+# Compaction swaps the index directory whole (data and lock file together):
+# searches that start before, during and after it all succeed and agree.
+CP=$T/cp; mkdir -p "$CP/in"
+i=1; while [ $i -le 200 ]; do
+	echo "Document $i sur les abeilles et le miel, version zéro." >"$CP/in/d$i.txt"
+	i=$((i + 1))
+done
+$B/furet index -q -i "$CP/ix" "$CP/in"
+(
+	k=0; bad=0
+	while [ $k -lt 60 ]; do
+		n=$($B/furet search -i "$CP/ix" -n 500 --json abeilles 2>/dev/null | $JC count) || bad=$((bad + 1))
+		[ "$n" = 200 ] || bad=$((bad + 1))
+		k=$((k + 1))
+	done
+	echo $bad >"$CP/bad"
+) &
+searcher=$!
+r=1
+while [ $r -le 4 ]; do
+	i=$r; while [ $i -le 200 ]; do
+		echo "Document $i sur les abeilles et le miel, version $r." >"$CP/in/d$i.txt"
+		i=$((i + 4))
+	done
+	$B/furet index -q -i "$CP/ix" "$CP/in" >/dev/null 2>&1
+	run compact -i "$CP/ix"; expect_status 0 "compaction $r while searching"
+	r=$((r + 1))
+done
+wait $searcher
+[ "$(cat "$CP/bad")" = 0 ] && ok || ko "searches during compactions: $(cat "$CP/bad") failed or saw a wrong count"
+run check -i "$CP/ix"; expect_status 0 "check after compactions under searches"
+[ ! -e "$CP/ix.compact" ] && ok || ko "compaction left its temporary directory"
+
 echo "update: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
