@@ -1585,8 +1585,6 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 	const part *parts, size_t n_parts, furet_analyzer *an)
 {
 	plan *pl = sc->pl;
-	const char *text = r->has_text ? (const char *)r->arena.data + h->text_off :
-		NULL;
 	size_t p, i;
 
 	h->ex_first = r->explains.len / sizeof(explain_rec);
@@ -1629,8 +1627,11 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 					continue;
 				share = c->weight * (c->blk->tf[c->i] + c->blk->tf_title[c->i] +
 					c->blk->tf_section[c->i]);
+				/* The text's address is taken here: res_str below may move
+				** the arena it lives in. */
 				how = how_name(c->how, g->is_compound, c->how == HOW_OWN &&
-					has_exact_word(an, text, h->text_len, c->term,
+					has_exact_word(an, r->has_text ? (const char *)
+					r->arena.data + h->text_off : NULL, h->text_len, c->term,
 					astr(pl, g->word_off)));
 				field = c->blk->tf[c->i] ? "text" : c->blk->tf_title[c->i] ?
 					"title" : "section";
