@@ -99,10 +99,84 @@ static void test_build_and_search(void **state)
 	free(dir);
 }
 
+/* An incremental batch (a changed document, a removed one, a new one) and a
+** compaction, with allocation N failing: the index is then either as
+** before the batch or as after it, and always passes check. */
+static void test_update_and_compact(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_index *ix = NULL;
+	size_t n_before, n_after, n, fail_at;
+	int is_done = 0;
+	(void)state;
+
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(add_all(ix, FURET_WRITE_REBUILD), FURET_OK);
+	assert_int_equal(search_count(ix, "association OR nouvelle", &n_before),
+		FURET_OK);
+	for (fail_at = 1; !is_done && fail_at < 20000; fail_at++) {
+		furet_writer *w = NULL;
+		furet_doc d;
+		furet_rc rc, rcc = FURET_NOMEM;
+		uint64_t before, after;
+
+		furet_alloc_fail_after(fail_at);
+		rc = furet_writer_begin(ix, 0, &w);
+		if (!rc) {
+			memset(&d, 0, sizeof d);
+			d.id = "doc0";
+			d.id_len = 4;
+			d.text = "Une nouvelle version du premier document.";
+			d.text_len = strlen(d.text);
+			rc = furet_writer_put(w, &d, NULL);
+			if (!rc) {
+				rc = furet_writer_remove(w, "doc1", 4);
+				rc = rc == FURET_DONE ? FURET_OK : rc;
+			}
+			if (!rc) {
+				d.id = "doc9";
+				d.text = "Un document tout neuf sur une association nouvelle.";
+				d.text_len = strlen(d.text);
+				rc = furet_writer_put(w, &d, NULL);
+			}
+			if (!rc)
+				rc = furet_writer_commit(w);
+			else
+				furet_writer_abort(w);
+		}
+		if (rc == FURET_OK)
+			rcc = furet_index_compact(ix, &before, &after);
+		furet_alloc_fail_after(0);
+		if (rc != FURET_OK && rc != FURET_NOMEM)
+			fail_msg("allocation %zu: the batch returned %d", fail_at, rc);
+		if (rcc != FURET_OK && rcc != FURET_NOMEM)
+			fail_msg("allocation %zu: compact returned %d", fail_at, rcc);
+		assert_int_equal(furet_index_check(ix), FURET_OK);
+		assert_int_equal(search_count(ix, "association OR nouvelle", &n),
+			FURET_OK);
+		if (rc == FURET_OK) {
+			is_done = rcc == FURET_OK;
+			n_after = n;
+			/* Back to the state before, for the next N. */
+			assert_int_equal(add_all(ix, FURET_WRITE_REBUILD), FURET_OK);
+		} else {
+			assert_int_equal(n, n_before);
+		}
+	}
+	assert_true(is_done);
+	assert_true(n_after != n_before);
+	printf("oom: batch and compaction tried with allocation 1 to %zu failing\n",
+		fail_at - 1);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_and_search),
+		cmocka_unit_test(test_update_and_compact),
 	};
 	return cmocka_run_group_tests_name("oom", tests, NULL, NULL);
 }
