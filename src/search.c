@@ -1,9 +1,9 @@
 /*
 ** search.c — query evaluation and ranking of passages.
 **
-** A query (query.c parses it into a tree) becomes a plan: each leaf (word,
-** prefix, phrase) is analysed by the same chain as the documents into
-** groups, one per query term; each group reads one or more index terms
+** A query (query.c parses it into a tree) becomes a plan (plan.c): each
+** leaf (word, prefix, phrase) is analysed by the same chain as the documents
+** into groups, one per query term; each group reads one or more index terms
 ** through cursors over their postings blocks:
 **
 **   - the term itself (weight 1, "exact" or "stem" in explain);
@@ -51,6 +51,7 @@
 
 #include "analyzer.h"
 #include "index.h"
+#include "plan.h"
 #include "query.h"
 #include "snippet.h"
 #include "store.h"
@@ -59,7 +60,6 @@
 
 #define PROX_WINDOW 5
 
-enum { HOW_OWN, HOW_FOLD, HOW_PREFIX, HOW_TYPO };
 
 typedef struct explain_rec {
 	size_t word_off, term_off, how_off, field_off; /* in the results arena */
@@ -90,87 +90,6 @@ struct furet_results {
 	furet_buf explains;    /* explain_rec */
 	furet_explain *ex_out; /* built by furet_results_get */
 };
-
-/* One index term being read: a cursor over its postings blocks, with the
-** positions of the current block decoded when a phrase, NEAR or the
-** proximity bonus asks for them. */
-typedef struct qcursor {
-	size_t term_off;   /* in the plan arena */
-	const char *term;  /* set once the arena stops moving */
-	size_t len;
-	uint32_t group;
-	double weight;
-	int how;           /* HOW_* */
-	uint32_t n_blocks, block, i;
-	int is_done;
-	furet_block *blk;
-	int has_pos;       /* positions of this block decoded */
-	uint32_t *pos;
-	size_t cap_pos;
-	uint32_t pos_off[FURET_BLOCK_SIZE + 1];
-	int is_at;         /* on the passage being scored (at blk index i) */
-} qcursor;
-
-/* A query term and the index terms it reaches, scored as one BM25F term. */
-typedef struct qgroup {
-	size_t fold_off;   /* accent-free key, in the plan arena */
-	size_t word_off;   /* the normalised query word, for "exact" */
-	size_t label_off;  /* the query text of its leaf, for explain */
-	uint32_t leaf;
-	uint32_t qpos;     /* position of the term within its leaf */
-	unsigned field;    /* FURET_QF_* */
-	int is_scoring;    /* adds to the score (not under NOT, not excluded) */
-	int is_prox;       /* a free-text word, for the proximity bonus */
-	int is_compound;   /* from a compound's part or whole */
-	int is_typo_candidate;
-	size_t q_start, q_end; /* the word's bytes in the query (suggestions) */
-	uint64_t df;
-	double idf;
-	/* the current passage */
-	double tf, tt, ts;
-	int is_hit;
-	uint32_t *pos;     /* body positions, merged from its cursors */
-	size_t n_pos, cap_pos;
-	int has_pos;
-	/* the current document, with one passage per document */
-	double doc_tf, doc_tt;
-} qgroup;
-
-typedef struct qleaf {
-	furet_qkind kind;
-	unsigned field;
-	uint32_t first_group, n_groups;
-	int matched;       /* the current passage */
-	uint32_t phrase_count;
-} qleaf;
-
-/* The query tree, flattened: children are ranges of `kids`. */
-typedef struct enode {
-	furet_qkind kind;
-	int modifier;
-	int leaf;          /* index in leaves, or -1 */
-	unsigned distance;
-	uint32_t first_kid, n_kids;
-} enode;
-
-typedef struct plan {
-	qgroup *groups;
-	size_t n_groups, cap_groups;
-	qcursor *curs;
-	size_t n_curs, cap_curs;
-	qleaf *leaves;
-	size_t n_leaves, cap_leaves;
-	enode *nodes;
-	size_t n_nodes, cap_nodes;
-	uint32_t *kids;
-	size_t n_kids, cap_kids;
-	furet_buf arena;
-	const char **terms;  /* the scoring cursors' terms, for highlights */
-	size_t n_terms;
-	int has_content;     /* the query has a word that is not a stop word */
-	int has_typo;
-	furet_buf suggestion;
-} plan;
 
 typedef struct heap_item {
 	double score;
@@ -262,785 +181,10 @@ static int by_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-/* ---- cursors ---------------------------------------------------------------- */
-
-static furet_rc load_block(furet_txn *t, qcursor *q, unsigned char *key)
-{
-	furet_val v;
-	size_t klen = furet_block_key(key, q->term, q->len, q->block);
-	furet_rc rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v);
-
-	if (rc == FURET_DONE)
-		return FURET_CORRUPT;
-	if (rc)
-		return rc;
-	q->i = 0;
-	q->has_pos = 0;
-	return furet_block_decode(v, q->blk);
-}
-
-static furet_rc advance(furet_txn *t, qcursor *q, unsigned char *key)
-{
-	if (++q->i < q->blk->n)
-		return FURET_OK;
-	if (++q->block >= q->n_blocks) {
-		q->is_done = 1;
-		return FURET_OK;
-	}
-	return load_block(t, q, key);
-}
-
-/* Moves q to its first posting >= pid, skipping whole blocks. */
-static furet_rc seek(furet_txn *t, qcursor *q, uint32_t pid, unsigned char *key)
-{
-	furet_rc rc;
-
-	while (!q->is_done && q->blk->pid[q->blk->n - 1] < pid) {
-		if (++q->block >= q->n_blocks) {
-			q->is_done = 1;
-			return FURET_OK;
-		}
-		if ((rc = load_block(t, q, key)))
-			return rc;
-	}
-	while (!q->is_done && q->blk->pid[q->i] < pid)
-		if ((rc = advance(t, q, key)))
-			return rc;
-	return FURET_OK;
-}
-
-static furet_rc rewind_cursor(furet_txn *t, qcursor *q, unsigned char *key)
-{
-	if (!q->blk)
-		return FURET_OK;
-	q->block = 0;
-	q->is_done = 0;
-	return load_block(t, q, key);
-}
-
-/* Decodes the positions of q's current block (see store.c: per posting, a
-** count then that many deltas). */
-static furet_rc load_positions(furet_txn *t, qcursor *q, unsigned char *key)
-{
-	furet_val v;
-	size_t klen = furet_block_key(key, q->term, q->len, q->block), n = 0;
-	const unsigned char *p, *end;
-	uint32_t k;
-	furet_rc rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v);
-
-	if (rc)
-		return rc == FURET_DONE ? FURET_CORRUPT : rc;
-	p = v.data;
-	end = v.data + v.len;
-	for (k = 0; k < q->blk->n; k++) {
-		uint64_t cnt, d, at = 0, j;
-		size_t m = furet_get_varint(p, end, &cnt);
-		if (!m || cnt != q->blk->tf[k] || cnt > (uint64_t)(end - p))
-			return FURET_CORRUPT;
-		p += m;
-		q->pos_off[k] = (uint32_t)n;
-		if (n + cnt > q->cap_pos) {
-			size_t cap = (n + cnt) * 2;
-			uint32_t *np = furet_realloc(q->pos, cap * sizeof *np);
-			if (!np)
-				return FURET_NOMEM;
-			q->pos = np;
-			q->cap_pos = cap;
-		}
-		for (j = 0; j < cnt; j++) {
-			m = furet_get_varint(p, end, &d);
-			if (!m || at + d > UINT32_MAX)
-				return FURET_CORRUPT;
-			p += m;
-			at += d;
-			q->pos[n++] = (uint32_t)at;
-		}
-	}
-	q->pos_off[q->blk->n] = (uint32_t)n;
-	q->has_pos = 1;
-	return FURET_OK;
-}
-
 static uint32_t get_le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 		(uint32_t)p[3] << 24;
-}
-
-/* ---- plan ---------------------------------------------------------------------- */
-
-static void plan_free(plan *pl)
-{
-	size_t i;
-
-	for (i = 0; i < pl->n_curs; i++) {
-		furet_free(pl->curs[i].blk);
-		furet_free(pl->curs[i].pos);
-	}
-	for (i = 0; i < pl->n_groups; i++)
-		furet_free(pl->groups[i].pos);
-	furet_free(pl->groups);
-	furet_free(pl->curs);
-	furet_free(pl->leaves);
-	furet_free(pl->nodes);
-	furet_free(pl->kids);
-	furet_free(pl->terms);
-	furet_buf_free(&pl->arena);
-	furet_buf_free(&pl->suggestion);
-}
-
-static const char *astr(const plan *pl, size_t off)
-{
-	return (const char *)pl->arena.data + off;
-}
-
-static size_t arena_put(plan *pl, const void *s, size_t len)
-{
-	size_t off = pl->arena.len;
-	furet_buf_append(&pl->arena, s, len);
-	furet_buf_putc(&pl->arena, 0);
-	return off;
-}
-
-/* Adds term to group g unless the group reads it already. */
-static int add_cursor(plan *pl, uint32_t g, const char *term, size_t len,
-	int how, double weight)
-{
-	size_t i;
-	qcursor *c;
-
-	if (len == 0 || len > 255 || memchr(term, 0, len))
-		return 0;
-	for (i = 0; i < pl->n_curs; i++) {
-		c = &pl->curs[i];
-		if (c->group == g && c->len == len &&
-			memcmp(astr(pl, c->term_off), term, len) == 0) {
-			if (weight > c->weight) {
-				c->weight = weight;
-				c->how = how;
-			}
-			return 0;
-		}
-	}
-	if (furet_grow((void **)&pl->curs, &pl->cap_curs, pl->n_curs + 1,
-		sizeof *pl->curs))
-		return -1;
-	c = &pl->curs[pl->n_curs];
-	memset(c, 0, sizeof *c);
-	c->term_off = arena_put(pl, term, len);
-	c->len = len;
-	c->group = g;
-	c->how = how;
-	c->weight = weight;
-	c->is_done = 1;
-	if (pl->arena.has_err)
-		return -1;
-	pl->n_curs++;
-	return 0;
-}
-
-typedef struct build_ctx {
-	plan *pl;
-	furet_analyzer *an;
-	const char *q;
-	int is_negative;   /* under NOT or an excluded clause */
-} build_ctx;
-
-static int64_t add_group(plan *pl, uint32_t leaf, const furet_token *t,
-	unsigned field, int is_scoring, size_t label_off, size_t q_start,
-	size_t q_end)
-{
-	qgroup *g;
-
-	if (furet_grow((void **)&pl->groups, &pl->cap_groups, pl->n_groups + 1,
-		sizeof *pl->groups))
-		return -1;
-	g = &pl->groups[pl->n_groups];
-	memset(g, 0, sizeof *g);
-	g->fold_off = arena_put(pl, t->fold, t->fold_len);
-	g->word_off = arena_put(pl, t->word, t->word_len);
-	g->label_off = label_off;
-	g->leaf = leaf;
-	g->field = field;
-	g->is_scoring = is_scoring;
-	g->is_compound = (t->flags & (FURET_TOK_PART | FURET_TOK_WHOLE)) != 0;
-	g->q_start = q_start;
-	g->q_end = q_end;
-	if (pl->arena.has_err)
-		return -1;
-	return (int64_t)pl->n_groups++;
-}
-
-/* Words that ask rather than say: in a free-text query ("Pourquoi la tour
-** Eiffel est-elle haute ?") they name nothing the answer contains, so they
-** are dropped like stop words (from queries only: the index keeps them). */
-static int is_question_word(const furet_token *t)
-{
-	static const char *const words[] = { "combien", "comment", "pourquoi" };
-	size_t i;
-
-	for (i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strcmp(t->word, words[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Does leaf already have a group for t's term? */
-static int has_term(const plan *pl, uint32_t leaf, const furet_token *t)
-{
-	const qleaf *lf = &pl->leaves[leaf];
-	size_t i;
-
-	for (i = 0; i < pl->n_curs; i++) {
-		const qcursor *c = &pl->curs[i];
-		if (c->group >= lf->first_group &&
-			c->group < lf->first_group + lf->n_groups && c->how == HOW_OWN &&
-			c->len == t->term_len &&
-			memcmp(astr(pl, c->term_off), t->term, t->term_len) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Analyses a leaf and adds its groups. Free-text words drop stop words
-** when the query has anything else; phrases keep them (positions). */
-static furet_rc build_leaf(build_ctx *bc, const furet_qnode *n, unsigned field,
-	int is_free)
-{
-	plan *pl = bc->pl;
-	const furet_token *toks;
-	size_t nt, i;
-	uint32_t leaf = (uint32_t)pl->n_leaves, base_pos = 0;
-	size_t label_off;
-	furet_rc rc;
-	qleaf *lf;
-
-	if (furet_grow((void **)&pl->leaves, &pl->cap_leaves, pl->n_leaves + 1,
-		sizeof *pl->leaves))
-		return FURET_NOMEM;
-	lf = &pl->leaves[leaf];
-	memset(lf, 0, sizeof *lf);
-	lf->kind = n->kind;
-	lf->field = field;
-	lf->first_group = (uint32_t)pl->n_groups;
-	pl->n_leaves++;
-	label_off = arena_put(pl, bc->q + n->start, n->end - n->start);
-	rc = furet_analyzer_run(bc->an, bc->q + n->start, n->end - n->start,
-		FURET_MODE_QUERY, &toks, &nt);
-	if (rc)
-		return rc;
-	for (i = 0; i < nt; i++) {
-		const furet_token *t = &toks[i];
-		int64_t g;
-
-		if (n->kind == FURET_Q_PHRASE && (t->flags & FURET_TOK_WHOLE))
-			continue; /* the parts carry the phrase's positions */
-		if (n->kind != FURET_Q_PHRASE && is_free && pl->has_content &&
-			((t->flags & FURET_TOK_STOP) || is_question_word(t)))
-			continue;
-		if (n->kind == FURET_Q_WORD && has_term(pl, leaf, t)) {
-			continue; /* a repeated query word counts once */
-		}
-		if (pl->leaves[leaf].n_groups == 0)
-			base_pos = t->pos;
-		/* Explain names a word by its own text in the query; a phrase or
-		** a prefix by the leaf's. */
-		g = add_group(pl, leaf, t, field, !bc->is_negative,
-			n->kind == FURET_Q_WORD ? arena_put(pl, bc->q + n->start +
-			t->start - t->elision_len, t->end - t->start + t->elision_len) :
-			label_off, n->start + t->start - t->elision_len,
-			n->start + t->end);
-		if (g < 0)
-			return FURET_NOMEM;
-		pl->groups[g].qpos = t->pos - base_pos;
-		pl->groups[g].is_prox = is_free && n->kind == FURET_Q_WORD &&
-			!(t->flags & (FURET_TOK_STOP | FURET_TOK_PART)) && !bc->is_negative;
-		pl->groups[g].is_typo_candidate = n->kind == FURET_Q_WORD &&
-			!(t->flags & (FURET_TOK_STOP | FURET_TOK_NUMBER));
-		if (n->kind == FURET_Q_PREFIX) {
-			/* Expansions are added when the index is open. */
-			pl->leaves[leaf].n_groups++;
-			break;
-		}
-		if (add_cursor(pl, (uint32_t)g, t->term, t->term_len, HOW_OWN, 1.0))
-			return FURET_NOMEM;
-		pl->leaves[leaf].n_groups++;
-	}
-	return pl->arena.has_err ? FURET_NOMEM : FURET_OK;
-}
-
-static int is_plain_word(const furet_qnode *n, unsigned field)
-{
-	return n->kind == FURET_Q_WORD && n->modifier == FURET_QM_NONE &&
-		(n->field == FURET_QF_ANY || n->field == field);
-}
-
-/* Flattens the parse tree into enodes, making leaves on the way. */
-static int64_t build_node(build_ctx *bc, const furet_qnode *n, unsigned field,
-	int is_free)
-{
-	plan *pl = bc->pl;
-	int was_negative = bc->is_negative;
-	uint32_t idx, first, n_kids;
-	size_t k;
-	enode *e;
-	furet_rc rc;
-
-	if (furet_grow((void **)&pl->nodes, &pl->cap_nodes, pl->n_nodes + 1,
-		sizeof *pl->nodes))
-		return -1;
-	idx = (uint32_t)pl->n_nodes++;
-	e = &pl->nodes[idx];
-	memset(e, 0, sizeof *e);
-	e->kind = n->kind;
-	e->modifier = n->modifier;
-	e->distance = n->distance;
-	e->leaf = -1;
-	if (n->field != FURET_QF_ANY)
-		field = n->field;
-	if (n->modifier == FURET_QM_EXCLUDED || n->kind == FURET_Q_NOT)
-		bc->is_negative = 1;
-	if (n->kind == FURET_Q_WORD || n->kind == FURET_Q_PREFIX ||
-		n->kind == FURET_Q_PHRASE) {
-		pl->nodes[idx].leaf = (int)pl->n_leaves;
-		rc = build_leaf(bc, n, field, is_free && n->modifier == FURET_QM_NONE);
-		bc->is_negative = was_negative;
-		return rc ? -1 : (int64_t)idx;
-	}
-	/* Children: their enode indices are kept in kids, contiguous. In an OR,
-	** a run of plain words is analysed as one text, so that what spans
-	** words stays whole: "1 002 758,20", and positions for proximity. */
-	first = (uint32_t)pl->n_kids;
-	if (furet_grow((void **)&pl->kids, &pl->cap_kids,
-		pl->n_kids + n->n_children, sizeof *pl->kids))
-		return -1;
-	pl->n_kids += n->n_children;
-	n_kids = 0;
-	for (k = 0; k < n->n_children; k++) {
-		const furet_qnode *ch = n->children[k];
-		int64_t c;
-		if (n->kind == FURET_Q_OR && is_plain_word(ch, field)) {
-			furet_qnode run = *ch;
-			while (k + 1 < n->n_children &&
-				is_plain_word(n->children[k + 1], field))
-				run.end = n->children[++k]->end;
-			c = build_node(bc, &run, field, is_free);
-		} else {
-			c = build_node(bc, ch, field, is_free && n->kind == FURET_Q_OR);
-		}
-		if (c < 0)
-			return -1;
-		pl->kids[first + n_kids++] = (uint32_t)c;
-	}
-	pl->n_kids = first + n_kids;
-	pl->nodes[idx].first_kid = first;
-	pl->nodes[idx].n_kids = n_kids;
-	bc->is_negative = was_negative;
-	return (int64_t)idx;
-}
-
-/* Does the query have a free-text word that is not a stop word? */
-static furet_rc scan_content(build_ctx *bc, const furet_qnode *n)
-{
-	const furet_token *toks;
-	size_t nt, i, k;
-	furet_rc rc;
-
-	if (n->kind == FURET_Q_WORD || n->kind == FURET_Q_PREFIX ||
-		n->kind == FURET_Q_PHRASE) {
-		rc = furet_analyzer_run(bc->an, bc->q + n->start, n->end - n->start,
-			FURET_MODE_QUERY, &toks, &nt);
-		if (rc)
-			return rc;
-		for (i = 0; i < nt; i++)
-			if (!(toks[i].flags & FURET_TOK_STOP))
-				bc->pl->has_content = 1;
-		return FURET_OK;
-	}
-	for (k = 0; k < n->n_children && !bc->pl->has_content; k++)
-		if ((rc = scan_content(bc, n->children[k])))
-			return rc;
-	return FURET_OK;
-}
-
-/* ---- expansions: accents, prefixes, typos -------------------------------- */
-
-/* Adds the terms the folds table lists under the group's accent-free key,
-** and the key itself, as accent variants. */
-static furet_rc add_accent_variants(plan *pl, furet_txn *t, uint32_t g,
-	double w_fold)
-{
-	furet_cursor *cur = NULL;
-	char fold[260];
-	size_t flen = strlen(astr(pl, pl->groups[g].fold_off));
-	furet_val k, v;
-	furet_rc rc;
-
-	if (flen == 0 || flen > 255)
-		return FURET_OK;
-	memcpy(fold, astr(pl, pl->groups[g].fold_off), flen + 1);
-	if (add_cursor(pl, g, fold, flen, HOW_FOLD, w_fold))
-		return FURET_NOMEM;
-	if ((rc = furet_cursor_open(t, FURET_T_FOLDS, &cur)))
-		return rc;
-	/* Keys are "fold\0term": seek to "fold\0" and read while they match. */
-	rc = furet_cursor_seek(cur, fold, flen + 1, &k, &v);
-	for (; rc == FURET_OK; rc = furet_cursor_next(cur, &k, &v)) {
-		if (k.len <= flen + 1 || memcmp(k.data, fold, flen + 1) != 0)
-			break;
-		if (add_cursor(pl, g, (const char *)k.data + flen + 1,
-			k.len - flen - 1, HOW_FOLD, w_fold)) {
-			rc = FURET_NOMEM;
-			break;
-		}
-	}
-	furet_cursor_close(cur);
-	return rc == FURET_DONE || rc == FURET_OK ? FURET_OK : rc;
-}
-
-typedef struct cand {
-	size_t off;   /* term in a scratch buffer */
-	size_t len;
-	uint64_t df;
-} cand;
-
-static int by_df_desc(const void *a, const void *b)
-{
-	const cand *x = a, *y = b;
-	return x->df > y->df ? -1 : x->df < y->df;
-}
-
-static furet_rc term_df(furet_txn *t, const void *term, size_t len,
-	uint64_t *df)
-{
-	furet_term_rec tr;
-	furet_val v;
-	furet_rc rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v);
-
-	*df = 0;
-	if (rc == FURET_DONE)
-		return FURET_OK;
-	if (rc || (rc = furet_term_rec_decode(v, &tr)))
-		return rc;
-	*df = tr.df;
-	return FURET_OK;
-}
-
-/* Collects, from table tab, the terms of keys that start with prefix
-** (terms table: the key is the term; words table: "word\0term"). */
-static furet_rc collect_prefix(furet_txn *t, furet_table tab, const char *prefix,
-	size_t plen, furet_buf *names, cand **cands, size_t *n, size_t *cap)
-{
-	furet_cursor *cur = NULL;
-	furet_val k, v;
-	size_t scanned = 0;
-	furet_rc rc;
-
-	if ((rc = furet_cursor_open(t, tab, &cur)))
-		return rc;
-	rc = furet_cursor_seek(cur, prefix, plen, &k, &v);
-	for (; rc == FURET_OK && scanned < 100000;
-		rc = furet_cursor_next(cur, &k, &v), scanned++) {
-		const unsigned char *term = k.data;
-		size_t tl = k.len, i;
-
-		if (k.len < plen || memcmp(k.data, prefix, plen) != 0)
-			break;
-		if (tab == FURET_T_WORDS) {
-			const unsigned char *z = memchr(k.data, 0, k.len);
-			if (!z)
-				continue;
-			term = z + 1;
-			tl = k.len - (size_t)(term - k.data);
-		}
-		for (i = 0; i < *n; i++)
-			if ((*cands)[i].len == tl &&
-				memcmp(names->data + (*cands)[i].off, term, tl) == 0)
-				break;
-		if (i < *n)
-			continue;
-		if (furet_grow((void **)cands, cap, *n + 1, sizeof **cands)) {
-			rc = FURET_NOMEM;
-			break;
-		}
-		(*cands)[*n].off = names->len;
-		(*cands)[*n].len = tl;
-		furet_buf_append(names, term, tl);
-		(*n)++;
-	}
-	furet_cursor_close(cur);
-	if (names->has_err)
-		return FURET_NOMEM;
-	return rc == FURET_DONE || rc == FURET_OK ? FURET_OK : rc;
-}
-
-/* A prefix* reaches the terms that start with its stem, and the terms of
-** the words that start with it (accents removed); the max most frequent. */
-static furet_rc add_prefix_terms(plan *pl, furet_txn *t, uint32_t g,
-	unsigned max)
-{
-	furet_buf names, tmp;
-	cand *cands = NULL;
-	size_t n = 0, cap = 0, i;
-	const char *word = astr(pl, pl->groups[g].word_off);
-	furet_rc rc;
-
-	furet_buf_init(&names);
-	furet_buf_init(&tmp);
-	furet_unaccent(word, strlen(word), &tmp);
-	if (tmp.has_err) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	/* The stem of the typed prefix: its fold key is the stem of the
-	** accent-free prefix ("numéri" -> "numer"). */
-	rc = collect_prefix(t, FURET_T_TERMS, astr(pl, pl->groups[g].fold_off),
-		strlen(astr(pl, pl->groups[g].fold_off)), &names, &cands, &n, &cap);
-	if (!rc && tmp.len)
-		rc = collect_prefix(t, FURET_T_WORDS, (const char *)tmp.data, tmp.len,
-			&names, &cands, &n, &cap);
-	for (i = 0; !rc && i < n; i++)
-		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
-	if (rc)
-		goto done;
-	qsort(cands, n, sizeof *cands, by_df_desc);
-	for (i = 0; i < n && i < max; i++) {
-		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
-			cands[i].len, HOW_PREFIX, 1.0)) {
-			rc = FURET_NOMEM;
-			goto done;
-		}
-	}
-done:
-	furet_free(cands);
-	furet_buf_free(&names);
-	furet_buf_free(&tmp);
-	return rc;
-}
-
-/* Levenshtein distance between a and b if it is at most k, else k + 1;
-** on bytes of accent-free text (so mostly letters). */
-static size_t edit_distance(const unsigned char *a, size_t la,
-	const unsigned char *b, size_t lb, size_t k)
-{
-	size_t row[64], i, j;
-
-	if (la > 62 || lb > 62)
-		return k + 1;
-	if ((la > lb ? la - lb : lb - la) > k)
-		return k + 1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t prev = row[0], best;
-		row[0] = i;
-		best = row[0];
-		for (j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t sub = prev + (a[i - 1] != b[j - 1]);
-			size_t v = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 :
-				row[j - 1] + 1;
-			row[j] = v < sub ? v : sub;
-			prev = cur;
-			if (row[j] < best)
-				best = row[j];
-		}
-		if (best > k)
-			return k + 1;
-	}
-	return row[lb];
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-/* For a word the index lacks: the terms of the words within one edit (two
-** from 9 letters), accents free, that start with the same letter. The
-** nearest word with the most frequent term goes into the suggestion. */
-static furet_rc add_typo_terms(plan *pl, furet_txn *t, uint32_t g,
-	double w_typo, const char *q, furet_buf *sugg_word)
-{
-	const char *word = astr(pl, pl->groups[g].word_off);
-	size_t chars = utf8_chars(word), k, best_d;
-	furet_buf u, names;
-	cand *cands = NULL;
-	size_t n = 0, cap = 0, i, best = 0;
-	size_t *dist = NULL, cap_dist = 0, word_cap = 0, *word_off = NULL;
-	furet_cursor *cur = NULL;
-	furet_val key, v;
-	furet_rc rc;
-
-	(void)q;
-	if (chars < 5)
-		return FURET_OK;
-	k = chars >= 9 ? 2 : 1;
-	best_d = k + 1;
-	furet_buf_init(&u);
-	furet_buf_init(&names);
-	furet_unaccent(word, strlen(word), &u);
-	if (u.has_err || u.len == 0) {
-		rc = u.has_err ? FURET_NOMEM : FURET_OK;
-		goto done;
-	}
-	if ((rc = furet_cursor_open(t, FURET_T_WORDS, &cur)))
-		goto done;
-	rc = furet_cursor_seek(cur, u.data, 1, &key, &v);
-	for (; rc == FURET_OK; rc = furet_cursor_next(cur, &key, &v)) {
-		const unsigned char *z;
-		size_t wl, d;
-
-		if (key.len == 0 || key.data[0] != u.data[0])
-			break;
-		z = memchr(key.data, 0, key.len);
-		if (!z)
-			continue;
-		wl = (size_t)(z - key.data);
-		d = edit_distance(u.data, u.len, key.data, wl, k);
-		if (d > k || d == 0)
-			continue;
-		if (furet_grow((void **)&cands, &cap, n + 1, sizeof *cands) ||
-			furet_grow((void **)&dist, &cap_dist, n + 1, sizeof *dist) ||
-			furet_grow((void **)&word_off, &word_cap, n + 1,
-				sizeof *word_off)) {
-			rc = FURET_NOMEM;
-			break;
-		}
-		word_off[n] = names.len;
-		furet_buf_append(&names, key.data, wl);
-		furet_buf_putc(&names, 0);
-		cands[n].off = names.len;
-		cands[n].len = key.len - wl - 1;
-		furet_buf_append(&names, z + 1, cands[n].len);
-		dist[n] = d;
-		n++;
-		if (n >= 256)
-			break;
-	}
-	furet_cursor_close(cur);
-	if (rc != FURET_OK && rc != FURET_DONE)
-		goto done;
-	rc = names.has_err ? FURET_NOMEM : FURET_OK;
-	for (i = 0; !rc && i < n; i++) {
-		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
-		if (!rc && (dist[i] < best_d ||
-			(dist[i] == best_d && cands[i].df > cands[best].df))) {
-			best_d = dist[i];
-			best = i;
-		}
-	}
-	for (i = 0; !rc && i < n; i++)
-		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
-			cands[i].len, HOW_TYPO, w_typo))
-			rc = FURET_NOMEM;
-	if (!rc && n) {
-		furet_buf_reset(sugg_word);
-		furet_buf_puts(sugg_word, (const char *)names.data + word_off[best]);
-		pl->has_typo = 1;
-	}
-done:
-	furet_free(cands);
-	furet_free(dist);
-	furet_free(word_off);
-	furet_buf_free(&u);
-	furet_buf_free(&names);
-	return rc;
-}
-
-/* Starts cursor c on its term's first block when the index has the term,
-** and raises its group's df to the term's. */
-static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
-	unsigned char *key)
-{
-	furet_term_rec tr;
-	furet_val v;
-	furet_rc rc;
-
-	c->term = astr(pl, c->term_off);
-	rc = furet_txn_get(t, FURET_T_TERMS, c->term, c->len, &v);
-	if (rc == FURET_DONE)
-		return FURET_OK;
-	if (rc || (rc = furet_term_rec_decode(v, &tr)))
-		return rc;
-	if (tr.n_blocks == 0 || tr.df == 0)
-		return FURET_OK;
-	if (tr.df > pl->groups[c->group].df)
-		pl->groups[c->group].df = tr.df;
-	c->n_blocks = tr.n_blocks;
-	c->blk = furet_malloc(sizeof *c->blk);
-	if (!c->blk)
-		return FURET_NOMEM;
-	c->is_done = 0;
-	return load_block(t, c, key);
-}
-
-/* Opens the plan on the index: expansions, then a cursor on every term the
-** index has, the groups' idf, and the suggestion. */
-static furet_rc plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
-	uint64_t n_passages, const char *q, unsigned char *key)
-{
-	size_t g, i, n_groups = pl->n_groups, at = 0;
-	furet_buf sugg_word;
-	furet_rc rc = FURET_OK;
-
-	furet_buf_init(&sugg_word);
-	for (g = 0; g < n_groups && !rc; g++) {
-		if (pl->leaves[pl->groups[g].leaf].kind == FURET_Q_PREFIX)
-			rc = add_prefix_terms(pl, t, (uint32_t)g,
-				o->max_expansions ? o->max_expansions : 1);
-		else
-			rc = add_accent_variants(pl, t, (uint32_t)g, o->w_fold);
-	}
-	for (i = 0; !rc && i < pl->n_curs; i++)
-		rc = open_cursor(pl, t, &pl->curs[i], key);
-	/* Typos: words the index lacks (or barely has, in a large index). */
-	for (g = 0; !rc && !(o->flags & FURET_SEARCH_NO_TYPO) && g < n_groups; g++) {
-		qgroup *gr = &pl->groups[g];
-		size_t first = pl->n_curs;
-		if (!gr->is_typo_candidate || !gr->is_scoring ||
-			!(gr->df == 0 || (gr->df <= 2 && n_passages >= 10000)))
-			continue;
-		if ((rc = add_typo_terms(pl, t, (uint32_t)g, o->w_typo, q,
-			&sugg_word)))
-			break;
-		if (pl->has_typo && sugg_word.len && gr->df == 0 &&
-			gr->q_start >= at && gr->q_end >= gr->q_start) {
-			/* The suggestion: the query with this word replaced (words in
-			** query order; a compound's parts lie inside its whole). */
-			furet_buf_append(&pl->suggestion, q + at, gr->q_start - at);
-			furet_buf_append(&pl->suggestion, sugg_word.data, sugg_word.len);
-			at = gr->q_end;
-		}
-		for (i = first; !rc && i < pl->n_curs; i++)
-			rc = open_cursor(pl, t, &pl->curs[i], key);
-	}
-	if (!rc && pl->suggestion.len)
-		furet_buf_puts(&pl->suggestion, q + at);
-	if (!rc && (pl->arena.has_err || pl->suggestion.has_err))
-		rc = FURET_NOMEM;
-	/* Every term string is final now: point at them. */
-	for (i = 0; i < pl->n_curs; i++)
-		pl->curs[i].term = astr(pl, pl->curs[i].term_off);
-	for (g = 0; g < pl->n_groups; g++) {
-		double df = (double)pl->groups[g].df;
-		pl->groups[g].idf = log(1.0 + ((double)n_passages - df + 0.5) /
-			(df + 0.5));
-	}
-	if (!rc) {
-		pl->terms = furet_malloc((pl->n_curs ? pl->n_curs : 1) *
-			sizeof *pl->terms);
-		if (!pl->terms)
-			rc = FURET_NOMEM;
-		for (i = 0; !rc && i < pl->n_curs; i++)
-			if (pl->groups[pl->curs[i].group].is_scoring)
-				pl->terms[pl->n_terms++] = pl->curs[i].term;
-	}
-	furet_buf_free(&sugg_word);
-	return rc;
 }
 
 /* ---- matching and scoring one passage ---------------------------------------- */
@@ -1067,7 +211,7 @@ static furet_rc group_positions(scorer *sc, uint32_t g)
 		uint32_t from, to;
 		if (c->group != g || !c->is_at)
 			continue;
-		if (!c->has_pos && (rc = load_positions(sc->t, c, sc->key)))
+		if (!c->has_pos && (rc = furet_plan_load_positions(sc->t, c, sc->key)))
 			return rc;
 		from = c->pos_off[c->i];
 		to = c->pos_off[c->i + 1];
@@ -1480,7 +624,7 @@ static furet_rc release(scorer *sc)
 		if (!c->is_at)
 			continue;
 		c->is_at = 0;
-		if ((rc = advance(sc->t, c, sc->key)))
+		if ((rc = furet_plan_advance(sc->t, c, sc->key)))
 			return rc;
 	}
 	return FURET_OK;
@@ -1598,7 +742,7 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 			static const char *const names[] = { "", "phrase", "proximity",
 				"coverage" };
 			qleaf *lf = &pl->leaves[pt->leaf];
-			const char *label = pt->kind == 3 ? "" : astr(pl,
+			const char *label = pt->kind == 3 ? "" : furet_plan_str(pl,
 				pl->groups[pt->kind == 1 ? lf->first_group : pt->group].label_off);
 			e.word_off = res_str(r, label, strlen(label));
 			e.term_off = res_str(r, "", 0);
@@ -1632,11 +776,11 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 				how = how_name(c->how, g->is_compound, c->how == HOW_OWN &&
 					has_exact_word(an, r->has_text ? (const char *)
 					r->arena.data + h->text_off : NULL, h->text_len, c->term,
-					astr(pl, g->word_off)));
+					furet_plan_str(pl, g->word_off)));
 				field = c->blk->tf[c->i] ? "text" : c->blk->tf_title[c->i] ?
 					"title" : "section";
-				e.word_off = res_str(r, astr(pl, g->label_off),
-					strlen(astr(pl, g->label_off)));
+				e.word_off = res_str(r, furet_plan_str(pl, g->label_off),
+					strlen(furet_plan_str(pl, g->label_off)));
 				e.term_off = res_str(r, c->term, c->len);
 				e.how_off = res_str(r, how, strlen(how));
 				e.field_off = res_str(r, field, strlen(field));
@@ -1671,7 +815,7 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 	}
 	qsort(order, r->n, sizeof *order, by_pid);
 	for (i = 0; i < pl->n_curs && !rc; i++)
-		rc = rewind_cursor(sc->t, &pl->curs[i], sc->key);
+		rc = furet_plan_rewind(sc->t, &pl->curs[i], sc->key);
 	for (k = 0; k < r->n && !rc; k++) {
 		double score;
 		int is_scored, m;
@@ -1679,7 +823,7 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 
 		for (i = 0; i < pl->n_curs && !rc; i++)
 			if (pl->curs[i].blk && !pl->curs[i].is_done)
-				rc = seek(sc->t, &pl->curs[i], h->pid, sc->key);
+				rc = furet_plan_seek(sc->t, &pl->curs[i], h->pid, sc->key);
 		if (rc)
 			break;
 		gather(pl, h->pid);
@@ -1762,15 +906,8 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 		goto done;
 	if ((rc = furet_index_take_analyzer(ix, &an)))
 		goto done;
-	{
-		build_ctx bc = { &pl, an, q, 0 };
-		if ((rc = scan_content(&bc, furet_query_root(qy))))
-			goto done;
-		if (build_node(&bc, furet_query_root(qy), FURET_QF_ANY, 1) < 0) {
-			rc = pl.arena.has_err || !pl.nodes ? FURET_NOMEM : FURET_NOMEM;
-			goto done;
-		}
-	}
+	if ((rc = furet_plan_build(&pl, an, q, furet_query_root(qy))))
+		goto done;
 	sc.pl = &pl;
 	sc.o = &o;
 	if ((rc = furet_store_begin(ix->store, 0, &sc.t))) {
@@ -1800,7 +937,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	sc.avglen = (double)c.total_length / (double)c.n_live;
 	if (sc.avglen <= 0)
 		sc.avglen = 1;
-	if ((rc = plan_open(&pl, sc.t, &o, c.n_live, q, sc.key)))
+	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, sc.key)))
 		goto corrupt;
 	if (pl.suggestion.len)
 		r->suggestion_off = res_str(r, (const char *)pl.suggestion.data,
@@ -1932,7 +1069,7 @@ done:
 	furet_txn_abort(sc.t);
 	furet_index_give_analyzer(ix, an);
 	furet_query_free(qy);
-	plan_free(&pl);
+	furet_plan_free(&pl);
 	furet_free(heap);
 	if (rc == FURET_OK && (r->arena.has_err || r->spans.has_err ||
 		r->explains.has_err))

@@ -1,0 +1,132 @@
+/*
+** plan.h — a query's plan: what each query word reads in the index.
+**
+** search.c evaluates a parsed query (query.c) against the index through a
+** plan: leaves (words, prefixes, phrases) analysed like the documents into
+** groups, one per query term, and for each group the cursors over the
+** index terms it reaches: its own term, the terms differing only by accents
+** (folds table), a prefix's expansions, a missing word's typo candidates
+** (words table). plan.c builds and opens plans and moves cursors over
+** postings blocks; search.c matches and scores passages with them.
+*/
+#ifndef FURET_PLAN_H
+#define FURET_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "furet.h"
+#include "query.h"
+#include "store.h"
+#include "util.h"
+
+enum { HOW_OWN, HOW_FOLD, HOW_PREFIX, HOW_TYPO };
+
+/* One index term being read: a cursor over its postings blocks, with the
+** positions of the current block decoded when a phrase, NEAR or the
+** proximity bonus asks for them. */
+typedef struct qcursor {
+	size_t term_off;   /* in the plan arena */
+	const char *term;  /* set once the arena stops moving */
+	size_t len;
+	uint32_t group;
+	double weight;
+	int how;           /* HOW_* */
+	uint32_t n_blocks, block, i;
+	int is_done;
+	furet_block *blk;
+	int has_pos;       /* positions of this block decoded */
+	uint32_t *pos;
+	size_t cap_pos;
+	uint32_t pos_off[FURET_BLOCK_SIZE + 1];
+	int is_at;         /* on the passage being scored (at blk index i) */
+} qcursor;
+
+/* A query term and the index terms it reaches, scored as one BM25F term. */
+typedef struct qgroup {
+	size_t fold_off;   /* accent-free key, in the plan arena */
+	size_t word_off;   /* the normalised query word, for "exact" */
+	size_t label_off;  /* the query text of its leaf, for explain */
+	uint32_t leaf;
+	uint32_t qpos;     /* position of the term within its leaf */
+	unsigned field;    /* FURET_QF_* */
+	int is_scoring;    /* adds to the score (not under NOT, not excluded) */
+	int is_prox;       /* a free-text word, for the proximity bonus */
+	int is_compound;   /* from a compound's part or whole */
+	int is_typo_candidate;
+	size_t q_start, q_end; /* the word's bytes in the query (suggestions) */
+	uint64_t df;
+	double idf;
+	/* the current passage */
+	double tf, tt, ts;
+	int is_hit;
+	uint32_t *pos;     /* body positions, merged from its cursors */
+	size_t n_pos, cap_pos;
+	int has_pos;
+	/* the current document, with one passage per document */
+	double doc_tf, doc_tt;
+} qgroup;
+
+typedef struct qleaf {
+	furet_qkind kind;
+	unsigned field;
+	uint32_t first_group, n_groups;
+	int matched;       /* the current passage */
+	uint32_t phrase_count;
+} qleaf;
+
+/* The query tree, flattened: children are ranges of `kids`. */
+typedef struct enode {
+	furet_qkind kind;
+	int modifier;
+	int leaf;          /* index in leaves, or -1 */
+	unsigned distance;
+	uint32_t first_kid, n_kids;
+} enode;
+
+typedef struct plan {
+	qgroup *groups;
+	size_t n_groups, cap_groups;
+	qcursor *curs;
+	size_t n_curs, cap_curs;
+	qleaf *leaves;
+	size_t n_leaves, cap_leaves;
+	enode *nodes;
+	size_t n_nodes, cap_nodes;
+	uint32_t *kids;
+	size_t n_kids, cap_kids;
+	furet_buf arena;
+	const char **terms;  /* the scoring cursors' terms, for highlights */
+	size_t n_terms;
+	int has_content;     /* the query has a word that is not a stop word */
+	int has_typo;
+	furet_buf suggestion;
+} plan;
+
+/* Builds the plan of the parsed query rooted at root (q its text). */
+furet_rc furet_plan_build(plan *pl, furet_analyzer *an, const char *q,
+	const furet_qnode *root);
+
+/* Opens the plan on the index: expansions, then a cursor on every term the
+** index has, the groups' idf, and the typo suggestion. */
+furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
+	uint64_t n_passages, const char *q, unsigned char *key);
+
+void furet_plan_free(plan *pl);
+
+/* A string of the plan's arena. */
+const char *furet_plan_str(const plan *pl, size_t off);
+
+/* Cursors over a term's postings blocks; key is a scratch buffer of 512
+** bytes. advance and seek set is_done past the last posting. */
+furet_rc furet_plan_load_block(furet_txn *t, qcursor *q, unsigned char *key);
+furet_rc furet_plan_advance(furet_txn *t, qcursor *q, unsigned char *key);
+furet_rc furet_plan_seek(furet_txn *t, qcursor *q, uint32_t pid,
+	unsigned char *key);
+furet_rc furet_plan_rewind(furet_txn *t, qcursor *q, unsigned char *key);
+/* Decodes the positions of the cursor's current block. */
+furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q,
+	unsigned char *key);
+
+#endif
