@@ -140,6 +140,7 @@ printf '{"id":"j1","title":"Un","text":"Jsonl premier document."}\n{broken\n{"id
 printf 'ignored' >"$D/notes.csv"
 printf 'readme' >"$D/README.md"
 run index -i "$T/ix2" "$D"; expect_status 2 "index with bad documents"
+expect_err "latin1.txt: not UTF-8; read as Windows-1252" "Latin-1 file named"
 expect_err "image.txt" "binary file named"
 expect_err "docs.jsonl:2" "broken JSON line named"
 expect_err "docs.jsonl:3" "numeric id line named"
@@ -148,6 +149,8 @@ run stats -i "$T/ix2" --json
 run search -i "$T/ix2" --json 'quartiers'; expect_status 0 "markdown doc searchable"
 [ "$($JC get 1 title <"$T/out")" = "Titre Markdown" ] && ok || ko "markdown title"
 run search -i "$T/ix2" 'README'; expect_status 1 "README not indexed"
+run search -i "$T/ix2" --json 'café crème'; expect_status 0 "a Latin-1 file is read as such"
+$JC get 1 text <"$T/out" | grep -q 'café crème' && ok || ko "Latin-1 text converted to UTF-8"
 run search -i "$T/ix2" --json 'troisième'; expect_status 0 "jsonl doc"
 [ "$($JC get 1 doc <"$T/out")" = "j3" ] && ok || ko "jsonl id"
 

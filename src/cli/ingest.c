@@ -200,15 +200,19 @@ static size_t utf8_seq_len(const unsigned char *p, size_t i, size_t n)
 }
 
 /* Counts the bytes of p[0..n) that are not part of a well-formed sequence;
-** *first gets the offset of the first one. */
-static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first)
+** *first gets the offset of the first one, *n_multi the well-formed
+** sequences of more than one byte. */
+static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first,
+	size_t *n_multi)
 {
 	size_t i = 0, n_bad = 0;
 
+	*n_multi = 0;
 	while (i < n) {
 		size_t k = utf8_seq_len(p, i, n);
 
 		if (k) {
+			*n_multi += k > 1;
 			i += k;
 			continue;
 		}
@@ -244,6 +248,48 @@ static char *utf8_repair(const unsigned char *p, size_t n, size_t n_bad,
 			d[o++] = 0xbf;
 			d[o++] = 0xbd;
 			i++;
+		}
+	}
+	d[o] = '\0';
+	*out_len = o;
+	return (char *)d;
+}
+
+/* Windows-1252's 0x80..0x9F (0: undefined); the rest of it is Latin-1,
+** whose code points are the byte values. */
+static const unsigned short cp1252_high[32] = {
+	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+};
+
+/* p[0..n) read as Windows-1252 (a superset of Latin-1's printable
+** characters, and what French text that is not UTF-8 almost always is), as
+** UTF-8; malloc'd, NULL on OOM. */
+static char *from_cp1252(const unsigned char *p, size_t n, size_t *out_len)
+{
+	unsigned char *d;
+	size_t i, o = 0;
+
+	if (n > (SIZE_MAX - 1) / 3)
+		return NULL;
+	d = malloc(3 * n + 1);
+	if (!d)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned cp = p[i];
+		if (cp >= 0x80 && cp < 0xa0)
+			cp = cp1252_high[cp - 0x80] ? cp1252_high[cp - 0x80] : 0xfffd;
+		if (cp < 0x80) {
+			d[o++] = (unsigned char)cp;
+		} else if (cp < 0x800) {
+			d[o++] = (unsigned char)(0xc0 | cp >> 6);
+			d[o++] = (unsigned char)(0x80 | (cp & 0x3f));
+		} else {
+			d[o++] = (unsigned char)(0xe0 | cp >> 12);
+			d[o++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+			d[o++] = (unsigned char)(0x80 | (cp & 0x3f));
 		}
 	}
 	d[o] = '\0';
@@ -311,7 +357,7 @@ static int ingest_text(walk *w, const char *path, enum kind kind, int fd)
 {
 	char *buf = NULL, *fixed = NULL, *title = NULL;
 	const char *text, *nul, *dot;
-	size_t len = 0, text_len, first_bad = 0, n_bad, probe;
+	size_t len = 0, text_len, first_bad = 0, n_bad, n_multi, probe;
 	const char *name = base_name(path);
 	furet_doc doc;
 	int err, rc = 0;
@@ -345,8 +391,23 @@ static int ingest_text(walk *w, const char *path, enum kind kind, int fd)
 		goto done;
 	}
 	n_bad = utf8_count_bad((const unsigned char *)text, text_len,
-		&first_bad);
-	if (n_bad) {
+		&first_bad, &n_multi);
+	if (n_bad && n_multi == 0) {
+		/* Stray bytes and not one UTF-8 character beyond ASCII: not UTF-8
+		** with damaged bytes but another encoding, in French text
+		** Windows-1252 or Latin-1 (whose é, è, à never happen to form
+		** UTF-8 sequences in real text). */
+		fixed = from_cp1252((const unsigned char *)text, text_len, &text_len);
+		if (!fixed) {
+			say(path, 0, "out of memory; stopped");
+			rc = -1;
+			goto done;
+		}
+		say(path, 0, "not UTF-8; read as Windows-1252 (Latin-1) and "
+			"indexed; byte ranges refer to the text converted to UTF-8");
+		w->st->n_warnings++;
+		text = fixed;
+	} else if (n_bad) {
 		fixed = utf8_repair((const unsigned char *)text, text_len, n_bad,
 			&text_len);
 		if (!fixed) {
