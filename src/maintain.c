@@ -24,12 +24,6 @@
 #include "store.h"
 #include "util.h"
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		(uint32_t)p[3] << 24;
-}
-
 static uint64_t file_size(const char *dir)
 {
 	char path[4200];
@@ -144,7 +138,7 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 					(const char *)term->data, (unsigned)blk->pid[i]);
 				return FURET_OK;
 			}
-			if (le32(plen + 4 * (size_t)blk->pid[i]) != FURET_DEAD_PASSAGE) {
+			if (furet_get_u32le(plen + 4 * (size_t)blk->pid[i]) != FURET_DEAD_PASSAGE) {
 				live++;
 				cf += blk->tf[i];
 			}
@@ -203,7 +197,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		goto done;
 	}
 	for (n = 0; n < c.n_passages; n++) {
-		uint32_t len = le32(plen.data + 4 * n);
+		uint32_t len = furet_get_u32le(plen.data + 4 * n);
 		if (len != FURET_DEAD_PASSAGE) {
 			live++;
 			length += len;
@@ -311,7 +305,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 				}
 				p += m;
 			}
-			if (le32(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
+			if (furet_get_u32le(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
 				continue;
 			out->pid[out->n] = in->pid[i];
 			out->tf[out->n] = in->tf[i];

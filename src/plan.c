@@ -614,7 +614,7 @@ static size_t utf8_chars(const char *s)
 ** from 9 letters), accents free, that start with the same letter. The
 ** nearest word with the most frequent term goes into the suggestion. */
 static furet_rc add_typo_terms(plan *pl, furet_txn *t, uint32_t g,
-	double w_typo, const char *q, furet_buf *sugg_word)
+	double w_typo, furet_buf *sugg_word)
 {
 	const char *word = furet_plan_str(pl, pl->groups[g].word_off);
 	size_t chars = utf8_chars(word), k, best_d;
@@ -626,7 +626,6 @@ static furet_rc add_typo_terms(plan *pl, furet_txn *t, uint32_t g,
 	furet_val key, v;
 	furet_rc rc;
 
-	(void)q;
 	if (chars < 5)
 		return FURET_OK;
 	k = chars >= 9 ? 2 : 1;
@@ -755,7 +754,7 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		if (!gr->is_typo_candidate || !gr->is_scoring ||
 			!(gr->df == 0 || (gr->df <= 2 && n_passages >= 10000)))
 			continue;
-		if ((rc = add_typo_terms(pl, t, (uint32_t)g, o->w_typo, q,
+		if ((rc = add_typo_terms(pl, t, (uint32_t)g, o->w_typo,
 			&sugg_word)))
 			break;
 		if (pl->has_typo && sugg_word.len && gr->df == 0 &&

@@ -181,12 +181,6 @@ static int by_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		(uint32_t)p[3] << 24;
-}
-
 /* ---- matching and scoring one passage ---------------------------------------- */
 
 static int cmp_u32(const void *a, const void *b)
@@ -442,7 +436,7 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
-	uint32_t len = get_le32(sc->plen + 4 * (size_t)pid);
+	uint32_t len = furet_get_u32le(sc->plen + 4 * (size_t)pid);
 	double norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
 	size_t g, l;
 	uint32_t prev = UINT32_MAX;
@@ -570,7 +564,7 @@ static double doc_score(scorer *sc, uint32_t doc, const unsigned char *dlen,
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
-	double len = doc < n_docs ? get_le32(dlen + 4 * (size_t)doc) : sc->avgdlen;
+	double len = doc < n_docs ? furet_get_u32le(dlen + 4 * (size_t)doc) : sc->avgdlen;
 	double norm = 1.0 - o->b_doc + o->b_doc * len / sc->avgdlen, s = 0;
 	size_t g;
 
@@ -694,15 +688,12 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 }
 
 /* Does the passage text hold term under exactly the query's word? */
-static int has_exact_word(furet_analyzer *an, const char *text, size_t len,
-	const char *term, const char *word)
+/* Does the passage (its tokens) hold term under exactly the query's word? */
+static int has_exact_word(const furet_token *toks, size_t n, const char *term,
+	const char *word)
 {
-	const furet_token *toks;
-	size_t n, i;
+	size_t i;
 
-	if (!text || furet_analyzer_run(an, text, len, FURET_MODE_DOCUMENT, &toks,
-		&n))
-		return 0;
 	for (i = 0; i < n; i++)
 		if (strcmp(toks[i].term, term) == 0 && strcmp(toks[i].word, word) == 0)
 			return 1;
@@ -729,8 +720,14 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 	const part *parts, size_t n_parts, furet_analyzer *an)
 {
 	plan *pl = sc->pl;
-	size_t p, i;
+	const furet_token *toks = NULL;
+	size_t p, i, n_toks = 0;
 
+	/* The passage's tokens, once: whether a word matched exactly is read
+	** from them (they live in the analyzer, untouched by the arena). */
+	if (r->has_text && furet_analyzer_run(an, (const char *)r->arena.data +
+		h->text_off, h->text_len, FURET_MODE_DOCUMENT, &toks, &n_toks))
+		n_toks = 0;
 	h->ex_first = r->explains.len / sizeof(explain_rec);
 	h->n_ex = 0;
 	for (p = 0; p < n_parts; p++) {
@@ -771,11 +768,8 @@ static furet_rc explain_hit(furet_results *r, hit_rec *h, scorer *sc,
 					continue;
 				share = c->weight * (c->blk->tf[c->i] + c->blk->tf_title[c->i] +
 					c->blk->tf_section[c->i]);
-				/* The text's address is taken here: res_str below may move
-				** the arena it lives in. */
 				how = how_name(c->how, g->is_compound, c->how == HOW_OWN &&
-					has_exact_word(an, r->has_text ? (const char *)
-					r->arena.data + h->text_off : NULL, h->text_len, c->term,
+					has_exact_word(toks, n_toks, c->term,
 					furet_plan_str(pl, g->word_off)));
 				field = c->blk->tf[c->i] ? "text" : c->blk->tf_title[c->i] ?
 					"title" : "section";
@@ -972,13 +966,13 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			if (is_collapse) {
 				/* Passages of a document are consecutive: when the document
 				** changes, the previous one is complete. */
-				doc = is_any ? get_le32(pdoc.data + 4 * (size_t)pid) :
+				doc = is_any ? furet_get_u32le(pdoc.data + 4 * (size_t)pid) :
 					UINT32_MAX;
 				if (doc != cur_doc && cur_doc != UINT32_MAX &&
 					best.score >= 0) {
 					best.score = doc_score(&sc, cur_doc, dlen.data,
 						dlen.len / 4, best.score,
-						get_le32(sc.plen + 4 * (size_t)best.pid));
+						furet_get_u32le(sc.plen + 4 * (size_t)best.pid));
 					heap_offer(heap, &n_heap, cap, best);
 					r->matched++;
 				}
@@ -989,7 +983,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			}
 			if (!is_any)
 				break;
-			if (get_le32(plen.data + 4 * (size_t)pid) == FURET_DEAD_PASSAGE) {
+			if (furet_get_u32le(plen.data + 4 * (size_t)pid) == FURET_DEAD_PASSAGE) {
 				/* Removed: its postings wait for compaction. */
 				gather(&pl, pid);
 				if ((rc = release(&sc)))

@@ -208,6 +208,19 @@ uint32_t furet_get_u32be(const unsigned char *p)
 		(uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+void furet_buf_put_u32le(furet_buf *b, uint32_t v)
+{
+	unsigned char tmp[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+		(unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	furet_buf_append(b, tmp, 4);
+}
+
+uint32_t furet_get_u32le(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		(uint32_t)p[3] << 24;
+}
+
 void furet_put_u32be(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)(v >> 24);

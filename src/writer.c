@@ -105,8 +105,6 @@ struct furet_writer {
 	size_t n_occs, cap_occs;
 	uint32_t *title_tids, *sec_tids;
 	size_t n_title_tids, cap_title_tids, n_sec_tids, cap_sec_tids;
-	uint64_t total_length;
-	uint64_t n_postings;
 
 	pairset folds;     /* (accent-free key, term) of accented words */
 	pairset words;     /* (unaccented word, term), for typo candidates */
@@ -308,13 +306,32 @@ static int pairset_rehash(pairset *ps)
 	return 0;
 }
 
+/* The slot of key[0..len) in ps: where it is (*is_found 1) or would go. */
+static size_t pairset_slot(const pairset *ps, const unsigned char *key,
+	size_t len, int *is_found)
+{
+	size_t j;
+
+	*is_found = 0;
+	for (j = hash_bytes(key, len) & (ps->n_slots - 1); ps->slots[j];
+		j = (j + 1) & (ps->n_slots - 1)) {
+		uint32_t k = ps->slots[j] - 1;
+		if (ps->lens[k] == len &&
+			memcmp(ps->arena.data + ps->offs[k], key, len) == 0) {
+			*is_found = 1;
+			break;
+		}
+	}
+	return j;
+}
+
 /* Adds the pair "a\0b" unless it is there already; -1 when out of memory. */
 static int pairset_add(pairset *ps, const char *a, size_t a_len,
 	const char *b, size_t b_len)
 {
 	unsigned char key[600];
 	size_t len = a_len + 1 + b_len, j;
-	uint32_t h;
+	int is_found;
 
 	if (len > sizeof key || len > 511)
 		return 0; /* no LMDB key can be that long; such words are junk */
@@ -323,14 +340,9 @@ static int pairset_add(pairset *ps, const char *a, size_t a_len,
 	memcpy(key + a_len + 1, b, b_len);
 	if ((ps->n + 1) * 2 > ps->n_slots && pairset_rehash(ps))
 		return -1;
-	h = hash_bytes(key, len);
-	for (j = h & (ps->n_slots - 1); ps->slots[j];
-		j = (j + 1) & (ps->n_slots - 1)) {
-		uint32_t k = ps->slots[j] - 1;
-		if (ps->lens[k] == len &&
-			memcmp(ps->arena.data + ps->offs[k], key, len) == 0)
-			return 0;
-	}
+	j = pairset_slot(ps, key, len, &is_found);
+	if (is_found)
+		return 0;
 	if (furet_grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
 		furet_grow((void **)&ps->lens, &ps->cap_lens, ps->n + 1, sizeof *ps->lens) ||
 		ps->arena.len > UINT32_MAX - len)
@@ -467,12 +479,12 @@ static furet_rc invert_passage(furet_writer *w, uint32_t pid, const char *text,
 		e->n_post++;
 		e->last_pid = pid;
 		e->cf += tf;
-		w->n_postings++;
 	}
 	return FURET_OK;
 }
 
-/* Index of the batch document with this id, or -1. */
+/* Index of the batch document with this id, or -1; *slot gets its id slot,
+** or the free slot where the id would go. */
 static int64_t find_batch_id(furet_writer *w, const char *id, size_t len,
 	size_t *slot)
 {
@@ -481,8 +493,10 @@ static int64_t find_batch_id(furet_writer *w, const char *id, size_t len,
 	while (w->id_slots[j]) {
 		batch_doc *d = &w->docs[w->id_slots[j] - 1];
 		if (d->id_len == len &&
-			memcmp(w->arena.data + d->id_off, id, len) == 0)
+			memcmp(w->arena.data + d->id_off, id, len) == 0) {
+			*slot = j;
 			return w->id_slots[j] - 1;
+		}
 		j = (j + 1) & (w->n_id_slots - 1);
 	}
 	*slot = j;
@@ -658,7 +672,6 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 			s->end - s->start, &p->length);
 		if (rc)
 			goto done;
-		w->total_length += p->length;
 	}
 	/* Only now is the document part of the batch: a failure above leaves
 	** postings of passages that no document owns, so it must abort. */
@@ -761,13 +774,9 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	hash_doc(doc, hash);
 	j = find_batch_id(w, doc->id, doc->id_len, &slot);
 	if (j >= 0) {
-		/* The last one wins: the earlier version leaves the batch. */
-		size_t k = (size_t)hash_bytes(doc->id, doc->id_len) &
-			(w->n_id_slots - 1);
+		/* The last one wins: the earlier version leaves the batch, and
+		** its id slot goes to the new one. */
 		kill_batch_doc(w, (size_t)j);
-		while (w->id_slots[k] != (uint32_t)j + 1)
-			k = (k + 1) & (w->n_id_slots - 1);
-		slot = k;
 		w->n_replaced++;
 		how = FURET_PUT_REPLACED_IN_BATCH;
 	}
@@ -814,12 +823,10 @@ FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
 		return w->failed;
 	j = find_batch_id(w, id, id_len, &slot);
 	if (j >= 0) {
-		size_t k = (size_t)hash_bytes(id, id_len) & (w->n_id_slots - 1);
+		size_t k = slot;
 		kill_batch_doc(w, (size_t)j);
 		/* Take the id out of the table without breaking probe chains:
 		** re-insert the rest of the cluster. */
-		while (w->id_slots[k] != (uint32_t)j + 1)
-			k = (k + 1) & (w->n_id_slots - 1);
 		w->id_slots[k] = 0;
 		for (k = (k + 1) & (w->n_id_slots - 1); w->id_slots[k];
 			k = (k + 1) & (w->n_id_slots - 1)) {
@@ -864,24 +871,18 @@ static int source_in(const char *src, size_t len, const char *const *paths,
 	return 0;
 }
 
+/* Was id put unchanged in this batch (the pair "id\0" in ps)? */
 static int seen_contains(const pairset *ps, const char *id, size_t len)
 {
-	size_t j;
-	uint32_t h;
 	unsigned char key[512];
+	int is_found;
 
 	if (!ps->n_slots || len + 1 > sizeof key)
 		return 0;
 	memcpy(key, id, len);
 	key[len] = 0;
-	h = hash_bytes(key, len + 1);
-	for (j = h & (ps->n_slots - 1); ps->slots[j]; j = (j + 1) & (ps->n_slots - 1)) {
-		uint32_t k = ps->slots[j] - 1;
-		if (ps->lens[k] == len + 1 &&
-			memcmp(ps->arena.data + ps->offs[k], key, len + 1) == 0)
-			return 1;
-	}
-	return 0;
+	pairset_slot(ps, key, len + 1, &is_found);
+	return is_found;
 }
 
 FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
@@ -1143,11 +1144,7 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 			if (x > UINT32_MAX)
 				x = UINT32_MAX;
 		}
-		{
-			unsigned char le[4] = { (unsigned char)x, (unsigned char)(x >> 8),
-				(unsigned char)(x >> 16), (unsigned char)(x >> 24) };
-			furet_buf_append(buf, le, 4);
-		}
+		furet_buf_put_u32le(buf, (uint32_t)x);
 	}
 	/* Passages that removals made dead. */
 	for (i = 0; dead && i + 4 <= dead->len; i += 4) {
