@@ -232,18 +232,33 @@ FURET_API void furet_writer_abort(furet_writer *w);
 typedef struct furet_search_options {
 	unsigned limit;        /* hits to return; default 10 */
 	unsigned offset;       /* hits to skip first; default 0 */
-	double k1;             /* BM25 term saturation; default 1.2 */
-	double b;              /* BM25 length normalisation; default 0.3 (chosen
+	double k1;             /* BM25 term saturation; default 1.3 */
+	double b;              /* BM25 length normalisation; default 0.45 (chosen
 	                          on the PIAF and spf_qr dev questions) */
-	double w_title;        /* weight of a title match; default 3 */
+	double w_title;        /* weight of a title match; default 2 */
 	double w_section;      /* weight of a section match; default 0.5 */
 	double w_fold;         /* weight of a match that differs from the query
 	                          word by accents only (a query "peche" reaching
-	                          "pêche"), 0..1; default 0.7. The word's own form
+	                          "pêche"), 0..1; default 0.9. The word's own form
 	                          always weighs 1. */
 	double w_typo;         /* weight of a typo correction, 0..1; default 0.5 */
+	double w_derived;      /* weight of a word of the same family, 0..1: a
+	                          query word of five letters or more also reaches
+	                          the words whose accent-free stem starts like
+	                          its own less three letters ("reconstruction"
+	                          reaching "reconstruit"); 0 turns it off;
+	                          default 0.3 */
+	double w_asked;        /* factor on the weight of the word an
+	                          interrogative asks for ("quel pays", "quelle
+	                          année"): the answer names a country rather than
+	                          saying "pays"; 0..1, default 0.6 */
+	double w_name;         /* factor on the weight of a query word written
+	                          with a capital that is not the query's first
+	                          word ("Qui finance POP School ?"), most likely a
+	                          name, and of a number ("en 2003"): the answer
+	                          must contain them; 0..10, default 1.6 */
 	double w_prox;         /* weight of the proximity bonus: query words close
-	                          to each other in the passage; default 0.6 */
+	                          to each other in the passage; default 0.8 */
 	double w_phrase;       /* weight of the bonus of a matched "phrase";
 	                          default 1.0 */
 	double w_cover;        /* weight of the bonus for holding more of the
@@ -252,7 +267,7 @@ typedef struct furet_search_options {
 	                          several passages scores (1 - w_doc) x its best
 	                          passage's score + w_doc x BM25F over all its
 	                          matching passages as one text; 0..1, default
-	                          0.6 */
+	                          0.7 */
 	double b_doc;          /* length normalisation of that document-level
 	                          score, 0..1; default 1 */
 	unsigned max_expansions; /* terms a prefix* reaches at most (the most
@@ -304,7 +319,8 @@ typedef struct furet_explain {
 	const char *how;   /* "exact" (same word), "stem" (same stem, other
 	                      form), "accent" (differs by accents), "compound"
 	                      (a part or the whole of a compound), "prefix",
-	                      "typo", "phrase", "proximity", "coverage" (bonuses) */
+	                      "typo", "family" (same family: w_derived),
+	                      "phrase", "proximity", "coverage" (bonuses) */
 	const char *field; /* "text", "title", "section" or "" for a bonus */
 	double tf;         /* occurrences (weighted) */
 	double score;      /* contribution to the hit's score */

@@ -5,6 +5,7 @@
 #include "plan.h"
 
 #include <math.h>
+#include <unicode/uchar.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,90 @@ static int is_question_word(const furet_token *t)
 	return 0;
 }
 
+/* The word before q[*end], skipping blanks and apostrophes: [*start, *end)
+** on return; 0 when there is none. Letters are ASCII or any UTF-8 byte. */
+static int prev_word(const char *q, size_t *start, size_t *end)
+{
+	size_t e = *end, b;
+
+	for (;;) {
+		if (e > 0 && (q[e - 1] == ' ' || q[e - 1] == '\t' || q[e - 1] == '\''))
+			e--;
+		else if (e >= 3 && memcmp(q + e - 3, "\xe2\x80\x99", 3) == 0)
+			e -= 3; /* ’ */
+		else
+			break;
+	}
+	b = e;
+	while (b > 0 && ((q[b - 1] >= 'a' && q[b - 1] <= 'z') ||
+		(q[b - 1] >= 'A' && q[b - 1] <= 'Z') ||
+		((unsigned char)q[b - 1] >= 0x80 &&
+		!(b >= 3 && memcmp(q + b - 3, "\xe2\x80\x99", 3) == 0))))
+		b--;
+	*start = b;
+	*end = e;
+	return b < e;
+}
+
+static int word_is(const char *q, size_t b, size_t e, const char *const *list)
+{
+	size_t k;
+
+	for (; *list; list++) {
+		if (strlen(*list) != e - b)
+			continue;
+		for (k = 0; k < e - b; k++) {
+			char c = q[b + k];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != (*list)[k])
+				break;
+		}
+		if (k == e - b)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is the word at q[start] the one an interrogative asks for: "quel pays",
+** "quelle est la date", "quel était l'objectif"? */
+static int after_interrogative(const char *q, size_t start)
+{
+	static const char *const quel[] = { "quel", "quelle", "quels",
+		"quelles", NULL };
+	static const char *const art[] = { "le", "la", "les", "l", NULL };
+	static const char *const verb[] = { "est", "sont", "\xc3\xa9tait",
+		"\xc3\xa9taient", "fut", "furent", "serait", "sera", NULL };
+	size_t b, e = start;
+
+	if (!prev_word(q, &b, &e))
+		return 0;
+	if (word_is(q, b, e, quel))
+		return 1;
+	if (!word_is(q, b, e, art))
+		return 0;
+	e = b;
+	if (!prev_word(q, &b, &e) || !word_is(q, b, e, verb))
+		return 0;
+	e = b;
+	return prev_word(q, &b, &e) && word_is(q, b, e, quel);
+}
+
+/* Is the word at q[start] (after an elision of elision_len bytes) written
+** with a capital, and not the query's first word ("Qui finance POP School ?")?
+** Then it is most likely a name, which the answer must contain, as it must
+** contain a number of the query ("en 2003"). */
+static int is_name(const char *q, size_t start, size_t elision_len)
+{
+	size_t b, e = start - elision_len;
+	uint32_t cp;
+
+	if (!furet_utf8_decode((const unsigned char *)q + start, 4, &cp) ||
+		!u_isupper((UChar32)cp))
+		return 0;
+	return prev_word(q, &b, &e);
+}
+
 /* Does leaf already have a group for t's term? */
 static int has_term(const plan *pl, uint32_t leaf, const furet_token *t)
 {
@@ -295,6 +380,11 @@ static furet_rc build_leaf(build_ctx *bc, const furet_qnode *n, unsigned field,
 		pl->groups[g].qpos = t->pos - base_pos;
 		pl->groups[g].is_prox = is_free && n->kind == FURET_Q_WORD &&
 			!(t->flags & (FURET_TOK_STOP | FURET_TOK_PART)) && !bc->is_negative;
+		pl->groups[g].is_name = is_free && n->kind == FURET_Q_WORD &&
+			(is_name(bc->q, n->start + t->start, t->elision_len) ||
+			(t->flags & FURET_TOK_NUMBER));
+		pl->groups[g].is_asked = is_free && n->kind == FURET_Q_WORD &&
+			after_interrogative(bc->q, n->start + t->start - t->elision_len);
 		pl->groups[g].is_typo_candidate = n->kind == FURET_Q_WORD &&
 			!(t->flags & (FURET_TOK_STOP | FURET_TOK_NUMBER));
 		if (n->kind == FURET_Q_PREFIX) {
@@ -477,10 +567,12 @@ static furet_rc term_df(furet_txn *t, const void *term, size_t len,
 	return FURET_OK;
 }
 
-/* Collects, from table tab, the terms of keys that start with prefix
-** (terms table: the key is the term; words table: "word\0term"). */
+/* Collects, from table tab, the terms of keys that start with prefix, max
+** at most (terms table: the key is the term; words table: "word\0term";
+** folds table: "key\0term"). */
 static furet_rc collect_prefix(furet_txn *t, furet_table tab, const char *prefix,
-	size_t plen, furet_buf *names, cand **cands, size_t *n, size_t *cap)
+	size_t plen, size_t max, furet_buf *names, cand **cands, size_t *n,
+	size_t *cap)
 {
 	furet_cursor *cur = NULL;
 	furet_val k, v;
@@ -490,14 +582,14 @@ static furet_rc collect_prefix(furet_txn *t, furet_table tab, const char *prefix
 	if ((rc = furet_cursor_open(t, tab, &cur)))
 		return rc;
 	rc = furet_cursor_seek(cur, prefix, plen, &k, &v);
-	for (; rc == FURET_OK && scanned < 100000;
+	for (; rc == FURET_OK && scanned < 100000 && *n < max;
 		rc = furet_cursor_next(cur, &k, &v), scanned++) {
 		const unsigned char *term = k.data;
 		size_t tl = k.len, i;
 
 		if (k.len < plen || memcmp(k.data, prefix, plen) != 0)
 			break;
-		if (tab == FURET_T_WORDS) {
+		if (tab != FURET_T_TERMS) {
 			const unsigned char *z = memchr(k.data, 0, k.len);
 			if (!z)
 				continue;
@@ -546,10 +638,11 @@ static furet_rc add_prefix_terms(plan *pl, furet_txn *t, uint32_t g,
 	/* The stem of the typed prefix: its fold key is the stem of the
 	** accent-free prefix ("numéri" -> "numer"). */
 	rc = collect_prefix(t, FURET_T_TERMS, furet_plan_str(pl, pl->groups[g].fold_off),
-		strlen(furet_plan_str(pl, pl->groups[g].fold_off)), &names, &cands, &n, &cap);
+		strlen(furet_plan_str(pl, pl->groups[g].fold_off)), SIZE_MAX, &names,
+		&cands, &n, &cap);
 	if (!rc && tmp.len)
 		rc = collect_prefix(t, FURET_T_WORDS, (const char *)tmp.data, tmp.len,
-			&names, &cands, &n, &cap);
+			SIZE_MAX, &names, &cands, &n, &cap);
 	for (i = 0; !rc && i < n; i++)
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
 	if (rc)
@@ -566,6 +659,52 @@ done:
 	furet_free(cands);
 	furet_buf_free(&names);
 	furet_buf_free(&tmp);
+	return rc;
+}
+
+/* A word's family ("reconstruction" -> "reconstruit", "reconstruire"):
+** the index terms whose accent-free stem starts with the query stem less its
+** last three letters (five at least), from stems of five letters (a to z)
+** on; the
+** FAMILY_MAX most frequent, weight w_derived. Snowball strips inflections but
+** not derivations, and French questions often name with a noun what the
+** answer says with a verb. */
+#define FAMILY_MIN 5
+#define FAMILY_CUT 3
+#define FAMILY_MAX 32
+#define FAMILY_SCAN 512
+
+static furet_rc add_family_terms(plan *pl, furet_txn *t, uint32_t g,
+	double w_derived)
+{
+	const char *fold = furet_plan_str(pl, pl->groups[g].fold_off);
+	size_t fl = strlen(fold), plen, n = 0, cap = 0, i;
+	furet_buf names;
+	cand *cands = NULL;
+	furet_rc rc;
+
+	if (fl < FAMILY_MIN || w_derived <= 0)
+		return FURET_OK;
+	for (i = 0; i < fl; i++)
+		if (fold[i] < 'a' || fold[i] > 'z')
+			return FURET_OK; /* words of letters only: not "mot2999" */
+	plen = fl - FAMILY_CUT < FAMILY_MIN ? FAMILY_MIN : fl - FAMILY_CUT;
+	furet_buf_init(&names);
+	rc = collect_prefix(t, FURET_T_TERMS, fold, plen, FAMILY_SCAN, &names,
+		&cands, &n, &cap);
+	if (!rc)
+		rc = collect_prefix(t, FURET_T_FOLDS, fold, plen, FAMILY_SCAN,
+			&names, &cands, &n, &cap);
+	for (i = 0; !rc && i < n; i++)
+		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
+	if (!rc)
+		qsort(cands, n, sizeof *cands, by_df_desc);
+	for (i = 0; !rc && i < n && i < FAMILY_MAX; i++)
+		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
+			cands[i].len, HOW_FAMILY, w_derived))
+			rc = FURET_NOMEM;
+	furet_free(cands);
+	furet_buf_free(&names);
 	return rc;
 }
 
@@ -718,7 +857,7 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 		return rc;
 	if (tr.n_blocks == 0 || tr.df == 0)
 		return FURET_OK;
-	if (tr.df > pl->groups[c->group].df)
+	if (c->how != HOW_FAMILY && tr.df > pl->groups[c->group].df)
 		pl->groups[c->group].df = tr.df;
 	c->n_blocks = tr.n_blocks;
 	c->blk = furet_malloc(sizeof *c->blk);
@@ -742,8 +881,11 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		if (pl->leaves[pl->groups[g].leaf].kind == FURET_Q_PREFIX)
 			rc = add_prefix_terms(pl, t, (uint32_t)g,
 				o->max_expansions ? o->max_expansions : 1);
-		else
+		else {
 			rc = add_accent_variants(pl, t, (uint32_t)g, o->w_fold);
+			if (!rc && pl->groups[g].is_prox)
+				rc = add_family_terms(pl, t, (uint32_t)g, o->w_derived);
+		}
 	}
 	for (i = 0; !rc && i < pl->n_curs; i++)
 		rc = open_cursor(pl, t, &pl->curs[i], key);
@@ -779,6 +921,10 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		double df = (double)pl->groups[g].df;
 		pl->groups[g].idf = log(1.0 + ((double)n_passages - df + 0.5) /
 			(df + 0.5));
+		if (pl->groups[g].is_asked)
+			pl->groups[g].idf *= o->w_asked;
+		if (pl->groups[g].is_name)
+			pl->groups[g].idf *= o->w_name;
 	}
 	if (!rc) {
 		pl->terms = furet_malloc((pl->n_curs ? pl->n_curs : 1) *

@@ -21,7 +21,7 @@
 #include "store.h"
 #include "util.h"
 
-enum { HOW_OWN, HOW_FOLD, HOW_PREFIX, HOW_TYPO };
+enum { HOW_OWN, HOW_FOLD, HOW_PREFIX, HOW_TYPO, HOW_FAMILY };
 
 /* One index term being read: a cursor over its postings blocks, with the
 ** positions of the current block decoded when a phrase, NEAR or the
@@ -55,12 +55,15 @@ typedef struct qgroup {
 	int is_prox;       /* a free-text word, for the proximity bonus */
 	int is_compound;   /* from a compound's part or whole */
 	int is_typo_candidate;
+	int is_name;       /* a number, or capitalised and not the query's first word */
+	int is_asked;      /* the word an interrogative asks for ("quel pays") */
 	size_t q_start, q_end; /* the word's bytes in the query (suggestions) */
 	uint64_t df;
 	double idf;
 	/* the current passage */
 	double tf, tt, ts;
 	int is_hit;
+	double hit_weight; /* the largest weight of its terms found */
 	uint32_t *pos;     /* body positions, merged from its cursors */
 	size_t n_pos, cap_pos;
 	int has_pos;

@@ -14,8 +14,14 @@
 **   - for a word of 5+ letters the index does not have (or has once or twice
 **     in a large index), the terms of the words within one typo (two from 9
 **     letters), accents free (words table; weight w_typo, "typo"), and the
-**     corrected query becomes the results' suggestion ("did you mean").
+**     corrected query becomes the results' suggestion ("did you mean");
+**   - for a free-text word of 5+ letters, its family: the terms whose
+**     accent-free stem starts like its own less three letters (weight
+**     w_derived, "family"): "reconstruction" reaches "reconstruit".
 **
+** A group's idf is weighed by w_asked when an interrogative asks for the
+** word ("quel pays": the answer names the country) and by w_name for a
+** number or a capitalised word that does not start the query (a name).
 ** A group's terms add their weighted frequencies as one term of BM25F.
 ** Evaluation is document-at-a-time: the cursors advance together in
 ** passage-id order; each passage that any cursor reaches is matched against
@@ -38,8 +44,10 @@
 **         + w_prox * sum over consecutive free-text query words a, b found
 **           within 5 words of each other: min(idf_a, idf_b) / distance
 **         + w_cover * (sum of the free-text words' idf) * c^2, c the share
-**           of that idf the passage holds
+**           of that idf the passage holds (a word found only through
+**           weighted terms counts at the largest weight found)
 **   idf   = ln(1 + (N - df + 0.5) / (df + 0.5)), df the group's largest
+**           (family terms do not raise it), times w_asked or w_name
 **
 ** N and df count passages. Ties go to the lower passage id, so results are
 ** deterministic. FURET_SEARCH_EXPLAIN scores the returned passages a second
@@ -113,15 +121,18 @@ FURET_API void furet_search_options_init(furet_search_options *o)
 		return;
 	memset(o, 0, sizeof *o);
 	o->limit = 10;
-	o->k1 = 1.2;
-	o->b = 0.3;
-	o->w_title = 3.0;
+	o->k1 = 1.3;
+	o->b = 0.45;
+	o->w_title = 2.0;
 	o->w_section = 0.5;
-	o->w_fold = 0.7;
+	o->w_fold = 0.9;
 	o->w_typo = 0.5;
-	o->w_prox = 0.6;
+	o->w_derived = 0.3;
+	o->w_asked = 0.6;
+	o->w_name = 1.6;
+	o->w_prox = 0.8;
 	o->w_phrase = 1.0;
-	o->w_doc = 0.6;
+	o->w_doc = 0.7;
 	o->w_cover = 0.6;
 	o->b_doc = 1.0;
 	o->max_expansions = 64;
@@ -479,7 +490,7 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 				continue;
 			all += gr->idf;
 			if (group_found(gr))
-				got += gr->idf;
+				got += gr->idf * gr->hit_weight;
 		}
 		if (all > 0 && got > 0) {
 			s = o->w_cover * all * (got / all) * (got / all);
@@ -596,6 +607,8 @@ static void gather(plan *pl, uint32_t pid)
 		g->tf += c->weight * c->blk->tf[c->i];
 		g->tt += c->weight * c->blk->tf_title[c->i];
 		g->ts += c->weight * c->blk->tf_section[c->i];
+		if (c->weight > g->hit_weight)
+			g->hit_weight = c->weight;
 		g->is_hit = 1;
 	}
 }
@@ -610,6 +623,7 @@ static furet_rc release(scorer *sc)
 	for (i = 0; i < pl->n_groups; i++) {
 		qgroup *g = &pl->groups[i];
 		g->tf = g->tt = g->ts = 0;
+		g->hit_weight = 0;
 		g->is_hit = 0;
 		g->has_pos = 0;
 	}
@@ -708,6 +722,8 @@ static const char *how_name(int how, int is_compound, int is_exact)
 		return "prefix";
 	if (how == HOW_TYPO)
 		return "typo";
+	if (how == HOW_FAMILY)
+		return "family";
 	if (is_compound)
 		return "compound";
 	return is_exact ? "exact" : "stem";
@@ -869,12 +885,16 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	if (!(o.k1 >= 0) || !(o.b >= 0 && o.b <= 1) || !(o.w_title >= 0) ||
 		!(o.w_section >= 0) || !(o.w_fold >= 0 && o.w_fold <= 1) ||
 		!(o.w_typo >= 0 && o.w_typo <= 1) || !(o.w_prox >= 0) ||
+		!(o.w_derived >= 0 && o.w_derived <= 1) ||
+		!(o.w_asked >= 0 && o.w_asked <= 1) ||
+		!(o.w_name >= 0 && o.w_name <= 10) ||
 		!(o.w_phrase >= 0) || !(o.w_doc >= 0 && o.w_doc <= 1) ||
 		!(o.w_cover >= 0) ||
 		!(o.b_doc >= 0 && o.b_doc <= 1) || o.max_expansions > 4096 ||
 		o.limit > 1000000 || o.offset > 1000000)
 		return furet_index_fail(ix, FURET_INVALID, "invalid search options "
-			"(k1 >= 0, 0 <= b <= 1, weights >= 0, w_fold and w_typo <= 1, "
+			"(k1 >= 0, 0 <= b <= 1, weights >= 0, w_fold, w_typo, "
+			"w_derived and w_asked <= 1, w_name <= 10, "
 			"max_expansions <= 4096, limit and offset <= 10^6)");
 	if (furet_utf8_valid(q ? q : "", q_len) != q_len)
 		return furet_index_fail(ix, FURET_INVALID, "the query is not UTF-8");

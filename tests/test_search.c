@@ -42,17 +42,20 @@ static furet_doc doc(const char *id, const char *title, const char *text)
 	return d;
 }
 
-/* The hand-computed scores below use plain BM25F: b = 0.75, title weight
-** 0.5 and no proximity or coverage bonus (furet's defaults are tuned
-** otherwise). */
+/* The hand-computed scores below use plain BM25F: k1 = 1.2, b = 0.75,
+** title weight 0.5, no proximity or coverage bonus, no family and no name
+** weight (furet's defaults are tuned otherwise). */
 static furet_search_options opts_b075(void)
 {
 	furet_search_options o;
 	furet_search_options_init(&o);
+	o.k1 = 1.2;
 	o.b = 0.75;
 	o.w_title = 0.5;
 	o.w_prox = 0;
 	o.w_cover = 0;
+	o.w_derived = 0;
+	o.w_name = 1;
 	return o;
 }
 
@@ -445,10 +448,17 @@ static furet_index *lang_index(char **dir)
 	return build(*dir, docs, 6);
 }
 
-/* The set of documents a query finds, as a string of ids ("abd"). */
+/* The set of documents a query finds, as a string of ids ("abd"); without
+** family matches ("formation" reaching "formateurs"), which test_family
+** covers. */
 static void found(furet_index *ix, const char *q, char *out)
 {
-	furet_results *r = query(ix, q, NULL);
+	furet_search_options o;
+	furet_results *r;
+
+	furet_search_options_init(&o);
+	o.w_derived = 0;
+	r = query(ix, q, &o);
 	size_t i, n = furet_results_count(r), k = 0;
 	char ids[16];
 
@@ -581,6 +591,7 @@ static void test_typos(void **state)
 	furet_results_free(r);
 	furet_search_options_init(&o);
 	o.flags = FURET_SEARCH_NO_TYPO;
+	o.w_derived = 0; /* "pierrefit" has "pierrefitt" in its family */
 	r = query(ix, "Pierrefite", &o);
 	assert_int_equal(furet_results_count(r), 0);
 	assert_null(furet_results_suggestion(r));
@@ -637,6 +648,151 @@ static void test_explain(void **state)
 	free(dir);
 }
 
+/* A word's family: "reconstruction" reaches "reconstruit" (stems
+** "reconstruct" and "reconstruit" share "reconstru"), below the word itself,
+** and explain says "family"; w_derived 0 turns it off. Short stems have no
+** family. */
+static void test_family(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[3];
+	furet_index *ix;
+	furet_search_options o;
+	furet_results *r;
+	furet_hit h;
+	(void)state;
+
+	docs[0] = doc("verbe", NULL, "Le bureau a Ã©tÃ© reconstruit en 1790.");
+	docs[1] = doc("nom", NULL, "La reconstruction du pont date de 1850.");
+	docs[2] = doc("autre", NULL, "Un bureau de poste ouvre en 1900.");
+	ix = build(dir, docs, 3);
+	furet_search_options_init(&o);
+	o.flags = FURET_SEARCH_EXPLAIN;
+	r = query(ix, "reconstruction", &o);
+	assert_int_equal(furet_results_count(r), 2);
+	assert_string_equal(hit(r, 0).doc, "nom");
+	h = hit(r, 1);
+	assert_string_equal(h.doc, "verbe");
+	assert_string_equal(h.explain[0].how, "family");
+	assert_true(h.score < hit(r, 0).score);
+	furet_results_free(r);
+	/* With both words, the family match decides between the bureaux. */
+	r = query(ix, "reconstruction du bureau", &o);
+	assert_int_equal(furet_results_count(r), 3);
+	assert_string_equal(hit(r, 2).doc, "autre");
+	furet_results_free(r);
+	o.w_derived = 0;
+	r = query(ix, "reconstruction", &o);
+	assert_int_equal(furet_results_count(r), 1);
+	furet_results_free(r);
+	o.w_derived = 1.5;
+	assert_int_equal(furet_search(ix, "x", 1, &o, &r), FURET_INVALID);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The word a "quel" asks for weighs w_asked of its idf: "Quel pays" wants a
+** country's name, which the answer has rather than "pays". */
+static void test_asked_word(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[3];
+	furet_index *ix;
+	furet_search_options o;
+	furet_results *r;
+	double s_asked, s_plain;
+	(void)state;
+
+	docs[0] = doc("a", NULL, "Jos est une ville du Nigeria.");
+	docs[1] = doc("b", NULL, "Le pays compte cent villes.");
+	docs[2] = doc("c", NULL, "Un autre texte sans rapport.");
+	ix = build(dir, docs, 3);
+	r = query(ix, "Dans quel pays est la ville de Jos ?", NULL);
+	assert_string_equal(hit(r, 0).doc, "a");
+	furet_results_free(r);
+	/* Same words, not asked for: "pays" weighs fully. */
+	r = query(ix, "quel pays", NULL);
+	s_asked = hit(r, 0).score;
+	furet_results_free(r);
+	r = query(ix, "le pays", NULL);
+	s_plain = hit(r, 0).score;
+	furet_results_free(r);
+	assert_true(s_asked < s_plain);
+	/* "Quel \xc3\xa9tait le pays", "quelles sont les ...": the same word. */
+	r = query(ix, "Quel \xc3\xa9tait le pays", NULL);
+	assert_true(fabs(hit(r, 0).score - s_asked) < 1e-9);
+	furet_results_free(r);
+	furet_search_options_init(&o);
+	o.w_asked = 1;
+	r = query(ix, "quel pays", &o);
+	assert_true(fabs(hit(r, 0).score - s_plain) < 1e-9);
+	furet_results_free(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A capitalised word that does not start the query is most likely a name:
+** its weight is w_name times its idf; a number's too. */
+static void test_name_word(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[3];
+	furet_index *ix;
+	furet_search_options o;
+	furet_results *r;
+	double s_low, s_cap, s_first;
+	(void)state;
+
+	docs[0] = doc("a", NULL, "Valenciennes finance une \xc3\xa9" "cole depuis 2003.");
+	docs[1] = doc("b", NULL, "Une \xc3\xa9" "cole ouvre ses portes.");
+	docs[2] = doc("c", NULL, "Un autre texte sans rapport.");
+	ix = build(dir, docs, 3);
+	r = query(ix, "qui finance valenciennes", NULL);
+	s_low = hit(r, 0).score;
+	furet_results_free(r);
+	r = query(ix, "qui finance Valenciennes", NULL);
+	assert_string_equal(hit(r, 0).doc, "a");
+	s_cap = hit(r, 0).score;
+	furet_results_free(r);
+	assert_true(s_cap > s_low);
+	/* The first word's capital says nothing. */
+	r = query(ix, "Valenciennes finance", NULL);
+	s_first = hit(r, 0).score;
+	furet_results_free(r);
+	r = query(ix, "valenciennes finance", NULL);
+	assert_true(fabs(hit(r, 0).score - s_first) < 1e-9);
+	furet_results_free(r);
+	/* \xc3\x89 is a capital too; w_name 1 weighs names like other words. */
+	r = query(ix, "une \xc3\x89" "cole", NULL);
+	s_cap = hit(r, 0).score;
+	furet_results_free(r);
+	furet_search_options_init(&o);
+	o.w_name = 1;
+	r = query(ix, "une \xc3\x89" "cole", &o);
+	assert_true(hit(r, 0).score < s_cap);
+	furet_results_free(r);
+	r = query(ix, "une \xc3\xa9" "cole", &o);
+	s_low = hit(r, 0).score;
+	furet_results_free(r);
+	r = query(ix, "une \xc3\x89" "cole", &o);
+	assert_true(fabs(hit(r, 0).score - s_low) < 1e-9);
+	furet_results_free(r);
+	/* A number counts like a name. */
+	r = query(ix, "depuis 2003", &o);
+	s_low = hit(r, 0).score;
+	furet_results_free(r);
+	r = query(ix, "depuis 2003", NULL);
+	assert_true(hit(r, 0).score > s_low);
+	furet_results_free(r);
+	o.w_name = 11;
+	assert_int_equal(furet_search(ix, "x", 1, &o, &r), FURET_INVALID);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Issue 4's questions on the seed article. */
 static void test_seed_language(void **state)
 {
@@ -688,6 +844,9 @@ int main(void)
 		cmocka_unit_test(test_prefix_bound),
 		cmocka_unit_test(test_typos),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_family),
+		cmocka_unit_test(test_asked_word),
+		cmocka_unit_test(test_name_word),
 		cmocka_unit_test(test_seed_language),
 	};
 	return cmocka_run_group_tests_name("search", tests, NULL, NULL);

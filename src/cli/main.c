@@ -87,17 +87,20 @@ typedef struct rank_def {
 } rank_def;
 
 static const rank_def rank_defs[] = {
-	{ "--k1", 0, 100, 1.2 },
-	{ "--b", 0, 1, 0.3 },
-	{ "--w-title", 0, 100, 3.0 },
+	{ "--k1", 0, 100, 1.3 },
+	{ "--b", 0, 1, 0.45 },
+	{ "--w-title", 0, 100, 2.0 },
 	{ "--w-section", 0, 100, 0.5 },
-	{ "--w-fold", 0, 1, 0.7 },
+	{ "--w-fold", 0, 1, 0.9 },
 	{ "--w-typo", 0, 1, 0.5 },
-	{ "--w-prox", 0, 100, 0.6 },
+	{ "--w-prox", 0, 100, 0.8 },
 	{ "--w-phrase", 0, 100, 1.0 },
-	{ "--w-doc", 0, 1, 0.6 },
+	{ "--w-doc", 0, 1, 0.7 },
 	{ "--b-doc", 0, 1, 1.0 },
 	{ "--w-cover", 0, 100, 0.6 },
+	{ "--w-derived", 0, 1, 0.3 },
+	{ "--w-asked", 0, 1, 0.6 },
+	{ "--w-name", 0, 10, 1.6 },
 };
 #define N_RANK (sizeof rank_defs / sizeof rank_defs[0])
 
@@ -416,6 +419,9 @@ static void apply_ranking(const opts *o, furet_search_options *so)
 	field[8] = &so->w_doc;
 	field[9] = &so->b_doc;
 	field[10] = &so->w_cover;
+	field[11] = &so->w_derived;
+	field[12] = &so->w_asked;
+	field[13] = &so->w_name;
 	for (i = 0; i < N_RANK; i++)
 		if (o->has_rank[i])
 			*field[i] = o->rank[i];
@@ -466,6 +472,8 @@ static const char search_help[] =
 	"  title:x  section:x   only in the document title / passage section\n"
 	"A word of 5+ letters that the index lacks is also looked for with one\n"
 	"typo (two from 9 letters); furet then says \"did you mean\" on stderr.\n"
+	"A word of 5+ letters also reaches its family at a lower weight\n"
+	"(\"reconstruction\" finds \"reconstruit\"; see --w-derived).\n"
 	"An unclosed quote or parenthesis is read as closed at the end.\n"
 	"\n"
 	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
@@ -476,24 +484,31 @@ static const char search_help[] =
 	"              (byte ranges in text); with --explain an explain list, and\n"
 	"              did_you_mean when a typo was corrected\n"
 	"  --explain   how each query word matched and what it added to the score\n"
-	"              (exact, stem, accent, compound, prefix, typo, phrase,\n"
-	"              proximity)\n"
-	"  --k1 X      BM25 term saturation (default 1.2)\n"
-	"  --b X       BM25 length normalisation, 0..1 (default 0.3)\n"
+	"              (exact, stem, accent, compound, prefix, typo, family,\n"
+	"              phrase, proximity, coverage)\n"
+	"  --k1 X      BM25 term saturation (default 1.3)\n"
+	"  --b X       BM25 length normalisation, 0..1 (default 0.45)\n"
 	"  --w-title X, --w-section X\n"
-	"              weight of a match in the document title (default 3) or the\n"
+	"              weight of a match in the document title (default 2) or the\n"
 	"              passage section (default 0.5), against 1 for the text\n"
 	"  --w-fold X  weight of a match that differs by accents only, 0..1\n"
-	"              (default 0.7)\n"
+	"              (default 0.9)\n"
 	"  --w-typo X  weight of a typo correction, 0..1 (default 0.5)\n"
+	"  --w-derived X  weight of a word of the same family as a query word\n"
+	"              (\"reconstruction\" reaching \"reconstruit\"), 0..1 (default 0.3)\n"
+	"  --w-asked X factor on the weight of the word an interrogative asks\n"
+	"              for (\"quel pays\"), 0..1 (default 0.6)\n"
+	"  --w-name X  factor on the weight of a number and of a capitalised word\n"
+	"              that is not the query's first (a name: \"Qui finance POP\n"
+	"              School ?\"), 0..10 (default 1.6)\n"
 	"  --w-prox X  weight of the bonus for query words close together\n"
-	"              (default 0.6)\n"
+	"              (default 0.8)\n"
 	"  --w-phrase X  weight of the bonus of a matched \"phrase\" (default 1)\n"
 	"  --w-cover X weight of the bonus for holding more of the query's words\n"
 	"              (default 0.6)\n"
 	"  --w-doc X   (furet batch: one passage per document) share of the\n"
 	"              document-level score, against the best passage's, for a\n"
-	"              document of several passages, 0..1 (default 0.6)\n"
+	"              document of several passages, 0..1 (default 0.7)\n"
 	"  --b-doc X   length normalisation of the document-level score, 0..1\n"
 	"              (default 1)\n"
 	"\n"
