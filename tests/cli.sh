@@ -152,8 +152,10 @@ body=$(tr '\n"\\' '   ' <corpus/fabriques-du-numerique.txt)
 awk -v body="$body" 'BEGIN { for (i = 0; i < 2500; i++)
 	printf "{\"id\":\"big-%d\",\"title\":\"copie %d\",\"text\":\"%s\"}\n", i, i, body }' \
 	>"$T/big/big.jsonl"
-FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index -q --rebuild -i "$IX" "$T/big" >/dev/null 2>&1
+FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index --rebuild -i "$IX" "$T/big" >/dev/null 2>"$T/err"
 [ $? -eq 137 ] && ok || ko "the kill hook did not fire"
+# That run was long, and stderr was not a terminal: no progress line.
+if grep -q "$(printf '\r')" "$T/err"; then ko "progress line written to a file"; else ok; fi
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
 cmp -s "$T/before" "$T/after" && ok || ko "index changed after a rebuild killed before its commit"
 for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
@@ -169,6 +171,27 @@ for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
 		if [ "$n" = 2500 ]; then ok; $B/furet index -q --rebuild -i "$IX" corpus; else ko "killed rebuild after ${delay}s: index neither old nor new"; fi
 	fi
 done
+
+# --- the progress line of furet index, on a terminal --------------------------------
+# script(1) gives furet a pseudo-terminal. The line appears only when the
+# run lasts more than a second: the summary says how long it took.
+if command -v script >/dev/null 2>&1; then
+	script -qec "$B/furet index --rebuild -i '$T/ixp' '$T/big'" /dev/null >"$T/tty" 2>&1
+	secs=$(tr '\r' '\n' <"$T/tty" | sed -n 's/.* unchanged in \([0-9.]*\) s .*/\1/p')
+	if grep -q 'indexing  *[0-9]*% \[#*\.*\]  [0-9]* docs  [0-9]* docs/s  [0-9.]* MB/s  ETA [0-9]*:[0-9][0-9]' "$T/tty"; then
+		awk -v s="$secs" 'BEGIN { exit !(s >= 1.0) }' && ok || ko "progress line on a run of $secs s"
+	else
+		awk -v s="$secs" 'BEGIN { exit !(s != "" && s < 1.2) }' && ok ||
+			ko "no progress line on a terminal in $secs s: $(tr '\r' '\n' <"$T/tty" | head -3)"
+	fi
+	tr '\r' '\n' <"$T/tty" | grep -q '^furet: 2500 added' && ok || ko "the progress line is erased before the summary"
+	script -qec "$B/furet index -q --rebuild -i '$T/ixp' '$T/big'" /dev/null >"$T/tty" 2>&1
+	[ ! -s "$T/tty" ] && ok || ko "furet index -q writes on a terminal: $(head -c 200 "$T/tty")"
+	script -qec "$B/furet index -i '$T/ixq' corpus" /dev/null >"$T/tty" 2>&1
+	if grep -q 'indexing ' "$T/tty"; then ko "progress line on a short run"; else ok; fi
+else
+	echo "SKIP: progress line (no script(1) to make a terminal)"
+fi
 
 # --- bad documents --------------------------------------------------------------
 D=$T/docs; mkdir -p "$D/sub"

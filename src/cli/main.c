@@ -23,6 +23,7 @@
 #include "eval.h"
 #include "furet.h"
 #include "ingest.h"
+#include "progress.h"
 
 #define EXIT_HITS 0
 #define EXIT_NONE 1
@@ -34,6 +35,7 @@ static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void msg(const char *fmt, ...)
 {
 	va_list ap;
+	progress_interrupt();
 	fputs("furet: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -707,7 +709,8 @@ static const char index_help[] =
 	"these paths before that are gone now (deleted files, ids no longer in a\n"
 	"JSONL file) are removed. An id repeated in one run: the last one wins.\n"
 	"A summary goes to stderr. When removed passages make a fifth of the\n"
-	"index, it is compacted.\n"
+	"index, it is compacted. On a terminal, a run that lasts more than a\n"
+	"second shows its progress on stderr (percent, documents/s, MB/s, ETA).\n"
 	"\n"
 	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
 	"  --rebuild   start from scratch: the new index replaces the old one\n"
@@ -718,7 +721,7 @@ static const char index_help[] =
 	"              updated, removed, unchanged, repeated, passages (indexed\n"
 	"              in this run), skipped (files and lines), seconds,\n"
 	"              compacted (true or false)\n"
-	"  -q          no summary on stderr\n"
+	"  -q          no summary on stderr, no progress\n"
 	"\n"
 	"The run is committed at once: if anything fatal happens (a PATH is\n"
 	"missing, the disk is full, the process is killed), the index stays as it\n"
@@ -730,6 +733,8 @@ typedef struct index_ctx {
 	furet_index *ix;
 	size_t n_docs, n_rejected;
 	int is_fatal;
+	const ingest_stats *st; /* bytes read so far, for the progress line */
+	progress bar;
 } index_ctx;
 
 static int index_one(void *ctx, const furet_doc *doc, const char *path,
@@ -744,6 +749,7 @@ static int index_one(void *ctx, const furet_doc *doc, const char *path,
 	rc = furet_writer_put(c->w, &d, &outcome);
 	if (rc == FURET_OK) {
 		c->n_docs++;
+		progress_update(&c->bar, c->n_docs, c->st->n_bytes);
 		if (outcome == FURET_PUT_REPLACED_IN_BATCH) {
 			if (line)
 				msg("%s:%zu: id %.*s was already in this batch; the last one "
@@ -806,12 +812,14 @@ static int cmd_index(int argc, char **argv)
 	furet_batch_summary sum;
 	char **paths;
 	size_t n_removed = 0, n_passages;
+	uint64_t n_files = 0, n_bytes = 0;
 	int n_paths, i, p, is_compacted, status = EXIT_ERROR;
 	double t0 = now_s(), seconds;
 	furet_rc rc;
 
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
+	c.st = &st;
 	if ((p = parse_opts(argc, argv, "iqrwj", index_help, &o)) >= 0)
 		return p;
 	paths = o.n_args ? o.args : default_paths;
@@ -825,6 +833,14 @@ static int cmd_index(int argc, char **argv)
 		const char *d = furet_index_errmsg(c.ix);
 		msg("cannot start indexing: %s", *d ? d : furet_strerror(rc));
 		goto done;
+	}
+	/* The progress line: on a terminal, unless -q. Its total is the size of
+	** the files to read, measured first (a stat per file). */
+	if (!is_quiet && isatty(STDERR_FILENO)) {
+		for (i = 0; i < n_paths; i++)
+			if (ingest_measure(paths[i], &n_files, &n_bytes) != 0)
+				break;
+		progress_start(&c.bar, 1, i == n_paths ? n_bytes : 0);
 	}
 	for (i = 0; i < n_paths; i++) {
 		if (ingest_path(paths[i], index_one, &c, &st) != 0) {
@@ -857,7 +873,9 @@ static int cmd_index(int argc, char **argv)
 		goto done;
 	}
 	n_passages = furet_writer_passages(c.w);
+	progress_phase(&c.bar, "writing the index...");
 	rc = furet_writer_commit(c.w);
+	progress_clear(&c.bar);
 	if (rc) {
 		const char *d = furet_index_errmsg(c.ix);
 		msg("%s; the index was left unchanged", *d ? d : furet_strerror(rc));
@@ -883,6 +901,7 @@ static int cmd_index(int argc, char **argv)
 		seconds, "compacted", is_compacted)))
 		status = EXIT_ERROR;
 done:
+	progress_clear(&c.bar);
 	furet_index_close(c.ix);
 	free(o.args);
 	return status;
