@@ -4,6 +4,7 @@
 # furet run. Needs build/tests/jsoncheck (jansson) to read JSON output.
 # Uses ../shared/data when present; the checks that need it say SKIP without.
 set -u
+unset NO_COLOR FURET_INDEX # the tests set them where they mean to
 B=${1:-build}
 FURET="${FURET_WRAP:-} $B/furet"
 JC=$B/tests/jsoncheck
@@ -189,9 +190,26 @@ if command -v script >/dev/null 2>&1; then
 	[ ! -s "$T/tty" ] && ok || ko "furet index -q writes on a terminal: $(head -c 200 "$T/tty")"
 	script -qec "$B/furet index -i '$T/ixq' corpus" /dev/null >"$T/tty" 2>&1
 	if grep -q 'indexing ' "$T/tty"; then ko "progress line on a short run"; else ok; fi
+	# Bold on a terminal, unless NO_COLOR is set.
+	esc=$(printf '\033')
+	script -qec "$B/furet search -i '$T/ixq' 'Fonds social européen'" /dev/null >"$T/tty" 2>&1
+	grep -q "${esc}\[1mFonds${esc}\[0m" "$T/tty" && ok || ko "no bold on a terminal"
+	NO_COLOR=1 script -qec "$B/furet search -i '$T/ixq' 'Fonds social européen'" /dev/null >"$T/tty" 2>&1
+	if grep -q "$esc" "$T/tty"; then ko "escape sequences with NO_COLOR"; else ok; fi
+	grep -q '\[Fonds\]' "$T/tty" && ok || ko "NO_COLOR: matched words not in brackets"
 else
-	echo "SKIP: progress line (no script(1) to make a terminal)"
+	echo "SKIP: progress line and bold (no script(1) to make a terminal)"
 fi
+
+# --- FURET_INDEX: the default index directory --------------------------------------
+export FURET_INDEX="$IX"
+run search 'Fonds social européen'; expect_status 0 "search in \$FURET_INDEX"
+run stats --json; [ "$($JC get 1 documents <"$T/out")" = 1 ] && ok || ko "stats of \$FURET_INDEX"
+export FURET_INDEX="$T/nowhere"
+run search -i "$IX" 'Fonds'; expect_status 0 "-i wins over \$FURET_INDEX"
+run search 'Fonds'; expect_status 2 "missing \$FURET_INDEX"
+unset FURET_INDEX
+expect_err "no index at $T/nowhere" "the message names \$FURET_INDEX's directory"
 
 # --- bad documents --------------------------------------------------------------
 D=$T/docs; mkdir -p "$D/sub"
