@@ -138,6 +138,14 @@ run analyze "$(printf 'caf\351')"; expect_status 2 "analyze Latin-1"; expect_err
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/before" 2>/dev/null
 run index -i "$IX" corpus "$T/does-not-exist"; expect_status 2 "index with a missing path"
 expect_err "left unchanged" "missing path message"
+one_line_err "index with a missing path"
+run index -i "$T/never" "$T/does-not-exist"; expect_status 2 "index of a missing path"
+[ ! -e "$T/never" ] && ok || ko "an index was created for a missing path"
+fb=$(cd "$B" && pwd)/furet
+(cd "$T" && ${FURET_WRAP:-} "$fb" index >"$T/out" 2>"$T/err"); st=$?
+expect_status 2 "index without PATH nor ./corpus"; one_line_err "index without PATH nor ./corpus"
+expect_err "furet index ~/docs" "index without PATH says what to give"
+[ ! -e "$T/index" ] && ok || ko "an index was created without anything to index"
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
 cmp -s "$T/before" "$T/after" && ok || ko "index changed after a failed rebuild"
 mkdir -p "$T/emptydir"

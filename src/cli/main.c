@@ -824,6 +824,19 @@ static int cmd_index(int argc, char **argv)
 		return p;
 	paths = o.n_args ? o.args : default_paths;
 	n_paths = o.n_args ? o.n_args : 1;
+	/* A path that is not there: say so before an index is created. */
+	for (i = 0; i < n_paths; i++) {
+		if (access(paths[i], F_OK) == 0)
+			continue;
+		if (o.n_args)
+			msg("%s: %s; the index was left unchanged (check the path)",
+				paths[i], strerror(errno));
+		else
+			msg("nothing to index: without PATH furet reads ./corpus, which "
+				"is missing; give the files or directories, e.g.: furet "
+				"index ~/docs");
+		goto done;
+	}
 	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE |
 		(o.is_rebuild ? FURET_OPEN_REBUILD : 0))))
 		goto done;
