@@ -249,6 +249,7 @@ static const char *next_step(furet_rc rc, const char *detail)
 	case FURET_NOINDEX:
 	case FURET_IO:
 	case FURET_INVALID:
+	case FURET_ERROR:
 		return "; give the index directory with -i DIR or $FURET_INDEX";
 	case FURET_CORRUPT:
 		/* "not a furet index": furet never writes over it. */
