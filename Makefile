@@ -6,6 +6,9 @@
 #                        under valgrind, then the fuzz-corpus replay
 #   make search Q='...'  install what is missing, build, index corpus/ into
 #                        index/ when missing or stale, answer the query
+#   make install         furet, furet.h, libfuret.{a,so}, furet.pc, furet(1)
+#                        and the bash completion under PREFIX (/usr/local),
+#                        staged under DESTDIR when given; make uninstall
 #
 # Missing Debian packages are installed by .ci/deps when run as root; otherwise
 # it prints the apt-get command to run.
@@ -17,6 +20,13 @@ SOMAJOR := 0
 OPT ?= -O2
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # make V=1 shows the full compiler command lines.
 ifeq ($(V),1)
 AT :=
@@ -157,10 +167,39 @@ $(INDEX)/data.mdb: $(B)/furet $(CORPUS_FILES)
 search: $(INDEX)/data.mdb
 	@$(B)/furet search -i $(INDEX) -- "$(Q)"
 
+# The shared library is installed as libfuret.so.VERSION with its soname
+# link (libfuret.so.0, what programs load) and the development link
+# (libfuret.so, what -lfuret finds). furet.pc is written here, with the
+# paths of this PREFIX: installing elsewhere later writes it again.
+install: $(B)/furet $(B)/libfuret.a $(B)/libfuret.so
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))
+	$(AT)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR)
+	$(AT)install -m 755 $(B)/furet $(DESTDIR)$(BINDIR)/furet
+	$(AT)install -m 644 include/furet.h $(DESTDIR)$(INCLUDEDIR)/furet.h
+	$(AT)install -m 644 $(B)/libfuret.a $(DESTDIR)$(LIBDIR)/libfuret.a
+	$(AT)install -m 755 $(B)/$(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_REAL)
+	$(AT)ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	$(AT)ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libfuret.so
+	$(AT)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		furet.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/furet.pc
+	$(AT)install -m 644 doc/furet.1 $(DESTDIR)$(MANDIR)/man1/furet.1
+	$(AT)install -m 644 completion/furet.bash $(DESTDIR)$(BASHCOMPDIR)/furet
+
+uninstall:
+	$(call say,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(AT)rm -f $(DESTDIR)$(BINDIR)/furet $(DESTDIR)$(INCLUDEDIR)/furet.h \
+		$(DESTDIR)$(LIBDIR)/libfuret.a $(DESTDIR)$(LIBDIR)/$(SO_REAL) \
+		$(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/libfuret.so \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/furet.pc \
+		$(DESTDIR)$(MANDIR)/man1/furet.1 $(DESTDIR)$(BASHCOMPDIR)/furet
+
 format:
 	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/furet.h tests/*.c examples/*.c
 
 clean:
 	rm -rf build
 
-.PHONY: all test check fuzz search format clean
+.PHONY: all test check fuzz search install uninstall format clean

@@ -13,11 +13,29 @@
 **     terminated. Strings returned by furet are NUL terminated as well.
 **   - Ownership: each function says who owns what it returns and until when.
 **
-** Threads: a furet_index handle may be shared by several threads for
-** searching; each thread runs its own searches and owns the furet_results it
-** gets. Only one furet_writer may exist per index at a time (in any process;
-** LMDB serialises writers). furet_index_errmsg is per handle: with threads,
-** read it only when you own the handle alone, or use the furet_rc.
+** Threads: one furet_index handle may be shared by any number of threads.
+**   - furet_search, furet_index_stats, furet_index_check and
+**     furet_index_compact may run at the same time on one handle: a search
+**     reads a snapshot of the last commit, and a compaction waits for the
+**     transactions in progress on this handle before it swaps the files.
+**   - What a call returns belongs to the thread that made it: each thread
+**     runs its own searches and owns its furet_results (one per search;
+**     furet_results and furet_analysis may be handed to another thread, but
+**     are used by one thread at a time).
+**   - A furet_writer is used by one thread at a time, and there is at most
+**     one per index at a time (in any process; LMDB serialises writers).
+**     Searches in other threads go on meanwhile and see the last commit.
+**   - furet_index_close comes after every other call on the handle has
+**     returned and everything made from it has been released.
+**   - furet_index_errmsg is per handle: another thread's failure may
+**     overwrite it, so decide on the furet_rc and read the message only when
+**     you own the handle alone. furet_last_errmsg is per thread.
+**   - furet_strerror, the version calls, furet_analyze and
+**     furet_search_options_init may be called from any thread at any time.
+**
+** Linking: pkg-config --cflags --libs furet (add --static with libfuret.a).
+** Version: FURET_VERSION_* say which header a program was compiled with,
+** furet_version() which library it runs with.
 */
 #ifndef FURET_H
 #define FURET_H
@@ -61,9 +79,13 @@ typedef enum furet_rc {
 /* A static English description of rc; never NULL. */
 FURET_API const char *furet_strerror(furet_rc rc);
 
-/* The library's version at run time, e.g. "0.1.0"; static. Compare with
-** FURET_VERSION_STRING to detect a header/library mismatch. */
+/* The library's version at run time, e.g. "0.1.0"; static storage, never
+** NULL. Compare with FURET_VERSION_STRING to detect a program compiled
+** with another header than the library it runs with. */
 FURET_API const char *furet_version(void);
+
+/* The same as a number, MAJOR * 10000 + MINOR * 100 + PATCH (compare with
+** FURET_VERSION_NUMBER). */
 FURET_API int furet_version_number(void);
 
 /* ---------------------------------------------------------------------
@@ -79,28 +101,34 @@ typedef struct furet_index furet_index;
                                    may use it then (others get FURET_VERSION)
                                    until that batch commits */
 
-/* Opens the index stored in directory dir (UTF-8 path, NUL terminated).
-** Returns FURET_NOINDEX when there is none and FURET_OPEN_CREATE is not set,
-** FURET_CORRUPT for a file that is not a furet index, FURET_VERSION for an
-** index of another format version or analyzer (rebuild it).
+/* Opens the index stored in directory dir (UTF-8 path, NUL terminated;
+** copied: dir may be freed when the call returns). flags: FURET_OPEN_*.
+** Returns FURET_OK; FURET_NOINDEX when there is none and FURET_OPEN_CREATE
+** is not set; FURET_IO when the directory cannot be created or read;
+** FURET_CORRUPT for a file that is not a furet index; FURET_VERSION for an
+** index of another format version or analyzer (rebuild it); FURET_INVALID
+** for a NULL or empty dir or a NULL out; FURET_NOMEM.
 ** On success *out is the caller's; release with furet_index_close. On
 ** failure *out is NULL; furet_last_errmsg() says why in more detail. */
 FURET_API furet_rc furet_index_open(const char *dir, unsigned flags,
 	furet_index **out);
 
-/* Closes the index. Every furet_writer and furet_results made from it must
-** have been released first. Accepts NULL. */
+/* Closes the index and frees the handle. Every furet_writer made from it
+** must have been committed or aborted first, and no other thread may be
+** using it. furet_results and furet_analysis are snapshots and outlive it.
+** Accepts NULL. */
 FURET_API void furet_index_close(furet_index *ix);
 
 /* The detail of the last failure on this handle (which file, which LMDB or
-** ICU code), or "" when there was none. Borrowed until the next call on ix. */
+** ICU code), or "" when there was none; never NULL ("" for a NULL ix).
+** Borrowed until the next call on ix (see Threads above). */
 FURET_API const char *furet_index_errmsg(const furet_index *ix);
 
 /* The detail of the last failure of furet_index_open in this thread.
 ** Static storage; valid until the next furet_index_open in this thread. */
 FURET_API const char *furet_last_errmsg(void);
 
-/* Collection statistics of the committed index. */
+/* Collection statistics of the committed index (furet_index_stats). */
 typedef struct furet_stats {
 	uint64_t n_docs;
 	uint64_t n_passages;    /* live passages */
@@ -118,8 +146,11 @@ typedef struct furet_stats {
 
 /* Checks the whole index: every posting points to a passage (live, or
 ** removed and counted as dead), document frequencies and the collection
-** statistics match the postings, records decode. FURET_OK, or
-** FURET_CORRUPT with the first problems in furet_index_errmsg. */
+** statistics match the postings, records decode. Reads everything in one
+** read transaction: slow on a big index, but searches and writers go on.
+** FURET_OK; FURET_CORRUPT with the first problems in furet_index_errmsg;
+** FURET_VERSION on an index opened with FURET_OPEN_REBUILD and not rebuilt
+** yet; FURET_INVALID for a NULL ix; FURET_NOMEM, FURET_IO. */
 FURET_API furet_rc furet_index_check(furet_index *ix);
 
 /* Rewrites the index compactly: the postings of removed passages are
@@ -129,10 +160,16 @@ FURET_API furet_rc furet_index_check(furet_index *ix);
 ** the writer lock; this handle then reads the new files. Other processes
 ** that have the index open keep reading their snapshot of the old files
 ** until they reopen it (and must not write through it meanwhile).
-** *before and *after (may be NULL) get data.mdb's size in bytes. */
+** *before and *after (may be NULL) get data.mdb's size in bytes.
+** Waits for a writer in another process; FURET_BUSY while a furet_writer
+** of this handle is open; FURET_IO when the copy cannot be written (the
+** index is left as it was); FURET_VERSION as furet_index_check. */
 FURET_API furet_rc furet_index_compact(furet_index *ix, uint64_t *before,
 	uint64_t *after);
 
+/* Fills *out with the statistics of the last commit (caller's storage; no
+** allocation to release). FURET_OK; FURET_INVALID for NULL arguments;
+** FURET_VERSION as furet_index_check; FURET_CORRUPT, FURET_IO. */
 FURET_API furet_rc furet_index_stats(furet_index *ix, furet_stats *out);
 
 /* ---------------------------------------------------------------------
@@ -161,13 +198,17 @@ typedef struct furet_doc {
                                    writer (in any process) holds the index,
                                    instead of waiting for it */
 
-/* Starts a batch. Nothing is visible to searches until furet_writer_commit
-** returns FURET_OK; a batch that is aborted (or a process that dies) leaves
-** the index exactly as it was. One batch at a time per index: in another
-** process, begin waits for it to end (or with FURET_WRITE_NO_WAIT returns
-** FURET_BUSY, furet_index_errmsg naming the process); on this handle it
-** returns FURET_BUSY. Searches are never blocked. *out is the caller's: end
-** it with commit or abort. */
+/* Starts a batch on ix (flags: FURET_WRITE_*). Nothing is visible to
+** searches until furet_writer_commit returns FURET_OK; a batch that is
+** aborted (or a process that dies) leaves the index exactly as it was. One
+** batch at a time per index: in another process, begin waits for it to end
+** (or with FURET_WRITE_NO_WAIT returns FURET_BUSY, furet_index_errmsg
+** naming the process); on this handle it returns FURET_BUSY. Searches are
+** never blocked. Other returns: FURET_INVALID (NULL arguments),
+** FURET_VERSION (an index of another version without FURET_WRITE_REBUILD),
+** FURET_NOMEM, FURET_IO. *out is the caller's until
+** furet_writer_commit or furet_writer_abort, which release it; ix must
+** stay open until then. */
 FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	furet_writer **out);
 
@@ -192,15 +233,21 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 #define FURET_PUT_UNCHANGED 3
 #define FURET_PUT_REPLACED_IN_BATCH 4
 
-/* Removes the document with this id (and all its passages) at commit.
-** FURET_DONE when the index has no such document. */
+/* Removes the document with this id (and all its passages) at commit; id
+** is copied. FURET_OK; FURET_DONE when the index has no such document (not
+** an error: the batch goes on); FURET_INVALID for a NULL w or id;
+** FURET_NOMEM (the batch must be aborted). */
 FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
 	size_t id_len);
 
 /* Removes at commit every indexed document whose source is one of the n
 ** paths, or lies under one of them (a directory), and that was not put in
 ** this batch: files deleted since the last run, ids gone from a JSONL file.
-** *n_removed gets how many. */
+** paths are NUL-terminated and compared as given (no "./" or trailing "/"
+** is resolved): pass them as the documents' source was written. Call it
+** after the last put. *n_removed (may be NULL) gets how many. FURET_OK;
+** FURET_INVALID for NULL arguments; FURET_NOMEM, FURET_IO, FURET_CORRUPT
+** (the batch must be aborted). */
 FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 	const char *const *paths, size_t n, size_t *n_removed);
 
@@ -213,14 +260,21 @@ typedef struct furet_batch_summary {
 	size_t added, updated, removed, unchanged, repeated;
 } furet_batch_summary;
 
+/* Fills *out (caller's storage) with what the batch will do if committed
+** now. FURET_OK, or FURET_INVALID for NULL arguments. */
 FURET_API furet_rc furet_writer_summary(furet_writer *w,
 	furet_batch_summary *out);
 
-/* Number of passages added so far in this batch. */
+/* Number of passages added so far in this batch (an unchanged document adds
+** none); 0 for a NULL w. */
 FURET_API size_t furet_writer_passages(const furet_writer *w);
 
 /* Commits the batch in one LMDB write transaction and releases w, whatever
-** the result. On failure the index is unchanged. */
+** the result (do not use w afterwards, nor abort it). FURET_OK: searches
+** that start from now see the batch. On failure the index is unchanged:
+** FURET_INVALID (ix was opened FURET_OPEN_READONLY), FURET_NOMEM, FURET_IO
+** (disk full, read-only medium), FURET_CORRUPT, or the error that made an
+** earlier call of this batch fail. */
 FURET_API furet_rc furet_writer_commit(furet_writer *w);
 
 /* Discards the batch and releases w. Accepts NULL. */
@@ -280,7 +334,8 @@ typedef struct furet_search_options {
 #define FURET_SEARCH_EXPLAIN 0x4      /* fill furet_hit.explain */
 #define FURET_SEARCH_NO_TYPO 0x8      /* no typo correction */
 
-/* Fills o with the defaults. */
+/* Fills o (caller's storage) with the defaults listed above; set the fields
+** you want to change afterwards. */
 FURET_API void furet_search_options_init(furet_search_options *o);
 
 typedef struct furet_results furet_results;
@@ -341,16 +396,21 @@ typedef struct furet_explain {
 ** from the index (5+ letters) is also looked for with one typo (two for 9+
 ** letters), accents free; see furet_results_suggestion. A query without any
 ** word returns no hits, not an error.
-** Returns FURET_INVALID for NULL arguments or a query that is not UTF-8.
-** On success *out is the caller's; release with furet_results_free. The
-** results are a snapshot: they stay valid after later commits. */
+** o is read during the call only.
+** Returns FURET_OK (also when nothing matched: furet_results_count is then
+** 0); FURET_INVALID for NULL arguments, a query that is not UTF-8 or an
+** option out of range; FURET_VERSION as furet_index_check; FURET_NOMEM,
+** FURET_IO, FURET_CORRUPT. On success *out is the caller's; release it
+** with furet_results_free. The results are a snapshot: they stay valid
+** after later commits and after furet_index_close. */
 FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	const furet_search_options *o, furet_results **out);
 
-/* Number of hits held (at most the limit). */
+/* Number of hits held (at most the limit); 0 for NULL. */
 FURET_API size_t furet_results_count(const furet_results *r);
 
-/* Total number of passages that matched, before limit and offset. */
+/* Total number of passages that matched, before limit and offset; 0 for
+** NULL. */
 FURET_API uint64_t furet_results_matched(const furet_results *r);
 
 /* "Did you mean": the query with its misspelt words corrected, when typo
@@ -358,10 +418,14 @@ FURET_API uint64_t furet_results_matched(const furet_results *r);
 ** otherwise. Borrowed until furet_results_free. */
 FURET_API const char *furet_results_suggestion(const furet_results *r);
 
-/* Copies hit i (0-based, < furet_results_count) into *out. */
+/* Fills *out with hit i (0-based, < furet_results_count). The hit's strings
+** and arrays are borrowed from r: valid until furet_results_free(r).
+** FURET_OK, or FURET_INVALID for NULL arguments or i out of range. */
 FURET_API furet_rc furet_results_get(const furet_results *r, size_t i,
 	furet_hit *out);
 
+/* Releases the results and every string and array of their hits. Accepts
+** NULL. */
 FURET_API void furet_results_free(furet_results *r);
 
 /* ---------------------------------------------------------------------
@@ -392,13 +456,25 @@ typedef struct furet_term {
 #define FURET_TERM_ACRONYM 0x10 /* an acronym written with dots (S.A.S.) */
 #define FURET_TERM_ACCENTED 0x20 /* the word has accents or ligatures */
 
-/* Analyses text as furet indexes it. *out is the caller's; release with
-** furet_analysis_free. FURET_INVALID when text is not UTF-8. */
+/* Analyses text (len bytes of UTF-8) as furet indexes it; needs no index.
+** text is read during the call only (start and end refer to it). *out is
+** the caller's; release with furet_analysis_free. FURET_OK (also for a
+** text without a word: count 0); FURET_INVALID for NULL arguments or text
+** that is not UTF-8; FURET_NOMEM; FURET_ERROR when ICU or the stemmer
+** fails. */
 FURET_API furet_rc furet_analyze(const char *text, size_t len,
 	furet_analysis **out);
+
+/* Number of terms; 0 for NULL. */
 FURET_API size_t furet_analysis_count(const furet_analysis *a);
+
+/* Fills *out with term i (0-based, < furet_analysis_count), in text order.
+** Its strings are borrowed from a until furet_analysis_free(a). FURET_OK,
+** or FURET_INVALID for NULL arguments or i out of range. */
 FURET_API furet_rc furet_analysis_get(const furet_analysis *a, size_t i,
 	furet_term *out);
+
+/* Releases the analysis and its strings. Accepts NULL. */
 FURET_API void furet_analysis_free(furet_analysis *a);
 
 /* The analyzer signature stored in every index (ICU and Snowball versions,

@@ -162,6 +162,20 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 	return FURET_OK;
 }
 
+/* A dense per-passage or per-document array of the meta table. An index
+** created but never committed to has none: that reads as empty. */
+static int get_array(furet_txn *t, const char *name, furet_val *v)
+{
+	furet_rc rc = furet_txn_get(t, FURET_T_META, name, strlen(name), v);
+
+	if (rc == FURET_DONE) {
+		v->data = NULL;
+		v->len = 0;
+		return 0;
+	}
+	return rc != FURET_OK;
+}
+
 FURET_API furet_rc furet_index_check(furet_index *ix)
 {
 	furet_txn *t = NULL;
@@ -186,12 +200,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		problem(&r, "the collection statistics cannot be read");
 		goto done;
 	}
-	if (furet_txn_get(t, FURET_T_META, "plen", 4, &plen) ||
-		plen.len != c.n_passages * 4 ||
-		furet_txn_get(t, FURET_T_META, "pdoc", 4, &pdoc) ||
-		pdoc.len != c.n_passages * 4 ||
-		furet_txn_get(t, FURET_T_META, "dlen", 4, &dlen) ||
-		dlen.len != c.next_doc * 4) {
+	if (get_array(t, "plen", &plen) || plen.len != c.n_passages * 4 ||
+		get_array(t, "pdoc", &pdoc) || pdoc.len != c.n_passages * 4 ||
+		get_array(t, "dlen", &dlen) || dlen.len != c.next_doc * 4) {
 		problem(&r, "the passage arrays do not match %llu passages",
 			(unsigned long long)c.n_passages);
 		goto done;

@@ -210,7 +210,7 @@ static furet_rc open_tables(furet_store *s, const char *path, unsigned flags,
 		}
 		if (!is_write) {
 			snprintf(err, err_cap, "the index in %s is empty: build it with: "
-				"furet index", path);
+				"furet index -i DIR PATH...", path);
 			rc = FURET_NOINDEX;
 			goto done;
 		}
@@ -337,8 +337,8 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 		flags |= FURET_STORE_CREATE;
 	if (stat(dir, &st) != 0) {
 		if (!(flags & FURET_STORE_CREATE)) {
-			snprintf(err, err_cap, "no index at %s (run: furet index -i %s)",
-				dir, dir);
+			snprintf(err, err_cap, "no index at %s (build one with: furet "
+				"index -i %s PATH...)", dir, dir);
 			return FURET_NOINDEX;
 		}
 		if ((mrc = mkdirs(dir)) != 0) {
@@ -353,8 +353,8 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	snprintf(path, sizeof path, "%s/data.mdb", dir);
 	if (stat(path, &st) != 0) {
 		if (!(flags & FURET_STORE_CREATE)) {
-			snprintf(err, err_cap, "no index in %s (run: furet index -i %s)",
-				dir, dir);
+			snprintf(err, err_cap, "no index in %s (build one with: furet "
+				"index -i %s PATH...)", dir, dir);
 			return FURET_NOINDEX;
 		}
 		st.st_size = 0;

@@ -4,6 +4,7 @@
 # furet run. Needs build/tests/jsoncheck (jansson) to read JSON output.
 # Uses ../shared/data when present; the checks that need it say SKIP without.
 set -u
+unset NO_COLOR FURET_INDEX # the tests set them where they mean to
 B=${1:-build}
 FURET="${FURET_WRAP:-} $B/furet"
 JC=$B/tests/jsoncheck
@@ -25,6 +26,9 @@ one_line_err() { [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^furet: ' "$T/err" &
 
 # --- usage and version ------------------------------------------------------
 run; expect_status 2 "no arguments"; expect_err "usage: furet" "no arguments"
+[ "$(wc -l <"$T/err")" -le 6 ] && ok || ko "no arguments: the usage is not short"
+expect_err "furet --help" "no arguments: the usage says where to read more"
+expect_empty_out "no arguments: nothing on stdout"
 run --help; expect_status 0 "--help"; expect_out "commands:" "--help"
 run --version; expect_status 0 "--version"; expect_out "^furet [0-9]" "--version"
 run search --help; expect_status 0 "search --help"; expect_out "Exit status" "search --help"
@@ -37,7 +41,37 @@ expect_err "1 added, 0 updated, 0 removed, 0 unchanged" "index summary"
 expect_empty_out "index prints nothing on stdout"
 run stats -i "$IX"; expect_status 0 "stats"; expect_out "passages	17" "stats passages"
 run stats -i "$IX" --json; expect_status 0 "stats --json"
+$JC keys documents,passages,terms,postings,words,text_bytes,dead_passages,file_bytes,last_update,format,analyzer <"$T/out" &&
+	ok || ko "stats --json keys"
 [ "$($JC get 1 passages <"$T/out")" = 17 ] && ok || ko "stats --json passages"
+
+# --- --json on every command that prints results or statistics --------------
+IDX_KEYS=index,added,updated,removed,unchanged,repeated,passages,skipped,seconds,compacted
+run index --json -i "$T/ixj" corpus; expect_status 0 "index --json"
+$JC keys $IDX_KEYS <"$T/out" && ok || ko "index --json keys"
+[ "$($JC count <"$T/out")" = 1 ] && ok || ko "index --json prints one line"
+[ "$($JC get 1 added <"$T/out")" = 1 ] && ok || ko "index --json added"
+[ "$($JC get 1 passages <"$T/out")" = 17 ] && ok || ko "index --json passages"
+[ ! -s "$T/err" ] && ok || ko "index --json: the summary is not also on stderr"
+run index --json -i "$T/ixj" corpus; expect_status 0 "index --json again"
+[ "$($JC get 1 unchanged <"$T/out"),$($JC get 1 passages <"$T/out")" = "1,0" ] && ok ||
+	ko "index --json: a second run leaves the document unchanged"
+run check --json -i "$T/ixj"; expect_status 0 "check --json"
+$JC keys index,ok,problem <"$T/out" && ok || ko "check --json keys"
+[ "$($JC get 1 ok <"$T/out"),$($JC get 1 problem <"$T/out")" = "true,null" ] && ok ||
+	ko "check --json on a sound index"
+run compact --json -i "$T/ixj"; expect_status 0 "compact --json"
+$JC keys index,bytes_before,bytes_after <"$T/out" && ok || ko "compact --json keys"
+[ "$($JC get 1 bytes_after <"$T/out")" -le "$($JC get 1 bytes_before <"$T/out")" ] && ok ||
+	ko "compact --json: bigger after"
+run analyze --json "l'école" Villeneuve-la-Garenne; expect_status 0 "analyze --json"
+$JC keys term,position,start,end,stop,word,fold,elision,kind <"$T/out" && ok ||
+	ko "analyze --json keys"
+[ "$($JC get 1 term <"$T/out")|$($JC get 1 start <"$T/out")|$($JC get 1 elision <"$T/out")|$($JC get 1 stop <"$T/out")" = "écol|2|l'|false" ] &&
+	ok || ko "analyze --json l'école: $(head -1 "$T/out")"
+[ "$($JC get 2 kind <"$T/out")" = '["whole"]' ] && [ "$($JC get 3 kind <"$T/out")" = '["part"]' ] &&
+	[ "$($JC get 3 elision <"$T/out")" = null ] && ok || ko "analyze --json compound kinds"
+run analyze --json '...'; expect_status 1 "analyze --json without a word"; expect_empty_out "analyze --json without a word"
 
 # --- search: the funding paragraph first ------------------------------------
 run search -i "$IX" --json 'Fonds social européen'; expect_status 0 "search json"
@@ -91,11 +125,27 @@ mkdir -p "$T/garbage"; head -c 65536 /dev/urandom >"$T/garbage/data.mdb"
 run search -i "$T/garbage" 'Simplon'; expect_status 2 "garbage index"; one_line_err "garbage index"
 printf 'not lmdb at all\n' >"$T/garbage/data.mdb"
 run search -i "$T/garbage" 'Simplon'; expect_status 2 "text file as index"; one_line_err "text file as index"
+expect_err "check -i DIR" "text file as index: the message says what to do"
+run check --json -i "$T/garbage"; expect_status 2 "check --json of a text file"
+[ "$($JC get 1 ok <"$T/out")" = false ] && $JC get 1 problem <"$T/out" | grep -q 'not a furet index' &&
+	ok || ko "check --json of a text file: $(cat "$T/out")"
+one_line_err "check --json of a text file"
+run check --json -i "$T/nowhere"; expect_status 2 "check a missing index"; expect_empty_out "check a missing index"
+expect_err "furet index -i $T/nowhere PATH" "check a missing index says how to build one"
+run analyze "$(printf 'caf\351')"; expect_status 2 "analyze Latin-1"; expect_err "iconv" "analyze Latin-1 says to convert"
 
 # --- a failed rebuild leaves the index as it was -----------------------------
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/before" 2>/dev/null
 run index -i "$IX" corpus "$T/does-not-exist"; expect_status 2 "index with a missing path"
 expect_err "left unchanged" "missing path message"
+one_line_err "index with a missing path"
+run index -i "$T/never" "$T/does-not-exist"; expect_status 2 "index of a missing path"
+[ ! -e "$T/never" ] && ok || ko "an index was created for a missing path"
+fb=$(cd "$B" && pwd)/furet
+(cd "$T" && ${FURET_WRAP:-} "$fb" index >"$T/out" 2>"$T/err"); st=$?
+expect_status 2 "index without PATH nor ./corpus"; one_line_err "index without PATH nor ./corpus"
+expect_err "furet index ~/docs" "index without PATH says what to give"
+[ ! -e "$T/index" ] && ok || ko "an index was created without anything to index"
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
 cmp -s "$T/before" "$T/after" && ok || ko "index changed after a failed rebuild"
 mkdir -p "$T/emptydir"
@@ -111,8 +161,10 @@ body=$(tr '\n"\\' '   ' <corpus/fabriques-du-numerique.txt)
 awk -v body="$body" 'BEGIN { for (i = 0; i < 2500; i++)
 	printf "{\"id\":\"big-%d\",\"title\":\"copie %d\",\"text\":\"%s\"}\n", i, i, body }' \
 	>"$T/big/big.jsonl"
-FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index -q --rebuild -i "$IX" "$T/big" >/dev/null 2>&1
+FURET_TEST_KILL_BEFORE_COMMIT=1 $B/furet index --rebuild -i "$IX" "$T/big" >/dev/null 2>"$T/err"
 [ $? -eq 137 ] && ok || ko "the kill hook did not fire"
+# That run was long, and stderr was not a terminal: no progress line.
+if grep -q "$(printf '\r')" "$T/err"; then ko "progress line written to a file"; else ok; fi
 $FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
 cmp -s "$T/before" "$T/after" && ok || ko "index changed after a rebuild killed before its commit"
 for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
@@ -128,6 +180,44 @@ for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
 		if [ "$n" = 2500 ]; then ok; $B/furet index -q --rebuild -i "$IX" corpus; else ko "killed rebuild after ${delay}s: index neither old nor new"; fi
 	fi
 done
+
+# --- the progress line of furet index, on a terminal --------------------------------
+# script(1) gives furet a pseudo-terminal. The line appears only when the
+# run lasts more than a second: the summary says how long it took.
+if command -v script >/dev/null 2>&1; then
+	script -qec "$B/furet index --rebuild -i '$T/ixp' '$T/big'" /dev/null >"$T/tty" 2>&1
+	secs=$(tr '\r' '\n' <"$T/tty" | sed -n 's/.* unchanged in \([0-9.]*\) s .*/\1/p')
+	if grep -q 'indexing  *[0-9]*% \[#*\.*\]  [0-9]* docs  [0-9]* docs/s  [0-9.]* MB/s  ETA [0-9]*:[0-9][0-9]' "$T/tty"; then
+		awk -v s="$secs" 'BEGIN { exit !(s >= 1.0) }' && ok || ko "progress line on a run of $secs s"
+	else
+		awk -v s="$secs" 'BEGIN { exit !(s != "" && s < 1.2) }' && ok ||
+			ko "no progress line on a terminal in $secs s: $(tr '\r' '\n' <"$T/tty" | head -3)"
+	fi
+	tr '\r' '\n' <"$T/tty" | grep -q '^furet: 2500 added' && ok || ko "the progress line is erased before the summary"
+	script -qec "$B/furet index -q --rebuild -i '$T/ixp' '$T/big'" /dev/null >"$T/tty" 2>&1
+	[ ! -s "$T/tty" ] && ok || ko "furet index -q writes on a terminal: $(head -c 200 "$T/tty")"
+	script -qec "$B/furet index -i '$T/ixq' corpus" /dev/null >"$T/tty" 2>&1
+	if grep -q 'indexing ' "$T/tty"; then ko "progress line on a short run"; else ok; fi
+	# Bold on a terminal, unless NO_COLOR is set.
+	esc=$(printf '\033')
+	script -qec "$B/furet search -i '$T/ixq' 'Fonds social européen'" /dev/null >"$T/tty" 2>&1
+	grep -q "${esc}\[1mFonds${esc}\[0m" "$T/tty" && ok || ko "no bold on a terminal"
+	NO_COLOR=1 script -qec "$B/furet search -i '$T/ixq' 'Fonds social européen'" /dev/null >"$T/tty" 2>&1
+	if grep -q "$esc" "$T/tty"; then ko "escape sequences with NO_COLOR"; else ok; fi
+	grep -q '\[Fonds\]' "$T/tty" && ok || ko "NO_COLOR: matched words not in brackets"
+else
+	echo "SKIP: progress line and bold (no script(1) to make a terminal)"
+fi
+
+# --- FURET_INDEX: the default index directory --------------------------------------
+export FURET_INDEX="$IX"
+run search 'Fonds social européen'; expect_status 0 "search in \$FURET_INDEX"
+run stats --json; [ "$($JC get 1 documents <"$T/out")" = 1 ] && ok || ko "stats of \$FURET_INDEX"
+export FURET_INDEX="$T/nowhere"
+run search -i "$IX" 'Fonds'; expect_status 0 "-i wins over \$FURET_INDEX"
+run search 'Fonds'; expect_status 2 "missing \$FURET_INDEX"
+unset FURET_INDEX
+expect_err "no index at $T/nowhere" "the message names \$FURET_INDEX's directory"
 
 # --- bad documents --------------------------------------------------------------
 D=$T/docs; mkdir -p "$D/sub"
@@ -185,6 +275,13 @@ expect_out "^MRR@10	0.1111" "eval MRR"
 expect_out "^nDCG@10	0.1813" "eval nDCG"
 expect_out "^Recall@10	0.3333" "eval Recall@10"
 run eval "$T/qrels" "$T/missing.run"; expect_status 2 "eval missing file"; one_line_err "eval missing file"
+run eval --json "$T/qrels" "$T/run"; expect_status 0 "eval --json"
+$JC keys mrr10,ndcg10,recall10,recall100,queries,no_results <"$T/out" && ok || ko "eval --json keys"
+awk -v m="$($JC get 1 mrr10 <"$T/out")" -v n="$($JC get 1 ndcg10 <"$T/out")" \
+	'BEGIN { exit !(m > 0.11110 && m < 0.11112 && n > 0.18126 && n < 0.18127) }' &&
+	ok || ko "eval --json values: $(cat "$T/out")"
+[ "$($JC get 1 queries <"$T/out"),$($JC get 1 no_results <"$T/out")" = "3,1" ] && ok ||
+	ko "eval --json counts: $(cat "$T/out")"
 
 # --- the example program ----------------------------------------------------------------
 ${FURET_WRAP:-} $B/examples/search "$IX" 'Qui finance POP School ?' >"$T/out" 2>"$T/err"; st=$?

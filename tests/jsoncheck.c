@@ -5,8 +5,11 @@
 **   jsoncheck hits            every line is a search hit with exactly the
 **                             keys and types of `furet search --json`, ranks
 **                             count from 1, highlights lie inside the text
+**   jsoncheck keys K1,K2,...  every line is an object with exactly these
+**                             keys, in this order (the documented schema
+**                             of the other --json outputs)
 **   jsoncheck get N KEY       prints KEY of line N (from 1): strings raw,
-**                             numbers and null as JSON
+**                             numbers, booleans and null as JSON
 **   jsoncheck count           prints the number of lines
 **
 ** Exit 0 when the check passes, 1 with a message otherwise.
@@ -76,13 +79,39 @@ static int check_hit(json_t *o, size_t lineno)
 	return 0;
 }
 
+/* The keys of o are exactly the comma-separated list, in that order. */
+static int check_keys(json_t *o, const char *list, size_t lineno)
+{
+	const char *key, *at = list;
+	json_t *v;
+
+	if (!json_is_object(o)) {
+		fprintf(stderr, "line %zu: not an object\n", lineno);
+		return 1;
+	}
+	json_object_foreach(o, key, v) {
+		size_t n = strcspn(at, ",");
+		if (strlen(key) != n || strncmp(key, at, n) != 0) {
+			fprintf(stderr, "line %zu: key %s where %.*s was expected\n",
+				lineno, key, (int)n, at);
+			return 1;
+		}
+		at += n + (at[n] == ',');
+	}
+	if (*at) {
+		fprintf(stderr, "line %zu: keys missing from %s\n", lineno, at);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *line = NULL;
 	size_t cap = 0, lineno = 0, want = 0;
 	int status = 0, is_found = 0;
 
-	if (argc < 2)
+	if (argc < 2 || (!strcmp(argv[1], "keys") && argc != 3))
 		return 2;
 	if (!strcmp(argv[1], "get")) {
 		if (argc != 4)
@@ -101,6 +130,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (!strcmp(argv[1], "hits") && check_hit(o, lineno))
+			status = 1;
+		if (!strcmp(argv[1], "keys") && check_keys(o, argv[2], lineno))
 			status = 1;
 		if (!strcmp(argv[1], "get") && lineno == want) {
 			json_t *v = json_object_get(o, argv[3]);

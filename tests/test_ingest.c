@@ -1,7 +1,8 @@
 /*
 ** test_ingest.c — cli/ingest.c: the walk (order, skipped names, extensions,
 ** symlink loops), ids and titles, .jsonl lines good and bad, binary, empty
-** and invalid UTF-8 files, and the counts.
+** and invalid UTF-8 files, and the counts; measuring a walk for the
+** progress line.
 */
 #include "testutil.h"
 
@@ -533,6 +534,50 @@ static int setup(void **state)
 	return setenv("FURET_TEST_CWD", cwd, 1);
 }
 
+/* ingest_measure finds the files ingest_path reads, by the same rules, and
+** their size is the bytes ingest_path counts when it has read them all. */
+static void test_measure(void **state)
+{
+	char *dir = tmpdir(), *root, *named;
+	recorder r;
+	ingest_stats st;
+	uint64_t n_files = 0, n_bytes = 0, seen_bytes = 0;
+
+	(void)state;
+	root = pjoin(dir, "corpus");
+	assert_int_equal(mkdir(root, 0777), 0);
+	W(root, "a.txt", "Texte a.");                          /* 8 */
+	W(root, "sub/b.md", "# B\n\nCorps.\n");               /* 12 */
+	W(root, "c.jsonl", "{\"id\":\"c\",\"text\":\"C.\"}\n\n"); /* 24 */
+	W(root, "README.md", "ignored");
+	W(root, ".hidden.txt", "ignored");
+	W(root, "notes.csv", "ignored");
+
+	assert_int_equal(ingest_measure(root, &n_files, &n_bytes), 0);
+	assert_int_equal(n_files, 3);
+	assert_int_equal(n_bytes, 8 + 12 + 24);
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(root, record, &r, &st), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(st.n_bytes, n_bytes);
+	rec_free(&r);
+
+	/* A file named alone counts; measures add up; a missing path fails. */
+	named = pjoin(root, "a.txt");
+	assert_int_equal(ingest_measure(named, &n_files, &seen_bytes), 0);
+	assert_int_equal(n_files, 4);
+	assert_int_equal(seen_bytes, 8);
+	assert_int_equal(ingest_measure(dir, &n_files, &seen_bytes), 0);
+	assert_int_equal(seen_bytes, 8 + 8 + 12 + 24);
+	assert_int_equal(ingest_measure("/nonexistent/furet", &n_files,
+		&n_bytes), -1);
+	free(named);
+	free(root);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_symlink_loop),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_big_file),
+		cmocka_unit_test(test_measure),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

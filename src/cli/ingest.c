@@ -14,7 +14,8 @@
 ** stack frames: the walk never allocates for that, and a directory reached
 ** twice by two different, non-looping links is simply walked twice.
 **
-** Only furet.h, libc/POSIX and jansson; plain malloc (this is the CLI).
+** Only furet.h, libc/POSIX, jansson and progress.h (to erase the progress
+** line before a message); plain malloc (this is the CLI).
 */
 #include "ingest.h"
 
@@ -32,15 +33,18 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "progress.h"
+
 /* A NUL byte this early means a binary file (as grep and git decide). */
 #define BINARY_PROBE 8192
 
 enum kind { KIND_NONE, KIND_TXT, KIND_MD, KIND_JSONL };
 
 typedef struct walk {
-	ingest_fn fn;
+	ingest_fn fn;           /* NULL: only measure (ingest_measure) */
 	void *ctx;
 	ingest_stats *st;
+	uint64_t n_measured;    /* ingest_measure: bytes of the files found */
 } walk;
 
 /* A directory on the current path of the walk. */
@@ -58,6 +62,7 @@ static void say(const char *path, size_t line, const char *fmt, ...)
 {
 	va_list ap;
 
+	progress_interrupt();
 	if (line)
 		fprintf(stderr, "furet: %s:%zu: ", path, line);
 	else
@@ -370,6 +375,7 @@ static int ingest_text(walk *w, const char *path, enum kind kind, int fd)
 		goto done;
 	}
 	w->st->n_files++;
+	w->st->n_bytes += len;
 	probe = len < BINARY_PROBE ? len : BINARY_PROBE;
 	nul = memchr(buf, '\0', probe);
 	if (nul) {
@@ -554,6 +560,7 @@ static int ingest_jsonl(walk *w, const char *path, int fd)
 		if (n < 0)
 			break;
 		line_no++;
+		w->st->n_bytes += (uint64_t)n;
 		start = line;
 		/* A byte order mark is not JSON (editors on Windows add one). */
 		if (line_no == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
@@ -684,6 +691,8 @@ static int walk_dir(walk *w, const char *path, const struct stat *sb,
 	me.path = path;
 	me.up = up;
 	err = list_dir(path, &names, &n);
+	if (err && !w->fn)
+		return err == ENOMEM || is_named ? -1 : 0;
 	if (err == ENOMEM) {
 		say(path, 0, "out of memory; stopped");
 		return -1;
@@ -707,6 +716,8 @@ static int walk_dir(walk *w, const char *path, const struct stat *sb,
 		}
 		if (stat(child, &csb) != 0) {
 			/* A dangling link, or removed since the listing. */
+			if (!w->fn)
+				goto next;
 			say(child, 0, "%s; skipped", strerror(errno));
 			w->st->n_skipped++;
 			w->st->n_errors++;
@@ -714,17 +725,23 @@ static int walk_dir(walk *w, const char *path, const struct stat *sb,
 			for (f = &me; f; f = f->up)
 				if (f->dev == csb.st_dev && f->ino == csb.st_ino)
 					break;
-			if (f) {
+			if (f && w->fn) {
 				say(child, 0, "directory loop (same directory as %s); "
 					"not walked again", f->path);
 				w->st->n_skipped++;
-			} else {
+			} else if (!f) {
 				rc = walk_dir(w, child, &csb, &me, 0);
 			}
 		} else if (S_ISREG(csb.st_mode) && !is_readme(names[i]) &&
 			(kind = kind_of(names[i])) != KIND_NONE) {
-			rc = ingest_file(w, child, kind, 0);
+			if (w->fn) {
+				rc = ingest_file(w, child, kind, 0);
+			} else {
+				w->st->n_files++;
+				w->n_measured += (uint64_t)csb.st_size;
+			}
 		}
+next:
 		free(child);
 		child = NULL;
 	}
@@ -769,4 +786,27 @@ int ingest_path(const char *path, ingest_fn fn, void *ctx, ingest_stats *st)
 		return 0;
 	}
 	return ingest_file(&w, path, kind, 1);
+}
+
+int ingest_measure(const char *path, uint64_t *n_files, uint64_t *n_bytes)
+{
+	ingest_stats st;
+	struct stat sb;
+	walk w;
+	int rc = 0;
+
+	memset(&st, 0, sizeof st);
+	memset(&w, 0, sizeof w);
+	w.st = &st;
+	if (!path || stat(path, &sb) != 0)
+		return -1;
+	if (S_ISDIR(sb.st_mode)) {
+		rc = walk_dir(&w, path, &sb, NULL, 1);
+	} else if (S_ISREG(sb.st_mode) && kind_of(base_name(path)) != KIND_NONE) {
+		st.n_files++;
+		w.n_measured += (uint64_t)sb.st_size;
+	}
+	*n_files += st.n_files;
+	*n_bytes += w.n_measured;
+	return rc;
 }

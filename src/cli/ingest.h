@@ -32,6 +32,7 @@
 #define FURET_CLI_INGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "furet.h"
 
@@ -41,6 +42,8 @@ typedef struct ingest_stats {
 	size_t n_skipped;  /* files or .jsonl lines not indexed */
 	size_t n_errors;   /* of those, the ones that are errors (not "empty") */
 	size_t n_warnings; /* indexed anyway: invalid UTF-8 replaced, bad title */
+	uint64_t n_bytes;  /* bytes read so far, counted before the documents
+	                      they hold reach the callback (for progress) */
 } ingest_stats;
 
 /* Called once per document; return 0 to go on, non-zero to stop the whole
@@ -57,5 +60,11 @@ typedef int (*ingest_fn)(void *ctx, const furet_doc *doc, const char *path,
 ** were skipped (counted in st), and -1 on a fatal error: path missing or
 ** unreadable as named, out of memory, or fn returned non-zero. */
 int ingest_path(const char *path, ingest_fn fn, void *ctx, ingest_stats *st);
+
+/* Walks path as ingest_path would, without reading any file or saying
+** anything, and adds to *n_files and *n_bytes the number and size of the
+** files ingest_path would read: the total of a progress bar. Cheap (one
+** stat per entry). Returns 0, or -1 when path cannot be walked. */
+int ingest_measure(const char *path, uint64_t *n_files, uint64_t *n_bytes);
 
 #endif

@@ -11,6 +11,7 @@
 ** JSON consumer.
 */
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "eval.h"
 #include "furet.h"
 #include "ingest.h"
+#include "progress.h"
 
 #define EXIT_HITS 0
 #define EXIT_NONE 1
@@ -33,6 +35,7 @@ static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void msg(const char *fmt, ...)
 {
 	va_list ap;
+	progress_interrupt();
 	fputs("furet: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -46,37 +49,42 @@ static const char *default_index(void)
 	return e && *e ? e : "index";
 }
 
+/* furet with no arguments: what furet is for, in a few lines. */
+static const char short_usage[] =
+	"usage: furet COMMAND [OPTIONS] [ARGS]\n"
+	"  furet index [PATH...]    index .txt, .md and .jsonl files (default: corpus/)\n"
+	"  furet search QUERY...    find the passages that answer QUERY\n"
+	"commands: index, search, batch, eval, analyze, stats, check, compact\n"
+	"furet --help lists them; furet COMMAND --help explains one; man furet.\n";
+
 static const char usage_text[] =
 	"usage: furet COMMAND [OPTIONS] [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  index   [-i DIR] [-q] [--rebuild] [--no-wait] [PATH...]\n"
+	"  index   [-i DIR] [-q] [--json] [--rebuild] [--no-wait] [PATH...]\n"
 	"                 add, update and remove documents from .txt, .md and\n"
 	"                 .jsonl files (default: corpus/)\n"
-	"  search  [-i DIR] [-n N] [--offset N] [--json] [--k1 X] [--b X] QUERY...\n"
+	"  search  [-i DIR] [-n N] [--offset N] [--json] [--explain]\n"
+	"          [RANKING OPTIONS] QUERY...\n"
 	"                 rank passages for QUERY\n"
-	"  batch   [-i DIR] [-n N] FILE\n"
+	"  batch   [-i DIR] [-n N] [RANKING OPTIONS] FILE\n"
 	"                 run qid<TAB>query lines, print a TREC run\n"
-	"  eval    QRELS RUN\n"
+	"  eval    [--json] QRELS RUN\n"
 	"                 MRR@10, nDCG@10, Recall@10 and Recall@100 of a run\n"
-	"  analyze [--explain] TEXT...\n"
+	"  analyze [--explain] [--json] TEXT...\n"
 	"                 print the index terms of TEXT\n"
 	"  stats   [-i DIR] [--json]\n"
 	"                 counts of the index\n"
-	"  check   [-i DIR]\n"
+	"  check   [-i DIR] [--json]\n"
 	"                 verify the whole index\n"
-	"  compact [-i DIR]\n"
+	"  compact [-i DIR] [--json]\n"
 	"                 rewrite the index compactly\n"
 	"\n"
 	"The index directory is -i DIR, else $FURET_INDEX, else ./index.\n"
+	"Results go to stdout, messages to stderr; --json prints JSON Lines.\n"
+	"Colours only on a terminal, never when NO_COLOR is set.\n"
 	"Exit status: 0 found or done, 1 nothing found, 2 error.\n"
-	"furet COMMAND --help for more; furet --version.\n";
-
-static int usage(FILE *f, int status)
-{
-	fputs(usage_text, f);
-	return status;
-}
+	"furet COMMAND --help for more; man furet; furet --version.\n";
 
 /* ---- option parsing ------------------------------------------------------ */
 
@@ -233,6 +241,33 @@ bad:
 	return EXIT_ERROR;
 }
 
+/* What to do next after an index failed with rc and the message detail,
+** when detail does not say it already (the library's messages often name
+** the furet command to run). */
+static const char *next_step(furet_rc rc, const char *detail)
+{
+	if (strstr(detail, ": furet "))
+		return "";
+	switch (rc) {
+	case FURET_NOINDEX:
+	case FURET_IO:
+	case FURET_INVALID:
+	case FURET_ERROR:
+		return "; give the index directory with -i DIR or $FURET_INDEX";
+	case FURET_CORRUPT:
+		/* "not a furet index": furet never writes over it. */
+		return "; check -i DIR (to build an index there, remove that file "
+			"first)";
+	case FURET_VERSION:
+		return "; rebuild the index with: furet index --rebuild -i DIR PATH...";
+	case FURET_BUSY:
+		return "; try again when the other process is done";
+	default:
+		return "";
+	}
+}
+
+/* Opens the index in dir, or says why it cannot and returns NULL. */
 static furet_index *open_index(const char *dir, unsigned flags)
 {
 	furet_index *ix = NULL;
@@ -240,7 +275,9 @@ static furet_index *open_index(const char *dir, unsigned flags)
 
 	if (rc) {
 		const char *detail = furet_last_errmsg();
-		msg("%s", *detail ? detail : furet_strerror(rc));
+		if (!*detail)
+			detail = furet_strerror(rc);
+		msg("%s%s", detail, next_step(rc, detail));
 		return NULL;
 	}
 	return ix;
@@ -274,27 +311,99 @@ static void put_safe(FILE *f, const char *s, size_t len)
 	fwrite(s + from, 1, len - from, f);
 }
 
-static void put_json_str(FILE *f, const char *s, size_t len)
-{
-	size_t i;
-	const unsigned char *p = (const unsigned char *)s;
+/* ---- JSON output ---------------------------------------------------------
+** Every --json output is JSON Lines on stdout, written with jansson: one
+** compact object per line (per hit, per term, or one for the whole command),
+** keys in snake_case, byte offsets and counts as integers, a value that does
+** not exist as null. Strings are UTF-8: the library only returns valid
+** UTF-8, and anything else (a path from the command line) has its bad bytes
+** replaced with U+FFFD, so every line parses.
+*/
 
-	fputc('"', f);
-	for (i = 0; i < len; i++) {
-		switch (p[i]) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (p[i] < 0x20 || p[i] == 0x7f)
-				fprintf(f, "\\u%04x", p[i]);
-			else
-				fputc(p[i], f);
+/* The length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, k;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing beyond U+10FFFF. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (k = 2; k < len; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* A JSON string of s[0..len); NULL only when out of memory. */
+static json_t *jstr(const char *s, size_t len)
+{
+	json_t *v = json_stringn(s, len);
+	const unsigned char *p = (const unsigned char *)s;
+	char *fixed;
+	size_t i = 0, at = 0;
+
+	if (v || !s)
+		return v;
+	fixed = malloc(len * 3 + 1);
+	if (!fixed)
+		return NULL;
+	while (i < len) {
+		size_t n = utf8_len(p + i, len - i);
+		if (n) {
+			memcpy(fixed + at, s + i, n);
+			at += n;
+			i += n;
+		} else {
+			memcpy(fixed + at, "\xef\xbf\xbd", 3);
+			at += 3;
+			i++;
 		}
 	}
-	fputc('"', f);
+	v = json_stringn(fixed, at);
+	free(fixed);
+	return v;
+}
+
+static json_t *jcstr(const char *s)
+{
+	return s ? jstr(s, strlen(s)) : json_null();
+}
+
+/* Writes o as one line on stdout and releases it. Returns 0, or -1 (with a
+** message) when o is NULL: building it ran out of memory. Reals get up to
+** ten significant digits. */
+static int put_json(json_t *o)
+{
+	int rc;
+
+	if (!o) {
+		msg("out of memory while writing JSON");
+		return -1;
+	}
+	rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	if (rc == 0)
+		putchar('\n');
+	return rc;
 }
 
 static int use_color(void)
@@ -303,46 +412,56 @@ static int use_color(void)
 	return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
 
-static void print_hit_json(const furet_hit *h, const char *suggestion,
-	int is_explain)
+/* The explain list of a hit; NULL when out of memory. */
+static json_t *explain_json(const furet_hit *h)
 {
+	json_t *ex = json_array();
 	size_t i;
 
-	printf("{\"rank\":%u,\"score\":%.6f,\"doc\":", h->rank, h->score);
-	put_json_str(stdout, h->doc, strlen(h->doc));
-	fputs(",\"title\":", stdout);
-	put_json_str(stdout, h->title, strlen(h->title));
-	fputs(",\"section\":", stdout);
-	if (h->section)
-		put_json_str(stdout, h->section, strlen(h->section));
-	else
-		fputs("null", stdout);
-	printf(",\"passage\":%u,\"start\":%zu,\"end\":%zu,\"text\":",
-		(unsigned)h->passage, h->start, h->end);
-	put_json_str(stdout, h->text, h->text_len);
-	fputs(",\"highlights\":[", stdout);
-	for (i = 0; i < h->n_highlights; i++)
-		printf("%s[%zu,%zu]", i ? "," : "", h->highlights[i].start,
-			h->highlights[i].end);
-	fputs("]", stdout);
-	if (is_explain) {
-		fputs(",\"explain\":[", stdout);
-		for (i = 0; i < h->n_explain; i++) {
-			const furet_explain *e = &h->explain[i];
-			fputs(i ? ",{\"word\":" : "{\"word\":", stdout);
-			put_json_str(stdout, e->word, strlen(e->word));
-			fputs(",\"term\":", stdout);
-			put_json_str(stdout, e->term, strlen(e->term));
-			printf(",\"how\":\"%s\",\"field\":\"%s\",\"tf\":%.4g,"
-				"\"score\":%.6f}", e->how, e->field, e->tf, e->score);
+	for (i = 0; ex && i < h->n_explain; i++) {
+		const furet_explain *e = &h->explain[i];
+		if (json_array_append_new(ex, json_pack("{s:o,s:o,s:s,s:s,s:f,s:f}",
+			"word", jcstr(e->word), "term", jcstr(e->term), "how", e->how,
+			"field", e->field, "tf", e->tf, "score", e->score))) {
+			json_decref(ex);
+			return NULL;
 		}
-		fputs("]", stdout);
 	}
-	if (suggestion) {
-		fputs(",\"did_you_mean\":", stdout);
-		put_json_str(stdout, suggestion, strlen(suggestion));
-	}
-	fputs("}\n", stdout);
+	return ex;
+}
+
+/* One search hit: the keys furet search --help lists. */
+static int print_hit_json(const furet_hit *h, const char *suggestion,
+	int is_explain)
+{
+	json_t *o, *hl;
+	size_t i;
+
+	hl = json_array();
+	for (i = 0; hl && i < h->n_highlights; i++)
+		if (json_array_append_new(hl, json_pack("[I,I]",
+			(json_int_t)h->highlights[i].start,
+			(json_int_t)h->highlights[i].end)))
+			goto oom;
+	o = json_pack("{s:I,s:f,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:o}",
+		"rank", (json_int_t)h->rank, "score", h->score,
+		"doc", jcstr(h->doc), "title", jcstr(h->title),
+		"section", jcstr(h->section), "passage", (json_int_t)h->passage,
+		"start", (json_int_t)h->start, "end", (json_int_t)h->end,
+		"text", jstr(h->text, h->text_len), "highlights", hl);
+	hl = NULL;
+	if (o && is_explain && json_object_set_new(o, "explain",
+		explain_json(h)))
+		goto oom_o;
+	if (o && suggestion &&
+		json_object_set_new(o, "did_you_mean", jcstr(suggestion)))
+		goto oom_o;
+	return put_json(o);
+oom_o:
+	json_decref(o);
+oom:
+	json_decref(hl);
+	return put_json(NULL);
 }
 
 static void print_explain_human(const furet_hit *h)
@@ -549,7 +668,8 @@ static int cmd_search(int argc, char **argv)
 	if (rc) {
 		const char *d = furet_index_errmsg(ix);
 		if (rc == FURET_INVALID && !*d)
-			d = "the query is not valid UTF-8";
+			d = "the query is not valid UTF-8 (convert it, e.g. with iconv "
+				"-t UTF-8)";
 		msg("search failed: %s", *d ? d : furet_strerror(rc));
 		goto done;
 	}
@@ -566,7 +686,8 @@ static int cmd_search(int argc, char **argv)
 		if (furet_results_get(res, i, &h))
 			break;
 		if (o.is_json) {
-			print_hit_json(&h, suggestion, o.is_explain);
+			if (print_hit_json(&h, suggestion, o.is_explain))
+				goto done;
 		} else {
 			print_hit_human(&h, is_color);
 			if (o.is_explain)
@@ -590,7 +711,7 @@ done:
 /* ---- furet index ------------------------------------------------------------ */
 
 static const char index_help[] =
-	"usage: furet index [-i DIR] [-q] [--rebuild] [--no-wait] [PATH...]\n"
+	"usage: furet index [-i DIR] [-q] [--json] [--rebuild] [--no-wait] [PATH...]\n"
 	"\n"
 	"Brings the index directory (default $FURET_INDEX, else ./index; created\n"
 	"when missing) up to date with the documents under each PATH (default:\n"
@@ -604,13 +725,19 @@ static const char index_help[] =
 	"these paths before that are gone now (deleted files, ids no longer in a\n"
 	"JSONL file) are removed. An id repeated in one run: the last one wins.\n"
 	"A summary goes to stderr. When removed passages make a fifth of the\n"
-	"index, it is compacted.\n"
+	"index, it is compacted. On a terminal, a run that lasts more than a\n"
+	"second shows its progress on stderr (percent, documents/s, MB/s, ETA).\n"
 	"\n"
+	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
 	"  --rebuild   start from scratch: the new index replaces the old one\n"
 	"              (also rebuilds an index of another format version)\n"
 	"  --no-wait   if another furet process is writing the index, fail at\n"
 	"              once (naming it) instead of waiting for it\n"
-	"  -q          no summary\n"
+	"  --json      the summary as one object on stdout: index, added,\n"
+	"              updated, removed, unchanged, repeated, passages (indexed\n"
+	"              in this run), skipped (files and lines), seconds,\n"
+	"              compacted (true or false)\n"
+	"  -q          no summary on stderr, no progress\n"
 	"\n"
 	"The run is committed at once: if anything fatal happens (a PATH is\n"
 	"missing, the disk is full, the process is killed), the index stays as it\n"
@@ -622,6 +749,8 @@ typedef struct index_ctx {
 	furet_index *ix;
 	size_t n_docs, n_rejected;
 	int is_fatal;
+	const ingest_stats *st; /* bytes read so far, for the progress line */
+	progress bar;
 } index_ctx;
 
 static int index_one(void *ctx, const furet_doc *doc, const char *path,
@@ -636,6 +765,7 @@ static int index_one(void *ctx, const furet_doc *doc, const char *path,
 	rc = furet_writer_put(c->w, &d, &outcome);
 	if (rc == FURET_OK) {
 		c->n_docs++;
+		progress_update(&c->bar, c->n_docs, c->st->n_bytes);
 		if (outcome == FURET_PUT_REPLACED_IN_BATCH) {
 			if (line)
 				msg("%s:%zu: id %.*s was already in this batch; the last one "
@@ -661,23 +791,25 @@ static int index_one(void *ctx, const furet_doc *doc, const char *path,
 }
 
 /* Removed passages keep their postings until compaction; when they are a
-** fifth of the index, compact it now, as the index's growth bound says. */
-static void maybe_compact(furet_index *ix, const char *dir)
+** fifth of the index, compact it now, as the index's growth bound says.
+** Returns 1 when it compacted. */
+static int maybe_compact(furet_index *ix, const char *dir, int is_json)
 {
 	furet_stats st;
 	uint64_t before, after;
 
 	if (furet_index_stats(ix, &st) != FURET_OK ||
 		st.n_dead * 5 <= st.n_passages + st.n_dead)
-		return;
+		return 0;
 	if (furet_index_compact(ix, &before, &after) != FURET_OK) {
 		msg("%s: compaction failed (%s); run: furet compact -i %s", dir,
 			furet_index_errmsg(ix), dir);
-		return;
+		return 0;
 	}
-	if (!is_quiet)
+	if (!is_quiet && !is_json)
 		msg("compacted %s: %llu -> %llu bytes", dir,
 			(unsigned long long)before, (unsigned long long)after);
+	return 1;
 }
 
 static double now_s(void)
@@ -695,17 +827,32 @@ static int cmd_index(int argc, char **argv)
 	ingest_stats st;
 	furet_batch_summary sum;
 	char **paths;
-	size_t n_removed = 0;
-	int n_paths, i, p, status = EXIT_ERROR;
-	double t0 = now_s();
+	size_t n_removed = 0, n_passages;
+	uint64_t n_files = 0, n_bytes = 0;
+	int n_paths, i, p, is_compacted, status = EXIT_ERROR;
+	double t0 = now_s(), seconds;
 	furet_rc rc;
 
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
-	if ((p = parse_opts(argc, argv, "iqrw", index_help, &o)) >= 0)
+	c.st = &st;
+	if ((p = parse_opts(argc, argv, "iqrwj", index_help, &o)) >= 0)
 		return p;
 	paths = o.n_args ? o.args : default_paths;
 	n_paths = o.n_args ? o.n_args : 1;
+	/* A path that is not there: say so before an index is created. */
+	for (i = 0; i < n_paths; i++) {
+		if (access(paths[i], F_OK) == 0)
+			continue;
+		if (o.n_args)
+			msg("%s: %s; the index was left unchanged (check the path)",
+				paths[i], strerror(errno));
+		else
+			msg("nothing to index: without PATH furet reads ./corpus, which "
+				"is missing; give the files or directories, e.g.: furet "
+				"index ~/docs");
+		goto done;
+	}
 	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE |
 		(o.is_rebuild ? FURET_OPEN_REBUILD : 0))))
 		goto done;
@@ -715,6 +862,14 @@ static int cmd_index(int argc, char **argv)
 		const char *d = furet_index_errmsg(c.ix);
 		msg("cannot start indexing: %s", *d ? d : furet_strerror(rc));
 		goto done;
+	}
+	/* The progress line: on a terminal, unless -q. Its total is the size of
+	** the files to read, measured first (a stat per file). */
+	if (!is_quiet && isatty(STDERR_FILENO)) {
+		for (i = 0; i < n_paths; i++)
+			if (ingest_measure(paths[i], &n_files, &n_bytes) != 0)
+				break;
+		progress_start(&c.bar, 1, i == n_paths ? n_bytes : 0);
 	}
 	for (i = 0; i < n_paths; i++) {
 		if (ingest_path(paths[i], index_one, &c, &st) != 0) {
@@ -735,8 +890,9 @@ static int cmd_index(int argc, char **argv)
 		goto done;
 	}
 	if (c.n_docs == 0 && n_removed == 0) {
-		msg("no document found in %s%s; the index was left unchanged",
-			paths[0], n_paths > 1 ? " and the other paths" : "");
+		msg("no document found in %s%s (furet reads .txt, .md and .jsonl "
+			"files); the index was left unchanged", paths[0],
+			n_paths > 1 ? " and the other paths" : "");
 		furet_writer_abort(c.w);
 		goto done;
 	}
@@ -745,23 +901,36 @@ static int cmd_index(int argc, char **argv)
 		furet_writer_abort(c.w);
 		goto done;
 	}
+	n_passages = furet_writer_passages(c.w);
+	progress_phase(&c.bar, "writing the index...");
 	rc = furet_writer_commit(c.w);
+	progress_clear(&c.bar);
 	if (rc) {
 		const char *d = furet_index_errmsg(c.ix);
 		msg("%s; the index was left unchanged", *d ? d : furet_strerror(rc));
 		goto done;
 	}
-	if (!is_quiet) {
+	seconds = now_s() - t0;
+	if (!is_quiet && !o.is_json) {
 		msg("%zu added, %zu updated, %zu removed, %zu unchanged in %.2f s "
 			"(%s)%s%s", sum.added, sum.updated, sum.removed, sum.unchanged,
-			now_s() - t0, o.index, sum.repeated ?
+			seconds, o.index, sum.repeated ?
 			"; some ids were repeated, the last one won" : "",
 			st.n_skipped + c.n_rejected ?
 			"; some inputs were skipped, see above" : "");
 	}
-	maybe_compact(c.ix, o.index);
+	is_compacted = maybe_compact(c.ix, o.index, o.is_json);
 	status = (st.n_errors || c.n_rejected) ? EXIT_ERROR : 0;
+	if (o.is_json && put_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+		"s:f,s:b}", "index", jcstr(o.index), "added", (json_int_t)sum.added,
+		"updated", (json_int_t)sum.updated, "removed", (json_int_t)sum.removed,
+		"unchanged", (json_int_t)sum.unchanged, "repeated",
+		(json_int_t)sum.repeated, "passages", (json_int_t)n_passages,
+		"skipped", (json_int_t)(st.n_skipped + c.n_rejected), "seconds",
+		seconds, "compacted", is_compacted)))
+		status = EXIT_ERROR;
 done:
+	progress_clear(&c.bar);
 	furet_index_close(c.ix);
 	free(o.args);
 	return status;
@@ -774,8 +943,12 @@ static const char batch_help[] =
 	"\n"
 	"Runs every qid<TAB>query line of FILE (- for stdin) and prints a TREC\n"
 	"run on stdout: qid Q0 docid rank score furet, keeping the best passage\n"
-	"of each document, N documents per query (default 100). The ranking\n"
-	"options are those of furet search.\n";
+	"of each document, N documents per query (default 100). Lines without\n"
+	"a tab are reported on stderr and skipped.\n"
+	"\n"
+	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
+	"  -n N        documents per query (default 100)\n"
+	"  RANKING OPTIONS  those of furet search (--k1, --b, --w-title...)\n";
 
 static int cmd_batch(int argc, char **argv)
 {
@@ -794,7 +967,8 @@ static int cmd_batch(int argc, char **argv)
 	if ((p = parse_opts(argc, argv, "ink", batch_help, &o)) >= 0)
 		return p;
 	if (o.n_args != 1) {
-		msg("batch needs one file of qid<TAB>query lines");
+		msg("batch needs one file of qid<TAB>query lines, e.g.: furet batch "
+			"-i DIR queries.tsv (- for stdin)");
 		goto done;
 	}
 	f = strcmp(o.args[0], "-") ? fopen(o.args[0], "r") : stdin;
@@ -857,12 +1031,16 @@ done:
 /* ---- furet eval ------------------------------------------------------------------ */
 
 static const char eval_help[] =
-	"usage: furet eval QRELS RUN\n"
+	"usage: furet eval [--json] QRELS RUN\n"
 	"\n"
 	"Scores a TREC run (qid Q0 docid rank score tag) against qrels\n"
 	"(qid<TAB>docid<TAB>rel) and prints name<TAB>value lines: MRR@10, nDCG@10,\n"
 	"Recall@10, Recall@100, averaged over the queries that have a relevant\n"
-	"document (the conventions of the peers benchmark).\n";
+	"document (the conventions of the peers benchmark), and the number of\n"
+	"those queries.\n"
+	"\n"
+	"  --json      one object: mrr10, ndcg10, recall10, recall100, queries,\n"
+	"              no_results (queries of the qrels without a line in RUN)\n";
 
 static int cmd_eval(int argc, char **argv)
 {
@@ -871,19 +1049,28 @@ static int cmd_eval(int argc, char **argv)
 	char err[512];
 	int p, status = EXIT_ERROR;
 
-	if ((p = parse_opts(argc, argv, "", eval_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "j", eval_help, &o)) >= 0)
 		return p;
 	if (o.n_args != 2) {
-		msg("eval needs two files: QRELS RUN");
+		msg("eval needs two files, e.g.: furet eval qrels.tsv run.txt "
+			"(see furet eval --help)");
 		goto done;
 	}
 	if (eval_files(o.args[0], o.args[1], &r, err, sizeof err)) {
 		msg("%s", err);
 		goto done;
 	}
-	printf("MRR@10\t%.4f\nnDCG@10\t%.4f\nRecall@10\t%.4f\nRecall@100\t%.4f\n"
-		"queries\t%zu\n", r.mrr10, r.ndcg10, r.recall10, r.recall100,
-		r.n_queries);
+	if (o.is_json) {
+		if (put_json(json_pack("{s:f,s:f,s:f,s:f,s:I,s:I}", "mrr10", r.mrr10,
+			"ndcg10", r.ndcg10, "recall10", r.recall10, "recall100",
+			r.recall100, "queries", (json_int_t)r.n_queries, "no_results",
+			(json_int_t)r.n_no_results)))
+			goto done;
+	} else {
+		printf("MRR@10\t%.4f\nnDCG@10\t%.4f\nRecall@10\t%.4f\n"
+			"Recall@100\t%.4f\nqueries\t%zu\n", r.mrr10, r.ndcg10,
+			r.recall10, r.recall100, r.n_queries);
+	}
 	status = 0;
 done:
 	free(o.args);
@@ -893,7 +1080,7 @@ done:
 /* ---- furet analyze ------------------------------------------------------------------ */
 
 static const char analyze_help[] =
-	"usage: furet analyze [--explain] TEXT...\n"
+	"usage: furet analyze [--explain] [--json] TEXT...\n"
 	"\n"
 	"Prints the terms furet indexes for TEXT, one per line:\n"
 	"term<TAB>position<TAB>start<TAB>end (byte offsets in TEXT; the words\n"
@@ -903,11 +1090,37 @@ static const char analyze_help[] =
 	"  --explain   one block per term with each step of the chain: the text,\n"
 	"              the elided article, the normalised word, its kind\n"
 	"              (compound part or whole, number, acronym), stop word or\n"
-	"              not, the stem (the index term) and the accent-free key\n";
+	"              not, the stem (the index term) and the accent-free key\n"
+	"  --json      one object per term: term, position, start, end, stop\n"
+	"              (true or false), word (normalised), fold (accent-free\n"
+	"              key), elision (the elided article, or null), kind (a list\n"
+	"              of part, whole, number, acronym; empty for a plain word)\n"
+	"\n"
+	"Exit status: 0 terms printed, 1 no term (only punctuation), 2 error.\n";
+
+static const char *const term_kinds[] = { "part", "whole", "number", "acronym" };
+
+static int print_term_json(const char *text, const furet_term *t)
+{
+	json_t *kind = json_array();
+	unsigned bit;
+
+	for (bit = 0; kind && bit < 4; bit++)
+		if ((t->flags & (FURET_TERM_PART << bit)) &&
+			json_array_append_new(kind, json_string(term_kinds[bit]))) {
+			json_decref(kind);
+			kind = NULL;
+		}
+	return put_json(json_pack("{s:o,s:I,s:I,s:I,s:b,s:o,s:o,s:o,s:o}",
+		"term", jstr(t->term, t->term_len), "position", (json_int_t)t->position,
+		"start", (json_int_t)t->start, "end", (json_int_t)t->end,
+		"stop", t->is_stop, "word", jcstr(t->word), "fold", jcstr(t->fold),
+		"elision", t->elision_len ? jstr(text + t->start - t->elision_len,
+		t->elision_len) : json_null(), "kind", kind));
+}
 
 static void print_explain(const char *text, const furet_term *t)
 {
-	static const char *const kinds[] = { "part", "whole", "number", "acronym" };
 	unsigned bit;
 	int is_first = 1;
 
@@ -925,7 +1138,7 @@ static void print_explain(const char *text, const furet_term *t)
 	fputs("\n  kind\t", stdout);
 	for (bit = 0; bit < 4; bit++) {
 		if (t->flags & (FURET_TERM_PART << bit)) {
-			printf("%s%s", is_first ? "" : ",", kinds[bit]);
+			printf("%s%s", is_first ? "" : ",", term_kinds[bit]);
 			is_first = 0;
 		}
 	}
@@ -946,7 +1159,7 @@ static int cmd_analyze(int argc, char **argv)
 	int p, status = EXIT_ERROR;
 	furet_rc rc;
 
-	if ((p = parse_opts(argc, argv, "x", analyze_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "xj", analyze_help, &o)) >= 0)
 		return p;
 	if (o.n_args == 0) {
 		msg("analyze needs a text, e.g.: furet analyze \"l'école du numérique\"");
@@ -959,13 +1172,19 @@ static int cmd_analyze(int argc, char **argv)
 	rc = furet_analyze(text, strlen(text), &a);
 	if (rc) {
 		msg("cannot analyse the text: %s", rc == FURET_INVALID ?
-			"it is not valid UTF-8" : furet_strerror(rc));
+			"it is not valid UTF-8 (convert it, e.g. with iconv -t UTF-8)" :
+			furet_strerror(rc));
 		goto done;
 	}
 	n = furet_analysis_count(a);
 	for (i = 0; i < n; i++) {
 		furet_term t;
 		furet_analysis_get(a, i, &t);
+		if (o.is_json) {
+			if (print_term_json(text, &t))
+				goto done;
+			continue;
+		}
 		if (o.is_explain) {
 			print_explain(text, &t);
 			continue;
@@ -989,50 +1208,77 @@ static const char stats_help[] =
 	"\n"
 	"Prints the counts of the index: documents, passages, distinct terms,\n"
 	"postings, indexed words, stored text bytes, removed passages waiting\n"
-	"for compaction, file size, last update, format version and analyzer.\n";
+	"for compaction, file size, last update, format version and analyzer.\n"
+	"\n"
+	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
+	"  --json      one object: documents, passages, terms, postings, words,\n"
+	"              text_bytes, dead_passages, file_bytes, last_update (Unix\n"
+	"              time), format, analyzer\n";
 
 static const char check_help[] =
-	"usage: furet check [-i DIR]\n"
+	"usage: furet check [-i DIR] [--json]\n"
 	"\n"
 	"Reads the whole index and checks it: every posting points to a passage,\n"
 	"document frequencies and the collection statistics match the postings,\n"
 	"every record decodes. Exit status 0 when it is sound, 2 (with what is\n"
-	"wrong) otherwise.\n";
+	"wrong) otherwise.\n"
+	"\n"
+	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
+	"  --json      one object: index (the directory), ok (true or false),\n"
+	"              problem (what is wrong, or null)\n";
 
 static const char compact_help[] =
-	"usage: furet compact [-i DIR]\n"
+	"usage: furet compact [-i DIR] [--json]\n"
 	"\n"
 	"Rewrites the index compactly: drops the postings of removed passages,\n"
 	"copies the LMDB file with compaction and renames it over the old one.\n"
 	"Prints the size before and after. Searches that have the index open go\n"
-	"on with the old copy until they reopen it.\n";
+	"on with the old copy until they reopen it.\n"
+	"\n"
+	"  -i DIR      index directory (default $FURET_INDEX, else ./index)\n"
+	"  --json      one object: index, bytes_before, bytes_after\n";
 
 static int cmd_check(int argc, char **argv)
 {
 	opts o;
 	furet_index *ix = NULL;
+	const char *problem = NULL;
 	int p, status = EXIT_ERROR;
 	furet_rc rc;
 
-	if ((p = parse_opts(argc, argv, "i", check_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "ij", check_help, &o)) >= 0)
 		return p;
 	if (o.n_args) {
 		msg("check takes no argument (use -i DIR)");
 		goto done;
 	}
-	if (!(ix = open_index(o.index, FURET_OPEN_READONLY)))
-		goto done;
-	rc = furet_index_check(ix);
-	if (rc) {
-		const char *d = furet_index_errmsg(ix);
-		msg("%s: %s%s", o.index, *d ? d : furet_strerror(rc),
-			rc == FURET_CORRUPT ? "; rebuild it with: furet index --rebuild" :
-			"");
+	/* A file that does not even open as a furet index is a finding of the
+	** check too; a missing index is only an error. */
+	rc = furet_index_open(o.index, FURET_OPEN_READONLY, &ix);
+	if (rc == FURET_CORRUPT || rc == FURET_VERSION)
+		problem = furet_last_errmsg();
+	else if (rc == FURET_OK && (rc = furet_index_check(ix)) != FURET_OK)
+		problem = furet_index_errmsg(ix);
+	if (problem && !*problem)
+		problem = furet_strerror(rc);
+	if (rc && !problem) {
+		const char *d = *furet_last_errmsg() ? furet_last_errmsg() :
+			furet_strerror(rc);
+		msg("%s%s", d, next_step(rc, d));
 		goto done;
 	}
-	if (!is_quiet)
+	if (problem)
+		msg("%s: %s%s", o.index, problem, ix && !strstr(problem, ": furet ") ?
+			"; rebuild it with: furet index --rebuild -i DIR PATH..." :
+			next_step(rc, problem));
+	if (o.is_json) {
+		if (put_json(json_pack("{s:o,s:b,s:o}", "index", jcstr(o.index),
+			"ok", !problem, "problem", jcstr(problem))))
+			goto done;
+	} else if (!problem) {
 		printf("%s: ok\n", o.index);
-	status = 0;
+	}
+	status = problem ? EXIT_ERROR : 0;
 done:
 	furet_index_close(ix);
 	free(o.args);
@@ -1047,7 +1293,7 @@ static int cmd_compact(int argc, char **argv)
 	int p, status = EXIT_ERROR;
 	furet_rc rc;
 
-	if ((p = parse_opts(argc, argv, "iq", compact_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "ij", compact_help, &o)) >= 0)
 		return p;
 	if (o.n_args) {
 		msg("compact takes no argument (use -i DIR)");
@@ -1062,8 +1308,15 @@ static int cmd_compact(int argc, char **argv)
 			*d ? d : furet_strerror(rc));
 		goto done;
 	}
-	printf("%s: %llu bytes before, %llu bytes after\n", o.index,
-		(unsigned long long)before, (unsigned long long)after);
+	if (o.is_json) {
+		if (put_json(json_pack("{s:o,s:I,s:I}", "index", jcstr(o.index),
+			"bytes_before", (json_int_t)before, "bytes_after",
+			(json_int_t)after)))
+			goto done;
+	} else {
+		printf("%s: %llu bytes before, %llu bytes after\n", o.index,
+			(unsigned long long)before, (unsigned long long)after);
+	}
 	status = 0;
 done:
 	furet_index_close(ix);
@@ -1088,22 +1341,26 @@ static int cmd_stats(int argc, char **argv)
 	if (!(ix = open_index(o.index, FURET_OPEN_READONLY)))
 		goto done;
 	if ((rc = furet_index_stats(ix, &s)) != FURET_OK) {
-		msg("%s", furet_index_errmsg(ix));
+		const char *d = furet_index_errmsg(ix);
+		if (!*d)
+			d = furet_strerror(rc);
+		msg("%s: %s%s", o.index, d, next_step(rc, d));
 		goto done;
 	}
 	if (o.is_json) {
-		printf("{\"documents\":%llu,\"passages\":%llu,\"terms\":%llu,"
-			"\"postings\":%llu,\"words\":%llu,\"text_bytes\":%llu,"
-			"\"dead_passages\":%llu,\"file_bytes\":%llu,\"last_update\":%llu,"
-			"\"format\":%u,\"analyzer\":",
-			(unsigned long long)s.n_docs, (unsigned long long)s.n_passages,
-			(unsigned long long)s.n_terms, (unsigned long long)s.n_postings,
-			(unsigned long long)s.total_length,
-			(unsigned long long)s.text_bytes, (unsigned long long)s.n_dead,
-			(unsigned long long)s.file_bytes,
-			(unsigned long long)s.last_update, (unsigned)s.format_version);
-		put_json_str(stdout, s.analyzer, strlen(s.analyzer));
-		fputs("}\n", stdout);
+		if (put_json(json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			"s:o}", "documents", (json_int_t)s.n_docs,
+			"passages", (json_int_t)s.n_passages,
+			"terms", (json_int_t)s.n_terms,
+			"postings", (json_int_t)s.n_postings,
+			"words", (json_int_t)s.total_length,
+			"text_bytes", (json_int_t)s.text_bytes,
+			"dead_passages", (json_int_t)s.n_dead,
+			"file_bytes", (json_int_t)s.file_bytes,
+			"last_update", (json_int_t)s.last_update,
+			"format", (json_int_t)s.format_version,
+			"analyzer", jcstr(s.analyzer))))
+			goto done;
 	} else {
 		char when[64] = "never";
 		time_t tt = (time_t)s.last_update;
@@ -1164,11 +1421,13 @@ int main(int argc, char **argv)
 
 	catch_faults();
 
-	if (argc < 2)
-		return usage(stderr, EXIT_ERROR);
+	if (argc < 2) {
+		fputs(short_usage, stderr);
+		return EXIT_ERROR;
+	}
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
-		return usage(stdout, 0);
+		return fputs(usage_text, stdout) < 0 ? EXIT_ERROR : 0;
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf("furet %s (analyzer %s)\n", furet_version(),
 			furet_analyzer_name());
