@@ -333,6 +333,10 @@ typedef struct furet_search_options {
 #define FURET_SEARCH_NO_TEXT 0x2      /* do not fetch passage text nor highlights */
 #define FURET_SEARCH_EXPLAIN 0x4      /* fill furet_hit.explain */
 #define FURET_SEARCH_NO_TYPO 0x8      /* no typo correction */
+#define FURET_SEARCH_EXACT 0x10       /* score every matching passage: no
+                                         dynamic pruning (the hits are the
+                                         same; furet_results_matched is
+                                         then exact) */
 
 /* Fills o (caller's storage) with the defaults listed above; set the fields
 ** you want to change afterwards. */
@@ -409,8 +413,10 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 /* Number of hits held (at most the limit); 0 for NULL. */
 FURET_API size_t furet_results_count(const furet_results *r);
 
-/* Total number of passages that matched, before limit and offset; 0 for
-** NULL. */
+/* Total number of passages (documents with FURET_SEARCH_BEST_PER_DOC) that
+** matched, before limit and offset; 0 for NULL. A plain free-text query
+** skips the passages that cannot reach the hits (dynamic pruning, MaxScore);
+** the count is then a lower bound, unless FURET_SEARCH_EXACT was given. */
 FURET_API uint64_t furet_results_matched(const furet_results *r);
 
 /* "Did you mean": the query with its misspelt words corrected, when typo

@@ -23,15 +23,23 @@ furet_rc furet_plan_load_block(furet_txn *t, qcursor *q, unsigned char *key)
 		return rc;
 	q->i = 0;
 	q->has_pos = 0;
-	return furet_block_decode(v, q->blk);
+	if ((rc = furet_block_decode(v, q->blk)))
+		return rc;
+	if (q->blk->n == 0)
+		return FURET_CORRUPT;
+	q->at = q->blk->pid[0];
+	return FURET_OK;
 }
 
 furet_rc furet_plan_advance(furet_txn *t, qcursor *q, unsigned char *key)
 {
-	if (++q->i < q->blk->n)
+	if (++q->i < q->blk->n) {
+		q->at = q->blk->pid[q->i];
 		return FURET_OK;
+	}
 	if (++q->block >= q->n_blocks) {
 		q->is_done = 1;
+		q->at = UINT32_MAX;
 		return FURET_OK;
 	}
 	return furet_plan_load_block(t, q, key);
@@ -45,6 +53,7 @@ furet_rc furet_plan_seek(furet_txn *t, qcursor *q, uint32_t pid, unsigned char *
 	while (!q->is_done && q->blk->pid[q->blk->n - 1] < pid) {
 		if (++q->block >= q->n_blocks) {
 			q->is_done = 1;
+			q->at = UINT32_MAX;
 			return FURET_OK;
 		}
 		if ((rc = furet_plan_load_block(t, q, key)))
@@ -77,6 +86,9 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 
 	if (rc)
 		return rc == FURET_DONE ? FURET_CORRUPT : rc;
+	if (!q->pos_off && !(q->pos_off = furet_malloc((FURET_BLOCK_SIZE + 1) *
+		sizeof *q->pos_off)))
+		return FURET_NOMEM;
 	p = v.data;
 	end = v.data + v.len;
 	for (k = 0; k < q->blk->n; k++) {
@@ -117,6 +129,7 @@ void furet_plan_free(plan *pl)
 	for (i = 0; i < pl->n_curs; i++) {
 		furet_free(pl->curs[i].blk);
 		furet_free(pl->curs[i].pos);
+		furet_free(pl->curs[i].pos_off);
 	}
 	for (i = 0; i < pl->n_groups; i++)
 		furet_free(pl->groups[i].pos);
@@ -174,6 +187,7 @@ static int add_cursor(plan *pl, uint32_t g, const char *term, size_t len,
 	c->how = how;
 	c->weight = weight;
 	c->is_done = 1;
+	c->at = UINT32_MAX;
 	if (pl->arena.has_err)
 		return -1;
 	pl->n_curs++;

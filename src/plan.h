@@ -27,20 +27,24 @@ enum { HOW_OWN, HOW_FOLD, HOW_PREFIX, HOW_TYPO, HOW_FAMILY };
 ** positions of the current block decoded when a phrase, NEAR or the
 ** proximity bonus asks for them. */
 typedef struct qcursor {
+	uint32_t at;       /* passage id of the current posting; UINT32_MAX
+	                      once done (kept next to the flags the evaluation
+	                      loop reads for every cursor at every passage) */
+	int is_at;         /* on the passage being scored (at blk index i) */
+	int is_essential;  /* leads the evaluation (search.c: pruning) */
+	int is_done;
+	uint32_t group;
+	double weight;
+	furet_block *blk;
+	uint32_t n_blocks, block, i;
+	int how;           /* HOW_* */
 	size_t term_off;   /* in the plan arena */
 	const char *term;  /* set once the arena stops moving */
 	size_t len;
-	uint32_t group;
-	double weight;
-	int how;           /* HOW_* */
-	uint32_t n_blocks, block, i;
-	int is_done;
-	furet_block *blk;
 	int has_pos;       /* positions of this block decoded */
 	uint32_t *pos;
 	size_t cap_pos;
-	uint32_t pos_off[FURET_BLOCK_SIZE + 1];
-	int is_at;         /* on the passage being scored (at blk index i) */
+	uint32_t *pos_off; /* FURET_BLOCK_SIZE + 1 offsets into pos */
 } qcursor;
 
 /* A query term and the index terms it reaches, scored as one BM25F term. */
@@ -56,6 +60,8 @@ typedef struct qgroup {
 	int is_compound;   /* from a compound's part or whole */
 	int is_typo_candidate;
 	int is_name;       /* a number, or capitalised and not the query's first word */
+	double ub;         /* ceiling of its BM25F part (pruning) */
+	int is_essential;
 	int is_asked;      /* the word an interrogative asks for ("quel pays") */
 	size_t q_start, q_end; /* the word's bytes in the query (suggestions) */
 	uint64_t df;

@@ -90,6 +90,7 @@ struct furet_results {
 	hit_rec *hits;
 	size_t n;
 	uint64_t matched;
+	int is_pruned;         /* passages were skipped: matched is a lower bound */
 	unsigned offset;
 	int has_text;
 	size_t suggestion_off; /* 0: none */
@@ -600,7 +601,7 @@ static void gather(plan *pl, uint32_t pid)
 	for (i = 0; i < pl->n_curs; i++) {
 		qcursor *c = &pl->curs[i];
 		qgroup *g;
-		if (c->is_done || c->blk->pid[c->i] != pid)
+		if (c->at != pid)
 			continue;
 		c->is_at = 1;
 		g = &pl->groups[c->group];
@@ -850,6 +851,239 @@ done:
 	return rc;
 }
 
+/* ---- dynamic pruning (MaxScore) ----------------------------------------------- */
+
+/* Can the query skip passages that cannot reach the top? Only a plain
+** disjunction of free-text words: no operator, phrase, prefix, field or
+** +/-, where a passage's score only grows with the words it holds. */
+static int is_prunable(const plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n_nodes; i++) {
+		const enode *e = &pl->nodes[i];
+		if (e->modifier != FURET_QM_NONE)
+			return 0;
+		if (e->leaf < 0) {
+			if (e->kind != FURET_Q_OR)
+				return 0;
+		} else if (pl->leaves[e->leaf].kind != FURET_Q_WORD ||
+			pl->leaves[e->leaf].field != FURET_QF_ANY) {
+			return 0;
+		}
+	}
+	for (i = 0; i < pl->n_groups; i++)
+		if (!pl->groups[i].is_scoring || pl->groups[i].field != FURET_QF_ANY)
+			return 0;
+	return pl->n_groups > 0;
+}
+
+/* The most a passage holding only the groups of `set` (ub order, the first
+** n) can score: each group's BM25F saturates below idf * (k1 + 1) whatever
+** its frequencies; proximity adds at most w_prox * idf per word (distance
+** 1, the smaller idf of a pair); coverage at most w_cover * all * c^2 with
+** c the share of the idf these words hold. A document's score (with
+** BEST_PER_DOC) mixes its best passage's with a document-level BM25F that
+** has the same per-group ceiling, so it is bounded alike. */
+static double bound_of(const plan *pl, const furet_search_options *o,
+	const uint32_t *order, size_t n, double all)
+{
+	double s = 0, got = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const qgroup *g = &pl->groups[order[i]];
+		s += g->ub;
+		if (g->is_prox) {
+			s += o->w_prox * g->idf;
+			got += g->idf;
+		}
+	}
+	if (o->w_cover > 0 && all > 0)
+		s += o->w_cover * all * (got / all) * (got / all);
+	return s;
+}
+
+/* Marks the groups whose passages must be visited: the rest (the lowest
+** ceilings, while their joint bound stays under the threshold) only add to
+** passages found through the others. Returns the non-essential count. */
+static size_t split_essential(plan *pl, const furet_search_options *o,
+	const uint32_t *order, double all, double threshold)
+{
+	size_t n = 0, i;
+
+	while (n < pl->n_groups) {
+		double b = bound_of(pl, o, order, n + 1, all);
+		/* strictly below, with room for rounding: a passage that could
+		** tie the last hit is still scored */
+		if (!(b * (1 + 1e-9) + 1e-12 < threshold))
+			break;
+		n++;
+	}
+	for (i = 0; i < pl->n_groups; i++)
+		pl->groups[order[i]].is_essential = i >= n;
+	for (i = 0; i < pl->n_curs; i++)
+		pl->curs[i].is_essential = pl->groups[pl->curs[i].group].is_essential;
+	return n;
+}
+
+/* The first passage of the document of pid (its passages are consecutive). */
+static uint32_t doc_first(const unsigned char *pdoc, uint32_t pid)
+{
+	uint32_t d = furet_get_u32le(pdoc + 4 * (size_t)pid);
+	while (pid > 0 && furet_get_u32le(pdoc + 4 * (size_t)(pid - 1)) == d)
+		pid--;
+	return pid;
+}
+
+/* The cursors not done, in two min-heaps by current passage id: the
+** essential ones, which lead, and the rest, moved only to where those lead.
+** Each passage costs O(k log n) for its k cursors, not a scan of them all
+** (a question with accent variants and families reaches a hundred terms). */
+typedef struct cheap {
+	uint32_t *h;
+	size_t n;
+} cheap;
+
+static uint32_t cheap_top(const plan *pl, const cheap *q)
+{
+	return q->n ? pl->curs[q->h[0]].at : UINT32_MAX;
+}
+
+static void cheap_down(const plan *pl, cheap *q, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < q->n && pl->curs[q->h[l]].at < pl->curs[q->h[m]].at)
+			m = l;
+		if (l + 1 < q->n && pl->curs[q->h[l + 1]].at < pl->curs[q->h[m]].at)
+			m = l + 1;
+		if (m == i)
+			return;
+		uint32_t t = q->h[i];
+		q->h[i] = q->h[m];
+		q->h[m] = t;
+		i = m;
+	}
+}
+
+static void cheap_push(const plan *pl, cheap *q, uint32_t c)
+{
+	size_t i = q->n++;
+
+	q->h[i] = c;
+	while (i > 0 && pl->curs[q->h[(i - 1) / 2]].at > pl->curs[q->h[i]].at) {
+		uint32_t t = q->h[i];
+		q->h[i] = q->h[(i - 1) / 2];
+		q->h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static uint32_t cheap_pop(const plan *pl, cheap *q)
+{
+	uint32_t c = q->h[0];
+
+	q->h[0] = q->h[--q->n];
+	cheap_down(pl, q, 0);
+	return c;
+}
+
+/* Puts every cursor not done into the heap of its kind. */
+static void cheap_fill(const plan *pl, cheap *ess, cheap *rest)
+{
+	size_t i;
+
+	ess->n = rest->n = 0;
+	for (i = 0; i < pl->n_curs; i++) {
+		const qcursor *c = &pl->curs[i];
+		cheap *q = c->is_essential ? ess : rest;
+		if (c->at != UINT32_MAX)
+			q->h[q->n++] = (uint32_t)i;
+	}
+	for (i = ess->n / 2; i-- > 0;)
+		cheap_down(pl, ess, i);
+	for (i = rest->n / 2; i-- > 0;)
+		cheap_down(pl, rest, i);
+}
+
+/* Moves the cursors of the rest below pid to their first posting >= pid. */
+static furet_rc cheap_seek_rest(scorer *sc, cheap *rest, uint32_t pid)
+{
+	plan *pl = sc->pl;
+	furet_rc rc;
+
+	while (cheap_top(pl, rest) < pid) {
+		uint32_t c = cheap_pop(pl, rest);
+		if ((rc = furet_plan_seek(sc->t, &pl->curs[c], pid, sc->key)))
+			return rc;
+		if (pl->curs[c].at != UINT32_MAX)
+			cheap_push(pl, rest, c);
+	}
+	return FURET_OK;
+}
+
+/* gather() through the heaps: takes the cursors at pid out into at[]; their
+** frequencies add up in cursor order, as in gather(), so that a score does
+** not depend on the heaps' order to the last bit. */
+static size_t cheap_gather(plan *pl, cheap *ess, cheap *rest, uint32_t pid,
+	uint32_t *at)
+{
+	size_t n = 0, i;
+	cheap *qs[2] = { ess, rest };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		while (cheap_top(pl, qs[k]) == pid) {
+			uint32_t ci = cheap_pop(pl, qs[k]);
+			size_t j = n++;
+			while (j > 0 && at[j - 1] > ci) {
+				at[j] = at[j - 1];
+				j--;
+			}
+			at[j] = ci;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		qcursor *c = &pl->curs[at[i]];
+		qgroup *g = &pl->groups[c->group];
+		c->is_at = 1;
+		g->tf += c->weight * c->blk->tf[c->i];
+		g->tt += c->weight * c->blk->tf_title[c->i];
+		g->ts += c->weight * c->blk->tf_section[c->i];
+		if (c->weight > g->hit_weight)
+			g->hit_weight = c->weight;
+		g->is_hit = 1;
+	}
+	return n;
+}
+
+/* release() through the heaps: moves the cursors of at[] on and back in. */
+static furet_rc cheap_release(scorer *sc, cheap *ess, cheap *rest,
+	const uint32_t *at, size_t n)
+{
+	plan *pl = sc->pl;
+	size_t i;
+	furet_rc rc;
+
+	for (i = 0; i < pl->n_groups; i++) {
+		qgroup *g = &pl->groups[i];
+		g->tf = g->tt = g->ts = 0;
+		g->hit_weight = 0;
+		g->is_hit = 0;
+		g->has_pos = 0;
+	}
+	for (i = 0; i < n; i++) {
+		qcursor *c = &pl->curs[at[i]];
+		c->is_at = 0;
+		if ((rc = furet_plan_advance(sc->t, c, sc->key)))
+			return rc;
+		if (c->at != UINT32_MAX)
+			cheap_push(pl, c->is_essential ? ess : rest, at[i]);
+	}
+	return FURET_OK;
+}
+
 FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	const furet_search_options *opt, furet_results **out)
 {
@@ -864,7 +1098,9 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	furet_val plen, pdoc, dlen = { NULL, 0 };
 	furet_text_dec *tdec = NULL;
 	furet_buf tbuf;
-	size_t n_heap = 0, cap, i;
+	uint32_t *order = NULL, *at = NULL;
+	cheap ess = { NULL, 0 }, rest = { NULL, 0 };
+	size_t n_heap = 0, cap, i, n_at = 0;
 	int is_collapse;
 	furet_rc rc;
 
@@ -966,19 +1202,71 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	{
 		heap_item best = { -1.0, 0 };
 		uint32_t cur_doc = UINT32_MAX;
+		int is_pruning = !(o.flags & FURET_SEARCH_EXACT) && cap > 0 &&
+			is_prunable(&pl);
+		double all = 0, threshold = -1;
+		size_t n_rest = 0;
+
+		order = furet_malloc((pl.n_groups + 1) * sizeof *order);
+		at = furet_malloc((pl.n_curs + 1) * sizeof *at);
+		ess.h = furet_malloc((pl.n_curs + 1) * sizeof *ess.h);
+		rest.h = furet_malloc((pl.n_curs + 1) * sizeof *rest.h);
+		if (!order || !at || !ess.h || !rest.h) {
+			rc = FURET_NOMEM;
+			goto done;
+		}
+		if (is_pruning) {
+			for (i = 0; i < pl.n_groups; i++) {
+				qgroup *g = &pl.groups[i];
+				g->ub = g->idf * (o.k1 + 1.0);
+				if (g->is_prox)
+					all += g->idf;
+				order[i] = (uint32_t)i;
+			}
+			/* by ceiling, lowest first (the groups are few) */
+			for (i = 1; i < pl.n_groups; i++) {
+				uint32_t x = order[i];
+				size_t j = i;
+				while (j > 0 && (pl.groups[order[j - 1]].ub > pl.groups[x].ub))
+					order[j] = order[j - 1], j--;
+				order[j] = x;
+			}
+			n_rest = split_essential(&pl, &o, order, all, threshold);
+		} else {
+			for (i = 0; i < pl.n_curs; i++)
+				pl.curs[i].is_essential = 1;
+		}
+		cheap_fill(&pl, &ess, &rest);
 
 		for (;;) {
 			uint32_t pid = UINT32_MAX, doc = 0;
 			double score;
-			int is_any = 0, is_scored = 0, m = 0;
+			int is_any, is_scored = 0, m = 0;
 
-			for (i = 0; i < pl.n_curs; i++) {
-				qcursor *cu = &pl.curs[i];
-				if (!cu->is_done && cu->blk && cu->blk->pid[cu->i] <= pid) {
-					pid = cu->blk->pid[cu->i];
-					is_any = 1;
+			if (!rest.n) {
+				pid = cheap_top(&pl, &ess);
+			} else {
+				/* Inside a document being collapsed, every passage any
+				** word reaches counts (its document-level score sums
+				** them all); elsewhere only the essential words lead. */
+				uint32_t e = cheap_top(&pl, &ess), r0 = cheap_top(&pl, &rest);
+				if (is_collapse && cur_doc != UINT32_MAX) {
+					pid = e < r0 ? e : r0;
+					if (pid != UINT32_MAX && (pid >= c.n_passages ||
+						furet_get_u32le(pdoc.data + 4 * (size_t)pid) != cur_doc))
+						pid = UINT32_MAX;
+				}
+				if (pid == UINT32_MAX && e < c.n_passages) {
+					uint32_t from = is_collapse ? doc_first(pdoc.data, e) : e;
+					if ((rc = cheap_seek_rest(&sc, &rest, from)))
+						goto corrupt;
+					r0 = cheap_top(&pl, &rest);
+					pid = e < r0 ? e : r0;
+				} else if (pid == UINT32_MAX) {
+					pid = e;
 				}
 			}
+			is_any = pid != UINT32_MAX;
 			if (is_any && pid >= c.n_passages) {
 				rc = FURET_CORRUPT;
 				goto corrupt;
@@ -1005,12 +1293,12 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 				break;
 			if (furet_get_u32le(plen.data + 4 * (size_t)pid) == FURET_DEAD_PASSAGE) {
 				/* Removed: its postings wait for compaction. */
-				gather(&pl, pid);
-				if ((rc = release(&sc)))
+				n_at = cheap_gather(&pl, &ess, &rest, pid, at);
+				if ((rc = cheap_release(&sc, &ess, &rest, at, n_at)))
 					goto corrupt;
 				continue;
 			}
-			gather(&pl, pid);
+			n_at = cheap_gather(&pl, &ess, &rest, pid, at);
 			if ((rc = match_leaves(&sc)) || (rc = eval_node(&sc, 0, &m)))
 				goto corrupt;
 			if (m && (rc = score_passage(&sc, pid, &score, &is_scored, NULL,
@@ -1018,7 +1306,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 				goto corrupt;
 			if (m && is_scored && is_collapse)
 				doc_accumulate(&pl);
-			if ((rc = release(&sc)))
+			if ((rc = cheap_release(&sc, &ess, &rest, at, n_at)))
 				goto corrupt;
 			/* A match only through fields weighted 0 is no match. */
 			if (!m || !is_scored)
@@ -1031,7 +1319,18 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 				best.score = score;
 				best.pid = pid;
 			}
+			/* The threshold rises as the heap fills: more words become
+			** non-essential. */
+			if (is_pruning && n_heap == cap && heap[0].score > threshold) {
+				size_t before = n_rest;
+				threshold = heap[0].score;
+				n_rest = split_essential(&pl, &o, order, all, threshold);
+				if (n_rest != before)
+					cheap_fill(&pl, &ess, &rest);
+			}
 		}
+		if (n_rest)
+			r->is_pruned = 1;
 	}
 	qsort(heap, n_heap, sizeof *heap, best_first);
 
@@ -1078,6 +1377,10 @@ corrupt:
 		": rebuild it with: furet index --rebuild" : "",
 		furet_txn_errmsg(sc.t));
 done:
+	furet_free(order);
+	furet_free(at);
+	furet_free(ess.h);
+	furet_free(rest.h);
 	furet_text_dec_close(tdec);
 	furet_buf_free(&tbuf);
 	furet_txn_abort(sc.t);

@@ -215,12 +215,6 @@ void furet_buf_put_u32le(furet_buf *b, uint32_t v)
 	furet_buf_append(b, tmp, 4);
 }
 
-uint32_t furet_get_u32le(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		(uint32_t)p[3] << 24;
-}
-
 void furet_put_u32be(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)(v >> 24);

@@ -56,7 +56,11 @@ size_t furet_get_varint(const unsigned char *p, const unsigned char *end,
 uint32_t furet_get_u32be(const unsigned char *p);
 /* Little-endian: the dense per-passage arrays in meta. */
 void furet_buf_put_u32le(furet_buf *b, uint32_t v);
-uint32_t furet_get_u32le(const unsigned char *p);
+static inline uint32_t furet_get_u32le(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		(uint32_t)p[3] << 24;
+}
 void furet_put_u32be(unsigned char *p, uint32_t v);
 
 /* Grows the array *p of elements of elem bytes so that it holds need of

@@ -5,6 +5,7 @@
 */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <math.h>
 
 #include "furet.h"
@@ -793,6 +794,207 @@ static void test_name_word(void **state)
 	free(dir);
 }
 
+/* ---- dynamic pruning: the same hits as scoring every match ---------------- */
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) & 0xffffff;
+}
+
+/* A word of a Zipf-like vocabulary: low ranks are frequent. */
+static void rnd_word(char *out, size_t cap)
+{
+	static const char *const syl[] = { "ma", "ri", "to", "lu", "ne", "pa",
+		"do", "ve", "si", "ca", "bo", "fe" };
+	uint32_t r = rnd() % 4000, k = 1 + rnd() % 5;
+	uint32_t rank = (r * r) / 4000; /* skewed to small */
+	size_t n = 0;
+
+	(void)k;
+	do {
+		n += (size_t)snprintf(out + n, cap - n, "%s", syl[rank % 12]);
+		rank /= 12;
+	} while (rank && n + 3 < cap);
+	out[n] = 0;
+}
+
+/* Every hit of a pruned search equals the exhaustive one's: same passages,
+** same order, same scores. Returns 1 when the search skipped passages. */
+static int same_hits(furet_index *ix, const char *q, unsigned limit,
+	unsigned flags)
+{
+	furet_search_options o;
+	furet_results *a = NULL, *b = NULL;
+	size_t i;
+	int is_pruned;
+
+	furet_search_options_init(&o);
+	o.limit = limit;
+	o.flags = flags | FURET_SEARCH_NO_TEXT;
+	assert_int_equal(furet_search(ix, q, strlen(q), &o, &a), FURET_OK);
+	o.flags |= FURET_SEARCH_EXACT;
+	assert_int_equal(furet_search(ix, q, strlen(q), &o, &b), FURET_OK);
+	if (furet_results_count(a) != furet_results_count(b))
+		fprintf(stderr, "query '%s': %zu hits pruned, %zu exact\n", q,
+			furet_results_count(a), furet_results_count(b));
+	assert_int_equal(furet_results_count(a), furet_results_count(b));
+	for (i = 0; i < furet_results_count(a); i++) {
+		furet_hit x = hit(a, i), y = hit(b, i);
+		if (strcmp(x.doc, y.doc) || x.passage != y.passage || x.score != y.score)
+			fprintf(stderr, "query '%s' hit %zu: %s#%u %.17g, exact %s#%u "
+				"%.17g\n", q, i, x.doc, x.passage, x.score, y.doc, y.passage,
+				y.score);
+		assert_string_equal(x.doc, y.doc);
+		assert_int_equal(x.passage, y.passage);
+		assert_true(x.score == y.score);
+	}
+	assert_true(furet_results_matched(a) <= furet_results_matched(b));
+	is_pruned = furet_results_matched(a) < furet_results_matched(b);
+	furet_results_free(a);
+	furet_results_free(b);
+	return is_pruned;
+}
+
+/* 600 documents of 1 to 12 paragraphs over a skewed vocabulary, titles,
+** capitalised words; 300 free-text queries of 1 to 9 words, top 10 and 100,
+** passages and best passage per document. */
+static void test_pruning_exact(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc *docs = calloc(600, sizeof *docs);
+	char **texts = calloc(600, sizeof *texts), ids[600][16], titles[600][32];
+	char q[256], w[32];
+	furet_index *ix;
+	size_t i, n_pruned = 0, n_runs = 0;
+	(void)state;
+
+	for (i = 0; i < 600; i++) {
+		size_t cap = 20000, n = 0, paras = 1 + rnd() % 12, p, k;
+		texts[i] = malloc(cap);
+		for (p = 0; p < paras; p++) {
+			size_t words = 5 + rnd() % 80;
+			for (k = 0; k < words && n + 40 < cap; k++) {
+				rnd_word(w, sizeof w);
+				if (rnd() % 17 == 0)
+					w[0] = (char)(w[0] - 'a' + 'A');
+				n += (size_t)snprintf(texts[i] + n, cap - n, "%s%s", k ? " " : "", w);
+			}
+			n += (size_t)snprintf(texts[i] + n, cap - n, ".\n\n");
+		}
+		snprintf(ids[i], sizeof ids[i], "d%zu", i);
+		rnd_word(w, sizeof w);
+		snprintf(titles[i], sizeof titles[i], "%s", w);
+		docs[i] = doc(ids[i], titles[i], texts[i]);
+	}
+	ix = build(dir, docs, 600);
+	for (i = 0; i < 300; i++) {
+		size_t words = 1 + rnd() % 9, k, n = 0;
+		for (k = 0; k < words; k++) {
+			rnd_word(w, sizeof w);
+			if (rnd() % 5 == 0)
+				w[0] = (char)(w[0] - 'a' + 'A');
+			n += (size_t)snprintf(q + n, sizeof q - n, "%s%s", k ? " " : "", w);
+		}
+		n_pruned += (size_t)same_hits(ix, q, 10, 0);
+		n_pruned += (size_t)same_hits(ix, q, 100, 0);
+		n_pruned += (size_t)same_hits(ix, q, 10, FURET_SEARCH_BEST_PER_DOC);
+		n_pruned += (size_t)same_hits(ix, q, 3, FURET_SEARCH_BEST_PER_DOC);
+		n_runs += 4;
+	}
+	/* The test means something only if pruning happened, often. */
+	fprintf(stderr, "pruned %zu of %zu searches\n", n_pruned, n_runs);
+	assert_true(n_pruned > n_runs / 4);
+	/* Not pruned: operators, phrases, prefixes, fields. */
+	assert_int_equal(same_hits(ix, "\"mama ri\" to", 10, 0), 0);
+	assert_int_equal(same_hits(ix, "+ma ri to", 10, 0), 0);
+	assert_int_equal(same_hits(ix, "ma* ri", 10, 0), 0);
+	assert_int_equal(same_hits(ix, "title:ma ri", 10, 0), 0);
+	furet_index_close(ix);
+	for (i = 0; i < 600; i++)
+		free(texts[i]);
+	free(texts);
+	free(docs);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The same on PIAF's dev questions (real French questions), when the shared
+** data is there. */
+static void test_pruning_piaf(void **state)
+{
+	const char *data = tu_shared_data();
+	char path[512], *dir, *qs, *line, *save = NULL;
+	size_t len = 0, n = 0, n_pruned = 0;
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_rc rc;
+	FILE *f;
+	(void)state;
+
+	if (!data) {
+		fprintf(stderr, "SKIP test_pruning_piaf: no ../shared/data\n");
+		return;
+	}
+	snprintf(path, sizeof path, "%s/eval/piaf/queries.dev.tsv", data);
+	qs = tu_read(path, &len);
+	snprintf(path, sizeof path, "%s/eval/piaf/passages.jsonl", data);
+	f = fopen(path, "r");
+	if (!qs || !f) {
+		fprintf(stderr, "SKIP test_pruning_piaf: no PIAF set in %s\n", data);
+		free(qs);
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	/* Index the passages through the CLI's reader: the library has none,
+	** so read the JSONL lines here (id, title, text are plain strings). */
+	dir = tu_mkdtemp();
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, FURET_WRITE_REBUILD, &w), FURET_OK);
+	{
+		size_t plen = 0;
+		char *all = tu_read(path, &plen), *l, *sv = NULL;
+		assert_non_null(all);
+		for (l = strtok_r(all, "\n", &sv); l; l = strtok_r(NULL, "\n", &sv)) {
+			json_error_t err;
+			json_t *o = json_loads(l, 0, &err);
+			furet_doc d;
+			assert_non_null(o);
+			memset(&d, 0, sizeof d);
+			d.id = json_string_value(json_object_get(o, "id"));
+			d.title = json_string_value(json_object_get(o, "title"));
+			d.text = json_string_value(json_object_get(o, "text"));
+			d.id_len = strlen(d.id);
+			d.title_len = d.title ? strlen(d.title) : 0;
+			d.text_len = strlen(d.text);
+			d.format = FURET_FORMAT_TEXT;
+			rc = furet_writer_add(w, &d);
+			assert_int_equal(rc, FURET_OK);
+			json_decref(o);
+		}
+		free(all);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	for (line = strtok_r(qs, "\n", &save); line && n < 1500;
+		line = strtok_r(NULL, "\n", &save), n++) {
+		char *tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		n_pruned += (size_t)same_hits(ix, tab + 1, 10, FURET_SEARCH_BEST_PER_DOC);
+		n_pruned += (size_t)same_hits(ix, tab + 1, 10, 0);
+	}
+	fprintf(stderr, "PIAF: pruned %zu of %zu searches\n", n_pruned, 2 * n);
+	assert_true(n_pruned > n / 2);
+	furet_index_close(ix);
+	free(qs);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Issue 4's questions on the seed article. */
 static void test_seed_language(void **state)
 {
@@ -847,6 +1049,8 @@ int main(void)
 		cmocka_unit_test(test_family),
 		cmocka_unit_test(test_asked_word),
 		cmocka_unit_test(test_name_word),
+		cmocka_unit_test(test_pruning_exact),
+		cmocka_unit_test(test_pruning_piaf),
 		cmocka_unit_test(test_seed_language),
 	};
 	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
