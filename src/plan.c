@@ -45,16 +45,30 @@ furet_rc furet_plan_advance(furet_txn *t, qcursor *q, unsigned char *key)
 	return furet_plan_load_block(t, q, key);
 }
 
-/* Moves q to its first posting >= pid, skipping whole blocks. */
+/* Moves q to its first posting >= pid, skipping whole blocks: a block
+** whose last id is below pid is passed over from its head, undecoded. */
 furet_rc furet_plan_seek(furet_txn *t, qcursor *q, uint32_t pid, unsigned char *key)
 {
 	furet_rc rc;
 
-	while (!q->is_done && q->blk->pid[q->blk->n - 1] < pid) {
-		if (++q->block >= q->n_blocks) {
-			q->is_done = 1;
-			q->at = UINT32_MAX;
-			return FURET_OK;
+	if (!q->is_done && q->blk->pid[q->blk->n - 1] < pid) {
+		for (;;) {
+			furet_val v;
+			uint32_t first, last;
+			size_t klen;
+			if (++q->block >= q->n_blocks) {
+				q->is_done = 1;
+				q->at = UINT32_MAX;
+				return FURET_OK;
+			}
+			klen = furet_block_key(key, q->term, q->len, q->block);
+			rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v);
+			if (rc)
+				return rc == FURET_DONE ? FURET_CORRUPT : rc;
+			if ((rc = furet_block_span(v, &first, &last)))
+				return rc;
+			if (last >= pid)
+				break;
 		}
 		if ((rc = furet_plan_load_block(t, q, key)))
 			return rc;

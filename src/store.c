@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 6). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 7). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -39,9 +39,13 @@
 **                            with (2) the dictionary (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks
 **   postings   term, 0x00, u32be block -> one block of at most 128 postings:
-**                            varint n; varint first passage id, then n-1
-**                            varint deltas; n x varint body tf; n x byte
-**                            title tf; n x byte section tf
+**                            varint n; varint first passage id; varint
+**                            last - first (a seek reads just this far);
+**                            then four bit-packed arrays, each a width byte
+**                            (0: all zero, no bits) and its values of that
+**                            many bits, least significant first, padded to
+**                            a byte: n-1 id gaps less one, n body tf, n
+**                            title tf, n section tf (widths 8 at most)
 **   positions  same key -> for each posting of the block: varint count, then
 **                            count varint deltas of body word positions
 **   folds      fold key, 0x00, term -> empty: the index terms (stems with
@@ -57,7 +61,7 @@
 ** Version 2 added the folds table and keeps accents in terms (version 1
 ** folded them); version 3 added the words table, version 4 "dlen", version
 ** 5 removal (dead passages, sources and content hashes of documents),
-** version 6 compressed text.
+** version 6 compressed text, version 7 bit-packed postings blocks.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -1057,44 +1061,146 @@ size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
 	return term_len + 5;
 }
 
+/* Bits needed for v (0 for 0). */
+static unsigned bit_width(uint32_t v)
+{
+	unsigned w = 0;
+	while (v) {
+		w++;
+		v >>= 1;
+	}
+	return w;
+}
+
+/* A width byte, then n values of that many bits, least significant first,
+** padded to a byte. Width 0: every value is 0, no bits follow. */
+static void put_packed(furet_buf *out, const uint32_t *v, size_t n)
+{
+	uint32_t max = 0;
+	uint64_t acc = 0;
+	unsigned w, have = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		max |= v[i];
+	w = bit_width(max);
+	furet_buf_putc(out, (int)w);
+	if (!w)
+		return;
+	for (i = 0; i < n; i++) {
+		acc |= (uint64_t)v[i] << have;
+		have += w;
+		while (have >= 8) {
+			furet_buf_putc(out, (int)(acc & 0xff));
+			acc >>= 8;
+			have -= 8;
+		}
+	}
+	if (have)
+		furet_buf_putc(out, (int)(acc & 0xff));
+}
+
+static void get_packed(reader *r, uint32_t *v, size_t n, unsigned max_w)
+{
+	const unsigned char *p;
+	uint64_t acc = 0;
+	unsigned w, have = 0;
+	size_t i, bytes;
+
+	if (r->has_err || r->p >= r->end) {
+		r->has_err = 1;
+		return;
+	}
+	w = *r->p++;
+	if (w > max_w) {
+		r->has_err = 1;
+		return;
+	}
+	if (!w) {
+		memset(v, 0, n * sizeof *v);
+		return;
+	}
+	bytes = (n * w + 7) / 8;
+	if (!(p = (const unsigned char *)rd_bytes(r, bytes)))
+		return;
+	for (i = 0; i < n; i++) {
+		while (have < w) {
+			acc |= (uint64_t)*p++ << have;
+			have += 8;
+		}
+		v[i] = (uint32_t)(acc & (((uint64_t)1 << w) - 1));
+		acc >>= w;
+		have -= w;
+	}
+}
+
 void furet_block_encode(const furet_block *b, furet_buf *out)
 {
+	uint32_t tmp[FURET_BLOCK_SIZE];
 	uint32_t i;
 
 	furet_buf_put_varint(out, b->n);
+	furet_buf_put_varint(out, b->pid[0]);
+	furet_buf_put_varint(out, b->pid[b->n - 1] - b->pid[0]);
+	for (i = 1; i < b->n; i++)
+		tmp[i - 1] = b->pid[i] - b->pid[i - 1] - 1;
+	put_packed(out, tmp, b->n - 1);
+	put_packed(out, b->tf, b->n);
 	for (i = 0; i < b->n; i++)
-		furet_buf_put_varint(out, i ? b->pid[i] - b->pid[i - 1] : b->pid[0]);
+		tmp[i] = b->tf_title[i];
+	put_packed(out, tmp, b->n);
 	for (i = 0; i < b->n; i++)
-		furet_buf_put_varint(out, b->tf[i]);
-	furet_buf_append(out, b->tf_title, b->n);
-	furet_buf_append(out, b->tf_section, b->n);
+		tmp[i] = b->tf_section[i];
+	put_packed(out, tmp, b->n);
+}
+
+furet_rc furet_block_span(furet_val v, uint32_t *first, uint32_t *last)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+	uint64_t n, f, span;
+
+	n = rd_varint(&r);
+	f = rd_varint(&r);
+	span = rd_varint(&r);
+	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE || f + span > UINT32_MAX ||
+		span < n - 1)
+		return FURET_CORRUPT;
+	*first = (uint32_t)f;
+	*last = (uint32_t)(f + span);
+	return FURET_OK;
 }
 
 furet_rc furet_block_decode(furet_val v, furet_block *b)
 {
 	reader r = { v.data, v.data + v.len, 0 };
-	const char *p;
-	uint64_t n, id = 0;
+	uint32_t tmp[FURET_BLOCK_SIZE];
+	uint64_t n, first, span, id;
 	uint32_t i;
 
 	n = rd_varint(&r);
-	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE)
+	first = rd_varint(&r);
+	span = rd_varint(&r);
+	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE ||
+		first + span > UINT32_MAX)
 		return FURET_CORRUPT;
 	b->n = (uint32_t)n;
-	for (i = 0; i < b->n; i++) {
-		uint64_t d = rd_varint(&r);
-		if (i && d == 0)
-			r.has_err = 1; /* ids strictly increase */
-		id += d;
-		if (id > UINT32_MAX)
-			r.has_err = 1;
+	get_packed(&r, tmp, b->n - 1, 32);
+	if (r.has_err)
+		return FURET_CORRUPT;
+	id = first;
+	b->pid[0] = (uint32_t)first;
+	for (i = 1; i < b->n; i++) {
+		id += (uint64_t)tmp[i - 1] + 1; /* ids strictly increase */
 		b->pid[i] = (uint32_t)id;
 	}
-	for (i = 0; i < b->n; i++)
-		b->tf[i] = rd_u32(&r);
-	if ((p = rd_bytes(&r, b->n)) != NULL)
-		memcpy(b->tf_title, p, b->n);
-	if ((p = rd_bytes(&r, b->n)) != NULL)
-		memcpy(b->tf_section, p, b->n);
-	return r.has_err ? FURET_CORRUPT : FURET_OK;
+	if (id != first + span)
+		return FURET_CORRUPT;
+	get_packed(&r, b->tf, b->n, 32);
+	get_packed(&r, tmp, b->n, 8);
+	for (i = 0; i < b->n && !r.has_err; i++)
+		b->tf_title[i] = (uint8_t)tmp[i];
+	get_packed(&r, tmp, b->n, 8);
+	for (i = 0; i < b->n && !r.has_err; i++)
+		b->tf_section[i] = (uint8_t)tmp[i];
+	return r.has_err || r.p != r.end ? FURET_CORRUPT : FURET_OK;
 }

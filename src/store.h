@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 6
+#define FURET_FORMAT_VERSION 7
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -179,7 +179,12 @@ typedef struct furet_block {
 	uint8_t tf_section[FURET_BLOCK_SIZE];
 } furet_block;
 
+/* b->n must be 1..FURET_BLOCK_SIZE, ids strictly increasing. */
 void furet_block_encode(const furet_block *b, furet_buf *out);
 furet_rc furet_block_decode(furet_val v, furet_block *b);
+
+/* The first and last passage ids of an encoded block, from its head alone
+** (a seek skips whole blocks without decoding them). */
+furet_rc furet_block_span(furet_val v, uint32_t *first, uint32_t *last);
 
 #endif
