@@ -225,7 +225,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
 		problem(&r, "%llu document records for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
-	if ((rc = furet_txn_count(t, FURET_T_DOCIDS, &n)) || n != c.n_docs)
+	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)
 		problem(&r, "%llu document ids for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
 

@@ -30,7 +30,9 @@
 **   docs       u32be doc number -> varint id_len, id, varint title_len, title,
 **                            varint first_passage, varint n_passages, varint
 **                            source_len, source, 16 bytes content hash
-**   docids     id bytes -> u32be doc number
+**   docids     u64be hash of the id -> u32be doc numbers, one unless ids
+**                            collide (the documents' records tell them
+**                            apart); 8-byte keys, not ids of 90 bytes
 **   passages   u32be passage id -> varint doc, number, start, end,
 **                            section_len + 1 (0: no section), section bytes,
 **                            varint length
@@ -61,7 +63,8 @@
 ** Version 2 added the folds table and keeps accents in terms (version 1
 ** folded them); version 3 added the words table, version 4 "dlen", version
 ** 5 removal (dead passages, sources and content hashes of documents),
-** version 6 compressed text, version 7 bit-packed postings blocks.
+** version 6 compressed text, version 7 bit-packed postings blocks and
+** hashed docids keys.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -995,6 +998,130 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 			memcpy(d->hash, h, 16);
 	}
 	return r.has_err ? FURET_CORRUPT : FURET_OK;
+}
+
+/* ---- docids: document id -> number ------------------------------------------ */
+
+/* 64-bit FNV-1a with a final mix: the docids key of an id. */
+static uint64_t id_hash(const void *id, size_t len)
+{
+	const unsigned char *p = id;
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static void id_key(unsigned char key[8], const void *id, size_t len)
+{
+	uint64_t h = id_hash(id, len);
+	int k;
+
+	for (k = 7; k >= 0; k--) {
+		key[k] = (unsigned char)h;
+		h >>= 8;
+	}
+}
+
+furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
+	uint32_t *doc)
+{
+	unsigned char key[8];
+	furet_val v, dv;
+	furet_doc_rec r;
+	size_t i;
+	furet_rc rc;
+
+	id_key(key, id, len);
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v)))
+		return rc;
+	if (v.len == 0 || v.len % 4)
+		return FURET_CORRUPT;
+	for (i = 0; i < v.len; i += 4) {
+		rc = furet_txn_get(t, FURET_T_DOCS, v.data + i, 4, &dv);
+		if (rc == FURET_DONE)
+			return FURET_CORRUPT;
+		if (rc || (rc = furet_doc_rec_decode(dv, &r)))
+			return rc;
+		if (r.id_len == len && memcmp(r.id, id, len) == 0) {
+			*doc = furet_get_u32be(v.data + i);
+			return FURET_OK;
+		}
+	}
+	return FURET_DONE;
+}
+
+furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
+	uint32_t doc)
+{
+	unsigned char key[8], buf[4 * 16];
+	furet_val v;
+	furet_rc rc;
+
+	id_key(key, id, len);
+	rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v);
+	if (rc == FURET_DONE)
+		v.len = 0;
+	else if (rc)
+		return rc;
+	if (v.len % 4 || v.len + 4 > sizeof buf)
+		return FURET_CORRUPT; /* 16 ids of one 64-bit hash: not by chance */
+	memcpy(buf, v.data, v.len);
+	furet_put_u32be(buf + v.len, doc);
+	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, v.len + 4, 0);
+}
+
+furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
+	uint32_t doc)
+{
+	unsigned char key[8], buf[4 * 16];
+	furet_val v;
+	size_t i, n = 0;
+	furet_rc rc;
+
+	id_key(key, id, len);
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v)))
+		return rc;
+	if (v.len % 4 || v.len > sizeof buf)
+		return FURET_CORRUPT;
+	for (i = 0; i < v.len; i += 4)
+		if (furet_get_u32be(v.data + i) != doc) {
+			memcpy(buf + n, v.data + i, 4);
+			n += 4;
+		}
+	if (n == v.len)
+		return FURET_DONE;
+	if (n == 0)
+		return furet_txn_del(t, FURET_T_DOCIDS, key, 8);
+	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, n, 0);
+}
+
+furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
+{
+	furet_cursor *cur = NULL;
+	furet_val k, v;
+	furet_rc rc;
+
+	*n = 0;
+	if ((rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		if (k.len != 8 || v.len == 0 || v.len % 4) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		*n += v.len / 4;
+	}
+	furet_cursor_close(cur);
+	return rc == FURET_DONE ? FURET_OK : rc;
 }
 
 void furet_passage_rec_encode(const furet_passage_rec *r, furet_buf *out)

@@ -179,6 +179,16 @@ typedef struct furet_block {
 	uint8_t tf_section[FURET_BLOCK_SIZE];
 } furet_block;
 
+/* The docids table: the number of the document whose id is id (FURET_DONE:
+** none), adding and removing one, and the ids it holds in all. */
+furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
+	uint32_t *doc);
+furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
+	uint32_t doc);
+furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
+	uint32_t doc);
+furet_rc furet_docid_count(furet_txn *t, uint64_t *n);
+
 /* b->n must be 1..FURET_BLOCK_SIZE, ids strictly increasing. */
 void furet_block_encode(const furet_block *b, furet_buf *out);
 furet_rc furet_block_decode(furet_val v, furet_block *b);

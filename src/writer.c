@@ -718,23 +718,20 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	furet_doc_rec *rec, furet_rc *rc)
 {
 	unsigned char d4[4];
+	uint32_t num;
 	furet_val v;
 
 	*rc = FURET_OK;
 	if (!w->rt)
 		return -1;
-	*rc = furet_txn_get(w->rt, FURET_T_DOCIDS, id, len, &v);
+	*rc = furet_docid_get(w->rt, id, len, &num);
 	if (*rc == FURET_DONE) {
 		*rc = FURET_OK;
 		return -1;
 	}
 	if (*rc)
 		return -1;
-	if (v.len != 4) {
-		*rc = FURET_CORRUPT;
-		return -1;
-	}
-	memcpy(d4, v.data, 4);
+	furet_put_u32be(d4, num);
 	*rc = furet_txn_get(w->rt, FURET_T_DOCS, d4, 4, &v);
 	if (*rc == FURET_OK)
 		*rc = furet_doc_rec_decode(v, rec);
@@ -1334,8 +1331,8 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 			goto done;
 		furet_buf_put_u32be(dead, pid);
 	}
-	if ((rc = furet_txn_del(t, FURET_T_DOCIDS, ids.data, ids.len)) > FURET_OK &&
-		rc != FURET_DONE)
+	if ((rc = furet_docid_del(t, ids.data, ids.len, furet_get_u32be(d4))) >
+		FURET_OK && rc != FURET_DONE)
 		goto done;
 	if ((rc = furet_txn_del(t, FURET_T_DOCS, d4, 4)) > FURET_OK &&
 		rc != FURET_DONE)
@@ -1476,8 +1473,9 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		n_live_docs++;
 		furet_put_u32be(d4, (uint32_t)(c.next_doc + i));
 		if (!is_rebuild) {
-			rc = furet_txn_get(t, FURET_T_DOCIDS, w->arena.data + d->id_off,
-				d->id_len, &v);
+			uint32_t num;
+			rc = furet_docid_get(t, w->arena.data + d->id_off, d->id_len,
+				&num);
 			if (rc == FURET_OK) {
 				rc = furet_index_fail(w->ix, FURET_EXISTS, "document %.*s "
 					"is already in the index", (int)(d->id_len > 200 ? 200 :
@@ -1504,7 +1502,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		}
 		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data, enc.len, put_flags);
 		if (!rc)
-			rc = furet_txn_put(t, FURET_T_DOCIDS, r.id, r.id_len, d4, 4, 0);
+			rc = furet_docid_put(t, r.id, r.id_len, furet_get_u32be(d4));
 		if (rc)
 			goto done;
 	}

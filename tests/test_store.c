@@ -245,6 +245,127 @@ static void test_version_and_analyzer_checks(void **state)
 
 /* Values round trip through a transaction; an aborted one leaves nothing;
 ** cursors walk keys in order from a seek point. */
+/* Blocks of one posting, of ids far apart, of all-zero field counts; the
+** head alone gives the first and last ids; a head that disagrees with the
+** gaps is corrupt. */
+static void test_block_codec_edges(void **state)
+{
+	furet_block *b = calloc(1, sizeof *b), *c = calloc(1, sizeof *c);
+	furet_buf buf;
+	furet_val v;
+	uint32_t first, last, i;
+	(void)state;
+
+	furet_buf_init(&buf);
+	b->n = 1;
+	b->pid[0] = 7;
+	b->tf[0] = 3;
+	furet_block_encode(b, &buf);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_block_decode(v, c), FURET_OK);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->pid[0], 7);
+	assert_int_equal(c->tf[0], 3);
+	assert_int_equal(furet_block_span(v, &first, &last), FURET_OK);
+	assert_int_equal(first, 7);
+	assert_int_equal(last, 7);
+
+	b->n = 3;
+	b->pid[0] = 0;
+	b->pid[1] = 1;
+	b->pid[2] = UINT32_MAX;
+	b->tf[0] = b->tf[1] = b->tf[2] = 0;
+	b->tf_title[2] = 255;
+	furet_buf_reset(&buf);
+	furet_block_encode(b, &buf);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_block_decode(v, c), FURET_OK);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(c->pid[i], b->pid[i]);
+	assert_int_equal(c->tf_title[2], 255);
+	assert_int_equal(furet_block_span(v, &first, &last), FURET_OK);
+	assert_int_equal(last, UINT32_MAX);
+	/* The head's span no longer matches the gaps. */
+	buf.data[2] ^= 0x01;
+	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
+	/* Trailing bytes are corrupt too. */
+	buf.data[2] ^= 0x01;
+	furet_buf_putc(&buf, 0);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
+	furet_buf_free(&buf);
+	free(b);
+	free(c);
+}
+
+/* docids: ids to document numbers through hashed keys, checked against the
+** documents' records. */
+static void test_docids(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512];
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_buf enc;
+	uint32_t d, i;
+	uint64_t n;
+	static const char *const ids[] = { "a", "legi:codes/code-civil/article-1#0",
+		"legi:codes/code-civil/article-1#1", "" };
+	(void)state;
+
+	furet_buf_init(&enc);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	for (i = 0; i < 4; i++) {
+		furet_doc_rec r;
+		unsigned char d4[4];
+		memset(&r, 0, sizeof r);
+		r.id = ids[i];
+		r.id_len = strlen(ids[i]);
+		r.title = "";
+		r.source = "";
+		furet_buf_reset(&enc);
+		furet_doc_rec_encode(&r, &enc);
+		furet_put_u32be(d4, 10 + i);
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data,
+			enc.len, 0), FURET_OK);
+		assert_int_equal(furet_docid_put(t, ids[i], strlen(ids[i]), 10 + i),
+			FURET_OK);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(furet_docid_get(t, ids[i], strlen(ids[i]), &d),
+			FURET_OK);
+		assert_int_equal(d, 10 + i);
+	}
+	assert_int_equal(furet_docid_get(t, "b", 1, &d), FURET_DONE);
+	assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+	assert_int_equal(n, 4);
+	/* Removing a number the id does not have changes nothing. */
+	assert_int_equal(furet_docid_del(t, ids[1], strlen(ids[1]), 99), FURET_DONE);
+	assert_int_equal(furet_docid_del(t, ids[1], strlen(ids[1]), 11), FURET_OK);
+	assert_int_equal(furet_docid_get(t, ids[1], strlen(ids[1]), &d), FURET_DONE);
+	assert_int_equal(furet_docid_get(t, ids[2], strlen(ids[2]), &d), FURET_OK);
+	assert_int_equal(d, 12);
+	assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+	assert_int_equal(n, 3);
+	/* A key whose value is not a list of numbers is corrupt. */
+	{
+		unsigned char key[8] = { 0 };
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 8, "xyz", 3,
+			0), FURET_OK);
+		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
+	}
+	furet_txn_abort(t);
+	furet_store_close(s);
+	furet_buf_free(&enc);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_txn_and_cursor(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -297,6 +418,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doc_passage_term_codecs),
 		cmocka_unit_test(test_block_codec),
+		cmocka_unit_test(test_block_codec_edges),
+		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_version_and_analyzer_checks),
