@@ -565,6 +565,15 @@ static void doc_accumulate(plan *pl)
 	}
 }
 
+/* Forgets the current document's frequencies. */
+static void doc_clear(plan *pl)
+{
+	size_t g;
+
+	for (g = 0; g < pl->n_groups; g++)
+		pl->groups[g].doc_tf = pl->groups[g].doc_tt = 0;
+}
+
 /* A document's score, from its best passage's: mixed, with weight w_doc,
 ** with BM25F over all its matching passages as one text (length-normalised
 ** with b_doc against the average document length), so that a page that
@@ -1278,9 +1287,19 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 					UINT32_MAX;
 				if (doc != cur_doc && cur_doc != UINT32_MAX &&
 					best.score >= 0) {
-					best.score = doc_score(&sc, cur_doc, dlen.data,
-						dlen.len / 4, best.score,
-						furet_get_u32le(sc.plen + 4 * (size_t)best.pid));
+					/* A document of one passage is that passage: no
+					** document-level score to compute (nor its length to
+					** read, far away in memory). */
+					int is_single = (best.pid == 0 || furet_get_u32le(pdoc.data +
+						4 * (size_t)(best.pid - 1)) != cur_doc) &&
+						(best.pid + 1 >= c.n_passages || furet_get_u32le(
+						pdoc.data + 4 * (size_t)(best.pid + 1)) != cur_doc);
+					if (is_single)
+						doc_clear(&pl);
+					else
+						best.score = doc_score(&sc, cur_doc, dlen.data,
+							dlen.len / 4, best.score,
+							furet_get_u32le(sc.plen + 4 * (size_t)best.pid));
 					heap_offer(heap, &n_heap, cap, best);
 					r->matched++;
 				}
