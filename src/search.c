@@ -113,6 +113,8 @@ typedef struct scorer {
 	const unsigned char *plen;
 	double avglen;
 	double avgdlen;    /* average document length, for doc_score */
+	double cut;        /* a passage whose score cannot reach it needs no
+	                      exact score (pruning; -1: off) */
 	unsigned char key[512];
 } scorer;
 
@@ -523,6 +525,23 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	** passage has close together. */
 	if (o->w_prox <= 0)
 		return FURET_OK;
+	if (sc->cut >= 0 && !parts) {
+		/* Its most, with each pair at distance 1: below the cut, the
+		** positions need not be read (the score stays a lower one). */
+		double most = 0;
+		for (g = 0; g < pl->n_groups; g++) {
+			qgroup *gr = &pl->groups[g];
+			if (!gr->is_prox || !gr->is_hit || gr->tf <= 0)
+				continue;
+			if (prev != UINT32_MAX)
+				most += o->w_prox * (pl->groups[prev].idf < gr->idf ?
+					pl->groups[prev].idf : gr->idf);
+			prev = (uint32_t)g;
+		}
+		prev = UINT32_MAX;
+		if ((*score + most) * (1 + 1e-9) + 1e-12 < sc->cut)
+			return FURET_OK;
+	}
 	for (g = 0; g < pl->n_groups; g++) {
 		qgroup *gr = &pl->groups[g];
 		if (!gr->is_prox || !gr->is_hit || gr->tf <= 0)
@@ -1115,6 +1134,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 
 	memset(&pl, 0, sizeof pl);
 	memset(&sc, 0, sizeof sc);
+	sc.cut = -1;
 	furet_buf_init(&tbuf);
 	furet_buf_init(&pl.arena);
 	furet_buf_init(&pl.suggestion);
@@ -1320,6 +1340,15 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 			n_at = cheap_gather(&pl, &ess, &rest, pid, at);
 			if ((rc = match_leaves(&sc)) || (rc = eval_node(&sc, 0, &m)))
 				goto corrupt;
+			/* Once the hits are full, a passage that cannot enter them
+			** (alone in its document, with one passage per document)
+			** is not scored to the last bonus. */
+			sc.cut = -1;
+			if (is_pruning && n_heap == cap && (!is_collapse ||
+				((pid == 0 || furet_get_u32le(pdoc.data + 4 * (size_t)(pid - 1)) !=
+				cur_doc) && (pid + 1 >= c.n_passages || furet_get_u32le(
+				pdoc.data + 4 * (size_t)(pid + 1)) != cur_doc))))
+				sc.cut = threshold;
 			if (m && (rc = score_passage(&sc, pid, &score, &is_scored, NULL,
 				NULL)))
 				goto corrupt;
