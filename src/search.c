@@ -681,8 +681,11 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 			&r->spans, &h->n_hl);
 		if (rc)
 			return rc;
-		h->snippet = furet_snippet_window(text, buf->len,
-			(const furet_span *)r->spans.data + h->hl_first, h->n_hl, 240);
+		/* No span at all yet (an empty text): no pointer arithmetic on
+		** NULL. */
+		h->snippet = furet_snippet_window(text, buf->len, h->n_hl ?
+			(const furet_span *)r->spans.data + h->hl_first : NULL,
+			h->n_hl, 240);
 	}
 	return r->arena.has_err ? FURET_NOMEM : FURET_OK;
 }
