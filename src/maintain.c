@@ -170,6 +170,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	furet_block *blk = NULL;
 	furet_val k, v, plen, pdoc, dlen;
 	unsigned char key[600];
+	char pages[300];
 	uint64_t n_live_postings = 0, n, live = 0, length = 0;
 	report r;
 	furet_rc rc;
@@ -180,6 +181,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	if (furet_store_needs_rebuild(ix->store))
 		return furet_index_fail(ix, FURET_VERSION, "the index must be "
 			"rebuilt first: furet index --rebuild");
+	/* LMDB's pages first: the reads below follow them. */
+	if ((rc = furet_store_verify(ix->store, pages, sizeof pages)))
+		return furet_index_fail(ix, rc, "%s", pages);
 	if ((rc = furet_store_begin(ix->store, 0, &t)))
 		return furet_index_fail(ix, rc, "cannot read the index");
 	if ((rc = furet_store_get_collection(t, &c))) {
