@@ -559,6 +559,14 @@ static int pw_tree(pagewalk *w, const unsigned char *db, int kind)
 ** with is_walk, also walks every page the snapshot reaches. On failure err
 ** says what is wrong, naming the page. FURET_BUSY: a writer rewrote the
 ** meta page meanwhile, try again. */
+/* The transaction id of a meta page (8-aligned in a page-aligned map),
+** read as an atomic: a writer in another process may be rewriting it. */
+static uint64_t meta_txnid(const unsigned char *meta)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)(meta +
+		LM_PAGEHDR + 128), __ATOMIC_SEQ_CST);
+}
+
 static furet_rc verify_snapshot(furet_store *s, MDB_txn *txn,
 	uint64_t walk_max, char *err, size_t err_cap)
 {
@@ -604,14 +612,13 @@ static furet_rc verify_snapshot(furet_store *s, MDB_txn *txn,
 	/* Copy the meta, then make sure no writer rewrote it meanwhile (it
 	** rewrites this one two commits later; our pages stay ours). */
 	meta = w.map + (txnid & 1) * w.psize;
-	if (get64(meta + LM_PAGEHDR + 128) != txnid) {
+	if (meta_txnid(meta) != txnid) {
 		rc = FURET_BUSY;
 		goto done;
 	}
 	memcpy(dbs, meta + LM_PAGEHDR + 24, sizeof dbs);
 	last_pg = get64(meta + LM_PAGEHDR + 120);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (get64(meta + LM_PAGEHDR + 128) != txnid) {
+	if (meta_txnid(meta) != txnid) {
 		rc = FURET_BUSY;
 		goto done;
 	}
