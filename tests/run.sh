@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/run.sh BUILD_DIR — runs every cmocka suite, then the CLI tests, and
+# tests/run.sh BUILD_DIR — runs every cmocka suite, then the CLI tests
+# (cli.sh, update.sh, hostile.sh), and
 # closes with "N passed, N failed" (suites, counting the CLI script as one).
 B=${1:-build}
 pass=0; fail=0; failed=""
@@ -9,6 +10,7 @@ for t in "$B"/tests/test_*; do
 done
 if sh tests/cli.sh "$B"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed cli.sh"; fi
 if sh tests/update.sh "$B"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed update.sh"; fi
+if sh tests/hostile.sh "$B"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed hostile.sh"; fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -587,8 +587,13 @@ done:
 /* A regular file; is_named when the user gave this path. */
 static int ingest_file(walk *w, const char *path, enum kind kind, int is_named)
 {
+	const char *gone = getenv("FURET_TEST_DELETE_BEFORE_READ");
 	int fd, rc;
 
+	/* Tests: this file is deleted between the listing of its directory
+	** and its reading, as another process may do. */
+	if (gone && strcmp(gone, path) == 0)
+		unlink(path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (is_named) {
