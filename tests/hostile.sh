@@ -55,6 +55,7 @@ printf 'Un secret bien gardé.\n' >"$D/secret.txt"; chmod 000 "$D/secret.txt"
 	printf '%s\n' '{"id":"j1","text":"Seconde version du document jsonl, la bonne."}'
 	printf '%s\n' '{"id":"j5","text":"Un document jsonl correct."}'
 } >"$D/docs.jsonl"
+printf '{"id":"l1","text":"Cr\350me br\373l\351e \340 la fran\347aise."}\n' >"$D/latin1.jsonl"
 FURET_TEST_DELETE_BEFORE_READ="$D/gone.txt" run index -i "$T/ix" "$D"
 expect_status 2 "bad documents: something was skipped"
 once 'badutf8.txt: invalid UTF-8 at byte 28 (2 invalid bytes); replaced with U+FFFD and indexed' "invalid UTF-8"
@@ -70,14 +71,16 @@ once 'docs.jsonl:2: invalid JSON' "broken JSONL line"
 once 'docs.jsonl:3: "text" is missing; line skipped' "missing text"
 once 'docs.jsonl:4: "id" is not a string; line skipped' "non-string id"
 once 'docs.jsonl:5: id j1 was already in this batch; the last one wins' "duplicate id"
+once 'latin1.jsonl:1: not UTF-8; read as Windows-1252 (Latin-1)' "a Latin-1 JSONL line"
 expect_err 'some inputs were skipped, see above' "summary says inputs were skipped"
 if [ "$(id -u)" -ne 0 ]; then
 	once 'secret.txt: Permission denied; skipped' "unreadable file"
 else
 	echo "SKIP: chmod 000 does not stop root (the unreadable file is checked as nobody below)"
 fi
-# good, badutf8, nullate, j1, j5 (+ secret.txt when root reads it)
-n=$(docs_in "$T/ix"); [ "$n" -ge 5 ] && [ "$n" -le 6 ] && ok || ko "bad documents: $n documents indexed, expected 5 (6 as root)"
+# good, badutf8, nullate, j1, j5, l1 (+ secret.txt when root reads it)
+n=$(docs_in "$T/ix"); [ "$n" -ge 6 ] && [ "$n" -le 7 ] && ok || ko "bad documents: $n documents indexed, expected 6 (7 as root)"
+found "$T/ix" 'crème brûlée' "a Latin-1 JSONL line converted"
 found "$T/ix" 'formation jeunes' "the good file"
 found "$T/ix" 'suite indexée' "the rest of a file with invalid UTF-8"
 found "$T/ix" 'tardif' "a NUL after the first 8 KiB is text"
