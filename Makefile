@@ -3,7 +3,10 @@
 #   make                 build/furet, build/libfuret.{a,so}, build/examples/*
 #   make test            cmocka suites + CLI tests on a real index
 #   make check           test with -Werror under ASan+UBSan, then the CLI tests
-#                        under valgrind, then the fuzz-corpus replay
+#                        under valgrind, the fuzz-corpus replay and the thread
+#                        suites under ThreadSanitizer (what CI runs)
+#   make tsan            the thread suites under ThreadSanitizer
+#   make fuzz T=NAME     one libFuzzer target (clang), see below
 #   make search Q='...'  install what is missing, build, index corpus/ into
 #                        index/ when missing or stale, answer the query
 #
@@ -118,8 +121,9 @@ $(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
 test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
 
-# make check: warnings are errors, sanitizers on every test, valgrind on the
-# CLI tests, fuzz corpora replayed.
+# make check (what CI runs): warnings are errors; every suite and script of
+# make test (hostile.sh included) under ASan + UBSan; the CLI tests under
+# valgrind; the fuzz corpora replayed; the thread suites under TSan.
 check:
 	@sh .ci/deps check
 	$(MAKE) B=build/asan OPT=-O1 \
@@ -129,6 +133,7 @@ check:
 	FURET_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		sh tests/cli.sh build/vg
 	sh fuzz/replay.sh build/asan
+	$(MAKE) tsan
 
 # make tsan: the thread suites (four searching threads on one handle while
 # a thread, then another process, commits) under ThreadSanitizer, with no

@@ -599,8 +599,16 @@ static const char index_help[] =
 	"\n"
 	"The run is committed at once: if anything fatal happens (a PATH is\n"
 	"missing, the disk is full, the process is killed), the index stays as it\n"
-	"was, and searches meanwhile see it as it was. Files that cannot be read\n"
-	"are reported and skipped, the rest is indexed, and the exit status is 2.\n";
+	"was, and searches meanwhile see it as it was.\n"
+	"\n"
+	"Bad input is named on stderr, one line each (furet: FILE[:LINE]: ...),\n"
+	"and the rest is indexed. Skipped, with exit status 2: binary files (a NUL\n"
+	"byte in the first 8 KiB), unreadable or vanished files, links to\n"
+	"themselves, ids over 511 bytes, .jsonl lines that are not JSON objects\n"
+	"with a non-empty string \"id\" and a string \"text\". Indexed with a\n"
+	"warning, exit status 0: invalid UTF-8 (bad bytes become U+FFFD), files\n"
+	"in Windows-1252/Latin-1 (converted), empty files, directory loops\n"
+	"(walked once), repeated ids (the last one wins).\n";
 
 typedef struct index_ctx {
 	furet_writer *w;
