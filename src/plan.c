@@ -731,7 +731,7 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 /* Opens the plan on the index: expansions, then a cursor on every term the
 ** index has, the groups' idf, and the suggestion. */
 furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
-	uint64_t n_passages, const char *q, unsigned char *key)
+	uint64_t n_passages, const char *q, size_t q_len, unsigned char *key)
 {
 	size_t g, i, n_groups = pl->n_groups, at = 0;
 	furet_buf sugg_word;
@@ -768,8 +768,10 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		for (i = first; !rc && i < pl->n_curs; i++)
 			rc = open_cursor(pl, t, &pl->curs[i], key);
 	}
-	if (!rc && pl->suggestion.len)
-		furet_buf_puts(&pl->suggestion, q + at);
+	/* The rest of the query: its length, not a NUL (the caller's text is
+	** (pointer, length)). The buffer's own NUL ends the suggestion. */
+	if (!rc && pl->suggestion.len && at <= q_len)
+		furet_buf_append(&pl->suggestion, q + at, q_len - at);
 	if (!rc && (pl->arena.has_err || pl->suggestion.has_err))
 		rc = FURET_NOMEM;
 	/* Every term string is final now: point at them. */

@@ -934,7 +934,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	sc.avglen = (double)c.total_length / (double)c.n_live;
 	if (sc.avglen <= 0)
 		sc.avglen = 1;
-	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, sc.key)))
+	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, q_len, sc.key)))
 		goto corrupt;
 	if (pl.suggestion.len)
 		r->suggestion_off = res_str(r, (const char *)pl.suggestion.data,
