@@ -554,7 +554,8 @@ static furet_rc add_prefix_terms(plan *pl, furet_txn *t, uint32_t g,
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
 	if (rc)
 		goto done;
-	qsort(cands, n, sizeof *cands, by_df_desc);
+	if (n) /* cands is NULL when nothing starts so: qsort wants an array */
+		qsort(cands, n, sizeof *cands, by_df_desc);
 	for (i = 0; i < n && i < max; i++) {
 		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
 			cands[i].len, HOW_PREFIX, 1.0)) {
