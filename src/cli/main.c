@@ -1124,8 +1124,10 @@ done:
 }
 
 /* LMDB reads the index through a memory map and trusts the page numbers
-** it finds: a damaged or truncated file can make it touch memory past the
-** end of the file. Rather than die with a bus error, say what happened.
+** it finds: a damaged file can make it touch memory past the end of the
+** file. The library checks the meta pages on every open and walks every
+** page of an index up to 64 MiB first (store.c); for a larger one damaged
+** past what that sees, rather than die with a bus error, say what happened.
 ** (Not under AddressSanitizer, whose own handler reports our bugs.) */
 #if !defined(__SANITIZE_ADDRESS__)
 static void on_fault(int sig)
