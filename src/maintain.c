@@ -97,9 +97,15 @@ static void problem(report *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(r->msg + r->len, sizeof r->msg - r->len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		r->len += (size_t)n < sizeof r->msg - r->len ? (size_t)n :
-			sizeof r->msg - r->len - 1;
+	if (n > 0) {
+		size_t i, end = r->len + ((size_t)n < sizeof r->msg - r->len ?
+			(size_t)n : sizeof r->msg - r->len - 1);
+		/* Terms come from a damaged file: the message stays one line. */
+		for (i = r->len; i < end; i++)
+			if ((unsigned char)r->msg[i] < 0x20 || r->msg[i] == 0x7f)
+				r->msg[i] = '?';
+		r->len = end;
+	}
 }
 
 /* Checks the postings of one term against its record. */

@@ -56,6 +56,9 @@ printf 'Un secret bien gardé.\n' >"$D/secret.txt"; chmod 000 "$D/secret.txt"
 	printf '%s\n' '{"id":"j5","text":"Un document jsonl correct."}'
 } >"$D/docs.jsonl"
 printf '{"id":"l1","text":"Cr\350me br\373l\351e \340 la fran\347aise."}\n' >"$D/latin1.jsonl"
+# Escape sequences in a file name and in a repeated id: never raw on stderr.
+printf '\000' >"$D/$(printf 'esc\033[2Jname\nline.txt')"
+printf '%s\n' '{"id":"e\u001b]0;titre\u0007","text":"un"}' '{"id":"e\u001b]0;titre\u0007","text":"deux"}' >"$D/esc.jsonl"
 FURET_TEST_DELETE_BEFORE_READ="$D/gone.txt" run index -i "$T/ix" "$D"
 expect_status 2 "bad documents: something was skipped"
 once 'badutf8.txt: invalid UTF-8 at byte 28 (2 invalid bytes); replaced with U+FFFD and indexed' "invalid UTF-8"
@@ -72,14 +75,17 @@ once 'docs.jsonl:3: "text" is missing; line skipped' "missing text"
 once 'docs.jsonl:4: "id" is not a string; line skipped' "non-string id"
 once 'docs.jsonl:5: id j1 was already in this batch; the last one wins' "duplicate id"
 once 'latin1.jsonl:1: not UTF-8; read as Windows-1252 (Latin-1)' "a Latin-1 JSONL line"
+once 'esc.jsonl:2: id e ]0;titre  was already in this batch' "a repeated id with escapes, made safe"
+once 'esc \[2Jname line.txt: binary file, skipped' "a file name with escapes, made safe"
+if grep -q "$(printf '\033')" "$T/err"; then ko "raw ESC on stderr"; else ok; fi
 expect_err 'some inputs were skipped, see above' "summary says inputs were skipped"
 if [ "$(id -u)" -ne 0 ]; then
 	once 'secret.txt: Permission denied; skipped' "unreadable file"
 else
 	echo "SKIP: chmod 000 does not stop root (the unreadable file is checked as nobody below)"
 fi
-# good, badutf8, nullate, j1, j5, l1 (+ secret.txt when root reads it)
-n=$(docs_in "$T/ix"); [ "$n" -ge 6 ] && [ "$n" -le 7 ] && ok || ko "bad documents: $n documents indexed, expected 6 (7 as root)"
+# good, badutf8, nullate, j1, j5, l1, the escaped id (+ secret.txt as root)
+n=$(docs_in "$T/ix"); [ "$n" -ge 7 ] && [ "$n" -le 8 ] && ok || ko "bad documents: $n documents indexed, expected 7 (8 as root)"
 found "$T/ix" 'crème brûlée' "a Latin-1 JSONL line converted"
 found "$T/ix" 'formation jeunes' "the good file"
 found "$T/ix" 'suite indexée' "the rest of a file with invalid UTF-8"
@@ -256,6 +262,14 @@ if command -v mdb_load >/dev/null 2>&1; then
 	once 'the passage arrays do not match' "damaged passage lengths: check says what"
 	run search -i "$T/bad" formation; expect_status 2 "damaged passage lengths: search"
 	once '^furet: ' "damaged passage lengths: search message"
+	# A damaged term with a newline and an escape sequence: check names it
+	# on one line, without the raw bytes.
+	fresh
+	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n la\\0a\\1b[2J\n \\01\\01\\01\nDATA=END\n' |
+		mdb_load -s terms "$T/bad"
+	run check -i "$T/bad"; expect_status 2 "a damaged term: check"
+	once 'term "la??\[2J": block 0 is missing or damaged' "a damaged term named safely"
+	[ "$(wc -l <"$T/err")" -eq 1 ] && ! grep -q "$(printf '\033')" "$T/err" && ok || ko "a damaged term: not one safe line"
 else
 	echo "SKIP: another program's LMDB file and another format version (mdb_load from lmdb-utils missing)"
 fi

@@ -19,6 +19,7 @@
 ** Only furet.h, libc/POSIX and jansson; plain malloc (this is the CLI).
 */
 #include "ingest.h"
+#include "safe.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,18 +57,14 @@ typedef struct dir_frame {
 static void say(const char *path, size_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* File names and ids are bytes from outside: safe.c makes them printable. */
 static void say(const char *path, size_t line, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (line)
-		fprintf(stderr, "furet: %s:%zu: ", path, line);
-	else
-		fprintf(stderr, "furet: %s: ", path);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay(path, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char *base_name(const char *path)
