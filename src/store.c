@@ -1599,9 +1599,11 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 		uint64_t d = rd_varint(&r);
 		if (i && d == 0)
 			r.has_err = 1; /* ids strictly increase */
-		id += d;
-		if (id > UINT32_MAX)
+		/* Compared before the sum: a delta near 2^64 must not wrap round
+		** to an id below the previous one. */
+		if (d > UINT32_MAX - id)
 			r.has_err = 1;
+		id += d;
 		b->pid[i] = (uint32_t)id;
 	}
 	for (i = 0; i < b->n; i++)

@@ -120,6 +120,15 @@ static void test_block_codec(void **state)
 	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
 	v.len = 0;
 	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
+	/* A delta of 2^64 - 1 would wrap round to id 4, below the first
+	** (fuzz_block): ids must strictly increase. */
+	{
+		static const unsigned char wrap[] = { 2, 5, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 1, 0, 0, 0, 0 };
+		v.data = wrap;
+		v.len = sizeof wrap;
+		assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
+	}
 	furet_buf_free(&buf);
 	free(b);
 	free(c);
