@@ -271,7 +271,8 @@ done:
 
 /* Rewrites one term's blocks without the postings of dead passages. */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
-	furet_term_rec *tr, const unsigned char *plen, furet_block *in,
+	furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	furet_block *in,
 	furet_block *out, furet_buf *enc, furet_buf *pos, unsigned char *key)
 {
 	uint32_t b, i, nb = 0;
@@ -314,6 +315,11 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 					return FURET_CORRUPT;
 				}
 				p += m;
+			}
+			/* A damaged block may name a passage past the arrays. */
+			if (in->pid[i] >= n_passages) {
+				furet_buf_free(&old_pos);
+				return FURET_CORRUPT;
 			}
 			if (furet_get_u32le(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
 				continue;
@@ -477,8 +483,8 @@ static furet_rc purge(furet_index *ix)
 		if ((rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v)) ||
 			(rc = furet_term_rec_decode(v, &tr)))
 			goto done;
-		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, in, out, &enc,
-			&pos, key)))
+		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, c.n_passages,
+			in, out, &enc, &pos, key)))
 			goto done;
 		if (tr.n_blocks == 0) {
 			rc = furet_txn_del(t, FURET_T_TERMS, term, len);

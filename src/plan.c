@@ -95,7 +95,7 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 		}
 		for (j = 0; j < cnt; j++) {
 			m = furet_get_varint(p, end, &d);
-			if (!m || at + d > UINT32_MAX)
+			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
 				return FURET_CORRUPT;
 			p += m;
 			at += d;

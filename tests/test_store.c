@@ -438,6 +438,71 @@ static void test_damaged_pages(void **state)
 	free(dir);
 }
 
+/* Compaction reads each passage's length for every posting: a damaged
+** block naming a passage past the arrays is FURET_CORRUPT, not a read past
+** them. */
+static void test_compact_damaged_block(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512];
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_analysis *an = NULL;
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_block *b = calloc(1, sizeof *b);
+	furet_term term;
+	furet_doc d;
+	furet_buf enc;
+	unsigned char key[600];
+	size_t klen;
+	const char *const ids[] = { "a", "b" };
+	int i;
+	(void)state;
+
+	memset(&d, 0, sizeof d);
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, FURET_WRITE_REBUILD, &w), 0);
+	for (i = 0; i < 2; i++) {
+		d.id = ids[i];
+		d.id_len = 1;
+		d.text = "Les abeilles font du miel.";
+		d.text_len = strlen(d.text);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, 0, &w), FURET_OK);
+	assert_int_equal(furet_writer_remove(w, "a", 1), FURET_OK);
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	furet_index_close(ix);
+
+	/* Block 0 of "miel" now names passage 1000 of 2. */
+	assert_int_equal(furet_analyze("miel", 4, &an), FURET_OK);
+	assert_int_equal(furet_analysis_get(an, 0, &term), FURET_OK);
+	b->n = 1;
+	b->pid[0] = 1000;
+	b->tf[0] = 1;
+	furet_buf_init(&enc);
+	furet_block_encode(b, &enc);
+	klen = furet_block_key(key, term.term, term.term_len, 0);
+	assert_int_equal(furet_store_open(dir, 0, &s, err, sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	assert_int_equal(furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc.data,
+		enc.len, 0), FURET_OK);
+	assert_int_equal(furet_txn_commit(t), FURET_OK);
+	furet_store_close(s);
+
+	assert_int_equal(furet_index_open(dir, 0, &ix), FURET_OK);
+	assert_int_equal(furet_index_compact(ix, NULL, NULL), FURET_CORRUPT);
+	assert_int_equal(furet_index_check(ix), FURET_CORRUPT);
+	furet_index_close(ix);
+	furet_analysis_free(an);
+	furet_buf_free(&enc);
+	free(b);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_version_and_analyzer_checks),
 		cmocka_unit_test(test_txn_and_cursor),
 		cmocka_unit_test(test_damaged_pages),
+		cmocka_unit_test(test_compact_damaged_block),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
