@@ -10,6 +10,12 @@
 ** bad byte becomes U+FFFD) so that one stray byte does not lose a whole
 ** document — a file whole, a .jsonl file line by line; and a broken .jsonl
 ** line is reported with its number and skipped while the others go on.
+** ICU's charset detection (ucsdet) is not used: the command line links
+** furet.h only, and the one question asked here, UTF-8 or Windows-1252, has
+** a byte answer (Windows-1252 French text almost never forms a UTF-8
+** sequence: only an accented capital before a symbol does), where ucsdet
+** guesses from byte statistics among dozens of charsets and is unreliable
+** on short texts.
 **
 ** Directory loops through symbolic links are caught by keeping the
 ** (st_dev, st_ino) of every directory on the current path in a chain of
