@@ -3,7 +3,10 @@
 #   make                 build/furet, build/libfuret.{a,so}, build/examples/*
 #   make test            cmocka suites + CLI tests on a real index
 #   make check           test with -Werror under ASan+UBSan, then the CLI tests
-#                        under valgrind, then the fuzz-corpus replay
+#                        under valgrind, the fuzz-corpus replay and the thread
+#                        suites under ThreadSanitizer (what CI runs)
+#   make tsan            the thread suites under ThreadSanitizer
+#   make fuzz T=NAME     one libFuzzer target (clang), see below
 #   make search Q='...'  install what is missing, build, index corpus/ into
 #                        index/ when missing or stale, answer the query
 #   make install         furet, furet.h, libfuret.{a,so}, furet.pc, furet(1)
@@ -128,8 +131,9 @@ $(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
 test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
 
-# make check: warnings are errors, sanitizers on every test, valgrind on the
-# CLI tests, fuzz corpora replayed.
+# make check (what CI runs): warnings are errors; every suite and script of
+# make test (hostile.sh included) under ASan + UBSan; the CLI tests under
+# valgrind; the fuzz corpora replayed; the thread suites under TSan.
 check:
 	@sh .ci/deps check
 	$(MAKE) B=build/asan OPT=-O1 \
@@ -139,20 +143,40 @@ check:
 	FURET_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		sh tests/cli.sh build/vg
 	sh fuzz/replay.sh build/asan
+	$(MAKE) tsan
+
+# make tsan: the thread suites (four searching threads on one handle while
+# a thread, then another process, commits) under ThreadSanitizer, with no
+# suppression (liblmdb is not instrumented; its cross-process locks in
+# lock.mdb are invisible to TSan, and it reports nothing there).
+TSAN_SUITES := test_threads test_index
+tsan:
+	$(MAKE) B=build/tsan OPT=-O1 \
+		EXTRA_CFLAGS="-Werror -fsanitize=thread -fno-omit-frame-pointer" \
+		EXTRA_LDFLAGS="-fsanitize=thread" $(TSAN_SUITES:%=build/tsan/tests/%)
+	@for t in $(TSAN_SUITES); do \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+			build/tsan/tests/$$t || exit 1; \
+	done
 
 # make fuzz T=analyzer SECONDS=60: run one libFuzzer target (clang) on its
 # corpus; new inputs land in fuzz/corpus/T, crashers in build/fuzz/.
+# Targets: analyzer, query, parse, block, jsonl, index (fuzz/fuzz_T.c).
+# stderr of the target itself is closed (-close_fd_mask=2): the JSONL reader
+# names every bad line there; libFuzzer and the sanitizers still report.
 T ?= analyzer
 SECONDS ?= 60
+FUZZ_EXTRA_jsonl := -Isrc/cli src/cli/ingest.c src/cli/safe.c -ljansson
 fuzz:
 	$(MAKE) B=build/fuzz CC=clang OPT=-O1 \
-		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" build/fuzz/libfuret.a
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Iinclude -Isrc \
-		-fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_$(T) fuzz/fuzz_$(T).c \
-		build/fuzz/libfuret.a $(DEP_LIBS)
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o build/fuzz/fuzz_$(T) fuzz/fuzz_$(T).c \
+		$(FUZZ_EXTRA_$(T)) build/fuzz/libfuret.a $(DEP_LIBS)
 	mkdir -p build/fuzz/artifacts
-	build/fuzz/fuzz_$(T) -max_total_time=$(SECONDS) -max_len=4096 \
+	build/fuzz/fuzz_$(T) -max_total_time=$(SECONDS) -max_len=4096 -close_fd_mask=2 \
 		-artifact_prefix=build/fuzz/artifacts/ fuzz/corpus/$(T)
 
 # The main job: answer a question about corpus/.
@@ -202,4 +226,4 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all test check fuzz search install uninstall format clean
+.PHONY: all test check tsan fuzz search install uninstall format clean

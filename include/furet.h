@@ -181,8 +181,11 @@ typedef struct furet_writer furet_writer;
 #define FURET_FORMAT_TEXT 0     /* paragraphs: blank-line separated, or one per line */
 #define FURET_FORMAT_MARKDOWN 1 /* as TEXT, and "# ..." lines are headings */
 
+#define FURET_ID_MAX 511 /* bytes of a document id at most (an LMDB key) */
+
 typedef struct furet_doc {
-	const char *id;      /* unique document id, UTF-8; required */
+	const char *id;      /* unique document id, UTF-8, 1 to FURET_ID_MAX
+	                        bytes; required */
 	size_t id_len;
 	const char *title;   /* may be NULL */
 	size_t title_len;
@@ -216,7 +219,8 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 ** caller's buffers may be reused when the call returns. Returns
 ** FURET_INVALID for a missing id or text that is not UTF-8 (the batch goes
 ** on without that document), FURET_EXISTS when the id is already in the
-** index or earlier in this batch, FURET_NOMEM (the batch must be aborted). */
+** index or earlier in this batch, FURET_NOMEM (the batch must be aborted).
+** An id longer than FURET_ID_MAX bytes is FURET_INVALID too. */
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc);
 
 /* Adds the document, or replaces the indexed document of the same id when

@@ -97,9 +97,15 @@ static void problem(report *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(r->msg + r->len, sizeof r->msg - r->len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		r->len += (size_t)n < sizeof r->msg - r->len ? (size_t)n :
-			sizeof r->msg - r->len - 1;
+	if (n > 0) {
+		size_t i, end = r->len + ((size_t)n < sizeof r->msg - r->len ?
+			(size_t)n : sizeof r->msg - r->len - 1);
+		/* Terms come from a damaged file: the message stays one line. */
+		for (i = r->len; i < end; i++)
+			if ((unsigned char)r->msg[i] < 0x20 || r->msg[i] == 0x7f)
+				r->msg[i] = '?';
+		r->len = end;
+	}
 }
 
 /* Checks the postings of one term against its record. */
@@ -184,6 +190,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	furet_block *blk = NULL;
 	furet_val k, v, plen, pdoc, dlen;
 	unsigned char key[600];
+	char pages[300];
 	uint64_t n_live_postings = 0, n, live = 0, length = 0;
 	report r;
 	furet_rc rc;
@@ -194,6 +201,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	if (furet_store_needs_rebuild(ix->store))
 		return furet_index_fail(ix, FURET_VERSION, "the index must be "
 			"rebuilt first: furet index --rebuild");
+	/* LMDB's pages first: the reads below follow them. */
+	if ((rc = furet_store_verify(ix->store, pages, sizeof pages)))
+		return furet_index_fail(ix, rc, "%s", pages);
 	if ((rc = furet_store_begin(ix->store, 0, &t)))
 		return furet_index_fail(ix, rc, "cannot read the index");
 	if ((rc = furet_store_get_collection(t, &c))) {
@@ -272,7 +282,8 @@ done:
 
 /* Rewrites one term's blocks without the postings of dead passages. */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
-	furet_term_rec *tr, const unsigned char *plen, furet_block *in,
+	furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	furet_block *in,
 	furet_block *out, furet_buf *enc, furet_buf *pos, unsigned char *key)
 {
 	uint32_t b, i, nb = 0;
@@ -315,6 +326,11 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 					return FURET_CORRUPT;
 				}
 				p += m;
+			}
+			/* A damaged block may name a passage past the arrays. */
+			if (in->pid[i] >= n_passages) {
+				furet_buf_free(&old_pos);
+				return FURET_CORRUPT;
 			}
 			if (furet_get_u32le(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
 				continue;
@@ -478,8 +494,8 @@ static furet_rc purge(furet_index *ix)
 		if ((rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v)) ||
 			(rc = furet_term_rec_decode(v, &tr)))
 			goto done;
-		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, in, out, &enc,
-			&pos, key)))
+		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, c.n_passages,
+			in, out, &enc, &pos, key)))
 			goto done;
 		if (tr.n_blocks == 0) {
 			rc = furet_txn_del(t, FURET_T_TERMS, term, len);

@@ -122,7 +122,7 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 		}
 		for (j = 0; j < cnt; j++) {
 			m = furet_get_varint(p, end, &d);
-			if (!m || at + d > UINT32_MAX)
+			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
 				return FURET_CORRUPT;
 			p += m;
 			at += d;
@@ -675,7 +675,8 @@ static furet_rc add_prefix_terms(plan *pl, furet_txn *t, uint32_t g,
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
 	if (rc)
 		goto done;
-	qsort(cands, n, sizeof *cands, by_df_desc);
+	if (n) /* cands is NULL when nothing starts so: qsort wants an array */
+		qsort(cands, n, sizeof *cands, by_df_desc);
 	for (i = 0; i < n && i < max; i++) {
 		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
 			cands[i].len, HOW_PREFIX, 1.0)) {
@@ -898,7 +899,7 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 /* Opens the plan on the index: expansions, then a cursor on every term the
 ** index has, the groups' idf, and the suggestion. */
 furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
-	uint64_t n_passages, const char *q, unsigned char *key)
+	uint64_t n_passages, const char *q, size_t q_len, unsigned char *key)
 {
 	size_t g, i, n_groups = pl->n_groups, at = 0;
 	furet_buf sugg_word;
@@ -938,8 +939,10 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		for (i = first; !rc && i < pl->n_curs; i++)
 			rc = open_cursor(pl, t, &pl->curs[i], key);
 	}
-	if (!rc && pl->suggestion.len)
-		furet_buf_puts(&pl->suggestion, q + at);
+	/* The rest of the query: its length, not a NUL (the caller's text is
+	** (pointer, length)). The buffer's own NUL ends the suggestion. */
+	if (!rc && pl->suggestion.len && at <= q_len)
+		furet_buf_append(&pl->suggestion, q + at, q_len - at);
 	if (!rc && (pl->arena.has_err || pl->suggestion.has_err))
 		rc = FURET_NOMEM;
 	/* Every term string is final now: point at them. */

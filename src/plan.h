@@ -118,9 +118,10 @@ furet_rc furet_plan_build(plan *pl, furet_analyzer *an, const char *q,
 	const furet_qnode *root);
 
 /* Opens the plan on the index: expansions, then a cursor on every term the
-** index has, the groups' idf, and the typo suggestion. */
+** index has, the groups' idf, and the typo suggestion. q is the query's
+** text, q_len bytes (not NUL terminated). */
 furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
-	uint64_t n_passages, const char *q, unsigned char *key);
+	uint64_t n_passages, const char *q, size_t q_len, unsigned char *key);
 
 void furet_plan_free(plan *pl);
 

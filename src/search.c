@@ -724,8 +724,11 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 			&r->spans, &h->n_hl);
 		if (rc)
 			return rc;
-		h->snippet = furet_snippet_window(text, buf->len,
-			(const furet_span *)r->spans.data + h->hl_first, h->n_hl, 240);
+		/* No span at all yet (an empty text): no pointer arithmetic on
+		** NULL. */
+		h->snippet = furet_snippet_window(text, buf->len, h->n_hl ?
+			(const furet_span *)r->spans.data + h->hl_first : NULL,
+			h->n_hl, 240);
 	}
 	return r->arena.has_err ? FURET_NOMEM : FURET_OK;
 }
@@ -1216,7 +1219,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	sc.avglen = (double)c.total_length / (double)c.n_live;
 	if (sc.avglen <= 0)
 		sc.avglen = 1;
-	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, sc.key)))
+	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, q_len, sc.key)))
 		goto corrupt;
 	if (pl.suggestion.len)
 		r->suggestion_off = res_str(r, (const char *)pl.suggestion.data,

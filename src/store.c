@@ -82,11 +82,13 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sys/syscall.h>
 #include <lmdb.h>
 #include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -328,6 +330,470 @@ done:
 	return rc;
 }
 
+/* ---- LMDB's page structure ------------------------------------------------
+**
+** LMDB 0.9 trusts the pages of its file: a page number, a node offset or a
+** data size read from a damaged page is followed as it is, so a flipped byte
+** in a branch page can make a read land outside the file (SIGBUS) or in
+** another page. furet_store_verify walks, before anything is read through
+** LMDB, every page a read transaction can reach and checks what LMDB would
+** follow blindly. The layout is LMDB's on-disk format, data version 1 (mdb.c:
+** MDB_page, MDB_node, MDB_meta, MDB_db; 64-bit page numbers):
+**
+**   page     u64 pgno, u16 pad, u16 flags, u16 lower, u16 upper (overflow
+**            pages: u32 count), then u16 node offsets (lower - 16) / 2
+**   node     u16 lo, u16 hi, u16 flags, u16 key size, key, data: in a branch
+**            page lo | hi << 16 | flags << 32 is the child page; in a leaf
+**            lo | hi << 16 is the data size, and with F_BIGDATA the data is
+**            the u64 number of its first overflow page
+**   meta     pages 0 and 1 at byte 16: u32 magic, u32 version, u64 address,
+**            u64 map size, MDB_db free, MDB_db main, u64 last page, u64 txnid
+**   MDB_db   u32 pad (page size, in the free DB of a meta), u16 flags, u16
+**            depth, u64 branch, leaf and overflow pages, u64 entries, u64 root
+**
+** Every furet table is a named database: a node of the main database with
+** F_SUBDATA whose data is its MDB_db. The walk checks that every page number
+** lies inside the file, that each page is reached once, is what its parent
+** expects (branch above the leaves, leaves at the tree's depth, overflow
+** runs whole), and that every node and its key and data lie inside its page;
+** the free-page database's lists must name pages inside the file. */
+#define LM_PAGEHDR 16
+#define LM_NODEHDR 8
+#define LM_DBSIZE 48
+#define LM_P_BRANCH 0x01
+#define LM_P_LEAF 0x02
+#define LM_P_OVERFLOW 0x04
+#define LM_P_META 0x08
+#define LM_P_LEAF2 0x20
+#define LM_P_SUBP 0x40
+#define LM_F_BIGDATA 0x01
+#define LM_F_SUBDATA 0x02
+#define LM_F_DUPDATA 0x04
+#define LM_INVALID UINT64_MAX
+#define LM_MAX_DEPTH 32 /* LMDB's CURSOR_STACK */
+#define LM_META_MAGIC 0xBEEFC0DEu
+
+/* Indexes at most this large are walked whole on every open; larger ones
+** by furet_index_check. */
+#define VERIFY_ON_OPEN_MAX ((uint64_t)64 << 20)
+
+enum { TREE_FREE, TREE_MAIN, TREE_TABLE };
+
+typedef struct pagewalk {
+	const unsigned char *map;
+	uint64_t psize, n_pages;
+	unsigned char *seen; /* one bit per page */
+	char *err;
+	size_t err_cap;
+} pagewalk;
+
+static uint16_t get16(const unsigned char *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static int pw_bad(pagewalk *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int pw_bad(pagewalk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->err, w->err_cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Marks pages [pgno, pgno + n) as reached; -1 if one already was. */
+static int pw_mark(pagewalk *w, uint64_t pgno, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = pgno; i < pgno + n; i++) {
+		if (w->seen[i >> 3] & (1u << (i & 7)))
+			return pw_bad(w, "page %llu is reached twice (%llu)",
+				(unsigned long long)i, (unsigned long long)pgno);
+		w->seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+	}
+	return 0;
+}
+
+static int pw_tree(pagewalk *w, const unsigned char *db, int kind);
+
+/* A free-page list: u64 count, then that many page numbers. */
+static int pw_idl(pagewalk *w, const unsigned char *d, uint64_t dsz)
+{
+	uint64_t n, i;
+
+	if (dsz < 8 || (n = get64(d)) > dsz / 8 - 1)
+		return pw_bad(w, "a free-page list of %llu bytes is damaged",
+			(unsigned long long)dsz);
+	for (i = 1; i <= n; i++)
+		if (get64(d + 8 * i) >= w->n_pages)
+			return pw_bad(w, "the free-page list names page %llu, past the "
+				"end of the file (%llu pages)",
+				(unsigned long long)get64(d + 8 * i),
+				(unsigned long long)w->n_pages);
+	return 0;
+}
+
+static int pw_page(pagewalk *w, uint64_t pgno, unsigned level, unsigned depth,
+	int kind)
+{
+	const unsigned char *p;
+	unsigned flags, lower, upper, n, i, want;
+
+	if (pgno < 2 || pgno >= w->n_pages)
+		return pw_bad(w, "a page number (%llu) lies outside the file "
+			"(%llu pages)", (unsigned long long)pgno,
+			(unsigned long long)w->n_pages);
+	if (pw_mark(w, pgno, 1))
+		return -1;
+	p = w->map + pgno * w->psize;
+	flags = get16(p + 10);
+	lower = get16(p + 12);
+	upper = get16(p + 14);
+	want = level == depth ? LM_P_LEAF : LM_P_BRANCH;
+	if (get64(p) != pgno ||
+		(flags & (LM_P_BRANCH | LM_P_LEAF | LM_P_OVERFLOW | LM_P_META |
+		LM_P_LEAF2 | LM_P_SUBP)) != want)
+		return pw_bad(w, "page %llu is not the %s page its parent names",
+			(unsigned long long)pgno, want == LM_P_LEAF ? "leaf" : "branch");
+	if (lower < LM_PAGEHDR || (lower & 1) || upper < lower ||
+		upper > w->psize || (level < depth && lower == LM_PAGEHDR))
+		return pw_bad(w, "page %llu has a damaged header",
+			(unsigned long long)pgno);
+	n = (lower - LM_PAGEHDR) / 2;
+	for (i = 0; i < n; i++) {
+		unsigned off = get16(p + LM_PAGEHDR + 2 * i), ksize, nflags;
+		const unsigned char *node = p + off, *d;
+		uint64_t dsz;
+
+		if (off < upper || off + LM_NODEHDR > w->psize ||
+			off + LM_NODEHDR + (ksize = get16(node + 6)) > w->psize)
+			return pw_bad(w, "page %llu: node %llu lies outside the page",
+				(unsigned long long)pgno, (unsigned long long)i);
+		nflags = get16(node + 4);
+		d = node + LM_NODEHDR + ksize;
+		if (level < depth) {
+			uint64_t child = (uint64_t)get16(node) |
+				(uint64_t)get16(node + 2) << 16 | (uint64_t)nflags << 32;
+			if (pw_page(w, child, level + 1, depth, kind))
+				return -1;
+			continue;
+		}
+		dsz = (uint64_t)get16(node) | (uint64_t)get16(node + 2) << 16;
+		if (nflags & LM_F_DUPDATA)
+			return pw_bad(w, "page %llu: node %llu has duplicates, which "
+				"furet never writes", (unsigned long long)pgno,
+				(unsigned long long)i);
+		if (nflags & LM_F_BIGDATA) {
+			uint64_t ov, np;
+			const unsigned char *op;
+			if (off + LM_NODEHDR + ksize + 8 > w->psize)
+				return pw_bad(w, "page %llu: node %llu lies outside the "
+					"page", (unsigned long long)pgno, (unsigned long long)i);
+			ov = get64(d);
+			np = (dsz + LM_PAGEHDR + w->psize - 1) / w->psize;
+			if (ov < 2 || ov >= w->n_pages || np > w->n_pages - ov)
+				return pw_bad(w, "page %llu: a large value lies outside "
+					"the file (page %llu)", (unsigned long long)pgno,
+					(unsigned long long)ov);
+			op = w->map + ov * w->psize;
+			if (get64(op) != ov || !(get16(op + 10) & LM_P_OVERFLOW) ||
+				get32(op + 12) < np)
+				return pw_bad(w, "page %llu is not the large value page "
+					"%llu names", (unsigned long long)ov,
+					(unsigned long long)pgno);
+			if (pw_mark(w, ov, np))
+				return -1;
+			d = op + LM_PAGEHDR;
+		} else if (off + LM_NODEHDR + ksize + dsz > w->psize) {
+			return pw_bad(w, "page %llu: the data of node %llu lies outside "
+				"the page", (unsigned long long)pgno, (unsigned long long)i);
+		}
+		if (nflags & LM_F_SUBDATA) {
+			if (kind != TREE_MAIN || dsz != LM_DBSIZE ||
+				(nflags & LM_F_BIGDATA))
+				return pw_bad(w, "page %llu: node %llu is a damaged table "
+					"record", (unsigned long long)pgno, (unsigned long long)i);
+			if (pw_tree(w, d, TREE_TABLE))
+				return -1;
+		} else if (kind == TREE_FREE && pw_idl(w, d, dsz)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One B-tree from its MDB_db record. furet's tables have no flags (plain
+** byte keys, no duplicates); the free-page database has integer keys. */
+static int pw_tree(pagewalk *w, const unsigned char *db, int kind)
+{
+	unsigned flags = get16(db + 4), depth = get16(db + 6);
+	uint64_t root = get64(db + 40);
+
+	if (flags != (kind == TREE_FREE ? MDB_INTEGERKEY : 0))
+		return pw_bad(w, "a table has flags 0x%x that furet never sets",
+			flags);
+	if (root == LM_INVALID)
+		return depth == 0 ? 0 : pw_bad(w, "an empty table has depth %u",
+			depth);
+	if (depth == 0 || depth > LM_MAX_DEPTH)
+		return pw_bad(w, "a table has depth %u", depth);
+	return pw_page(w, root, 1, depth, kind);
+}
+
+/* Checks the file against the meta page of the snapshot of txn (the one
+** LMDB picks by transaction id): it must hold every page the meta counts;
+** with is_walk, also walks every page the snapshot reaches. On failure err
+** says what is wrong, naming the page. FURET_BUSY: a writer rewrote the
+** meta page meanwhile, try again. */
+/* The transaction id of a meta page (8-aligned in a page-aligned map),
+** read as an atomic: a writer in another process may be rewriting it. */
+static uint64_t meta_txnid(const unsigned char *meta)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)(meta +
+		LM_PAGEHDR + 128), __ATOMIC_SEQ_CST);
+}
+
+static furet_rc verify_snapshot(furet_store *s, MDB_txn *txn,
+	uint64_t walk_max, char *err, size_t err_cap)
+{
+	pagewalk w;
+	MDB_stat st;
+	struct stat fst;
+	unsigned char dbs[2 * LM_DBSIZE];
+	const unsigned char *meta;
+	uint64_t txnid = mdb_txn_id(txn), last_pg, size;
+	void *map = MAP_FAILED;
+	size_t map_len;
+	furet_rc rc = FURET_CORRUPT;
+	int mrc, fd;
+
+	memset(&w, 0, sizeof w);
+	w.err = err;
+	w.err_cap = err_cap;
+	if ((mrc = mdb_env_stat(s->env, &st))) {
+		snprintf(err, err_cap, "%s", mdb_strerror(mrc));
+		return rc_from_mdb(mrc);
+	}
+	/* After the transaction began: the file holds at least its pages. */
+	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &fst) || fst.st_size < 0) {
+		snprintf(err, err_cap, "cannot read the size of data.mdb");
+		return FURET_IO;
+	}
+	size = (uint64_t)fst.st_size;
+	w.psize = st.ms_psize;
+	if (w.psize < 512 || size < 2 * w.psize) {
+		snprintf(err, err_cap, "the file is too short (%llu bytes)",
+			(unsigned long long)size);
+		return FURET_CORRUPT;
+	}
+	/* Our own read-only view of the file (LMDB does not say where its map
+	** is); the same page cache, so walking it costs no copy. */
+	map_len = (size_t)(size <= walk_max ? size : 2 * w.psize);
+	map = mmap(NULL, map_len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(err, err_cap, "cannot map data.mdb: %s", strerror(errno));
+		return FURET_IO;
+	}
+	w.map = map;
+	/* Copy the meta, then make sure no writer rewrote it meanwhile (it
+	** rewrites this one two commits later; our pages stay ours). */
+	meta = w.map + (txnid & 1) * w.psize;
+	if (meta_txnid(meta) != txnid) {
+		rc = FURET_BUSY;
+		goto done;
+	}
+	memcpy(dbs, meta + LM_PAGEHDR + 24, sizeof dbs);
+	last_pg = get64(meta + LM_PAGEHDR + 120);
+	if (meta_txnid(meta) != txnid) {
+		rc = FURET_BUSY;
+		goto done;
+	}
+	if (get32(meta + LM_PAGEHDR) != LM_META_MAGIC || get32(dbs) != w.psize) {
+		snprintf(err, err_cap, "the meta page of transaction %llu is "
+			"damaged", (unsigned long long)txnid);
+		goto done;
+	}
+	if (last_pg >= size / w.psize) {
+		snprintf(err, err_cap, "the file is truncated: it holds %llu pages, "
+			"the index has %llu", (unsigned long long)(size / w.psize),
+			(unsigned long long)last_pg + 1);
+		goto done;
+	}
+	rc = FURET_OK;
+	if (size > walk_max)
+		goto done;
+	w.n_pages = last_pg + 1;
+	w.seen = furet_malloc((size_t)(w.n_pages + 7) / 8);
+	if (!w.seen) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	memset(w.seen, 0, (size_t)(w.n_pages + 7) / 8);
+	w.seen[0] |= 3; /* the meta pages */
+	if (pw_tree(&w, dbs, TREE_FREE) || pw_tree(&w, dbs + LM_DBSIZE, TREE_MAIN))
+		rc = FURET_CORRUPT;
+	furet_free(w.seen);
+done:
+	munmap(map, map_len);
+	return rc;
+}
+
+/* verify_snapshot in a read transaction of its own, again while writers
+** rewrite the meta page under it. */
+static furet_rc verify(furet_store *s, uint64_t walk_max, char *err,
+	size_t err_cap)
+{
+	MDB_txn *txn = NULL;
+	furet_rc rc = FURET_BUSY;
+	int mrc, tries;
+
+	err[0] = '\0';
+	for (tries = 0; tries < 10 && rc == FURET_BUSY; tries++) {
+		pthread_rwlock_rdlock(&s->env_lock);
+		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+		if (mrc) {
+			pthread_rwlock_unlock(&s->env_lock);
+			snprintf(err, err_cap, "%s", mdb_strerror(mrc));
+			return rc_from_mdb(mrc);
+		}
+		rc = verify_snapshot(s, txn, walk_max, err, err_cap);
+		mdb_txn_abort(txn);
+		pthread_rwlock_unlock(&s->env_lock);
+	}
+	if (rc == FURET_BUSY)
+		snprintf(err, err_cap, "the index changed too often to be checked");
+	return rc;
+}
+
+furet_rc furet_store_verify(furet_store *s, char *err, size_t err_cap)
+{
+	return verify(s, UINT64_MAX, err, err_cap);
+}
+
+/* Removes a damaged data.mdb and its lock file, for a rebuild. */
+static furet_rc remove_env(const char *dir, const char *path, char *err,
+	size_t err_cap)
+{
+	char lock[4200];
+
+	snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+	if (unlink(path) != 0 || (unlink(lock) != 0 && errno != ENOENT)) {
+		snprintf(err, err_cap, "cannot remove the damaged %s: %s", path,
+			strerror(errno));
+		return FURET_IO;
+	}
+	return FURET_OK;
+}
+
+/* One meta page, read with pread before LMDB opens the file: LMDB takes its
+** page size and page count from there as they are (a page size of 0 is a
+** division by zero inside mdb_env_open). 0, or -1 with err set. */
+static int read_meta(int fd, uint64_t off, const char *path, uint64_t *psize,
+	uint64_t *last_pg, uint64_t *txnid, uint64_t roots[2], char *err,
+	size_t err_cap)
+{
+	unsigned char m[LM_PAGEHDR + 136];
+	uint32_t ver;
+
+	if (pread(fd, m, sizeof m, (off_t)off) != (ssize_t)sizeof m) {
+		snprintf(err, err_cap, "%s is truncated (no meta page at byte %llu)",
+			path, (unsigned long long)off);
+		return -1;
+	}
+	if (!(get16(m + 10) & LM_P_META) || get32(m + LM_PAGEHDR) != LM_META_MAGIC) {
+		snprintf(err, err_cap, "%s is not a furet index (not an LMDB file, "
+			"or its meta page at byte %llu is damaged)", path,
+			(unsigned long long)off);
+		return -1;
+	}
+	if ((ver = get32(m + LM_PAGEHDR + 4)) != 1) {
+		snprintf(err, err_cap, "%s is not a furet index (LMDB data version "
+			"%u)", path, (unsigned)ver);
+		return -1;
+	}
+	*psize = get32(m + LM_PAGEHDR + 24);
+	*last_pg = get64(m + LM_PAGEHDR + 120);
+	*txnid = get64(m + LM_PAGEHDR + 128);
+	roots[0] = get64(m + LM_PAGEHDR + 24 + 40);
+	roots[1] = get64(m + LM_PAGEHDR + 24 + LM_DBSIZE + 40);
+	if (*psize < 512 || *psize > 65536 || (*psize & (*psize - 1))) {
+		snprintf(err, err_cap, "%s is damaged: page size %llu", path,
+			(unsigned long long)*psize);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks both meta pages of data.mdb, and that the file holds every page
+** the current one (the higher transaction id) counts. A writer may rewrite a
+** meta page as it is read: a failure is read again before it counts. */
+static furet_rc check_metas(const char *path, uint64_t size, char *err,
+	size_t err_cap)
+{
+	uint64_t ps[2], last[2], txn[2], roots[2][2];
+	int fd, tries, cur, k, is_bad = 1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_cap, "cannot read %s: %s", path, strerror(errno));
+		return errno == EACCES ? FURET_IO : FURET_NOINDEX;
+	}
+	for (tries = 0; tries < 3 && is_bad; tries++) {
+		if (read_meta(fd, 0, path, &ps[0], &last[0], &txn[0], roots[0], err,
+			err_cap) ||
+			read_meta(fd, ps[0], path, &ps[1], &last[1], &txn[1], roots[1],
+			err, err_cap))
+			continue;
+		cur = txn[1] > txn[0];
+		if (ps[1] != ps[0]) {
+			snprintf(err, err_cap, "%s is damaged: its meta pages disagree "
+				"on the page size", path);
+			continue;
+		}
+		if (last[cur] >= size / ps[0] || last[cur] < 1) {
+			snprintf(err, err_cap, "%s is truncated or damaged: it holds "
+				"%llu pages of %llu bytes, the index counts %llu", path,
+				(unsigned long long)(size / ps[0]),
+				(unsigned long long)ps[0],
+				(unsigned long long)last[cur] + 1);
+			continue;
+		}
+		for (k = 0; k < 2; k++)
+			if (roots[cur][k] != LM_INVALID &&
+				(roots[cur][k] < 2 || roots[cur][k] > last[cur]))
+				break;
+		if (k < 2) {
+			snprintf(err, err_cap, "%s is damaged: a root page lies outside "
+				"the file", path);
+			continue;
+		}
+		is_bad = 0;
+	}
+	close(fd);
+	return is_bad ? FURET_CORRUPT : FURET_OK;
+}
+
 furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	char *err, size_t err_cap)
 {
@@ -365,6 +831,20 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 			return FURET_NOINDEX;
 		}
 		st.st_size = 0;
+	} else if (st.st_size == 0 && !(flags & FURET_STORE_CREATE)) {
+		snprintf(err, err_cap, "%s is empty (0 bytes): not an index; "
+			"rebuild it with: furet index --rebuild", path);
+		return FURET_CORRUPT;
+	}
+	if (st.st_size > 0 && (rc = check_metas(path, (uint64_t)st.st_size, err,
+		err_cap)) != FURET_OK) {
+		if (rc != FURET_CORRUPT || !(flags & FURET_STORE_REPLACE) ||
+			(flags & FURET_STORE_READONLY))
+			return rc;
+		/* A rebuild starts from an empty file: see below. */
+		if ((rc = remove_env(dir, path, err, err_cap)) != FURET_OK)
+			return rc;
+		st.st_size = 0;
 	}
 
 	s = furet_malloc(sizeof *s);
@@ -398,6 +878,36 @@ furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	s->has_env_lock = 1;
 	if ((mrc = mdb_env_open(s->env, dir, env_flags, 0666)) != 0)
 		goto mdb_fail;
+	/* Before LMDB reads a page: the file must hold what its meta page
+	** counts, and a small index is walked whole (LMDB follows its page
+	** numbers blindly). A rebuild of a damaged index starts from an empty
+	** file: nothing in the old one can be trusted, and LMDB's own writes
+	** would follow its damaged pages. */
+	rc = verify(s, VERIFY_ON_OPEN_MAX, err, err_cap);
+	if (rc == FURET_CORRUPT && (flags & FURET_STORE_REPLACE) &&
+		!s->is_readonly) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+		if ((rc = remove_env(dir, path, err, err_cap)) != FURET_OK)
+			goto fail;
+		if ((mrc = mdb_env_create(&s->env)) != 0)
+			goto mdb_fail;
+		mdb_env_set_maxdbs(s->env, FURET_T_COUNT + 2);
+		mdb_env_set_maxreaders(s->env, 256);
+		if ((mrc = mdb_env_set_mapsize(s->env, s->map_size)) != 0 ||
+			(mrc = mdb_env_open(s->env, dir, env_flags, 0666)) != 0)
+			goto mdb_fail;
+		rc = verify(s, VERIFY_ON_OPEN_MAX, err, err_cap);
+	}
+	if (rc) {
+		if (rc == FURET_CORRUPT) {
+			char why[300];
+			snprintf(why, sizeof why, "%s", err);
+			snprintf(err, err_cap, "%s is damaged (%s): rebuild it with: "
+				"furet index --rebuild", path, why);
+		}
+		goto fail;
+	}
 
 	rc = open_tables(s, path, flags, err, err_cap);
 	if (rc)
@@ -413,6 +923,10 @@ mdb_fail:
 	else if (rc == FURET_CORRUPT)
 		snprintf(err, err_cap, "%s is damaged (%s): rebuild it with: "
 			"furet index --rebuild", path, mdb_strerror(mrc));
+	else if (mrc == EACCES && s->is_readonly)
+		snprintf(err, err_cap, "cannot open the index in %s: %s (reading "
+			"needs write access to %s/lock.mdb, LMDB's reader table)", dir,
+			mdb_strerror(mrc), dir);
 	else
 		snprintf(err, err_cap, "cannot open the index in %s: %s", dir,
 			mdb_strerror(mrc));
@@ -1289,8 +1803,8 @@ furet_rc furet_block_span(furet_val v, uint32_t *first, uint32_t *last)
 	n = rd_varint(&r);
 	f = rd_varint(&r);
 	span = rd_varint(&r);
-	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE || f + span > UINT32_MAX ||
-		span < n - 1)
+	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE || f > UINT32_MAX ||
+		span > UINT32_MAX - f || span < n - 1)
 		return FURET_CORRUPT;
 	*first = (uint32_t)f;
 	*last = (uint32_t)(f + span);
@@ -1307,8 +1821,9 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 	n = rd_varint(&r);
 	first = rd_varint(&r);
 	span = rd_varint(&r);
-	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE ||
-		first + span > UINT32_MAX)
+	/* Compared apart: first + span of two values near 2^64 would wrap. */
+	if (r.has_err || n == 0 || n > FURET_BLOCK_SIZE || first > UINT32_MAX ||
+		span > UINT32_MAX - first)
 		return FURET_CORRUPT;
 	b->n = (uint32_t)n;
 	get_packed(&r, tmp, b->n - 1, 32);
@@ -1316,6 +1831,8 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 		return FURET_CORRUPT;
 	id = first;
 	b->pid[0] = (uint32_t)first;
+	/* At most 127 gaps of 2^32 each: id cannot wrap 64 bits, and the sum
+	** must land on the head's last id. */
 	for (i = 1; i < b->n; i++) {
 		id += (uint64_t)tmp[i - 1] + 1; /* ids strictly increase */
 		b->pid[i] = (uint32_t)id;

@@ -78,6 +78,14 @@ void furet_store_rebuilt(furet_store *s);
 ** exercise growth. The map doubles whenever a batch does not fit. */
 extern size_t furet_store_map_min;
 
+/* Walks every LMDB page of the committed index and checks what LMDB would
+** follow without checking (page numbers inside the file, nodes inside their
+** page, the tree's shape); store.c says what exactly. furet_store_open does
+** it by itself for an index of at most 64 MiB, and always checks that the
+** file holds every page its meta page counts. FURET_CORRUPT with the first
+** problem in err. */
+furet_rc furet_store_verify(furet_store *s, char *err, size_t err_cap);
+
 /* Grows the map (no transaction may be open in this process). */
 furet_rc furet_store_grow(furet_store *s);
 

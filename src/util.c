@@ -9,21 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Atomics (relaxed): threads that share an index allocate concurrently,
+** and the count must stay exact for the tests that set a failure point. */
 static size_t alloc_count;
 static size_t alloc_fail_at; /* 0: never fail */
 
 size_t furet_alloc_fail_after(size_t n)
 {
-	size_t made = alloc_count;
-	alloc_count = 0;
-	alloc_fail_at = n;
+	size_t made = __atomic_exchange_n(&alloc_count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&alloc_fail_at, n, __ATOMIC_RELAXED);
 	return made;
 }
 
 static int alloc_should_fail(void)
 {
-	alloc_count++;
-	return alloc_fail_at && alloc_count >= alloc_fail_at;
+	size_t count = __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED);
+	size_t at = __atomic_load_n(&alloc_fail_at, __ATOMIC_RELAXED);
+	return at && count >= at;
 }
 
 void *furet_malloc(size_t n)

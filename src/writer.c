@@ -569,6 +569,12 @@ static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 		return furet_index_fail(w->ix, FURET_INVALID,
 			"document %.*s: not valid UTF-8", (int)(doc->id_len > 200 ?
 			200 : doc->id_len), doc->id);
+	/* The id is a key of the docids table: LMDB refuses longer keys, and
+	** at commit, which would lose the whole batch. */
+	if (doc->id_len > FURET_ID_MAX)
+		return furet_index_fail(w->ix, FURET_INVALID,
+			"document id of %zu bytes (at most %d): %.*s...", doc->id_len,
+			FURET_ID_MAX, 60, doc->id);
 	if (w->n_pass + 1 >= UINT32_MAX / 2 || w->n_docs + 1 >= UINT32_MAX / 2)
 		return furet_index_fail(w->ix, FURET_INVALID,
 			"batch too large: commit it and start another");

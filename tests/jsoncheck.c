@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 		json_t *o;
 
 		lineno++;
-		o = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+		o = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 		if (!o) {
 			fprintf(stderr, "line %zu: invalid JSON: %s\n", lineno, err.text);
 			status = 1;

@@ -239,16 +239,23 @@ static void test_jsonl(void **state)
 	rec_free(&r);
 	free(path);
 
-	/* Invalid UTF-8 is rejected by jansson: that line only. */
-	W(dir, "u.jsonl", "{\"id\": \"a\", \"text\": \"caf\xe9\"}\n"
-		"{\"id\": \"b\", \"text\": \"ok\"}\n");
+	/* A line that is not UTF-8 (JSON must be) is read as a file is: as
+	** Windows-1252 without any UTF-8 character, else repaired with U+FFFD;
+	** a warning each, not an error. */
+	W(dir, "u.jsonl", "{\"id\": \"a\", \"text\": \"caf\xe9 \x9cuvre\"}\n"
+		"{\"id\": \"b\", \"text\": \"ok\"}\n"
+		"{\"id\": \"c\", \"text\": \"\xc3\xa9t\xc3\xa9 \xff\"}\n");
 	path = pjoin(dir, "u.jsonl");
 	memset(&st, 0, sizeof st);
 	assert_int_equal(ingest_path(path, record, &r, &st), 0);
-	assert_int_equal(r.n, 1);
-	assert_string_equal(r.docs[0].id, "b");
-	assert_int_equal(r.docs[0].line, 2);
-	assert_int_equal(st.n_errors, 1);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.docs[0].id, "a");
+	assert_string_equal(r.docs[0].text, "caf\xc3\xa9 \xc5\x93uvre");
+	assert_string_equal(r.docs[1].id, "b");
+	assert_string_equal(r.docs[2].text, "\xc3\xa9t\xc3\xa9 \xef\xbf\xbd");
+	assert_int_equal(r.docs[2].line, 3);
+	assert_int_equal(st.n_errors, 0);
+	assert_int_equal(st.n_warnings, 2);
 	rec_free(&r);
 	free(path);
 

@@ -580,6 +580,17 @@ static void test_typos(void **state)
 	assert_string_equal(furet_results_suggestion(r), "la formation des jeunes");
 	furet_results_free(r);
 
+	/* The query is (pointer, length): the suggestion stops at its end, not
+	** at a NUL (fuzz_query: a read past a query without one). */
+	{
+		const char *q = "la formaton des jeunes et le reste";
+		r = NULL;
+		assert_int_equal(furet_search(ix, q, 22, NULL, &r), FURET_OK);
+		assert_string_equal(furet_results_suggestion(r),
+			"la formation des jeunes");
+		furet_results_free(r);
+	}
+
 	/* Accents are not typos: "ecole" finds "école" with no suggestion. */
 	r = query(ix, "ecole", NULL);
 	assert_int_equal(furet_results_count(r), 2);

@@ -2,7 +2,7 @@
 ** test_store.c — the LMDB layer and the on-disk format: record codecs round
 ** trip and refuse damaged bytes, postings blocks, opening errors (no index, a
 ** foreign LMDB file, a file that is not LMDB, another format version,
-** another analyzer), and map growth.
+** another analyzer), damaged LMDB pages and meta pages, and map growth.
 */
 #include "testutil.h"
 
@@ -120,6 +120,15 @@ static void test_block_codec(void **state)
 	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
 	v.len = 0;
 	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
+	/* A delta of 2^64 - 1 would wrap round to id 4, below the first
+	** (fuzz_block): ids must strictly increase. */
+	{
+		static const unsigned char wrap[] = { 2, 5, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 1, 0, 0, 0, 0 };
+		v.data = wrap;
+		v.len = sizeof wrap;
+		assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
+	}
 	furet_buf_free(&buf);
 	free(b);
 	free(c);
@@ -413,6 +422,208 @@ static void test_txn_and_cursor(void **state)
 	free(dir);
 }
 
+/* Reads the little-endian u64 at off of dir/data.mdb. */
+static uint64_t file_u64(const char *dir, size_t off)
+{
+	char path[4200];
+	unsigned char b[8];
+	uint64_t v = 0;
+	int i;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	assert_int_equal(fread(b, 1, 8, f), 8);
+	fclose(f);
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/* Writes n bytes at off of dir/data.mdb. */
+static void file_poke(const char *dir, size_t off, const void *p, size_t n)
+{
+	char path[4200];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A small index, then its copy damaged in one place; returns the page of
+** the main database's root (in the current meta page). */
+static uint64_t make_index(const char *dir)
+{
+	char err[512], key[32];
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	size_t cur;
+	int i;
+
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	for (i = 0; i < 500; i++) {
+		snprintf(key, sizeof key, "terme%04d", i);
+		assert_int_equal(furet_txn_put(t, FURET_T_TERMS, key, strlen(key),
+			"valeur assez longue pour remplir des pages", 42, 0), FURET_OK);
+	}
+	assert_int_equal(furet_txn_commit(t), FURET_OK);
+	furet_store_close(s);
+	/* The meta page with the higher transaction id is current. */
+	cur = file_u64(dir, 4096 + 16 + 128) > file_u64(dir, 16 + 128) ? 4096 : 0;
+	return file_u64(dir, cur + 16 + 24 + 48 + 40);
+}
+
+/* LMDB follows its page numbers without checking them: furet walks the
+** pages first, and a damaged one is FURET_CORRUPT naming it, never a read
+** outside the file. A rebuild (REPLACE) starts from an empty file. */
+static void test_damaged_pages(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512], want[64];
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_val v;
+	uint64_t root;
+	unsigned char ff[2] = { 0xff, 0xff }, zero[4] = { 0, 0, 0, 0 };
+	(void)state;
+
+	/* An intact index verifies. */
+	root = make_index(dir);
+	assert_true(root >= 2);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_READONLY, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_verify(s, err, sizeof err), FURET_OK);
+	furet_store_close(s);
+	s = NULL;
+
+	/* The root page's header: lower past upper. */
+	file_poke(dir, (size_t)root * 4096 + 12, ff, 2);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_READONLY, &s, err,
+		sizeof err), FURET_CORRUPT);
+	assert_null(s);
+	snprintf(want, sizeof want, "page %llu has a damaged header",
+		(unsigned long long)root);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "--rebuild"));
+
+	/* A rebuild starts from an empty file. */
+	assert_int_equal(furet_store_open(dir, FURET_STORE_REPLACE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 0, &t), FURET_OK);
+	assert_int_equal(furet_txn_get(t, FURET_T_TERMS, "terme0001", 9, &v),
+		FURET_DONE);
+	furet_txn_abort(t);
+	furet_store_close(s);
+	s = NULL;
+	tu_rmtree(dir);
+	mkdir(dir, 0777);
+
+	/* A node offset past its page. */
+	root = make_index(dir);
+	file_poke(dir, (size_t)root * 4096 + 16, ff, 2);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_READONLY, &s, err,
+		sizeof err), FURET_CORRUPT);
+	assert_non_null(strstr(err, "lies outside the page"));
+	tu_rmtree(dir);
+	mkdir(dir, 0777);
+
+	/* A page size of 0 in the meta pages (LMDB divides by it). */
+	make_index(dir);
+	file_poke(dir, 16 + 24, zero, 4);
+	file_poke(dir, 4096 + 16 + 24, zero, 4);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_READONLY, &s, err,
+		sizeof err), FURET_CORRUPT);
+	assert_non_null(strstr(err, "page size 0"));
+	tu_rmtree(dir);
+	mkdir(dir, 0777);
+
+	/* Truncated to three pages. */
+	make_index(dir);
+	{
+		char path[4200];
+		snprintf(path, sizeof path, "%s/data.mdb", dir);
+		assert_int_equal(truncate(path, 3 * 4096), 0);
+	}
+	assert_int_equal(furet_store_open(dir, FURET_STORE_READONLY, &s, err,
+		sizeof err), FURET_CORRUPT);
+	assert_non_null(strstr(err, "truncated"));
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Compaction reads each passage's length for every posting: a damaged
+** block naming a passage past the arrays is FURET_CORRUPT, not a read past
+** them. */
+static void test_compact_damaged_block(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512];
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_analysis *an = NULL;
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_block *b = calloc(1, sizeof *b);
+	furet_term term;
+	furet_doc d;
+	furet_buf enc;
+	unsigned char key[600];
+	size_t klen;
+	const char *const ids[] = { "a", "b" };
+	int i;
+	(void)state;
+
+	memset(&d, 0, sizeof d);
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, FURET_WRITE_REBUILD, &w), 0);
+	for (i = 0; i < 2; i++) {
+		d.id = ids[i];
+		d.id_len = 1;
+		d.text = "Les abeilles font du miel.";
+		d.text_len = strlen(d.text);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, 0, &w), FURET_OK);
+	assert_int_equal(furet_writer_remove(w, "a", 1), FURET_OK);
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	furet_index_close(ix);
+
+	/* Block 0 of "miel" now names passage 1000 of 2. */
+	assert_int_equal(furet_analyze("miel", 4, &an), FURET_OK);
+	assert_int_equal(furet_analysis_get(an, 0, &term), FURET_OK);
+	b->n = 1;
+	b->pid[0] = 1000;
+	b->tf[0] = 1;
+	furet_buf_init(&enc);
+	furet_block_encode(b, &enc);
+	klen = furet_block_key(key, term.term, term.term_len, 0);
+	assert_int_equal(furet_store_open(dir, 0, &s, err, sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	assert_int_equal(furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc.data,
+		enc.len, 0), FURET_OK);
+	assert_int_equal(furet_txn_commit(t), FURET_OK);
+	furet_store_close(s);
+
+	assert_int_equal(furet_index_open(dir, 0, &ix), FURET_OK);
+	assert_int_equal(furet_index_compact(ix, NULL, NULL), FURET_CORRUPT);
+	assert_int_equal(furet_index_check(ix), FURET_CORRUPT);
+	furet_index_close(ix);
+	furet_analysis_free(an);
+	furet_buf_free(&enc);
+	free(b);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +635,8 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_version_and_analyzer_checks),
 		cmocka_unit_test(test_txn_and_cursor),
+		cmocka_unit_test(test_damaged_pages),
+		cmocka_unit_test(test_compact_damaged_block),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

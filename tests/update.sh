@@ -143,15 +143,12 @@ size=$(wc -c <"$T/bad/data.mdb")
 for tenth in 3 4 5 6 7; do
 	flip "$T/bad/data.mdb" $((size * tenth / 10 + 100)) 24
 done
-if nm "$B/furet" 2>/dev/null | grep -q __asan_init; then
-	# LMDB follows page numbers it reads; a wild one makes AddressSanitizer
-	# stop the process before furet's own fault handler can say "damaged".
-	echo "SKIP: check of a damaged index (AddressSanitizer build)"
-else
-	timeout 30 $FURET check -i "$T/bad" >"$T/out" 2>"$T/err"; st=$?
-	expect_status 2 "check of a damaged index"
-	head -n 1 "$T/err" | grep -q '^furet: ' && ok || ko "damaged index: stderr does not start with 'furet: '"
-fi
+# furet walks LMDB's pages before LMDB follows them: no fault even under
+# AddressSanitizer (tests/hostile.sh has more damaged indexes).
+timeout 30 $FURET check -i "$T/bad" >"$T/out" 2>"$T/err"; st=$?
+expect_status 2 "check of a damaged index"
+head -n 1 "$T/err" | grep -q '^furet: ' && ok || ko "damaged index: stderr does not start with 'furet: '"
+if grep -q 'Sanitizer\|went outside' "$T/err"; then ko "damaged index: a fault"; sed 's/^/    /' "$T/err" >&2; else ok; fi
 
 # --- --no-wait against a running writer --------------------------------------
 NW=$T/nw; mkdir -p "$T/big"

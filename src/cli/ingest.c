@@ -4,10 +4,18 @@
 **
 ** Files are read whole (a 50 MB text is fine) and .jsonl files a line at a
 ** time with getline, so a long line costs its own size only. Every file is
-** hostile input: a NUL byte in the first 8 KiB means "binary", invalid UTF-8
-** is repaired in a copy (each bad byte becomes U+FFFD) so that one stray
-** Latin-1 byte does not lose a whole document, and a broken .jsonl line is
-** reported with its number and skipped while the others go on.
+** hostile input: a NUL byte in the first 8 KiB means "binary"; text that is
+** not UTF-8 but holds no UTF-8 character beyond ASCII is Windows-1252
+** (Latin-1) and converted, other invalid UTF-8 is repaired in a copy (each
+** bad byte becomes U+FFFD) so that one stray byte does not lose a whole
+** document — a file whole, a .jsonl file line by line; and a broken .jsonl
+** line is reported with its number and skipped while the others go on.
+** ICU's charset detection (ucsdet) is not used: the command line links
+** furet.h only, and the one question asked here, UTF-8 or Windows-1252, has
+** a byte answer (Windows-1252 French text almost never forms a UTF-8
+** sequence: only an accented capital before a symbol does), where ucsdet
+** guesses from byte statistics among dozens of charsets and is unreliable
+** on short texts.
 **
 ** Directory loops through symbolic links are caught by keeping the
 ** (st_dev, st_ino) of every directory on the current path in a chain of
@@ -18,6 +26,7 @@
 ** line before a message); plain malloc (this is the CLI).
 */
 #include "ingest.h"
+#include "safe.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,19 +67,15 @@ typedef struct dir_frame {
 static void say(const char *path, size_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* File names and ids are bytes from outside: safe.c makes them printable. */
 static void say(const char *path, size_t line, const char *fmt, ...)
 {
 	va_list ap;
 
 	progress_interrupt();
-	if (line)
-		fprintf(stderr, "furet: %s:%zu: ", path, line);
-	else
-		fprintf(stderr, "furet: %s: ", path);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay(path, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char *base_name(const char *path)
@@ -520,12 +525,47 @@ done:
 	return rc;
 }
 
+/* A .jsonl line that is not UTF-8 (JSON must be) is read as a text file
+** is: as Windows-1252 when it holds no UTF-8 character beyond ASCII, else
+** with each bad byte replaced by U+FFFD. Each kind is said once per file
+** (at its first line), counted as a warning. Returns the line to parse: start itself, or
+** *fixed (malloc'd, the caller frees it); NULL on OOM. */
+static const char *jsonl_utf8(walk *w, const char *path, size_t line_no,
+	const char *start, size_t *n, char **fixed, int *has_said)
+{
+	size_t first = 0, n_multi, n_bad;
+
+	*fixed = NULL;
+	n_bad = utf8_count_bad((const unsigned char *)start, *n, &first,
+		&n_multi);
+	if (!n_bad)
+		return start;
+	if (n_multi == 0)
+		*fixed = from_cp1252((const unsigned char *)start, *n, n);
+	else
+		*fixed = utf8_repair((const unsigned char *)start, *n, n_bad, n);
+	if (!*fixed)
+		return NULL;
+	if (n_multi == 0 && !(*has_said & 1))
+		say(path, line_no, "not UTF-8; read as Windows-1252 (Latin-1), "
+			"as every such line of this file");
+	else if (n_multi && !(*has_said & 2))
+		say(path, line_no, "invalid UTF-8 at byte %zu of the line; "
+			"replaced with U+FFFD, as in every such line of this file",
+			first);
+	*has_said |= n_multi ? 2 : 1;
+	w->st->n_warnings++;
+	return *fixed;
+}
+
 /* A .jsonl file: one document per line. Takes fd over (closes it). */
 static int ingest_jsonl(walk *w, const char *path, int fd)
 {
 	char probe[BINARY_PROBE];
-	char *line = NULL, *start;
-	size_t cap = 0, line_no = 0, n_lines = 0;
+	char *line = NULL, *start, *fixed = NULL;
+	const char *text;
+	size_t cap = 0, line_no = 0, n_lines = 0, len;
+	int has_said = 0;
 	ssize_t n, got;
 	FILE *f = NULL;
 	int rc = 0;
@@ -570,7 +610,16 @@ static int ingest_jsonl(walk *w, const char *path, int fd)
 		if (is_all_space(start, (size_t)n))
 			continue;
 		n_lines++;
-		rc = ingest_json_line(w, path, line_no, start, (size_t)n);
+		len = (size_t)n;
+		text = jsonl_utf8(w, path, line_no, start, &len, &fixed, &has_said);
+		if (!text) {
+			say(path, line_no, "out of memory; stopped");
+			rc = -1;
+			goto done;
+		}
+		rc = ingest_json_line(w, path, line_no, text, len);
+		free(fixed);
+		fixed = NULL;
 		if (rc)
 			goto done;
 	}
@@ -594,8 +643,13 @@ done:
 /* A regular file; is_named when the user gave this path. */
 static int ingest_file(walk *w, const char *path, enum kind kind, int is_named)
 {
+	const char *gone = getenv("FURET_TEST_DELETE_BEFORE_READ");
 	int fd, rc;
 
+	/* Tests: this file is deleted between the listing of its directory
+	** and its reading, as another process may do. */
+	if (gone && strcmp(gone, path) == 0)
+		unlink(path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (is_named) {

@@ -5,8 +5,9 @@
 ** internals), like LMDB's mdb_* tools. Conventions: results on stdout and
 ** nothing else, messages on stderr as one line starting with "furet: ",
 ** exit status 0 when something was found or done, 1 when a search found
-** nothing, 2 on error. Text from documents is made safe before it reaches a
-** terminal (control characters become spaces) and JSON output escapes every
+** nothing, 2 on error. Text from documents, and every message, is made safe
+** before it reaches a terminal (safe.c: control characters become spaces)
+** and JSON output escapes every
 ** control character, so a document can never rewrite the screen or break a
 ** JSON consumer.
 */
@@ -24,6 +25,7 @@
 #include "furet.h"
 #include "ingest.h"
 #include "progress.h"
+#include "safe.h"
 
 #define EXIT_HITS 0
 #define EXIT_NONE 1
@@ -36,11 +38,9 @@ static void msg(const char *fmt, ...)
 {
 	va_list ap;
 	progress_interrupt();
-	fputs("furet: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char *default_index(void)
@@ -288,32 +288,6 @@ static furet_index *open_index(const char *dir, unsigned flags)
 
 /* ---- output helpers ------------------------------------------------------ */
 
-/* Writes text for a terminal or a pipe: control characters (C0, DEL, C1)
-** become spaces so that no escape sequence from a document reaches it. */
-static void put_safe(FILE *f, const char *s, size_t len)
-{
-	size_t i = 0, from = 0;
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (i < len) {
-		size_t skip = 0;
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			skip = 1;
-		else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
-			p[i + 1] <= 0x9f)
-			skip = 2;
-		if (skip) {
-			fwrite(s + from, 1, i - from, f);
-			fputc(' ', f);
-			i += skip;
-			from = i;
-		} else {
-			i++;
-		}
-	}
-	fwrite(s + from, 1, len - from, f);
-}
-
 /* ---- JSON output ---------------------------------------------------------
 ** Every --json output is JSON Lines on stdout, written with jansson: one
 ** compact object per line (per hit, per term, or one for the whole command),
@@ -475,10 +449,10 @@ static void print_explain_human(const furet_hit *h)
 		const furet_explain *e = &h->explain[i];
 		fputs("     ", stdout);
 		printf("%+.3f  ", e->score);
-		put_safe(stdout, e->word, strlen(e->word));
+		cli_put_safe(stdout, e->word, strlen(e->word));
 		if (*e->term) {
 			fputs(" -> ", stdout);
-			put_safe(stdout, e->term, strlen(e->term));
+			cli_put_safe(stdout, e->term, strlen(e->term));
 		}
 		printf("  (%s%s%s", e->how, *e->field ? ", " : "", e->field);
 		if (*e->term)
@@ -498,11 +472,11 @@ static void print_hit_human(const furet_hit *h, int is_color)
 	const char *unbold = is_color ? "\033[0m" : "]";
 
 	printf("%u. %.3f  ", h->rank, h->score);
-	put_safe(stdout, h->doc, strlen(h->doc));
+	cli_put_safe(stdout, h->doc, strlen(h->doc));
 	printf(" #%u", (unsigned)h->passage);
 	if (h->section) {
 		fputs("  § ", stdout);
-		put_safe(stdout, h->section, strlen(h->section));
+		cli_put_safe(stdout, h->section, strlen(h->section));
 	}
 	fputs("\n   ", stdout);
 	if (h->snippet.start > 0)
@@ -512,13 +486,13 @@ static void print_hit_human(const furet_hit *h, int is_color)
 		const furet_span *s = &h->highlights[i];
 		if (s->start < at || s->end > h->snippet.end)
 			continue;
-		put_safe(stdout, h->text + at, s->start - at);
+		cli_put_safe(stdout, h->text + at, s->start - at);
 		fputs(bold, stdout);
-		put_safe(stdout, h->text + s->start, s->end - s->start);
+		cli_put_safe(stdout, h->text + s->start, s->end - s->start);
 		fputs(unbold, stdout);
 		at = s->end;
 	}
-	put_safe(stdout, h->text + at, h->snippet.end - at);
+	cli_put_safe(stdout, h->text + at, h->snippet.end - at);
 	if (h->snippet.end < h->text_len)
 		fputs(" …", stdout);
 	fputs("\n", stdout);
@@ -686,7 +660,7 @@ static int cmd_search(int argc, char **argv)
 	suggestion = furet_results_suggestion(res);
 	if (suggestion && !is_quiet) {
 		fputs("furet: did you mean: ", stderr);
-		put_safe(stderr, suggestion, strlen(suggestion));
+		cli_put_safe(stderr, suggestion, strlen(suggestion));
 		fputs("\n", stderr);
 	}
 	for (i = 0; i < n; i++) {
@@ -749,8 +723,16 @@ static const char index_help[] =
 	"\n"
 	"The run is committed at once: if anything fatal happens (a PATH is\n"
 	"missing, the disk is full, the process is killed), the index stays as it\n"
-	"was, and searches meanwhile see it as it was. Files that cannot be read\n"
-	"are reported and skipped, the rest is indexed, and the exit status is 2.\n";
+	"was, and searches meanwhile see it as it was.\n"
+	"\n"
+	"Bad input is named on stderr, one line each (furet: FILE[:LINE]: ...),\n"
+	"and the rest is indexed. Skipped, with exit status 2: binary files (a NUL\n"
+	"byte in the first 8 KiB), unreadable or vanished files, links to\n"
+	"themselves, ids over 511 bytes, .jsonl lines that are not JSON objects\n"
+	"with a non-empty string \"id\" and a string \"text\". Indexed with a\n"
+	"warning, exit status 0: invalid UTF-8 (bad bytes become U+FFFD), files\n"
+	"in Windows-1252/Latin-1 (converted), empty files, directory loops\n"
+	"(walked once), repeated ids (the last one wins).\n";
 
 typedef struct index_ctx {
 	furet_writer *w;
@@ -1135,16 +1117,16 @@ static void print_explain(const char *text, const furet_term *t)
 	int is_first = 1;
 
 	printf("%u\t", (unsigned)t->position);
-	put_safe(stdout, text + t->start - t->elision_len,
+	cli_put_safe(stdout, text + t->start - t->elision_len,
 		t->end - t->start + t->elision_len);
 	printf("\t[%zu,%zu)\n", t->start, t->end);
 	if (t->elision_len) {
 		fputs("  elision\t", stdout);
-		put_safe(stdout, text + t->start - t->elision_len, t->elision_len);
+		cli_put_safe(stdout, text + t->start - t->elision_len, t->elision_len);
 		fputs("\n", stdout);
 	}
 	fputs("  normalised\t", stdout);
-	put_safe(stdout, t->word, strlen(t->word));
+	cli_put_safe(stdout, t->word, strlen(t->word));
 	fputs("\n  kind\t", stdout);
 	for (bit = 0; bit < 4; bit++) {
 		if (t->flags & (FURET_TERM_PART << bit)) {
@@ -1154,9 +1136,9 @@ static void print_explain(const char *text, const furet_term *t)
 	}
 	printf("%s\n  stop word\t%s\n  stem\t", is_first ? "word" : "",
 		t->is_stop ? "yes" : "no");
-	put_safe(stdout, t->term, t->term_len);
+	cli_put_safe(stdout, t->term, t->term_len);
 	fputs("\n  folded\t", stdout);
-	put_safe(stdout, t->fold, strlen(t->fold));
+	cli_put_safe(stdout, t->fold, strlen(t->fold));
 	fputs("\n", stdout);
 }
 
@@ -1199,7 +1181,7 @@ static int cmd_analyze(int argc, char **argv)
 			print_explain(text, &t);
 			continue;
 		}
-		put_safe(stdout, t.term, t.term_len);
+		cli_put_safe(stdout, t.term, t.term_len);
 		printf("\t%u\t%zu\t%zu%s\n", (unsigned)t.position, t.start, t.end,
 			t.is_stop ? "\tstop" : "");
 	}
@@ -1398,8 +1380,10 @@ done:
 }
 
 /* LMDB reads the index through a memory map and trusts the page numbers
-** it finds: a damaged or truncated file can make it touch memory past the
-** end of the file. Rather than die with a bus error, say what happened.
+** it finds: a damaged file can make it touch memory past the end of the
+** file. The library checks the meta pages on every open and walks every
+** page of an index up to 64 MiB first (store.c); for a larger one damaged
+** past what that sees, rather than die with a bus error, say what happened.
 ** (Not under AddressSanitizer, whose own handler reports our bugs.) */
 #if !defined(__SANITIZE_ADDRESS__)
 static void on_fault(int sig)
