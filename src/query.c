@@ -44,7 +44,7 @@ typedef struct arena_chunk {
 	max_align_t data[];
 } arena_chunk;
 
-struct furet_query {
+struct furet_qtree {
 	furet_qnode *root;
 	int is_truncated;
 	arena_chunk *arena; /* every node and child array of the tree */
@@ -74,7 +74,7 @@ typedef struct token {
 typedef struct parser {
 	const char *q;
 	size_t len;
-	furet_query *qy;
+	furet_qtree *qy;
 	furet_rc rc; /* sticky: once set, every step returns at once */
 	int is_stopped;  /* the lexer reached a limit */
 	size_t n_leaves; /* leaf tokens so far */
@@ -92,7 +92,7 @@ typedef struct parser {
 
 static void *arena_alloc(parser *P, size_t n)
 {
-	furet_query *qy = P->qy;
+	furet_qtree *qy = P->qy;
 	arena_chunk *c = qy->arena;
 	size_t a = alignof(max_align_t), cap;
 	void *p;
@@ -776,10 +776,10 @@ static furet_qnode *prune(furet_qnode *nd, size_t *budget, int is_root)
 ** Public calls
 */
 
-furet_rc furet_query_parse(const char *q, size_t len, furet_query **out)
+furet_rc furet_qtree_parse(const char *q, size_t len, furet_qtree **out)
 {
 	parser P;
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	furet_rc rc;
 	size_t budget;
 
@@ -820,21 +820,21 @@ furet_rc furet_query_parse(const char *q, size_t len, furet_query **out)
 done:
 	furet_free(P.stack);
 	furet_free(P.toks);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	return rc;
 }
 
-const furet_qnode *furet_query_root(const furet_query *qy)
+const furet_qnode *furet_qtree_root(const furet_qtree *qy)
 {
 	return qy ? qy->root : NULL;
 }
 
-int furet_query_is_truncated(const furet_query *qy)
+int furet_qtree_is_truncated(const furet_qtree *qy)
 {
 	return qy ? qy->is_truncated : 0;
 }
 
-void furet_query_free(furet_query *qy)
+void furet_qtree_free(furet_qtree *qy)
 {
 	arena_chunk *c, *next;
 
@@ -944,7 +944,7 @@ static void fmt_node(fmt_out *o, const furet_qnode *nd, const char *q)
 	out_str(o, ")");
 }
 
-size_t furet_query_format(const furet_query *qy, const char *q, char *buf,
+size_t furet_qtree_format(const furet_qtree *qy, const char *q, char *buf,
 	size_t cap)
 {
 	fmt_out o;

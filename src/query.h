@@ -68,22 +68,24 @@ typedef struct furet_qnode {
 	size_t n_children;
 } furet_qnode;
 
-typedef struct furet_query furet_query;
+/* A parsed query: the tree and what it is made of (furet_query, in furet.h,
+** is the public builder, which search.c turns into one of these). */
+typedef struct furet_qtree furet_qtree;
 
 /* Parses q[0..len) (UTF-8; FURET_INVALID otherwise). On success *out is the
-** caller's, release with furet_query_free. FURET_NOMEM on allocation
+** caller's, release with furet_qtree_free. FURET_NOMEM on allocation
 ** failure. An empty query gives a root with no children (an OR with
 ** n_children 0); punctuation is kept as words ("?" is word:"?"), which
 ** the analyzer then turns into no term. */
-furet_rc furet_query_parse(const char *q, size_t len, furet_query **out);
-const furet_qnode *furet_query_root(const furet_query *qy);
-int furet_query_is_truncated(const furet_query *qy);
-void furet_query_free(furet_query *qy);
+furet_rc furet_qtree_parse(const char *q, size_t len, furet_qtree **out);
+const furet_qnode *furet_qtree_root(const furet_qtree *qy);
+int furet_qtree_is_truncated(const furet_qtree *qy);
+void furet_qtree_free(furet_qtree *qy);
 
 /* Writes the tree as one line, for tests and --explain:
 ** (OR word:"a" +word:"b" -(AND word:"c" phrase:"d e")) etc. into buf,
 ** NUL terminated, truncated at cap. Returns the length it needed. */
-size_t furet_query_format(const furet_query *qy, const char *q, char *buf,
+size_t furet_qtree_format(const furet_qtree *qy, const char *q, char *buf,
 	size_t cap);
 
 #endif

@@ -855,7 +855,7 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 {
 	furet_search_options o;
 	furet_analyzer *an = NULL;
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	furet_results *r = NULL;
 	scorer sc;
 	plan pl;
@@ -916,11 +916,11 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	r->offset = o.offset;
 	r->has_text = !(o.flags & FURET_SEARCH_NO_TEXT);
 
-	if ((rc = furet_query_parse(q, q_len, &qy)))
+	if ((rc = furet_qtree_parse(q, q_len, &qy)))
 		goto done;
 	if ((rc = furet_index_take_analyzer(ix, &an)))
 		goto done;
-	if ((rc = furet_plan_build(&pl, an, q, furet_query_root(qy))))
+	if ((rc = furet_plan_build(&pl, an, q, furet_qtree_root(qy))))
 		goto done;
 	sc.pl = &pl;
 	sc.o = &o;
@@ -1082,7 +1082,7 @@ done:
 	furet_buf_free(&tbuf);
 	furet_txn_abort(sc.t);
 	furet_index_give_analyzer(ix, an);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	furet_plan_free(&pl);
 	furet_free(heap);
 	if (rc == FURET_OK && (r->arena.has_err || r->spans.has_err ||
