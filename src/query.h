@@ -31,6 +31,7 @@
 #define FURET_QUERY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "furet.h"
 
@@ -78,9 +79,33 @@ typedef struct furet_qtree furet_qtree;
 ** n_children 0); punctuation is kept as words ("?" is word:"?"), which
 ** the analyzer then turns into no term. */
 furet_rc furet_qtree_parse(const char *q, size_t len, furet_qtree **out);
+
+/* A leaf taken literally (the query builder's words, phrases and
+** prefixes): when the lexer reaches byte `at` it makes a leaf of this kind
+** over [start, end) and goes on at byte `next`, reading nothing in between
+** as syntax. A "+" or "-" and a field prefix just before `at` apply to it,
+** as they would to a word there. The rules for leaves still hold: a
+** phrase of blanks or an empty leaf is dropped, a prefix of one character
+** is a word. */
+typedef struct furet_qliteral {
+	furet_qkind kind;  /* FURET_Q_WORD, FURET_Q_PREFIX or FURET_Q_PHRASE */
+	size_t at, next;   /* the token: at <= start <= end <= next */
+	size_t start, end; /* the leaf's text */
+} furet_qliteral;
+
+/* furet_qtree_parse, with the n_lits literal leaves of lits (in increasing
+** `at`, not overlapping; borrowed for the call). furet_qtree_parse(q, len,
+** out) is furet_qtree_parse_literal(q, len, NULL, 0, out). FURET_INVALID
+** also for literals out of order or out of the text. */
+furet_rc furet_qtree_parse_literal(const char *q, size_t len,
+	const furet_qliteral *lits, size_t n_lits, furet_qtree **out);
 const furet_qnode *furet_qtree_root(const furet_qtree *qy);
 int furet_qtree_is_truncated(const furet_qtree *qy);
 void furet_qtree_free(furet_qtree *qy);
+
+/* Whether the lexer reads cp as a space between words: ASCII and Unicode
+** spaces, NUL and control characters. */
+int furet_qtree_is_space(uint32_t cp);
 
 /* Writes the tree as one line, for tests and --explain:
 ** (OR word:"a" +word:"b" -(AND word:"c" phrase:"d e")) etc. into buf,

@@ -543,6 +543,76 @@ static void test_deep(void **state)
 
 /* Every allocation in turn fails: NOMEM and nothing to free, or the same
 ** tree as without failures. ASan and valgrind see the leaks. */
+/* Parses q with literal leaves and compares the formatted tree. */
+static void expect_lit(const char *q, const furet_qliteral *lits, size_t n,
+	const char *want)
+{
+	furet_qtree *qy = NULL;
+	char buf[4096];
+
+	assert_int_equal(furet_qtree_parse_literal(q, strlen(q), lits, n, &qy),
+		FURET_OK);
+	check_tree(qy, strlen(q));
+	furet_qtree_format(qy, q, buf, sizeof buf);
+	if (strcmp(buf, want) != 0)
+		print_error("query [%s]\n  got  %s\n  want %s\n", q, buf, want);
+	assert_string_equal(buf, want);
+	furet_qtree_free(qy);
+}
+
+/* Literal leaves (the query builder's texts): nothing inside is syntax;
+** a modifier or field just before applies; the rules of leaves hold. */
+static void test_literal_leaves(void **state)
+{
+	/* 0 +, 1 title:, 7 a(b, 10 *, 12 -, 13 NOT, 17 "x" y"z", 26 ) */
+	const char *q = "+title:a(b* -NOT \"x\" y\"z\" ) ";
+	furet_qliteral lits[3] = {
+		{ FURET_Q_PREFIX, 7, 11, 7, 10 },   /* a(b, then the star */
+		{ FURET_Q_WORD, 13, 16, 13, 16 },   /* NOT */
+		{ FURET_Q_PHRASE, 17, 25, 18, 24 }, /* x" y"z between quotes */
+	};
+	furet_qliteral one[1] = { { FURET_Q_PREFIX, 0, 3, 0, 2 } };
+	furet_qtree *qy = NULL;
+	(void)state;
+
+	expect_lit(q, lits, 3, "(OR +title:prefix:\"a(b\" -word:\"NOT\" "
+		"phrase:\"x\\\" y\\\"z\")");
+	/* The same text without them. */
+	expect(q, "(OR +title:word:\"a\" (OR word:\"b\" -word:\"NOT\" "
+		"phrase:\"x\" word:\"y\" phrase:\"z\"))");
+	/* A prefix of one character is a word; a blank phrase, nothing. */
+	expect_lit("é* x", one, 1, "(OR word:\"é\" word:\"x\")");
+	lits[0] = (furet_qliteral){ FURET_Q_PHRASE, 0, 4, 1, 3 };
+	/* ...which leaves an operator without its operand, read as a word:
+	** the builder writes "()" for an empty operand. */
+	expect_lit("\"  \" AND x", lits, 1, "(OR word:\"AND\" word:\"x\")");
+	lits[0] = (furet_qliteral){ FURET_Q_WORD, 0, 1, 1, 1 };
+	expect_lit("( x", lits, 1, "(OR word:\"x\")");
+	/* Operators around literals. */
+	lits[0] = (furet_qliteral){ FURET_Q_WORD, 0, 2, 0, 2 };
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 8, 11, 8, 11 };
+	expect_lit("OR NOT (AND)", lits, 2,
+		"(OR word:\"OR\" (NOT word:\"AND\"))");
+
+	/* Literals out of order, overlapping, empty or out of the text. */
+	lits[0] = (furet_qliteral){ FURET_Q_WORD, 2, 3, 2, 3 };
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 0, 1, 0, 1 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits, 2, &qy),
+		FURET_INVALID);
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 2, 2, 2, 2 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits + 1, 1, &qy),
+		FURET_INVALID);
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 2, 4, 2, 4 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits + 1, 1, &qy),
+		FURET_INVALID);
+	lits[1] = (furet_qliteral){ FURET_Q_AND, 0, 1, 0, 1 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits + 1, 1, &qy),
+		FURET_INVALID);
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, NULL, 1, &qy),
+		FURET_INVALID);
+	assert_null(qy);
+}
+
 static void test_nomem(void **state)
 {
 	static const char *const queries[] = {
@@ -596,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_long),
 		cmocka_unit_test(test_deep),
+		cmocka_unit_test(test_literal_leaves),
 		cmocka_unit_test(test_nomem),
 	};
 	return cmocka_run_group_tests_name("query", tests, NULL, NULL);
