@@ -406,6 +406,119 @@ typedef struct furet_explain {
 FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	const furet_search_options *o, furet_results **out);
 
+/* ---------------------------------------------------------------------
+** Queries built by a program
+**
+** A furet_query says what furet_search's query language says, composed by
+** calls instead of written as a string, so that text from elsewhere (a
+** form field, a database) needs no escaping: every text given to a builder
+** is taken literally, quotes, parentheses, "AND", "+", "title:" and "*"
+** included. furet_search_query reads it exactly as furet_search reads the
+** equivalent query string: same hits, scores, order, suggestion and
+** explain. For example, with furet_query_words(t, n) written words(t):
+**
+**   and(words("label"), not(phrase("grande école")))  label AND NOT "grande école"
+**   or(words("Qui finance"), require(field(words("POP"), FURET_QF_TITLE)))
+**                                                     Qui finance +title:POP
+**   near(words("école"), prefix("numéri"), 5)         école NEAR/5 numéri*
+**
+** Ownership, the same for every builder: a builder returns a new query the
+** caller owns (release it with furet_query_free, or hand it to another
+** builder), and a builder that takes queries takes them over, whether it
+** succeeds or not: it frees them when it fails. A query is handed over at
+** most once (and(a, a) is a double free). Builders return NULL only when
+** memory runs out, and take NULL for a query argument as such a failure
+** (they free the others and return NULL), so a whole expression is checked
+** once, at the end. Arguments that are wrong (text that is not UTF-8, an
+** unknown field) do not fail the builder: furet_search_query refuses the
+** query with FURET_INVALID, naming the problem in furet_index_errmsg.
+** Texts are copied: the caller's buffers may be reused when a builder
+** returns. A query is never changed by a search: it may be run any number
+** of times, by several threads at once.
+**
+** Limits, as for a query string: past 1000 words, phrases and operators the
+** rest of the query is dropped. Operators nest at most 32 deep (a text of
+** several words counts as one level): a deeper query is refused with
+** FURET_QUERY.
+*/
+typedef struct furet_query furet_query;
+
+/* Free text (len bytes of UTF-8; NULL with len 0 is the empty text), as
+** furet_search reads words: cut at spaces, any word may match, stop words
+** and interrogatives dropped when the query has other words, a misspelt
+** word corrected. Nothing in it is syntax. An empty or blank text adds
+** nothing to the query that holds it (as "()" in a query string); alone, it
+** matches nothing. */
+FURET_API furet_query *furet_query_words(const char *text, size_t len);
+
+/* The words of text in this order, stop words included ("exact phrase").
+** A blank text is as an empty furet_query_words. */
+FURET_API furet_query *furet_query_phrase(const char *text, size_t len);
+
+/* Words that start so: the last word of text is a prefix (the
+** max_expansions most frequent words that start with it; a prefix of one
+** character is the word itself), the words before it are as
+** furet_query_words, so prefix("Qui fina") is what a search box has while
+** someone types ("Qui fina*"). */
+FURET_API furet_query *furet_query_prefix(const char *text, size_t len);
+
+/* Both a and b must match (a AND b). An AND given to another AND adds its
+** clauses to it rather than nesting. Takes a and b over. */
+FURET_API furet_query *furet_query_and(furet_query *a, furet_query *b);
+
+/* The clauses of a, then those of b: free text, where any clause may
+** match and the scores add up (a b). A query of several clauses (from
+** furet_query_or, or furet_query_words of several words) given to
+** furet_query_or adds them one by one, so required and excluded clauses
+** (furet_query_require, furet_query_exclude) apply to the whole list,
+** however it was built. Takes a and b over. */
+FURET_API furet_query *furet_query_or(furet_query *a, furet_query *b);
+
+/* Passages that a does not match (NOT a). Among the clauses of an OR it
+** excludes, as furet_query_exclude; alone it matches nothing (a query
+** needs something to find). Takes a over. */
+FURET_API furet_query *furet_query_not(furet_query *a);
+
+/* a and b within distance words of each other, in any order (a NEAR/n b;
+** at most 1000). a and b are words, phrases or prefixes (a
+** furet_query_words or furet_query_prefix of one word); of anything else,
+** NEAR means AND, as in a query string. Takes a and b over. */
+FURET_API furet_query *furet_query_near(furet_query *a, furet_query *b,
+	unsigned distance);
+
+/* Marks q as a required clause (+q): among the clauses of an OR, a passage
+** must match it (the others then only add to the score). Anywhere else it
+** changes nothing. Returns q itself (NULL for NULL). Replaces an earlier
+** furet_query_exclude of q. */
+FURET_API furet_query *furet_query_require(furet_query *q);
+
+/* Marks q as an excluded clause (-q): among the clauses of an OR, a passage
+** that matches it is rejected; elsewhere it is furet_query_not(q). Returns
+** q itself (NULL for NULL). Replaces an earlier furet_query_require. */
+FURET_API furet_query *furet_query_exclude(furet_query *q);
+
+#define FURET_QF_ANY 0      /* the passage text, title and section */
+#define FURET_QF_TITLE 1    /* the document title only (title:x) */
+#define FURET_QF_SECTION 2  /* the passage's section only (section:x) */
+
+/* Restricts every word of q to a field (FURET_QF_TITLE or
+** FURET_QF_SECTION; FURET_QF_ANY changes nothing): title:q. A field given
+** earlier to q or to a part of it wins ("title:(a section:b)"). Returns q
+** itself (NULL for NULL). */
+FURET_API furet_query *furet_query_field(furet_query *q, unsigned field);
+
+/* Releases q and every query it took over. Accepts NULL. */
+FURET_API void furet_query_free(furet_query *q);
+
+/* furet_search, for a built query q (borrowed for the call: q is neither
+** changed nor released). The suggestion (furet_results_suggestion) is the
+** equivalent query string with the misspelt words corrected. Returns as
+** furet_search, and FURET_INVALID for a NULL q or a query built from
+** invalid arguments (furet_index_errmsg says which), FURET_QUERY for a
+** query nested too deep. */
+FURET_API furet_rc furet_search_query(furet_index *ix, const furet_query *q,
+	const furet_search_options *o, furet_results **out);
+
 /* Number of hits held (at most the limit); 0 for NULL. */
 FURET_API size_t furet_results_count(const furet_results *r);
 

@@ -49,9 +49,7 @@ typedef enum furet_qkind {
 	                   `distance` words of the previous one, in any order */
 } furet_qkind;
 
-#define FURET_QF_ANY 0
-#define FURET_QF_TITLE 1
-#define FURET_QF_SECTION 2
+/* FURET_QF_ANY, FURET_QF_TITLE, FURET_QF_SECTION: in furet.h. */
 
 #define FURET_QM_NONE 0
 #define FURET_QM_REQUIRED 1 /* "+": the enclosing OR needs it */

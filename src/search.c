@@ -1,7 +1,9 @@
 /*
 ** search.c — query evaluation and ranking of passages.
 **
-** A query (query.c parses it into a tree) becomes a plan (plan.c): each
+** A query (query.c parses it into a tree; a built furet_query is written
+** out by qbuild.c as its query string and the tree of that string, its texts
+** taken literally) becomes a plan (plan.c): each
 ** leaf (word, prefix, phrase) is analysed by the same chain as the documents
 ** into groups, one per query term; each group reads one or more index terms
 ** through cursors over their postings blocks:
@@ -60,6 +62,7 @@
 #include "analyzer.h"
 #include "index.h"
 #include "plan.h"
+#include "qbuild.h"
 #include "query.h"
 #include "snippet.h"
 #include "store.h"
@@ -850,8 +853,11 @@ done:
 	return rc;
 }
 
-FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
-	const furet_search_options *opt, furet_results **out)
+/* Runs the query of text q: the tree built, or parsed from q when built is
+** NULL. */
+static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
+	const furet_qtree *built, const furet_search_options *opt,
+	furet_results **out)
 {
 	furet_search_options o;
 	furet_analyzer *an = NULL;
@@ -916,11 +922,12 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	r->offset = o.offset;
 	r->has_text = !(o.flags & FURET_SEARCH_NO_TEXT);
 
-	if ((rc = furet_qtree_parse(q, q_len, &qy)))
+	if (!built && (rc = furet_qtree_parse(q, q_len, &qy)))
 		goto done;
 	if ((rc = furet_index_take_analyzer(ix, &an)))
 		goto done;
-	if ((rc = furet_plan_build(&pl, an, q, furet_qtree_root(qy))))
+	if ((rc = furet_plan_build(&pl, an, q,
+		furet_qtree_root(built ? built : qy))))
 		goto done;
 	sc.pl = &pl;
 	sc.o = &o;
@@ -1111,6 +1118,39 @@ done:
 	}
 	*out = r;
 	return FURET_OK;
+}
+
+FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
+	const furet_search_options *opt, furet_results **out)
+{
+	return run_search(ix, q, q_len, NULL, opt, out);
+}
+
+/* The built query is written out as its query string, with its texts as
+** literal leaves (qbuild.c), and searched as that string would be. */
+FURET_API furet_rc furet_search_query(furet_index *ix, const furet_query *q,
+	const furet_search_options *opt, furet_results **out)
+{
+	furet_buf text;
+	furet_qtree *qt = NULL;
+	const char *why;
+	furet_rc rc;
+
+	if (!out)
+		return FURET_INVALID;
+	*out = NULL;
+	if (!ix)
+		return FURET_INVALID;
+	if ((rc = furet_qbuild_check(q, &why)))
+		return furet_index_fail(ix, rc, "%s", why);
+	furet_buf_init(&text);
+	rc = furet_qbuild_tree(q, &text, &qt);
+	if (!rc)
+		rc = run_search(ix, text.len ? (const char *)text.data : "", text.len,
+			qt, opt, out);
+	furet_qtree_free(qt);
+	furet_buf_free(&text);
+	return rc;
 }
 
 FURET_API size_t furet_results_count(const furet_results *r)
