@@ -896,6 +896,9 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		if (!gr->is_typo_candidate || !gr->is_scoring ||
 			!(gr->df == 0 || (gr->df <= 2 && n_passages >= 10000)))
 			continue;
+		/* Each word its own correction: a word without one (too short,
+		** nothing near) keeps its spelling. */
+		furet_buf_reset(&sugg_word);
 		if ((rc = add_typo_terms(pl, t, (uint32_t)g, o->w_typo,
 			&sugg_word)))
 			break;

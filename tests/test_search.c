@@ -578,6 +578,12 @@ static void test_typos(void **state)
 	assert_string_equal(hit(r, 0).doc, "b");
 	assert_string_equal(furet_results_suggestion(r), "la formation des jeunes");
 	furet_results_free(r);
+	/* A missing word without a correction keeps its spelling, wherever
+	** it stands. */
+	r = query(ix, "la formaton wob jeunes xyzzyq", NULL);
+	assert_string_equal(furet_results_suggestion(r),
+		"la formation wob jeunes xyzzyq");
+	furet_results_free(r);
 
 	/* Accents are not typos: "ecole" finds "école" with no suggestion. */
 	r = query(ix, "ecole", NULL);
