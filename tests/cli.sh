@@ -288,6 +288,20 @@ ${FURET_WRAP:-} $B/examples/search "$IX" 'Qui finance POP School ?' >"$T/out" 2>
 expect_status 0 "examples/search"
 [ "$(wc -l <"$T/out")" = 3 ] && ok || ko "examples/search prints 3 hits"
 expect_out '\[financ' "examples/search highlights"
+# compose: a phrase required, a word excluded, a title word required, a
+# prefix being typed; quotes, AND and parentheses in the parts are text.
+EX="${FURET_WRAP:-} $B/examples/compose"
+$EX "$IX" -p 'POP School' -x Valenciennes 'numérique' >"$T/out" 2>"$T/err"; st=$?
+expect_status 0 "examples/compose -p -x"
+[ -s "$T/out" ] && ! cut -f5 "$T/out" | grep -v 'POP School' | grep -q . && ! grep -q Valenciennes "$T/out" &&
+	ok || ko "examples/compose -p -x: $(cat "$T/out")"
+$EX "$IX" -t fabriques -x '"AND"' 'formaton AND (jeunes)' >"$T/out" 2>"$T/err"; st=$?
+expect_status 0 "examples/compose literal text"
+expect_err '^did you mean: formation AND (jeunes) -"AND" +title:fabriques$' "examples/compose suggestion"
+$EX "$IX" -c 'Qui fina' >"$T/out" 2>"$T/err"; st=$?
+expect_status 0 "examples/compose -c"; expect_out 'financ' "examples/compose -c finds the prefix"
+$EX "$IX" -t absent formation >"$T/out" 2>"$T/err"; st=$?
+expect_status 1 "examples/compose -t absent"; expect_empty_out "examples/compose -t absent"
 
 # --- the library exports only furet_* and the README example compiles --------
 bad=$(nm -D --defined-only "$B/libfuret.so" | awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^furet_/ {print $3}')
