@@ -181,6 +181,11 @@ typedef struct furet_writer furet_writer;
 #define FURET_FORMAT_TEXT 0     /* paragraphs: blank-line separated, or one per line */
 #define FURET_FORMAT_MARKDOWN 1 /* as TEXT, and "# ..." lines are headings */
 
+/* The most bytes of metadata a document may carry (furet_doc.meta). */
+#define FURET_META_MAX 65536
+
+/* A document to index. Zero it whole (memset, or = { 0 }) before setting
+** the fields you use: a field left zero is absent. */
 typedef struct furet_doc {
 	const char *id;      /* unique document id, UTF-8; required */
 	size_t id_len;
@@ -191,6 +196,13 @@ typedef struct furet_doc {
 	unsigned format;     /* FURET_FORMAT_* */
 	const char *source;  /* where it came from (a file path), NUL terminated,
 	                        or NULL; see furet_writer_remove_unseen */
+	const void *meta;    /* metadata: meta_len bytes the caller chooses (JSON,
+	                        a database key, a URL...), stored with the
+	                        document and returned with each of its hits
+	                        (furet_hit.meta), never read nor searched; NULL
+	                        or meta_len 0 for none; at most FURET_META_MAX
+	                        bytes */
+	size_t meta_len;
 } furet_doc;
 
 #define FURET_WRITE_REBUILD 0x1 /* the batch replaces the whole index */
@@ -214,15 +226,17 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 
 /* Adds a document to the batch. The writer copies what it needs: the
 ** caller's buffers may be reused when the call returns. Returns
-** FURET_INVALID for a missing id or text that is not UTF-8 (the batch goes
-** on without that document), FURET_EXISTS when the id is already in the
+** FURET_INVALID for a missing id, text that is not UTF-8 or metadata over
+** FURET_META_MAX bytes (the batch goes on without that document),
+** FURET_EXISTS when the id is already in the
 ** index or earlier in this batch, FURET_NOMEM (the batch must be aborted). */
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc);
 
 /* Adds the document, or replaces the indexed document of the same id when
-** its content (title, text, format) changed; an unchanged document is left
-** as it is, without being analysed again. A second put of an id in the
-** same batch replaces the first (the last one wins). *outcome, when not
+** its content (title, text, format, metadata) changed: a change of the
+** metadata alone is an update too. An unchanged document is left as it
+** is, without being analysed again. A second put of an id in the same
+** batch replaces the first (the last one wins). *outcome, when not
 ** NULL, gets FURET_PUT_ADDED, FURET_PUT_UPDATED, FURET_PUT_UNCHANGED or
 ** FURET_PUT_REPLACED_IN_BATCH. Errors as furet_writer_add. */
 FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
@@ -364,6 +378,11 @@ typedef struct furet_hit {
 	const struct furet_explain *explain; /* with FURET_SEARCH_EXPLAIN: how
 	                           each part of the score came, else NULL */
 	size_t n_explain;
+	const void *meta;       /* the document's metadata, as furet_doc.meta
+	                           gave it, followed by a NUL byte that
+	                           meta_len does not count (so JSON text reads
+	                           as a string); NULL when it has none */
+	size_t meta_len;
 } furet_hit;
 
 /* One part of a hit's score (FURET_SEARCH_EXPLAIN). Strings are borrowed

@@ -81,6 +81,7 @@ typedef struct hit_rec {
 	double score;
 	uint32_t pid;
 	size_t doc_off, title_off, sec_off, text_off; /* in arena; sec_off 0: none */
+	size_t meta_off, meta_len; /* in arena; meta_len 0: none */
 	size_t text_len;
 	uint32_t number;
 	uint64_t start, end;
@@ -678,6 +679,8 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	h->doc_off = res_str(r, d.id, d.id_len);
 	h->title_off = res_str(r, d.title, d.title_len);
 	h->sec_off = p.section ? res_str(r, p.section, p.section_len) : 0;
+	h->meta_len = d.meta_len;
+	h->meta_off = d.meta_len ? res_str(r, d.meta, d.meta_len) : 0;
 	h->text_len = 0;
 	h->n_hl = 0;
 	h->hl_first = r->spans.len / sizeof(furet_span);
@@ -1199,6 +1202,10 @@ FURET_API furet_rc furet_results_get(const furet_results *r, size_t i,
 	if (h->n_ex && r->ex_out) {
 		out->explain = r->ex_out + h->ex_first;
 		out->n_explain = h->n_ex;
+	}
+	if (h->meta_len) {
+		out->meta = a + h->meta_off;
+		out->meta_len = h->meta_len;
 	}
 	return FURET_OK;
 }
