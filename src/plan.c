@@ -647,7 +647,8 @@ static furet_rc add_prefix_terms(plan *pl, furet_txn *t, uint32_t g,
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
 	if (rc)
 		goto done;
-	qsort(cands, n, sizeof *cands, by_df_desc);
+	if (n > 1) /* cands is NULL when there are none */
+		qsort(cands, n, sizeof *cands, by_df_desc);
 	for (i = 0; i < n && i < max; i++) {
 		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
 			cands[i].len, HOW_PREFIX, 1.0)) {
@@ -697,7 +698,7 @@ static furet_rc add_family_terms(plan *pl, furet_txn *t, uint32_t g,
 			&names, &cands, &n, &cap);
 	for (i = 0; !rc && i < n; i++)
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
-	if (!rc)
+	if (!rc && n > 1)
 		qsort(cands, n, sizeof *cands, by_df_desc);
 	for (i = 0; !rc && i < n && i < FAMILY_MAX; i++)
 		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
