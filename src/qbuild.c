@@ -224,6 +224,8 @@ static furet_query *combine(int kind, furet_query *a, furet_query *b,
 	if (is_b_list) {
 		for (i = 0; i < b->n_kids; i++)
 			adopt(p, b->kids[i]);
+		if (b->rc) /* its own: an unknown field given to the list */
+			fail(p, b->rc, b->why);
 		b->n_kids = 0;
 		furet_query_free(b);
 	} else if (!is_unary) {
@@ -380,6 +382,7 @@ static void put_body(rend *R, const furet_query *q)
 {
 	furet_buf *b = R->text;
 	size_t i, mark;
+	int is_sep;
 
 	switch (q->kind) {
 	case B_WORDS:
@@ -392,10 +395,11 @@ static void put_body(rend *R, const furet_query *q)
 			/* A space between clauses, dropped with a clause that
 			** writes nothing. */
 			mark = b->len;
-			if (i && mark && b->data[mark - 1] != '(')
+			is_sep = i && mark && b->data[mark - 1] != '(';
+			if (is_sep)
 				furet_buf_putc(b, ' ');
 			put_clause(R, q->kids[i], IN_OR);
-			if (b->len == mark + 1)
+			if (is_sep && b->len == mark + 1)
 				cut(b, mark);
 		}
 		return;

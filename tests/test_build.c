@@ -294,6 +294,10 @@ static void test_boolean(void **state)
 		W("quartiers"), 4)), "jeunes AND formation NEAR/4 quartiers", 1);
 	expect_same(furet_query_or(W("Simplon"), W("LePoleS")),
 		"Simplon LePoleS", 2);
+	/* Clauses of one character. */
+	expect_same(furet_query_or(furet_query_require(furet_query_or(W("a"),
+		W("b"))), furet_query_or(W("x"), furet_query_not(W("y")))),
+		"+(a b) x NOT y", 0);
 	expect_same(furet_query_or(W("emploi"), furet_query_not(P("POP School"))),
 		"emploi NOT \"POP School\"", 1);
 	expect_same(furet_query_or(W("emploi"), furet_query_and(W("POP"),
@@ -445,6 +449,11 @@ static void test_invalid(void **state)
 	q = furet_query_field(W("a"), 7);
 	assert_int_equal(furet_search_query(ix, q, &o, &r), FURET_INVALID);
 	assert_non_null(strstr(furet_index_errmsg(ix), "field"));
+	furet_query_free(q);
+	/* ...also when that query is a list that another list takes in. */
+	q = furet_query_or(W("a"), furet_query_field(furet_query_or(W("b"),
+		W("c")), 7));
+	assert_int_equal(furet_search_query(ix, q, &o, &r), FURET_INVALID);
 	furet_query_free(q);
 
 	assert_int_equal(furet_search_query(ix, NULL, &o, &r), FURET_INVALID);
