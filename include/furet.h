@@ -30,8 +30,11 @@
 **   - furet_index_errmsg is per handle: another thread's failure may
 **     overwrite it, so decide on the furet_rc and read the message only when
 **     you own the handle alone. furet_last_errmsg is per thread.
-**   - furet_strerror, the version calls, furet_analyze and
-**     furet_search_options_init may be called from any thread at any time.
+**   - furet_strerror, the version calls, furet_analyze,
+**     furet_search_options_init and the furet_query_* builders may be
+**     called from any thread at any time (a furet_query being built is used
+**     by one thread at a time; once built, furet_search_query may run it in
+**     several threads at once).
 **
 ** Linking: pkg-config --cflags --libs furet (add --static with libfuret.a).
 ** Version: FURET_VERSION_* say which header a program was compiled with,
@@ -73,7 +76,8 @@ typedef enum furet_rc {
 	FURET_EXISTS = 8,   /* a document with that id is already in the index */
 	FURET_BUSY = 9,     /* another writer holds the index */
 	FURET_DONE = 10,    /* iteration finished: no more items */
-	FURET_QUERY = 11    /* the query cannot be read */
+	FURET_QUERY = 11    /* the query cannot be read (a built query nested
+	                       too deep) */
 } furet_rc;
 
 /* A static English description of rc; never NULL. */
@@ -421,7 +425,8 @@ typedef struct furet_explain {
 ** option out of range; FURET_VERSION as furet_index_check; FURET_NOMEM,
 ** FURET_IO, FURET_CORRUPT. On success *out is the caller's; release it
 ** with furet_results_free. The results are a snapshot: they stay valid
-** after later commits and after furet_index_close. */
+** after later commits and after furet_index_close. A program that composes
+** a query from other text builds it with furet_query_* instead (below). */
 FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	const furet_search_options *o, furet_results **out);
 
@@ -487,10 +492,11 @@ FURET_API furet_query *furet_query_and(furet_query *a, furet_query *b);
 
 /* The clauses of a, then those of b: free text, where any clause may
 ** match and the scores add up (a b). A query of several clauses (from
-** furet_query_or, or furet_query_words of several words) given to
-** furet_query_or adds them one by one, so required and excluded clauses
-** (furet_query_require, furet_query_exclude) apply to the whole list,
-** however it was built. Takes a and b over. */
+** furet_query_or, or furet_query_words of several words) that is not
+** marked itself (furet_query_require, _exclude, _field) brings its clauses
+** one by one, so required and excluded clauses apply to the whole list,
+** however it was built: or(or(require(a), b), c) is "+a b c". Takes a and
+** b over. */
 FURET_API furet_query *furet_query_or(furet_query *a, furet_query *b);
 
 /* Passages that a does not match (NOT a). Among the clauses of an OR it
