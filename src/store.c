@@ -246,7 +246,8 @@ static furet_rc open_tables(furet_store *s, const char *path, unsigned flags,
 		} else if (furet_get_u32be(v.mv_data) != FURET_FORMAT_VERSION) {
 			snprintf(err, err_cap, "index format version %u, this furet reads "
 				"version %u: rebuild it with: furet index --rebuild",
-				(unsigned)furet_get_u32be(v.mv_data), FURET_FORMAT_VERSION);
+				(unsigned)furet_get_u32be(v.mv_data),
+				(unsigned)FURET_FORMAT_VERSION);
 			rc = FURET_VERSION;
 		} else {
 			k.mv_data = "analyzer";
