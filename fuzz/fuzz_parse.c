@@ -3,7 +3,7 @@
 ** crash; invalid UTF-8 is FURET_INVALID with no tree, valid UTF-8 always
 ** parses; the tree keeps the shape query.h promises (leaf ranges inside the
 ** input, at most FURET_QUERY_MAX_NODES nodes) and formats to exactly the
-** length furet_query_format announces, truncated or not.
+** length furet_qtree_format announces, truncated or not.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,13 +60,13 @@ static size_t check(const furet_qnode *nd, const furet_qnode *parent,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *q = (const char *)data;
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	const furet_qnode *root;
 	char small[16], *buf;
 	size_t need;
 	furet_rc rc;
 
-	rc = furet_query_parse(q, size, &qy);
+	rc = furet_qtree_parse(q, size, &qy);
 	if (furet_utf8_valid(q, size) != size) {
 		if (rc != FURET_INVALID || qy)
 			abort();
@@ -74,23 +74,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc != FURET_OK || !qy)
 		abort();
-	root = furet_query_root(qy);
+	root = furet_qtree_root(qy);
 	if (!root || root->kind != FURET_Q_OR || root->modifier ||
 		check(root, NULL, size, 0) > FURET_QUERY_MAX_NODES)
 		abort();
 
-	need = furet_query_format(qy, q, NULL, 0);
+	need = furet_qtree_format(qy, q, NULL, 0);
 	buf = malloc(need + 1);
 	if (!buf)
 		abort();
-	if (furet_query_format(qy, q, buf, need + 1) != need ||
+	if (furet_qtree_format(qy, q, buf, need + 1) != need ||
 		strlen(buf) != need)
 		abort();
-	if (furet_query_format(qy, q, small, sizeof small) != need ||
+	if (furet_qtree_format(qy, q, small, sizeof small) != need ||
 		strlen(small) != (need < sizeof small ? need : sizeof small - 1) ||
 		memcmp(small, buf, strlen(small)) != 0)
 		abort();
 	free(buf);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	return 0;
 }

@@ -30,8 +30,11 @@
 **   - furet_index_errmsg is per handle: another thread's failure may
 **     overwrite it, so decide on the furet_rc and read the message only when
 **     you own the handle alone. furet_last_errmsg is per thread.
-**   - furet_strerror, the version calls, furet_analyze and
-**     furet_search_options_init may be called from any thread at any time.
+**   - furet_strerror, the version calls, furet_analyze,
+**     furet_search_options_init and the furet_query_* builders may be
+**     called from any thread at any time (a furet_query being built is used
+**     by one thread at a time; once built, furet_search_query may run it in
+**     several threads at once).
 **
 ** Linking: pkg-config --cflags --libs furet (add --static with libfuret.a).
 ** Version: FURET_VERSION_* say which header a program was compiled with,
@@ -73,7 +76,8 @@ typedef enum furet_rc {
 	FURET_EXISTS = 8,   /* a document with that id is already in the index */
 	FURET_BUSY = 9,     /* another writer holds the index */
 	FURET_DONE = 10,    /* iteration finished: no more items */
-	FURET_QUERY = 11    /* the query cannot be read */
+	FURET_QUERY = 11    /* the query cannot be read (a built query nested
+	                       too deep) */
 } furet_rc;
 
 /* A static English description of rc; never NULL. */
@@ -183,6 +187,11 @@ typedef struct furet_writer furet_writer;
 
 #define FURET_ID_MAX 511 /* bytes of a document id at most (an LMDB key) */
 
+/* The most bytes of metadata a document may carry (furet_doc.meta). */
+#define FURET_META_MAX 65536
+
+/* A document to index. Zero it whole (memset, or = { 0 }) before setting
+** the fields you use: a field left zero is absent. */
 typedef struct furet_doc {
 	const char *id;      /* unique document id, UTF-8, 1 to FURET_ID_MAX
 	                        bytes; required */
@@ -194,6 +203,13 @@ typedef struct furet_doc {
 	unsigned format;     /* FURET_FORMAT_* */
 	const char *source;  /* where it came from (a file path), NUL terminated,
 	                        or NULL; see furet_writer_remove_unseen */
+	const void *meta;    /* metadata: meta_len bytes the caller chooses (JSON,
+	                        a database key, a URL...), stored with the
+	                        document and returned with each of its hits
+	                        (furet_hit.meta), never read nor searched; NULL
+	                        or meta_len 0 for none; at most FURET_META_MAX
+	                        bytes */
+	size_t meta_len;
 } furet_doc;
 
 #define FURET_WRITE_REBUILD 0x1 /* the batch replaces the whole index */
@@ -217,16 +233,18 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 
 /* Adds a document to the batch. The writer copies what it needs: the
 ** caller's buffers may be reused when the call returns. Returns
-** FURET_INVALID for a missing id or text that is not UTF-8 (the batch goes
-** on without that document), FURET_EXISTS when the id is already in the
-** index or earlier in this batch, FURET_NOMEM (the batch must be aborted).
-** An id longer than FURET_ID_MAX bytes is FURET_INVALID too. */
+** FURET_INVALID for a missing id, an id longer than FURET_ID_MAX bytes,
+** text that is not UTF-8 or metadata over FURET_META_MAX bytes (the batch
+** goes on without that document), FURET_EXISTS when the id is already in
+** the index or earlier in this batch, FURET_NOMEM (the batch must be
+** aborted). */
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc);
 
 /* Adds the document, or replaces the indexed document of the same id when
-** its content (title, text, format) changed; an unchanged document is left
-** as it is, without being analysed again. A second put of an id in the
-** same batch replaces the first (the last one wins). *outcome, when not
+** its content (title, text, format, metadata) changed: a change of the
+** metadata alone is an update too. An unchanged document is left as it
+** is, without being analysed again. A second put of an id in the same
+** batch replaces the first (the last one wins). *outcome, when not
 ** NULL, gets FURET_PUT_ADDED, FURET_PUT_UPDATED, FURET_PUT_UNCHANGED or
 ** FURET_PUT_REPLACED_IN_BATCH. Errors as furet_writer_add. */
 FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
@@ -372,6 +390,11 @@ typedef struct furet_hit {
 	const struct furet_explain *explain; /* with FURET_SEARCH_EXPLAIN: how
 	                           each part of the score came, else NULL */
 	size_t n_explain;
+	const void *meta;       /* the document's metadata, as furet_doc.meta
+	                           gave it, followed by a NUL byte that
+	                           meta_len does not count (so JSON text reads
+	                           as a string); NULL when it has none */
+	size_t meta_len;
 } furet_hit;
 
 /* One part of a hit's score (FURET_SEARCH_EXPLAIN). Strings are borrowed
@@ -410,8 +433,123 @@ typedef struct furet_explain {
 ** option out of range; FURET_VERSION as furet_index_check; FURET_NOMEM,
 ** FURET_IO, FURET_CORRUPT. On success *out is the caller's; release it
 ** with furet_results_free. The results are a snapshot: they stay valid
-** after later commits and after furet_index_close. */
+** after later commits and after furet_index_close. A program that composes
+** a query from other text builds it with furet_query_* instead (below). */
 FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
+	const furet_search_options *o, furet_results **out);
+
+/* ---------------------------------------------------------------------
+** Queries built by a program
+**
+** A furet_query says what furet_search's query language says, composed by
+** calls instead of written as a string, so that text from elsewhere (a
+** form field, a database) needs no escaping: every text given to a builder
+** is taken literally, quotes, parentheses, "AND", "+", "title:" and "*"
+** included. furet_search_query reads it exactly as furet_search reads the
+** equivalent query string: same hits, scores, order, suggestion and
+** explain. For example, with furet_query_words(t, n) written words(t):
+**
+**   and(words("label"), not(phrase("grande école")))  label AND NOT "grande école"
+**   or(words("Qui finance"), require(field(words("POP"), FURET_QF_TITLE)))
+**                                                     Qui finance +title:POP
+**   near(words("école"), prefix("numéri"), 5)         école NEAR/5 numéri*
+**
+** Ownership, the same for every builder: a builder returns a new query the
+** caller owns (release it with furet_query_free, or hand it to another
+** builder), and a builder that takes queries takes them over, whether it
+** succeeds or not: it frees them when it fails. A query is handed over at
+** most once (and(a, a) is a double free). Builders return NULL only when
+** memory runs out, and take NULL for a query argument as such a failure
+** (they free the others and return NULL), so a whole expression is checked
+** once, at the end. Arguments that are wrong (text that is not UTF-8, an
+** unknown field) do not fail the builder: furet_search_query refuses the
+** query with FURET_INVALID, naming the problem in furet_index_errmsg.
+** Texts are copied: the caller's buffers may be reused when a builder
+** returns. A query is never changed by a search: it may be run any number
+** of times, by several threads at once.
+**
+** Limits, as for a query string: past 1000 words, phrases and operators the
+** rest of the query is dropped. Operators nest at most 32 deep (a text of
+** several words counts as one level): a deeper query is refused with
+** FURET_QUERY.
+*/
+typedef struct furet_query furet_query;
+
+/* Free text (len bytes of UTF-8; NULL with len 0 is the empty text), as
+** furet_search reads words: cut at spaces, any word may match, stop words
+** and interrogatives dropped when the query has other words, a misspelt
+** word corrected. Nothing in it is syntax. An empty or blank text adds
+** nothing to the query that holds it (as "()" in a query string); alone, it
+** matches nothing. */
+FURET_API furet_query *furet_query_words(const char *text, size_t len);
+
+/* The words of text in this order, stop words included ("exact phrase").
+** A blank text is as an empty furet_query_words. */
+FURET_API furet_query *furet_query_phrase(const char *text, size_t len);
+
+/* Words that start so: the last word of text is a prefix (the
+** max_expansions most frequent words that start with it; a prefix of one
+** character is the word itself), the words before it are as
+** furet_query_words, so prefix("Qui fina") is what a search box has while
+** someone types ("Qui fina*"). */
+FURET_API furet_query *furet_query_prefix(const char *text, size_t len);
+
+/* Both a and b must match (a AND b). An AND given to another AND adds its
+** clauses to it rather than nesting. Takes a and b over. */
+FURET_API furet_query *furet_query_and(furet_query *a, furet_query *b);
+
+/* The clauses of a, then those of b: free text, where any clause may
+** match and the scores add up (a b). A query of several clauses (from
+** furet_query_or, or furet_query_words of several words) that is not
+** marked itself (furet_query_require, _exclude, _field) brings its clauses
+** one by one, so required and excluded clauses apply to the whole list,
+** however it was built: or(or(require(a), b), c) is "+a b c". Takes a and
+** b over. */
+FURET_API furet_query *furet_query_or(furet_query *a, furet_query *b);
+
+/* Passages that a does not match (NOT a). Among the clauses of an OR it
+** excludes, as furet_query_exclude; alone it matches nothing (a query
+** needs something to find). Takes a over. */
+FURET_API furet_query *furet_query_not(furet_query *a);
+
+/* a and b within distance words of each other, in any order (a NEAR/n b;
+** at most 1000). a and b are words, phrases or prefixes (a
+** furet_query_words or furet_query_prefix of one word); of anything else,
+** NEAR means AND, as in a query string. Takes a and b over. */
+FURET_API furet_query *furet_query_near(furet_query *a, furet_query *b,
+	unsigned distance);
+
+/* Marks q as a required clause (+q): among the clauses of an OR, a passage
+** must match it (the others then only add to the score). Anywhere else it
+** changes nothing. Returns q itself (NULL for NULL). Replaces an earlier
+** furet_query_exclude of q. */
+FURET_API furet_query *furet_query_require(furet_query *q);
+
+/* Marks q as an excluded clause (-q): among the clauses of an OR, a passage
+** that matches it is rejected; elsewhere it is furet_query_not(q). Returns
+** q itself (NULL for NULL). Replaces an earlier furet_query_require. */
+FURET_API furet_query *furet_query_exclude(furet_query *q);
+
+#define FURET_QF_ANY 0      /* the passage text, title and section */
+#define FURET_QF_TITLE 1    /* the document title only (title:x) */
+#define FURET_QF_SECTION 2  /* the passage's section only (section:x) */
+
+/* Restricts every word of q to a field (FURET_QF_TITLE or
+** FURET_QF_SECTION; FURET_QF_ANY changes nothing): title:q. A field given
+** earlier to q or to a part of it wins ("title:(a section:b)"). Returns q
+** itself (NULL for NULL). */
+FURET_API furet_query *furet_query_field(furet_query *q, unsigned field);
+
+/* Releases q and every query it took over. Accepts NULL. */
+FURET_API void furet_query_free(furet_query *q);
+
+/* furet_search, for a built query q (borrowed for the call: q is neither
+** changed nor released). The suggestion (furet_results_suggestion) is the
+** equivalent query string with the misspelt words corrected. Returns as
+** furet_search, and FURET_INVALID for a NULL q or a query built from
+** invalid arguments (furet_index_errmsg says which), FURET_QUERY for a
+** query nested too deep. */
+FURET_API furet_rc furet_search_query(furet_index *ix, const furet_query *q,
 	const furet_search_options *o, furet_results **out);
 
 /* Number of hits held (at most the limit); 0 for NULL. */

@@ -675,7 +675,7 @@ static furet_rc add_prefix_terms(plan *pl, furet_txn *t, uint32_t g,
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
 	if (rc)
 		goto done;
-	if (n) /* cands is NULL when nothing starts so: qsort wants an array */
+	if (n > 1) /* cands is NULL when nothing starts so: qsort wants an array */
 		qsort(cands, n, sizeof *cands, by_df_desc);
 	for (i = 0; i < n && i < max; i++) {
 		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
@@ -726,7 +726,7 @@ static furet_rc add_family_terms(plan *pl, furet_txn *t, uint32_t g,
 			&names, &cands, &n, &cap);
 	for (i = 0; !rc && i < n; i++)
 		rc = term_df(t, names.data + cands[i].off, cands[i].len, &cands[i].df);
-	if (!rc)
+	if (!rc && n > 1)
 		qsort(cands, n, sizeof *cands, by_df_desc);
 	for (i = 0; !rc && i < n && i < FAMILY_MAX; i++)
 		if (add_cursor(pl, g, (const char *)names.data + cands[i].off,
@@ -925,6 +925,9 @@ furet_rc furet_plan_open(plan *pl, furet_txn *t, const furet_search_options *o,
 		if (!gr->is_typo_candidate || !gr->is_scoring ||
 			!(gr->df == 0 || (gr->df <= 2 && n_passages >= 10000)))
 			continue;
+		/* Each word its own correction: a word without one (too short,
+		** nothing near) keeps its spelling. */
+		furet_buf_reset(&sugg_word);
 		if ((rc = add_typo_terms(pl, t, (uint32_t)g, o->w_typo,
 			&sugg_word)))
 			break;

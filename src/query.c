@@ -44,7 +44,7 @@ typedef struct arena_chunk {
 	max_align_t data[];
 } arena_chunk;
 
-struct furet_query {
+struct furet_qtree {
 	furet_qnode *root;
 	int is_truncated;
 	arena_chunk *arena; /* every node and child array of the tree */
@@ -74,7 +74,7 @@ typedef struct token {
 typedef struct parser {
 	const char *q;
 	size_t len;
-	furet_query *qy;
+	furet_qtree *qy;
 	furet_rc rc; /* sticky: once set, every step returns at once */
 	int is_stopped;  /* the lexer reached a limit */
 	size_t n_leaves; /* leaf tokens so far */
@@ -84,6 +84,8 @@ typedef struct parser {
 	size_t n_toks, cap_toks, pos;
 	furet_qnode **stack; /* operands waiting for their parent node */
 	size_t n_stack, cap_stack;
+	const furet_qliteral *lits; /* literal leaves, in text order */
+	size_t n_lits, i_lit;  /* the next one not reached yet */
 } parser;
 
 /* ---------------------------------------------------------------------
@@ -92,7 +94,7 @@ typedef struct parser {
 
 static void *arena_alloc(parser *P, size_t n)
 {
-	furet_query *qy = P->qy;
+	furet_qtree *qy = P->qy;
 	arena_chunk *c = qy->arena;
 	size_t a = alignof(max_align_t), cap;
 	void *p;
@@ -143,6 +145,11 @@ static int is_space(uint32_t cp)
 		(cp >= 0x2000 && cp <= 0x200b) || cp == 0x2028 ||
 		cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
 		cp == 0xfeff;
+}
+
+int furet_qtree_is_space(uint32_t cp)
+{
+	return is_space(cp);
 }
 
 /* The closing quote for an opening one, or 0. */
@@ -296,13 +303,47 @@ static void emit_word(parser *P, size_t s, size_t e, int modifier,
 		emit(P, T_WORD, modifier, field, s, t);
 }
 
+static int is_blank(const parser *P, size_t s, size_t e)
+{
+	size_t k;
+
+	for (; s < e; s += k)
+		if (!is_space(cp_at(P, s, &k)))
+			return 0;
+	return 1;
+}
+
+/* The literal leaf that starts at byte i, or NULL. */
+static const furet_qliteral *literal_at(parser *P, size_t i)
+{
+	while (P->i_lit < P->n_lits && P->lits[P->i_lit].at < i)
+		P->i_lit++;
+	return P->i_lit < P->n_lits && P->lits[P->i_lit].at == i ?
+		&P->lits[P->i_lit] : NULL;
+}
+
+/* A literal leaf, under the rules a typed one follows. */
+static void emit_literal(parser *P, const furet_qliteral *lit, int modifier,
+	unsigned field)
+{
+	tok_type type = lit->kind == FURET_Q_PHRASE ? T_PHRASE :
+		lit->kind == FURET_Q_PREFIX ? T_PREFIX : T_WORD;
+
+	if (lit->start == lit->end ||
+		(type == T_PHRASE && is_blank(P, lit->start, lit->end)))
+		return;
+	if (type == T_PREFIX &&
+		utf8_chars_upto2(P->q + lit->start, lit->end - lit->start) < 2)
+		type = T_WORD;
+	emit(P, type, modifier, field, lit->start, lit->end);
+}
+
 /* The phrase whose opening quote (n bytes) is at p; returns where lexing
 ** goes on. It runs to its closing quote or to the end. */
 static size_t lex_phrase(parser *P, size_t p, size_t n, uint32_t close,
 	int modifier, unsigned field)
 {
 	size_t s = p + n, e = s, next = P->len, k;
-	int is_blank = 1;
 
 	while (e < P->len) {
 		uint32_t cp = cp_at(P, e, &k);
@@ -310,23 +351,24 @@ static size_t lex_phrase(parser *P, size_t p, size_t n, uint32_t close,
 			next = e + k;
 			break;
 		}
-		if (!is_space(cp))
-			is_blank = 0;
 		e += k;
 	}
-	if (!is_blank)
+	if (!is_blank(P, s, e))
 		emit(P, T_PHRASE, modifier, field, s, e);
 	return next;
 }
 
-/* Whether a group the lexer will keep, or a phrase, opens at i. */
-static int opens_at(const parser *P, size_t i)
+/* Whether a group the lexer will keep, a phrase or a literal leaf opens at
+** i. */
+static int opens_at(parser *P, size_t i)
 {
 	size_t n;
 	uint32_t cp;
 
 	if (i >= P->len)
 		return 0;
+	if (literal_at(P, i))
+		return 1;
 	cp = cp_at(P, i, &n);
 	if (cp == '(')
 		return P->depth < FURET_QUERY_MAX_DEPTH;
@@ -341,10 +383,15 @@ static void lex(parser *P)
 	uint32_t cp, close;
 	tok_type op;
 	token *t;
+	const furet_qliteral *lit;
 
 	while (p < P->len && !P->is_stopped && !P->rc) {
 		cp = cp_at(P, p, &n);
-		if (cp == '(') {
+		if ((lit = literal_at(P, p)) != NULL) {
+			emit_literal(P, lit, modifier, field);
+			p = lit->next;
+			is_clause_start = 0;
+		} else if (cp == '(') {
 			if (P->depth < FURET_QUERY_MAX_DEPTH) {
 				emit(P, T_LPAREN, modifier, field, p, p + 1);
 				P->depth++;
@@ -387,7 +434,8 @@ static void lex(parser *P)
 			e = p;
 			while (e < P->len) {
 				cp = cp_at(P, e, &n);
-				if (is_space(cp) || is_special(cp))
+				if (is_space(cp) || is_special(cp) ||
+					literal_at(P, e))
 					break;
 				e += n;
 			}
@@ -776,23 +824,40 @@ static furet_qnode *prune(furet_qnode *nd, size_t *budget, int is_root)
 ** Public calls
 */
 
-furet_rc furet_query_parse(const char *q, size_t len, furet_query **out)
+furet_rc furet_qtree_parse(const char *q, size_t len, furet_qtree **out)
+{
+	return furet_qtree_parse_literal(q, len, NULL, 0, out);
+}
+
+furet_rc furet_qtree_parse_literal(const char *q, size_t len,
+	const furet_qliteral *lits, size_t n_lits, furet_qtree **out)
 {
 	parser P;
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	furet_rc rc;
-	size_t budget;
+	size_t budget, i;
 
 	memset(&P, 0, sizeof P);
 	if (!out)
 		return FURET_INVALID;
 	*out = NULL;
-	if (!q && len)
+	if ((!q && len) || (!lits && n_lits))
 		return FURET_INVALID;
 	if (!q)
 		q = "";
 	if (furet_utf8_valid(q, len) != len)
 		return FURET_INVALID;
+	for (i = 0; i < n_lits; i++) {
+		const furet_qliteral *l = &lits[i];
+		if (l->at > l->start || l->start > l->end || l->end > l->next ||
+			l->next > len || l->at == l->next ||
+			(i && lits[i - 1].next > l->at) ||
+			(l->kind != FURET_Q_WORD && l->kind != FURET_Q_PREFIX &&
+			l->kind != FURET_Q_PHRASE))
+			return FURET_INVALID;
+	}
+	P.lits = lits;
+	P.n_lits = n_lits;
 	qy = furet_malloc(sizeof *qy);
 	if (!qy) {
 		rc = FURET_NOMEM;
@@ -820,21 +885,21 @@ furet_rc furet_query_parse(const char *q, size_t len, furet_query **out)
 done:
 	furet_free(P.stack);
 	furet_free(P.toks);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	return rc;
 }
 
-const furet_qnode *furet_query_root(const furet_query *qy)
+const furet_qnode *furet_qtree_root(const furet_qtree *qy)
 {
 	return qy ? qy->root : NULL;
 }
 
-int furet_query_is_truncated(const furet_query *qy)
+int furet_qtree_is_truncated(const furet_qtree *qy)
 {
 	return qy ? qy->is_truncated : 0;
 }
 
-void furet_query_free(furet_query *qy)
+void furet_qtree_free(furet_qtree *qy)
 {
 	arena_chunk *c, *next;
 
@@ -944,7 +1009,7 @@ static void fmt_node(fmt_out *o, const furet_qnode *nd, const char *q)
 	out_str(o, ")");
 }
 
-size_t furet_query_format(const furet_query *qy, const char *q, char *buf,
+size_t furet_qtree_format(const furet_qtree *qy, const char *q, char *buf,
 	size_t cap)
 {
 	fmt_out o;

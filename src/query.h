@@ -31,6 +31,7 @@
 #define FURET_QUERY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "furet.h"
 
@@ -48,9 +49,7 @@ typedef enum furet_qkind {
 	                   `distance` words of the previous one, in any order */
 } furet_qkind;
 
-#define FURET_QF_ANY 0
-#define FURET_QF_TITLE 1
-#define FURET_QF_SECTION 2
+/* FURET_QF_ANY, FURET_QF_TITLE, FURET_QF_SECTION: in furet.h. */
 
 #define FURET_QM_NONE 0
 #define FURET_QM_REQUIRED 1 /* "+": the enclosing OR needs it */
@@ -68,22 +67,48 @@ typedef struct furet_qnode {
 	size_t n_children;
 } furet_qnode;
 
-typedef struct furet_query furet_query;
+/* A parsed query: the tree and what it is made of (furet_query, in furet.h,
+** is the public builder, which search.c turns into one of these). */
+typedef struct furet_qtree furet_qtree;
 
 /* Parses q[0..len) (UTF-8; FURET_INVALID otherwise). On success *out is the
-** caller's, release with furet_query_free. FURET_NOMEM on allocation
+** caller's, release with furet_qtree_free. FURET_NOMEM on allocation
 ** failure. An empty query gives a root with no children (an OR with
 ** n_children 0); punctuation is kept as words ("?" is word:"?"), which
 ** the analyzer then turns into no term. */
-furet_rc furet_query_parse(const char *q, size_t len, furet_query **out);
-const furet_qnode *furet_query_root(const furet_query *qy);
-int furet_query_is_truncated(const furet_query *qy);
-void furet_query_free(furet_query *qy);
+furet_rc furet_qtree_parse(const char *q, size_t len, furet_qtree **out);
+
+/* A leaf taken literally (the query builder's words, phrases and
+** prefixes): when the lexer reaches byte `at` it makes a leaf of this kind
+** over [start, end) and goes on at byte `next`, reading nothing in between
+** as syntax. A "+" or "-" and a field prefix just before `at` apply to it,
+** as they would to a word there. The rules for leaves still hold: a
+** phrase of blanks or an empty leaf is dropped, a prefix of one character
+** is a word. */
+typedef struct furet_qliteral {
+	furet_qkind kind;  /* FURET_Q_WORD, FURET_Q_PREFIX or FURET_Q_PHRASE */
+	size_t at, next;   /* the token: at <= start <= end <= next */
+	size_t start, end; /* the leaf's text */
+} furet_qliteral;
+
+/* furet_qtree_parse, with the n_lits literal leaves of lits (in increasing
+** `at`, not overlapping; borrowed for the call). furet_qtree_parse(q, len,
+** out) is furet_qtree_parse_literal(q, len, NULL, 0, out). FURET_INVALID
+** also for literals out of order or out of the text. */
+furet_rc furet_qtree_parse_literal(const char *q, size_t len,
+	const furet_qliteral *lits, size_t n_lits, furet_qtree **out);
+const furet_qnode *furet_qtree_root(const furet_qtree *qy);
+int furet_qtree_is_truncated(const furet_qtree *qy);
+void furet_qtree_free(furet_qtree *qy);
+
+/* Whether the lexer reads cp as a space between words: ASCII and Unicode
+** spaces, NUL and control characters. */
+int furet_qtree_is_space(uint32_t cp);
 
 /* Writes the tree as one line, for tests and --explain:
 ** (OR word:"a" +word:"b" -(AND word:"c" phrase:"d e")) etc. into buf,
 ** NUL terminated, truncated at cap. Returns the length it needed. */
-size_t furet_query_format(const furet_query *qy, const char *q, char *buf,
+size_t furet_qtree_format(const furet_qtree *qy, const char *q, char *buf,
 	size_t cap);
 
 #endif

@@ -1,7 +1,9 @@
 /*
 ** search.c — query evaluation and ranking of passages.
 **
-** A query (query.c parses it into a tree) becomes a plan (plan.c): each
+** A query (query.c parses it into a tree; a built furet_query is written
+** out by qbuild.c as its query string and the tree of that string, its texts
+** taken literally) becomes a plan (plan.c): each
 ** leaf (word, prefix, phrase) is analysed by the same chain as the documents
 ** into groups, one per query term; each group reads one or more index terms
 ** through cursors over their postings blocks:
@@ -60,6 +62,7 @@
 #include "analyzer.h"
 #include "index.h"
 #include "plan.h"
+#include "qbuild.h"
 #include "query.h"
 #include "snippet.h"
 #include "store.h"
@@ -78,6 +81,7 @@ typedef struct hit_rec {
 	double score;
 	uint32_t pid;
 	size_t doc_off, title_off, sec_off, text_off; /* in arena; sec_off 0: none */
+	size_t meta_off, meta_len; /* in arena; meta_len 0: none */
 	size_t text_len;
 	uint32_t number;
 	uint64_t start, end;
@@ -704,6 +708,8 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	h->doc_off = res_str(r, d.id, d.id_len);
 	h->title_off = res_str(r, d.title, d.title_len);
 	h->sec_off = p.section ? res_str(r, p.section, p.section_len) : 0;
+	h->meta_len = d.meta_len;
+	h->meta_off = d.meta_len ? res_str(r, d.meta, d.meta_len) : 0;
 	h->text_len = 0;
 	h->n_hl = 0;
 	h->hl_first = r->spans.len / sizeof(furet_span);
@@ -1115,12 +1121,15 @@ static furet_rc cheap_release(scorer *sc, cheap *ess, cheap *rest,
 	return FURET_OK;
 }
 
-FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
-	const furet_search_options *opt, furet_results **out)
+/* Runs the query of text q: the tree built, or parsed from q when built is
+** NULL. */
+static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
+	const furet_qtree *built, const furet_search_options *opt,
+	furet_results **out)
 {
 	furet_search_options o;
 	furet_analyzer *an = NULL;
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	furet_results *r = NULL;
 	scorer sc;
 	plan pl;
@@ -1184,11 +1193,12 @@ FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
 	r->offset = o.offset;
 	r->has_text = !(o.flags & FURET_SEARCH_NO_TEXT);
 
-	if ((rc = furet_query_parse(q, q_len, &qy)))
+	if (!built && (rc = furet_qtree_parse(q, q_len, &qy)))
 		goto done;
 	if ((rc = furet_index_take_analyzer(ix, &an)))
 		goto done;
-	if ((rc = furet_plan_build(&pl, an, q, furet_query_root(qy))))
+	if ((rc = furet_plan_build(&pl, an, q,
+		furet_qtree_root(built ? built : qy))))
 		goto done;
 	sc.pl = &pl;
 	sc.o = &o;
@@ -1436,7 +1446,7 @@ done:
 	furet_buf_free(&tbuf);
 	furet_txn_abort(sc.t);
 	furet_index_give_analyzer(ix, an);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	furet_plan_free(&pl);
 	furet_free(heap);
 	if (rc == FURET_OK && (r->arena.has_err || r->spans.has_err ||
@@ -1465,6 +1475,39 @@ done:
 	}
 	*out = r;
 	return FURET_OK;
+}
+
+FURET_API furet_rc furet_search(furet_index *ix, const char *q, size_t q_len,
+	const furet_search_options *opt, furet_results **out)
+{
+	return run_search(ix, q, q_len, NULL, opt, out);
+}
+
+/* The built query is written out as its query string, with its texts as
+** literal leaves (qbuild.c), and searched as that string would be. */
+FURET_API furet_rc furet_search_query(furet_index *ix, const furet_query *q,
+	const furet_search_options *opt, furet_results **out)
+{
+	furet_buf text;
+	furet_qtree *qt = NULL;
+	const char *why;
+	furet_rc rc;
+
+	if (!out)
+		return FURET_INVALID;
+	*out = NULL;
+	if (!ix)
+		return FURET_INVALID;
+	if ((rc = furet_qbuild_check(q, &why)))
+		return furet_index_fail(ix, rc, "%s", why);
+	furet_buf_init(&text);
+	rc = furet_qbuild_tree(q, &text, &qt);
+	if (!rc)
+		rc = run_search(ix, text.len ? (const char *)text.data : "", text.len,
+			qt, opt, out);
+	furet_qtree_free(qt);
+	furet_buf_free(&text);
+	return rc;
 }
 
 FURET_API size_t furet_results_count(const furet_results *r)
@@ -1513,6 +1556,10 @@ FURET_API furet_rc furet_results_get(const furet_results *r, size_t i,
 	if (h->n_ex && r->ex_out) {
 		out->explain = r->ex_out + h->ex_first;
 		out->n_explain = h->n_ex;
+	}
+	if (h->meta_len) {
+		out->meta = a + h->meta_off;
+		out->meta_len = h->meta_len;
 	}
 	return FURET_OK;
 }

@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 7). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 8). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -29,7 +29,10 @@
 **                            part of a score, with one passage per document)
 **   docs       u32be doc number -> varint id_len, id, varint title_len, title,
 **                            varint first_passage, varint n_passages, varint
-**                            source_len, source, 16 bytes content hash
+**                            source_len, source, 16 bytes content hash (of
+**                            format, title, text and metadata), varint
+**                            meta_len (at most FURET_META_MAX), meta: the
+**                            caller's metadata bytes (0: none)
 **   docids     u64be hash of the id -> u32be doc numbers, one unless ids
 **                            collide (the documents' records tell them
 **                            apart); 8-byte keys, not ids of 90 bytes
@@ -63,8 +66,8 @@
 ** Version 2 added the folds table and keeps accents in terms (version 1
 ** folded them); version 3 added the words table, version 4 "dlen", version
 ** 5 removal (dead passages, sources and content hashes of documents),
-** version 6 compressed text, version 7 bit-packed postings blocks and
-** hashed docids keys.
+** version 6 compressed text, version 7 document metadata, version 8
+** bit-packed postings blocks and hashed docids keys.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -252,7 +255,8 @@ static furet_rc open_tables(furet_store *s, const char *path, unsigned flags,
 		} else if (furet_get_u32be(v.mv_data) != FURET_FORMAT_VERSION) {
 			snprintf(err, err_cap, "index format version %u, this furet reads "
 				"version %u: rebuild it with: furet index --rebuild",
-				(unsigned)furet_get_u32be(v.mv_data), FURET_FORMAT_VERSION);
+				(unsigned)furet_get_u32be(v.mv_data),
+				(unsigned)FURET_FORMAT_VERSION);
 			rc = FURET_VERSION;
 		} else {
 			k.mv_data = "analyzer";
@@ -1492,6 +1496,8 @@ void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out)
 	furet_buf_put_varint(out, r->source_len);
 	furet_buf_append(out, r->source, r->source_len);
 	furet_buf_append(out, r->hash, 16);
+	furet_buf_put_varint(out, r->meta_len);
+	furet_buf_append(out, r->meta, r->meta_len);
 }
 
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
@@ -1511,6 +1517,12 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 		if (h)
 			memcpy(d->hash, h, 16);
 	}
+	d->meta_len = rd_varint(&r);
+	if (d->meta_len > FURET_META_MAX)
+		r.has_err = 1;
+	d->meta = r.has_err ? NULL : rd_bytes(&r, d->meta_len);
+	if (r.p != r.end)
+		r.has_err = 1; /* nothing follows the record */
 	return r.has_err ? FURET_CORRUPT : FURET_OK;
 }
 

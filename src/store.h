@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 7
+#define FURET_FORMAT_VERSION 8
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -148,7 +148,10 @@ typedef struct furet_doc_rec {
 	uint32_t n_passages;
 	const char *source;    /* file it came from, may be empty */
 	size_t source_len;
-	unsigned char hash[16]; /* of format, title and text: "unchanged?" */
+	unsigned char hash[16]; /* of format, title, text and metadata:
+	                           "unchanged?" */
+	const char *meta;      /* the caller's metadata, meta_len bytes */
+	size_t meta_len;
 } furet_doc_rec;
 
 typedef struct furet_passage_rec {

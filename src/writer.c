@@ -48,6 +48,7 @@ typedef struct batch_doc {
 	size_t id_off, id_len;       /* in w->arena */
 	size_t title_off, title_len;
 	size_t source_off, source_len;
+	size_t meta_off, meta_len;
 	uint32_t first_passage;      /* local */
 	uint32_t n_passages;
 	int is_dead;                 /* replaced later in the same batch */
@@ -529,8 +530,8 @@ static int grow_id_slots(furet_writer *w)
 static void hash_doc(const furet_doc *doc, unsigned char out[16])
 {
 	uint64_t h[2] = { 1469598103934665603ull, 0x84222325cbf29ce4ull };
-	const unsigned char *parts[3];
-	size_t lens[3], k, i, j;
+	const unsigned char *parts[4];
+	size_t lens[4], k, i, j;
 	unsigned char fmt = (unsigned char)doc->format;
 
 	parts[0] = &fmt;
@@ -539,8 +540,11 @@ static void hash_doc(const furet_doc *doc, unsigned char out[16])
 	lens[1] = doc->title ? doc->title_len : 0;
 	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
 	lens[2] = doc->text_len;
+	/* A change of the metadata alone is a change of the document. */
+	parts[3] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
+	lens[3] = doc->meta_len;
 	for (j = 0; j < 2; j++) {
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			for (i = 0; i < lens[k]; i++)
 				h[j] = (h[j] ^ parts[k][i]) * (j ? 0x100000001b3ull :
 					1099511628211ull);
@@ -558,8 +562,14 @@ static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 	if (w && w->failed)
 		return w->failed;
 	if (!w || !doc || !doc->id || doc->id_len == 0 ||
-		(!doc->text && doc->text_len) || (!doc->title && doc->title_len))
+		(!doc->text && doc->text_len) || (!doc->title && doc->title_len) ||
+		(!doc->meta && doc->meta_len))
 		return FURET_INVALID;
+	if (doc->meta_len > FURET_META_MAX)
+		return furet_index_fail(w->ix, FURET_INVALID,
+			"document %.*s: %zu bytes of metadata, at most %d",
+			(int)(doc->id_len > 200 ? 200 : doc->id_len), doc->id,
+			doc->meta_len, FURET_META_MAX);
 	if (furet_utf8_valid(doc->id, doc->id_len) != doc->id_len ||
 		furet_utf8_valid(doc->text, doc->text_len) != doc->text_len ||
 		(doc->title && furet_utf8_valid(doc->title, doc->title_len) !=
@@ -628,6 +638,9 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 	d->title_off = w->arena.len;
 	d->title_len = title_len;
 	furet_buf_append(&w->arena, title, title_len);
+	d->meta_off = w->arena.len;
+	d->meta_len = doc->meta_len;
+	furet_buf_append(&w->arena, doc->meta, doc->meta_len);
 	d->first_passage = (uint32_t)w->n_pass;
 	d->n_passages = 0;
 	if (w->arena.has_err) {
@@ -1499,6 +1512,8 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		r.n_passages = d->n_passages;
 		r.source = (const char *)w->arena.data + d->source_off;
 		r.source_len = d->source_len;
+		r.meta = (const char *)w->arena.data + d->meta_off;
+		r.meta_len = d->meta_len;
 		memcpy(r.hash, d->hash, 16);
 		furet_buf_reset(&enc);
 		furet_doc_rec_encode(&r, &enc);

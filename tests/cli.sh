@@ -244,6 +244,48 @@ $JC get 1 text <"$T/out" | grep -q 'café crème' && ok || ko "Latin-1 text conv
 run search -i "$T/ix2" --json 'troisième'; expect_status 0 "jsonl doc"
 [ "$($JC get 1 doc <"$T/out")" = "j3" ] && ok || ko "jsonl id"
 
+# --- metadata: "meta" of any JSON type, kept as JSON, printed back -------------
+M=$T/meta; mkdir -p "$M"
+cat >"$M/m.jsonl" <<'EOF'
+{"id":"m1","text":"Le rucher numéro un.","meta":{"url":"https://exemple.fr/1","prix":0.1,"tags":["a","b"],"vide":{}}}
+{"id":"m2","text":"Le rucher numéro deux.","meta":42}
+{"id":"m3","text":"Le rucher numéro trois.","meta":"chaîne \"citée\" \u00e9\n"}
+{"id":"m4","text":"Le rucher numéro quatre."}
+{"id":"m5","text":"Le rucher numéro cinq.","meta":null}
+{"id":"m6","text":"Le rucher numéro six.","meta":[true,false,null,-3,1.5e300,3.141592653589793,"\u0000"]}
+{"id":"m7","text":"Le rucher numéro sept.","meta":  { "espaces" :  [ 1 , 2 ] }  }
+EOF
+run index -i "$T/ixm" "$M"; expect_status 0 "index JSONL with meta"
+expect_err "7 added" "index JSONL with meta: summary"
+run search -i "$T/ixm" --json -n 20 rucher; expect_status 0 "search with meta"
+$JC hits <"$T/out" && ok || ko "search --json schema with meta"
+# meta: what the line gave, as compact JSON, numbers with the digits they had.
+meta_of() { grep "\"doc\":\"$1\"" "$T/out" | sed 's/.*,"meta"://; s/}$//'; }
+[ "$(meta_of m1)" = '{"url":"https://exemple.fr/1","prix":0.1,"tags":["a","b"],"vide":{}}' ] && ok || ko "meta object: $(meta_of m1)"
+[ "$(meta_of m2)" = 42 ] && ok || ko "meta number: $(meta_of m2)"
+[ "$(meta_of m3)" = '"chaîne \"citée\" é\n"' ] && ok || ko "meta string: $(meta_of m3)"
+[ "$(meta_of m4)" = null ] && [ "$(meta_of m5)" = null ] && ok || ko "no meta, null meta: $(meta_of m4) $(meta_of m5)"
+[ "$(meta_of m6)" = '[true,false,null,-3,1.5e300,3.141592653589793,"\u0000"]' ] && ok || ko "meta array: $(meta_of m6)"
+[ "$(meta_of m7)" = '{"espaces":[1,2]}' ] && ok || ko "meta compacted: $(meta_of m7)"
+run search -i "$T/ixm" --json 'rucher deux'
+[ "$($JC get 1 doc <"$T/out")" = m2 ] && [ "$($JC get 1 meta <"$T/out")" = 42 ] && ok || ko "jsoncheck get meta"
+# A change of meta alone is an update; a line gone takes its meta along.
+sed -e 's/"meta":42/"meta":43/' -e '/"m3"/d' "$M/m.jsonl" >"$T/m.jsonl" && mv "$T/m.jsonl" "$M/m.jsonl"
+run index --json -i "$T/ixm" "$M"; expect_status 0 "index a meta change"
+[ "$($JC get 1 updated <"$T/out"),$($JC get 1 removed <"$T/out"),$($JC get 1 unchanged <"$T/out")" = "1,1,5" ] && ok ||
+	ko "a meta change is an update: $(cat "$T/out")"
+run compact -i "$T/ixm"; expect_status 0 "compact with meta"
+run check -i "$T/ixm"; expect_status 0 "check with meta"
+run search -i "$T/ixm" --json -n 20 rucher
+[ "$(meta_of m2)" = 43 ] && [ -z "$(meta_of m3)" ] &&
+	[ "$(meta_of m6)" = '[true,false,null,-3,1.5e300,3.141592653589793,"\u0000"]' ] &&
+	ok || ko "meta after update, removal and compaction: $(meta_of m2) $(meta_of m3) $(meta_of m6)"
+# Over 64 KiB of JSON: the line is skipped, named, and the run exits 2.
+{ printf '{"id":"big","text":"Un rucher lourd.","meta":"'; head -c 70000 /dev/zero | tr '\0' x; printf '"}\n'; } >"$M/big.jsonl"
+run index -i "$T/ixm" "$M"; expect_status 2 "meta too big"
+expect_err 'big.jsonl:1: "meta" is 70002 bytes of JSON, at most 65536; line skipped' "meta too big named"
+run search -i "$T/ixm" 'lourd'; expect_status 1 "a line with too big a meta is not indexed"
+
 # --- terminal safety: escapes from a document never reach the terminal raw ---
 printf 'Un texte piégé \033[2J\033]0;titre\007 avec séquence.\n' >"$T/esc.txt"
 run index -q -i "$T/ix3" "$T/esc.txt"; expect_status 0 "index escape doc"
@@ -288,6 +330,20 @@ ${FURET_WRAP:-} $B/examples/search "$IX" 'Qui finance POP School ?' >"$T/out" 2>
 expect_status 0 "examples/search"
 [ "$(wc -l <"$T/out")" = 3 ] && ok || ko "examples/search prints 3 hits"
 expect_out '\[financ' "examples/search highlights"
+# compose: a phrase required, a word excluded, a title word required, a
+# prefix being typed; quotes, AND and parentheses in the parts are text.
+EX="${FURET_WRAP:-} $B/examples/compose"
+$EX "$IX" -p 'POP School' -x Valenciennes 'numérique' >"$T/out" 2>"$T/err"; st=$?
+expect_status 0 "examples/compose -p -x"
+[ -s "$T/out" ] && ! cut -f5 "$T/out" | grep -v 'POP School' | grep -q . && ! grep -q Valenciennes "$T/out" &&
+	ok || ko "examples/compose -p -x: $(cat "$T/out")"
+$EX "$IX" -t fabriques -x '"AND"' 'formaton AND (jeunes)' >"$T/out" 2>"$T/err"; st=$?
+expect_status 0 "examples/compose literal text"
+expect_err '^did you mean: formation AND (jeunes) -"AND" +title:fabriques$' "examples/compose suggestion"
+$EX "$IX" -c 'Qui fina' >"$T/out" 2>"$T/err"; st=$?
+expect_status 0 "examples/compose -c"; expect_out 'financ' "examples/compose -c finds the prefix"
+$EX "$IX" -t absent formation >"$T/out" 2>"$T/err"; st=$?
+expect_status 1 "examples/compose -t absent"; expect_empty_out "examples/compose -t absent"
 
 # --- the library exports only furet_* and the README example compiles --------
 bad=$(nm -D --defined-only "$B/libfuret.so" | awk '$2 ~ /^[TDBRVW]$/ && $3 !~ /^furet_/ {print $3}')

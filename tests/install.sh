@@ -84,6 +84,11 @@ for v in dyn static; do
 	grep -q '^1 [0-9.]* corpus/fabriques-du-numerique.txt #[0-9]* POP School$' "$T/out" && ok ||
 		ko "$v/readme output: $(head -1 "$T/out")"
 
+	# compose: a query built from parts, none of them read as syntax.
+	check "$v/compose" "$X/compose" "$IX" -p 'POP School' -x Valenciennes numérique
+	[ "$(wc -l <"$T/out")" -ge 1 ] && ! grep -v 'POP School' "$T/out" | grep -q . &&
+		! grep -q Valenciennes "$T/out" && ok || ko "$v/compose -p -x: $(cat "$T/out")"
+
 	# index_stdin: the documents another program (awk) writes, one per line.
 	S=$T/stdin-$v
 	awk 'NF { n++; printf "p%d\tParagraphe %d\t%s\n", n, n, $0 }' corpus/fabriques-du-numerique.txt >"$T/lines"

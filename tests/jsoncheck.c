@@ -3,8 +3,9 @@
 ** jansson and checks them, so the CLI tests need no Python.
 **
 **   jsoncheck hits            every line is a search hit with exactly the
-**                             keys and types of `furet search --json`, ranks
-**                             count from 1, highlights lie inside the text
+**                             keys and types of `furet search --json` (meta
+**                             last, of any type), ranks count from 1,
+**                             highlights lie inside the text
 **   jsoncheck keys K1,K2,...  every line is an object with exactly these
 **                             keys, in this order (the documented schema
 **                             of the other --json outputs)
@@ -20,7 +21,7 @@
 #include <string.h>
 
 static const char *const hit_keys[] = { "rank", "score", "doc", "title",
-	"section", "passage", "start", "end", "text", "highlights" };
+	"section", "passage", "start", "end", "text", "highlights", "meta" };
 
 static int check_hit(json_t *o, size_t lineno)
 {
@@ -36,6 +37,16 @@ static int check_hit(json_t *o, size_t lineno)
 	for (i = 0; i < n_keys; i++) {
 		if (!json_object_get(o, hit_keys[i])) {
 			fprintf(stderr, "line %zu: key %s missing\n", lineno, hit_keys[i]);
+			return 1;
+		}
+	}
+	{
+		/* meta is written last, after the other keys. */
+		void *it = json_object_iter(o), *last = NULL;
+		for (; it; it = json_object_iter_next(o, it))
+			last = it;
+		if (!last || strcmp(json_object_iter_key(last), "meta") != 0) {
+			fprintf(stderr, "line %zu: meta is not the last key\n", lineno);
 			return 1;
 		}
 	}

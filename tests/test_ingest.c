@@ -1,6 +1,7 @@
 /*
 ** test_ingest.c — cli/ingest.c: the walk (order, skipped names, extensions,
-** symlink loops), ids and titles, .jsonl lines good and bad, binary, empty
+** symlink loops), ids and titles, .jsonl lines good and bad, their "meta",
+** binary, empty
 ** and invalid UTF-8 files, and the counts; measuring a walk for the
 ** progress line.
 */
@@ -12,7 +13,7 @@
 #include "cli/ingest.h"
 
 typedef struct rec_doc {
-	char *id, *title, *text, *path;
+	char *id, *title, *text, *path, *meta;
 	size_t id_len, text_len, line;
 	int has_title;
 	unsigned format;
@@ -50,6 +51,7 @@ static int record(void *ctx, const furet_doc *doc, const char *path,
 	d->path = dup_n(path, strlen(path));
 	d->line = line;
 	d->format = doc->format;
+	d->meta = doc->meta_len ? dup_n(doc->meta, doc->meta_len) : NULL;
 	return r->stop_after && r->n >= r->stop_after;
 }
 
@@ -62,6 +64,7 @@ static void rec_free(recorder *r)
 		free(r->docs[i].title);
 		free(r->docs[i].text);
 		free(r->docs[i].path);
+		free(r->docs[i].meta);
 	}
 	memset(r, 0, sizeof *r);
 }
@@ -279,6 +282,84 @@ static void test_jsonl(void **state)
 	assert_int_equal(st.n_errors, 0);
 	free(path);
 
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* "meta" of any JSON type but null is handed on as compact JSON text, its
+** numbers with the digits they need; over FURET_META_MAX the line is
+** skipped. */
+static void test_jsonl_meta(void **state)
+{
+	char *dir = tmpdir(), *path, *big, *t;
+	recorder r;
+	ingest_stats st;
+	json_t *v;
+	size_t n;
+
+	(void)state;
+	W(dir, "m.jsonl",
+		"{\"id\": \"a\", \"text\": \"A.\", \"meta\": { \"url\" : \"u\", "
+		"\"n\": [1, 2.5, 0.1] } }\n"
+		"{\"id\": \"b\", \"text\": \"B.\", \"meta\": 7}\n"
+		"{\"id\": \"c\", \"text\": \"C.\", \"meta\": null}\n"
+		"{\"id\": \"d\", \"text\": \"D.\"}\n"
+		"{\"id\": \"e\", \"text\": \"E.\", \"meta\": \"\\u00e9\\\"\"}\n"
+		"{\"id\": \"f\", \"text\": \"F.\", \"meta\": [true, 1e300, "
+		"0.30000000000000004]}\n");
+	path = pjoin(dir, "m.jsonl");
+	memset(&r, 0, sizeof r);
+	memset(&st, 0, sizeof st);
+	assert_int_equal(ingest_path(path, record, &r, &st), 0);
+	assert_int_equal(r.n, 6);
+	assert_string_equal(r.docs[0].meta, "{\"url\":\"u\",\"n\":[1,2.5,0.1]}");
+	assert_string_equal(r.docs[1].meta, "7");
+	assert_null(r.docs[2].meta);
+	assert_null(r.docs[3].meta);
+	assert_string_equal(r.docs[4].meta, "\"\xc3\xa9\\\"\"");
+	/* A number that needs 17 digits gets them, and so do the others of
+	** the value: the same values either way. */
+	v = json_loads(r.docs[5].meta, 0, NULL);
+	{
+		json_t *want = json_pack("[b,f,f]", 1, 1e300, 0.30000000000000004);
+		assert_true(json_equal(v, want));
+		json_decref(want);
+	}
+	json_decref(v);
+	assert_int_equal(st.n_errors, 0);
+	rec_free(&r);
+	free(path);
+
+	/* The text reads back as the same value. */
+	v = json_real(2.0 / 3.0);
+	t = ingest_json_text(v);
+	assert_true(strtod(t, NULL) == 2.0 / 3.0);
+	free(t);
+	json_decref(v);
+
+	/* 65536 bytes of JSON pass, one more does not. */
+	n = FURET_META_MAX - 2;
+	big = malloc(n + 64);
+	assert_non_null(big);
+	for (int extra = 0; extra < 2; extra++) {
+		size_t at = (size_t)sprintf(big, "{\"id\":\"g\",\"text\":\"G.\","
+			"\"meta\":\"");
+		memset(big + at, 'x', n + (size_t)extra);
+		at += n + (size_t)extra;
+		memcpy(big + at, "\"}\n", 3);
+		assert_int_equal(tu_write(dir, "g.jsonl", big, at + 3), 0);
+		path = pjoin(dir, "g.jsonl");
+		memset(&r, 0, sizeof r);
+		memset(&st, 0, sizeof st);
+		assert_int_equal(ingest_path(path, record, &r, &st), 0);
+		assert_int_equal(r.n, extra ? 0 : 1);
+		assert_int_equal(st.n_errors, extra ? 1 : 0);
+		if (!extra)
+			assert_int_equal(strlen(r.docs[0].meta), FURET_META_MAX);
+		rec_free(&r);
+		free(path);
+	}
+	free(big);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -591,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_walk_order_and_skips),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_jsonl_long_line),
+		cmocka_unit_test(test_jsonl_meta),
 		cmocka_unit_test(test_binary_empty_utf8),
 		cmocka_unit_test(test_late_nul),
 		cmocka_unit_test(test_missing_and_unreadable),

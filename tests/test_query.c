@@ -53,9 +53,9 @@ static size_t check_node(const furet_qnode *nd, const furet_qnode *parent,
 	return n;
 }
 
-static size_t check_tree(const furet_query *qy, size_t len)
+static size_t check_tree(const furet_qtree *qy, size_t len)
 {
-	const furet_qnode *root = furet_query_root(qy);
+	const furet_qnode *root = furet_qtree_root(qy);
 	size_t n;
 
 	assert_non_null(root);
@@ -69,18 +69,18 @@ static size_t check_tree(const furet_query *qy, size_t len)
 /* Parses q[0..len) and compares the formatted tree with want. */
 static void expect_len(const char *q, size_t len, const char *want)
 {
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	char buf[4096];
 
-	assert_int_equal(furet_query_parse(q, len, &qy), FURET_OK);
+	assert_int_equal(furet_qtree_parse(q, len, &qy), FURET_OK);
 	assert_non_null(qy);
 	check_tree(qy, len);
-	furet_query_format(qy, q, buf, sizeof buf);
+	furet_qtree_format(qy, q, buf, sizeof buf);
 	if (strcmp(buf, want) != 0)
 		print_error("query [%s]\n  got  %s\n  want %s\n", q, buf, want);
 	assert_string_equal(buf, want);
-	assert_false(furet_query_is_truncated(qy));
-	furet_query_free(qy);
+	assert_false(furet_qtree_is_truncated(qy));
+	furet_qtree_free(qy);
 }
 
 static void expect(const char *q, const char *want)
@@ -280,7 +280,7 @@ static void test_parentheses(void **state)
 
 static void test_prefix(void **state)
 {
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	const furet_qnode *nd;
 	(void)state;
 
@@ -294,17 +294,17 @@ static void test_prefix(void **state)
 	expect("numéri** a*b*", "(OR prefix:\"numéri\" prefix:\"a*b\")");
 	expect("(ab*)", "(OR prefix:\"ab\")");
 
-	assert_int_equal(furet_query_parse("  ab*", 5, &qy), FURET_OK);
-	nd = furet_query_root(qy)->children[0];
+	assert_int_equal(furet_qtree_parse("  ab*", 5, &qy), FURET_OK);
+	nd = furet_qtree_root(qy)->children[0];
 	assert_int_equal(nd->kind, FURET_Q_PREFIX);
 	assert_int_equal(nd->start, 2);
 	assert_int_equal(nd->end, 4);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 }
 
 static void test_near(void **state)
 {
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	(void)state;
 
 	expect("a NEAR b", "(OR (NEAR/10 word:\"a\" word:\"b\"))");
@@ -329,14 +329,14 @@ static void test_near(void **state)
 		"(OR (AND (OR word:\"a\" word:\"b\") word:\"c\"))");
 	expect("a NEAR NOT b", "(OR (AND word:\"a\" (NOT word:\"b\")))");
 
-	assert_int_equal(furet_query_parse("a NEAR/7 b", 10, &qy), FURET_OK);
-	assert_int_equal(furet_query_root(qy)->children[0]->distance, 7);
-	furet_query_free(qy);
+	assert_int_equal(furet_qtree_parse("a NEAR/7 b", 10, &qy), FURET_OK);
+	assert_int_equal(furet_qtree_root(qy)->children[0]->distance, 7);
+	furet_qtree_free(qy);
 }
 
 static void test_fields(void **state)
 {
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	const furet_qnode *nd;
 	(void)state;
 
@@ -364,17 +364,17 @@ static void test_fields(void **state)
 	expect("title:*", "(OR)");
 	expect("titles:x", "(OR word:\"titles:x\")");
 
-	assert_int_equal(furet_query_parse("title:x", 7, &qy), FURET_OK);
-	nd = furet_query_root(qy)->children[0];
+	assert_int_equal(furet_qtree_parse("title:x", 7, &qy), FURET_OK);
+	nd = furet_qtree_root(qy)->children[0];
 	assert_int_equal(nd->field, FURET_QF_TITLE);
 	assert_int_equal(nd->start, 6);
 	assert_int_equal(nd->end, 7);
-	furet_query_free(qy);
-	assert_int_equal(furet_query_parse("«ab»", 6, &qy), FURET_OK);
-	nd = furet_query_root(qy)->children[0];
+	furet_qtree_free(qy);
+	assert_int_equal(furet_qtree_parse("«ab»", 6, &qy), FURET_OK);
+	nd = furet_qtree_root(qy)->children[0];
 	assert_int_equal(nd->start, 2);
 	assert_int_equal(nd->end, 4);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 }
 
 static void test_invalid(void **state)
@@ -390,30 +390,30 @@ static void test_invalid(void **state)
 		{ "\"a \x80\"", 5 },       /* inside a phrase */
 		{ "\xf4\x90\x80\x80", 4 }, /* above U+10FFFF */
 	};
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	size_t i;
 	(void)state;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		qy = (furet_query *)&qy;
-		assert_int_equal(furet_query_parse(bad[i].s, bad[i].len, &qy),
+		qy = (furet_qtree *)&qy;
+		assert_int_equal(furet_qtree_parse(bad[i].s, bad[i].len, &qy),
 			FURET_INVALID);
 		assert_null(qy);
 	}
-	assert_int_equal(furet_query_parse("a", 1, NULL), FURET_INVALID);
-	assert_int_equal(furet_query_parse(NULL, 1, &qy), FURET_INVALID);
+	assert_int_equal(furet_qtree_parse("a", 1, NULL), FURET_INVALID);
+	assert_int_equal(furet_qtree_parse(NULL, 1, &qy), FURET_INVALID);
 	assert_null(qy);
-	assert_int_equal(furet_query_parse(NULL, 0, &qy), FURET_OK);
-	assert_int_equal(furet_query_root(qy)->n_children, 0);
-	furet_query_free(qy);
-	furet_query_free(NULL);
-	assert_null(furet_query_root(NULL));
-	assert_int_equal(furet_query_format(NULL, "", NULL, 0), 0);
+	assert_int_equal(furet_qtree_parse(NULL, 0, &qy), FURET_OK);
+	assert_int_equal(furet_qtree_root(qy)->n_children, 0);
+	furet_qtree_free(qy);
+	furet_qtree_free(NULL);
+	assert_null(furet_qtree_root(NULL));
+	assert_int_equal(furet_qtree_format(NULL, "", NULL, 0), 0);
 }
 
 static void test_format(void **state)
 {
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	const char *full = "(OR word:\"a\" word:\"b\")";
 	char buf[64];
 	size_t need;
@@ -424,18 +424,18 @@ static void test_format(void **state)
 	expect("a \"b\\\"c\"", "(OR word:\"a\" phrase:\"b\\\\\" word:\"c\")");
 	expect("q\"\\\"", "(OR word:\"q\" phrase:\"\\\\\")");
 
-	assert_int_equal(furet_query_parse("a b", 3, &qy), FURET_OK);
-	need = furet_query_format(qy, "a b", buf, sizeof buf);
+	assert_int_equal(furet_qtree_parse("a b", 3, &qy), FURET_OK);
+	need = furet_qtree_format(qy, "a b", buf, sizeof buf);
 	assert_int_equal(need, strlen(full));
 	assert_string_equal(buf, full);
 	/* Truncated at cap, NUL terminated, same length needed. */
 	memset(buf, 'x', sizeof buf);
-	assert_int_equal(furet_query_format(qy, "a b", buf, 5), need);
+	assert_int_equal(furet_qtree_format(qy, "a b", buf, 5), need);
 	assert_string_equal(buf, "(OR ");
-	assert_int_equal(furet_query_format(qy, "a b", buf, 1), need);
+	assert_int_equal(furet_qtree_format(qy, "a b", buf, 1), need);
 	assert_string_equal(buf, "");
-	assert_int_equal(furet_query_format(qy, "a b", NULL, 0), need);
-	furet_query_free(qy);
+	assert_int_equal(furet_qtree_format(qy, "a b", NULL, 0), need);
+	furet_qtree_free(qy);
 }
 
 /* 100 KB of text: cut at the node limit, after a bounded amount of work
@@ -462,7 +462,7 @@ static void test_long(void **state)
 	};
 	size_t len = 100 * 1024, i, k, n;
 	char *q = malloc(len + 1);
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	(void)state;
 
 	assert_non_null(q);
@@ -473,28 +473,28 @@ static void test_long(void **state)
 			memcpy(q + i, units[k].unit, n);
 		memset(q + i, ' ', len - i);
 		furet_alloc_fail_after(0);
-		assert_int_equal(furet_query_parse(q, len, &qy), FURET_OK);
+		assert_int_equal(furet_qtree_parse(q, len, &qy), FURET_OK);
 		assert_true(furet_alloc_fail_after(0) < 64);
 		n = check_tree(qy, len);
-		assert_int_equal(furet_query_is_truncated(qy),
+		assert_int_equal(furet_qtree_is_truncated(qy),
 			units[k].is_truncated);
 		if (k == 0) {
-			assert_int_equal(furet_query_root(qy)->n_children,
+			assert_int_equal(furet_qtree_root(qy)->n_children,
 				FURET_QUERY_MAX_NODES - 1);
 			assert_int_equal(n, FURET_QUERY_MAX_NODES);
 		}
-		furet_query_free(qy);
+		furet_qtree_free(qy);
 	}
 	/* Exactly at the limit is not truncated. */
 	for (i = 0; i < 2 * (FURET_QUERY_MAX_NODES - 1); i += 2) {
 		q[i] = 'a';
 		q[i + 1] = ' ';
 	}
-	assert_int_equal(furet_query_parse(q, i, &qy), FURET_OK);
-	assert_false(furet_query_is_truncated(qy));
-	assert_int_equal(furet_query_root(qy)->n_children,
+	assert_int_equal(furet_qtree_parse(q, i, &qy), FURET_OK);
+	assert_false(furet_qtree_is_truncated(qy));
+	assert_int_equal(furet_qtree_root(qy)->n_children,
 		FURET_QUERY_MAX_NODES - 1);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	free(q);
 }
 
@@ -503,7 +503,7 @@ static void test_deep(void **state)
 	size_t depth = 10000, i, len = 2 * depth + 4;
 	char *q = malloc(len);
 	char buf[256];
-	furet_query *qy = NULL;
+	furet_qtree *qy = NULL;
 	(void)state;
 
 	assert_non_null(q);
@@ -513,17 +513,17 @@ static void test_deep(void **state)
 	}
 	q[depth] = 'a';
 	memcpy(q + 2 * depth + 1, " b", 2);
-	assert_int_equal(furet_query_parse(q, 2 * depth + 3, &qy), FURET_OK);
+	assert_int_equal(furet_qtree_parse(q, 2 * depth + 3, &qy), FURET_OK);
 	check_tree(qy, len);
-	furet_query_format(qy, q, buf, sizeof buf);
+	furet_qtree_format(qy, q, buf, sizeof buf);
 	assert_string_equal(buf, "(OR word:\"a\" word:\"b\")");
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	/* Unclosed, with content at every level. */
 	for (i = 0; i + 3 <= len; i += 3)
 		memcpy(q + i, "(-a", 3);
-	assert_int_equal(furet_query_parse(q, i, &qy), FURET_OK);
+	assert_int_equal(furet_qtree_parse(q, i, &qy), FURET_OK);
 	check_tree(qy, len);
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	/* The ")" of a dropped "(" is dropped with it: after 32 ")" the
 	** outermost group is still open and takes "+b". */
 	memset(q, '(', FURET_QUERY_MAX_DEPTH + 1);
@@ -533,16 +533,86 @@ static void test_deep(void **state)
 	i += FURET_QUERY_MAX_DEPTH;
 	memcpy(q + i, " +b) c", 6);
 	i += 6;
-	assert_int_equal(furet_query_parse(q, i, &qy), FURET_OK);
-	furet_query_format(qy, q, buf, sizeof buf);
+	assert_int_equal(furet_qtree_parse(q, i, &qy), FURET_OK);
+	furet_qtree_format(qy, q, buf, sizeof buf);
 	assert_string_equal(buf,
 		"(OR (OR word:\"a\" +word:\"b\") word:\"c\")");
-	furet_query_free(qy);
+	furet_qtree_free(qy);
 	free(q);
 }
 
 /* Every allocation in turn fails: NOMEM and nothing to free, or the same
 ** tree as without failures. ASan and valgrind see the leaks. */
+/* Parses q with literal leaves and compares the formatted tree. */
+static void expect_lit(const char *q, const furet_qliteral *lits, size_t n,
+	const char *want)
+{
+	furet_qtree *qy = NULL;
+	char buf[4096];
+
+	assert_int_equal(furet_qtree_parse_literal(q, strlen(q), lits, n, &qy),
+		FURET_OK);
+	check_tree(qy, strlen(q));
+	furet_qtree_format(qy, q, buf, sizeof buf);
+	if (strcmp(buf, want) != 0)
+		print_error("query [%s]\n  got  %s\n  want %s\n", q, buf, want);
+	assert_string_equal(buf, want);
+	furet_qtree_free(qy);
+}
+
+/* Literal leaves (the query builder's texts): nothing inside is syntax;
+** a modifier or field just before applies; the rules of leaves hold. */
+static void test_literal_leaves(void **state)
+{
+	/* 0 +, 1 title:, 7 a(b, 10 *, 12 -, 13 NOT, 17 "x" y"z", 26 ) */
+	const char *q = "+title:a(b* -NOT \"x\" y\"z\" ) ";
+	furet_qliteral lits[3] = {
+		{ FURET_Q_PREFIX, 7, 11, 7, 10 },   /* a(b, then the star */
+		{ FURET_Q_WORD, 13, 16, 13, 16 },   /* NOT */
+		{ FURET_Q_PHRASE, 17, 25, 18, 24 }, /* x" y"z between quotes */
+	};
+	furet_qliteral one[1] = { { FURET_Q_PREFIX, 0, 3, 0, 2 } };
+	furet_qtree *qy = NULL;
+	(void)state;
+
+	expect_lit(q, lits, 3, "(OR +title:prefix:\"a(b\" -word:\"NOT\" "
+		"phrase:\"x\\\" y\\\"z\")");
+	/* The same text without them. */
+	expect(q, "(OR +title:word:\"a\" (OR word:\"b\" -word:\"NOT\" "
+		"phrase:\"x\" word:\"y\" phrase:\"z\"))");
+	/* A prefix of one character is a word; a blank phrase, nothing. */
+	expect_lit("é* x", one, 1, "(OR word:\"é\" word:\"x\")");
+	lits[0] = (furet_qliteral){ FURET_Q_PHRASE, 0, 4, 1, 3 };
+	/* ...which leaves an operator without its operand, read as a word:
+	** the builder writes "()" for an empty operand. */
+	expect_lit("\"  \" AND x", lits, 1, "(OR word:\"AND\" word:\"x\")");
+	lits[0] = (furet_qliteral){ FURET_Q_WORD, 0, 1, 1, 1 };
+	expect_lit("( x", lits, 1, "(OR word:\"x\")");
+	/* Operators around literals. */
+	lits[0] = (furet_qliteral){ FURET_Q_WORD, 0, 2, 0, 2 };
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 8, 11, 8, 11 };
+	expect_lit("OR NOT (AND)", lits, 2,
+		"(OR word:\"OR\" (NOT word:\"AND\"))");
+
+	/* Literals out of order, overlapping, empty or out of the text. */
+	lits[0] = (furet_qliteral){ FURET_Q_WORD, 2, 3, 2, 3 };
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 0, 1, 0, 1 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits, 2, &qy),
+		FURET_INVALID);
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 2, 2, 2, 2 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits + 1, 1, &qy),
+		FURET_INVALID);
+	lits[1] = (furet_qliteral){ FURET_Q_WORD, 2, 4, 2, 4 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits + 1, 1, &qy),
+		FURET_INVALID);
+	lits[1] = (furet_qliteral){ FURET_Q_AND, 0, 1, 0, 1 };
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, lits + 1, 1, &qy),
+		FURET_INVALID);
+	assert_int_equal(furet_qtree_parse_literal("a b", 3, NULL, 1, &qy),
+		FURET_INVALID);
+	assert_null(qy);
+}
+
 static void test_nomem(void **state)
 {
 	static const char *const queries[] = {
@@ -550,29 +620,29 @@ static void test_nomem(void **state)
 		"(a (b (c -(d AND -e)))) x NEAR y NEAR \"z w\"",
 	};
 	char want[1024], got[1024];
-	furet_query *qy;
+	furet_qtree *qy;
 	furet_rc rc;
 	size_t k, n;
 	(void)state;
 
 	for (k = 0; k < sizeof queries / sizeof queries[0]; k++) {
 		const char *q = queries[k];
-		assert_int_equal(furet_query_parse(q, strlen(q), &qy), FURET_OK);
-		furet_query_format(qy, q, want, sizeof want);
-		furet_query_free(qy);
+		assert_int_equal(furet_qtree_parse(q, strlen(q), &qy), FURET_OK);
+		furet_qtree_format(qy, q, want, sizeof want);
+		furet_qtree_free(qy);
 		for (n = 1;; n++) {
 			qy = NULL;
 			furet_alloc_fail_after(n);
-			rc = furet_query_parse(q, strlen(q), &qy);
+			rc = furet_qtree_parse(q, strlen(q), &qy);
 			furet_alloc_fail_after(0);
 			if (rc == FURET_NOMEM) {
 				assert_null(qy);
 				continue;
 			}
 			assert_int_equal(rc, FURET_OK);
-			furet_query_format(qy, q, got, sizeof got);
+			furet_qtree_format(qy, q, got, sizeof got);
 			assert_string_equal(got, want);
-			furet_query_free(qy);
+			furet_qtree_free(qy);
 			break;
 		}
 		assert_true(n > 2);
@@ -596,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_long),
 		cmocka_unit_test(test_deep),
+		cmocka_unit_test(test_literal_leaves),
 		cmocka_unit_test(test_nomem),
 	};
 	return cmocka_run_group_tests_name("query", tests, NULL, NULL);

@@ -579,6 +579,12 @@ static void test_typos(void **state)
 	assert_string_equal(hit(r, 0).doc, "b");
 	assert_string_equal(furet_results_suggestion(r), "la formation des jeunes");
 	furet_results_free(r);
+	/* A missing word without a correction keeps its spelling, wherever
+	** it stands. */
+	r = query(ix, "la formaton wob jeunes xyzzyq", NULL);
+	assert_string_equal(furet_results_suggestion(r),
+		"la formation wob jeunes xyzzyq");
+	furet_results_free(r);
 
 	/* The query is (pointer, length): the suggestion stops at its end, not
 	** at a NUL (fuzz_query: a read past a query without one). */

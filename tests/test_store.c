@@ -15,7 +15,8 @@
 static void test_doc_passage_term_codecs(void **state)
 {
 	furet_doc_rec d = { "corpus/a.txt", 12, "Titre", 5, 7, 3, "corpus",
-		6, { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 } }, d2;
+		6, { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 },
+		"{\"n\":1}\0x", 9 }, d2;
 	furet_passage_rec p, p2;
 	furet_term_rec t = { 1234567, 9876543210ull, 77 }, t2;
 	furet_buf b;
@@ -36,11 +37,38 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(d2.source_len, 6);
 	assert_memory_equal(d2.source, "corpus", 6);
 	assert_memory_equal(d2.hash, d.hash, 16);
-	/* Every truncation is detected. */
+	assert_int_equal(d2.meta_len, 9);
+	assert_memory_equal(d2.meta, "{\"n\":1}\0x", 9);
+	/* Every truncation is detected, and so is a byte too many. */
 	for (cut = 0; cut < b.len; cut++) {
 		v.len = cut;
 		assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
 	}
+	furet_buf_putc(&b, 0);
+	v.data = b.data;
+	v.len = b.len;
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
+	/* No metadata; metadata over FURET_META_MAX is damage. */
+	d.meta = NULL;
+	d.meta_len = 0;
+	furet_buf_reset(&b);
+	furet_doc_rec_encode(&d, &b);
+	v.data = b.data;
+	v.len = b.len;
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	assert_int_equal(d2.meta_len, 0);
+	furet_buf_reset(&b);
+	furet_doc_rec_encode(&d, &b);
+	b.len--; /* the zero length of the metadata */
+	furet_buf_put_varint(&b, FURET_META_MAX + 1);
+	{
+		size_t i;
+		for (i = 0; i <= FURET_META_MAX; i++)
+			furet_buf_putc(&b, 'x');
+	}
+	v.data = b.data;
+	v.len = b.len;
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
 
 	memset(&p, 0, sizeof p);
 	p.doc = 4;

@@ -461,14 +461,37 @@ done:
 	return rc;
 }
 
+char *ingest_json_text(const json_t *v)
+{
+	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	int digits;
+
+	for (digits = 15; digits < 17; digits++) {
+		char *text = json_dumps(v, flags | JSON_REAL_PRECISION(digits));
+		json_t *back;
+		int is_same;
+
+		if (!text)
+			return NULL;
+		back = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		is_same = back && json_equal(back, v);
+		json_decref(back);
+		if (is_same)
+			return text;
+		free(text);
+	}
+	return json_dumps(v, flags | JSON_REAL_PRECISION(17));
+}
+
 /* One line of a .jsonl file; reports and counts a bad line itself.
 ** Returns -1 only when the walk must stop. */
 static int ingest_json_line(walk *w, const char *path, size_t line_no,
 	const char *line, size_t n)
 {
 	json_error_t jerr;
-	json_t *obj, *id, *text, *title;
+	json_t *obj, *id, *text, *title, *meta;
 	furet_doc doc;
+	char *meta_text = NULL;
 	int rc = 0;
 
 	/* JSON_ALLOW_NUL: a "\u0000" in a text is data, passed on with its
@@ -485,6 +508,7 @@ static int ingest_json_line(walk *w, const char *path, size_t line_no,
 	id = json_object_get(obj, "id");
 	text = json_object_get(obj, "text");
 	title = json_object_get(obj, "title");
+	meta = json_object_get(obj, "meta");
 	if (!json_is_string(id)) {
 		say(path, line_no, "\"id\" is %s; line skipped",
 			id ? "not a string" : "missing");
@@ -514,6 +538,21 @@ static int ingest_json_line(walk *w, const char *path, size_t line_no,
 		say(path, line_no, "\"title\" is not a string; indexed without a title");
 		w->st->n_warnings++;
 	}
+	if (meta && !json_is_null(meta)) {
+		meta_text = ingest_json_text(meta);
+		if (!meta_text) {
+			say(path, line_no, "out of memory; stopped");
+			rc = -1;
+			goto done;
+		}
+		doc.meta = meta_text;
+		doc.meta_len = strlen(meta_text);
+		if (doc.meta_len > FURET_META_MAX) {
+			say(path, line_no, "\"meta\" is %zu bytes of JSON, at most %d; "
+				"line skipped", doc.meta_len, FURET_META_MAX);
+			goto bad;
+		}
+	}
 	rc = deliver(w, &doc, path, line_no);
 	goto done;
 
@@ -521,6 +560,7 @@ bad:
 	w->st->n_skipped++;
 	w->st->n_errors++;
 done:
+	free(meta_text);
 	json_decref(obj);
 	return rc;
 }

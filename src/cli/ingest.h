@@ -22,6 +22,10 @@
 ** heading (the library takes it), else the file name likewise; for .jsonl,
 ** "title" when it is a string.
 **
+** Metadata (furet_doc.meta): for .jsonl, the "meta" member of any JSON
+** type but null, as compact JSON text (ingest_json_text); a line whose
+** "meta" is over FURET_META_MAX bytes so written is skipped.
+**
 ** Messages go to stderr, one line each:
 **     furet: PATH[:LINE]: what happened; what furet did
 **
@@ -31,6 +35,7 @@
 #ifndef FURET_CLI_INGEST_H
 #define FURET_CLI_INGEST_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +71,12 @@ int ingest_path(const char *path, ingest_fn fn, void *ctx, ingest_stats *st);
 ** files ingest_path would read: the total of a progress bar. Cheap (one
 ** stat per entry). Returns 0, or -1 when path cannot be walked. */
 int ingest_measure(const char *path, uint64_t *n_files, uint64_t *n_bytes);
+
+/* v as compact JSON text (no space, no newline) whose numbers read back as
+** the same values with as few digits as that takes: 15 significant digits,
+** or 16 or 17 for all of them when one needs more (jansson's default, 17,
+** writes 0.1 as 0.10000000000000001). How "meta" is stored, and how furet search --json
+** writes it back. malloc'd, NUL terminated; NULL when out of memory. */
+char *ingest_json_text(const json_t *v);
 
 #endif

@@ -407,6 +407,50 @@ static json_t *explain_json(const furet_hit *h)
 	return ex;
 }
 
+/* A hit's metadata as JSON text: what the JSONL gave (stored as JSON
+** text), or, stored by another program, the bytes as a string when they
+** are not JSON; "null" when none. malloc'd; NULL when out of memory. */
+static char *meta_json(const furet_hit *h)
+{
+	json_t *v;
+	char *text;
+
+	if (!h->meta)
+		return strdup("null");
+	v = json_loadb(h->meta, h->meta_len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+		NULL);
+	if (!v)
+		v = jstr(h->meta, h->meta_len);
+	if (!v)
+		return NULL;
+	text = ingest_json_text(v);
+	json_decref(v);
+	return text;
+}
+
+/* Writes o as one line on stdout with "meta" added last, as its own text
+** (reals keep their digits there, where put_json keeps ten), and releases
+** o. Returns as put_json. */
+static int put_json_meta(json_t *o, const furet_hit *h)
+{
+	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) :
+		NULL;
+	char *meta = line ? meta_json(h) : NULL;
+	size_t n = line ? strlen(line) : 0;
+	int rc = -1;
+
+	json_decref(o);
+	if (meta && n > 1 && line[n - 1] == '}') {
+		line[n - 1] = '\0';
+		rc = printf("%s,\"meta\":%s}\n", line, meta) < 0 ? -1 : 0;
+	} else {
+		msg("out of memory while writing JSON");
+	}
+	free(meta);
+	free(line);
+	return rc;
+}
+
 /* One search hit: the keys furet search --help lists. */
 static int print_hit_json(const furet_hit *h, const char *suggestion,
 	int is_explain)
@@ -433,7 +477,7 @@ static int print_hit_json(const furet_hit *h, const char *suggestion,
 	if (o && suggestion &&
 		json_object_set_new(o, "did_you_mean", jcstr(suggestion)))
 		goto oom_o;
-	return put_json(o);
+	return put_json_meta(o, h);
 oom_o:
 	json_decref(o);
 oom:
@@ -578,7 +622,8 @@ static const char search_help[] =
 	"  --json      JSON Lines: rank, score, doc, title, section, passage,\n"
 	"              start, end (byte range in the document), text, highlights\n"
 	"              (byte ranges in text); with --explain an explain list, and\n"
-	"              did_you_mean when a typo was corrected\n"
+	"              did_you_mean when a typo was corrected; last, meta: the\n"
+	"              document's \"meta\" from its JSONL line, or null\n"
 	"  --explain   how each query word matched and what it added to the score\n"
 	"              (exact, stem, accent, compound, prefix, typo, family,\n"
 	"              phrase, proximity, coverage)\n"
@@ -699,8 +744,10 @@ static const char index_help[] =
 	"when missing) up to date with the documents under each PATH (default:\n"
 	"corpus/). Directories are walked recursively; .txt and .md files are\n"
 	"documents whose id is their path; .jsonl files hold one\n"
-	"{\"id\",\"title\",\"text\"} object per line. Hidden files and README\n"
-	"files inside directories are skipped. Documents are cut into passages.\n"
+	"{\"id\",\"title\",\"text\",\"meta\"} object per line (\"meta\": optional\n"
+	"metadata of any JSON type, up to 64 KiB, shown by search --json).\n"
+	"Hidden files and README files inside directories are skipped.\n"
+	"Documents are cut into passages.\n"
 	"\n"
 	"New documents are added; changed ones (by content) are indexed again;\n"
 	"unchanged ones are skipped without analysis; documents indexed from\n"
