@@ -265,7 +265,7 @@ static void test_older_format(void **state)
 	assert_int_equal(furet_writer_commit(w), FURET_OK);
 	expect_meta(ix, "abeilles", "a", "{}", 2);
 	assert_int_equal(furet_index_stats(ix, &st), FURET_OK);
-	assert_int_equal(st.format_version, 7);
+	assert_int_equal(st.format_version, FURET_FORMAT_VERSION);
 	furet_index_close(ix);
 	tu_rmtree(dir);
 	free(dir);
