@@ -1599,7 +1599,8 @@ furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 		return rc;
 	if (v.len % 4 || v.len + 4 > sizeof buf)
 		return FURET_CORRUPT; /* 16 ids of one 64-bit hash: not by chance */
-	memcpy(buf, v.data, v.len);
+	if (v.len)
+		memcpy(buf, v.data, v.len);
 	furet_put_u32be(buf + v.len, doc);
 	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, v.len + 4, 0);
 }
