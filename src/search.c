@@ -625,25 +625,42 @@ static double doc_score(scorer *sc, uint32_t doc, const unsigned char *dlen,
 	return best + o->w_doc * (s - best);
 }
 
+/* Adds what cursor c holds at its passage to its group. */
+static void gather_one(plan *pl, qcursor *c)
+{
+	qgroup *g = &pl->groups[c->group];
+
+	c->is_at = 1;
+	g->tf += c->weight * c->blk->tf[c->i];
+	g->tt += c->weight * c->blk->tf_title[c->i];
+	g->ts += c->weight * c->blk->tf_section[c->i];
+	if (c->weight > g->hit_weight)
+		g->hit_weight = c->weight;
+	g->is_hit = 1;
+}
+
+/* Forgets the current passage's frequencies of every group. */
+static void clear_groups(plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n_groups; i++) {
+		qgroup *g = &pl->groups[i];
+		g->tf = g->tt = g->ts = 0;
+		g->hit_weight = 0;
+		g->is_hit = 0;
+		g->has_pos = 0;
+	}
+}
+
 /* Gathers the cursors at pid into their groups. */
 static void gather(plan *pl, uint32_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < pl->n_curs; i++) {
-		qcursor *c = &pl->curs[i];
-		qgroup *g;
-		if (c->at != pid)
-			continue;
-		c->is_at = 1;
-		g = &pl->groups[c->group];
-		g->tf += c->weight * c->blk->tf[c->i];
-		g->tt += c->weight * c->blk->tf_title[c->i];
-		g->ts += c->weight * c->blk->tf_section[c->i];
-		if (c->weight > g->hit_weight)
-			g->hit_weight = c->weight;
-		g->is_hit = 1;
-	}
+	for (i = 0; i < pl->n_curs; i++)
+		if (pl->curs[i].at == pid)
+			gather_one(pl, &pl->curs[i]);
 }
 
 /* Moves the cursors that were at the passage on, and clears the groups. */
@@ -653,13 +670,7 @@ static furet_rc release(scorer *sc)
 	size_t i;
 	furet_rc rc;
 
-	for (i = 0; i < pl->n_groups; i++) {
-		qgroup *g = &pl->groups[i];
-		g->tf = g->tt = g->ts = 0;
-		g->hit_weight = 0;
-		g->is_hit = 0;
-		g->has_pos = 0;
-	}
+	clear_groups(pl);
 	for (i = 0; i < pl->n_curs; i++) {
 		qcursor *c = &pl->curs[i];
 		if (!c->is_at)
@@ -1081,17 +1092,8 @@ static size_t cheap_gather(plan *pl, cheap *ess, cheap *rest, uint32_t pid,
 			at[j] = ci;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		qcursor *c = &pl->curs[at[i]];
-		qgroup *g = &pl->groups[c->group];
-		c->is_at = 1;
-		g->tf += c->weight * c->blk->tf[c->i];
-		g->tt += c->weight * c->blk->tf_title[c->i];
-		g->ts += c->weight * c->blk->tf_section[c->i];
-		if (c->weight > g->hit_weight)
-			g->hit_weight = c->weight;
-		g->is_hit = 1;
-	}
+	for (i = 0; i < n; i++)
+		gather_one(pl, &pl->curs[at[i]]);
 	return n;
 }
 
@@ -1103,13 +1105,7 @@ static furet_rc cheap_release(scorer *sc, cheap *ess, cheap *rest,
 	size_t i;
 	furet_rc rc;
 
-	for (i = 0; i < pl->n_groups; i++) {
-		qgroup *g = &pl->groups[i];
-		g->tf = g->tt = g->ts = 0;
-		g->hit_weight = 0;
-		g->is_hit = 0;
-		g->has_pos = 0;
-	}
+	clear_groups(pl);
 	for (i = 0; i < n; i++) {
 		qcursor *c = &pl->curs[at[i]];
 		c->is_at = 0;
