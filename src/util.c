@@ -5,25 +5,29 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static size_t alloc_count;
-static size_t alloc_fail_at; /* 0: never fail */
+/* Atomic: the writer's analysis threads allocate too. */
+static atomic_size_t alloc_count;
+static atomic_size_t alloc_fail_at; /* 0: never fail */
 
 size_t furet_alloc_fail_after(size_t n)
 {
-	size_t made = alloc_count;
-	alloc_count = 0;
-	alloc_fail_at = n;
+	size_t made = atomic_exchange_explicit(&alloc_count, 0,
+		memory_order_relaxed);
+	atomic_store_explicit(&alloc_fail_at, n, memory_order_relaxed);
 	return made;
 }
 
 static int alloc_should_fail(void)
 {
-	alloc_count++;
-	return alloc_fail_at && alloc_count >= alloc_fail_at;
+	size_t k = atomic_fetch_add_explicit(&alloc_count, 1,
+		memory_order_relaxed) + 1;
+	size_t at = atomic_load_explicit(&alloc_fail_at, memory_order_relaxed);
+	return at && k >= at;
 }
 
 void *furet_malloc(size_t n)
