@@ -1,0 +1,126 @@
+/*
+** analysed.h — a document analysed for the writer, ready to be inverted.
+**
+** furet_adoc_run cuts one document into passages (passage.c) and analyses
+** its title, the sections and the bodies of its passages (analyzer.c) into
+** what the writer's inverter appends to its postings without looking at a
+** token again:
+**
+**   - the document's distinct terms, each with its hash (the writer's
+**     intern table uses the same furet_hash32);
+**   - for each passage, one ENTRY per distinct term of the passage (body,
+**     document title or passage section):
+**         varint local term, varint body tf, varint n, then n bytes: title
+**         tf (a byte, capped at 255), section tf (idem), then tf varint
+**         deltas of the body positions (ascending, from 0)
+**     which is the tail of writer.c's in-memory POSTING record, so that the
+**     inverter only writes the passage delta before copying it;
+**   - the lookup pairs of the folds and words tables ("fold\0term",
+**     "unaccented word\0term"), each kept once per document.
+**
+** The result depends only on the document and the analysis chain, never on
+** the thread that made it: the writer runs furet_adoc_run in worker threads
+** (pipeline.c), each with its own analyzer, and inverts in submission order.
+** A furet_adoc is reused from document to document: reset keeps its memory.
+*/
+#ifndef FURET_ANALYSED_H
+#define FURET_ANALYSED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "furet.h"
+#include "util.h"
+
+#define FURET_PAIR_FOLDS 0
+#define FURET_PAIR_WORDS 1
+
+typedef struct furet_adoc_passage {
+	size_t start, end;        /* byte range in the text */
+	int has_section;
+	size_t sec_start, sec_end;
+	uint32_t length;          /* body words (a compound's whole not counted) */
+	size_t ent_off, ent_len;  /* its ENTRY records in ents */
+} furet_adoc_passage;
+
+typedef struct furet_adoc_term {
+	uint32_t off, len;        /* in term_bytes */
+	uint32_t hash;            /* furet_hash32 of the term */
+} furet_adoc_term;
+
+typedef struct adoc_occ {
+	uint32_t ltid;
+	uint32_t pos;
+	uint32_t field;           /* 0 body, 1 title, 2 section */
+} adoc_occ;
+
+typedef struct furet_adoc {
+	/* Input, set by the writer with furet_adoc_set. */
+	furet_buf in;             /* title, text and source, copied */
+	size_t title_len, text_len, source_len;
+	int has_title;            /* the document gave a title (maybe "") */
+	unsigned format;
+	uint32_t doc;             /* the writer's document number */
+	unsigned char hash[16];
+
+	/* Output of furet_adoc_run. */
+	furet_rc rc;
+	size_t eff_title_off, eff_title_len; /* the title used, in in */
+	furet_adoc_passage *pass;
+	size_t n_pass, cap_pass;
+	furet_adoc_term *terms;
+	size_t n_terms, cap_terms;
+	furet_buf term_bytes;
+	furet_buf ents;
+	furet_buf pairs;          /* PAIR: byte table, 4 bytes hash (native
+	                             order), varint len, the key "a\0b" */
+	size_t n_pairs;
+
+	/* Scratch, kept between documents. */
+	uint32_t *slots;          /* local term index + 1, 0 empty */
+	size_t n_slots;
+	uint32_t *seen_slots;     /* keys of seen (word, term) + 1 */
+	size_t n_seen_slots, n_seen;
+	furet_buf seen;           /* the keys: varint len, bytes */
+	uint32_t *seen_offs;
+	size_t cap_seen_offs;
+	uint32_t *title_ltids, *sec_ltids;
+	size_t n_title, cap_title, n_sec, cap_sec;
+	adoc_occ *occs;
+	size_t n_occs, cap_occs;
+	uint32_t *grp;            /* per local term: its group in the passage */
+	size_t cap_grp;
+	uint32_t *gterm, *gcount, *gfill, *order;
+	size_t cap_g, cap_order;
+	furet_buf scratch;
+} furet_adoc;
+
+void furet_adoc_init(furet_adoc *d);
+void furet_adoc_free(furet_adoc *d);
+
+/* Copies the document's title (NULL: none given), text and source into d
+** (replacing the previous document). FURET_NOMEM. */
+furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
+	const unsigned char hash[16]);
+
+/* Analyses the document set in d with an (the caller's, for this thread);
+** stores and returns the result code in d->rc. */
+furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an);
+
+/* Bytes of memory d holds (for the writer's budget), and a way to give
+** them back when one huge document made them grow. */
+size_t furet_adoc_bytes(const furet_adoc *d);
+void furet_adoc_shrink(furet_adoc *d);
+
+static inline const char *furet_adoc_text(const furet_adoc *d)
+{
+	return (const char *)d->in.data + d->title_len;
+}
+
+static inline const char *furet_adoc_source(const furet_adoc *d)
+{
+	return (const char *)d->in.data + d->title_len + d->text_len;
+}
+
+#endif
