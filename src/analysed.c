@@ -13,8 +13,10 @@
 ** stable grouping by term keeps that order, so no sort is needed.
 **
 ** Every lookup pair of every token (title, sections, bodies) is recorded,
-** once per (word, term) in the document; the writer's sets keep each pair
-** once over the batch.
+** except those of a (word, term) that the slot's small cache says it
+** recorded already (in any earlier document: the index gets the union of
+** all pairs, so skipping one seen before changes nothing); the writer's
+** sets keep each pair once over the batch.
 */
 #include "analysed.h"
 
@@ -38,12 +40,11 @@ void furet_adoc_free(furet_adoc *d)
 	furet_free(d->pass);
 	furet_free(d->terms);
 	furet_buf_free(&d->term_bytes);
+	furet_buf_free(&d->words);
 	furet_buf_free(&d->ents);
 	furet_buf_free(&d->pairs);
 	furet_free(d->slots);
-	furet_free(d->seen_slots);
-	furet_buf_free(&d->seen);
-	furet_free(d->seen_offs);
+	furet_free(d->cache);
 	furet_free(d->title_ltids);
 	furet_free(d->sec_ltids);
 	furet_free(d->occs);
@@ -60,9 +61,9 @@ size_t furet_adoc_bytes(const furet_adoc *d)
 {
 	return d->in.cap + d->cap_pass * sizeof *d->pass +
 		d->cap_terms * (sizeof *d->terms + sizeof *d->grp) +
-		d->term_bytes.cap + d->ents.cap + d->pairs.cap +
-		(d->n_slots + d->n_seen_slots) * sizeof(uint32_t) + d->seen.cap +
-		d->cap_seen_offs * sizeof *d->seen_offs +
+		d->term_bytes.cap + d->words.cap + d->ents.cap + d->pairs.cap +
+		d->n_slots * sizeof(uint32_t) +
+		(d->cache ? FURET_PAIR_CACHE * sizeof *d->cache : 0) +
 		(d->cap_title + d->cap_sec) * sizeof(uint32_t) +
 		d->cap_occs * sizeof *d->occs +
 		d->cap_g * 3 * sizeof(uint32_t) + d->cap_order * sizeof(uint32_t) +
@@ -74,8 +75,38 @@ void furet_adoc_shrink(furet_adoc *d)
 	furet_adoc_free(d);
 }
 
+void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
+{
+	const uint64_t prime = 1099511628211ull;
+	uint64_t h0 = 1469598103934665603ull, h1 = 0x84222325cbf29ce4ull;
+	const unsigned char *parts[3];
+	size_t lens[3], k, i;
+	unsigned char fmt = (unsigned char)doc->format;
+
+	parts[0] = &fmt;
+	lens[0] = 1;
+	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
+	lens[1] = doc->title ? doc->title_len : 0;
+	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
+	lens[2] = doc->text_len;
+	/* Both hashes in one pass over the bytes. */
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < lens[k]; i++) {
+			h0 = (h0 ^ parts[k][i]) * prime;
+			h1 = (h1 ^ parts[k][i]) * prime;
+		}
+		/* the length separates the parts */
+		h0 = (h0 ^ (uint64_t)lens[k]) * prime;
+		h1 = (h1 ^ (uint64_t)lens[k]) * prime;
+	}
+	for (i = 0; i < 8; i++) {
+		out[i] = (unsigned char)(h0 >> (8 * i));
+		out[8 + i] = (unsigned char)(h1 >> (8 * i));
+	}
+}
+
 furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
-	const unsigned char hash[16])
+	const unsigned char *hash)
 {
 	furet_buf_reset(&d->in);
 	d->has_title = doc->title != NULL;
@@ -87,7 +118,9 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 	furet_buf_append(&d->in, doc->source, d->source_len);
 	d->format = doc->format;
 	d->doc = doc_no;
-	memcpy(d->hash, hash, 16);
+	d->has_hash = hash != NULL;
+	if (hash)
+		memcpy(d->hash, hash, 16);
 	d->rc = FURET_OK;
 	return d->in.has_err ? FURET_NOMEM : FURET_OK;
 }
@@ -131,6 +164,7 @@ static void clear_slots(furet_adoc *d)
 	}
 	d->n_terms = 0;
 	furet_buf_reset(&d->term_bytes);
+	furet_buf_reset(&d->words);
 }
 
 /* The local number of term, added when new; -1 when out of memory. */
@@ -166,6 +200,8 @@ static int64_t intern(furet_adoc *d, const char *term, size_t len)
 	e->off = (uint32_t)d->term_bytes.len;
 	e->len = (uint32_t)len;
 	e->hash = h;
+	e->word_off = 0;
+	e->word_len = UINT32_MAX;
 	furet_buf_append(&d->term_bytes, term, len);
 	if (d->term_bytes.has_err)
 		return -1;
@@ -175,69 +211,31 @@ static int64_t intern(furet_adoc *d, const char *term, size_t len)
 
 /* ---- lookup pairs ---------------------------------------------------------- */
 
-static int grow_seen(furet_adoc *d)
-{
-	size_t n = d->n_seen_slots ? d->n_seen_slots * 2 : 1024, i;
-	uint32_t *s = furet_malloc(n * sizeof *s);
-
-	if (!s)
-		return -1;
-	memset(s, 0, n * sizeof *s);
-	furet_free(d->seen_slots);
-	d->seen_slots = s;
-	d->n_seen_slots = n;
-	for (i = 0; i < d->n_seen; i++) {
-		uint32_t off = d->seen_offs[i];
-		size_t j = furet_hash32(d->seen.data + off, d->seen_offs[i + 1] - off) &
-			(n - 1);
-		while (s[j])
-			j = (j + 1) & (n - 1);
-		s[j] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-static void clear_seen(furet_adoc *d)
-{
-	if (d->n_seen)
-		memset(d->seen_slots, 0, d->n_seen_slots * sizeof *d->seen_slots);
-	/* Wiping is fine here: the table only grows past its first size for
-	** documents with thousands of distinct words; shrink it back then. */
-	if (d->n_seen_slots > 4096 && d->n_seen * 8 < d->n_seen_slots) {
-		furet_free(d->seen_slots);
-		d->seen_slots = NULL;
-		d->n_seen_slots = 0;
-	}
-	d->n_seen = 0;
-	furet_buf_reset(&d->seen);
-}
-
-/* Was key seen in this document? Records it when not. 1 seen, 0 new, -1
-** out of memory. */
+/* Was this (word, term) key looked up recently in this slot? The cache
+** is direct-mapped and forgets: it only spares the writer most of the
+** pairs it would keep once anyway, never one it needs (everything emitted
+** by any slot ends up in the index; a pair skipped here was emitted
+** before). Records the key when not. */
 static int seen_before(furet_adoc *d, const unsigned char *key, size_t len)
 {
-	uint32_t h = furet_hash32(key, len);
-	size_t j;
+	furet_pair_cache *e;
+	uint32_t h;
 
-	if ((d->n_seen + 1) * 2 > d->n_seen_slots && grow_seen(d))
-		return -1;
-	for (j = h & (d->n_seen_slots - 1); d->seen_slots[j];
-		j = (j + 1) & (d->n_seen_slots - 1)) {
-		uint32_t k = d->seen_slots[j] - 1, off = d->seen_offs[k];
-		if (d->seen_offs[k + 1] - off == len &&
-			memcmp(d->seen.data + off, key, len) == 0)
-			return 1;
+	if (len > FURET_PAIR_KEY)
+		return 0;
+	if (!d->cache) {
+		d->cache = furet_malloc(FURET_PAIR_CACHE * sizeof *d->cache);
+		if (!d->cache)
+			return -1;
+		memset(d->cache, 0, FURET_PAIR_CACHE * sizeof *d->cache);
 	}
-	if (furet_grow((void **)&d->seen_offs, &d->cap_seen_offs, d->n_seen + 2,
-		sizeof *d->seen_offs) || d->seen.len > UINT32_MAX - len)
-		return -1;
-	d->seen_offs[d->n_seen] = (uint32_t)d->seen.len;
-	furet_buf_append(&d->seen, key, len);
-	if (d->seen.has_err)
-		return -1;
-	d->seen_offs[d->n_seen + 1] = (uint32_t)d->seen.len;
-	d->seen_slots[j] = (uint32_t)d->n_seen + 1;
-	d->n_seen++;
+	h = furet_hash32(key, len);
+	e = &d->cache[h & (FURET_PAIR_CACHE - 1)];
+	if (e->len == len && e->hash == h && memcmp(e->key, key, len) == 0)
+		return 1;
+	e->hash = h;
+	e->len = (uint16_t)len;
+	memcpy(e->key, key, len);
 	return 0;
 }
 
@@ -267,15 +265,28 @@ static void add_pair(furet_adoc *d, int table, const char *a, size_t a_len,
 /* What the search needs to reach a token's term other than by the term
 ** itself: its accent-free key when that differs (folds), and its
 ** unaccented word for typo candidates (words of 4+ bytes, not numbers). */
-static int lookups(furet_adoc *d, const furet_token *t)
+static int lookups(furet_adoc *d, uint32_t ltid, const furet_token *t)
 {
 	int has_fold = t->fold_len != t->term_len ||
 		memcmp(t->fold, t->term, t->term_len) != 0;
 	int has_word = t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
+	furet_adoc_term *e = &d->terms[ltid];
 	int r;
 
 	if (!has_fold && !has_word)
 		return 0;
+	/* Most tokens repeat the word their term had last in this document:
+	** nothing new then, and no key to make. */
+	if (e->word_len == t->word_len &&
+		memcmp(d->words.data + e->word_off, t->word, t->word_len) == 0)
+		return 0;
+	if (d->words.len > UINT32_MAX - t->word_len)
+		return -1;
+	e->word_off = (uint32_t)d->words.len;
+	e->word_len = (uint32_t)t->word_len;
+	furet_buf_append(&d->words, t->word, t->word_len);
+	if (d->words.has_err)
+		return -1;
 	furet_buf_reset(&d->scratch);
 	furet_buf_append(&d->scratch, t->word, t->word_len);
 	furet_buf_putc(&d->scratch, 0);
@@ -316,11 +327,32 @@ static furet_rc field_terms(furet_adoc *d, furet_analyzer *an, const char *text,
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
 		int64_t l = intern(d, toks[i].term, toks[i].term_len);
-		if (l < 0 || lookups(d, &toks[i]))
+		if (l < 0 || lookups(d, (uint32_t)l, &toks[i]))
 			return FURET_NOMEM;
 		(*ltids)[(*n)++] = (uint32_t)l;
 	}
 	return FURET_OK;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
 }
 
 static int push_occ(furet_adoc *d, uint32_t ltid, uint32_t pos, uint32_t field)
@@ -373,31 +405,39 @@ static furet_rc emit_entries(furet_adoc *d)
 	for (g = 0; g < ng; g++) {
 		uint32_t end = d->gfill[g], start = end - d->gcount[g], k;
 		uint32_t tf = 0, tt = 0, ts = 0, prev = 0;
+		size_t rest = 2;
+		unsigned char *q;
 
 		for (k = start; k < end; k++) {
-			uint32_t f = d->occs[d->order[k]].field;
-			if (f == 0)
+			const adoc_occ *o = &d->occs[d->order[k]];
+			if (o->field == 0) {
+				rest += varint_len(o->pos - prev);
+				prev = o->pos;
 				tf++;
-			else if (f == 1)
+			} else if (o->field == 1) {
 				tt++;
-			else
+			} else {
 				ts++;
+			}
 		}
-		furet_buf_reset(&d->scratch);
-		furet_buf_putc(&d->scratch, tt > 255 ? 255 : (int)tt);
-		furet_buf_putc(&d->scratch, ts > 255 ? 255 : (int)ts);
-		for (k = start; k < start + tf; k++) {
+		if (furet_buf_reserve(&d->ents, 30 + rest))
+			return FURET_NOMEM;
+		q = d->ents.data + d->ents.len;
+		q += put_varint(q, d->gterm[g]);
+		q += put_varint(q, tf);
+		q += put_varint(q, rest);
+		*q++ = (unsigned char)(tt > 255 ? 255 : tt);
+		*q++ = (unsigned char)(ts > 255 ? 255 : ts);
+		for (k = start, prev = 0; k < start + tf; k++) {
 			uint32_t pos = d->occs[d->order[k]].pos;
-			furet_buf_put_varint(&d->scratch, pos - prev);
+			q += put_varint(q, pos - prev);
 			prev = pos;
 		}
-		furet_buf_put_varint(&d->ents, d->gterm[g]);
-		furet_buf_put_varint(&d->ents, tf);
-		furet_buf_put_varint(&d->ents, d->scratch.len);
-		furet_buf_append(&d->ents, d->scratch.data, d->scratch.len);
+		*q = '\0';
+		d->ents.len = (size_t)(q - d->ents.data);
 		d->grp[d->gterm[g]] = NONE;
 	}
-	return d->ents.has_err || d->scratch.has_err ? FURET_NOMEM : FURET_OK;
+	return FURET_OK;
 }
 
 /* The body of one passage, with the title's and the section's terms. */
@@ -418,7 +458,7 @@ static furet_rc passage_entries(furet_adoc *d, furet_analyzer *an,
 	for (i = 0; i < nt; i++) {
 		int64_t l = intern(d, toks[i].term, toks[i].term_len);
 		if (l < 0 || push_occ(d, (uint32_t)l, toks[i].pos, 0) ||
-			lookups(d, &toks[i]))
+			lookups(d, (uint32_t)l, &toks[i]))
 			return FURET_NOMEM;
 		if (!(toks[i].flags & FURET_TOK_WHOLE))
 			p->length++;
@@ -443,8 +483,18 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an)
 	int has_prev = 0;
 	furet_rc rc;
 
+	if (!d->has_hash) {
+		furet_doc doc;
+		memset(&doc, 0, sizeof doc);
+		doc.title = (const char *)d->in.data;
+		doc.title_len = d->title_len;
+		doc.text = text;
+		doc.text_len = d->text_len;
+		doc.format = d->format;
+		furet_doc_hash(&doc, d->hash);
+		d->has_hash = 1;
+	}
 	clear_slots(d);
-	clear_seen(d);
 	d->n_pass = 0;
 	d->n_pairs = 0;
 	furet_buf_reset(&d->ents);

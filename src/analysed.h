@@ -16,7 +16,8 @@
 **     which is the tail of writer.c's in-memory POSTING record, so that the
 **     inverter only writes the passage delta before copying it;
 **   - the lookup pairs of the folds and words tables ("fold\0term",
-**     "unaccented word\0term"), each kept once per document.
+**     "unaccented word\0term"), but not those the slot recorded for an
+**     earlier document (a small cache): the index gets their union.
 **
 ** The result depends only on the document and the analysis chain, never on
 ** the thread that made it: the writer runs furet_adoc_run in worker threads
@@ -47,6 +48,7 @@ typedef struct furet_adoc_passage {
 typedef struct furet_adoc_term {
 	uint32_t off, len;        /* in term_bytes */
 	uint32_t hash;            /* furet_hash32 of the term */
+	uint32_t word_off, word_len; /* the word it came from last, in words */
 } furet_adoc_term;
 
 typedef struct adoc_occ {
@@ -55,6 +57,15 @@ typedef struct adoc_occ {
 	uint32_t field;           /* 0 body, 1 title, 2 section */
 } adoc_occ;
 
+/* The pairs' cache (analysed.c): (word, term) keys recently recorded. */
+#define FURET_PAIR_CACHE 8192
+#define FURET_PAIR_KEY 58
+typedef struct furet_pair_cache {
+	uint32_t hash;
+	uint16_t len;             /* 0: empty */
+	unsigned char key[FURET_PAIR_KEY];
+} furet_pair_cache;
+
 typedef struct furet_adoc {
 	/* Input, set by the writer with furet_adoc_set. */
 	furet_buf in;             /* title, text and source, copied */
@@ -62,7 +73,8 @@ typedef struct furet_adoc {
 	int has_title;            /* the document gave a title (maybe "") */
 	unsigned format;
 	uint32_t doc;             /* the writer's document number */
-	unsigned char hash[16];
+	unsigned char hash[16];   /* content hash: given, or made by run */
+	int has_hash;
 
 	/* Output of furet_adoc_run. */
 	furet_rc rc;
@@ -72,6 +84,7 @@ typedef struct furet_adoc {
 	furet_adoc_term *terms;
 	size_t n_terms, cap_terms;
 	furet_buf term_bytes;
+	furet_buf words;          /* words of the terms (see lookups) */
 	furet_buf ents;
 	furet_buf pairs;          /* PAIR: byte table, 4 bytes hash (native
 	                             order), varint len, the key "a\0b" */
@@ -80,11 +93,7 @@ typedef struct furet_adoc {
 	/* Scratch, kept between documents. */
 	uint32_t *slots;          /* local term index + 1, 0 empty */
 	size_t n_slots;
-	uint32_t *seen_slots;     /* keys of seen (word, term) + 1 */
-	size_t n_seen_slots, n_seen;
-	furet_buf seen;           /* the keys: varint len, bytes */
-	uint32_t *seen_offs;
-	size_t cap_seen_offs;
+	furet_pair_cache *cache;  /* FURET_PAIR_CACHE entries, or NULL */
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;
 	adoc_occ *occs;
@@ -100,9 +109,15 @@ void furet_adoc_init(furet_adoc *d);
 void furet_adoc_free(furet_adoc *d);
 
 /* Copies the document's title (NULL: none given), text and source into d
-** (replacing the previous document). FURET_NOMEM. */
+** (replacing the previous document), with its content hash, or NULL for
+** furet_adoc_run to make it. FURET_NOMEM. */
 furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
-	const unsigned char hash[16]);
+	const unsigned char *hash);
+
+/* The content hash of a document (format, title, text), which the index
+** keeps to tell whether a document put again changed: two FNV-1a 64 with
+** different bases, 128 bits (not a defence against forged collisions). */
+void furet_doc_hash(const furet_doc *doc, unsigned char out[16]);
 
 /* Analyses the document set in d with an (the caller's, for this thread);
 ** stores and returns the result code in d->rc. */

@@ -13,12 +13,13 @@
 ** and its passages' texts to the spool. Passage ids, postings and
 ** everything written are therefore the same whatever the number of threads.
 **
-** Memory stays within a budget (furet_writer_options.memory). The spool
-** goes to an unnamed temporary file (spill.c) as it fills. When the
-** inverted run (terms, postings, pairs) and what the batch keeps per
-** document and passage reach the budget, the run is sorted and spilled to
-** another temporary file as RUN, and inversion starts a new run; passage
-** ids only grow, so the runs hold the postings of consecutive passages.
+** Memory stays within a budget (furet_writer_options.memory). When the
+** inverted run (terms, postings, pairs), the spool and what the batch
+** keeps per document and passage reach the budget, the spool goes to an
+** unnamed temporary file (spill.c), and from then on a chunk at a time;
+** if that is not enough, the run is sorted and spilled to another
+** temporary file as RUN, and inversion starts a new run; passage ids only
+** grow, so the runs hold the postings of consecutive passages.
 ** What stays in memory for the whole batch: each document's id, its
 ** passage range and state, and each passage's length (4 bytes).
 **
@@ -667,11 +668,23 @@ done:
 
 static furet_rc maybe_spill(furet_writer *w)
 {
-	size_t run = run_bytes(w);
-
 	/* Three quarters of the budget for what is counted: the allocator's
 	** own overhead and the caller's documents take some of the rest. */
-	if (run < w->budget / 16 || run + kept_bytes(w) <= w->budget / 4 * 3)
+	size_t limit = (size_t)(w->budget / 4 * 3);
+	furet_rc rc;
+
+	if (run_bytes(w) + kept_bytes(w) <= limit)
+		return FURET_OK;
+	/* The spool goes first: it is written and read once, unsorted. From
+	** then on it goes to its file a chunk at a time. */
+	if (w->spool.fd < 0 && w->spool_buf.len > w->spool_chunk) {
+		if ((rc = tmp_flush(w, &w->spool, &w->spool_buf)))
+			return rc;
+		furet_buf_free(&w->spool_buf);
+		if (run_bytes(w) + kept_bytes(w) <= limit)
+			return FURET_OK;
+	}
+	if (run_bytes(w) < w->budget / 16)
 		return FURET_OK;
 	return spill_run(w);
 }
@@ -688,6 +701,22 @@ static size_t put_varint_raw(unsigned char *p, uint64_t v)
 		p[n++] = byte | (v ? 0x80 : 0);
 	} while (v);
 	return n;
+}
+
+/* A varint of bytes this process made (ENTRY, PAIR): no bounds to check. */
+static inline uint64_t take_varint(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	uint64_t v = 0;
+	int shift = 0;
+
+	while (*p & 0x80) {
+		v |= (uint64_t)(*p++ & 0x7f) << shift;
+		shift += 7;
+	}
+	v |= (uint64_t)*p++ << shift;
+	*pp = p;
+	return v;
 }
 
 static void spool_varint(furet_writer *w, uint64_t v)
@@ -723,7 +752,9 @@ static furet_rc spool_doc(furet_writer *w, const furet_adoc *a)
 	}
 	if (w->spool_buf.has_err)
 		return FURET_NOMEM;
-	if (w->spool_buf.len >= w->spool_chunk)
+	/* In memory while the budget allows (see maybe_spill), else in
+	** chunks to its file. */
+	if (w->spool.fd >= 0 && w->spool_buf.len >= w->spool_chunk)
 		return tmp_flush(w, &w->spool, &w->spool_buf);
 	return FURET_OK;
 }
@@ -760,14 +791,12 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 		p = a->ents.data + ps->ent_off;
 		end = p + ps->ent_len;
 		while (p < end) {
-			uint64_t ltid = 0, tf = 0, n = 0;
+			uint64_t ltid = take_varint(&p), tf = take_varint(&p);
+			uint64_t n = take_varint(&p);
 			term_entry *e;
 			unsigned char *q;
 			size_t cap;
 
-			p += furet_get_varint(p, end, &ltid);
-			p += furet_get_varint(p, end, &tf);
-			p += furet_get_varint(p, end, &n);
 			e = &w->terms[w->lmap[ltid]];
 			cap = e->post.cap;
 			if (furet_buf_reserve(&e->post, 20 + n))
@@ -788,11 +817,11 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 	for (p = a->pairs.data, end = p + a->pairs.len, i = 0; i < a->n_pairs; i++) {
 		int table = *p++;
 		uint32_t h;
-		uint64_t len = 0;
+		uint64_t len;
 
 		memcpy(&h, p, 4);
 		p += 4;
-		p += furet_get_varint(p, end, &len);
+		len = take_varint(&p);
 		if (pairset_add_key(table == FURET_PAIR_FOLDS ? &w->folds : &w->words,
 			p, (size_t)len, h))
 			return FURET_NOMEM;
@@ -875,35 +904,6 @@ static int grow_id_slots(furet_writer *w)
 }
 
 
-/* FNV-1a, twice with different bases: 128 bits to tell whether a document
-** changed (not a defence against someone forging collisions). */
-static void hash_doc(const furet_doc *doc, unsigned char out[16])
-{
-	uint64_t h[2] = { 1469598103934665603ull, 0x84222325cbf29ce4ull };
-	const unsigned char *parts[3];
-	size_t lens[3], k, i, j;
-	unsigned char fmt = (unsigned char)doc->format;
-
-	parts[0] = &fmt;
-	lens[0] = 1;
-	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
-	lens[1] = doc->title ? doc->title_len : 0;
-	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
-	lens[2] = doc->text_len;
-	for (j = 0; j < 2; j++) {
-		for (k = 0; k < 3; k++) {
-			for (i = 0; i < lens[k]; i++)
-				h[j] = (h[j] ^ parts[k][i]) * (j ? 0x100000001b3ull :
-					1099511628211ull);
-			/* the length separates the parts */
-			h[j] = (h[j] ^ (uint64_t)lens[k]) * 1099511628211ull;
-		}
-	}
-	for (j = 0; j < 2; j++)
-		for (i = 0; i < 8; i++)
-			out[8 * j + i] = (unsigned char)(h[j] >> (8 * i));
-}
-
 static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 {
 	if (w && w->failed)
@@ -929,9 +929,10 @@ static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 }
 
 /* Adds doc to the batch, its id going into id slot `slot`: records it and
-** hands it to the pipeline. */
+** hands it to the pipeline. hash is the document's content hash, or NULL
+** for the analysis thread to compute. */
 static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
-	const unsigned char hash[16])
+	const unsigned char *hash)
 {
 	furet_adoc *a;
 	batch_doc *d;
@@ -978,7 +979,6 @@ done:
 
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 {
-	unsigned char hash[16];
 	size_t slot;
 	furet_rc rc = check_doc(w, doc);
 
@@ -988,8 +988,7 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 		return furet_index_fail(w->ix, FURET_EXISTS,
 			"document %.*s is twice in the batch", (int)(doc->id_len > 200 ?
 			200 : doc->id_len), doc->id);
-	hash_doc(doc, hash);
-	return add_doc(w, doc, slot, hash);
+	return add_doc(w, doc, slot, NULL);
 }
 
 /* The batch forgets document j: its passages keep their ids, as removed. */
@@ -1056,7 +1055,6 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 		*outcome = 0;
 	if (rc)
 		return rc;
-	hash_doc(doc, hash);
 	j = find_batch_id(w, doc->id, doc->id_len, &slot);
 	if (j >= 0) {
 		/* The last one wins: the earlier version leaves the batch, and
@@ -1069,6 +1067,9 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	if (rc)
 		return furet_index_fail(w->ix, rc, "reading the index failed");
 	if (dn >= 0) {
+		/* Only then is the hash needed now; otherwise an analysis thread
+		** makes it. */
+		furet_doc_hash(doc, hash);
 		if (memcmp(rec.hash, hash, 16) == 0) {
 			/* Unchanged (also when an earlier version in this batch
 			** differed: the last one wins, and it is what is indexed). */
@@ -1087,7 +1088,7 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 		if (j < 0)
 			how = FURET_PUT_UPDATED;
 	}
-	rc = add_doc(w, doc, slot, hash);
+	rc = add_doc(w, doc, slot, dn >= 0 ? hash : NULL);
 	if (rc == FURET_OK && outcome)
 		*outcome = how;
 	return rc;
