@@ -13,7 +13,7 @@
 ** stable grouping by term keeps that order, so no sort is needed.
 **
 ** Every lookup pair of every token (title, sections, bodies) is recorded,
-** except those of a (word, term) that the slot's small cache says it
+** except those of a (word, term) that the worker's small cache says it
 ** recorded already (in any earlier document: the index gets the union of
 ** all pairs, so skipping one seen before changes nothing); the writer's
 ** sets keep each pair once over the batch.
@@ -22,7 +22,9 @@
 
 #include <string.h>
 
+#include "index.h"
 #include "passage.h"
+#include "pipeline.h"
 
 #define NONE UINT32_MAX
 #define KEY_MAX 511 /* LMDB's key limit: longer pairs are junk, not kept */
@@ -44,7 +46,6 @@ void furet_adoc_free(furet_adoc *d)
 	furet_buf_free(&d->ents);
 	furet_buf_free(&d->pairs);
 	furet_free(d->slots);
-	furet_free(d->cache);
 	furet_free(d->title_ltids);
 	furet_free(d->sec_ltids);
 	furet_free(d->occs);
@@ -63,16 +64,10 @@ size_t furet_adoc_bytes(const furet_adoc *d)
 		d->cap_terms * (sizeof *d->terms + sizeof *d->grp) +
 		d->term_bytes.cap + d->words.cap + d->ents.cap + d->pairs.cap +
 		d->n_slots * sizeof(uint32_t) +
-		(d->cache ? FURET_PAIR_CACHE * sizeof *d->cache : 0) +
 		(d->cap_title + d->cap_sec) * sizeof(uint32_t) +
 		d->cap_occs * sizeof *d->occs +
 		d->cap_g * 3 * sizeof(uint32_t) + d->cap_order * sizeof(uint32_t) +
 		d->scratch.cap;
-}
-
-void furet_adoc_shrink(furet_adoc *d)
-{
-	furet_adoc_free(d);
 }
 
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
@@ -211,31 +206,36 @@ static int64_t intern(furet_adoc *d, const char *term, size_t len)
 
 /* ---- lookup pairs ---------------------------------------------------------- */
 
-/* Was this (word, term) key looked up recently in this slot? The cache
-** is direct-mapped and forgets: it only spares the writer most of the
-** pairs it would keep once anyway, never one it needs (everything emitted
-** by any slot ends up in the index; a pair skipped here was emitted
-** before). Records the key when not. */
-static int seen_before(furet_adoc *d, const unsigned char *key, size_t len)
+/* Did this worker record the pairs of (word, term) recently? The cache is
+** direct-mapped and forgets: it only spares the writer most of the pairs
+** it would keep once anyway, never one it needs (everything emitted by any
+** worker ends up in the index, so a pair skipped here was emitted before).
+** Records the key when not. */
+static int seen_before(furet_pair_cache *cache, const furet_token *t)
 {
 	furet_pair_cache *e;
-	uint32_t h;
+	uint32_t h = 2166136261u;
+	size_t i;
 
-	if (len > FURET_PAIR_KEY)
+	if (!cache || t->word_len + t->term_len > FURET_PAIR_KEY)
 		return 0;
-	if (!d->cache) {
-		d->cache = furet_malloc(FURET_PAIR_CACHE * sizeof *d->cache);
-		if (!d->cache)
-			return -1;
-		memset(d->cache, 0, FURET_PAIR_CACHE * sizeof *d->cache);
-	}
-	h = furet_hash32(key, len);
-	e = &d->cache[h & (FURET_PAIR_CACHE - 1)];
-	if (e->len == len && e->hash == h && memcmp(e->key, key, len) == 0)
+	/* furet_hash32 of "word\0term", without making it */
+	for (i = 0; i < t->word_len; i++)
+		h = (h ^ (unsigned char)t->word[i]) * 16777619u;
+	h *= 16777619u;
+	for (i = 0; i < t->term_len; i++)
+		h = (h ^ (unsigned char)t->term[i]) * 16777619u;
+	e = &cache[h & (FURET_PAIR_CACHE - 1)];
+	if (e->hash == h && e->word_len == t->word_len &&
+		e->term_len == t->term_len &&
+		memcmp(e->key, t->word, t->word_len) == 0 &&
+		memcmp(e->key + t->word_len, t->term, t->term_len) == 0)
 		return 1;
 	e->hash = h;
-	e->len = (uint16_t)len;
-	memcpy(e->key, key, len);
+	e->word_len = (unsigned char)t->word_len;
+	e->term_len = (unsigned char)t->term_len;
+	memcpy(e->key, t->word, t->word_len);
+	memcpy(e->key + t->word_len, t->term, t->term_len);
 	return 0;
 }
 
@@ -271,7 +271,6 @@ static int lookups(furet_adoc *d, uint32_t ltid, const furet_token *t)
 		memcmp(t->fold, t->term, t->term_len) != 0;
 	int has_word = t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
 	furet_adoc_term *e = &d->terms[ltid];
-	int r;
 
 	if (!has_fold && !has_word)
 		return 0;
@@ -287,14 +286,8 @@ static int lookups(furet_adoc *d, uint32_t ltid, const furet_token *t)
 	furet_buf_append(&d->words, t->word, t->word_len);
 	if (d->words.has_err)
 		return -1;
-	furet_buf_reset(&d->scratch);
-	furet_buf_append(&d->scratch, t->word, t->word_len);
-	furet_buf_putc(&d->scratch, 0);
-	furet_buf_append(&d->scratch, t->term, t->term_len);
-	if (d->scratch.has_err)
-		return -1;
-	if ((r = seen_before(d, d->scratch.data, d->scratch.len)) != 0)
-		return r < 0 ? -1 : 0;
+	if (seen_before(d->cache, t))
+		return 0;
 	if (has_fold)
 		add_pair(d, FURET_PAIR_FOLDS, t->fold, t->fold_len, t->term,
 			t->term_len);
@@ -475,7 +468,8 @@ static furet_rc passage_entries(furet_adoc *d, furet_analyzer *an,
 	return rc;
 }
 
-furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an)
+furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
+	furet_pair_cache *cache)
 {
 	const char *text = furet_adoc_text(d);
 	furet_split sp;
@@ -495,6 +489,7 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an)
 		d->has_hash = 1;
 	}
 	clear_slots(d);
+	d->cache = cache;
 	d->n_pass = 0;
 	d->n_pairs = 0;
 	furet_buf_reset(&d->ents);
@@ -556,3 +551,63 @@ done:
 	d->rc = rc;
 	return rc;
 }
+
+/* ---- as jobs of a pipeline ----------------------------------------------- */
+
+static void slot_init(void *slot)
+{
+	furet_adoc_init(slot);
+}
+
+static void slot_free(void *slot)
+{
+	furet_adoc_free(slot);
+}
+
+static size_t slot_bytes(const void *slot)
+{
+	return furet_adoc_bytes(slot);
+}
+
+/* A worker's state: its analyzer and its cache of pairs. */
+typedef struct adoc_state {
+	furet_analyzer *an;
+	furet_pair_cache cache[FURET_PAIR_CACHE];
+} adoc_state;
+
+static furet_rc state_open(void *ctx, void **state)
+{
+	adoc_state *st = furet_malloc(sizeof *st);
+	furet_rc rc;
+
+	*state = NULL;
+	if (!st)
+		return FURET_NOMEM;
+	memset(st, 0, sizeof *st);
+	if ((rc = furet_index_take_analyzer(ctx, &st->an))) {
+		furet_free(st);
+		return rc;
+	}
+	*state = st;
+	return FURET_OK;
+}
+
+static void state_close(void *ctx, void *state)
+{
+	adoc_state *st = state;
+	if (!st)
+		return;
+	furet_index_give_analyzer(ctx, st->an);
+	furet_free(st);
+}
+
+static void run(void *state, void *slot)
+{
+	adoc_state *st = state;
+	furet_adoc_run(slot, st->an, st->cache);
+}
+
+const furet_pipeline_ops furet_adoc_ops = {
+	sizeof(furet_adoc), slot_init, slot_free, slot_bytes, state_open,
+	state_close, run, NULL,
+};

@@ -16,7 +16,7 @@
 **     which is the tail of writer.c's in-memory POSTING record, so that the
 **     inverter only writes the passage delta before copying it;
 **   - the lookup pairs of the folds and words tables ("fold\0term",
-**     "unaccented word\0term"), but not those the slot recorded for an
+**     "unaccented word\0term"), but not those the worker recorded for an
 **     earlier document (a small cache): the index gets their union.
 **
 ** The result depends only on the document and the analysis chain, never on
@@ -57,13 +57,14 @@ typedef struct adoc_occ {
 	uint32_t field;           /* 0 body, 1 title, 2 section */
 } adoc_occ;
 
-/* The pairs' cache (analysed.c): (word, term) keys recently recorded. */
+/* A worker's cache of the (word, term) whose pairs it recorded lately
+** (analysed.c). */
 #define FURET_PAIR_CACHE 8192
 #define FURET_PAIR_KEY 58
 typedef struct furet_pair_cache {
 	uint32_t hash;
-	uint16_t len;             /* 0: empty */
-	unsigned char key[FURET_PAIR_KEY];
+	unsigned char word_len, term_len; /* 0, 0: empty (words are never "") */
+	unsigned char key[FURET_PAIR_KEY]; /* word then term */
 } furet_pair_cache;
 
 typedef struct furet_adoc {
@@ -93,7 +94,7 @@ typedef struct furet_adoc {
 	/* Scratch, kept between documents. */
 	uint32_t *slots;          /* local term index + 1, 0 empty */
 	size_t n_slots;
-	furet_pair_cache *cache;  /* FURET_PAIR_CACHE entries, or NULL */
+	furet_pair_cache *cache;  /* the running worker's, or NULL */
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;
 	adoc_occ *occs;
@@ -119,14 +120,19 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 ** different bases, 128 bits (not a defence against forged collisions). */
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16]);
 
-/* Analyses the document set in d with an (the caller's, for this thread);
-** stores and returns the result code in d->rc. */
-furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an);
+/* Analyses the document set in d with an (the caller's, for this thread)
+** and its cache of pairs (FURET_PAIR_CACHE entries, zeroed at first; or
+** NULL); stores and returns the result code in d->rc. */
+furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
+	furet_pair_cache *cache);
 
-/* Bytes of memory d holds (for the writer's budget), and a way to give
-** them back when one huge document made them grow. */
+/* Bytes of memory d holds (for the writer's budget). */
 size_t furet_adoc_bytes(const furet_adoc *d);
-void furet_adoc_shrink(furet_adoc *d);
+
+/* The pipeline's view of analysis: slots are furet_adoc, each worker has
+** an analyzer from the index's pool (ctx is the furet_index). */
+struct furet_pipeline_ops;
+extern const struct furet_pipeline_ops furet_adoc_ops;
 
 static inline const char *furet_adoc_text(const furet_adoc *d)
 {

@@ -1,14 +1,13 @@
 /*
-** pipeline.c — a ring of document slots and the threads that analyse them.
-** See pipeline.h.
+** pipeline.c — a ring of job slots and the threads that run them. See
+** pipeline.h.
 **
 ** Sequence numbers, never reset: head is the oldest slot not yet
 ** released, next the next slot a worker will take, tail the next slot to
-** fill; head <= next <= tail <= head + n_slots, and slot s is
-** slots[s % n_slots]. One mutex guards next, tail, stop and every slot's
-** is_done; a worker writes a slot's document only between taking it and
-** setting is_done, the caller only outside that window, and the mutex
-** orders the two.
+** fill; head <= next <= tail <= head + n_slots, and slot s is number
+** s % n_slots. One mutex guards next, tail, stop and every slot's is_done;
+** a worker touches a slot only between taking it and setting is_done, the
+** caller only outside that window, and the mutex orders the two.
 */
 #include "pipeline.h"
 
@@ -17,33 +16,41 @@
 
 #include "util.h"
 
-typedef struct slot {
-	furet_adoc d;
+typedef struct slot_info {
 	int is_done;
-	size_t bytes;      /* furet_adoc_bytes when last released */
-	size_t text_len;   /* of the document in flight */
-} slot;
+	size_t bytes;   /* slot_bytes when last released */
+	size_t weight;  /* of the job in flight */
+} slot_info;
 
 typedef struct worker {
 	furet_pipeline *p;
-	furet_analyzer *an;
+	void *state;
+	int has_state;
 	pthread_t th;
 	int is_started;
 } worker;
 
 struct furet_pipeline {
-	furet_index *ix;
-	slot *slots;
-	size_t n_slots;
+	const furet_pipeline_ops *ops;
+	unsigned char *slots;  /* n_slots of ops->slot_size bytes */
+	slot_info *info;
+	size_t n_slots;        /* in use */
+	size_t n_alloc;        /* made (more when threads failed to start) */
 	worker *workers;
 	size_t n_workers;
-	furet_analyzer *an;  /* the caller's, without workers */
+	void *state;           /* the caller's, without workers */
+	int has_state;
 	uint64_t head, next, tail;
-	size_t text_bytes;   /* of the slots in flight */
+	size_t weight;         /* of the slots in flight */
 	pthread_mutex_t mu;
 	pthread_cond_t has_work, has_done;
 	int stop;
 };
+
+static void *slot_at(const furet_pipeline *p, uint64_t seq)
+{
+	return p->slots + (size_t)(seq % p->n_slots) * p->ops->slot_size;
+}
 
 static void *work(void *arg)
 {
@@ -52,23 +59,23 @@ static void *work(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		slot *s;
+		uint64_t seq;
 		while (!p->stop && p->next == p->tail)
 			pthread_cond_wait(&p->has_work, &p->mu);
 		if (p->stop)
 			break;
-		s = &p->slots[p->next++ % p->n_slots];
+		seq = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		furet_adoc_run(&s->d, wk->an);
+		p->ops->run(wk->state, slot_at(p, seq));
 		pthread_mutex_lock(&p->mu);
-		s->is_done = 1;
+		p->info[seq % p->n_slots].is_done = 1;
 		pthread_cond_signal(&p->has_done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-furet_rc furet_pipeline_open(furet_index *ix, unsigned n_threads,
+furet_rc furet_pipeline_open(const furet_pipeline_ops *ops, unsigned n_threads,
 	furet_pipeline **out)
 {
 	furet_pipeline *p;
@@ -80,7 +87,7 @@ furet_rc furet_pipeline_open(furet_index *ix, unsigned n_threads,
 	if (!p)
 		return FURET_NOMEM;
 	memset(p, 0, sizeof *p);
-	p->ix = ix;
+	p->ops = ops;
 	if (pthread_mutex_init(&p->mu, NULL)) {
 		furet_free(p);
 		return FURET_ERROR;
@@ -96,23 +103,25 @@ furet_rc furet_pipeline_open(furet_index *ix, unsigned n_threads,
 		furet_free(p);
 		return FURET_ERROR;
 	}
-	/* Two documents per worker keep them busy while the caller inverts;
+	/* Two jobs per worker keep them busy while the caller uses results;
 	** two more let the caller fill slots meanwhile. */
 	p->n_slots = n_threads > 1 ? 2 * (size_t)n_threads + 2 : 1;
-	p->slots = furet_malloc(p->n_slots * sizeof *p->slots);
-	if (!p->slots) {
+	p->slots = furet_malloc(p->n_slots * ops->slot_size);
+	p->info = furet_malloc(p->n_slots * sizeof *p->info);
+	if (!p->slots || !p->info) {
+		furet_free(p->slots);
+		p->slots = NULL;
 		rc = FURET_NOMEM;
 		goto fail;
 	}
-	for (i = 0; i < p->n_slots; i++) {
-		furet_adoc_init(&p->slots[i].d);
-		p->slots[i].is_done = 0;
-		p->slots[i].bytes = 0;
-		p->slots[i].text_len = 0;
-	}
+	memset(p->info, 0, p->n_slots * sizeof *p->info);
+	p->n_alloc = p->n_slots;
+	for (i = 0; i < p->n_alloc; i++)
+		ops->slot_init(p->slots + i * ops->slot_size);
 	if (n_threads <= 1) {
-		if ((rc = furet_index_take_analyzer(ix, &p->an)))
+		if ((rc = ops->state_open(ops->ctx, &p->state)))
 			goto fail;
+		p->has_state = 1;
 		*out = p;
 		return FURET_OK;
 	}
@@ -125,17 +134,19 @@ furet_rc furet_pipeline_open(furet_index *ix, unsigned n_threads,
 	for (i = 0; i < n_threads; i++) {
 		worker *wk = &p->workers[i];
 		wk->p = p;
-		if ((rc = furet_index_take_analyzer(ix, &wk->an)))
+		if ((rc = ops->state_open(ops->ctx, &wk->state)))
 			goto fail;
+		wk->has_state = 1;
 		p->n_workers++;
 		if (pthread_create(&wk->th, NULL, work, wk) != 0)
 			break; /* fewer workers */
 		wk->is_started = 1;
 	}
 	if (!p->workers[0].is_started) {
-		/* Not one thread: analyse in the caller's, with one slot. */
-		p->an = p->workers[0].an;
-		p->workers[0].an = NULL;
+		/* Not one thread: run the jobs in the caller's, with one slot. */
+		p->state = p->workers[0].state;
+		p->has_state = 1;
+		p->workers[0].has_state = 0;
 		p->n_slots = 1;
 	}
 	*out = p;
@@ -158,15 +169,15 @@ void furet_pipeline_close(furet_pipeline *p)
 	for (i = 0; i < p->n_workers; i++) {
 		if (p->workers[i].is_started)
 			pthread_join(p->workers[i].th, NULL);
-		if (p->workers[i].an)
-			furet_index_give_analyzer(p->ix, p->workers[i].an);
+		if (p->workers[i].has_state)
+			p->ops->state_close(p->ops->ctx, p->workers[i].state);
 	}
-	if (p->an)
-		furet_index_give_analyzer(p->ix, p->an);
-	if (p->slots)
-		for (i = 0; i < p->n_slots; i++)
-			furet_adoc_free(&p->slots[i].d);
+	if (p->has_state)
+		p->ops->state_close(p->ops->ctx, p->state);
+	for (i = 0; i < p->n_alloc; i++)
+		p->ops->slot_free(p->slots + i * p->ops->slot_size);
 	furet_free(p->slots);
+	furet_free(p->info);
 	furet_free(p->workers);
 	pthread_cond_destroy(&p->has_done);
 	pthread_cond_destroy(&p->has_work);
@@ -174,44 +185,44 @@ void furet_pipeline_close(furet_pipeline *p)
 	furet_free(p);
 }
 
-furet_adoc *furet_pipeline_slot(furet_pipeline *p)
+void *furet_pipeline_slot(furet_pipeline *p)
 {
 	if (p->tail - p->head == p->n_slots)
 		return NULL;
-	return &p->slots[p->tail % p->n_slots].d;
+	return slot_at(p, p->tail);
 }
 
-void furet_pipeline_submit(furet_pipeline *p)
+void furet_pipeline_submit(furet_pipeline *p, size_t weight)
 {
-	slot *s = &p->slots[p->tail % p->n_slots];
+	slot_info *si = &p->info[p->tail % p->n_slots];
 
-	s->text_len = s->d.text_len;
-	p->text_bytes += s->text_len;
-	if (p->an) {
-		furet_adoc_run(&s->d, p->an);
-		s->is_done = 1;
+	si->weight = weight;
+	p->weight += weight;
+	if (p->has_state) {
+		p->ops->run(p->state, slot_at(p, p->tail));
+		si->is_done = 1;
 		p->tail++;
 		p->next = p->tail;
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
-	s->is_done = 0;
+	si->is_done = 0;
 	p->tail++;
 	pthread_cond_signal(&p->has_work);
 	pthread_mutex_unlock(&p->mu);
 }
 
-furet_adoc *furet_pipeline_oldest(furet_pipeline *p, int is_wait)
+void *furet_pipeline_oldest(furet_pipeline *p, int is_wait)
 {
-	slot *s;
+	slot_info *si;
 
 	if (p->head == p->tail)
 		return NULL;
-	s = &p->slots[p->head % p->n_slots];
-	if (p->an)
-		return &s->d;
+	si = &p->info[p->head % p->n_slots];
+	if (p->has_state)
+		return slot_at(p, p->head);
 	pthread_mutex_lock(&p->mu);
-	while (!s->is_done) {
+	while (!si->is_done) {
 		if (!is_wait) {
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
@@ -219,21 +230,23 @@ furet_adoc *furet_pipeline_oldest(furet_pipeline *p, int is_wait)
 		pthread_cond_wait(&p->has_done, &p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
-	return &s->d;
+	return slot_at(p, p->head);
 }
 
 void furet_pipeline_release(furet_pipeline *p, size_t shrink_above)
 {
-	slot *s = &p->slots[p->head % p->n_slots];
+	slot_info *si = &p->info[p->head % p->n_slots];
+	void *s = slot_at(p, p->head);
 
-	s->bytes = furet_adoc_bytes(&s->d);
-	if (s->bytes > shrink_above) {
-		furet_adoc_shrink(&s->d);
-		s->bytes = 0;
+	si->bytes = p->ops->slot_bytes(s);
+	if (si->bytes > shrink_above) {
+		p->ops->slot_free(s);
+		p->ops->slot_init(s);
+		si->bytes = p->ops->slot_bytes(s);
 	}
-	p->text_bytes -= s->text_len;
-	s->text_len = 0;
-	s->is_done = 0; /* the caller owns it: no worker looks at it now */
+	p->weight -= si->weight;
+	si->weight = 0;
+	si->is_done = 0; /* the caller owns it: no worker looks at it now */
 	p->head++;
 }
 
@@ -242,9 +255,9 @@ size_t furet_pipeline_in_flight(const furet_pipeline *p)
 	return (size_t)(p->tail - p->head);
 }
 
-size_t furet_pipeline_text_bytes(const furet_pipeline *p)
+size_t furet_pipeline_weight(const furet_pipeline *p)
 {
-	return p->text_bytes;
+	return p->weight;
 }
 
 size_t furet_pipeline_bytes(const furet_pipeline *p)
@@ -252,6 +265,6 @@ size_t furet_pipeline_bytes(const furet_pipeline *p)
 	size_t i, n = 0;
 
 	for (i = 0; i < p->n_slots; i++)
-		n += p->slots[i].bytes;
-	return n + p->n_slots * sizeof *p->slots;
+		n += p->info[i].bytes;
+	return n + p->n_slots * (p->ops->slot_size + sizeof *p->info);
 }

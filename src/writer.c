@@ -113,6 +113,7 @@ struct furet_writer {
 	uint64_t budget;
 	unsigned n_threads;
 	char tmp_dir[4096];
+	furet_pipeline_ops an_ops; /* analysis jobs (ctx: the index) */
 	furet_pipeline *pl;
 	furet_analyzer *an; /* removals at commit */
 
@@ -123,6 +124,7 @@ struct furet_writer {
 	size_t n_slots;
 	furet_buf terms_arena;
 	size_t post_bytes; /* capacity of all the terms' post buffers */
+	uint64_t post_total; /* POSTING bytes of the whole batch, all runs */
 	pairset folds;     /* (accent-free key, term) of accented words */
 	pairset words;     /* (unaccented word, term), for typo candidates */
 	uint32_t *lmap;    /* a document's local term -> tid */
@@ -253,7 +255,9 @@ FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
 	}
 	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
 	memset(w->id_slots, 0, w->n_id_slots * sizeof *w->id_slots);
-	if ((rc = furet_pipeline_open(ix, w->n_threads, &w->pl)))
+	w->an_ops = furet_adoc_ops;
+	w->an_ops.ctx = ix;
+	if ((rc = furet_pipeline_open(&w->an_ops, w->n_threads, &w->pl)))
 		goto fail;
 	if (!(flags & FURET_WRITE_REBUILD) &&
 		(rc = furet_store_begin(ix->store, 0, &w->rt)))
@@ -468,7 +472,7 @@ static size_t kept_bytes(const furet_writer *w)
 		w->spool_buf.cap + w->wbuf.cap + pairset_bytes(&w->seen) +
 		w->cap_rm * sizeof *w->rm_docs + w->cap_lmap * sizeof *w->lmap +
 		(w->pl ? furet_pipeline_bytes(w->pl) +
-			furet_pipeline_text_bytes(w->pl) : 0);
+			furet_pipeline_weight(w->pl) : 0);
 }
 
 /* Slots of the pipeline that one big document made grow give their memory
@@ -808,6 +812,7 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 			q += n;
 			p += n;
 			*q = '\0';
+			w->post_total += (size_t)(q - e->post.data) - e->post.len;
 			e->post.len = (size_t)(q - e->post.data);
 			w->post_bytes += e->post.cap - cap;
 			e->n_post++;
@@ -947,7 +952,7 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 	for (;;) {
 		a = furet_pipeline_slot(w->pl);
 		if (a && (furet_pipeline_in_flight(w->pl) == 0 ||
-			furet_pipeline_text_bytes(w->pl) + doc->text_len <=
+			furet_pipeline_weight(w->pl) + doc->text_len <=
 			w->budget / 16))
 			break;
 		a = furet_pipeline_oldest(w->pl, 1);
@@ -967,7 +972,7 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 	}
 	if ((rc = furet_adoc_set(a, doc, (uint32_t)w->n_docs, hash)))
 		goto done;
-	furet_pipeline_submit(w->pl);
+	furet_pipeline_submit(w->pl, doc->text_len);
 	w->id_slots[slot] = (uint32_t)w->n_docs + 1;
 	w->n_docs++;
 	rc = drain(w, 0);
@@ -2004,125 +2009,324 @@ done:
 	return rc;
 }
 
-/* Writes the batch's live documents, passages and texts, read back from
-** the spool. */
-static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
-	furet_text_enc *tenc, size_t *n_live_docs, size_t *n_live_pass,
-	uint64_t *live_length)
+/* Stored texts are compressed in the pipeline's threads, a chunk of
+** spooled documents at a time, while this thread writes the chunks before
+** in order. */
+#define ZCHUNK (1u << 20)
+
+typedef struct zchunk {
+	const furet_writer *w;
+	size_t first_doc, n_docs;
+	furet_buf in;      /* the SPOOL records of those documents */
+	furet_buf out;     /* stored forms of their live passages' texts */
+	furet_buf one;
+	size_t *ends;      /* where each ends in out */
+	size_t n_ends, cap_ends;
+	furet_rc rc;
+} zchunk;
+
+static void zchunk_init(void *slot)
+{
+	memset(slot, 0, sizeof(zchunk));
+}
+
+static void zchunk_free(void *slot)
+{
+	zchunk *z = slot;
+	furet_buf_free(&z->in);
+	furet_buf_free(&z->out);
+	furet_buf_free(&z->one);
+	furet_free(z->ends);
+	memset(z, 0, sizeof *z);
+}
+
+static size_t zchunk_bytes(const void *slot)
+{
+	const zchunk *z = slot;
+	return z->in.cap + z->out.cap + z->one.cap + z->cap_ends * sizeof *z->ends;
+}
+
+static furet_rc zstate_open(void *ctx, void **state)
+{
+	const furet_buf *dict = ctx;
+	furet_text_enc *e = NULL;
+	furet_rc rc = furet_text_enc_open(dict->data, dict->len, &e);
+	*state = e;
+	return rc;
+}
+
+static void zstate_close(void *ctx, void *state)
+{
+	(void)ctx;
+	furet_text_enc_close(state);
+}
+
+/* Compresses the texts of the chunk's live passages. */
+static void zchunk_run(void *state, void *slot)
+{
+	zchunk *z = slot;
+	furet_rdr r;
+	size_t i;
+	uint64_t k, n;
+
+	z->n_ends = 0;
+	furet_buf_reset(&z->out);
+	z->rc = FURET_OK;
+	furet_rdr_open_mem(&r, z->in.data, z->in.len);
+	for (i = 0; i < z->n_docs && !z->rc; i++) {
+		int is_dead = z->w->docs[z->first_doc + i].is_dead;
+		uint64_t n_pass = furet_rdr_varint(&r);
+
+		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* title */
+		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* source */
+		furet_rdr_skip(&r, 16);
+		for (k = 0; k < n_pass && !z->rc; k++) {
+			uint64_t start = furet_rdr_varint(&r), end = furet_rdr_varint(&r);
+			const unsigned char *text;
+
+			n = furet_rdr_varint(&r);
+			furet_rdr_skip(&r, n ? n - 1 : 0);
+			if (r.has_err || end < start ||
+				!(text = furet_rdr_bytes(&r, end - start))) {
+				z->rc = FURET_IO;
+				break;
+			}
+			if (is_dead)
+				continue;
+			if (furet_grow((void **)&z->ends, &z->cap_ends, z->n_ends + 1,
+				sizeof *z->ends)) {
+				z->rc = FURET_NOMEM;
+				break;
+			}
+			z->rc = furet_text_encode(state, (const char *)text,
+				(size_t)(end - start), &z->one);
+			furet_buf_append(&z->out, z->one.data, z->one.len);
+			if (z->out.has_err)
+				z->rc = FURET_NOMEM;
+			z->ends[z->n_ends++] = z->out.len;
+		}
+	}
+}
+
+/* Copies one SPOOL document record from r to the end of out. */
+static furet_rc copy_doc(furet_rdr *r, furet_buf *out)
+{
+	uint64_t n_pass = furet_rdr_varint(r), k, n;
+	int f;
+
+	furet_buf_put_varint(out, n_pass);
+	for (f = 0; f < 2; f++) { /* title, source */
+		n = furet_rdr_varint(r);
+		furet_buf_put_varint(out, n);
+		while (n && !r->has_err) {
+			size_t m = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
+			if (!m) {
+				r->has_err = 1;
+				break;
+			}
+			furet_buf_append(out, r->p, m);
+			r->p += m;
+			n -= m;
+		}
+	}
+	{
+		const unsigned char *h = furet_rdr_bytes(r, 16);
+		if (!h)
+			return FURET_IO;
+		furet_buf_append(out, h, 16);
+	}
+	for (k = 0; k < n_pass && !r->has_err; k++) {
+		uint64_t start = furet_rdr_varint(r), end = furet_rdr_varint(r);
+		uint64_t sec = furet_rdr_varint(r);
+		furet_buf_put_varint(out, start);
+		furet_buf_put_varint(out, end);
+		furet_buf_put_varint(out, sec);
+		if (end < start)
+			return FURET_IO;
+		n = (sec ? sec - 1 : 0) + (end - start);
+		while (n && !r->has_err) {
+			size_t m = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
+			if (!m) {
+				r->has_err = 1;
+				break;
+			}
+			furet_buf_append(out, r->p, m);
+			r->p += m;
+			n -= m;
+		}
+	}
+	if (r->has_err)
+		return FURET_IO;
+	return out->has_err ? FURET_NOMEM : FURET_OK;
+}
+
+typedef struct docs_out {
+	furet_collection *c;
+	size_t n_live_docs, n_live_pass;
+	uint64_t live_length;
+	spooled_doc sd;
+	spooled_pass sp;
+	furet_buf enc;
+} docs_out;
+
+/* Writes the documents of a compressed chunk: records and stored texts. */
+static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
+	docs_out *o)
 {
 	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
+	furet_collection *c = o->c;
 	unsigned char k4[4], d4[4];
-	furet_buf enc, stored;
-	furet_rdr r;
-	spooled_doc sd;
-	spooled_pass sp;
-	furet_val v;
-	size_t i;
+	size_t i, e = 0;
 	uint64_t k;
+	furet_rdr r;
+	furet_val v;
 	furet_rc rc;
 
-	furet_buf_init(&enc);
-	furet_buf_init(&stored);
-	memset(&sd, 0, sizeof sd);
-	memset(&sp, 0, sizeof sp);
-	if ((rc = spool_reader(w, &r)))
-		goto done;
-	for (i = 0; i < w->n_docs; i++) {
+	if (z->rc)
+		return z->rc;
+	furet_rdr_open_mem(&r, z->in.data, z->in.len);
+	for (i = z->first_doc; i < z->first_doc + z->n_docs; i++) {
 		const batch_doc *d = &w->docs[i];
 		furet_doc_rec dr;
 
-		if ((rc = read_doc(&r, &sd)))
-			goto done;
-		if (sd.n_passages != d->n_passages) {
-			rc = FURET_IO;
-			goto done;
-		}
+		if ((rc = read_doc(&r, &o->sd)))
+			return rc;
+		if (o->sd.n_passages != d->n_passages)
+			return FURET_IO;
 		furet_put_u32be(d4, (uint32_t)(c->next_doc + i));
 		if (!d->is_dead) {
-			(*n_live_docs)++;
+			o->n_live_docs++;
 			if (!is_rebuild) {
 				rc = furet_txn_get(t, FURET_T_DOCIDS, w->ids.data + d->id_off,
 					d->id_len, &v);
-				if (rc == FURET_OK) {
-					rc = furet_index_fail(w->ix, FURET_EXISTS, "document "
+				if (rc == FURET_OK)
+					return furet_index_fail(w->ix, FURET_EXISTS, "document "
 						"%.*s is already in the index", (int)(d->id_len > 200 ?
 						200 : d->id_len), (const char *)w->ids.data + d->id_off);
-					goto done;
-				}
 				if (rc != FURET_DONE)
-					goto done;
+					return rc;
 			}
 			dr.id = (const char *)w->ids.data + d->id_off;
 			dr.id_len = d->id_len;
-			dr.title = (const char *)sd.title.data;
-			dr.title_len = sd.title.len;
+			dr.title = (const char *)o->sd.title.data;
+			dr.title_len = o->sd.title.len;
 			dr.first_passage = (uint32_t)c->n_passages + d->first_passage;
 			dr.n_passages = d->n_passages;
-			dr.source = (const char *)sd.source.data;
-			dr.source_len = sd.source.len;
-			memcpy(dr.hash, sd.hash, 16);
-			furet_buf_reset(&enc);
-			furet_doc_rec_encode(&dr, &enc);
-			if (enc.has_err) {
-				rc = FURET_NOMEM;
-				goto done;
-			}
-			rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data, enc.len,
+			dr.source = (const char *)o->sd.source.data;
+			dr.source_len = o->sd.source.len;
+			memcpy(dr.hash, o->sd.hash, 16);
+			furet_buf_reset(&o->enc);
+			furet_doc_rec_encode(&dr, &o->enc);
+			if (o->enc.has_err)
+				return FURET_NOMEM;
+			rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
 				put_flags);
 			if (!rc)
 				rc = furet_txn_put(t, FURET_T_DOCIDS, dr.id, dr.id_len, d4, 4, 0);
 			if (rc)
-				goto done;
+				return rc;
 		}
-		for (k = 0; k < sd.n_passages; k++) {
+		for (k = 0; k < o->sd.n_passages; k++) {
 			uint32_t pid = d->first_passage + (uint32_t)k;
 			furet_passage_rec pr;
+			size_t from;
 
-			if ((rc = read_pass(&r, &sp)))
-				goto done;
+			if ((rc = read_pass(&r, &o->sp)))
+				return rc;
 			if (d->is_dead)
 				continue;
-			(*n_live_pass)++;
-			*live_length += w->plen[pid];
-			c->text_bytes += sp.end - sp.start;
+			if (e >= z->n_ends)
+				return FURET_IO;
+			o->n_live_pass++;
+			o->live_length += w->plen[pid];
+			c->text_bytes += o->sp.end - o->sp.start;
 			furet_put_u32be(k4, (uint32_t)(c->n_passages + pid));
 			pr.doc = (uint32_t)c->next_doc + (uint32_t)i;
 			pr.number = (uint32_t)k;
-			pr.start = sp.start;
-			pr.end = sp.end;
-			pr.section = sp.has_section ? (const char *)sp.section.data : NULL;
-			pr.section_len = sp.has_section ? sp.section.len : 0;
+			pr.start = o->sp.start;
+			pr.end = o->sp.end;
+			pr.section = o->sp.has_section ? (const char *)o->sp.section.data :
+				NULL;
+			pr.section_len = o->sp.has_section ? o->sp.section.len : 0;
 			pr.length = w->plen[pid];
-			furet_buf_reset(&enc);
-			furet_passage_rec_encode(&pr, &enc);
-			if (enc.has_err) {
-				rc = FURET_NOMEM;
-				goto done;
-			}
-			rc = furet_txn_put(t, FURET_T_PASSAGES, k4, 4, enc.data, enc.len,
-				FURET_PUT_APPEND);
+			furet_buf_reset(&o->enc);
+			furet_passage_rec_encode(&pr, &o->enc);
+			if (o->enc.has_err)
+				return FURET_NOMEM;
+			from = e ? z->ends[e - 1] : 0;
+			rc = furet_txn_put(t, FURET_T_PASSAGES, k4, 4, o->enc.data,
+				o->enc.len, FURET_PUT_APPEND);
 			if (!rc)
-				rc = furet_text_encode(tenc, (const char *)sp.text.data,
-					sp.text.len, &stored);
-			if (!rc)
-				rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, stored.data,
-					stored.len, FURET_PUT_APPEND);
+				rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, z->out.data + from,
+					z->ends[e] - from, FURET_PUT_APPEND);
 			if (rc)
-				goto done;
+				return rc;
+			e++;
 		}
 	}
+	return FURET_OK;
+}
+
+/* Writes the batch's live documents, passages and texts, read back from
+** the spool. */
+static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
+	const furet_buf *dict, size_t *n_live_docs, size_t *n_live_pass,
+	uint64_t *live_length)
+{
+	furet_pipeline_ops ops = {
+		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
+		zstate_close, zchunk_run, NULL,
+	};
+	furet_pipeline *zp = NULL;
+	docs_out o;
+	furet_rdr r;
+	size_t next = 0;
+	furet_rc rc;
+
+	memset(&o, 0, sizeof o);
+	o.c = c;
+	ops.ctx = (void *)dict;
+	if ((rc = spool_reader(w, &r)))
+		return rc;
+	if ((rc = furet_pipeline_open(&ops, w->n_threads, &zp)))
+		goto done;
+	for (;;) {
+		zchunk *z;
+		if (next < w->n_docs && (z = furet_pipeline_slot(zp))) {
+			z->w = w;
+			z->first_doc = next;
+			furet_buf_reset(&z->in);
+			while (next < w->n_docs && z->in.len < ZCHUNK) {
+				if ((rc = copy_doc(&r, &z->in)))
+					goto done;
+				next++;
+			}
+			z->n_docs = next - z->first_doc;
+			furet_pipeline_submit(zp, z->in.len);
+			continue;
+		}
+		if (!(z = furet_pipeline_oldest(zp, 1)))
+			break;
+		rc = put_chunk(w, t, z, &o);
+		furet_pipeline_release(zp, 4 * ZCHUNK);
+		if (rc)
+			goto done;
+	}
+	*n_live_docs = o.n_live_docs;
+	*n_live_pass = o.n_live_pass;
+	*live_length = o.live_length;
 done:
 	if (rc == FURET_IO)
 		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
 			w->tmp_dir);
+	furet_pipeline_close(zp);
 	furet_rdr_close(&r);
-	furet_buf_free(&sd.title);
-	furet_buf_free(&sd.source);
-	furet_buf_free(&sp.section);
-	furet_buf_free(&sp.text);
-	furet_buf_free(&enc);
-	furet_buf_free(&stored);
+	furet_buf_free(&o.sd.title);
+	furet_buf_free(&o.sd.source);
+	furet_buf_free(&o.sp.section);
+	furet_buf_free(&o.sp.text);
+	furet_buf_free(&o.enc);
 	return rc;
 }
 
@@ -2137,7 +2341,6 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	uint64_t live_length = 0;
 	furet_buf dead; /* u32be ids of the passages removals made dead */
 	furet_buf dict; /* zstd dictionary of the stored text */
-	furet_text_enc *tenc = NULL;
 	furet_val v;
 	furet_rc rc;
 
@@ -2178,8 +2381,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			goto done;
 		}
 	}
-	if ((rc = furet_text_enc_open(dict.data, dict.len, &tenc)) ||
-		(rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
+	if ((rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
 		goto done;
 	/* Removals first, so that a replaced document's id is free again. */
 	for (i = 0; i < w->n_rm; i++)
@@ -2191,7 +2393,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			"(2^32 passages)");
 		goto done;
 	}
-	if ((rc = write_docs(w, t, &c, tenc, &n_live_docs, &n_live_pass,
+	if ((rc = write_docs(w, t, &c, &dict, &n_live_docs, &n_live_pass,
 		&live_length)))
 		goto done;
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild)))
@@ -2236,7 +2438,6 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 done:
 	furet_buf_free(&enc);
 	furet_buf_free(&dead);
-	furet_text_enc_close(tenc);
 	furet_text_dec_close(w->tdec);
 	w->tdec = NULL;
 	furet_buf_free(&dict);
@@ -2266,6 +2467,32 @@ static int mark_dead(furet_writer *w)
 	return 0;
 }
 
+/* LMDB keeps the pages a write transaction dirties in memory, up to
+** 131071 of them (512 MiB; then it writes some out): about the size of
+** what the batch writes. Before the transaction, the spool, then the run,
+** go to their files when the budget could not hold them and those pages. */
+static furet_rc make_room(furet_writer *w)
+{
+	uint64_t limit = w->budget / 4 * 3;
+	uint64_t spool = w->spool.len + w->spool_buf.len;
+	uint64_t lmdb = w->post_total + spool / 2 + (uint64_t)w->n_pass * 32;
+	furet_rc rc;
+
+	if (lmdb > ((uint64_t)512 << 20))
+		lmdb = (uint64_t)512 << 20;
+	if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
+		return FURET_OK;
+	if (w->spool.fd < 0 && w->spool_buf.len) {
+		if ((rc = tmp_flush(w, &w->spool, &w->spool_buf)))
+			return rc;
+		furet_buf_free(&w->spool_buf);
+		if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
+			return FURET_OK;
+	}
+	return w->n_runs ? FURET_OK : spill_run(w); /* the caller spills
+	                                               the last of several */
+}
+
 FURET_API furet_rc furet_writer_commit(furet_writer *w)
 {
 	furet_txn *t = NULL;
@@ -2287,6 +2514,8 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	w->pl = NULL;
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
+	if ((rc = make_room(w)))
+		goto done;
 	if (w->spool.fd >= 0 && w->spool_buf.len &&
 		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))
 		goto done;
