@@ -4,6 +4,9 @@
 #   make test            cmocka suites + CLI tests on a real index
 #   make check           test with -Werror under ASan+UBSan, then the CLI tests
 #                        under valgrind, then the fuzz-corpus replay
+#   make bench           indexing speed, memory and size on the scale corpus
+#                        (../shared/data) -> build/bench/results.md; with
+#                        BENCH_PEERS=piaf|scale, against the peers too
 #   make search Q='...'  install what is missing, build, index corpus/ into
 #                        index/ when missing or stale, answer the query
 #
@@ -118,6 +121,10 @@ $(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
 test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
 
+# Not part of test: benchmarks report figures, never assert times.
+bench: all $(B)/bench/analyze_bench
+	sh bench/index_bench.sh $(B)
+
 # make check: warnings are errors, sanitizers on every test, valgrind on the
 # CLI tests, fuzz corpora replayed.
 check:
@@ -163,4 +170,4 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all test check fuzz search format clean
+.PHONY: all test check bench fuzz search format clean
