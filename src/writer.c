@@ -1446,10 +1446,23 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf_section[blk->n] = fields[1];
 				furet_buf_put_varint(pos, tf);
 			}
-			for (k = 0; k < tf; k++) {
-				uint64_t x = furet_rdr_varint(r);
-				if (!is_dead)
-					furet_buf_put_varint(pos, x);
+			/* The positions are the same varints in both: copied whole
+			** when they are all in the reader's buffer. */
+			{
+				const unsigned char *q = r->p, *qe = r->e;
+				for (k = 0; k < tf && q < qe; q++)
+					k += !(*q & 0x80);
+				if (k == tf) {
+					if (!is_dead)
+						furet_buf_append(pos, r->p, (size_t)(q - r->p));
+					r->p = q;
+				} else {
+					for (k = 0; k < tf; k++) {
+						uint64_t x = furet_rdr_varint(r);
+						if (!is_dead)
+							furet_buf_put_varint(pos, x);
+					}
+				}
 			}
 			if (r->has_err)
 				return FURET_IO;
