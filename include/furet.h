@@ -180,9 +180,15 @@ typedef struct furet_writer_options {
 	                          most 8), 1 to analyse in the calling thread.
 	                          The index is the same whatever the number. */
 	uint64_t memory;       /* memory budget of the batch in bytes: 0 for
-	                          1 GiB; at least 1 MiB. Beyond it, sorted runs
-	                          of postings are spilled to temporary files and
-	                          merged at commit (same index, more I/O). */
+	                          1 GiB; at least 1 MiB. Beyond it, the stored
+	                          texts and sorted runs of postings are spilled
+	                          to temporary files and merged at commit (same
+	                          index, more I/O). The commit's LMDB
+	                          transaction holds the pages it writes in
+	                          memory, about the size of what the batch adds
+	                          to the index and at most 512 MiB: the writer
+	                          makes room for them, but a smaller budget
+	                          cannot hold a bigger batch. */
 	const char *tmp_dir;   /* where those files go: NULL for the index
 	                          directory. They have no name and vanish with
 	                          the writer, whatever happens to the process. */
