@@ -2483,7 +2483,10 @@ static int mark_dead(furet_writer *w)
 /* LMDB keeps the pages a write transaction dirties in memory, up to
 ** 131071 of them (512 MiB; then it writes some out): about the size of
 ** what the batch writes. Before the transaction, the spool, then the run,
-** go to their files when the budget could not hold them and those pages. */
+** go to their files when the budget cannot hold them and those pages.
+** (Through the map, MDB_WRITEMAP, would not help: the commit touches
+** every dirty page again to clear its flag, bringing them all back into
+** the process's memory.) */
 static furet_rc make_room(furet_writer *w)
 {
 	uint64_t limit = w->budget / 4 * 3;
@@ -2502,8 +2505,9 @@ static furet_rc make_room(furet_writer *w)
 		if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
 			return FURET_OK;
 	}
-	return w->n_runs ? FURET_OK : spill_run(w); /* the caller spills
-	                                               the last of several */
+	if ((w->n_terms || w->folds.n || w->words.n) && (rc = spill_run(w)))
+		return rc;
+	return FURET_OK;
 }
 
 FURET_API furet_rc furet_writer_commit(furet_writer *w)
@@ -2532,7 +2536,8 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	if (w->spool.fd >= 0 && w->spool_buf.len &&
 		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))
 		goto done;
-	if (w->n_runs && (rc = spill_run(w)))
+	if (w->n_runs && (w->n_terms || w->folds.n || w->words.n) &&
+		(rc = spill_run(w)))
 		goto done;
 	if (!w->n_runs) {
 		order = terms_sorted(w);
