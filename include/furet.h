@@ -16,8 +16,10 @@
 ** Threads: a furet_index handle may be shared by several threads for
 ** searching; each thread runs its own searches and owns the furet_results it
 ** gets. Only one furet_writer may exist per index at a time (in any process;
-** LMDB serialises writers). furet_index_errmsg is per handle: with threads,
-** read it only when you own the handle alone, or use the furet_rc.
+** LMDB serialises writers); one thread makes the calls on it, and it runs
+** threads of its own to analyse documents (furet_writer_options).
+** furet_index_errmsg is per handle: with threads, read it only when you
+** own the handle alone, or use the furet_rc.
 */
 #ifndef FURET_H
 #define FURET_H

@@ -23,11 +23,14 @@
 ** What stays in memory for the whole batch: each document's id, its
 ** passage range and state, and each passage's length (4 bytes).
 **
-** furet_writer_commit waits for the pipeline, then opens the write
-** transaction, re-reads the collection statistics (another process may
-** have committed meanwhile: local ids are rebased on the current passage
-** count), performs the removals, writes documents, passages and texts from
-** the spool, checking that no document id exists already, and merges the
+** furet_writer_commit waits for the pipeline and, when the budget could
+** not hold what is left beside the pages LMDB will dirty (make_room),
+** spills the spool and the run first. It opens the write transaction,
+** re-reads the collection statistics (another process may have committed
+** meanwhile: local ids are rebased on the current passage count),
+** performs the removals, writes documents, passages and texts from the
+** spool (the texts compressed in the pipeline's threads, a chunk ahead),
+** checking that no document id exists already, and merges the
 ** runs: for each term in sorted order its postings and positions blocks,
 ** appending to the last partial block of a term that is already indexed,
 ** then the folds and words pairs, each once, in key order (MDB_APPEND on a
