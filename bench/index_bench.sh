@@ -68,12 +68,15 @@ for z in "$D"/corpus/*.jsonl.zst; do
 done
 CORPUS="$WORK/corpus"
 
-# best_of CMD... — runs CMD RUNS times under /usr/bin/time; prints
-# "best_wall max_rss_kb user+sys_of_best".
+# best_of DIR CMD... — runs CMD RUNS times under /usr/bin/time, DIR removed
+# before each (a fresh build each time); prints "best_wall max_rss_kb
+# user+sys_of_best".
 best_of() {
+	dir=$1; shift
 	best=""; rss=0; cpu=""
 	i=0
 	while [ $i -lt "$RUNS" ]; do
+		rm -rf "$dir"
 		/usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >/dev/null
 		read -r w m u s < "$WORK/time"
 		if [ -z "$best" ] || [ "$(echo "$w < $best" | bc)" = 1 ]; then
@@ -109,9 +112,8 @@ for cfg in "default::" "one thread:--threads 1:" "256 MB budget:--memory 256M:";
 	rest=${cfg#*:}
 	opts=${rest%%:*}
 	say "rebuild ($name), best of $RUNS"
-	rm -rf "$IX"
 	# shellcheck disable=SC2086
-	r=$(best_of "$B/furet" index -q -i "$IX" --rebuild $opts "$CORPUS")
+	r=$(best_of "$IX" "$B/furet" index -q -i "$IX" --rebuild $opts "$CORPUS")
 	set -- $r
 	wall=$1; rss=$2; cpu=$3
 	mbs=$(echo "scale=1; $bytes / 1000000 / $wall" | bc)
