@@ -42,32 +42,52 @@ void furet_adoc_free(furet_adoc *d)
 	furet_free(d->pass);
 	furet_free(d->terms);
 	furet_buf_free(&d->term_bytes);
-	furet_buf_free(&d->words);
 	furet_buf_free(&d->ents);
 	furet_buf_free(&d->pairs);
-	furet_free(d->slots);
-	furet_free(d->title_ltids);
-	furet_free(d->sec_ltids);
-	furet_free(d->occs);
-	furet_free(d->grp);
-	furet_free(d->gterm);
-	furet_free(d->gcount);
-	furet_free(d->gfill);
-	furet_free(d->order);
-	furet_buf_free(&d->scratch);
 	memset(d, 0, sizeof *d);
 }
 
 size_t furet_adoc_bytes(const furet_adoc *d)
 {
 	return d->in.cap + d->cap_pass * sizeof *d->pass +
-		d->cap_terms * (sizeof *d->terms + sizeof *d->grp) +
-		d->term_bytes.cap + d->words.cap + d->ents.cap + d->pairs.cap +
-		d->n_slots * sizeof(uint32_t) +
-		(d->cap_title + d->cap_sec) * sizeof(uint32_t) +
-		d->cap_occs * sizeof *d->occs +
-		d->cap_g * 3 * sizeof(uint32_t) + d->cap_order * sizeof(uint32_t) +
-		d->scratch.cap;
+		d->cap_terms * sizeof *d->terms + d->term_bytes.cap + d->ents.cap +
+		d->pairs.cap;
+}
+
+furet_rc furet_adoc_work_open(furet_index *ix, furet_adoc_work **out)
+{
+	furet_adoc_work *k = furet_malloc(sizeof *k);
+	furet_rc rc;
+
+	*out = NULL;
+	if (!k)
+		return FURET_NOMEM;
+	memset(k, 0, sizeof *k);
+	if ((rc = furet_index_take_analyzer(ix, &k->an))) {
+		furet_free(k);
+		return rc;
+	}
+	*out = k;
+	return FURET_OK;
+}
+
+void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
+{
+	if (!k)
+		return;
+	furet_index_give_analyzer(ix, k->an);
+	furet_free(k->slots);
+	furet_free(k->grp);
+	furet_free(k->title_ltids);
+	furet_free(k->sec_ltids);
+	furet_free(k->occs);
+	furet_free(k->gterm);
+	furet_free(k->gcount);
+	furet_free(k->gfill);
+	furet_free(k->order);
+	furet_buf_free(&k->words);
+	furet_buf_free(&k->scratch);
+	furet_free(k);
 }
 
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
@@ -122,19 +142,20 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 
 /* ---- the document's terms ------------------------------------------------ */
 
-/* Open addressing over the local terms; each term remembers its slot so that
-** the next document clears only the slots it used. */
-static int grow_slots(furet_adoc *d)
+/* Open addressing over the document's terms, in the thread's table; each
+** term is found again by its hash when the document is done, so that only
+** the slots it used are cleared. */
+static int grow_slots(furet_adoc *d, furet_adoc_work *k)
 {
-	size_t n = d->n_slots ? d->n_slots * 2 : 1024, i;
+	size_t n = k->n_slots ? k->n_slots * 2 : 1024, i;
 	uint32_t *s = furet_malloc(n * sizeof *s);
 
 	if (!s)
 		return -1;
 	memset(s, 0, n * sizeof *s);
-	furet_free(d->slots);
-	d->slots = s;
-	d->n_slots = n;
+	furet_free(k->slots);
+	k->slots = s;
+	k->n_slots = n;
 	for (i = 0; i < d->n_terms; i++) {
 		size_t j = d->terms[i].hash & (n - 1);
 		while (s[j])
@@ -144,7 +165,7 @@ static int grow_slots(furet_adoc *d)
 	return 0;
 }
 
-static void clear_slots(furet_adoc *d)
+static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
 {
 	size_t i;
 
@@ -152,42 +173,39 @@ static void clear_slots(furet_adoc *d)
 	** what inserting did, far less than wiping the table for every small
 	** document after it. */
 	for (i = 0; i < d->n_terms; i++) {
-		size_t j = d->terms[i].hash & (d->n_slots - 1);
-		while (d->slots[j] != i + 1)
-			j = (j + 1) & (d->n_slots - 1);
-		d->slots[j] = 0;
+		size_t j = d->terms[i].hash & (k->n_slots - 1);
+		while (k->slots[j] != i + 1)
+			j = (j + 1) & (k->n_slots - 1);
+		k->slots[j] = 0;
 	}
-	d->n_terms = 0;
-	furet_buf_reset(&d->term_bytes);
-	furet_buf_reset(&d->words);
 }
 
 /* The local number of term, added when new; -1 when out of memory. */
-static int64_t intern(furet_adoc *d, const char *term, size_t len)
+static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
+	size_t len)
 {
 	uint32_t h = furet_hash32(term, len);
 	furet_adoc_term *e;
 	size_t j;
 
-	if ((d->n_terms + 1) * 2 > d->n_slots && grow_slots(d))
+	if ((d->n_terms + 1) * 2 > k->n_slots && grow_slots(d, k))
 		return -1;
-	for (j = h & (d->n_slots - 1); d->slots[j]; j = (j + 1) & (d->n_slots - 1)) {
-		e = &d->terms[d->slots[j] - 1];
+	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1)) {
+		e = &d->terms[k->slots[j] - 1];
 		if (e->hash == h && e->len == len &&
 			memcmp(d->term_bytes.data + e->off, term, len) == 0)
-			return d->slots[j] - 1;
+			return k->slots[j] - 1;
 	}
-	if (d->n_terms == d->cap_terms) {
-		size_t cap = d->cap_terms, k;
-		if (furet_grow((void **)&d->terms, &cap, d->n_terms + 1,
-			sizeof *d->terms))
+	if (furet_grow((void **)&d->terms, &d->cap_terms, d->n_terms + 1,
+		sizeof *d->terms))
+		return -1;
+	if (d->n_terms >= k->cap_grp) {
+		size_t cap = k->cap_grp, i;
+		if (furet_grow((void **)&k->grp, &cap, d->n_terms + 1, sizeof *k->grp))
 			return -1;
-		k = d->cap_terms;
-		if (furet_grow((void **)&d->grp, &k, cap, sizeof *d->grp))
-			return -1;
-		for (k = d->cap_terms; k < cap; k++)
-			d->grp[k] = NONE;
-		d->cap_terms = cap;
+		for (i = k->cap_grp; i < cap; i++)
+			k->grp[i] = NONE;
+		k->cap_grp = cap;
 	}
 	if (d->term_bytes.len > UINT32_MAX - len)
 		return -1;
@@ -200,7 +218,7 @@ static int64_t intern(furet_adoc *d, const char *term, size_t len)
 	furet_buf_append(&d->term_bytes, term, len);
 	if (d->term_bytes.has_err)
 		return -1;
-	d->slots[j] = (uint32_t)d->n_terms + 1;
+	k->slots[j] = (uint32_t)d->n_terms + 1;
 	return (int64_t)d->n_terms++;
 }
 
@@ -217,7 +235,7 @@ static int seen_before(furet_pair_cache *cache, const furet_token *t)
 	uint32_t h = 2166136261u;
 	size_t i;
 
-	if (!cache || t->word_len + t->term_len > FURET_PAIR_KEY)
+	if (t->word_len + t->term_len > FURET_PAIR_KEY)
 		return 0;
 	/* furet_hash32 of "word\0term", without making it */
 	for (i = 0; i < t->word_len; i++)
@@ -265,7 +283,8 @@ static void add_pair(furet_adoc *d, int table, const char *a, size_t a_len,
 /* What the search needs to reach a token's term other than by the term
 ** itself: its accent-free key when that differs (folds), and its
 ** unaccented word for typo candidates (words of 4+ bytes, not numbers). */
-static int lookups(furet_adoc *d, uint32_t ltid, const furet_token *t)
+static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
+	const furet_token *t)
 {
 	int has_fold = t->fold_len != t->term_len ||
 		memcmp(t->fold, t->term, t->term_len) != 0;
@@ -277,27 +296,27 @@ static int lookups(furet_adoc *d, uint32_t ltid, const furet_token *t)
 	/* Most tokens repeat the word their term had last in this document:
 	** nothing new then, and no key to make. */
 	if (e->word_len == t->word_len &&
-		memcmp(d->words.data + e->word_off, t->word, t->word_len) == 0)
+		memcmp(k->words.data + e->word_off, t->word, t->word_len) == 0)
 		return 0;
-	if (d->words.len > UINT32_MAX - t->word_len)
+	if (k->words.len > UINT32_MAX - t->word_len)
 		return -1;
-	e->word_off = (uint32_t)d->words.len;
+	e->word_off = (uint32_t)k->words.len;
 	e->word_len = (uint32_t)t->word_len;
-	furet_buf_append(&d->words, t->word, t->word_len);
-	if (d->words.has_err)
+	furet_buf_append(&k->words, t->word, t->word_len);
+	if (k->words.has_err)
 		return -1;
-	if (seen_before(d->cache, t))
+	if (seen_before(k->cache, t))
 		return 0;
 	if (has_fold)
 		add_pair(d, FURET_PAIR_FOLDS, t->fold, t->fold_len, t->term,
 			t->term_len);
 	if (has_word) {
-		furet_buf_reset(&d->scratch);
-		furet_unaccent(t->word, t->word_len, &d->scratch);
-		if (d->scratch.has_err)
+		furet_buf_reset(&k->scratch);
+		furet_unaccent(t->word, t->word_len, &k->scratch);
+		if (k->scratch.has_err)
 			return -1;
-		add_pair(d, FURET_PAIR_WORDS, (const char *)d->scratch.data,
-			d->scratch.len, t->term, t->term_len);
+		add_pair(d, FURET_PAIR_WORDS, (const char *)k->scratch.data,
+			k->scratch.len, t->term, t->term_len);
 	}
 	return d->pairs.has_err ? -1 : 0;
 }
@@ -305,7 +324,7 @@ static int lookups(furet_adoc *d, uint32_t ltid, const furet_token *t)
 /* ---- passages ------------------------------------------------------------ */
 
 /* Analyses text into local term numbers (title or section). */
-static furet_rc field_terms(furet_adoc *d, furet_analyzer *an, const char *text,
+static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
 	size_t len, uint32_t **ltids, size_t *n, size_t *cap)
 {
 	const furet_token *toks;
@@ -313,14 +332,14 @@ static furet_rc field_terms(furet_adoc *d, furet_analyzer *an, const char *text,
 	furet_rc rc;
 
 	*n = 0;
-	rc = furet_analyzer_run(an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
 	if (rc)
 		return rc;
 	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
-		int64_t l = intern(d, toks[i].term, toks[i].term_len);
-		if (l < 0 || lookups(d, (uint32_t)l, &toks[i]))
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		if (l < 0 || lookups(d, k, (uint32_t)l, &toks[i]))
 			return FURET_NOMEM;
 		(*ltids)[(*n)++] = (uint32_t)l;
 	}
@@ -348,14 +367,15 @@ static size_t put_varint(unsigned char *p, uint64_t v)
 	return n;
 }
 
-static int push_occ(furet_adoc *d, uint32_t ltid, uint32_t pos, uint32_t field)
+static int push_occ(furet_adoc_work *k, uint32_t ltid, uint32_t pos,
+	uint32_t field)
 {
 	adoc_occ *o;
 
-	if (d->n_occs == d->cap_occs && furet_grow((void **)&d->occs,
-		&d->cap_occs, d->n_occs + 1, sizeof *d->occs))
+	if (k->n_occs == k->cap_occs && furet_grow((void **)&k->occs,
+		&k->cap_occs, k->n_occs + 1, sizeof *k->occs))
 		return -1;
-	o = &d->occs[d->n_occs++];
+	o = &k->occs[k->n_occs++];
 	o->ltid = ltid;
 	o->pos = pos;
 	o->field = field;
@@ -364,45 +384,45 @@ static int push_occ(furet_adoc *d, uint32_t ltid, uint32_t pos, uint32_t field)
 
 /* Groups the passage's occurrences by term, stably, and writes one ENTRY
 ** per term. */
-static furet_rc emit_entries(furet_adoc *d)
+static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k)
 {
 	size_t i, ng = 0, g, s;
 
-	if (furet_grow((void **)&d->order, &d->cap_order, d->n_occs,
-		sizeof *d->order))
+	if (furet_grow((void **)&k->order, &k->cap_order, k->n_occs,
+		sizeof *k->order))
 		return FURET_NOMEM;
-	if (d->cap_g < d->n_occs) {
-		size_t c1 = d->cap_g, c2 = d->cap_g, c3 = d->cap_g;
-		if (furet_grow((void **)&d->gterm, &c1, d->n_occs, sizeof *d->gterm) ||
-			furet_grow((void **)&d->gcount, &c2, d->n_occs, sizeof *d->gcount) ||
-			furet_grow((void **)&d->gfill, &c3, d->n_occs, sizeof *d->gfill))
+	if (k->cap_g < k->n_occs) {
+		size_t c1 = k->cap_g, c2 = k->cap_g, c3 = k->cap_g;
+		if (furet_grow((void **)&k->gterm, &c1, k->n_occs, sizeof *k->gterm) ||
+			furet_grow((void **)&k->gcount, &c2, k->n_occs, sizeof *k->gcount) ||
+			furet_grow((void **)&k->gfill, &c3, k->n_occs, sizeof *k->gfill))
 			return FURET_NOMEM;
-		d->cap_g = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+		k->cap_g = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
 	}
-	for (i = 0; i < d->n_occs; i++) {
-		uint32_t l = d->occs[i].ltid;
-		if (d->grp[l] == NONE) {
-			d->grp[l] = (uint32_t)ng;
-			d->gterm[ng] = l;
-			d->gcount[ng] = 0;
+	for (i = 0; i < k->n_occs; i++) {
+		uint32_t l = k->occs[i].ltid;
+		if (k->grp[l] == NONE) {
+			k->grp[l] = (uint32_t)ng;
+			k->gterm[ng] = l;
+			k->gcount[ng] = 0;
 			ng++;
 		}
-		d->gcount[d->grp[l]]++;
+		k->gcount[k->grp[l]]++;
 	}
 	for (g = 0, s = 0; g < ng; g++) {
-		d->gfill[g] = (uint32_t)s;
-		s += d->gcount[g];
+		k->gfill[g] = (uint32_t)s;
+		s += k->gcount[g];
 	}
-	for (i = 0; i < d->n_occs; i++)
-		d->order[d->gfill[d->grp[d->occs[i].ltid]]++] = (uint32_t)i;
+	for (i = 0; i < k->n_occs; i++)
+		k->order[k->gfill[k->grp[k->occs[i].ltid]]++] = (uint32_t)i;
 	for (g = 0; g < ng; g++) {
-		uint32_t end = d->gfill[g], start = end - d->gcount[g], k;
+		uint32_t end = k->gfill[g], start = end - k->gcount[g], m;
 		uint32_t tf = 0, tt = 0, ts = 0, prev = 0;
 		size_t rest = 2;
 		unsigned char *q;
 
-		for (k = start; k < end; k++) {
-			const adoc_occ *o = &d->occs[d->order[k]];
+		for (m = start; m < end; m++) {
+			const adoc_occ *o = &k->occs[k->order[m]];
 			if (o->field == 0) {
 				rest += varint_len(o->pos - prev);
 				prev = o->pos;
@@ -416,60 +436,59 @@ static furet_rc emit_entries(furet_adoc *d)
 		if (furet_buf_reserve(&d->ents, 30 + rest))
 			return FURET_NOMEM;
 		q = d->ents.data + d->ents.len;
-		q += put_varint(q, d->gterm[g]);
+		q += put_varint(q, k->gterm[g]);
 		q += put_varint(q, tf);
 		q += put_varint(q, rest);
 		*q++ = (unsigned char)(tt > 255 ? 255 : tt);
 		*q++ = (unsigned char)(ts > 255 ? 255 : ts);
-		for (k = start, prev = 0; k < start + tf; k++) {
-			uint32_t pos = d->occs[d->order[k]].pos;
+		for (m = start, prev = 0; m < start + tf; m++) {
+			uint32_t pos = k->occs[k->order[m]].pos;
 			q += put_varint(q, pos - prev);
 			prev = pos;
 		}
 		*q = '\0';
 		d->ents.len = (size_t)(q - d->ents.data);
-		d->grp[d->gterm[g]] = NONE;
+		k->grp[k->gterm[g]] = NONE;
 	}
 	return FURET_OK;
 }
 
 /* The body of one passage, with the title's and the section's terms. */
-static furet_rc passage_entries(furet_adoc *d, furet_analyzer *an,
+static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	const char *text, size_t len, furet_adoc_passage *p)
 {
 	const furet_token *toks;
 	size_t nt, i;
 	furet_rc rc;
 
-	d->n_occs = 0;
-	rc = furet_analyzer_run(an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	k->n_occs = 0;
+	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
 	if (rc)
 		return rc;
 	/* The length counts words: the whole of a compound shares its first
 	** part's position and is not one more word. */
 	p->length = 0;
 	for (i = 0; i < nt; i++) {
-		int64_t l = intern(d, toks[i].term, toks[i].term_len);
-		if (l < 0 || push_occ(d, (uint32_t)l, toks[i].pos, 0) ||
-			lookups(d, (uint32_t)l, &toks[i]))
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		if (l < 0 || push_occ(k, (uint32_t)l, toks[i].pos, 0) ||
+			lookups(d, k, (uint32_t)l, &toks[i]))
 			return FURET_NOMEM;
 		if (!(toks[i].flags & FURET_TOK_WHOLE))
 			p->length++;
 	}
-	for (i = 0; i < d->n_title; i++)
-		if (push_occ(d, d->title_ltids[i], 0, 1))
+	for (i = 0; i < k->n_title; i++)
+		if (push_occ(k, k->title_ltids[i], 0, 1))
 			return FURET_NOMEM;
-	for (i = 0; i < d->n_sec; i++)
-		if (push_occ(d, d->sec_ltids[i], 0, 2))
+	for (i = 0; i < k->n_sec; i++)
+		if (push_occ(k, k->sec_ltids[i], 0, 2))
 			return FURET_NOMEM;
 	p->ent_off = d->ents.len;
-	rc = emit_entries(d);
+	rc = emit_entries(d, k);
 	p->ent_len = d->ents.len - p->ent_off;
 	return rc;
 }
 
-furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
-	furet_pair_cache *cache)
+furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 {
 	const char *text = furet_adoc_text(d);
 	furet_split sp;
@@ -488,8 +507,9 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
 		furet_doc_hash(&doc, d->hash);
 		d->has_hash = 1;
 	}
-	clear_slots(d);
-	d->cache = cache;
+	d->n_terms = 0;
+	furet_buf_reset(&d->term_bytes);
+	furet_buf_reset(&k->words);
 	d->n_pass = 0;
 	d->n_pairs = 0;
 	furet_buf_reset(&d->ents);
@@ -514,21 +534,21 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	rc = field_terms(d, an, (const char *)d->in.data + d->eff_title_off,
-		d->eff_title_len, &d->title_ltids, &d->n_title, &d->cap_title);
+	rc = field_terms(d, k, (const char *)d->in.data + d->eff_title_off,
+		d->eff_title_len, &k->title_ltids, &k->n_title, &k->cap_title);
 	if (rc)
 		goto done;
-	d->n_sec = 0;
+	k->n_sec = 0;
 	for (i = 0; i < sp.n_spans; i++) {
 		const furet_passage_span *s = &sp.spans[i];
 		furet_adoc_passage *p = &d->pass[i];
 
 		if (s->has_section != has_prev || (s->has_section &&
 			(s->sec_start != prev_start || s->sec_end != prev_end))) {
-			d->n_sec = 0;
-			if (s->has_section && (rc = field_terms(d, an,
+			k->n_sec = 0;
+			if (s->has_section && (rc = field_terms(d, k,
 				text + s->sec_start, s->sec_end - s->sec_start,
-				&d->sec_ltids, &d->n_sec, &d->cap_sec)))
+				&k->sec_ltids, &k->n_sec, &k->cap_sec)))
 				goto done;
 			has_prev = s->has_section;
 			prev_start = s->sec_start;
@@ -539,7 +559,7 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
 		p->has_section = s->has_section;
 		p->sec_start = s->sec_start;
 		p->sec_end = s->sec_end;
-		if ((rc = passage_entries(d, an, text + s->start, s->end - s->start,
+		if ((rc = passage_entries(d, k, text + s->start, s->end - s->start,
 			p)))
 			goto done;
 		d->n_pass++;
@@ -547,6 +567,7 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
 	if (d->pairs.has_err)
 		rc = FURET_NOMEM;
 done:
+	clear_slots(d, k);
 	furet_split_free(&sp);
 	d->rc = rc;
 	return rc;
@@ -556,58 +577,53 @@ done:
 
 static void slot_init(void *slot)
 {
-	furet_adoc_init(slot);
+	memset(slot, 0, sizeof(furet_adoc_batch));
 }
 
 static void slot_free(void *slot)
 {
-	furet_adoc_free(slot);
+	furet_adoc_batch *b = slot;
+	size_t i;
+
+	for (i = 0; i < b->cap; i++)
+		furet_adoc_free(&b->docs[i]);
+	furet_free(b->docs);
+	memset(b, 0, sizeof *b);
 }
 
 static size_t slot_bytes(const void *slot)
 {
-	return furet_adoc_bytes(slot);
-}
+	const furet_adoc_batch *b = slot;
+	size_t i, n = b->cap * sizeof *b->docs;
 
-/* A worker's state: its analyzer and its cache of pairs. */
-typedef struct adoc_state {
-	furet_analyzer *an;
-	furet_pair_cache cache[FURET_PAIR_CACHE];
-} adoc_state;
+	for (i = 0; i < b->cap; i++)
+		n += furet_adoc_bytes(&b->docs[i]);
+	return n;
+}
 
 static furet_rc state_open(void *ctx, void **state)
 {
-	adoc_state *st = furet_malloc(sizeof *st);
-	furet_rc rc;
-
-	*state = NULL;
-	if (!st)
-		return FURET_NOMEM;
-	memset(st, 0, sizeof *st);
-	if ((rc = furet_index_take_analyzer(ctx, &st->an))) {
-		furet_free(st);
-		return rc;
-	}
-	*state = st;
-	return FURET_OK;
+	furet_adoc_work *k = NULL;
+	furet_rc rc = furet_adoc_work_open(ctx, &k);
+	*state = k;
+	return rc;
 }
 
 static void state_close(void *ctx, void *state)
 {
-	adoc_state *st = state;
-	if (!st)
-		return;
-	furet_index_give_analyzer(ctx, st->an);
-	furet_free(st);
+	furet_adoc_work_close(ctx, state);
 }
 
 static void run(void *state, void *slot)
 {
-	adoc_state *st = state;
-	furet_adoc_run(slot, st->an, st->cache);
+	furet_adoc_batch *b = slot;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		furet_adoc_run(&b->docs[i], state);
 }
 
 const furet_pipeline_ops furet_adoc_ops = {
-	sizeof(furet_adoc), slot_init, slot_free, slot_bytes, state_open,
+	sizeof(furet_adoc_batch), slot_init, slot_free, slot_bytes, state_open,
 	state_close, run, NULL,
 };

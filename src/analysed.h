@@ -32,6 +32,7 @@
 
 #include "analyzer.h"
 #include "furet.h"
+#include "index.h"
 #include "util.h"
 
 #define FURET_PAIR_FOLDS 0
@@ -85,26 +86,37 @@ typedef struct furet_adoc {
 	furet_adoc_term *terms;
 	size_t n_terms, cap_terms;
 	furet_buf term_bytes;
-	furet_buf words;          /* words of the terms (see lookups) */
 	furet_buf ents;
 	furet_buf pairs;          /* PAIR: byte table, 4 bytes hash (native
 	                             order), varint len, the key "a\0b" */
 	size_t n_pairs;
+} furet_adoc;
 
-	/* Scratch, kept between documents. */
-	uint32_t *slots;          /* local term index + 1, 0 empty */
+/* What a thread needs to analyse documents: its analyzer, its cache of
+** pairs, and scratch memory kept from one document to the next. */
+typedef struct furet_adoc_work {
+	furet_analyzer *an;
+	furet_pair_cache cache[FURET_PAIR_CACHE];
+	uint32_t *slots;          /* the document's terms: index + 1, 0 empty */
 	size_t n_slots;
-	furet_pair_cache *cache;  /* the running worker's, or NULL */
+	uint32_t *grp;            /* per local term: its group in the passage */
+	size_t cap_grp;
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;
 	adoc_occ *occs;
 	size_t n_occs, cap_occs;
-	uint32_t *grp;            /* per local term: its group in the passage */
-	size_t cap_grp;
 	uint32_t *gterm, *gcount, *gfill, *order;
 	size_t cap_g, cap_order;
+	furet_buf words;          /* words of the document's terms (lookups) */
 	furet_buf scratch;
-} furet_adoc;
+} furet_adoc_work;
+
+/* Documents analysed as one job of the pipeline: fewer hand-overs
+** between threads than one document at a time. */
+typedef struct furet_adoc_batch {
+	furet_adoc *docs;
+	size_t n, cap;            /* docs[0..cap) are initialised */
+} furet_adoc_batch;
 
 void furet_adoc_init(furet_adoc *d);
 void furet_adoc_free(furet_adoc *d);
@@ -120,17 +132,20 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 ** different bases, 128 bits (not a defence against forged collisions). */
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16]);
 
-/* Analyses the document set in d with an (the caller's, for this thread)
-** and its cache of pairs (FURET_PAIR_CACHE entries, zeroed at first; or
-** NULL); stores and returns the result code in d->rc. */
-furet_rc furet_adoc_run(furet_adoc *d, furet_analyzer *an,
-	furet_pair_cache *cache);
+/* A furet_adoc_work with an analyzer from ix's pool, and its release.
+** FURET_NOMEM, FURET_ERROR (ICU). */
+furet_rc furet_adoc_work_open(furet_index *ix, furet_adoc_work **out);
+void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k);
+
+/* Analyses the document set in d with k (this thread's); stores and
+** returns the result code in d->rc. */
+furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k);
 
 /* Bytes of memory d holds (for the writer's budget). */
 size_t furet_adoc_bytes(const furet_adoc *d);
 
-/* The pipeline's view of analysis: slots are furet_adoc, each worker has
-** an analyzer from the index's pool (ctx is the furet_index). */
+/* The pipeline's view of analysis: slots are furet_adoc_batch, each
+** worker has a furet_adoc_work (ctx is the furet_index). */
 struct furet_pipeline_ops;
 extern const struct furet_pipeline_ops furet_adoc_ops;
 

@@ -118,6 +118,8 @@ struct furet_writer {
 	char tmp_dir[4096];
 	furet_pipeline_ops an_ops; /* analysis jobs (ctx: the index) */
 	furet_pipeline *pl;
+	furet_adoc_batch *open; /* the batch being filled, not submitted yet */
+	size_t open_bytes;
 	furet_analyzer *an; /* removals at commit */
 
 	/* The run being inverted. */
@@ -846,20 +848,53 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 
 /* Inverts the analysed documents at the head of the pipeline: those ready,
 ** or with is_all every one in flight. */
+/* Documents go to the pipeline in batches of about this much text (fewer
+** hand-overs between threads), or fewer with a small budget. */
+static size_t batch_bytes(const furet_writer *w)
+{
+	uint64_t b = w->budget / 256;
+	return b > (256u << 10) ? 256u << 10 : (size_t)b;
+}
+
+/* Inverts the oldest batch (waiting for it when is_wait); FURET_DONE when
+** there is none ready. */
+static furet_rc invert_oldest(furet_writer *w, int is_wait)
+{
+	furet_adoc_batch *b = furet_pipeline_oldest(w->pl, is_wait);
+	furet_rc rc = FURET_OK;
+	size_t i;
+
+	if (!b)
+		return FURET_DONE;
+	for (i = 0; i < b->n && !rc; i++)
+		rc = invert_doc(w, &b->docs[i]);
+	b->n = 0;
+	furet_pipeline_release(w->pl, shrink_limit(w));
+	if (rc)
+		w->failed = rc;
+	return rc;
+}
+
+static void submit_open(furet_writer *w)
+{
+	if (!w->open)
+		return;
+	furet_pipeline_submit(w->pl, w->open_bytes);
+	w->open = NULL;
+	w->open_bytes = 0;
+}
+
+/* Inverts the analysed documents at the head of the pipeline: those ready,
+** or with is_all every one in flight (the batch being filled included). */
 static furet_rc drain(furet_writer *w, int is_all)
 {
-	furet_adoc *a;
 	furet_rc rc;
 
-	while ((a = furet_pipeline_oldest(w->pl, is_all))) {
-		rc = invert_doc(w, a);
-		furet_pipeline_release(w->pl, shrink_limit(w));
-		if (rc) {
-			w->failed = rc;
-			return rc;
-		}
-	}
-	return FURET_OK;
+	if (is_all)
+		submit_open(w);
+	while ((rc = invert_oldest(w, is_all)) == FURET_OK)
+		;
+	return rc == FURET_DONE ? FURET_OK : rc;
 }
 
 FURET_API size_t furet_writer_passages(const furet_writer *w)
@@ -942,6 +977,7 @@ static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 	const unsigned char *hash)
 {
+	furet_adoc_batch *b;
 	furet_adoc *a;
 	batch_doc *d;
 	furet_rc rc;
@@ -951,18 +987,38 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	/* Room in the pipeline: a slot, and not too much text in flight. */
-	for (;;) {
-		a = furet_pipeline_slot(w->pl);
-		if (a && (furet_pipeline_in_flight(w->pl) == 0 ||
-			furet_pipeline_weight(w->pl) + doc->text_len <=
-			w->budget / 16))
-			break;
-		a = furet_pipeline_oldest(w->pl, 1);
-		rc = invert_doc(w, a);
-		furet_pipeline_release(w->pl, shrink_limit(w));
-		if (rc)
+	/* Not too much text in flight: a batch to fill, and room for this
+	** document, made by inverting the oldest batch. */
+	while (!w->open || (furet_pipeline_in_flight(w->pl) &&
+		furet_pipeline_weight(w->pl) + w->open_bytes + doc->text_len >
+		w->budget / 16)) {
+		if (w->open && w->open->n) {
+			submit_open(w);
+			continue;
+		}
+		if (!w->open && (w->open = furet_pipeline_slot(w->pl))) {
+			w->open->n = 0;
+			w->open_bytes = 0;
+			continue;
+		}
+		if ((rc = invert_oldest(w, 1)) && rc != FURET_DONE)
 			goto done;
+		if (rc == FURET_DONE)
+			break; /* nothing in flight: the document goes alone */
+	}
+	if (!(b = w->open)) {
+		rc = FURET_ERROR; /* cannot be: an empty ring has a free slot */
+		goto done;
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap, i;
+		if (furet_grow((void **)&b->docs, &cap, b->n + 1, sizeof *b->docs)) {
+			rc = FURET_NOMEM;
+			goto done;
+		}
+		for (i = b->cap; i < cap; i++)
+			furet_adoc_init(&b->docs[i]);
+		b->cap = cap;
 	}
 	d = &w->docs[w->n_docs];
 	memset(d, 0, sizeof *d);
@@ -973,11 +1029,15 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 		rc = FURET_NOMEM;
 		goto done;
 	}
+	a = &b->docs[b->n];
 	if ((rc = furet_adoc_set(a, doc, (uint32_t)w->n_docs, hash)))
 		goto done;
-	furet_pipeline_submit(w->pl, doc->text_len);
+	b->n++;
+	w->open_bytes += doc->text_len + 1;
 	w->id_slots[slot] = (uint32_t)w->n_docs + 1;
 	w->n_docs++;
+	if (w->open_bytes >= batch_bytes(w))
+		submit_open(w);
 	rc = drain(w, 0);
 done:
 	if (rc)
