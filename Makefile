@@ -7,6 +7,9 @@
 #                        suites under ThreadSanitizer (what CI runs)
 #   make tsan            the thread suites under ThreadSanitizer
 #   make fuzz T=NAME     one libFuzzer target (clang), see below
+#   make bench           indexing speed, memory and size on the scale corpus
+#                        (../shared/data) -> build/bench/results.md; with
+#                        BENCH_PEERS=piaf|scale, against the peers too
 #   make search Q='...'  install what is missing, build, index corpus/ into
 #                        index/ when missing or stale, answer the query
 #   make install         furet, furet.h, libfuret.{a,so}, furet.pc, furet(1)
@@ -131,6 +134,10 @@ $(B)/tests/jsoncheck: tests/jsoncheck.c | $(DEPS_OK)
 test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
 
+# Not part of test: benchmarks report figures, never assert times.
+bench: all $(B)/bench/analyze_bench
+	sh bench/index_bench.sh $(B)
+
 # make check (what CI runs): warnings are errors; every suite and script of
 # make test (hostile.sh included) under ASan + UBSan; the CLI tests under
 # valgrind; the fuzz corpora replayed; the thread suites under TSan.
@@ -146,10 +153,11 @@ check:
 	$(MAKE) tsan
 
 # make tsan: the thread suites (four searching threads on one handle while
-# a thread, then another process, commits) under ThreadSanitizer, with no
+# a thread, then another process, commits; the writer's analysis threads)
+# under ThreadSanitizer, with no
 # suppression (liblmdb is not instrumented; its cross-process locks in
 # lock.mdb are invisible to TSan, and it reports nothing there).
-TSAN_SUITES := test_threads test_index
+TSAN_SUITES := test_threads test_index test_parallel
 tsan:
 	$(MAKE) B=build/tsan OPT=-O1 \
 		EXTRA_CFLAGS="-Werror -fsanitize=thread -fno-omit-frame-pointer" \
@@ -226,4 +234,4 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all test check tsan fuzz search install uninstall format clean
+.PHONY: all test check tsan bench fuzz search install uninstall format clean

@@ -49,12 +49,12 @@ _furet()
 		compopt -o filenames 2>/dev/null
 		return
 		;;
-	-n|--offset|--k1|--b|--w-*|--b-doc)
-		return # a number
+	-n|--offset|--k1|--b|--w-*|--b-doc|--threads|--memory)
+		return # a number (or a size)
 		;;
 	esac
 	case $cmd in
-	index) opts="-i -q --json --rebuild --no-wait --help" ;;
+	index) opts="-i -q --json --rebuild --no-wait --threads --memory --help" ;;
 	search) opts="-i -n --offset --json --explain --help $ranking" ;;
 	batch) opts="-i -n --help $ranking" ;;
 	eval) opts="--json --help" ;;

@@ -25,6 +25,8 @@
 **   - A furet_writer is used by one thread at a time, and there is at most
 **     one per index at a time (in any process; LMDB serialises writers).
 **     Searches in other threads go on meanwhile and see the last commit.
+**     The writer runs threads of its own to analyse documents
+**     (furet_writer_options).
 **   - furet_index_close comes after every other call on the handle has
 **     returned and everything made from it has been released.
 **   - furet_index_errmsg is per handle: another thread's failure may
@@ -231,13 +233,44 @@ typedef struct furet_doc {
 FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	furet_writer **out);
 
+/* Options of a batch, for furet_writer_begin_v2; furet_writer_options_init
+** fills the defaults (all zero). */
+typedef struct furet_writer_options {
+	unsigned flags;        /* FURET_WRITE_* */
+	unsigned threads;      /* threads analysing documents while the caller
+	                          adds more: 0 for the online processors (at
+	                          most 8), 1 to analyse in the calling thread.
+	                          The index is the same whatever the number. */
+	uint64_t memory;       /* memory budget of the batch in bytes: 0 for
+	                          1 GiB; at least 1 MiB. Beyond it, the stored
+	                          texts and sorted runs of postings are spilled
+	                          to temporary files and merged at commit (same
+	                          index, more I/O). The commit's LMDB
+	                          transaction holds the pages it writes in
+	                          memory, about the size of what the batch adds
+	                          to the index and at most 512 MiB: the writer
+	                          makes room for them, but a smaller budget
+	                          cannot hold a bigger batch. */
+	const char *tmp_dir;   /* where those files go: NULL for the index
+	                          directory. They have no name and vanish with
+	                          the writer, whatever happens to the process. */
+} furet_writer_options;
+
+FURET_API void furet_writer_options_init(furet_writer_options *o);
+
+/* furet_writer_begin with options (NULL arguments: FURET_INVALID). */
+FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
+	const furet_writer_options *o, furet_writer **out);
+
 /* Adds a document to the batch. The writer copies what it needs: the
 ** caller's buffers may be reused when the call returns. Returns
 ** FURET_INVALID for a missing id, an id longer than FURET_ID_MAX bytes,
 ** text that is not UTF-8 or metadata over FURET_META_MAX bytes (the batch
 ** goes on without that document), FURET_EXISTS when the id is already in
 ** the index or earlier in this batch, FURET_NOMEM (the batch must be
-** aborted). */
+** aborted). The document is analysed in another thread when the writer has
+** several: a failure there (FURET_NOMEM, or FURET_IO writing a temporary
+** file) is returned by a later call and by furet_writer_commit. */
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc);
 
 /* Adds the document, or replaces the indexed document of the same id when
@@ -288,7 +321,7 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 	furet_batch_summary *out);
 
 /* Number of passages added so far in this batch (an unchanged document adds
-** none); 0 for a NULL w. */
+** none; waits for the documents still being analysed); 0 for a NULL w. */
 FURET_API size_t furet_writer_passages(const furet_writer *w);
 
 /* Commits the batch in one LMDB write transaction and releases w, whatever

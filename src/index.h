@@ -37,4 +37,8 @@ void furet_index_end_write(furet_index *ix);
 furet_rc furet_index_fail(furet_index *ix, furet_rc rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Runs of postings the writer spilled to its temporary file so far (for
+** the tests of the memory budget). */
+size_t furet_writer_runs(const furet_writer *w);
+
 #endif

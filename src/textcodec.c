@@ -25,43 +25,53 @@ struct furet_text_dec {
 	ZSTD_DDict *ddict;
 };
 
-furet_rc furet_text_train(const char *const *texts, const size_t *lens,
-	size_t n, furet_buf *dict)
+void furet_text_sampler_init(furet_text_sampler *s, size_t n)
 {
-	furet_buf samples;
-	size_t *sizes = NULL, i, k = 0, r;
-	furet_rc rc = FURET_OK;
+	memset(s, 0, sizeof *s);
+	furet_buf_init(&s->samples);
+	s->step = n > 20000 ? n / 20000 : 1;
+}
+
+int furet_text_sampler_offer(furet_text_sampler *s, const char *text,
+	size_t len)
+{
+	/* Every passage, evenly, until the sample is full. */
+	if (s->is_full || s->samples.len + len > SAMPLE_CAP) {
+		s->is_full = 1;
+		return 1;
+	}
+	if (s->i++ % s->step)
+		return 0;
+	if (furet_grow((void **)&s->sizes, &s->cap_sizes, s->n_sizes + 1,
+		sizeof *s->sizes))
+		return -1;
+	furet_buf_append(&s->samples, text, len);
+	if (s->samples.has_err)
+		return -1;
+	s->sizes[s->n_sizes++] = len;
+	return 0;
+}
+
+furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict)
+{
+	size_t r;
 
 	furet_buf_reset(dict);
-	furet_buf_init(&samples);
-	sizes = furet_malloc((n ? n : 1) * sizeof *sizes);
-	if (!sizes)
+	if (s->samples.len < 100 * 1024 || s->n_sizes < 100)
+		return FURET_OK; /* too little text for a dictionary to pay */
+	if (furet_buf_reserve(dict, DICT_CAP))
 		return FURET_NOMEM;
-	/* Every passage, evenly, until the sample is full. */
-	for (i = 0; i < n && samples.len + lens[i] <= SAMPLE_CAP; i++) {
-		size_t step = n > 20000 ? n / 20000 : 1;
-		if (i % step)
-			continue;
-		furet_buf_append(&samples, texts[i], lens[i]);
-		sizes[k++] = lens[i];
-	}
-	if (samples.has_err) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	if (samples.len < 100 * 1024 || k < 100)
-		goto done; /* too little text for a dictionary to pay */
-	if (furet_buf_reserve(dict, DICT_CAP)) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	r = ZDICT_trainFromBuffer(dict->data, DICT_CAP, samples.data, sizes,
-		(unsigned)k);
+	r = ZDICT_trainFromBuffer(dict->data, DICT_CAP, s->samples.data, s->sizes,
+		(unsigned)s->n_sizes);
 	dict->len = ZDICT_isError(r) ? 0 : r;
-done:
-	furet_free(sizes);
-	furet_buf_free(&samples);
-	return rc;
+	return FURET_OK;
+}
+
+void furet_text_sampler_free(furet_text_sampler *s)
+{
+	furet_buf_free(&s->samples);
+	furet_free(s->sizes);
+	s->sizes = NULL;
 }
 
 furet_rc furet_text_enc_open(const void *dict, size_t dict_len,

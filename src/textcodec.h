@@ -22,10 +22,26 @@
 typedef struct furet_text_enc furet_text_enc;
 typedef struct furet_text_dec furet_text_dec;
 
-/* Trains a dictionary from n samples (texts[i], lens[i]) into *dict (a
-** furet_buf, empty when there is too little text to be worth it). */
-furet_rc furet_text_train(const char *const *texts, const size_t *lens,
-	size_t n, furet_buf *dict);
+/* The training sample of a rebuild: n passages are offered in order, one
+** call each, and every (n / 20000)-th is kept until the sample would pass
+** 8 MiB; then the sample is complete and later passages need not be
+** offered. Streaming, so that the passages need not all be in memory. */
+typedef struct furet_text_sampler {
+	furet_buf samples;
+	size_t *sizes;
+	size_t n_sizes, cap_sizes;
+	size_t i, step;
+	int is_full;
+} furet_text_sampler;
+
+void furet_text_sampler_init(furet_text_sampler *s, size_t n);
+/* 0 to go on, 1 when the sample is complete, -1 when out of memory. */
+int furet_text_sampler_offer(furet_text_sampler *s, const char *text,
+	size_t len);
+/* Trains a dictionary from the sample into *dict (empty when there is too
+** little text to be worth it). */
+furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict);
+void furet_text_sampler_free(furet_text_sampler *s);
 
 /* An encoder using dict (may be empty); dict must outlive it. */
 furet_rc furet_text_enc_open(const void *dict, size_t dict_len,

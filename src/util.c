@@ -269,7 +269,15 @@ size_t furet_utf8_valid(const char *s, size_t len)
 
 	while (i < len) {
 		if (p[i] < 0x80) {
+			/* ASCII, most of French text: eight bytes at a time. */
+			uint64_t x;
 			i++;
+			while (i + 8 <= len) {
+				memcpy(&x, p + i, 8);
+				if (x & 0x8080808080808080ull)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		n = furet_utf8_decode(p + i, len - i, &cp);

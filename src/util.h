@@ -63,6 +63,16 @@ static inline uint32_t furet_get_u32le(const unsigned char *p)
 }
 void furet_put_u32be(unsigned char *p, uint32_t v);
 
+/* FNV-1a: the hash of the writer's tables (terms, pairs, ids). */
+static inline uint32_t furet_hash32(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint32_t h = 2166136261u;
+	while (n--)
+		h = (h ^ *s++) * 16777619u;
+	return h;
+}
+
 /* Grows the array *p of elements of elem bytes so that it holds need of
 ** them (capacity doubling from 16); 0, or -1 when out of memory (*p kept). */
 int furet_grow(void **p, size_t *cap, size_t need, size_t elem);

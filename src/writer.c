@@ -1,70 +1,100 @@
 /*
-** writer.c — a batch of documents, inverted in memory, committed in one LMDB
-** write transaction.
+** writer.c — a batch of documents, inverted in memory within a budget,
+** committed in one LMDB write transaction.
 **
-** furet_writer_add cuts each document into passages (passage.c), analyses
-** the passage body, the document title and the passage section, and appends
-** one posting per (term, passage) to that term's in-memory list. The lists are
-** encoded compactly as they grow (see POSTING below) with passage ids local to
-** the batch, so the batch does not depend on the index until commit.
+** furet_writer_add (and put) checks a document, records its id and hands a
+** copy to the analysis pipeline (pipeline.c): worker threads cut it into
+** passages and analyse its title, sections and passage bodies into ENTRY
+** records (analysed.c). This thread takes the analysed documents back in
+** submission order and inverts them: it gives the passages their ids,
+** appends one POSTING per (term, passage) to that term's in-memory list
+** (encoded compactly as it grows, passage ids local to the batch), keeps
+** the lookup pairs of the folds and words tables, and appends the document
+** and its passages' texts to the spool. Passage ids, postings and
+** everything written are therefore the same whatever the number of threads.
 **
-** furet_writer_commit opens the write transaction, re-reads the collection
-** statistics (another process may have committed meanwhile: local ids are
-** rebased on the current passage count), checks that no document id exists
-** already, then writes documents, passages, texts, and for each term in
-** sorted order its postings and positions blocks, appending to the last
-** partial block of a term that is already indexed. A batch is replayable: when
-** the map is full the transaction is aborted, the map doubled and the batch
-** written again. Until commit returns, readers see the index as it was.
+** Memory stays within a budget (furet_writer_options.memory). When the
+** inverted run (terms, postings, pairs), the spool and what the batch
+** keeps per document and passage reach the budget, the spool goes to an
+** unnamed temporary file (spill.c), and from then on a chunk at a time;
+** if that is not enough, the run is sorted and spilled to another
+** temporary file as RUN, and inversion starts a new run; passage ids only
+** grow, so the runs hold the postings of consecutive passages.
+** What stays in memory for the whole batch: each document's id, its
+** passage range and state, and each passage's length (4 bytes).
 **
-** POSTING (in memory only): varint passage delta (from the previous posting
-** of the term, the first one absolute), varint body tf, byte title tf, byte
-** section tf, then tf varint position deltas.
+** furet_writer_commit waits for the pipeline and, when the budget could
+** not hold what is left beside the pages LMDB will dirty (make_room),
+** spills the spool and the run first. It opens the write transaction,
+** re-reads the collection statistics (another process may have committed
+** meanwhile: local ids are rebased on the current passage count),
+** performs the removals, writes documents, passages and texts from the
+** spool (the texts compressed in the pipeline's threads, a chunk ahead),
+** checking that no document id exists already, and merges the
+** runs: for each term in sorted order its postings and positions blocks,
+** appending to the last partial block of a term that is already indexed,
+** then the folds and words pairs, each once, in key order (MDB_APPEND on a
+** rebuild, where every table is written afresh). A batch is replayable:
+** when the map is full the transaction is aborted, the map doubled and the
+** batch written again from the spool and the runs. Until commit returns,
+** readers see the index as it was; the temporary files vanish with the
+** writer, whatever happens.
+**
+** POSTING (in memory and in runs): varint passage delta (from the previous
+** posting of the term in the run, the first one absolute), varint body tf,
+** byte title tf, byte section tf, then tf varint position deltas.
+**
+** RUN (in the runs file; all integers varints): n_terms, then per term in
+** byte order: length, bytes, n_post, byte length of its POSTINGs, the
+** POSTINGs; then the folds pairs and the words pairs, each as a count,
+** then per pair in byte order: length, bytes.
+**
+** SPOOL: per document in submission order: n_passages, title length,
+** title, source length, source, 16 bytes content hash, metadata length,
+** metadata; then per passage:
+** start, end, section length + 1 (0: none), section bytes, the text
+** (end - start bytes).
 */
 #include <signal.h>
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "analysed.h"
 #include "analyzer.h"
 #include "index.h"
-#include "passage.h"
+#include "pipeline.h"
+#include "spill.h"
 #include "store.h"
 #include "textcodec.h"
 #include "util.h"
 
+#define DEFAULT_MEMORY ((uint64_t)1 << 30)
+#define MIN_MEMORY ((uint64_t)1 << 20)
+#define MAX_THREADS 8
+#define KEY_CAP 512       /* LMDB keys are at most 511 bytes */
+
 typedef struct term_entry {
 	uint32_t off, len;  /* the term in w->terms_arena */
 	uint32_t hash;
-	uint32_t n_post;    /* postings in this batch (= batch df) */
+	uint32_t n_post;    /* postings in this run */
 	uint32_t last_pid;  /* local id of the last posting */
-	uint64_t cf;        /* body occurrences in this batch */
 	furet_buf post;     /* encoded POSTING records */
 } term_entry;
 
 typedef struct batch_doc {
-	size_t id_off, id_len;       /* in w->arena */
-	size_t title_off, title_len;
-	size_t source_off, source_len;
-	size_t meta_off, meta_len;
-	uint32_t first_passage;      /* local */
+	size_t id_off;               /* in w->ids */
+	uint32_t id_len;
+	uint32_t first_passage;      /* local; set when inverted */
 	uint32_t n_passages;
-	int is_dead;                 /* replaced later in the same batch */
-	unsigned char hash[16];
+	unsigned char is_dead;       /* replaced or removed later in the batch */
+	unsigned char is_inverted;
 } batch_doc;
-
-typedef struct batch_passage {
-	uint32_t doc;                /* index in w->docs */
-	uint32_t number;
-	uint64_t start, end;
-	size_t text_off;             /* text bytes [start,end) copied in w->arena */
-	int has_section;
-	size_t sec_off, sec_len;
-	uint32_t length;
-	int is_dead;                 /* its document was replaced in the batch */
-} batch_passage;
 
 /* A set of "a\0b" byte strings, each kept once: the pairs written to the
 ** folds and words tables at commit. */
@@ -76,41 +106,59 @@ typedef struct pairset {
 	size_t n_slots;
 } pairset;
 
-typedef struct occ {
-	uint32_t tid;
-	uint32_t field; /* 0 body, 1 title, 2 section */
-	uint32_t pos;
-} occ;
+/* Where one spilled run is in the runs file. */
+typedef struct run_info {
+	uint64_t terms_off, folds_off, words_off, end;
+} run_info;
 
 struct furet_writer {
 	furet_index *ix;
 	unsigned flags;
-	furet_analyzer *an;
+	uint64_t budget;
+	unsigned n_threads;
+	char tmp_dir[4096];
+	furet_pipeline_ops an_ops; /* analysis jobs (ctx: the index) */
+	furet_pipeline *pl;
+	furet_adoc_batch *open; /* the batch being filled, not submitted yet */
+	size_t open_bytes;
+	furet_analyzer *an; /* removals at commit */
 
+	/* The run being inverted. */
 	term_entry *terms;
 	size_t n_terms, cap_terms;
 	uint32_t *slots;   /* open addressing: tid + 1, 0 empty */
 	size_t n_slots;
 	furet_buf terms_arena;
-
-	batch_doc *docs;
-	size_t n_docs, cap_docs;
-	batch_passage *pass;
-	size_t n_pass, cap_pass;
-	furet_buf arena;   /* ids, titles, sections, passage texts */
-
-	uint32_t *id_slots; /* doc index + 1, for duplicates inside the batch */
-	size_t n_id_slots;
-
-	occ *occs;         /* scratch for one passage */
-	size_t n_occs, cap_occs;
-	uint32_t *title_tids, *sec_tids;
-	size_t n_title_tids, cap_title_tids, n_sec_tids, cap_sec_tids;
-
+	size_t post_bytes; /* capacity of all the terms' post buffers */
+	uint64_t post_total; /* POSTING bytes of the whole batch, all runs */
 	pairset folds;     /* (accent-free key, term) of accented words */
 	pairset words;     /* (unaccented word, term), for typo candidates */
-	furet_buf scratch;
+	uint32_t *lmap;    /* a document's local term -> tid */
+	size_t cap_lmap;
 
+	/* Spilled runs. */
+	furet_tmp runs;
+	run_info *run_info;
+	size_t n_runs, cap_runs;
+	furet_buf wbuf;    /* what is being written to a temporary file */
+
+	/* The spool. */
+	furet_tmp spool;
+	furet_buf spool_buf;
+	size_t spool_chunk;
+
+	/* The batch's documents and passages. */
+	batch_doc *docs;
+	size_t n_docs, cap_docs;
+	furet_buf ids;
+	uint32_t *id_slots; /* doc index + 1, for duplicates inside the batch */
+	size_t n_id_slots;
+	uint32_t *plen;    /* body length of each passage */
+	size_t n_pass, cap_plen;
+	unsigned char *pdead; /* at commit: bit set for passages not written */
+	size_t n_spills;
+
+	furet_buf scratch;
 	furet_txn *rt;     /* snapshot of the index for put's look-ups (the
 	                      writer lock keeps it current for the batch) */
 	uint32_t *rm_docs; /* indexed documents to remove at commit */
@@ -122,15 +170,6 @@ struct furet_writer {
 	furet_rc failed;   /* sticky: a failure inside add left the batch unusable */
 };
 
-static uint32_t hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint32_t h = 2166136261u;
-	while (n--)
-		h = (h ^ *s++) * 16777619u;
-	return h;
-}
-
 static void pairset_free(pairset *ps)
 {
 	furet_buf_free(&ps->arena);
@@ -139,16 +178,54 @@ static void pairset_free(pairset *ps)
 	furet_free(ps->slots);
 }
 
+static size_t pairset_bytes(const pairset *ps)
+{
+	return ps->arena.cap + (ps->cap_offs + ps->cap_lens + ps->n_slots) *
+		sizeof(uint32_t);
+}
+
+FURET_API void furet_writer_options_init(furet_writer_options *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof *o);
+}
+
+/* Threads by default: the online processors, at most MAX_THREADS. */
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
 FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	furet_writer **out)
 {
+	furet_writer_options o;
+
+	furet_writer_options_init(&o);
+	o.flags = flags;
+	return furet_writer_begin_v2(ix, &o, out);
+}
+
+FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
+	const furet_writer_options *o, furet_writer **out)
+{
 	furet_writer *w;
+	unsigned flags;
+	const char *tmp;
 	furet_rc rc;
 
 	if (!out)
 		return FURET_INVALID;
 	*out = NULL;
-	if (!ix)
+	if (!ix || !o || o->threads > 1024)
+		return FURET_INVALID;
+	flags = o->flags;
+	tmp = o->tmp_dir && *o->tmp_dir ? o->tmp_dir : furet_store_dir(ix->store);
+	if (strlen(tmp) >= sizeof w->tmp_dir)
 		return FURET_INVALID;
 	if (!(flags & FURET_WRITE_REBUILD) && furet_store_needs_rebuild(ix->store))
 		return furet_index_fail(ix, FURET_VERSION, "the index has another "
@@ -164,12 +241,16 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	memset(w, 0, sizeof *w);
 	w->ix = ix;
 	w->flags = flags;
-	furet_buf_init(&w->terms_arena);
-	furet_buf_init(&w->arena);
-	furet_buf_init(&w->folds.arena);
-	furet_buf_init(&w->words.arena);
-	furet_buf_init(&w->seen.arena);
-	furet_buf_init(&w->scratch);
+	w->budget = o->memory ? o->memory : DEFAULT_MEMORY;
+	if (w->budget < MIN_MEMORY)
+		w->budget = MIN_MEMORY;
+	w->n_threads = o->threads ? o->threads : default_threads();
+	strcpy(w->tmp_dir, tmp);
+	w->runs.fd = -1;
+	w->spool.fd = -1;
+	/* Spool chunks: big enough for few writes, small beside the budget. */
+	w->spool_chunk = w->budget / 64 > (8u << 20) ? (8u << 20) :
+		(size_t)(w->budget / 64);
 	w->n_slots = 1024;
 	w->slots = furet_malloc(w->n_slots * sizeof *w->slots);
 	w->n_id_slots = 256;
@@ -180,8 +261,9 @@ FURET_API furet_rc furet_writer_begin(furet_index *ix, unsigned flags,
 	}
 	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
 	memset(w->id_slots, 0, w->n_id_slots * sizeof *w->id_slots);
-	rc = furet_analyzer_open(&w->an);
-	if (rc)
+	w->an_ops = furet_adoc_ops;
+	w->an_ops.ctx = ix;
+	if ((rc = furet_pipeline_open(&w->an_ops, w->n_threads, &w->pl)))
 		goto fail;
 	if (!(flags & FURET_WRITE_REBUILD) &&
 		(rc = furet_store_begin(ix->store, 0, &w->rt)))
@@ -195,38 +277,46 @@ fail:
 	return rc;
 }
 
-FURET_API void furet_writer_abort(furet_writer *w)
+static void free_run(furet_writer *w)
 {
 	size_t i;
 
-	if (!w)
-		return;
 	for (i = 0; i < w->n_terms; i++)
 		furet_buf_free(&w->terms[i].post);
+	w->n_terms = 0;
+	w->post_bytes = 0;
+}
+
+FURET_API void furet_writer_abort(furet_writer *w)
+{
+	if (!w)
+		return;
+	furet_pipeline_close(w->pl);
+	free_run(w);
 	furet_free(w->terms);
 	furet_free(w->slots);
 	furet_buf_free(&w->terms_arena);
-	furet_free(w->docs);
-	furet_free(w->pass);
-	furet_buf_free(&w->arena);
-	furet_free(w->id_slots);
-	furet_free(w->occs);
-	furet_free(w->title_tids);
-	furet_free(w->sec_tids);
 	pairset_free(&w->folds);
 	pairset_free(&w->words);
-	pairset_free(&w->seen);
+	furet_free(w->lmap);
+	furet_tmp_close(&w->runs);
+	furet_free(w->run_info);
+	furet_buf_free(&w->wbuf);
+	furet_tmp_close(&w->spool);
+	furet_buf_free(&w->spool_buf);
+	furet_free(w->docs);
+	furet_buf_free(&w->ids);
+	furet_free(w->id_slots);
+	furet_free(w->plen);
+	furet_free(w->pdead);
 	furet_buf_free(&w->scratch);
 	furet_txn_abort(w->rt);
 	furet_free(w->rm_docs);
-	furet_analyzer_close(w->an);
+	pairset_free(&w->seen);
+	if (w->an)
+		furet_index_give_analyzer(w->ix, w->an);
 	furet_index_end_write(w->ix);
 	furet_free(w);
-}
-
-FURET_API size_t furet_writer_passages(const furet_writer *w)
-{
-	return w ? w->n_pass : 0;
 }
 
 static int rehash_terms(furet_writer *w)
@@ -249,24 +339,21 @@ static int rehash_terms(furet_writer *w)
 	return 0;
 }
 
-/* The batch-local id of term, added when new; -1 on allocation failure. */
-static int64_t intern(furet_writer *w, const char *term, size_t len)
+/* The run-local id of term (hash h), added when new; -1 when out of
+** memory. */
+static int64_t intern(furet_writer *w, const char *term, size_t len,
+	uint32_t h)
 {
-	uint32_t h = hash_bytes(term, len);
-	size_t j = h & (w->n_slots - 1);
+	size_t j;
 	term_entry *e;
 
-	while (w->slots[j]) {
+	if ((w->n_terms + 1) * 2 > w->n_slots && rehash_terms(w))
+		return -1;
+	for (j = h & (w->n_slots - 1); w->slots[j]; j = (j + 1) & (w->n_slots - 1)) {
 		e = &w->terms[w->slots[j] - 1];
 		if (e->hash == h && e->len == len &&
 			memcmp(w->terms_arena.data + e->off, term, len) == 0)
 			return w->slots[j] - 1;
-		j = (j + 1) & (w->n_slots - 1);
-	}
-	if ((w->n_terms + 1) * 2 > w->n_slots) {
-		if (rehash_terms(w))
-			return -1;
-		return intern(w, term, len);
 	}
 	if (furet_grow((void **)&w->terms, &w->cap_terms, w->n_terms + 1,
 		sizeof *w->terms))
@@ -295,7 +382,7 @@ static int pairset_rehash(pairset *ps)
 		return -1;
 	memset(s, 0, n * sizeof *s);
 	for (i = 0; i < ps->n; i++) {
-		size_t j = hash_bytes(ps->arena.data + ps->offs[i], ps->lens[i]) &
+		size_t j = furet_hash32(ps->arena.data + ps->offs[i], ps->lens[i]) &
 			(n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
@@ -314,7 +401,7 @@ static size_t pairset_slot(const pairset *ps, const unsigned char *key,
 	size_t j;
 
 	*is_found = 0;
-	for (j = hash_bytes(key, len) & (ps->n_slots - 1); ps->slots[j];
+	for (j = furet_hash32(key, len) & (ps->n_slots - 1); ps->slots[j];
 		j = (j + 1) & (ps->n_slots - 1)) {
 		uint32_t k = ps->slots[j] - 1;
 		if (ps->lens[k] == len &&
@@ -326,24 +413,22 @@ static size_t pairset_slot(const pairset *ps, const unsigned char *key,
 	return j;
 }
 
-/* Adds the pair "a\0b" unless it is there already; -1 when out of memory. */
-static int pairset_add(pairset *ps, const char *a, size_t a_len,
-	const char *b, size_t b_len)
+/* Adds key[0..len) (hash h) unless it is there already; -1 when out of
+** memory. */
+static int pairset_add_key(pairset *ps, const unsigned char *key, size_t len,
+	uint32_t h)
 {
-	unsigned char key[600];
-	size_t len = a_len + 1 + b_len, j;
-	int is_found;
+	size_t j;
 
-	if (len > sizeof key || len > 511)
-		return 0; /* no LMDB key can be that long; such words are junk */
-	memcpy(key, a, a_len);
-	key[a_len] = 0;
-	memcpy(key + a_len + 1, b, b_len);
 	if ((ps->n + 1) * 2 > ps->n_slots && pairset_rehash(ps))
 		return -1;
-	j = pairset_slot(ps, key, len, &is_found);
-	if (is_found)
-		return 0;
+	for (j = h & (ps->n_slots - 1); ps->slots[j];
+		j = (j + 1) & (ps->n_slots - 1)) {
+		uint32_t k = ps->slots[j] - 1;
+		if (ps->lens[k] == len &&
+			memcmp(ps->arena.data + ps->offs[k], key, len) == 0)
+			return 0;
+	}
 	if (furet_grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
 		furet_grow((void **)&ps->lens, &ps->cap_lens, ps->n + 1, sizeof *ps->lens) ||
 		ps->arena.len > UINT32_MAX - len)
@@ -358,130 +443,469 @@ static int pairset_add(pairset *ps, const char *a, size_t a_len,
 	return 0;
 }
 
-/* Records what the search needs to reach a token's term other than by the
-** term itself: its accent-free key when that differs (folds table), and its
-** unaccented word, for typo candidates (words table; words of 4+ bytes, as
-** typos are only looked for in words of 5+ letters). */
-static int record_lookups(furet_writer *w, const furet_token *t)
+/* Adds the pair "a\0b" unless it is there already; -1 when out of memory. */
+static int pairset_add(pairset *ps, const char *a, size_t a_len,
+	const char *b, size_t b_len)
 {
-	if ((t->fold_len != t->term_len ||
-		memcmp(t->fold, t->term, t->term_len) != 0) &&
-		pairset_add(&w->folds, t->fold, t->fold_len, t->term, t->term_len))
-		return -1;
-	if (t->word_len < 4 || (t->flags & FURET_TOK_NUMBER))
-		return 0;
-	furet_buf_reset(&w->scratch);
-	furet_unaccent(t->word, t->word_len, &w->scratch);
-	if (w->scratch.has_err)
-		return -1;
-	return pairset_add(&w->words, (const char *)w->scratch.data,
-		w->scratch.len, t->term, t->term_len);
+	unsigned char key[KEY_CAP];
+	size_t len = a_len + 1 + b_len;
+
+	if (len >= KEY_CAP)
+		return 0; /* no LMDB key can be that long; such words are junk */
+	memcpy(key, a, a_len);
+	key[a_len] = 0;
+	memcpy(key + a_len + 1, b, b_len);
+	return pairset_add_key(ps, key, len, furet_hash32(key, len));
 }
 
-/* Analyses text and stores the term ids in *tids. */
-static furet_rc analyse_tids(furet_writer *w, const char *text, size_t len,
-	uint32_t **tids, size_t *n, size_t *cap)
+/* ---- memory ------------------------------------------------------------- */
+
+/* The run: what spilling gives back. */
+static size_t run_bytes(const furet_writer *w)
 {
-	const furet_token *toks;
-	size_t nt, i;
+	/* 16 bytes of allocator overhead per postings buffer */
+	return w->post_bytes + w->n_terms * 16 +
+		w->cap_terms * sizeof *w->terms + w->n_slots * sizeof *w->slots +
+		w->terms_arena.cap + pairset_bytes(&w->folds) +
+		pairset_bytes(&w->words);
+}
+
+/* What the batch keeps until commit, and the pipeline's documents. */
+static size_t kept_bytes(const furet_writer *w)
+{
+	return w->cap_docs * sizeof *w->docs + w->ids.cap +
+		w->n_id_slots * sizeof *w->id_slots + w->cap_plen * sizeof *w->plen +
+		w->spool_buf.cap + w->wbuf.cap + pairset_bytes(&w->seen) +
+		w->cap_rm * sizeof *w->rm_docs + w->cap_lmap * sizeof *w->lmap +
+		(w->pl ? furet_pipeline_bytes(w->pl) +
+			furet_pipeline_weight(w->pl) : 0);
+}
+
+/* Slots of the pipeline that one big document made grow give their memory
+** back past this. */
+static size_t shrink_limit(const furet_writer *w)
+{
+	return (size_t)(w->budget / 64);
+}
+
+/* ---- temporary files ------------------------------------------------------- */
+
+static furet_rc tmp_flush(furet_writer *w, furet_tmp *f, furet_buf *b)
+{
 	furet_rc rc;
 
-	*n = 0;
-	rc = furet_analyzer_run(w->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
-	if (rc)
-		return rc;
-	if (furet_grow((void **)tids, cap, nt, sizeof **tids))
+	if (b->has_err)
 		return FURET_NOMEM;
-	for (i = 0; i < nt; i++) {
-		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
-		if (tid < 0 || record_lookups(w, &toks[i]))
-			return FURET_NOMEM;
-		(*tids)[(*n)++] = (uint32_t)tid;
+	if (f->fd < 0) {
+		char err[300];
+		if ((rc = furet_tmp_open(f, w->tmp_dir, err, sizeof err)))
+			return furet_index_fail(w->ix, rc, "%s", err);
 	}
+	if ((rc = furet_tmp_append(f, b->data, b->len)))
+		return furet_index_fail(w->ix, rc, "writing a temporary file in %s "
+			"failed (is the disk full?)", w->tmp_dir);
+	furet_buf_reset(b);
 	return FURET_OK;
 }
 
-static int occ_cmp(const void *a, const void *b)
+/* ---- spilling a run ---------------------------------------------------------- */
+
+typedef struct term_ref {
+	const unsigned char *p;
+	uint32_t len;
+	uint32_t tid;
+} term_ref;
+
+static int term_cmp(const void *a, const void *b)
 {
-	const occ *x = a, *y = b;
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	if (x->field != y->field)
-		return x->field < y->field ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	const term_ref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int push_occ(furet_writer *w, uint32_t tid, uint32_t field, uint32_t pos)
+typedef struct fold_ref {
+	const unsigned char *p;
+	uint32_t len;
+	uint32_t off;
+} fold_ref;
+
+static int fold_cmp(const void *a, const void *b)
 {
-	if (furet_grow((void **)&w->occs, &w->cap_occs, w->n_occs + 1, sizeof *w->occs))
-		return -1;
-	w->occs[w->n_occs].tid = tid;
-	w->occs[w->n_occs].field = field;
-	w->occs[w->n_occs].pos = pos;
-	w->n_occs++;
-	return 0;
+	const fold_ref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Inverts one passage (local id pid) from the body text, the title term ids
-** and the section term ids already computed. */
-static furet_rc invert_passage(furet_writer *w, uint32_t pid, const char *text,
-	size_t len, uint32_t *length)
+/* The run's terms in byte order; caller frees. */
+static term_ref *terms_sorted(const furet_writer *w)
 {
-	const furet_token *toks;
-	size_t nt, i, j;
+	term_ref *order = furet_malloc((w->n_terms ? w->n_terms : 1) *
+		sizeof *order);
+	size_t i;
+
+	if (!order)
+		return NULL;
+	for (i = 0; i < w->n_terms; i++) {
+		order[i].p = w->terms_arena.data + w->terms[i].off;
+		order[i].len = w->terms[i].len;
+		order[i].tid = (uint32_t)i;
+	}
+	qsort(order, w->n_terms, sizeof *order, term_cmp);
+	return order;
+}
+
+/* The pairs of ps in byte order (keys for MDB_APPEND); caller frees. */
+static fold_ref *pairset_sorted(const pairset *ps)
+{
+	fold_ref *v = furet_malloc((ps->n ? ps->n : 1) * sizeof *v);
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < ps->n; i++) {
+		v[i].off = ps->offs[i];
+		v[i].len = ps->lens[i];
+		v[i].p = ps->arena.data + ps->offs[i];
+	}
+	qsort(v, ps->n, sizeof *v, fold_cmp);
+	return v;
+}
+
+static furet_rc wput(furet_writer *w, const void *p, size_t n)
+{
+	furet_buf_append(&w->wbuf, p, n);
+	if (w->wbuf.len >= (1u << 20))
+		return tmp_flush(w, &w->runs, &w->wbuf);
+	return w->wbuf.has_err ? FURET_NOMEM : FURET_OK;
+}
+
+static furet_rc wput_varint(furet_writer *w, uint64_t v)
+{
+	furet_buf_put_varint(&w->wbuf, v);
+	return w->wbuf.has_err ? FURET_NOMEM : FURET_OK;
+}
+
+static furet_rc spill_pairs(furet_writer *w, const pairset *ps)
+{
+	fold_ref *v = pairset_sorted(ps);
+	furet_rc rc;
+	size_t i;
+
+	if (!v)
+		return FURET_NOMEM;
+	rc = wput_varint(w, ps->n);
+	for (i = 0; !rc && i < ps->n; i++)
+		if (!(rc = wput_varint(w, v[i].len)))
+			rc = wput(w, v[i].p, v[i].len);
+	furet_free(v);
+	return rc;
+}
+
+/* Writes the run as RUN at the end of the runs file and starts a new one. */
+static furet_rc spill_run(furet_writer *w)
+{
+	term_ref *order = terms_sorted(w);
+	run_info ri;
+	size_t i;
 	furet_rc rc;
 
-	w->n_occs = 0;
-	rc = furet_analyzer_run(w->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	if (!order)
+		return FURET_NOMEM;
+	if (furet_grow((void **)&w->run_info, &w->cap_runs, w->n_runs + 1,
+		sizeof *w->run_info)) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	ri.terms_off = w->runs.len + w->wbuf.len;
+	rc = wput_varint(w, w->n_terms);
+	for (i = 0; !rc && i < w->n_terms; i++) {
+		term_entry *e = &w->terms[order[i].tid];
+		if (!(rc = wput_varint(w, e->len)) &&
+			!(rc = wput(w, order[i].p, e->len)) &&
+			!(rc = wput_varint(w, e->n_post)) &&
+			!(rc = wput_varint(w, e->post.len)))
+			rc = wput(w, e->post.data, e->post.len);
+		furet_buf_free(&e->post);
+	}
 	if (rc)
-		return rc;
-	/* The length counts words: the whole of a compound shares its first
-	** part's position and is not one more word. */
-	*length = 0;
-	for (i = 0; i < nt; i++) {
-		int64_t tid = intern(w, toks[i].term, toks[i].term_len);
-		if (tid < 0 || push_occ(w, (uint32_t)tid, 0, toks[i].pos) ||
-			record_lookups(w, &toks[i]))
-			return FURET_NOMEM;
-		if (!(toks[i].flags & FURET_TOK_WHOLE))
-			(*length)++;
-	}
-	for (i = 0; i < w->n_title_tids; i++)
-		if (push_occ(w, w->title_tids[i], 1, 0))
-			return FURET_NOMEM;
-	for (i = 0; i < w->n_sec_tids; i++)
-		if (push_occ(w, w->sec_tids[i], 2, 0))
-			return FURET_NOMEM;
-	qsort(w->occs, w->n_occs, sizeof *w->occs, occ_cmp);
-
-	for (i = 0; i < w->n_occs; i = j) {
-		term_entry *e = &w->terms[w->occs[i].tid];
-		uint32_t tf = 0, tt = 0, ts = 0, prev = 0;
-		size_t k;
-
-		for (j = i; j < w->n_occs && w->occs[j].tid == w->occs[i].tid; j++) {
-			if (w->occs[j].field == 0)
-				tf++;
-			else if (w->occs[j].field == 1)
-				tt++;
-			else
-				ts++;
+		goto done;
+	ri.folds_off = w->runs.len + w->wbuf.len;
+	if ((rc = spill_pairs(w, &w->folds)))
+		goto done;
+	ri.words_off = w->runs.len + w->wbuf.len;
+	if ((rc = spill_pairs(w, &w->words)))
+		goto done;
+	ri.end = w->runs.len + w->wbuf.len;
+	if ((rc = tmp_flush(w, &w->runs, &w->wbuf)))
+		goto done;
+	w->run_info[w->n_runs++] = ri;
+	/* A new run, from scratch: what the last one grew to is given back,
+	** so that what stays counts for little beside the budget. */
+	w->n_terms = 0;
+	w->post_bytes = 0;
+	furet_free(w->terms);
+	w->terms = NULL;
+	w->cap_terms = 0;
+	furet_buf_free(&w->terms_arena);
+	pairset_free(&w->folds);
+	pairset_free(&w->words);
+	memset(&w->folds, 0, sizeof w->folds);
+	memset(&w->words, 0, sizeof w->words);
+	if (w->n_slots > 1024) {
+		uint32_t *s = furet_realloc(w->slots, 1024 * sizeof *s);
+		if (s) {
+			w->slots = s;
+			w->n_slots = 1024;
 		}
-		furet_buf_put_varint(&e->post, e->n_post ? pid - e->last_pid : pid);
-		furet_buf_put_varint(&e->post, tf);
-		furet_buf_putc(&e->post, tt > 255 ? 255 : (int)tt);
-		furet_buf_putc(&e->post, ts > 255 ? 255 : (int)ts);
-		for (k = i; k < i + tf; k++) {
-			furet_buf_put_varint(&e->post, w->occs[k].pos - prev);
-			prev = w->occs[k].pos;
-		}
-		if (e->post.has_err)
-			return FURET_NOMEM;
-		e->n_post++;
-		e->last_pid = pid;
-		e->cf += tf;
 	}
+	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
+	w->n_spills++;
+#ifdef __GLIBC__
+	/* The run's many small buffers went back to malloc, not to the
+	** system; the next run reuses them, but give back what it can. */
+	malloc_trim(0);
+#endif
+done:
+	furet_free(order);
+	return rc;
+}
+
+static furet_rc maybe_spill(furet_writer *w)
+{
+	/* Three quarters of the budget for what is counted: the allocator's
+	** own overhead and the caller's documents take some of the rest. */
+	size_t limit = (size_t)(w->budget / 4 * 3);
+	furet_rc rc;
+
+	if (run_bytes(w) + kept_bytes(w) <= limit)
+		return FURET_OK;
+	/* The spool goes first: it is written and read once, unsorted. From
+	** then on it goes to its file a chunk at a time. */
+	if (w->spool.fd < 0 && w->spool_buf.len > w->spool_chunk) {
+		if ((rc = tmp_flush(w, &w->spool, &w->spool_buf)))
+			return rc;
+		furet_buf_free(&w->spool_buf);
+		if (run_bytes(w) + kept_bytes(w) <= limit)
+			return FURET_OK;
+	}
+	if (run_bytes(w) < w->budget / 16)
+		return FURET_OK;
+	return spill_run(w);
+}
+
+/* ---- inversion ------------------------------------------------------------- */
+
+static size_t put_varint_raw(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		unsigned char byte = v & 0x7f;
+		v >>= 7;
+		p[n++] = byte | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+/* A varint of bytes this process made (ENTRY, PAIR): no bounds to check. */
+static inline uint64_t take_varint(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	uint64_t v = 0;
+	int shift = 0;
+
+	while (*p & 0x80) {
+		v |= (uint64_t)(*p++ & 0x7f) << shift;
+		shift += 7;
+	}
+	v |= (uint64_t)*p++ << shift;
+	*pp = p;
+	return v;
+}
+
+static void spool_varint(furet_writer *w, uint64_t v)
+{
+	furet_buf_put_varint(&w->spool_buf, v);
+}
+
+/* Appends the analysed document a to the spool. */
+static furet_rc spool_doc(furet_writer *w, const furet_adoc *a)
+{
+	const char *text = furet_adoc_text(a);
+	size_t i;
+
+	spool_varint(w, a->n_pass);
+	spool_varint(w, a->eff_title_len);
+	furet_buf_append(&w->spool_buf, a->in.data + a->eff_title_off,
+		a->eff_title_len);
+	spool_varint(w, a->source_len);
+	furet_buf_append(&w->spool_buf, furet_adoc_source(a), a->source_len);
+	furet_buf_append(&w->spool_buf, a->hash, 16);
+	spool_varint(w, a->meta_len);
+	furet_buf_append(&w->spool_buf, furet_adoc_meta(a), a->meta_len);
+	for (i = 0; i < a->n_pass; i++) {
+		const furet_adoc_passage *p = &a->pass[i];
+		spool_varint(w, p->start);
+		spool_varint(w, p->end);
+		if (p->has_section) {
+			spool_varint(w, p->sec_end - p->sec_start + 1);
+			furet_buf_append(&w->spool_buf, text + p->sec_start,
+				p->sec_end - p->sec_start);
+		} else {
+			spool_varint(w, 0);
+		}
+		furet_buf_append(&w->spool_buf, text + p->start, p->end - p->start);
+	}
+	if (w->spool_buf.has_err)
+		return FURET_NOMEM;
+	/* In memory while the budget allows (see maybe_spill), else in
+	** chunks to its file. */
+	if (w->spool.fd >= 0 && w->spool_buf.len >= w->spool_chunk)
+		return tmp_flush(w, &w->spool, &w->spool_buf);
 	return FURET_OK;
+}
+
+/* Inverts the analysed document a: passage ids, postings, pairs, spool. */
+static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
+{
+	batch_doc *d = &w->docs[a->doc];
+	const unsigned char *p, *end;
+	uint32_t base = (uint32_t)w->n_pass;
+	size_t i, k;
+	furet_rc rc;
+
+	if (a->rc)
+		return a->rc == FURET_INVALID ? FURET_ERROR : a->rc;
+	if (furet_grow((void **)&w->lmap, &w->cap_lmap, a->n_terms,
+		sizeof *w->lmap) ||
+		furet_grow((void **)&w->plen, &w->cap_plen, w->n_pass + a->n_pass,
+		sizeof *w->plen))
+		return FURET_NOMEM;
+	for (i = 0; i < a->n_terms; i++) {
+		const furet_adoc_term *t = &a->terms[i];
+		int64_t tid = intern(w, (const char *)a->term_bytes.data + t->off,
+			t->len, t->hash);
+		if (tid < 0)
+			return FURET_NOMEM;
+		w->lmap[i] = (uint32_t)tid;
+	}
+	for (k = 0; k < a->n_pass; k++) {
+		const furet_adoc_passage *ps = &a->pass[k];
+		uint32_t pid = base + (uint32_t)k;
+
+		w->plen[pid] = ps->length;
+		p = a->ents.data + ps->ent_off;
+		end = p + ps->ent_len;
+		while (p < end) {
+			uint64_t ltid = take_varint(&p), tf = take_varint(&p);
+			uint64_t n = take_varint(&p);
+			term_entry *e;
+			unsigned char *q;
+			size_t cap;
+
+			e = &w->terms[w->lmap[ltid]];
+			cap = e->post.cap;
+			if (furet_buf_reserve(&e->post, 20 + n))
+				return FURET_NOMEM;
+			q = e->post.data + e->post.len;
+			q += put_varint_raw(q, e->n_post ? pid - e->last_pid : pid);
+			q += put_varint_raw(q, tf);
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+			*q = '\0';
+			w->post_total += (size_t)(q - e->post.data) - e->post.len;
+			e->post.len = (size_t)(q - e->post.data);
+			w->post_bytes += e->post.cap - cap;
+			e->n_post++;
+			e->last_pid = pid;
+		}
+	}
+	for (p = a->pairs.data, end = p + a->pairs.len, i = 0; i < a->n_pairs; i++) {
+		int table = *p++;
+		uint32_t h;
+		uint64_t len;
+
+		memcpy(&h, p, 4);
+		p += 4;
+		len = take_varint(&p);
+		if (pairset_add_key(table == FURET_PAIR_FOLDS ? &w->folds : &w->words,
+			p, (size_t)len, h))
+			return FURET_NOMEM;
+		p += len;
+	}
+	if ((rc = spool_doc(w, a)))
+		return rc;
+	d->first_passage = base;
+	d->n_passages = (uint32_t)a->n_pass;
+	d->is_inverted = 1;
+	w->n_pass += a->n_pass;
+	return maybe_spill(w);
+}
+
+/* Inverts the analysed documents at the head of the pipeline: those ready,
+** or with is_all every one in flight. */
+/* Documents go to the pipeline in batches of about this much text (fewer
+** hand-overs between threads), or fewer with a small budget. */
+static size_t batch_bytes(const furet_writer *w)
+{
+	uint64_t b = w->budget / 256;
+	return b > (256u << 10) ? 256u << 10 : (size_t)b;
+}
+
+/* Inverts the oldest batch (waiting for it when is_wait); FURET_DONE when
+** there is none ready. */
+static furet_rc invert_oldest(furet_writer *w, int is_wait)
+{
+	furet_adoc_batch *b = furet_pipeline_oldest(w->pl, is_wait);
+	furet_rc rc = FURET_OK;
+	size_t i;
+
+	if (!b)
+		return FURET_DONE;
+	for (i = 0; i < b->n && !rc; i++)
+		rc = invert_doc(w, &b->docs[i]);
+	b->n = 0;
+	furet_pipeline_release(w->pl, shrink_limit(w));
+	if (rc)
+		w->failed = rc;
+	return rc;
+}
+
+static void submit_open(furet_writer *w)
+{
+	if (!w->open)
+		return;
+	furet_pipeline_submit(w->pl, w->open_bytes);
+	w->open = NULL;
+	w->open_bytes = 0;
+}
+
+/* Inverts the analysed documents at the head of the pipeline: those ready,
+** or with is_all every one in flight (the batch being filled included). */
+static furet_rc drain(furet_writer *w, int is_all)
+{
+	furet_rc rc;
+
+	if (is_all)
+		submit_open(w);
+	while ((rc = invert_oldest(w, is_all)) == FURET_OK)
+		;
+	return rc == FURET_DONE ? FURET_OK : rc;
+}
+
+FURET_API size_t furet_writer_passages(const furet_writer *w)
+{
+	/* The documents in flight have passages too: wait for them. */
+	if (!w || w->failed || drain((furet_writer *)w, 1))
+		return w ? w->n_pass : 0;
+	return w->n_pass;
 }
 
 /* Index of the batch document with this id, or -1; *slot gets its id slot,
@@ -489,12 +913,12 @@ static furet_rc invert_passage(furet_writer *w, uint32_t pid, const char *text,
 static int64_t find_batch_id(furet_writer *w, const char *id, size_t len,
 	size_t *slot)
 {
-	size_t j = hash_bytes(id, len) & (w->n_id_slots - 1);
+	size_t j = furet_hash32(id, len) & (w->n_id_slots - 1);
 
 	while (w->id_slots[j]) {
 		batch_doc *d = &w->docs[w->id_slots[j] - 1];
 		if (d->id_len == len &&
-			memcmp(w->arena.data + d->id_off, id, len) == 0) {
+			memcmp(w->ids.data + d->id_off, id, len) == 0) {
 			*slot = j;
 			return w->id_slots[j] - 1;
 		}
@@ -514,7 +938,7 @@ static int grow_id_slots(furet_writer *w)
 	memset(s, 0, n * sizeof *s);
 	for (i = 0; i < w->n_docs; i++) {
 		batch_doc *d = &w->docs[i];
-		size_t j = hash_bytes(w->arena.data + d->id_off, d->id_len) & (n - 1);
+		size_t j = furet_hash32(w->ids.data + d->id_off, d->id_len) & (n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
 		s[j] = (uint32_t)i + 1;
@@ -525,37 +949,6 @@ static int grow_id_slots(furet_writer *w)
 	return 0;
 }
 
-/* FNV-1a, twice with different bases: 128 bits to tell whether a document
-** changed (not a defence against someone forging collisions). */
-static void hash_doc(const furet_doc *doc, unsigned char out[16])
-{
-	uint64_t h[2] = { 1469598103934665603ull, 0x84222325cbf29ce4ull };
-	const unsigned char *parts[4];
-	size_t lens[4], k, i, j;
-	unsigned char fmt = (unsigned char)doc->format;
-
-	parts[0] = &fmt;
-	lens[0] = 1;
-	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
-	lens[1] = doc->title ? doc->title_len : 0;
-	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
-	lens[2] = doc->text_len;
-	/* A change of the metadata alone is a change of the document. */
-	parts[3] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
-	lens[3] = doc->meta_len;
-	for (j = 0; j < 2; j++) {
-		for (k = 0; k < 4; k++) {
-			for (i = 0; i < lens[k]; i++)
-				h[j] = (h[j] ^ parts[k][i]) * (j ? 0x100000001b3ull :
-					1099511628211ull);
-			/* the length separates the parts */
-			h[j] = (h[j] ^ (uint64_t)lens[k]) * 1099511628211ull;
-		}
-	}
-	for (j = 0; j < 2; j++)
-		for (i = 0; i < 8; i++)
-			out[8 * j + i] = (unsigned char)(h[j] >> (8 * i));
-}
 
 static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 {
@@ -593,121 +986,82 @@ static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 	return FURET_OK;
 }
 
-/* Adds doc to the batch, its id going into id slot `slot`. */
+/* Adds doc to the batch, its id going into id slot `slot`: records it and
+** hands it to the pipeline. hash is the document's content hash, or NULL
+** for the analysis thread to compute. */
 static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
-	const unsigned char hash[16])
+	const unsigned char *hash)
 {
-	furet_split sp;
+	furet_adoc_batch *b;
+	furet_adoc *a;
 	batch_doc *d;
-	size_t i, prev_sec_start = 0, prev_sec_end = 0;
-	const char *title;
-	size_t title_len;
-	int has_prev_sec = 0;
 	furet_rc rc;
 
-	memset(&sp, 0, sizeof sp);
-	rc = furet_passage_split(doc->text ? doc->text : "", doc->text_len,
-		doc->format, FURET_WINDOW_WORDS, &sp);
-	if (rc)
-		return rc;
-
-	title = doc->title;
-	title_len = doc->title_len;
-	if (!title && sp.has_title) {
-		title = doc->text + sp.title_start;
-		title_len = sp.title_end - sp.title_start;
-	}
-	if (!title)
-		title = "";
-
-	if (furet_grow((void **)&w->docs, &w->cap_docs, w->n_docs + 1, sizeof *w->docs) ||
-		furet_grow((void **)&w->pass, &w->cap_pass, w->n_pass + sp.n_spans,
-			sizeof *w->pass)) {
+	if (furet_grow((void **)&w->docs, &w->cap_docs, w->n_docs + 1,
+		sizeof *w->docs)) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	d = &w->docs[w->n_docs];
-	memset(d, 0, sizeof *d);
-	memcpy(d->hash, hash, 16);
-	d->id_off = w->arena.len;
-	d->id_len = doc->id_len;
-	furet_buf_append(&w->arena, doc->id, doc->id_len);
-	d->source_off = w->arena.len;
-	d->source_len = doc->source ? strlen(doc->source) : 0;
-	furet_buf_append(&w->arena, doc->source, d->source_len);
-	d->title_off = w->arena.len;
-	d->title_len = title_len;
-	furet_buf_append(&w->arena, title, title_len);
-	d->meta_off = w->arena.len;
-	d->meta_len = doc->meta_len;
-	furet_buf_append(&w->arena, doc->meta, doc->meta_len);
-	d->first_passage = (uint32_t)w->n_pass;
-	d->n_passages = 0;
-	if (w->arena.has_err) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-
-	rc = analyse_tids(w, title, title_len, &w->title_tids, &w->n_title_tids,
-		&w->cap_title_tids);
-	if (rc)
-		goto done;
-	w->n_sec_tids = 0;
-	for (i = 0; i < sp.n_spans; i++) {
-		const furet_passage_span *s = &sp.spans[i];
-		batch_passage *p = &w->pass[w->n_pass + i];
-
-		if (s->has_section != has_prev_sec || (s->has_section &&
-			(s->sec_start != prev_sec_start || s->sec_end != prev_sec_end))) {
-			w->n_sec_tids = 0;
-			if (s->has_section) {
-				rc = analyse_tids(w, doc->text + s->sec_start,
-					s->sec_end - s->sec_start, &w->sec_tids, &w->n_sec_tids,
-					&w->cap_sec_tids);
-				if (rc)
-					goto done;
-			}
-			has_prev_sec = s->has_section;
-			prev_sec_start = s->sec_start;
-			prev_sec_end = s->sec_end;
+	/* Not too much text in flight: a batch to fill, and room for this
+	** document, made by inverting the oldest batch. */
+	while (!w->open || (furet_pipeline_in_flight(w->pl) &&
+		furet_pipeline_weight(w->pl) + w->open_bytes + doc->text_len >
+		w->budget / 16)) {
+		if (w->open && w->open->n) {
+			submit_open(w);
+			continue;
 		}
-		p->doc = (uint32_t)w->n_docs;
-		p->is_dead = 0;
-		p->number = (uint32_t)i;
-		p->start = s->start;
-		p->end = s->end;
-		p->has_section = s->has_section;
-		p->sec_off = w->arena.len;
-		p->sec_len = s->has_section ? s->sec_end - s->sec_start : 0;
-		if (s->has_section)
-			furet_buf_append(&w->arena, doc->text + s->sec_start, p->sec_len);
-		p->text_off = w->arena.len;
-		furet_buf_append(&w->arena, doc->text + s->start, s->end - s->start);
-		if (w->arena.has_err) {
+		if (!w->open && (w->open = furet_pipeline_slot(w->pl))) {
+			w->open->n = 0;
+			w->open_bytes = 0;
+			continue;
+		}
+		if ((rc = invert_oldest(w, 1)) && rc != FURET_DONE)
+			goto done;
+		if (rc == FURET_DONE)
+			break; /* nothing in flight: the document goes alone */
+	}
+	if (!(b = w->open)) {
+		rc = FURET_ERROR; /* cannot be: an empty ring has a free slot */
+		goto done;
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap, i;
+		if (furet_grow((void **)&b->docs, &cap, b->n + 1, sizeof *b->docs)) {
 			rc = FURET_NOMEM;
 			goto done;
 		}
-		rc = invert_passage(w, (uint32_t)(w->n_pass + i), doc->text + s->start,
-			s->end - s->start, &p->length);
-		if (rc)
-			goto done;
+		for (i = b->cap; i < cap; i++)
+			furet_adoc_init(&b->docs[i]);
+		b->cap = cap;
 	}
-	/* Only now is the document part of the batch: a failure above leaves
-	** postings of passages that no document owns, so it must abort. */
-	d->n_passages = (uint32_t)sp.n_spans;
-	w->n_pass += sp.n_spans;
+	d = &w->docs[w->n_docs];
+	memset(d, 0, sizeof *d);
+	d->id_off = w->ids.len;
+	d->id_len = (uint32_t)doc->id_len;
+	furet_buf_append(&w->ids, doc->id, doc->id_len);
+	if (w->ids.has_err) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	a = &b->docs[b->n];
+	if ((rc = furet_adoc_set(a, doc, (uint32_t)w->n_docs, hash)))
+		goto done;
+	b->n++;
+	w->open_bytes += doc->text_len + 1;
 	w->id_slots[slot] = (uint32_t)w->n_docs + 1;
 	w->n_docs++;
+	if (w->open_bytes >= batch_bytes(w))
+		submit_open(w);
+	rc = drain(w, 0);
 done:
-	if (rc && rc != FURET_INVALID && rc != FURET_EXISTS)
+	if (rc)
 		w->failed = rc;
-	furet_split_free(&sp);
 	return rc;
 }
 
 FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 {
-	unsigned char hash[16];
 	size_t slot;
 	furet_rc rc = check_doc(w, doc);
 
@@ -717,19 +1071,13 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 		return furet_index_fail(w->ix, FURET_EXISTS,
 			"document %.*s is twice in the batch", (int)(doc->id_len > 200 ?
 			200 : doc->id_len), doc->id);
-	hash_doc(doc, hash);
-	return add_doc(w, doc, slot, hash);
+	return add_doc(w, doc, slot, NULL);
 }
 
-/* The batch forgets document j: its passages stay allocated, as removed. */
+/* The batch forgets document j: its passages keep their ids, as removed. */
 static void kill_batch_doc(furet_writer *w, size_t j)
 {
-	batch_doc *d = &w->docs[j];
-	uint32_t k;
-
-	d->is_dead = 1;
-	for (k = 0; k < d->n_passages; k++)
-		w->pass[d->first_passage + k].is_dead = 1;
+	w->docs[j].is_dead = 1;
 }
 
 /* The indexed document number of id, or -1 (also without a snapshot). */
@@ -787,7 +1135,6 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 		*outcome = 0;
 	if (rc)
 		return rc;
-	hash_doc(doc, hash);
 	j = find_batch_id(w, doc->id, doc->id_len, &slot);
 	if (j >= 0) {
 		/* The last one wins: the earlier version leaves the batch, and
@@ -800,6 +1147,9 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	if (rc)
 		return furet_index_fail(w->ix, rc, "reading the index failed");
 	if (dn >= 0) {
+		/* Only then is the hash needed now; otherwise an analysis thread
+		** makes it. */
+		furet_doc_hash(doc, hash);
 		if (memcmp(rec.hash, hash, 16) == 0) {
 			/* Unchanged (also when an earlier version in this batch
 			** differed: the last one wins, and it is what is indexed). */
@@ -818,7 +1168,7 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 		if (j < 0)
 			how = FURET_PUT_UPDATED;
 	}
-	rc = add_doc(w, doc, slot, hash);
+	rc = add_doc(w, doc, slot, dn >= 0 ? hash : NULL);
 	if (rc == FURET_OK && outcome)
 		*outcome = how;
 	return rc;
@@ -850,7 +1200,7 @@ FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
 			batch_doc *d = &w->docs[v - 1];
 			size_t m;
 			w->id_slots[k] = 0;
-			m = hash_bytes(w->arena.data + d->id_off, d->id_len) &
+			m = furet_hash32(w->ids.data + d->id_off, d->id_len) &
 				(w->n_id_slots - 1);
 			while (w->id_slots[m])
 				m = (m + 1) & (w->n_id_slots - 1);
@@ -960,7 +1310,7 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 		const batch_doc *d = &w->docs[i];
 		if (d->is_dead)
 			continue;
-		if (indexed_doc(w, (const char *)w->arena.data + d->id_off, d->id_len,
+		if (indexed_doc(w, (const char *)w->ids.data + d->id_off, d->id_len,
 			&rec, &rc) >= 0)
 			out->updated++;
 		else if (rc)
@@ -989,23 +1339,6 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 	return FURET_OK;
 }
 
-/* ---- commit ------------------------------------------------------------- */
-
-typedef struct term_ref {
-	const unsigned char *p;
-	uint32_t len;
-	uint32_t tid;
-} term_ref;
-
-static int term_cmp(const void *a, const void *b)
-{
-	const term_ref *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->p, y->p, n);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
 
 /* Writes a full (or the final) block and its positions as block *block. */
 static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
@@ -1033,20 +1366,110 @@ static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
 	return FURET_OK;
 }
 
-/* Writes one term's postings: appends to its existing last block when that
-** one has room, then full blocks of FURET_BLOCK_SIZE. Postings of passages
-** replaced later in the batch are left out. */
-static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
-	uint32_t base, int is_rebuild, furet_buf *enc, furet_buf *pos,
-	furet_block *blk, unsigned char *key)
+/* ---- commit: the merge of the runs ------------------------------------------ */
+
+/* One run's terms, in byte order: a run spilled to the runs file, or the
+** run still in memory. */
+typedef struct tsrc {
+	furet_rdr r;             /* a spilled run's RUN terms */
+	uint64_t n_left;         /* its terms not read yet */
+	const term_ref *order;   /* the run in memory, sorted */
+	size_t i, n;
+	int has_term;            /* the current term: */
+	const unsigned char *term;
+	size_t term_len;
+	uint32_t n_post;
+	uint64_t post_end;       /* spilled: furet_rdr_left() after its POSTINGs */
+	furet_rdr mem;           /* in memory: over its POSTINGs */
+	furet_rdr *post;         /* where its POSTINGs are read */
+	unsigned char key[KEY_CAP];
+} tsrc;
+
+static void tsrc_next(const furet_writer *w, tsrc *s)
 {
-	const char *term = (const char *)w->terms_arena.data + e->off;
+	uint64_t len, plen, left;
+	const unsigned char *p;
+
+	s->has_term = 0;
+	if (s->order) {
+		const term_entry *e;
+		if (s->i == s->n)
+			return;
+		e = &w->terms[s->order[s->i++].tid];
+		s->term = w->terms_arena.data + e->off;
+		s->term_len = e->len;
+		s->n_post = e->n_post;
+		furet_rdr_open_mem(&s->mem, e->post.data, e->post.len);
+		s->post = &s->mem;
+		s->has_term = 1;
+		return;
+	}
+	/* Skip whatever of the last term's postings was not read. */
+	if (s->post && (left = furet_rdr_left(&s->r)) > s->post_end)
+		furet_rdr_skip(&s->r, left - s->post_end);
+	if (!s->n_left || s->r.has_err)
+		return;
+	s->n_left--;
+	len = furet_rdr_varint(&s->r);
+	if (len == 0 || len >= KEY_CAP || !(p = furet_rdr_bytes(&s->r, len))) {
+		s->r.has_err = 1;
+		return;
+	}
+	memcpy(s->key, p, len);
+	s->term = s->key;
+	s->term_len = len;
+	s->n_post = (uint32_t)furet_rdr_varint(&s->r);
+	plen = furet_rdr_varint(&s->r);
+	left = furet_rdr_left(&s->r);
+	if (s->r.has_err || plen > left) {
+		s->r.has_err = 1;
+		return;
+	}
+	s->post_end = left - plen;
+	s->post = &s->r;
+	s->has_term = 1;
+}
+
+static int key_cmp(const unsigned char *a, size_t a_len,
+	const unsigned char *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+	if (c)
+		return c;
+	return a_len < b_len ? -1 : a_len > b_len;
+}
+
+/* Buffer of each reader of a spilled run during the merge. */
+static size_t merge_buf(const furet_writer *w)
+{
+	uint64_t b = w->budget / 8 / (w->n_runs + 1);
+	if (b < (64u << 10))
+		b = 64u << 10;
+	if (b > (4u << 20))
+		b = 4u << 20;
+	return (size_t)b;
+}
+
+static int is_dead_pid(const furet_writer *w, uint64_t pid)
+{
+	return pid >= w->n_pass || (w->pdead[pid >> 3] >> (pid & 7) & 1);
+}
+
+/* Writes one term's postings from its runs (in passage order): appends to
+** its existing last block when that one has room, then full blocks of
+** FURET_BLOCK_SIZE. Postings of passages replaced later in the batch are
+** left out. */
+static furet_rc write_term(furet_writer *w, furet_txn *t,
+	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
+	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
+	furet_buf *pos, furet_block *blk, unsigned char *key)
+{
+	const char *term = (const char *)term_p;
 	furet_term_rec rec;
 	furet_val v;
-	const unsigned char *p = e->post.data, *end = e->post.data + e->post.len;
-	uint32_t block = 0, pid = 0, i;
+	uint32_t block = 0, i;
 	uint64_t n_written = 0, cf = 0;
-	size_t klen;
+	size_t klen, si;
 	furet_rc rc;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 
@@ -1054,7 +1477,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 	blk->n = 0;
 	furet_buf_reset(pos);
 	if (!is_rebuild) {
-		rc = furet_txn_get(t, FURET_T_TERMS, term, e->len, &v);
+		rc = furet_txn_get(t, FURET_T_TERMS, term, term_len, &v);
 		if (rc == FURET_OK) {
 			if ((rc = furet_term_rec_decode(v, &rec)) != FURET_OK)
 				return rc;
@@ -1063,7 +1486,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 		}
 		if (rec.n_blocks) {
 			block = rec.n_blocks - 1;
-			klen = furet_block_key(key, term, e->len, block);
+			klen = furet_block_key(key, term, term_len, block);
 			if ((rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v)))
 				return rc == FURET_DONE ? FURET_CORRUPT : rc;
 			if ((rc = furet_block_decode(v, blk)))
@@ -1078,40 +1501,60 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 			}
 		}
 	}
-	for (i = 0; i < e->n_post; i++) {
-		uint64_t delta = 0, tf = 0, x = 0;
-		uint32_t k;
-		int is_dead;
-		p += furet_get_varint(p, end, &delta);
-		p += furet_get_varint(p, end, &tf);
-		pid = i ? pid + (uint32_t)delta : (uint32_t)delta;
-		is_dead = w->pass[pid].is_dead;
-		if (!is_dead) {
-			blk->pid[blk->n] = base + pid;
-			blk->tf[blk->n] = (uint32_t)tf;
-			blk->tf_title[blk->n] = p[0];
-			blk->tf_section[blk->n] = p[1];
-			furet_buf_put_varint(pos, tf);
+	for (si = 0; si < n_segs; si++) {
+		furet_rdr *r = segs[si]->post;
+		uint64_t pid = 0;
+
+		for (i = 0; i < segs[si]->n_post; i++) {
+			uint64_t delta = furet_rdr_varint(r), tf = furet_rdr_varint(r), k;
+			const unsigned char *fields = furet_rdr_bytes(r, 2);
+			int is_dead;
+
+			if (r->has_err || !fields || tf > UINT32_MAX)
+				return FURET_IO;
+			pid = i ? pid + delta : delta;
+			is_dead = is_dead_pid(w, pid);
+			if (!is_dead) {
+				blk->pid[blk->n] = base + (uint32_t)pid;
+				blk->tf[blk->n] = (uint32_t)tf;
+				blk->tf_title[blk->n] = fields[0];
+				blk->tf_section[blk->n] = fields[1];
+				furet_buf_put_varint(pos, tf);
+			}
+			/* The positions are the same varints in both: copied whole
+			** when they are all in the reader's buffer. */
+			{
+				const unsigned char *q = r->p, *qe = r->e;
+				for (k = 0; k < tf && q < qe; q++)
+					k += !(*q & 0x80);
+				if (k == tf) {
+					if (!is_dead)
+						furet_buf_append(pos, r->p, (size_t)(q - r->p));
+					r->p = q;
+				} else {
+					for (k = 0; k < tf; k++) {
+						uint64_t x = furet_rdr_varint(r);
+						if (!is_dead)
+							furet_buf_put_varint(pos, x);
+					}
+				}
+			}
+			if (r->has_err)
+				return FURET_IO;
+			if (is_dead)
+				continue; /* replaced later in this batch */
+			blk->n++;
+			n_written++;
+			cf += tf;
+			if (blk->n == FURET_BLOCK_SIZE &&
+				(rc = flush_block(t, blk, pos, enc, key, term, term_len,
+				&block, put_flags)))
+				return rc;
 		}
-		p += 2;
-		for (k = 0; k < tf; k++) {
-			p += furet_get_varint(p, end, &x);
-			if (!is_dead)
-				furet_buf_put_varint(pos, x);
-		}
-		if (is_dead)
-			continue; /* replaced later in this batch */
-		blk->n++;
-		n_written++;
-		cf += tf;
-		if (blk->n == FURET_BLOCK_SIZE &&
-			(rc = flush_block(t, blk, pos, enc, key, term, e->len, &block,
-			put_flags)))
-			return rc;
 	}
 	if (n_written == 0)
 		return FURET_OK; /* only postings of replaced documents */
-	if (blk->n && (rc = flush_block(t, blk, pos, enc, key, term, e->len,
+	if (blk->n && (rc = flush_block(t, blk, pos, enc, key, term, term_len,
 		&block, put_flags)))
 		return rc;
 	w->n_written += n_written;
@@ -1122,8 +1565,180 @@ static furet_rc write_term(furet_writer *w, furet_txn *t, const term_entry *e,
 	furet_term_rec_encode(&rec, enc);
 	if (enc->has_err)
 		return FURET_NOMEM;
-	return furet_txn_put(t, FURET_T_TERMS, term, e->len, enc->data, enc->len,
+	return furet_txn_put(t, FURET_T_TERMS, term, term_len, enc->data, enc->len,
 		put_flags);
+}
+
+/* Merges the runs' terms: each term once, in byte order, with its
+** postings from every run that has it. order is the run still in memory
+** (NULL when every run was spilled). */
+static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order,
+	uint32_t base, int is_rebuild)
+{
+	tsrc *srcs = NULL, **segs = NULL;
+	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs;
+	furet_buf enc, pos;
+	furet_block *blk = NULL;
+	unsigned char key[KEY_CAP + 5];
+	furet_rc rc = FURET_OK;
+
+	furet_buf_init(&enc);
+	furet_buf_init(&pos);
+	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
+	segs = furet_malloc((n_src ? n_src : 1) * sizeof *segs);
+	blk = furet_malloc(sizeof *blk);
+	if (!srcs || !segs || !blk) {
+		furet_free(srcs);
+		srcs = NULL;
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	memset(srcs, 0, n_src * sizeof *srcs);
+	for (i = 0; i < w->n_runs; i++) {
+		const run_info *ri = &w->run_info[i];
+		srcs[i].r.fd = -1;
+		if ((rc = furet_rdr_open_file(&srcs[i].r, w->runs.fd, ri->terms_off,
+			ri->folds_off - ri->terms_off, merge_buf(w))))
+			goto done;
+		srcs[i].n_left = furet_rdr_varint(&srcs[i].r);
+		tsrc_next(w, &srcs[i]);
+	}
+	if (order) {
+		srcs[w->n_runs].order = order;
+		srcs[w->n_runs].n = w->n_terms;
+		tsrc_next(w, &srcs[w->n_runs]);
+	}
+	for (;;) {
+		tsrc *min = NULL;
+		for (i = 0; i < n_src; i++)
+			if (srcs[i].has_term && (!min || key_cmp(srcs[i].term,
+				srcs[i].term_len, min->term, min->term_len) < 0))
+				min = &srcs[i];
+		if (!min)
+			break;
+		/* Every run holding the term, in run (= passage) order. */
+		for (i = 0, n_segs = 0; i < n_src; i++)
+			if (srcs[i].has_term && key_cmp(srcs[i].term, srcs[i].term_len,
+				min->term, min->term_len) == 0)
+				segs[n_segs++] = &srcs[i];
+		rc = write_term(w, t, min->term, min->term_len, segs, n_segs, base,
+			is_rebuild, &enc, &pos, blk, key);
+		if (rc)
+			goto done;
+		for (i = 0; i < n_segs; i++)
+			tsrc_next(w, segs[i]);
+	}
+	for (i = 0; i < n_src; i++)
+		if (srcs[i].r.has_err || srcs[i].n_left)
+			rc = FURET_IO;
+done:
+	if (rc == FURET_IO)
+		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
+			w->tmp_dir);
+	for (i = 0; srcs && i < n_src; i++)
+		furet_rdr_close(&srcs[i].r);
+	furet_free(srcs);
+	furet_free(segs);
+	furet_free(blk);
+	furet_buf_free(&enc);
+	furet_buf_free(&pos);
+	return rc;
+}
+
+/* One run's pairs of one table, in byte order. */
+typedef struct psrc {
+	furet_rdr r;
+	uint64_t n_left;
+	const fold_ref *mem;
+	size_t i, n;
+	int has_key;
+	const unsigned char *key;
+	size_t len;
+	unsigned char buf[KEY_CAP];
+} psrc;
+
+static void psrc_next(psrc *s)
+{
+	const unsigned char *p;
+	uint64_t len;
+
+	s->has_key = 0;
+	if (s->mem) {
+		if (s->i == s->n)
+			return;
+		s->key = s->mem[s->i].p;
+		s->len = s->mem[s->i++].len;
+		s->has_key = 1;
+		return;
+	}
+	if (!s->n_left || s->r.has_err)
+		return;
+	s->n_left--;
+	len = furet_rdr_varint(&s->r);
+	if (len == 0 || len >= KEY_CAP || !(p = furet_rdr_bytes(&s->r, len))) {
+		s->r.has_err = 1;
+		return;
+	}
+	memcpy(s->buf, p, len);
+	s->key = s->buf;
+	s->len = len;
+	s->has_key = 1;
+}
+
+/* Merges the runs' pairs of the folds (is_words 0) or words table: each
+** pair once, in byte order. mem is the run in memory (or NULL). */
+static furet_rc write_pairs(furet_writer *w, furet_txn *t, int is_words,
+	const fold_ref *mem, size_t n_mem, unsigned put_flags)
+{
+	size_t n_src = w->n_runs + (mem ? 1 : 0), i;
+	psrc *srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
+	furet_table tab = is_words ? FURET_T_WORDS : FURET_T_FOLDS;
+	furet_rc rc = FURET_OK;
+
+	if (!srcs)
+		return FURET_NOMEM;
+	memset(srcs, 0, n_src * sizeof *srcs);
+	for (i = 0; i < w->n_runs; i++) {
+		const run_info *ri = &w->run_info[i];
+		uint64_t off = is_words ? ri->words_off : ri->folds_off;
+		uint64_t end = is_words ? ri->end : ri->words_off;
+		if ((rc = furet_rdr_open_file(&srcs[i].r, w->runs.fd, off, end - off,
+			merge_buf(w))))
+			goto done;
+		srcs[i].n_left = furet_rdr_varint(&srcs[i].r);
+		psrc_next(&srcs[i]);
+	}
+	if (mem) {
+		srcs[w->n_runs].mem = mem;
+		srcs[w->n_runs].n = n_mem;
+		psrc_next(&srcs[w->n_runs]);
+	}
+	for (;;) {
+		psrc *min = NULL;
+		for (i = 0; i < n_src; i++)
+			if (srcs[i].has_key && (!min || key_cmp(srcs[i].key, srcs[i].len,
+				min->key, min->len) < 0))
+				min = &srcs[i];
+		if (!min)
+			break;
+		if ((rc = furet_txn_put(t, tab, min->key, min->len, "", 0,
+			put_flags)))
+			goto done;
+		for (i = 0; i < n_src; i++)
+			if (&srcs[i] != min && srcs[i].has_key && key_cmp(srcs[i].key,
+				srcs[i].len, min->key, min->len) == 0)
+				psrc_next(&srcs[i]);
+		psrc_next(min);
+	}
+	for (i = 0; i < n_src; i++)
+		if (srcs[i].r.has_err || srcs[i].n_left)
+			rc = furet_index_fail(w->ix, FURET_IO, "reading a temporary "
+				"file in %s failed", w->tmp_dir);
+done:
+	for (i = 0; i < n_src; i++)
+		furet_rdr_close(&srcs[i].r);
+	furet_free(srcs);
+	return rc;
 }
 
 enum { DENSE_PLEN, DENSE_PDOC, DENSE_DLEN };
@@ -1135,9 +1750,9 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf,
 	const furet_buf *dead)
 {
-	size_t i, n = kind == DENSE_DLEN ? w->n_docs : w->n_pass;
 	furet_val v;
 	furet_rc rc;
+	size_t i;
 
 	furet_buf_reset(buf);
 	if (n_old) {
@@ -1146,21 +1761,21 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 			return rc && rc != FURET_DONE ? rc : FURET_CORRUPT;
 		furet_buf_append(buf, v.data, v.len);
 	}
-	for (i = 0; i < n; i++) {
-		uint64_t x;
-		if (kind == DENSE_PLEN) {
-			x = w->pass[i].is_dead ? FURET_DEAD_PASSAGE : w->pass[i].length;
-		} else if (kind == DENSE_PDOC) {
-			x = doc_base + w->pass[i].doc;
-		} else {
-			const batch_doc *d = &w->docs[i];
-			uint32_t k;
-			for (x = 0, k = 0; k < d->n_passages; k++)
-				x += w->pass[d->first_passage + k].length;
-			if (x > UINT32_MAX)
-				x = UINT32_MAX;
+	/* Documents in order hold the passages in order. */
+	for (i = 0; i < w->n_docs; i++) {
+		const batch_doc *d = &w->docs[i];
+		uint32_t k;
+		uint64_t x = 0;
+
+		if (kind == DENSE_DLEN) {
+			for (k = 0; k < d->n_passages; k++)
+				x += w->plen[d->first_passage + k];
+			furet_buf_put_u32le(buf, x > UINT32_MAX ? UINT32_MAX : (uint32_t)x);
+			continue;
 		}
-		furet_buf_put_u32le(buf, (uint32_t)x);
+		for (k = 0; k < d->n_passages; k++)
+			furet_buf_put_u32le(buf, kind == DENSE_PDOC ? doc_base + (uint32_t)i :
+				d->is_dead ? FURET_DEAD_PASSAGE : w->plen[d->first_passage + k]);
 	}
 	/* Passages that removals made dead. */
 	for (i = 0; dead && i + 4 <= dead->len; i += 4) {
@@ -1172,22 +1787,6 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 		return FURET_NOMEM;
 	return furet_txn_put(t, FURET_T_META, name, strlen(name), buf->data,
 		buf->len, 0);
-}
-
-typedef struct fold_ref {
-	const unsigned char *p;
-	uint32_t len;
-	uint32_t off;
-} fold_ref;
-
-static int fold_cmp(const void *a, const void *b)
-{
-	const fold_ref *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->p, y->p, n);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
 }
 
 typedef struct tref {
@@ -1371,46 +1970,464 @@ done:
 	return rc;
 }
 
-/* The pairs of ps in byte order (keys for MDB_APPEND); caller frees. */
-static fold_ref *pairset_sorted(const pairset *ps)
-{
-	fold_ref *v = furet_malloc((ps->n ? ps->n : 1) * sizeof *v);
-	size_t i;
+/* ---- commit: documents, passages and texts from the spool ------------------- */
 
-	if (!v)
-		return NULL;
-	for (i = 0; i < ps->n; i++) {
-		v[i].off = ps->offs[i];
-		v[i].len = ps->lens[i];
-		v[i].p = ps->arena.data + ps->offs[i];
-	}
-	qsort(v, ps->n, sizeof *v, fold_cmp);
-	return v;
+static furet_rc spool_reader(furet_writer *w, furet_rdr *r)
+{
+	if (w->spool.fd >= 0)
+		return furet_rdr_open_file(r, w->spool.fd, 0, w->spool.len, 1u << 20);
+	furet_rdr_open_mem(r, w->spool_buf.data, w->spool_buf.len);
+	return FURET_OK;
 }
 
-/* A rebuild trains the stored text's dictionary on the batch's passages. */
-static furet_rc train_dict(furet_writer *w, furet_buf *dict)
+/* Copies n bytes from r into out (replacing its content). */
+static furet_rc rdr_copy(furet_rdr *r, uint64_t n, furet_buf *out)
 {
-	const char **texts = furet_malloc((w->n_pass ? w->n_pass : 1) *
-		sizeof *texts);
-	size_t *lens = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *lens);
-	size_t i, n = 0;
+	furet_buf_reset(out);
+	if (furet_buf_reserve(out, n))
+		return FURET_NOMEM;
+	while (n) {
+		size_t k = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
+		if (!k) {
+			r->has_err = 1;
+			return FURET_IO;
+		}
+		furet_buf_append(out, r->p, k);
+		r->p += k;
+		n -= k;
+	}
+	return FURET_OK;
+}
+
+/* One SPOOL document header. */
+typedef struct spooled_doc {
+	uint64_t n_passages;
+	furet_buf title, source, meta;
+	unsigned char hash[16];
+} spooled_doc;
+
+static furet_rc read_doc(furet_rdr *r, spooled_doc *sd)
+{
+	const unsigned char *h;
 	furet_rc rc;
 
-	if (!texts || !lens) {
-		rc = FURET_NOMEM;
+	sd->n_passages = furet_rdr_varint(r);
+	if ((rc = rdr_copy(r, furet_rdr_varint(r), &sd->title)) ||
+		(rc = rdr_copy(r, furet_rdr_varint(r), &sd->source)))
+		return rc;
+	if (!(h = furet_rdr_bytes(r, 16)))
+		return FURET_IO;
+	memcpy(sd->hash, h, 16);
+	if ((rc = rdr_copy(r, furet_rdr_varint(r), &sd->meta)))
+		return rc;
+	return r->has_err ? FURET_IO : FURET_OK;
+}
+
+/* One SPOOL passage. */
+typedef struct spooled_pass {
+	uint64_t start, end;
+	int has_section;
+	furet_buf section, text;
+} spooled_pass;
+
+static furet_rc read_pass(furet_rdr *r, spooled_pass *sp)
+{
+	uint64_t sec;
+	furet_rc rc;
+
+	sp->start = furet_rdr_varint(r);
+	sp->end = furet_rdr_varint(r);
+	sec = furet_rdr_varint(r);
+	sp->has_section = sec != 0;
+	if (r->has_err || sp->end < sp->start)
+		return FURET_IO;
+	if ((rc = rdr_copy(r, sec ? sec - 1 : 0, &sp->section)))
+		return rc;
+	return rdr_copy(r, sp->end - sp->start, &sp->text);
+}
+
+/* A rebuild (or the first batch of an empty index) trains the stored
+** text's dictionary on a sample of the batch's passages. */
+static furet_rc train_dict(furet_writer *w, furet_buf *dict)
+{
+	furet_text_sampler ts;
+	furet_rdr r;
+	spooled_doc sd;
+	spooled_pass sp;
+	size_t i, n_live = 0;
+	uint64_t k;
+	int is_full = 0;
+	furet_rc rc;
+
+	for (i = 0; i < w->n_docs; i++)
+		if (!w->docs[i].is_dead)
+			n_live += w->docs[i].n_passages;
+	memset(&sd, 0, sizeof sd);
+	memset(&sp, 0, sizeof sp);
+	furet_text_sampler_init(&ts, n_live);
+	if ((rc = spool_reader(w, &r)))
 		goto done;
+	for (i = 0; i < w->n_docs && !is_full; i++) {
+		if ((rc = read_doc(&r, &sd)))
+			goto done;
+		for (k = 0; k < sd.n_passages && !is_full; k++) {
+			int f;
+			if ((rc = read_pass(&r, &sp)))
+				goto done;
+			if (w->docs[i].is_dead)
+				continue;
+			f = furet_text_sampler_offer(&ts, (const char *)sp.text.data,
+				sp.text.len);
+			if (f < 0) {
+				rc = FURET_NOMEM;
+				goto done;
+			}
+			is_full = f;
+		}
 	}
-	for (i = 0; i < w->n_pass; i++) {
-		if (w->pass[i].is_dead)
-			continue;
-		texts[n] = (const char *)w->arena.data + w->pass[i].text_off;
-		lens[n++] = w->pass[i].end - w->pass[i].start;
-	}
-	rc = furet_text_train(texts, lens, n, dict);
+	rc = furet_text_sampler_train(&ts, dict);
 done:
-	furet_free(texts);
-	furet_free(lens);
+	if (rc == FURET_IO)
+		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
+			w->tmp_dir);
+	furet_rdr_close(&r);
+	furet_buf_free(&sd.title);
+	furet_buf_free(&sd.source);
+	furet_buf_free(&sd.meta);
+	furet_buf_free(&sp.section);
+	furet_buf_free(&sp.text);
+	furet_text_sampler_free(&ts);
+	return rc;
+}
+
+/* Stored texts are compressed in the pipeline's threads, a chunk of
+** spooled documents at a time, while this thread writes the chunks before
+** in order. */
+#define ZCHUNK (1u << 20)
+
+typedef struct zchunk {
+	const furet_writer *w;
+	size_t first_doc, n_docs;
+	furet_buf in;      /* the SPOOL records of those documents */
+	furet_buf out;     /* stored forms of their live passages' texts */
+	furet_buf one;
+	size_t *ends;      /* where each ends in out */
+	size_t n_ends, cap_ends;
+	furet_rc rc;
+} zchunk;
+
+static void zchunk_init(void *slot)
+{
+	memset(slot, 0, sizeof(zchunk));
+}
+
+static void zchunk_free(void *slot)
+{
+	zchunk *z = slot;
+	furet_buf_free(&z->in);
+	furet_buf_free(&z->out);
+	furet_buf_free(&z->one);
+	furet_free(z->ends);
+	memset(z, 0, sizeof *z);
+}
+
+static size_t zchunk_bytes(const void *slot)
+{
+	const zchunk *z = slot;
+	return z->in.cap + z->out.cap + z->one.cap + z->cap_ends * sizeof *z->ends;
+}
+
+static furet_rc zstate_open(void *ctx, void **state)
+{
+	const furet_buf *dict = ctx;
+	furet_text_enc *e = NULL;
+	furet_rc rc = furet_text_enc_open(dict->data, dict->len, &e);
+	*state = e;
+	return rc;
+}
+
+static void zstate_close(void *ctx, void *state)
+{
+	(void)ctx;
+	furet_text_enc_close(state);
+}
+
+/* Compresses the texts of the chunk's live passages. */
+static void zchunk_run(void *state, void *slot)
+{
+	zchunk *z = slot;
+	furet_rdr r;
+	size_t i;
+	uint64_t k, n;
+
+	z->n_ends = 0;
+	furet_buf_reset(&z->out);
+	z->rc = FURET_OK;
+	furet_rdr_open_mem(&r, z->in.data, z->in.len);
+	for (i = 0; i < z->n_docs && !z->rc; i++) {
+		int is_dead = z->w->docs[z->first_doc + i].is_dead;
+		uint64_t n_pass = furet_rdr_varint(&r);
+
+		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* title */
+		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* source */
+		furet_rdr_skip(&r, 16);
+		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* metadata */
+		for (k = 0; k < n_pass && !z->rc; k++) {
+			uint64_t start = furet_rdr_varint(&r), end = furet_rdr_varint(&r);
+			const unsigned char *text;
+
+			n = furet_rdr_varint(&r);
+			furet_rdr_skip(&r, n ? n - 1 : 0);
+			if (r.has_err || end < start ||
+				!(text = furet_rdr_bytes(&r, end - start))) {
+				z->rc = FURET_IO;
+				break;
+			}
+			if (is_dead)
+				continue;
+			if (furet_grow((void **)&z->ends, &z->cap_ends, z->n_ends + 1,
+				sizeof *z->ends)) {
+				z->rc = FURET_NOMEM;
+				break;
+			}
+			z->rc = furet_text_encode(state, (const char *)text,
+				(size_t)(end - start), &z->one);
+			furet_buf_append(&z->out, z->one.data, z->one.len);
+			if (z->out.has_err)
+				z->rc = FURET_NOMEM;
+			z->ends[z->n_ends++] = z->out.len;
+		}
+	}
+}
+
+/* Copies one length-prefixed SPOOL field from r to the end of out. */
+static void copy_field(furet_rdr *r, furet_buf *out)
+{
+	uint64_t n = furet_rdr_varint(r);
+
+	furet_buf_put_varint(out, n);
+	while (n && !r->has_err) {
+		size_t m = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
+		if (!m) {
+			r->has_err = 1;
+			break;
+		}
+		furet_buf_append(out, r->p, m);
+		r->p += m;
+		n -= m;
+	}
+}
+
+/* Copies one SPOOL document record from r to the end of out. */
+static furet_rc copy_doc(furet_rdr *r, furet_buf *out)
+{
+	uint64_t n_pass = furet_rdr_varint(r), k, n;
+
+	furet_buf_put_varint(out, n_pass);
+	copy_field(r, out); /* title */
+	copy_field(r, out); /* source */
+	{
+		const unsigned char *h = furet_rdr_bytes(r, 16);
+		if (!h)
+			return FURET_IO;
+		furet_buf_append(out, h, 16);
+	}
+	copy_field(r, out); /* metadata */
+	for (k = 0; k < n_pass && !r->has_err; k++) {
+		uint64_t start = furet_rdr_varint(r), end = furet_rdr_varint(r);
+		uint64_t sec = furet_rdr_varint(r);
+		furet_buf_put_varint(out, start);
+		furet_buf_put_varint(out, end);
+		furet_buf_put_varint(out, sec);
+		if (end < start)
+			return FURET_IO;
+		n = (sec ? sec - 1 : 0) + (end - start);
+		while (n && !r->has_err) {
+			size_t m = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
+			if (!m) {
+				r->has_err = 1;
+				break;
+			}
+			furet_buf_append(out, r->p, m);
+			r->p += m;
+			n -= m;
+		}
+	}
+	if (r->has_err)
+		return FURET_IO;
+	return out->has_err ? FURET_NOMEM : FURET_OK;
+}
+
+typedef struct docs_out {
+	furet_collection *c;
+	size_t n_live_docs, n_live_pass;
+	uint64_t live_length;
+	spooled_doc sd;
+	spooled_pass sp;
+	furet_buf enc;
+} docs_out;
+
+/* Writes the documents of a compressed chunk: records and stored texts. */
+static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
+	docs_out *o)
+{
+	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
+	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
+	furet_collection *c = o->c;
+	unsigned char k4[4], d4[4];
+	size_t i, e = 0;
+	uint64_t k;
+	furet_rdr r;
+	furet_rc rc;
+
+	if (z->rc)
+		return z->rc;
+	furet_rdr_open_mem(&r, z->in.data, z->in.len);
+	for (i = z->first_doc; i < z->first_doc + z->n_docs; i++) {
+		const batch_doc *d = &w->docs[i];
+		furet_doc_rec dr;
+
+		if ((rc = read_doc(&r, &o->sd)))
+			return rc;
+		if (o->sd.n_passages != d->n_passages)
+			return FURET_IO;
+		furet_put_u32be(d4, (uint32_t)(c->next_doc + i));
+		if (!d->is_dead) {
+			o->n_live_docs++;
+			if (!is_rebuild) {
+				uint32_t num;
+				rc = furet_docid_get(t, w->ids.data + d->id_off, d->id_len,
+					&num);
+				if (rc == FURET_OK)
+					return furet_index_fail(w->ix, FURET_EXISTS, "document "
+						"%.*s is already in the index", (int)(d->id_len > 200 ?
+						200 : d->id_len), (const char *)w->ids.data + d->id_off);
+				if (rc != FURET_DONE)
+					return rc;
+			}
+			dr.id = (const char *)w->ids.data + d->id_off;
+			dr.id_len = d->id_len;
+			dr.title = (const char *)o->sd.title.data;
+			dr.title_len = o->sd.title.len;
+			dr.first_passage = (uint32_t)c->n_passages + d->first_passage;
+			dr.n_passages = d->n_passages;
+			dr.source = (const char *)o->sd.source.data;
+			dr.source_len = o->sd.source.len;
+			dr.meta = (const char *)o->sd.meta.data;
+			dr.meta_len = o->sd.meta.len;
+			memcpy(dr.hash, o->sd.hash, 16);
+			furet_buf_reset(&o->enc);
+			furet_doc_rec_encode(&dr, &o->enc);
+			if (o->enc.has_err)
+				return FURET_NOMEM;
+			rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
+				put_flags);
+			if (!rc)
+				rc = furet_docid_put(t, dr.id, dr.id_len, furet_get_u32be(d4));
+			if (rc)
+				return rc;
+		}
+		for (k = 0; k < o->sd.n_passages; k++) {
+			uint32_t pid = d->first_passage + (uint32_t)k;
+			furet_passage_rec pr;
+			size_t from;
+
+			if ((rc = read_pass(&r, &o->sp)))
+				return rc;
+			if (d->is_dead)
+				continue;
+			if (e >= z->n_ends)
+				return FURET_IO;
+			o->n_live_pass++;
+			o->live_length += w->plen[pid];
+			c->text_bytes += o->sp.end - o->sp.start;
+			furet_put_u32be(k4, (uint32_t)(c->n_passages + pid));
+			pr.doc = (uint32_t)c->next_doc + (uint32_t)i;
+			pr.number = (uint32_t)k;
+			pr.start = o->sp.start;
+			pr.end = o->sp.end;
+			pr.section = o->sp.has_section ? (const char *)o->sp.section.data :
+				NULL;
+			pr.section_len = o->sp.has_section ? o->sp.section.len : 0;
+			pr.length = w->plen[pid];
+			furet_buf_reset(&o->enc);
+			furet_passage_rec_encode(&pr, &o->enc);
+			if (o->enc.has_err)
+				return FURET_NOMEM;
+			from = e ? z->ends[e - 1] : 0;
+			rc = furet_txn_put(t, FURET_T_PASSAGES, k4, 4, o->enc.data,
+				o->enc.len, FURET_PUT_APPEND);
+			if (!rc)
+				rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, z->out.data + from,
+					z->ends[e] - from, FURET_PUT_APPEND);
+			if (rc)
+				return rc;
+			e++;
+		}
+	}
+	return FURET_OK;
+}
+
+/* Writes the batch's live documents, passages and texts, read back from
+** the spool. */
+static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
+	const furet_buf *dict, size_t *n_live_docs, size_t *n_live_pass,
+	uint64_t *live_length)
+{
+	furet_pipeline_ops ops = {
+		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
+		zstate_close, zchunk_run, NULL,
+	};
+	furet_pipeline *zp = NULL;
+	docs_out o;
+	furet_rdr r;
+	size_t next = 0;
+	furet_rc rc;
+
+	memset(&o, 0, sizeof o);
+	o.c = c;
+	ops.ctx = (void *)dict;
+	if ((rc = spool_reader(w, &r)))
+		return rc;
+	if ((rc = furet_pipeline_open(&ops, w->n_threads, &zp)))
+		goto done;
+	for (;;) {
+		zchunk *z;
+		if (next < w->n_docs && (z = furet_pipeline_slot(zp))) {
+			z->w = w;
+			z->first_doc = next;
+			furet_buf_reset(&z->in);
+			while (next < w->n_docs && z->in.len < ZCHUNK) {
+				if ((rc = copy_doc(&r, &z->in)))
+					goto done;
+				next++;
+			}
+			z->n_docs = next - z->first_doc;
+			furet_pipeline_submit(zp, z->in.len);
+			continue;
+		}
+		if (!(z = furet_pipeline_oldest(zp, 1)))
+			break;
+		rc = put_chunk(w, t, z, &o);
+		furet_pipeline_release(zp, 4 * ZCHUNK);
+		if (rc)
+			goto done;
+	}
+	*n_live_docs = o.n_live_docs;
+	*n_live_pass = o.n_live_pass;
+	*live_length = o.live_length;
+done:
+	if (rc == FURET_IO)
+		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
+			w->tmp_dir);
+	furet_pipeline_close(zp);
+	furet_rdr_close(&r);
+	furet_buf_free(&o.sd.title);
+	furet_buf_free(&o.sd.source);
+	furet_buf_free(&o.sd.meta);
+	furet_buf_free(&o.sp.section);
+	furet_buf_free(&o.sp.text);
+	furet_buf_free(&o.enc);
 	return rc;
 }
 
@@ -1420,19 +2437,15 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 	furet_collection c;
-	furet_buf enc, pos;
-	furet_block *blk = NULL;
-	unsigned char *key = NULL, k4[4], d4[4];
-	size_t i, max_len = 0, n_live_docs = 0, n_live_pass = 0;
+	furet_buf enc;
+	size_t i, n_live_docs = 0, n_live_pass = 0;
 	uint64_t live_length = 0;
 	furet_buf dead; /* u32be ids of the passages removals made dead */
 	furet_buf dict; /* zstd dictionary of the stored text */
-	furet_text_enc *tenc = NULL;
 	furet_val v;
 	furet_rc rc;
 
 	furet_buf_init(&enc);
-	furet_buf_init(&pos);
 	furet_buf_init(&dead);
 	furet_buf_init(&dict);
 	w->n_written = 0;
@@ -1469,8 +2482,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			goto done;
 		}
 	}
-	if ((rc = furet_text_enc_open(dict.data, dict.len, &tenc)) ||
-		(rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
+	if ((rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
 		goto done;
 	/* Removals first, so that a replaced document's id is free again. */
 	for (i = 0; i < w->n_rm; i++)
@@ -1482,120 +2494,20 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			"(2^32 passages)");
 		goto done;
 	}
-
-	for (i = 0; i < w->n_docs; i++) {
-		const batch_doc *d = &w->docs[i];
-		furet_doc_rec r;
-
-		if (d->is_dead)
-			continue;
-		n_live_docs++;
-		furet_put_u32be(d4, (uint32_t)(c.next_doc + i));
-		if (!is_rebuild) {
-			uint32_t num;
-			rc = furet_docid_get(t, w->arena.data + d->id_off, d->id_len,
-				&num);
-			if (rc == FURET_OK) {
-				rc = furet_index_fail(w->ix, FURET_EXISTS, "document %.*s "
-					"is already in the index", (int)(d->id_len > 200 ? 200 :
-					d->id_len), (const char *)w->arena.data + d->id_off);
-				goto done;
-			}
-			if (rc != FURET_DONE)
-				goto done;
-		}
-		r.id = (const char *)w->arena.data + d->id_off;
-		r.id_len = d->id_len;
-		r.title = (const char *)w->arena.data + d->title_off;
-		r.title_len = d->title_len;
-		r.first_passage = (uint32_t)c.n_passages + d->first_passage;
-		r.n_passages = d->n_passages;
-		r.source = (const char *)w->arena.data + d->source_off;
-		r.source_len = d->source_len;
-		r.meta = (const char *)w->arena.data + d->meta_off;
-		r.meta_len = d->meta_len;
-		memcpy(r.hash, d->hash, 16);
-		furet_buf_reset(&enc);
-		furet_doc_rec_encode(&r, &enc);
-		if (enc.has_err) {
-			rc = FURET_NOMEM;
-			goto done;
-		}
-		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data, enc.len, put_flags);
-		if (!rc)
-			rc = furet_docid_put(t, r.id, r.id_len, furet_get_u32be(d4));
-		if (rc)
-			goto done;
-	}
-	for (i = 0; i < w->n_pass; i++) {
-		const batch_passage *p = &w->pass[i];
-		furet_passage_rec r;
-
-		if (p->is_dead)
-			continue;
-		n_live_pass++;
-		live_length += p->length;
-		c.text_bytes += p->end - p->start;
-		furet_put_u32be(k4, (uint32_t)(c.n_passages + i));
-		r.doc = (uint32_t)c.next_doc + p->doc;
-		r.number = p->number;
-		r.start = p->start;
-		r.end = p->end;
-		r.section = p->has_section ?
-			(const char *)w->arena.data + p->sec_off : NULL;
-		r.section_len = p->sec_len;
-		r.length = p->length;
-		furet_buf_reset(&enc);
-		furet_passage_rec_encode(&r, &enc);
-		if (enc.has_err) {
-			rc = FURET_NOMEM;
-			goto done;
-		}
-		rc = furet_txn_put(t, FURET_T_PASSAGES, k4, 4, enc.data, enc.len,
-			FURET_PUT_APPEND);
-		if (!rc)
-			rc = furet_text_encode(tenc, (const char *)w->arena.data +
-				p->text_off, p->end - p->start, &pos);
-		if (!rc)
-			rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, pos.data, pos.len,
-				FURET_PUT_APPEND);
-		if (rc)
-			goto done;
-	}
-
-	for (i = 0; i < w->n_terms; i++)
-		if (w->terms[i].len > max_len)
-			max_len = w->terms[i].len;
-	key = furet_malloc(max_len + 5);
-	blk = furet_malloc(sizeof *blk);
-	if (!key || !blk) {
-		rc = FURET_NOMEM;
+	if ((rc = write_docs(w, t, &c, &dict, &n_live_docs, &n_live_pass,
+		&live_length)))
 		goto done;
-	}
-	for (i = 0; i < w->n_terms; i++) {
-		rc = write_term(w, t, &w->terms[order[i].tid], (uint32_t)c.n_passages,
-			is_rebuild, &enc, &pos, blk, key);
-		if (rc)
-			goto done;
-	}
+	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild)))
+		goto done;
 
 	/* Crash test hook: die with everything written but not committed, to
 	** prove that a killed rebuild leaves the previous index (tests/cli.sh). */
 	if (getenv("FURET_TEST_KILL_BEFORE_COMMIT"))
 		kill(getpid(), SIGKILL);
 
-	for (i = 0; i < w->folds.n; i++) {
-		rc = furet_txn_put(t, FURET_T_FOLDS, fold_order[i].p,
-			fold_order[i].len, "", 0, put_flags);
-		if (rc)
-			goto done;
-	}
-	for (i = 0; i < w->words.n; i++) {
-		rc = furet_txn_put(t, FURET_T_WORDS, word_order[i].p,
-			word_order[i].len, "", 0, put_flags);
-		if (rc)
-			goto done;
-	}
+	if ((rc = write_pairs(w, t, 0, fold_order, w->folds.n, put_flags)) ||
+		(rc = write_pairs(w, t, 1, word_order, w->words.n, put_flags)))
+		goto done;
 
 	rc = write_dense(w, t, "plen", c.n_passages, DENSE_PLEN, 0, &enc, &dead);
 	if (!rc)
@@ -1625,16 +2537,65 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			rc = furet_txn_put(t, FURET_T_META, "format", 6, ver, 4, 0);
 	}
 done:
-	furet_free(key);
-	furet_free(blk);
 	furet_buf_free(&enc);
-	furet_buf_free(&pos);
 	furet_buf_free(&dead);
-	furet_text_enc_close(tenc);
 	furet_text_dec_close(w->tdec);
 	w->tdec = NULL;
 	furet_buf_free(&dict);
 	return rc;
+}
+
+/* The passages not to write: those of documents replaced or removed later
+** in the batch. */
+static int mark_dead(furet_writer *w)
+{
+	size_t i;
+	uint32_t k;
+
+	w->pdead = furet_malloc(w->n_pass / 8 + 1);
+	if (!w->pdead)
+		return -1;
+	memset(w->pdead, 0, w->n_pass / 8 + 1);
+	for (i = 0; i < w->n_docs; i++) {
+		const batch_doc *d = &w->docs[i];
+		if (!d->is_dead)
+			continue;
+		for (k = 0; k < d->n_passages; k++) {
+			uint32_t pid = d->first_passage + k;
+			w->pdead[pid >> 3] |= (unsigned char)(1u << (pid & 7));
+		}
+	}
+	return 0;
+}
+
+/* LMDB keeps the pages a write transaction dirties in memory, up to
+** 131071 of them (512 MiB; then it writes some out): about the size of
+** what the batch writes. Before the transaction, the spool, then the run,
+** go to their files when the budget cannot hold them and those pages.
+** (Through the map, MDB_WRITEMAP, would not help: the commit touches
+** every dirty page again to clear its flag, bringing them all back into
+** the process's memory.) */
+static furet_rc make_room(furet_writer *w)
+{
+	uint64_t limit = w->budget / 4 * 3;
+	uint64_t spool = w->spool.len + w->spool_buf.len;
+	uint64_t lmdb = w->post_total + spool / 2 + (uint64_t)w->n_pass * 32;
+	furet_rc rc;
+
+	if (lmdb > ((uint64_t)512 << 20))
+		lmdb = (uint64_t)512 << 20;
+	if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
+		return FURET_OK;
+	if (w->spool.fd < 0 && w->spool_buf.len) {
+		if ((rc = tmp_flush(w, &w->spool, &w->spool_buf)))
+			return rc;
+		furet_buf_free(&w->spool_buf);
+		if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
+			return FURET_OK;
+	}
+	if ((w->n_terms || w->folds.n || w->words.n) && (rc = spill_run(w)))
+		return rc;
+	return FURET_OK;
 }
 
 FURET_API furet_rc furet_writer_commit(furet_writer *w)
@@ -1642,7 +2603,6 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	furet_txn *t = NULL;
 	term_ref *order = NULL;
 	fold_ref *fold_order = NULL, *word_order = NULL;
-	size_t i;
 	int tries;
 	furet_rc rc;
 
@@ -1652,23 +2612,37 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 		rc = w->failed;
 		goto done;
 	}
-	order = furet_malloc((w->n_terms ? w->n_terms : 1) * sizeof *order);
-	if (!order) {
+	if ((rc = drain(w, 1)))
+		goto done;
+	/* The analysis threads and their documents are done with. */
+	furet_pipeline_close(w->pl);
+	w->pl = NULL;
+	/* The spool is read back whole from its file, once it has one; when
+	** runs were spilled, the last one joins them. */
+	if ((rc = make_room(w)))
+		goto done;
+	if (w->spool.fd >= 0 && w->spool_buf.len &&
+		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))
+		goto done;
+	if (w->n_runs && (w->n_terms || w->folds.n || w->words.n) &&
+		(rc = spill_run(w)))
+		goto done;
+	if (!w->n_runs) {
+		order = terms_sorted(w);
+		fold_order = pairset_sorted(&w->folds);
+		word_order = pairset_sorted(&w->words);
+		if (!order || !fold_order || !word_order) {
+			rc = FURET_NOMEM;
+			goto done;
+		}
+	}
+	if (mark_dead(w)) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	for (i = 0; i < w->n_terms; i++) {
-		order[i].p = w->terms_arena.data + w->terms[i].off;
-		order[i].len = w->terms[i].len;
-		order[i].tid = (uint32_t)i;
-	}
-	qsort(order, w->n_terms, sizeof *order, term_cmp);
-	fold_order = pairset_sorted(&w->folds);
-	word_order = pairset_sorted(&w->words);
-	if (!fold_order || !word_order) {
-		rc = FURET_NOMEM;
+	if (w->n_rm && !w->an &&
+		(rc = furet_index_take_analyzer(w->ix, &w->an)))
 		goto done;
-	}
 
 	for (tries = 0; tries < 40; tries++) {
 		rc = furet_store_begin(w->ix->store, 1, &t);
@@ -1705,4 +2679,9 @@ done:
 	furet_free(word_order);
 	furet_writer_abort(w);
 	return rc;
+}
+
+size_t furet_writer_runs(const furet_writer *w)
+{
+	return w ? w->n_spills : 0;
 }

@@ -219,6 +219,40 @@ run search 'Fonds'; expect_status 2 "missing \$FURET_INDEX"
 unset FURET_INDEX
 expect_err "no index at $T/nowhere" "the message names \$FURET_INDEX's directory"
 
+# --- threads and memory budget: the same index ------------------------------------
+# One thread, three, and a 1 MiB budget that spills sorted runs to temporary
+# files: statistics and answers are the same (the unit suite test_parallel
+# compares every table byte for byte).
+cp corpus/fabriques-du-numerique.txt "$T/big/seed.txt"
+for cfg in "--threads 1" "--threads 3" "--memory 1M --threads 2"; do
+	# shellcheck disable=SC2086
+	$B/furet index -q --rebuild -i "$T/par" $cfg "$T/big" 2>"$T/err" || ko "index $cfg failed: $(cat "$T/err")"
+	{
+		$B/furet stats -i "$T/par" --json | sed 's/"file_bytes":[0-9]*,//; s/"last_update":[0-9]*,//'
+		for q in 'label grande école du numérique' 'Qui finance POP School ?' '"Fonds social"' 'copie 1999'; do
+			$B/furet search -i "$T/par" --json -n 20 "$q"
+		done
+	} >"$T/par.out" 2>&1
+	if [ "$cfg" = "--threads 1" ]; then cp "$T/par.out" "$T/par.ref"; else
+		cmp -s "$T/par.ref" "$T/par.out" && ok || ko "index $cfg differs from one thread"
+	fi
+done
+[ "$(ls -A "$T/par" | tr '\n' ' ')" = "data.mdb lock.mdb writer.lock " ] && ok || ko "temporary files left in the index: $(ls -A "$T/par")"
+# Killed while spilling: the index as it was, nothing left behind.
+cp "$T/par.ref" "$T/par.before"
+$B/furet index -q --rebuild -i "$T/par" --memory 1M --threads 2 "$T/big" corpus >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+$B/furet stats -i "$T/par" --json | sed 's/"file_bytes":[0-9]*,//; s/"last_update":[0-9]*,//' >"$T/par.after"
+head -1 "$T/par.ref" | cmp -s - "$T/par.after" && ok || ko "a killed spilling rebuild changed the index"
+[ "$(ls -A "$T/par" | tr '\n' ' ')" = "data.mdb lock.mdb writer.lock " ] && ok || ko "a killed rebuild left files: $(ls -A "$T/par")"
+run index -i "$T/par" --threads 0 corpus; expect_status 2 "--threads 0"; one_line_err "--threads 0"
+run index -i "$T/par" --memory 12 corpus; expect_status 2 "--memory 12"; one_line_err "--memory 12"
+run index -i "$T/par" --memory 1X corpus; expect_status 2 "--memory 1X"; one_line_err "--memory 1X"
+run index -i "$T/par" --threads 2 --memory 64M corpus; expect_status 0 "--threads 2 --memory 64M"
+
 # --- bad documents --------------------------------------------------------------
 D=$T/docs; mkdir -p "$D/sub"
 printf 'Le premier document parle de Simplon.\n\nUn second paragraphe sur la formation.\n' >"$D/a.txt"

@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"usage: furet COMMAND [OPTIONS] [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  index   [-i DIR] [-q] [--json] [--rebuild] [--no-wait] [PATH...]\n"
+	"  index   [-i DIR] [-q] [--json] [--rebuild] [--no-wait] [--threads N]\n"
+	"          [--memory SIZE] [PATH...]\n"
 	"                 add, update and remove documents from .txt, .md and\n"
 	"                 .jsonl files (default: corpus/)\n"
 	"  search  [-i DIR] [-n N] [--offset N] [--json] [--explain]\n"
@@ -128,6 +129,8 @@ typedef struct opts {
 	int is_json;
 	int is_rebuild;
 	int is_no_wait;
+	unsigned threads;     /* furet index --threads; 0: the default */
+	uint64_t memory;      /* furet index --memory in bytes; 0: the default */
 	int is_explain;
 	int is_exact;
 	double rank[N_RANK];
@@ -148,6 +151,34 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	if (errno || *end || v > max)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* A size in bytes: digits, then an optional K, M or G (powers of 1024),
+** an optional B ("512M", "1G", "16MB"). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!s || !*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -233,6 +264,18 @@ static int parse_opts(int argc, char **argv, const char *accepts,
 			o->is_rebuild = 1;
 		} else if (!strcmp(a, "--no-wait") && strchr(accepts, 'w')) {
 			o->is_no_wait = 1;
+		} else if (!strcmp(a, "--threads") && strchr(accepts, 't')) {
+			if (parse_uint(val, 1024, &o->threads) || o->threads == 0) {
+				msg("--threads needs a number between 1 and 1024");
+				goto bad;
+			}
+			i++;
+		} else if (!strcmp(a, "--memory") && strchr(accepts, 'm')) {
+			if (parse_size(val, &o->memory) || o->memory < ((uint64_t)1 << 20)) {
+				msg("--memory needs a size of at least 1M (e.g. 512M, 2G)");
+				goto bad;
+			}
+			i++;
 		} else {
 			msg("unknown option %s (see: furet %s --help)", a, argv[0]);
 			goto bad;
@@ -738,7 +781,8 @@ done:
 /* ---- furet index ------------------------------------------------------------ */
 
 static const char index_help[] =
-	"usage: furet index [-i DIR] [-q] [--json] [--rebuild] [--no-wait] [PATH...]\n"
+	"usage: furet index [-i DIR] [-q] [--json] [--rebuild] [--no-wait]\n"
+	"                   [--threads N] [--memory SIZE] [PATH...]\n"
 	"\n"
 	"Brings the index directory (default $FURET_INDEX, else ./index; created\n"
 	"when missing) up to date with the documents under each PATH (default:\n"
@@ -766,6 +810,11 @@ static const char index_help[] =
 	"              updated, removed, unchanged, repeated, passages (indexed\n"
 	"              in this run), skipped (files and lines), seconds,\n"
 	"              compacted (true or false)\n"
+	"  --threads N analyse documents in N threads (default: one per\n"
+	"              processor, at most 8); the index is the same\n"
+	"  --memory SIZE  memory budget (default 1G; K, M, G suffixes): beyond\n"
+	"              it, sorted runs go to temporary files in the index\n"
+	"              directory and are merged at the end\n"
 	"  -q          no summary on stderr, no progress\n"
 	"\n"
 	"The run is committed at once: if anything fatal happens (a PATH is\n"
@@ -863,6 +912,7 @@ static int cmd_index(int argc, char **argv)
 	index_ctx c;
 	ingest_stats st;
 	furet_batch_summary sum;
+	furet_writer_options wo;
 	char **paths;
 	size_t n_removed = 0, n_passages;
 	uint64_t n_files = 0, n_bytes = 0;
@@ -873,7 +923,7 @@ static int cmd_index(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
 	c.st = &st;
-	if ((p = parse_opts(argc, argv, "iqrwj", index_help, &o)) >= 0)
+	if ((p = parse_opts(argc, argv, "iqrwjtm", index_help, &o)) >= 0)
 		return p;
 	paths = o.n_args ? o.args : default_paths;
 	n_paths = o.n_args ? o.n_args : 1;
@@ -893,8 +943,12 @@ static int cmd_index(int argc, char **argv)
 	if (!(c.ix = open_index(o.index, FURET_OPEN_CREATE |
 		(o.is_rebuild ? FURET_OPEN_REBUILD : 0))))
 		goto done;
-	rc = furet_writer_begin(c.ix, (o.is_rebuild ? FURET_WRITE_REBUILD : 0) |
-		(o.is_no_wait ? FURET_WRITE_NO_WAIT : 0), &c.w);
+	furet_writer_options_init(&wo);
+	wo.flags = (o.is_rebuild ? FURET_WRITE_REBUILD : 0) |
+		(o.is_no_wait ? FURET_WRITE_NO_WAIT : 0);
+	wo.threads = o.threads;
+	wo.memory = o.memory;
+	rc = furet_writer_begin_v2(c.ix, &wo, &c.w);
 	if (rc) {
 		const char *d = furet_index_errmsg(c.ix);
 		msg("cannot start indexing: %s", *d ? d : furet_strerror(rc));

@@ -1,0 +1,636 @@
+/*
+** analysed.c — one document cut into passages and analysed into ENTRY
+** records for the writer's inverter. See analysed.h for the output.
+**
+** What this reproduces of the single-threaded writer, exactly: the title
+** is the document's own (even "") or else the markdown title from the
+** split; it is analysed once per document and its terms count in every
+** passage (field 1, position 0); a section is analysed again whenever it
+** differs from the previous passage's (field 2, position 0); the body's
+** tokens come in position order. Within a term, occurrences are ordered
+** by field, then position: the body tokens are gathered first (their
+** positions never decrease), then the title's, then the section's, and a
+** stable grouping by term keeps that order, so no sort is needed.
+**
+** Every lookup pair of every token (title, sections, bodies) is recorded,
+** except those of a (word, term) that the worker's small cache says it
+** recorded already (in any earlier document: the index gets the union of
+** all pairs, so skipping one seen before changes nothing); the writer's
+** sets keep each pair once over the batch.
+*/
+#include "analysed.h"
+
+#include <string.h>
+
+#include "index.h"
+#include "passage.h"
+#include "pipeline.h"
+
+#define NONE UINT32_MAX
+#define KEY_MAX 511 /* LMDB's key limit: longer pairs are junk, not kept */
+
+void furet_adoc_init(furet_adoc *d)
+{
+	memset(d, 0, sizeof *d);
+}
+
+void furet_adoc_free(furet_adoc *d)
+{
+	if (!d)
+		return;
+	furet_buf_free(&d->in);
+	furet_free(d->pass);
+	furet_free(d->terms);
+	furet_buf_free(&d->term_bytes);
+	furet_buf_free(&d->ents);
+	furet_buf_free(&d->pairs);
+	memset(d, 0, sizeof *d);
+}
+
+size_t furet_adoc_bytes(const furet_adoc *d)
+{
+	return d->in.cap + d->cap_pass * sizeof *d->pass +
+		d->cap_terms * sizeof *d->terms + d->term_bytes.cap + d->ents.cap +
+		d->pairs.cap;
+}
+
+furet_rc furet_adoc_work_open(furet_index *ix, furet_adoc_work **out)
+{
+	furet_adoc_work *k = furet_malloc(sizeof *k);
+	furet_rc rc;
+
+	*out = NULL;
+	if (!k)
+		return FURET_NOMEM;
+	memset(k, 0, sizeof *k);
+	if ((rc = furet_index_take_analyzer(ix, &k->an))) {
+		furet_free(k);
+		return rc;
+	}
+	*out = k;
+	return FURET_OK;
+}
+
+void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
+{
+	if (!k)
+		return;
+	furet_index_give_analyzer(ix, k->an);
+	furet_free(k->slots);
+	furet_free(k->grp);
+	furet_free(k->title_ltids);
+	furet_free(k->sec_ltids);
+	furet_free(k->occs);
+	furet_free(k->gterm);
+	furet_free(k->gcount);
+	furet_free(k->gfill);
+	furet_free(k->order);
+	furet_buf_free(&k->words);
+	furet_buf_free(&k->scratch);
+	furet_free(k);
+}
+
+void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
+{
+	const uint64_t prime = 1099511628211ull;
+	uint64_t h0 = 1469598103934665603ull, h1 = 0x84222325cbf29ce4ull;
+	const unsigned char *parts[4];
+	size_t lens[4], k, i;
+	unsigned char fmt = (unsigned char)doc->format;
+
+	parts[0] = &fmt;
+	lens[0] = 1;
+	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
+	lens[1] = doc->title ? doc->title_len : 0;
+	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
+	lens[2] = doc->text_len;
+	/* A change of the metadata alone is a change of the document. */
+	parts[3] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
+	lens[3] = doc->meta_len;
+	/* Both hashes in one pass over the bytes. */
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < lens[k]; i++) {
+			h0 = (h0 ^ parts[k][i]) * prime;
+			h1 = (h1 ^ parts[k][i]) * prime;
+		}
+		/* the length separates the parts */
+		h0 = (h0 ^ (uint64_t)lens[k]) * prime;
+		h1 = (h1 ^ (uint64_t)lens[k]) * prime;
+	}
+	for (i = 0; i < 8; i++) {
+		out[i] = (unsigned char)(h0 >> (8 * i));
+		out[8 + i] = (unsigned char)(h1 >> (8 * i));
+	}
+}
+
+furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
+	const unsigned char *hash)
+{
+	furet_buf_reset(&d->in);
+	d->has_title = doc->title != NULL;
+	d->title_len = doc->title ? doc->title_len : 0;
+	d->text_len = doc->text_len;
+	d->source_len = doc->source ? strlen(doc->source) : 0;
+	d->meta_len = doc->meta_len;
+	furet_buf_append(&d->in, doc->title, d->title_len);
+	furet_buf_append(&d->in, doc->text, d->text_len);
+	furet_buf_append(&d->in, doc->source, d->source_len);
+	furet_buf_append(&d->in, doc->meta, d->meta_len);
+	d->format = doc->format;
+	d->doc = doc_no;
+	d->has_hash = hash != NULL;
+	if (hash)
+		memcpy(d->hash, hash, 16);
+	d->rc = FURET_OK;
+	return d->in.has_err ? FURET_NOMEM : FURET_OK;
+}
+
+/* ---- the document's terms ------------------------------------------------ */
+
+/* Open addressing over the document's terms, in the thread's table; each
+** term is found again by its hash when the document is done, so that only
+** the slots it used are cleared. */
+static int grow_slots(furet_adoc *d, furet_adoc_work *k)
+{
+	size_t n = k->n_slots ? k->n_slots * 2 : 1024, i;
+	uint32_t *s = furet_malloc(n * sizeof *s);
+
+	if (!s)
+		return -1;
+	memset(s, 0, n * sizeof *s);
+	furet_free(k->slots);
+	k->slots = s;
+	k->n_slots = n;
+	for (i = 0; i < d->n_terms; i++) {
+		size_t j = d->terms[i].hash & (n - 1);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
+{
+	size_t i;
+
+	/* A big document leaves a big table: clearing by probing again costs
+	** what inserting did, far less than wiping the table for every small
+	** document after it. */
+	for (i = 0; i < d->n_terms; i++) {
+		size_t j = d->terms[i].hash & (k->n_slots - 1);
+		while (k->slots[j] != i + 1)
+			j = (j + 1) & (k->n_slots - 1);
+		k->slots[j] = 0;
+	}
+}
+
+/* The local number of term, added when new; -1 when out of memory. */
+static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
+	size_t len)
+{
+	uint32_t h = furet_hash32(term, len);
+	furet_adoc_term *e;
+	size_t j;
+
+	if ((d->n_terms + 1) * 2 > k->n_slots && grow_slots(d, k))
+		return -1;
+	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1)) {
+		e = &d->terms[k->slots[j] - 1];
+		if (e->hash == h && e->len == len &&
+			memcmp(d->term_bytes.data + e->off, term, len) == 0)
+			return k->slots[j] - 1;
+	}
+	if (furet_grow((void **)&d->terms, &d->cap_terms, d->n_terms + 1,
+		sizeof *d->terms))
+		return -1;
+	if (d->n_terms >= k->cap_grp) {
+		size_t cap = k->cap_grp, i;
+		if (furet_grow((void **)&k->grp, &cap, d->n_terms + 1, sizeof *k->grp))
+			return -1;
+		for (i = k->cap_grp; i < cap; i++)
+			k->grp[i] = NONE;
+		k->cap_grp = cap;
+	}
+	if (d->term_bytes.len > UINT32_MAX - len)
+		return -1;
+	e = &d->terms[d->n_terms];
+	e->off = (uint32_t)d->term_bytes.len;
+	e->len = (uint32_t)len;
+	e->hash = h;
+	e->word_off = 0;
+	e->word_len = UINT32_MAX;
+	furet_buf_append(&d->term_bytes, term, len);
+	if (d->term_bytes.has_err)
+		return -1;
+	k->slots[j] = (uint32_t)d->n_terms + 1;
+	return (int64_t)d->n_terms++;
+}
+
+/* ---- lookup pairs ---------------------------------------------------------- */
+
+/* Did this worker record the pairs of (word, term) recently? The cache is
+** direct-mapped and forgets: it only spares the writer most of the pairs
+** it would keep once anyway, never one it needs (everything emitted by any
+** worker ends up in the index, so a pair skipped here was emitted before).
+** Records the key when not. */
+static int seen_before(furet_pair_cache *cache, const furet_token *t)
+{
+	furet_pair_cache *e;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	if (t->word_len + t->term_len > FURET_PAIR_KEY)
+		return 0;
+	/* furet_hash32 of "word\0term", without making it */
+	for (i = 0; i < t->word_len; i++)
+		h = (h ^ (unsigned char)t->word[i]) * 16777619u;
+	h *= 16777619u;
+	for (i = 0; i < t->term_len; i++)
+		h = (h ^ (unsigned char)t->term[i]) * 16777619u;
+	e = &cache[h & (FURET_PAIR_CACHE - 1)];
+	if (e->hash == h && e->word_len == t->word_len &&
+		e->term_len == t->term_len &&
+		memcmp(e->key, t->word, t->word_len) == 0 &&
+		memcmp(e->key + t->word_len, t->term, t->term_len) == 0)
+		return 1;
+	e->hash = h;
+	e->word_len = (unsigned char)t->word_len;
+	e->term_len = (unsigned char)t->term_len;
+	memcpy(e->key, t->word, t->word_len);
+	memcpy(e->key + t->word_len, t->term, t->term_len);
+	return 0;
+}
+
+static void add_pair(furet_adoc *d, int table, const char *a, size_t a_len,
+	const char *b, size_t b_len)
+{
+	size_t len = a_len + 1 + b_len;
+	size_t at;
+	uint32_t h;
+
+	if (len > KEY_MAX)
+		return; /* no LMDB key can be that long; such words are junk */
+	furet_buf_putc(&d->pairs, table);
+	at = d->pairs.len;
+	furet_buf_append(&d->pairs, "\0\0\0\0", 4);
+	furet_buf_put_varint(&d->pairs, len);
+	furet_buf_append(&d->pairs, a, a_len);
+	furet_buf_putc(&d->pairs, 0);
+	furet_buf_append(&d->pairs, b, b_len);
+	if (d->pairs.has_err)
+		return;
+	h = furet_hash32(d->pairs.data + d->pairs.len - len, len);
+	memcpy(d->pairs.data + at, &h, 4);
+	d->n_pairs++;
+}
+
+/* What the search needs to reach a token's term other than by the term
+** itself: its accent-free key when that differs (folds), and its
+** unaccented word for typo candidates (words of 4+ bytes, not numbers). */
+static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
+	const furet_token *t)
+{
+	int has_fold = t->fold_len != t->term_len ||
+		memcmp(t->fold, t->term, t->term_len) != 0;
+	int has_word = t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
+	furet_adoc_term *e = &d->terms[ltid];
+
+	if (!has_fold && !has_word)
+		return 0;
+	/* Most tokens repeat the word their term had last in this document:
+	** nothing new then, and no key to make. */
+	if (e->word_len == t->word_len &&
+		memcmp(k->words.data + e->word_off, t->word, t->word_len) == 0)
+		return 0;
+	if (k->words.len > UINT32_MAX - t->word_len)
+		return -1;
+	e->word_off = (uint32_t)k->words.len;
+	e->word_len = (uint32_t)t->word_len;
+	furet_buf_append(&k->words, t->word, t->word_len);
+	if (k->words.has_err)
+		return -1;
+	if (seen_before(k->cache, t))
+		return 0;
+	if (has_fold)
+		add_pair(d, FURET_PAIR_FOLDS, t->fold, t->fold_len, t->term,
+			t->term_len);
+	if (has_word) {
+		furet_buf_reset(&k->scratch);
+		furet_unaccent(t->word, t->word_len, &k->scratch);
+		if (k->scratch.has_err)
+			return -1;
+		add_pair(d, FURET_PAIR_WORDS, (const char *)k->scratch.data,
+			k->scratch.len, t->term, t->term_len);
+	}
+	return d->pairs.has_err ? -1 : 0;
+}
+
+/* ---- passages ------------------------------------------------------------ */
+
+/* Analyses text into local term numbers (title or section). */
+static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
+	size_t len, uint32_t **ltids, size_t *n, size_t *cap)
+{
+	const furet_token *toks;
+	size_t nt, i;
+	furet_rc rc;
+
+	*n = 0;
+	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	if (rc)
+		return rc;
+	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
+		return FURET_NOMEM;
+	for (i = 0; i < nt; i++) {
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		if (l < 0 || lookups(d, k, (uint32_t)l, &toks[i]))
+			return FURET_NOMEM;
+		(*ltids)[(*n)++] = (uint32_t)l;
+	}
+	return FURET_OK;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+static int push_occ(furet_adoc_work *k, uint32_t ltid, uint32_t pos,
+	uint32_t field)
+{
+	adoc_occ *o;
+
+	if (k->n_occs == k->cap_occs && furet_grow((void **)&k->occs,
+		&k->cap_occs, k->n_occs + 1, sizeof *k->occs))
+		return -1;
+	o = &k->occs[k->n_occs++];
+	o->ltid = ltid;
+	o->pos = pos;
+	o->field = field;
+	return 0;
+}
+
+/* Groups the passage's occurrences by term, stably, and writes one ENTRY
+** per term. */
+static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k)
+{
+	size_t i, ng = 0, g, s;
+
+	if (furet_grow((void **)&k->order, &k->cap_order, k->n_occs,
+		sizeof *k->order))
+		return FURET_NOMEM;
+	if (k->cap_g < k->n_occs) {
+		size_t c1 = k->cap_g, c2 = k->cap_g, c3 = k->cap_g;
+		if (furet_grow((void **)&k->gterm, &c1, k->n_occs, sizeof *k->gterm) ||
+			furet_grow((void **)&k->gcount, &c2, k->n_occs, sizeof *k->gcount) ||
+			furet_grow((void **)&k->gfill, &c3, k->n_occs, sizeof *k->gfill))
+			return FURET_NOMEM;
+		k->cap_g = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+	}
+	for (i = 0; i < k->n_occs; i++) {
+		uint32_t l = k->occs[i].ltid;
+		if (k->grp[l] == NONE) {
+			k->grp[l] = (uint32_t)ng;
+			k->gterm[ng] = l;
+			k->gcount[ng] = 0;
+			ng++;
+		}
+		k->gcount[k->grp[l]]++;
+	}
+	for (g = 0, s = 0; g < ng; g++) {
+		k->gfill[g] = (uint32_t)s;
+		s += k->gcount[g];
+	}
+	for (i = 0; i < k->n_occs; i++)
+		k->order[k->gfill[k->grp[k->occs[i].ltid]]++] = (uint32_t)i;
+	for (g = 0; g < ng; g++) {
+		uint32_t end = k->gfill[g], start = end - k->gcount[g], m;
+		uint32_t tf = 0, tt = 0, ts = 0, prev = 0;
+		size_t rest = 2;
+		unsigned char *q;
+
+		for (m = start; m < end; m++) {
+			const adoc_occ *o = &k->occs[k->order[m]];
+			if (o->field == 0) {
+				rest += varint_len(o->pos - prev);
+				prev = o->pos;
+				tf++;
+			} else if (o->field == 1) {
+				tt++;
+			} else {
+				ts++;
+			}
+		}
+		if (furet_buf_reserve(&d->ents, 30 + rest))
+			return FURET_NOMEM;
+		q = d->ents.data + d->ents.len;
+		q += put_varint(q, k->gterm[g]);
+		q += put_varint(q, tf);
+		q += put_varint(q, rest);
+		*q++ = (unsigned char)(tt > 255 ? 255 : tt);
+		*q++ = (unsigned char)(ts > 255 ? 255 : ts);
+		for (m = start, prev = 0; m < start + tf; m++) {
+			uint32_t pos = k->occs[k->order[m]].pos;
+			q += put_varint(q, pos - prev);
+			prev = pos;
+		}
+		*q = '\0';
+		d->ents.len = (size_t)(q - d->ents.data);
+		k->grp[k->gterm[g]] = NONE;
+	}
+	return FURET_OK;
+}
+
+/* The body of one passage, with the title's and the section's terms. */
+static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
+	const char *text, size_t len, furet_adoc_passage *p)
+{
+	const furet_token *toks;
+	size_t nt, i;
+	furet_rc rc;
+
+	k->n_occs = 0;
+	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	if (rc)
+		return rc;
+	/* The length counts words: the whole of a compound shares its first
+	** part's position and is not one more word. */
+	p->length = 0;
+	for (i = 0; i < nt; i++) {
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		if (l < 0 || push_occ(k, (uint32_t)l, toks[i].pos, 0) ||
+			lookups(d, k, (uint32_t)l, &toks[i]))
+			return FURET_NOMEM;
+		if (!(toks[i].flags & FURET_TOK_WHOLE))
+			p->length++;
+	}
+	for (i = 0; i < k->n_title; i++)
+		if (push_occ(k, k->title_ltids[i], 0, 1))
+			return FURET_NOMEM;
+	for (i = 0; i < k->n_sec; i++)
+		if (push_occ(k, k->sec_ltids[i], 0, 2))
+			return FURET_NOMEM;
+	p->ent_off = d->ents.len;
+	rc = emit_entries(d, k);
+	p->ent_len = d->ents.len - p->ent_off;
+	return rc;
+}
+
+furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
+{
+	const char *text = furet_adoc_text(d);
+	furet_split sp;
+	size_t i, prev_start = 0, prev_end = 0;
+	int has_prev = 0;
+	furet_rc rc;
+
+	if (!d->has_hash) {
+		furet_doc doc;
+		memset(&doc, 0, sizeof doc);
+		doc.title = (const char *)d->in.data;
+		doc.title_len = d->title_len;
+		doc.text = text;
+		doc.text_len = d->text_len;
+		doc.meta = furet_adoc_meta(d);
+		doc.meta_len = d->meta_len;
+		doc.format = d->format;
+		furet_doc_hash(&doc, d->hash);
+		d->has_hash = 1;
+	}
+	d->n_terms = 0;
+	furet_buf_reset(&d->term_bytes);
+	furet_buf_reset(&k->words);
+	d->n_pass = 0;
+	d->n_pairs = 0;
+	furet_buf_reset(&d->ents);
+	furet_buf_reset(&d->pairs);
+	memset(&sp, 0, sizeof sp);
+	rc = furet_passage_split(d->text_len ? text : "", d->text_len, d->format,
+		FURET_WINDOW_WORDS, &sp);
+	if (rc)
+		goto done;
+	if (d->has_title) {
+		d->eff_title_off = 0;
+		d->eff_title_len = d->title_len;
+	} else if (sp.has_title) {
+		d->eff_title_off = d->title_len + sp.title_start;
+		d->eff_title_len = sp.title_end - sp.title_start;
+	} else {
+		d->eff_title_off = 0;
+		d->eff_title_len = 0;
+	}
+	if (furet_grow((void **)&d->pass, &d->cap_pass, sp.n_spans,
+		sizeof *d->pass)) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	rc = field_terms(d, k, (const char *)d->in.data + d->eff_title_off,
+		d->eff_title_len, &k->title_ltids, &k->n_title, &k->cap_title);
+	if (rc)
+		goto done;
+	k->n_sec = 0;
+	for (i = 0; i < sp.n_spans; i++) {
+		const furet_passage_span *s = &sp.spans[i];
+		furet_adoc_passage *p = &d->pass[i];
+
+		if (s->has_section != has_prev || (s->has_section &&
+			(s->sec_start != prev_start || s->sec_end != prev_end))) {
+			k->n_sec = 0;
+			if (s->has_section && (rc = field_terms(d, k,
+				text + s->sec_start, s->sec_end - s->sec_start,
+				&k->sec_ltids, &k->n_sec, &k->cap_sec)))
+				goto done;
+			has_prev = s->has_section;
+			prev_start = s->sec_start;
+			prev_end = s->sec_end;
+		}
+		p->start = s->start;
+		p->end = s->end;
+		p->has_section = s->has_section;
+		p->sec_start = s->sec_start;
+		p->sec_end = s->sec_end;
+		if ((rc = passage_entries(d, k, text + s->start, s->end - s->start,
+			p)))
+			goto done;
+		d->n_pass++;
+	}
+	if (d->pairs.has_err)
+		rc = FURET_NOMEM;
+done:
+	clear_slots(d, k);
+	furet_split_free(&sp);
+	d->rc = rc;
+	return rc;
+}
+
+/* ---- as jobs of a pipeline ----------------------------------------------- */
+
+static void slot_init(void *slot)
+{
+	memset(slot, 0, sizeof(furet_adoc_batch));
+}
+
+static void slot_free(void *slot)
+{
+	furet_adoc_batch *b = slot;
+	size_t i;
+
+	for (i = 0; i < b->cap; i++)
+		furet_adoc_free(&b->docs[i]);
+	furet_free(b->docs);
+	memset(b, 0, sizeof *b);
+}
+
+static size_t slot_bytes(const void *slot)
+{
+	const furet_adoc_batch *b = slot;
+	size_t i, n = b->cap * sizeof *b->docs;
+
+	for (i = 0; i < b->cap; i++)
+		n += furet_adoc_bytes(&b->docs[i]);
+	return n;
+}
+
+static furet_rc state_open(void *ctx, void **state)
+{
+	furet_adoc_work *k = NULL;
+	furet_rc rc = furet_adoc_work_open(ctx, &k);
+	*state = k;
+	return rc;
+}
+
+static void state_close(void *ctx, void *state)
+{
+	furet_adoc_work_close(ctx, state);
+}
+
+static void run(void *state, void *slot)
+{
+	furet_adoc_batch *b = slot;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		furet_adoc_run(&b->docs[i], state);
+}
+
+const furet_pipeline_ops furet_adoc_ops = {
+	sizeof(furet_adoc_batch), slot_init, slot_free, slot_bytes, state_open,
+	state_close, run, NULL,
+};

@@ -1,0 +1,169 @@
+/*
+** analysed.h — a document analysed for the writer, ready to be inverted.
+**
+** furet_adoc_run cuts one document into passages (passage.c) and analyses
+** its title, the sections and the bodies of its passages (analyzer.c) into
+** what the writer's inverter appends to its postings without looking at a
+** token again:
+**
+**   - the document's distinct terms, each with its hash (the writer's
+**     intern table uses the same furet_hash32);
+**   - for each passage, one ENTRY per distinct term of the passage (body,
+**     document title or passage section):
+**         varint local term, varint body tf, varint n, then n bytes: title
+**         tf (a byte, capped at 255), section tf (idem), then tf varint
+**         deltas of the body positions (ascending, from 0)
+**     which is the tail of writer.c's in-memory POSTING record, so that the
+**     inverter only writes the passage delta before copying it;
+**   - the lookup pairs of the folds and words tables ("fold\0term",
+**     "unaccented word\0term"), but not those the worker recorded for an
+**     earlier document (a small cache): the index gets their union.
+**
+** The result depends only on the document and the analysis chain, never on
+** the thread that made it: the writer runs furet_adoc_run in worker threads
+** (pipeline.c), each with its own analyzer, and inverts in submission order.
+** A furet_adoc is reused from document to document: reset keeps its memory.
+*/
+#ifndef FURET_ANALYSED_H
+#define FURET_ANALYSED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "furet.h"
+#include "index.h"
+#include "util.h"
+
+#define FURET_PAIR_FOLDS 0
+#define FURET_PAIR_WORDS 1
+
+typedef struct furet_adoc_passage {
+	size_t start, end;        /* byte range in the text */
+	int has_section;
+	size_t sec_start, sec_end;
+	uint32_t length;          /* body words (a compound's whole not counted) */
+	size_t ent_off, ent_len;  /* its ENTRY records in ents */
+} furet_adoc_passage;
+
+typedef struct furet_adoc_term {
+	uint32_t off, len;        /* in term_bytes */
+	uint32_t hash;            /* furet_hash32 of the term */
+	uint32_t word_off, word_len; /* the word it came from last, in words */
+} furet_adoc_term;
+
+typedef struct adoc_occ {
+	uint32_t ltid;
+	uint32_t pos;
+	uint32_t field;           /* 0 body, 1 title, 2 section */
+} adoc_occ;
+
+/* A worker's cache of the (word, term) whose pairs it recorded lately
+** (analysed.c). */
+#define FURET_PAIR_CACHE 8192
+#define FURET_PAIR_KEY 58
+typedef struct furet_pair_cache {
+	uint32_t hash;
+	unsigned char word_len, term_len; /* 0, 0: empty (words are never "") */
+	unsigned char key[FURET_PAIR_KEY]; /* word then term */
+} furet_pair_cache;
+
+typedef struct furet_adoc {
+	/* Input, set by the writer with furet_adoc_set. */
+	furet_buf in;             /* title, text, source and metadata, copied */
+	size_t title_len, text_len, source_len, meta_len;
+	int has_title;            /* the document gave a title (maybe "") */
+	unsigned format;
+	uint32_t doc;             /* the writer's document number */
+	unsigned char hash[16];   /* content hash: given, or made by run */
+	int has_hash;
+
+	/* Output of furet_adoc_run. */
+	furet_rc rc;
+	size_t eff_title_off, eff_title_len; /* the title used, in in */
+	furet_adoc_passage *pass;
+	size_t n_pass, cap_pass;
+	furet_adoc_term *terms;
+	size_t n_terms, cap_terms;
+	furet_buf term_bytes;
+	furet_buf ents;
+	furet_buf pairs;          /* PAIR: byte table, 4 bytes hash (native
+	                             order), varint len, the key "a\0b" */
+	size_t n_pairs;
+} furet_adoc;
+
+/* What a thread needs to analyse documents: its analyzer, its cache of
+** pairs, and scratch memory kept from one document to the next. */
+typedef struct furet_adoc_work {
+	furet_analyzer *an;
+	furet_pair_cache cache[FURET_PAIR_CACHE];
+	uint32_t *slots;          /* the document's terms: index + 1, 0 empty */
+	size_t n_slots;
+	uint32_t *grp;            /* per local term: its group in the passage */
+	size_t cap_grp;
+	uint32_t *title_ltids, *sec_ltids;
+	size_t n_title, cap_title, n_sec, cap_sec;
+	adoc_occ *occs;
+	size_t n_occs, cap_occs;
+	uint32_t *gterm, *gcount, *gfill, *order;
+	size_t cap_g, cap_order;
+	furet_buf words;          /* words of the document's terms (lookups) */
+	furet_buf scratch;
+} furet_adoc_work;
+
+/* Documents analysed as one job of the pipeline: fewer hand-overs
+** between threads than one document at a time. */
+typedef struct furet_adoc_batch {
+	furet_adoc *docs;
+	size_t n, cap;            /* docs[0..cap) are initialised */
+} furet_adoc_batch;
+
+void furet_adoc_init(furet_adoc *d);
+void furet_adoc_free(furet_adoc *d);
+
+/* Copies the document's title (NULL: none given), text, source and
+** metadata into d
+** (replacing the previous document), with its content hash, or NULL for
+** furet_adoc_run to make it. FURET_NOMEM. */
+furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
+	const unsigned char *hash);
+
+/* The content hash of a document (format, title, text, metadata), which the index
+** keeps to tell whether a document put again changed: two FNV-1a 64 with
+** different bases, 128 bits (not a defence against forged collisions). */
+void furet_doc_hash(const furet_doc *doc, unsigned char out[16]);
+
+/* A furet_adoc_work with an analyzer from ix's pool, and its release.
+** FURET_NOMEM, FURET_ERROR (ICU). */
+furet_rc furet_adoc_work_open(furet_index *ix, furet_adoc_work **out);
+void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k);
+
+/* Analyses the document set in d with k (this thread's); stores and
+** returns the result code in d->rc. */
+furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k);
+
+/* Bytes of memory d holds (for the writer's budget). */
+size_t furet_adoc_bytes(const furet_adoc *d);
+
+/* The pipeline's view of analysis: slots are furet_adoc_batch, each
+** worker has a furet_adoc_work (ctx is the furet_index). */
+struct furet_pipeline_ops;
+extern const struct furet_pipeline_ops furet_adoc_ops;
+
+static inline const char *furet_adoc_text(const furet_adoc *d)
+{
+	return (const char *)d->in.data + d->title_len;
+}
+
+static inline const char *furet_adoc_source(const furet_adoc *d)
+{
+	return (const char *)d->in.data + d->title_len + d->text_len;
+}
+
+static inline const char *furet_adoc_meta(const furet_adoc *d)
+{
+	return (const char *)d->in.data + d->title_len + d->text_len +
+		d->source_len;
+}
+
+#endif

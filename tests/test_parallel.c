@@ -1,0 +1,458 @@
+/*
+** test_parallel.c — the writer's threads and memory budget change how a
+** batch is built, never what is built: every table of the index (meta
+** without the commit time) is the same, byte for byte, with 1 or several
+** analysis threads, and with a budget small enough that runs are spilled to
+** temporary files and merged. Also: the temporary files leave nothing
+** behind, and a place where they cannot be written fails the batch cleanly,
+** the index as it was.
+**
+** The corpus is synthetic and deterministic (about 1 MB): plain and
+** markdown documents, titles given, empty or taken from a heading,
+** sections, accents, elisions, compounds, numbers, names; a second,
+** incremental batch changes, repeats, keeps and removes documents.
+*/
+#include "testutil.h"
+
+#include <dirent.h>
+
+#include "furet.h"
+#include "index.h"
+#include "store.h"
+
+#define N_DOCS 400
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(rng_state >> 33) % n;
+}
+
+static const char *const syll[] = {
+	"ba", "ré", "tion", "cou", "lé", "mon", "pê", "ar", "chi", "è", "for",
+	"ma", "ju", "œu", "vre", "ça", "in", "té", "con",
+};
+static const char *const glue[] = {
+	" ", " ", " ", " ", " ", ", ", " l'", " d'", " qu'", " - ", " 1 234,50 ",
+	" S.A.S. ", " www.exemple.fr ", " a-t-elle ", " Villeneuve-la-Garenne ",
+	". ", " et ", " de ", " le ", " la ", " ÉCOLE ", " 2015 ", " 92% ",
+};
+
+/* Appends a random word or separator run to b. */
+static void add_words(char *b, size_t cap, size_t *len, int n)
+{
+	int i, k;
+
+	for (i = 0; i < n && *len + 64 < cap; i++) {
+		int ns = 1 + (int)rnd(3);
+		for (k = 0; k < ns; k++)
+			*len += (size_t)snprintf(b + *len, cap - *len, "%s",
+				syll[rnd(sizeof syll / sizeof syll[0])]);
+		if (rnd(9) == 0)
+			*len += (size_t)snprintf(b + *len, cap - *len, "-%s",
+				syll[rnd(sizeof syll / sizeof syll[0])]);
+		*len += (size_t)snprintf(b + *len, cap - *len, "%s",
+			glue[rnd(sizeof glue / sizeof glue[0])]);
+	}
+}
+
+/* Document i of version v: text in buf, title in tbuf (or NULL). */
+static furet_doc gen_doc(int i, int v, char *id, char *buf, size_t cap,
+	char *tbuf, size_t tcap)
+{
+	furet_doc d;
+	size_t len = 0, tl = 0;
+	int p, np;
+
+	rng_state = (uint64_t)i * 7919u + (uint64_t)v * 104729u + 1;
+	memset(&d, 0, sizeof d);
+	snprintf(id, 32, "doc%05d", i);
+	d.id = id;
+	d.id_len = strlen(id);
+	d.format = i % 3 == 0 ? FURET_FORMAT_MARKDOWN : FURET_FORMAT_TEXT;
+	if (d.format == FURET_FORMAT_MARKDOWN && i % 2 == 0) {
+		len += (size_t)snprintf(buf + len, cap - len, "# ");
+		add_words(buf, cap, &len, 4);
+		len += (size_t)snprintf(buf + len, cap - len, "\n\n");
+	}
+	np = 1 + (int)rnd(5);
+	for (p = 0; p < np; p++) {
+		if (rnd(3) == 0) {
+			len += (size_t)snprintf(buf + len, cap - len,
+				d.format == FURET_FORMAT_MARKDOWN ? "## " : "");
+			add_words(buf, cap, &len, 3);
+			len += (size_t)snprintf(buf + len, cap - len, "\n\n");
+		}
+		add_words(buf, cap, &len, 20 + (int)rnd(i % 50 == 0 ? 600 : 120));
+		len += (size_t)snprintf(buf + len, cap - len, ".\n\n");
+	}
+	d.text = buf;
+	d.text_len = len;
+	if (i % 4 == 1) {
+		add_words(tbuf, tcap, &tl, 6);
+		d.title = tbuf;
+		d.title_len = tl;
+	} else if (i % 4 == 2) {
+		d.title = "";
+		d.title_len = 0;
+	}
+	return d;
+}
+
+/* FNV-1a 64 over every (key, value) of every table, meta without "stats"
+** (which holds the commit time; its other figures are compared through
+** furet_index_stats). */
+typedef struct print {
+	uint64_t h[FURET_T_COUNT];
+	uint64_t n[FURET_T_COUNT];
+	furet_stats st;
+} print;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	while (n--)
+		h = (h ^ *s++) * 1099511628211ull;
+	return h;
+}
+
+static void fingerprint(furet_index *ix, print *out)
+{
+	furet_txn *t = NULL;
+	int tab;
+
+	memset(out, 0, sizeof *out);
+	assert_int_equal(furet_store_begin(ix->store, 0, &t), FURET_OK);
+	for (tab = 0; tab < FURET_T_COUNT; tab++) {
+		furet_cursor *c = NULL;
+		furet_val k, v;
+		furet_rc rc;
+		uint64_t h = 1469598103934665603ull;
+
+		assert_int_equal(furet_cursor_open(t, (furet_table)tab, &c), FURET_OK);
+		for (rc = furet_cursor_seek(c, "", 0, &k, &v); rc == FURET_OK;
+			rc = furet_cursor_next(c, &k, &v)) {
+			uint64_t kl = k.len, vl = v.len;
+			if (tab == FURET_T_META && k.len == 5 &&
+				memcmp(k.data, "stats", 5) == 0)
+				continue;
+			h = fnv(h, &kl, sizeof kl);
+			h = fnv(h, k.data, k.len);
+			h = fnv(h, &vl, sizeof vl);
+			h = fnv(h, v.data, v.len);
+			out->n[tab]++;
+		}
+		assert_int_equal(rc, FURET_DONE);
+		furet_cursor_close(c);
+		out->h[tab] = h;
+	}
+	furet_txn_abort(t);
+	assert_int_equal(furet_index_stats(ix, &out->st), FURET_OK);
+	out->st.last_update = 0;
+	out->st.file_bytes = 0;
+}
+
+static void assert_same(const print *a, const print *b)
+{
+	int tab;
+
+	for (tab = 0; tab < FURET_T_COUNT; tab++) {
+		if (a->h[tab] != b->h[tab] || a->n[tab] != b->n[tab])
+			fail_msg("table %d differs: %llu entries vs %llu", tab,
+				(unsigned long long)a->n[tab], (unsigned long long)b->n[tab]);
+	}
+	assert_memory_equal(&a->st, &b->st, sizeof a->st);
+}
+
+static char *big_buf, *title_buf;
+#define BIG (256 * 1024)
+
+/* Builds the index in dir with options o: a rebuild of N_DOCS documents
+** (with a document put twice and one removed within the batch), then an
+** incremental batch. *runs gets the runs spilled before the first commit.
+** Returns the rc of the last commit. */
+static furet_rc build(const char *dir, const furet_writer_options *o,
+	size_t *runs, print *after_first)
+{
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_writer_options o2 = *o;
+	char id[32];
+	int i, outcome;
+	size_t n_removed;
+	const char *paths[] = { "src-a" };
+	furet_rc rc;
+
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	o2.flags = FURET_WRITE_REBUILD;
+	assert_int_equal(furet_writer_begin_v2(ix, &o2, &w), FURET_OK);
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		d.source = i % 2 ? "src-a/x.jsonl" : "src-b/y.jsonl";
+		if (i % 3) { /* metadata travels with the spool too */
+			d.meta = id;
+			d.meta_len = strlen(id);
+		}
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+		if (i == 100) {
+			/* put again in the batch: the last one wins */
+			d = gen_doc(7, 1, id, big_buf, BIG, title_buf, 4096);
+			assert_int_equal(furet_writer_put(w, &d, &outcome), FURET_OK);
+			assert_int_equal(outcome, FURET_PUT_REPLACED_IN_BATCH);
+		}
+		if (i == 200)
+			assert_int_equal(furet_writer_remove(w, "doc00011", 8), FURET_OK);
+	}
+	*runs = furet_writer_runs(w);
+	assert_int_equal(furet_writer_passages(w) > (size_t)N_DOCS, 1);
+	rc = furet_writer_commit(w);
+	if (rc) {
+		furet_index_close(ix);
+		return rc;
+	}
+	if (after_first)
+		fingerprint(ix, after_first);
+
+	o2.flags = 0;
+	assert_int_equal(furet_writer_begin_v2(ix, &o2, &w), FURET_OK);
+	for (i = 0; i < N_DOCS + 300; i += 3) {
+		/* changed, unchanged, new; some twice */
+		furet_doc d = gen_doc(i, i % 2 ? 2 : 0, id, big_buf, BIG, title_buf,
+			4096);
+		d.source = "src-a/x.jsonl";
+		if (i % 4) { /* some changed by their metadata alone */
+			d.meta = id;
+			d.meta_len = strlen(id);
+		}
+		assert_int_equal(furet_writer_put(w, &d, &outcome), FURET_OK);
+		if (i % 51 == 0) {
+			d = gen_doc(i, 3, id, big_buf, BIG, title_buf, 4096);
+			d.source = "src-a/x.jsonl";
+			assert_int_equal(furet_writer_put(w, &d, &outcome), FURET_OK);
+		}
+	}
+	assert_int_equal(furet_writer_remove(w, "doc00010", 8), FURET_OK);
+	assert_int_equal(furet_writer_remove_unseen(w, paths, 1, &n_removed),
+		FURET_OK);
+	assert_true(n_removed > 0);
+	rc = furet_writer_commit(w);
+	furet_index_close(ix);
+	return rc;
+}
+
+static void build_print(const furet_writer_options *o, size_t *runs,
+	print *first, print *last)
+{
+	char *dir = tu_mkdtemp();
+	furet_index *ix = NULL;
+
+	assert_int_equal(build(dir, o, runs, first), FURET_OK);
+	assert_int_equal(furet_index_open(dir, 0, &ix), FURET_OK);
+	fingerprint(ix, last);
+	assert_int_equal(furet_index_check(ix), FURET_OK);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static print ref_first, ref_last;
+static int has_ref;
+
+static void reference(void)
+{
+	furet_writer_options o;
+	size_t runs;
+
+	if (has_ref)
+		return;
+	furet_writer_options_init(&o);
+	o.threads = 1;
+	build_print(&o, &runs, &ref_first, &ref_last);
+	assert_int_equal(runs, 0);
+	assert_int_equal(ref_first.st.n_docs, N_DOCS - 1);
+	has_ref = 1;
+}
+
+static void test_threads_same_index(void **state)
+{
+	unsigned th[] = { 3, 0 };
+	size_t i, runs;
+	(void)state;
+
+	reference();
+	for (i = 0; i < sizeof th / sizeof th[0]; i++) {
+		furet_writer_options o;
+		print first, last;
+		furet_writer_options_init(&o);
+		o.threads = th[i];
+		build_print(&o, &runs, &first, &last);
+		assert_int_equal(runs, 0);
+		assert_same(&first, &ref_first);
+		assert_same(&last, &ref_last);
+	}
+}
+
+static void test_budget_same_index(void **state)
+{
+	unsigned th[] = { 1, 3 };
+	size_t i, runs;
+	(void)state;
+
+	reference();
+	for (i = 0; i < sizeof th / sizeof th[0]; i++) {
+		furet_writer_options o;
+		print first, last;
+		furet_writer_options_init(&o);
+		o.threads = th[i];
+		o.memory = 1u << 20;
+		build_print(&o, &runs, &first, &last);
+		/* The budget is small enough for runs to be spilled and merged. */
+		assert_true(runs >= 2);
+		assert_same(&first, &ref_first);
+		assert_same(&last, &ref_last);
+	}
+}
+
+/* Entries of dir other than "." and ".."; names joined in *names. */
+static int list_dir(const char *dir, char *names, size_t cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	names[0] = '\0';
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		n++;
+		if (strlen(names) + strlen(e->d_name) + 2 < cap) {
+			strcat(names, e->d_name);
+			strcat(names, " ");
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Spilled files live in tmp_dir without a name: nothing is left there
+** after a commit or an abort, and a tmp_dir that cannot be written fails
+** the batch with FURET_IO, the index as it was. */
+static void test_temporary_files(void **state)
+{
+	char *dir = tu_mkdtemp(), *tmp = tu_mkdtemp();
+	char names[512], id[32], bad[4200];
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_writer_options o;
+	print before, after;
+	furet_rc rc = FURET_OK;
+	int i;
+	(void)state;
+
+	furet_writer_options_init(&o);
+	o.memory = 1u << 20;
+	o.threads = 2;
+	o.tmp_dir = tmp;
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	/* Committed. */
+	o.flags = FURET_WRITE_REBUILD;
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_true(furet_writer_runs(w) > 0);
+	assert_int_equal(list_dir(tmp, names, sizeof names), 0);
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	assert_int_equal(list_dir(tmp, names, sizeof names), 0);
+	fingerprint(ix, &before);
+
+	/* Aborted. */
+	o.flags = 0;
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, 5, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_put(w, &d, NULL), FURET_OK);
+	}
+	assert_true(furet_writer_runs(w) > 0);
+	furet_writer_abort(w);
+	assert_int_equal(list_dir(tmp, names, sizeof names), 0);
+
+	/* Cannot be written: the error comes from add or from commit. */
+	snprintf(bad, sizeof bad, "%s/missing/dir", tmp);
+	o.tmp_dir = bad;
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
+	for (i = 0; i < N_DOCS && rc == FURET_OK; i++) {
+		furet_doc d = gen_doc(i, 6, id, big_buf, BIG, title_buf, 4096);
+		rc = furet_writer_put(w, &d, NULL);
+	}
+	if (rc == FURET_OK)
+		rc = furet_writer_commit(w);
+	else
+		furet_writer_abort(w);
+	assert_int_equal(rc, FURET_IO);
+	assert_non_null(strstr(furet_index_errmsg(ix), "temporary file"));
+	fingerprint(ix, &after);
+	assert_same(&before, &after);
+
+	furet_index_close(ix);
+	/* The index directory holds furet's files only. */
+	assert_int_equal(list_dir(dir, names, sizeof names), 3);
+	assert_non_null(strstr(names, "data.mdb"));
+	assert_non_null(strstr(names, "lock.mdb"));
+	assert_non_null(strstr(names, "writer.lock"));
+	tu_rmtree(dir);
+	tu_rmtree(tmp);
+	free(dir);
+	free(tmp);
+}
+
+static void test_options(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_writer_options o;
+	(void)state;
+
+	furet_writer_options_init(&o);
+	assert_int_equal(o.threads, 0);
+	assert_int_equal(o.memory, 0);
+	assert_null(o.tmp_dir);
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin_v2(ix, NULL, &w), FURET_INVALID);
+	assert_null(w);
+	assert_int_equal(furet_writer_begin_v2(NULL, &o, &w), FURET_INVALID);
+	o.threads = 100000;
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_INVALID);
+	/* An abort right after begin stops the threads. */
+	o.threads = 4;
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
+	furet_writer_abort(w);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_threads_same_index),
+		cmocka_unit_test(test_budget_same_index),
+		cmocka_unit_test(test_temporary_files),
+	};
+	int rc;
+
+	big_buf = malloc(BIG);
+	title_buf = malloc(4096);
+	if (!big_buf || !title_buf)
+		return 1;
+	rc = cmocka_run_group_tests_name("parallel", tests, NULL, NULL);
+	free(big_buf);
+	free(title_buf);
+	return rc;
+}
