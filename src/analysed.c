@@ -361,17 +361,6 @@ static size_t varint_len(uint64_t v)
 	return n;
 }
 
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (unsigned char)v;
-	return n;
-}
-
 static int push_occ(furet_adoc_work *k, uint32_t ltid, uint32_t pos,
 	uint32_t field)
 {
@@ -441,14 +430,14 @@ static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k)
 		if (furet_buf_reserve(&d->ents, 30 + rest))
 			return FURET_NOMEM;
 		q = d->ents.data + d->ents.len;
-		q += put_varint(q, k->gterm[g]);
-		q += put_varint(q, tf);
-		q += put_varint(q, rest);
+		q += furet_put_varint(q, k->gterm[g]);
+		q += furet_put_varint(q, tf);
+		q += furet_put_varint(q, rest);
 		*q++ = (unsigned char)(tt > 255 ? 255 : tt);
 		*q++ = (unsigned char)(ts > 255 ? 255 : ts);
 		for (m = start, prev = 0; m < start + tf; m++) {
 			uint32_t pos = k->occs[k->order[m]].pos;
-			q += put_varint(q, pos - prev);
+			q += furet_put_varint(q, pos - prev);
 			prev = pos;
 		}
 		*q = '\0';

@@ -11,16 +11,21 @@
 
 /* ---- cursors ---------------------------------------------------------------- */
 
-furet_rc furet_plan_load_block(furet_txn *t, qcursor *q, unsigned char *key)
+/* The encoded block q->block of q's term. */
+static furet_rc get_block(furet_txn *t, const qcursor *q, unsigned char *key,
+	furet_val *v)
 {
-	furet_val v;
 	size_t klen = furet_block_key(key, q->term, q->len, q->block);
-	furet_rc rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v);
+	furet_rc rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, v);
 
-	if (rc == FURET_DONE)
-		return FURET_CORRUPT;
-	if (rc)
-		return rc;
+	return rc == FURET_DONE ? FURET_CORRUPT : rc;
+}
+
+/* Puts q on the first posting of the encoded block v. */
+static furet_rc use_block(qcursor *q, furet_val v)
+{
+	furet_rc rc;
+
 	q->i = 0;
 	q->has_pos = 0;
 	if ((rc = furet_block_decode(v, q->blk)))
@@ -29,6 +34,14 @@ furet_rc furet_plan_load_block(furet_txn *t, qcursor *q, unsigned char *key)
 		return FURET_CORRUPT;
 	q->at = q->blk->pid[0];
 	return FURET_OK;
+}
+
+furet_rc furet_plan_load_block(furet_txn *t, qcursor *q, unsigned char *key)
+{
+	furet_val v;
+	furet_rc rc = get_block(t, q, key, &v);
+
+	return rc ? rc : use_block(q, v);
 }
 
 furet_rc furet_plan_advance(furet_txn *t, qcursor *q, unsigned char *key)
@@ -52,25 +65,21 @@ furet_rc furet_plan_seek(furet_txn *t, qcursor *q, uint32_t pid, unsigned char *
 	furet_rc rc;
 
 	if (!q->is_done && q->blk->pid[q->blk->n - 1] < pid) {
+		furet_val v;
 		for (;;) {
-			furet_val v;
 			uint32_t first, last;
-			size_t klen;
 			if (++q->block >= q->n_blocks) {
 				q->is_done = 1;
 				q->at = UINT32_MAX;
 				return FURET_OK;
 			}
-			klen = furet_block_key(key, q->term, q->len, q->block);
-			rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v);
-			if (rc)
-				return rc == FURET_DONE ? FURET_CORRUPT : rc;
-			if ((rc = furet_block_span(v, &first, &last)))
+			if ((rc = get_block(t, q, key, &v)) ||
+				(rc = furet_block_span(v, &first, &last)))
 				return rc;
 			if (last >= pid)
 				break;
 		}
-		if ((rc = furet_plan_load_block(t, q, key)))
+		if ((rc = use_block(q, v)))
 			return rc;
 	}
 	while (!q->is_done && q->blk->pid[q->i] < pid)

@@ -975,6 +975,16 @@ static size_t split_essential(plan *pl, const furet_search_options *o,
 	return n;
 }
 
+/* Is passage pid the only one of its document doc? (A document's passages
+** are consecutive: its neighbours tell, in the same cache line mostly.) */
+static int is_alone(const unsigned char *pdoc, uint64_t n_passages,
+	uint32_t pid, uint32_t doc)
+{
+	return (pid == 0 || furet_get_u32le(pdoc + 4 * (size_t)(pid - 1)) != doc) &&
+		(pid + 1 >= n_passages ||
+		furet_get_u32le(pdoc + 4 * (size_t)(pid + 1)) != doc);
+}
+
 /* The first passage of the document of pid (its passages are consecutive). */
 static uint32_t doc_first(const unsigned char *pdoc, uint32_t pid)
 {
@@ -1319,11 +1329,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					/* A document of one passage is that passage: no
 					** document-level score to compute (nor its length to
 					** read, far away in memory). */
-					int is_single = (best.pid == 0 || furet_get_u32le(pdoc.data +
-						4 * (size_t)(best.pid - 1)) != cur_doc) &&
-						(best.pid + 1 >= c.n_passages || furet_get_u32le(
-						pdoc.data + 4 * (size_t)(best.pid + 1)) != cur_doc);
-					if (is_single)
+					if (is_alone(pdoc.data, c.n_passages, best.pid, cur_doc))
 						doc_clear(&pl);
 					else
 						best.score = doc_score(&sc, cur_doc, dlen.data,
@@ -1354,9 +1360,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			** is not scored to the last bonus. */
 			sc.cut = -1;
 			if (is_pruning && n_heap == cap && (!is_collapse ||
-				((pid == 0 || furet_get_u32le(pdoc.data + 4 * (size_t)(pid - 1)) !=
-				cur_doc) && (pid + 1 >= c.n_passages || furet_get_u32le(
-				pdoc.data + 4 * (size_t)(pid + 1)) != cur_doc))))
+				is_alone(pdoc.data, c.n_passages, pid, cur_doc)))
 				sc.cut = threshold;
 			if (m && (rc = score_passage(&sc, pid, &score, &is_scored, NULL,
 				NULL)))

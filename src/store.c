@@ -1557,7 +1557,7 @@ static void id_key(unsigned char key[8], const void *id, size_t len)
 }
 
 furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
-	uint32_t *doc)
+	uint32_t *doc, furet_doc_rec *rec)
 {
 	unsigned char key[8];
 	furet_val v, dv;
@@ -1578,6 +1578,8 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 			return rc;
 		if (r.id_len == len && memcmp(r.id, id, len) == 0) {
 			*doc = furet_get_u32be(v.data + i);
+			if (rec)
+				*rec = r;
 			return FURET_OK;
 		}
 	}

@@ -191,9 +191,11 @@ typedef struct furet_block {
 } furet_block;
 
 /* The docids table: the number of the document whose id is id (FURET_DONE:
-** none), adding and removing one, and the ids it holds in all. */
+** none) and, when rec is not NULL, its record (read to tell colliding ids
+** apart; valid for the transaction), adding and removing one, and the ids
+** it holds in all. */
 furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
-	uint32_t *doc);
+	uint32_t *doc, furet_doc_rec *rec);
 furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 	uint32_t doc);
 furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,

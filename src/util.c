@@ -165,17 +165,23 @@ void furet_buf_printf(furet_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void furet_buf_put_varint(furet_buf *b, uint64_t v)
+size_t furet_put_varint(unsigned char *p, uint64_t v)
 {
-	unsigned char tmp[10];
 	size_t n = 0;
 
 	do {
 		unsigned char byte = v & 0x7f;
 		v >>= 7;
-		tmp[n++] = byte | (v ? 0x80 : 0);
+		p[n++] = byte | (v ? 0x80 : 0);
 	} while (v);
-	furet_buf_append(b, tmp, n);
+	return n;
+}
+
+void furet_buf_put_varint(furet_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+
+	furet_buf_append(b, tmp, furet_put_varint(tmp, v));
 }
 
 void furet_buf_put_u32be(furet_buf *b, uint32_t v)

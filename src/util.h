@@ -47,6 +47,8 @@ void furet_buf_puts(furet_buf *b, const char *s);
 void furet_buf_printf(furet_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void furet_buf_put_varint(furet_buf *b, uint64_t v);
+/* Writes v as a varint at p (10 bytes at most); returns its length. */
+size_t furet_put_varint(unsigned char *p, uint64_t v);
 void furet_buf_put_u32be(furet_buf *b, uint32_t v);
 
 /* Varint decoding from untrusted bytes: returns the number of bytes read, or

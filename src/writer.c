@@ -516,14 +516,20 @@ typedef struct term_ref {
 	uint32_t tid;
 } term_ref;
 
+/* Byte order of two strings, a shorter prefix first (LMDB's key order). */
+static int bytes_cmp(const unsigned char *a, uint32_t la,
+	const unsigned char *b, uint32_t lb)
+{
+	int c = memcmp(a, b, la < lb ? la : lb);
+	if (c)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
 static int term_cmp(const void *a, const void *b)
 {
 	const term_ref *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->p, y->p, n);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
+	return bytes_cmp(x->p, x->len, y->p, y->len);
 }
 
 typedef struct fold_ref {
@@ -535,11 +541,7 @@ typedef struct fold_ref {
 static int fold_cmp(const void *a, const void *b)
 {
 	const fold_ref *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->p, y->p, n);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
+	return bytes_cmp(x->p, x->len, y->p, y->len);
 }
 
 /* The run's terms in byte order; caller frees. */
@@ -701,18 +703,6 @@ static furet_rc maybe_spill(furet_writer *w)
 
 /* ---- inversion ------------------------------------------------------------- */
 
-static size_t put_varint_raw(unsigned char *p, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		unsigned char byte = v & 0x7f;
-		v >>= 7;
-		p[n++] = byte | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
-
 /* A varint of bytes this process made (ENTRY, PAIR): no bounds to check. */
 static inline uint64_t take_varint(const unsigned char **pp)
 {
@@ -814,8 +804,8 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 			if (furet_buf_reserve(&e->post, 20 + n))
 				return FURET_NOMEM;
 			q = e->post.data + e->post.len;
-			q += put_varint_raw(q, e->n_post ? pid - e->last_pid : pid);
-			q += put_varint_raw(q, tf);
+			q += furet_put_varint(q, e->n_post ? pid - e->last_pid : pid);
+			q += furet_put_varint(q, tf);
 			memcpy(q, p, n);
 			q += n;
 			p += n;
@@ -1084,27 +1074,17 @@ static void kill_batch_doc(furet_writer *w, size_t j)
 static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	furet_doc_rec *rec, furet_rc *rc)
 {
-	unsigned char d4[4];
 	uint32_t num;
-	furet_val v;
 
 	*rc = FURET_OK;
 	if (!w->rt)
 		return -1;
-	*rc = furet_docid_get(w->rt, id, len, &num);
+	*rc = furet_docid_get(w->rt, id, len, &num, rec);
 	if (*rc == FURET_DONE) {
 		*rc = FURET_OK;
 		return -1;
 	}
-	if (*rc)
-		return -1;
-	furet_put_u32be(d4, num);
-	*rc = furet_txn_get(w->rt, FURET_T_DOCS, d4, 4, &v);
-	if (*rc == FURET_OK)
-		*rc = furet_doc_rec_decode(v, rec);
-	else if (*rc == FURET_DONE)
-		*rc = FURET_CORRUPT;
-	return *rc ? -1 : (int64_t)furet_get_u32be(d4);
+	return *rc ? -1 : (int64_t)num;
 }
 
 static int schedule_removal(furet_writer *w, uint32_t doc)
@@ -2297,7 +2277,7 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			if (!is_rebuild) {
 				uint32_t num;
 				rc = furet_docid_get(t, w->ids.data + d->id_off, d->id_len,
-					&num);
+					&num, NULL);
 				if (rc == FURET_OK)
 					return furet_index_fail(w->ix, FURET_EXISTS, "document "
 						"%.*s is already in the index", (int)(d->id_len > 200 ?

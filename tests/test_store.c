@@ -349,6 +349,7 @@ static void test_docids(void **state)
 	furet_buf enc;
 	uint32_t d, i;
 	uint64_t n;
+	furet_doc_rec got;
 	static const char *const ids[] = { "a", "legi:codes/code-civil/article-1#0",
 		"legi:codes/code-civil/article-1#1", "" };
 	(void)state;
@@ -374,18 +375,22 @@ static void test_docids(void **state)
 			FURET_OK);
 	}
 	for (i = 0; i < 4; i++) {
-		assert_int_equal(furet_docid_get(t, ids[i], strlen(ids[i]), &d),
+		assert_int_equal(furet_docid_get(t, ids[i], strlen(ids[i]), &d, NULL),
 			FURET_OK);
 		assert_int_equal(d, 10 + i);
 	}
-	assert_int_equal(furet_docid_get(t, "b", 1, &d), FURET_DONE);
+	assert_int_equal(furet_docid_get(t, "b", 1, &d, NULL), FURET_DONE);
 	assert_int_equal(furet_docid_count(t, &n), FURET_OK);
 	assert_int_equal(n, 4);
 	/* Removing a number the id does not have changes nothing. */
 	assert_int_equal(furet_docid_del(t, ids[1], strlen(ids[1]), 99), FURET_DONE);
 	assert_int_equal(furet_docid_del(t, ids[1], strlen(ids[1]), 11), FURET_OK);
-	assert_int_equal(furet_docid_get(t, ids[1], strlen(ids[1]), &d), FURET_DONE);
-	assert_int_equal(furet_docid_get(t, ids[2], strlen(ids[2]), &d), FURET_OK);
+	assert_int_equal(furet_docid_get(t, ids[1], strlen(ids[1]), &d, NULL),
+		FURET_DONE);
+	assert_int_equal(furet_docid_get(t, ids[2], strlen(ids[2]), &d, &got),
+		FURET_OK);
+	assert_int_equal(got.id_len, strlen(ids[2]));
+	assert_memory_equal(got.id, ids[2], got.id_len);
 	assert_int_equal(d, 12);
 	assert_int_equal(furet_docid_count(t, &n), FURET_OK);
 	assert_int_equal(n, 3);
