@@ -113,6 +113,13 @@ $(B)/bench/furet_peer: bench/furet_peer.c include/furet.h $(B)/libfuret.a
 	$(AT)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) $(WARN) -Iinclude \
 		$(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfuret.a -ljansson $(DEP_LIBS)
 
+# Query latency and QPS with 1..N threads: build/bench/query_bench INDEX Q.tsv [K [THREADS]]
+$(B)/bench/query_bench: bench/query_bench.c include/furet.h $(B)/libfuret.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(AT)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) $(WARN) -Iinclude \
+		$(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libfuret.a $(DEP_LIBS)
+
 # The analyzer alone, for throughput: zstd -dc FILE.jsonl.zst | build/bench/analyze_bench
 $(B)/bench/analyze_bench: bench/analyze_bench.c $(B)/libfuret.a
 	@mkdir -p $(dir $@)
@@ -135,7 +142,7 @@ test: all $(TEST_BIN) $(B)/tests/jsoncheck
 	@sh tests/run.sh $(B)
 
 # Not part of test: benchmarks report figures, never assert times.
-bench: all $(B)/bench/analyze_bench
+bench: all $(B)/bench/analyze_bench $(B)/bench/query_bench
 	sh bench/index_bench.sh $(B)
 
 # make check (what CI runs): warnings are errors; every suite and script of

@@ -11,13 +11,26 @@
 #   - the index size, with and without the stored text (the text table's
 #     pages, from mdb_stat).
 #
-# With BENCH_PEERS=piaf (the PIAF set) or BENCH_PEERS=scale (the peers'
-# scale set: spf_qr + legi_codes + kali, 200 queries), it also runs
+#   - query latency on the distractor set (bench/make_distractors.sh: the
+#     PIAF passages plus every paragraph of the corpus, about 920,000
+#     passages): the index build, then bench/query_bench over the PIAF dev
+#     questions (all of them, or BENCH_QUERIES), top 100, one passage per
+#     document, after an untimed warm-up pass: p50, p95, p99, max, QPS,
+#     with one thread and with one per processor, and the nDCG@10 and
+#     MRR@10 of the run (the pruned ranking is the exhaustive one: see
+#     test_pruning_exact). BENCH_LATENCY=0 skips it.
+#
+# With BENCH_PEERS=piaf (the PIAF set), BENCH_PEERS=scale (the peers'
+# scale set: spf_qr + legi_codes + kali, 200 queries) or BENCH_PEERS=dist
+# (the distractor set above, BENCH_PEER_QUERIES questions, default 1000;
+# Xapian takes about 20 minutes to index it), it also runs
 # ../shared/bench/peers/peers.py with furet as an external engine
 # (build/bench/furet_peer) and the engines of BENCH_ENGINES (default
 # xapian,xapian-elision,fts5,fts5-snowball,lucenepp; postgres too if
 # listed), and prints every furet figure as a ratio to each peer's. The
-# scale run takes long: once is enough. As root, missing Debian packages
+# harness is run through a wrapper that adds the p99 latency to its
+# figures (peers.py itself reports p50, p95 and the maximum). The scale and
+# dist runs take long: once is enough. As root, missing Debian packages
 # are installed (as .ci/deps does); otherwise the command is printed.
 #
 # Work files go to BENCH_WORK (default $TMPDIR/furet-bench): the
@@ -56,8 +69,8 @@ need() {
 
 [ -d "$D/corpus" ] || { say "no corpus in $D/corpus (set FURET_DATA)"; exit 2; }
 need time zstd lmdb-utils || exit 2
-for f in "$B/furet" "$B/bench/analyze_bench" "$B/bench/furet_peer"; do
-	[ -x "$f" ] || { say "$f is missing: make all $B/bench/analyze_bench"; exit 2; }
+for f in "$B/furet" "$B/bench/analyze_bench" "$B/bench/furet_peer" "$B/bench/query_bench"; do
+	[ -x "$f" ] || { say "$f is missing: make bench builds it"; exit 2; }
 done
 mkdir -p "$WORK/corpus" "$B/bench"
 
@@ -150,6 +163,61 @@ textin_mb=$(echo "scale=1; $text_bytes / 1000000" | bc)
 		"without it $notext_mb MB."
 } > "$OUT"
 
+# Query latency on the distractor set.
+DIST="$WORK/dist"
+if [ "${BENCH_LATENCY:-1}" != 0 ] || [ "$PEERS" = dist ]; then
+	if [ ! -s "$DIST/passages.jsonl" ]; then
+		say "making the distractor set in $DIST"
+		FURET_DATA=$D sh "$ROOT/bench/make_distractors.sh" "$DIST" >&2
+	fi
+	if [ -n "${BENCH_QUERIES:-}" ]; then
+		head -n "$BENCH_QUERIES" "$DIST/queries.tsv" > "$WORK/dist-q.tsv"
+	else
+		cp "$DIST/queries.tsv" "$WORK/dist-q.tsv"
+	fi
+	# The judgements of those questions only (eval averages over the
+	# questions its qrels name).
+	awk -F'\t' 'NR == FNR {q[$1] = 1; next} $1 in q' "$WORK/dist-q.tsv" \
+		"$DIST/qrels.tsv" > "$WORK/dist-qrels.tsv"
+fi
+if [ "${BENCH_LATENCY:-1}" != 0 ]; then
+	DIX="$WORK/dist-index"
+	say "indexing the distractor set"
+	rm -rf "$DIX"
+	/usr/bin/time -f "%e %M" -o "$WORK/time" "$B/furet" index -q -i "$DIX" \
+		--rebuild "$DIST/passages.jsonl" >/dev/null
+	read -r dwall drss < "$WORK/time"
+	dstats=$("$B/furet" stats -i "$DIX" --json)
+	dpass=$(echo "$dstats" | sed -n 's/.*"passages":\([0-9]*\).*/\1/p')
+	ddocs=$(echo "$dstats" | sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
+	dbytes=$(echo "$dstats" | sed -n 's/.*"file_bytes":\([0-9]*\).*/\1/p')
+	nq=$(wc -l < "$WORK/dist-q.tsv")
+	lrows=""
+	for t in 1 $(nproc); do
+		say "query latency, $t thread(s), $nq questions"
+		lj=$("$B/bench/query_bench" "$DIX" "$WORK/dist-q.tsv" 100 "$t" "$WORK/dist.run")
+		ev=$("$B/furet" eval "$WORK/dist-qrels.tsv" "$WORK/dist.run")
+		ndcg=$(echo "$ev" | awk -F'\t' '$1 == "nDCG@10" {print $2}')
+		mrr=$(echo "$ev" | awk -F'\t' '$1 == "MRR@10" {print $2}')
+		f() { echo "$lj" | sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
+		lrows="$lrows| $t | $(f p50_ms) | $(f p95_ms) | $(f p99_ms) | $(f max_ms) | $(f qps) | $ndcg | $mrr |
+"
+		[ "$t" = "$(nproc)" ] && break
+	done
+	{
+		echo
+		echo "## Query latency on the distractor set"
+		echo
+		echo "$ddocs documents, $dpass passages ($(echo "scale=1; $dbytes / 1000000" | bc) MB index," \
+			"built in $dwall s, peak RSS $((drss / 1024)) MB); $nq PIAF dev questions," \
+			"top 100, one passage per document, after a warm-up pass."
+		echo
+		echo "| threads | p50 ms | p95 ms | p99 ms | max ms | QPS | nDCG@10 | MRR@10 |"
+		echo "|---|---|---|---|---|---|---|---|"
+		printf "%s" "$lrows"
+	} >> "$OUT"
+fi
+
 if [ -n "$PEERS" ]; then
 	PD="$ROOT/../shared/bench/peers"
 	[ -d "$PD" ] || { say "no $PD"; exit 2; }
@@ -173,14 +241,32 @@ if [ -n "$PEERS" ]; then
 		FURET_DATA=$D sh "$WORK/peers/scale/make_scale.sh" >&2
 		P=$WORK/peers/scale/passages.jsonl; Q=$WORK/peers/scale/queries.tsv
 		R=$WORK/peers/scale/qrels.tsv; extra="--max-queries 200 --warmup 50";;
+	dist)
+		head -n "${BENCH_PEER_QUERIES:-1000}" "$WORK/dist-q.tsv" > "$WORK/dist-peer-q.tsv"
+		P=$DIST/passages.jsonl; Q=$WORK/dist-peer-q.tsv; R=$DIST/qrels.tsv
+		extra="--warmup 100";;
 	*)
-		say "BENCH_PEERS is piaf or scale"; exit 2;;
+		say "BENCH_PEERS is piaf, scale or dist"; exit 2;;
 	esac
 	say "peers.py on $PEERS ($ENGINES and furet)"
+	# peers.py with p99 added to its latency figures (nearest rank, as its
+	# p95), without changing the harness.
 	# shellcheck disable=SC2086
-	$PY "$WORK/peers/peers.py" --passages "$P" --queries "$Q" --qrels "$R" \
+	$PY - "$WORK/peers" --passages "$P" --queries "$Q" --qrels "$R" \
 		--out "$WORK/peers-out" --engines "$ENGINES" \
-		--ext "furet=$ROOT/$B/bench/furet_peer" $extra >&2
+		--ext "furet=$ROOT/$B/bench/furet_peer" $extra >&2 <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+sys.argv = [sys.argv[1] + "/peers.py"] + sys.argv[2:]
+import peers
+base = peers.lat_stats
+def lat_stats(lats):
+    r = base(lats)
+    r["p99_ms"] = 1000 * peers.pct(sorted(lats), 99) if lats else float("nan")
+    return r
+peers.lat_stats = lat_stats
+peers.main()
+PY
 	$PY - "$WORK/peers-out/results.json" "$PEERS" >> "$OUT" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))
@@ -191,6 +277,7 @@ cols = [("index s", lambda r: r["index_s"]),
         ("QPS", lambda r: r["latency"]["qps"]),
         ("p50 ms", lambda r: r["latency"]["median_ms"]),
         ("p95 ms", lambda r: r["latency"]["p95_ms"]),
+        ("p99 ms", lambda r: r["latency"]["p99_ms"]),
         ("MRR@10", lambda r: r["metrics"]["MRR@10"]),
         ("nDCG@10", lambda r: r["metrics"]["nDCG@10"]),
         ("R@100", lambda r: r["metrics"]["Recall@100"])]

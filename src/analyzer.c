@@ -369,8 +369,16 @@ static int is_dot(UChar32 c)
 ** name or URL separates its parts. */
 static int is_part_char(UChar32 c)
 {
-	return c == 0x27 || (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_N_MASK |
-		U_GC_M_MASK | U_GC_CF_MASK));
+	/* Most characters of French text, without a call into ICU: ASCII
+	** letters and digits, and Latin-1 Supplement and Latin Extended-A
+	** letters (U+00C0..U+017F but x and /, all of category L). */
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == 0x27;
+	if (c >= 0xc0 && c <= 0x17f && c != 0xd7 && c != 0xf7)
+		return 1;
+	return U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_N_MASK | U_GC_M_MASK |
+		U_GC_CF_MASK);
 }
 
 static int is_hyphen(UChar c)

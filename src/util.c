@@ -97,7 +97,7 @@ void furet_buf_reset(furet_buf *b)
 		b->data[0] = '\0';
 }
 
-int furet_buf_reserve(furet_buf *b, size_t extra)
+int furet_buf_reserve_grow(furet_buf *b, size_t extra)
 {
 	size_t need, cap;
 	unsigned char *p;
@@ -124,20 +124,14 @@ int furet_buf_reserve(furet_buf *b, size_t extra)
 	return 0;
 }
 
-void furet_buf_append(furet_buf *b, const void *p, size_t n)
+void furet_buf_append_grow(furet_buf *b, const void *p, size_t n)
 {
-	if (furet_buf_reserve(b, n))
+	if (furet_buf_reserve_grow(b, n))
 		return;
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
-}
-
-void furet_buf_putc(furet_buf *b, int c)
-{
-	unsigned char ch = (unsigned char)c;
-	furet_buf_append(b, &ch, 1);
 }
 
 void furet_buf_puts(furet_buf *b, const char *s)
@@ -163,25 +157,6 @@ void furet_buf_printf(furet_buf *b, const char *fmt, ...)
 	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
-}
-
-size_t furet_put_varint(unsigned char *p, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		unsigned char byte = v & 0x7f;
-		v >>= 7;
-		p[n++] = byte | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
-
-void furet_buf_put_varint(furet_buf *b, uint64_t v)
-{
-	unsigned char tmp[10];
-
-	furet_buf_append(b, tmp, furet_put_varint(tmp, v));
 }
 
 void furet_buf_put_u32be(furet_buf *b, uint32_t v)
