@@ -108,6 +108,21 @@ static void problem(report *r, const char *fmt, ...)
 	}
 }
 
+/* Does the positions record v hold exactly the body tfs of blk? */
+static int positions_fit(furet_val v, const furet_block *blk)
+{
+	const unsigned char *p = v.data, *end = v.data + v.len;
+	uint32_t i;
+
+	for (i = 0; i < blk->n; i++) {
+		size_t len;
+		if (furet_positions_span(p, end, blk->tf[i], &len))
+			return 0;
+		p += len;
+	}
+	return p == end;
+}
+
 /* Checks the postings of one term against its record. */
 static furet_rc check_term(furet_txn *t, const furet_val *term,
 	const furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
@@ -157,6 +172,12 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 		}
 		if (rc)
 			return rc;
+		if (!positions_fit(v, blk)) {
+			problem(r, "term \"%.*s\": positions of block %u do not match "
+				"its postings", (int)term->len, (const char *)term->data,
+				(unsigned)b);
+			return FURET_OK;
+		}
 	}
 	if (live != tr->df || cf != tr->cf)
 		problem(r, "term \"%.*s\": df %llu and cf %llu recorded, the "
@@ -296,6 +317,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 		const unsigned char *p, *end;
 		size_t klen = furet_block_key(key, term, term_len, b);
 		furet_buf old_pos;
+		int is_extra;
 
 		if ((rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v)))
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
@@ -311,22 +333,13 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 		p = old_pos.data;
 		end = old_pos.data + old_pos.len;
 		for (i = 0; i < in->n; i++) {
-			uint64_t cnt = 0, x, j;
 			const unsigned char *start = p;
-			size_t m = furet_get_varint(p, end, &cnt);
-			if (!m) {
+			size_t len;
+			if (furet_positions_span(p, end, in->tf[i], &len)) {
 				furet_buf_free(&old_pos);
 				return FURET_CORRUPT;
 			}
-			p += m;
-			for (j = 0; j < cnt; j++) {
-				m = furet_get_varint(p, end, &x);
-				if (!m) {
-					furet_buf_free(&old_pos);
-					return FURET_CORRUPT;
-				}
-				p += m;
-			}
+			p += len;
 			/* A damaged block may name a passage past the arrays. */
 			if (in->pid[i] >= n_passages) {
 				furet_buf_free(&old_pos);
@@ -361,7 +374,10 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 				furet_buf_reset(pos);
 			}
 		}
+		is_extra = p != end; /* more positions than the block's tfs */
 		furet_buf_free(&old_pos);
+		if (is_extra)
+			return FURET_CORRUPT;
 	}
 	if (out->n) {
 		size_t klen = furet_block_key(key, term, term_len, nb);

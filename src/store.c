@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 8). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 9). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -51,8 +51,10 @@
 **                            many bits, least significant first, padded to
 **                            a byte: n-1 id gaps less one, n body tf, n
 **                            title tf, n section tf (widths 8 at most)
-**   positions  same key -> for each posting of the block: varint count, then
-**                            count varint deltas of body word positions
+**   positions  same key -> for each posting of the block, as many varint
+**                            deltas of its body word positions as its body
+**                            tf in the postings block (no count: the block
+**                            has it)
 **   folds      fold key, 0x00, term -> empty: the index terms (stems with
 **                            their accents) that an accent-free lookup key
 **                            reaches, for each term that differs from its
@@ -67,7 +69,8 @@
 ** folded them); version 3 added the words table, version 4 "dlen", version
 ** 5 removal (dead passages, sources and content hashes of documents),
 ** version 6 compressed text, version 7 document metadata, version 8
-** bit-packed postings blocks and hashed docids keys.
+** bit-packed postings blocks and hashed docids keys, version 9 a smaller
+** index: positions without a count per posting.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -1862,4 +1865,47 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 	for (i = 0; i < b->n && !r.has_err; i++)
 		b->tf_section[i] = (uint8_t)tmp[i];
 	return r.has_err || r.p != r.end ? FURET_CORRUPT : FURET_OK;
+}
+
+furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
+	uint32_t tf, size_t *len)
+{
+	const unsigned char *q = p;
+	uint32_t k;
+
+	for (k = 0; k < tf; k++) {
+		/* At most 5 bytes: a delta fits 32 bits. */
+		size_t m = 0;
+		while (q + m < end && m < 5 && (q[m] & 0x80))
+			m++;
+		if (q + m >= end || m == 5)
+			return FURET_CORRUPT;
+		q += m + 1;
+	}
+	*len = (size_t)(q - p);
+	return FURET_OK;
+}
+
+furet_rc furet_positions_decode(furet_val v, const furet_block *b,
+	uint32_t *pos, uint32_t *off)
+{
+	const unsigned char *p = v.data, *end = v.data + v.len;
+	size_t n = 0;
+	uint32_t k, j;
+
+	for (k = 0; k < b->n; k++) {
+		uint64_t at = 0;
+		off[k] = (uint32_t)n;
+		for (j = 0; j < b->tf[k]; j++) {
+			uint64_t d;
+			size_t m = furet_get_varint(p, end, &d);
+			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
+				return FURET_CORRUPT;
+			p += m;
+			at += d;
+			pos[n++] = (uint32_t)at;
+		}
+	}
+	off[b->n] = (uint32_t)n;
+	return p == end ? FURET_OK : FURET_CORRUPT;
 }

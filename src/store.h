@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 8
+#define FURET_FORMAT_VERSION 9
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -205,6 +205,17 @@ furet_rc furet_docid_count(furet_txn *t, uint64_t *n);
 /* b->n must be 1..FURET_BLOCK_SIZE, ids strictly increasing. */
 void furet_block_encode(const furet_block *b, furet_buf *out);
 furet_rc furet_block_decode(furet_val v, furet_block *b);
+
+/* A positions record (store.c) holds, for each posting k of its block,
+** b->tf[k] varint deltas of body positions. decode fills pos (room for
+** the sum of the tfs) and off (b->n + 1 entries: posting k's positions are
+** pos[off[k]] .. pos[off[k + 1]]); FURET_CORRUPT unless the record is
+** exactly that. span sets *len to the bytes of tf varints at p (a posting's
+** positions, copied whole by compaction). */
+furet_rc furet_positions_decode(furet_val v, const furet_block *b,
+	uint32_t *pos, uint32_t *off);
+furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
+	uint32_t tf, size_t *len);
 
 /* The first and last passage ids of an encoded block, from its head alone
 ** (a seek skips whole blocks without decoding them). */

@@ -1499,10 +1499,10 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf[blk->n] = (uint32_t)tf;
 				blk->tf_title[blk->n] = fields[0];
 				blk->tf_section[blk->n] = fields[1];
-				furet_buf_put_varint(pos, tf);
 			}
-			/* The positions are the same varints in both: copied whole
-			** when they are all in the reader's buffer. */
+			/* The positions are the same varints in both (the body tf,
+			** in the block, says how many): copied whole when they are
+			** all in the reader's buffer. */
 			{
 				const unsigned char *q = r->p, *qe = r->e;
 				for (k = 0; k < tf && q < qe; q++)

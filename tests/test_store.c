@@ -162,6 +162,74 @@ static void test_block_codec(void **state)
 	free(c);
 }
 
+/* A positions record is the block's body tfs' worth of varint deltas: no
+** count of its own, so anything more or less than the tfs say is damage. */
+static void test_positions_codec(void **state)
+{
+	furet_block *b = calloc(1, sizeof *b);
+	uint32_t pos[8], off[4];
+	furet_buf buf;
+	furet_val v;
+	size_t len, cut;
+	(void)state;
+
+	/* Three postings: positions {3, 131}, none (title only), {0}. */
+	b->n = 3;
+	b->tf[0] = 2;
+	b->tf[1] = 0;
+	b->tf[2] = 1;
+	furet_buf_init(&buf);
+	furet_buf_put_varint(&buf, 3);
+	furet_buf_put_varint(&buf, 128); /* two bytes */
+	furet_buf_put_varint(&buf, 0);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(buf.len, 4);
+	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_OK);
+	assert_int_equal(off[0], 0);
+	assert_int_equal(off[1], 2);
+	assert_int_equal(off[2], 2);
+	assert_int_equal(off[3], 3);
+	assert_int_equal(pos[0], 3);
+	assert_int_equal(pos[1], 131);
+	assert_int_equal(pos[2], 0);
+	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 2,
+		&len), FURET_OK);
+	assert_int_equal(len, 3);
+	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 0,
+		&len), FURET_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 4,
+		&len), FURET_CORRUPT);
+	/* Every truncation, and a byte too many, are detected. */
+	for (cut = 0; cut < buf.len; cut++) {
+		v.len = cut;
+		assert_int_equal(furet_positions_decode(v, b, pos, off),
+			FURET_CORRUPT);
+	}
+	furet_buf_putc(&buf, 1);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_CORRUPT);
+	/* Positions past 2^32 - 1 cannot be. */
+	furet_buf_reset(&buf);
+	furet_buf_put_varint(&buf, UINT32_MAX);
+	furet_buf_put_varint(&buf, 1);
+	furet_buf_put_varint(&buf, 0);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_CORRUPT);
+	/* A varint longer than 5 bytes is no position delta. */
+	{
+		static const unsigned char longv[] = { 0x80, 0x80, 0x80, 0x80, 0x80,
+			0x01 };
+		assert_int_equal(furet_positions_span(longv, longv + sizeof longv, 1,
+			&len), FURET_CORRUPT);
+	}
+	furet_buf_free(&buf);
+	free(b);
+}
+
 static void test_varint_edges(void **state)
 {
 	furet_buf b;
@@ -666,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_positions_codec),
 		cmocka_unit_test(test_version_and_analyzer_checks),
 		cmocka_unit_test(test_txn_and_cursor),
 		cmocka_unit_test(test_damaged_pages),
