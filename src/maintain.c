@@ -189,6 +189,60 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 	return FURET_OK;
 }
 
+/* Checks every document record: its passages decode, are live and
+** belong to it (pdoc), there are as many as live passages, and its
+** source is in the sources table. */
+static furet_rc check_docs(furet_txn *t, const furet_collection *c,
+	const unsigned char *plen, const unsigned char *pdoc, report *r)
+{
+	furet_cursor *cur = NULL;
+	furet_val k, v;
+	uint64_t n_sources, n_pass = 0;
+	furet_rc rc;
+
+	if ((rc = furet_txn_count(t, FURET_T_SOURCES, &n_sources)) ||
+		(rc = furet_cursor_open(t, FURET_T_DOCS, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		furet_doc_rec d;
+		furet_passage_rec p;
+		furet_pass_iter it;
+		uint32_t dn;
+		if (k.len != 4 || furet_doc_rec_decode(v, &d)) {
+			problem(r, "a document record is damaged");
+			continue;
+		}
+		dn = furet_get_u32be(k.data);
+		if (d.source > n_sources)
+			problem(r, "document %.*s: source %u is not in the sources "
+				"table", (int)(d.id_len > 200 ? 200 : d.id_len), d.id,
+				(unsigned)d.source);
+		furet_pass_iter_init(&it, &d);
+		while ((rc = furet_pass_next(&it, &p)) == FURET_OK) {
+			uint64_t pid = (uint64_t)d.first_passage + p.number;
+			if (pid >= c->n_passages ||
+				furet_get_u32le(pdoc + 4 * (size_t)pid) != dn ||
+				furet_get_u32le(plen + 4 * (size_t)pid) == FURET_DEAD_PASSAGE)
+				break;
+		}
+		if (rc != FURET_DONE) {
+			problem(r, "document %.*s: its passages are damaged or not its "
+				"own", (int)(d.id_len > 200 ? 200 : d.id_len), d.id);
+			continue;
+		}
+		n_pass += d.n_passages;
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		return rc;
+	if (n_pass != c->n_live)
+		problem(r, "%llu passages in the document records for %llu live "
+			"passages", (unsigned long long)n_pass,
+			(unsigned long long)c->n_live);
+	return FURET_OK;
+}
+
 /* A dense per-passage or per-document array of the meta table. An index
 ** created but never committed to has none: that reads as empty. */
 static int get_array(furet_txn *t, const char *name, furet_val *v)
@@ -250,12 +304,11 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			"say %llu and %llu", (unsigned long long)c.n_live,
 			(unsigned long long)c.total_length, (unsigned long long)live,
 			(unsigned long long)length);
-	if ((rc = furet_txn_count(t, FURET_T_PASSAGES, &n)) || n != c.n_live)
-		problem(&r, "%llu passage records for %llu live passages",
-			(unsigned long long)n, (unsigned long long)c.n_live);
 	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
 		problem(&r, "%llu document records for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
+	if ((rc = check_docs(t, &c, plen.data, pdoc.data, &r)))
+		goto done;
 	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)
 		problem(&r, "%llu document ids for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
