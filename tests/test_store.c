@@ -491,7 +491,7 @@ static void test_docids(void **state)
 		r.id = ids[i];
 		r.id_len = strlen(ids[i]);
 		r.title = "";
-		r.source = "";
+		r.source = 0;
 		furet_buf_reset(&enc);
 		furet_doc_rec_encode(&r, &enc);
 		furet_put_u32be(d4, 10 + i);
