@@ -108,6 +108,21 @@ static void problem(report *r, const char *fmt, ...)
 	}
 }
 
+/* Does the positions record v hold exactly the body tfs of blk? */
+static int positions_fit(furet_val v, const furet_block *blk)
+{
+	const unsigned char *p = v.data, *end = v.data + v.len;
+	uint32_t i;
+
+	for (i = 0; i < blk->n; i++) {
+		size_t len;
+		if (furet_positions_span(p, end, blk->tf[i], &len))
+			return 0;
+		p += len;
+	}
+	return p == end;
+}
+
 /* Checks the postings of one term against its record. */
 static furet_rc check_term(furet_txn *t, const furet_val *term,
 	const furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
@@ -157,6 +172,12 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 		}
 		if (rc)
 			return rc;
+		if (!positions_fit(v, blk)) {
+			problem(r, "term \"%.*s\": positions of block %u do not match "
+				"its postings", (int)term->len, (const char *)term->data,
+				(unsigned)b);
+			return FURET_OK;
+		}
 	}
 	if (live != tr->df || cf != tr->cf)
 		problem(r, "term \"%.*s\": df %llu and cf %llu recorded, the "
@@ -165,6 +186,60 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 			(unsigned long long)tr->cf, (unsigned long long)live,
 			(unsigned long long)cf);
 	*n_live_postings += live;
+	return FURET_OK;
+}
+
+/* Checks every document record: its passages decode, are live and
+** belong to it (pdoc), there are as many as live passages, and its
+** source is in the sources table. */
+static furet_rc check_docs(furet_txn *t, const furet_collection *c,
+	const unsigned char *plen, const unsigned char *pdoc, report *r)
+{
+	furet_cursor *cur = NULL;
+	furet_val k, v;
+	uint64_t n_sources, n_pass = 0;
+	furet_rc rc;
+
+	if ((rc = furet_txn_count(t, FURET_T_SOURCES, &n_sources)) ||
+		(rc = furet_cursor_open(t, FURET_T_DOCS, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		furet_doc_rec d;
+		furet_passage_rec p;
+		furet_pass_iter it;
+		uint32_t dn;
+		if (k.len != 4 || furet_doc_rec_decode(v, &d)) {
+			problem(r, "a document record is damaged");
+			continue;
+		}
+		dn = furet_get_u32be(k.data);
+		if (d.source > n_sources)
+			problem(r, "document %.*s: source %u is not in the sources "
+				"table", (int)(d.id_len > 200 ? 200 : d.id_len), d.id,
+				(unsigned)d.source);
+		furet_pass_iter_init(&it, &d);
+		while ((rc = furet_pass_next(&it, &p)) == FURET_OK) {
+			uint64_t pid = (uint64_t)d.first_passage + p.number;
+			if (pid >= c->n_passages ||
+				furet_get_u32le(pdoc + 4 * (size_t)pid) != dn ||
+				furet_get_u32le(plen + 4 * (size_t)pid) == FURET_DEAD_PASSAGE)
+				break;
+		}
+		if (rc != FURET_DONE) {
+			problem(r, "document %.*s: its passages are damaged or not its "
+				"own", (int)(d.id_len > 200 ? 200 : d.id_len), d.id);
+			continue;
+		}
+		n_pass += d.n_passages;
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		return rc;
+	if (n_pass != c->n_live)
+		problem(r, "%llu passages in the document records for %llu live "
+			"passages", (unsigned long long)n_pass,
+			(unsigned long long)c->n_live);
 	return FURET_OK;
 }
 
@@ -229,12 +304,11 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			"say %llu and %llu", (unsigned long long)c.n_live,
 			(unsigned long long)c.total_length, (unsigned long long)live,
 			(unsigned long long)length);
-	if ((rc = furet_txn_count(t, FURET_T_PASSAGES, &n)) || n != c.n_live)
-		problem(&r, "%llu passage records for %llu live passages",
-			(unsigned long long)n, (unsigned long long)c.n_live);
 	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
 		problem(&r, "%llu document records for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
+	if ((rc = check_docs(t, &c, plen.data, pdoc.data, &r)))
+		goto done;
 	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)
 		problem(&r, "%llu document ids for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
@@ -296,6 +370,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 		const unsigned char *p, *end;
 		size_t klen = furet_block_key(key, term, term_len, b);
 		furet_buf old_pos;
+		int is_extra;
 
 		if ((rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v)))
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
@@ -311,22 +386,13 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 		p = old_pos.data;
 		end = old_pos.data + old_pos.len;
 		for (i = 0; i < in->n; i++) {
-			uint64_t cnt = 0, x, j;
 			const unsigned char *start = p;
-			size_t m = furet_get_varint(p, end, &cnt);
-			if (!m) {
+			size_t len;
+			if (furet_positions_span(p, end, in->tf[i], &len)) {
 				furet_buf_free(&old_pos);
 				return FURET_CORRUPT;
 			}
-			p += m;
-			for (j = 0; j < cnt; j++) {
-				m = furet_get_varint(p, end, &x);
-				if (!m) {
-					furet_buf_free(&old_pos);
-					return FURET_CORRUPT;
-				}
-				p += m;
-			}
+			p += len;
 			/* A damaged block may name a passage past the arrays. */
 			if (in->pid[i] >= n_passages) {
 				furet_buf_free(&old_pos);
@@ -361,7 +427,10 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 				furet_buf_reset(pos);
 			}
 		}
+		is_extra = p != end; /* more positions than the block's tfs */
 		furet_buf_free(&old_pos);
+		if (is_extra)
+			return FURET_CORRUPT;
 	}
 	if (out->n) {
 		size_t klen = furet_block_key(key, term, term_len, nb);

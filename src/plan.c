@@ -97,13 +97,12 @@ furet_rc furet_plan_rewind(furet_txn *t, qcursor *q, unsigned char *key)
 	return furet_plan_load_block(t, q, key);
 }
 
-/* Decodes the positions of q's current block (see store.c: per posting, a
-** count then that many deltas). */
+/* Decodes the positions of q's current block (see store.c: per posting,
+** its body tf of deltas, the tf read from the block). */
 furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 {
 	furet_val v;
 	size_t klen = furet_block_key(key, q->term, q->len, q->block), n = 0;
-	const unsigned char *p, *end;
 	uint32_t k;
 	furet_rc rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v);
 
@@ -112,35 +111,21 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 	if (!q->pos_off && !(q->pos_off = furet_malloc((FURET_BLOCK_SIZE + 1) *
 		sizeof *q->pos_off)))
 		return FURET_NOMEM;
-	p = v.data;
-	end = v.data + v.len;
-	for (k = 0; k < q->blk->n; k++) {
-		uint64_t cnt, d, at = 0, j;
-		size_t m = furet_get_varint(p, end, &cnt);
-		if (!m || cnt != q->blk->tf[k] || cnt > (uint64_t)(end - p))
-			return FURET_CORRUPT;
-		p += m;
-		q->pos_off[k] = (uint32_t)n;
-		if (n + cnt > q->cap_pos) {
-			size_t cap = (n + cnt) * 2;
-			uint32_t *np = furet_realloc(q->pos, cap * sizeof *np);
-			if (!np)
-				return FURET_NOMEM;
-			q->pos = np;
-			q->cap_pos = cap;
-		}
-		for (j = 0; j < cnt; j++) {
-			m = furet_get_varint(p, end, &d);
-			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
-				return FURET_CORRUPT;
-			p += m;
-			at += d;
-			q->pos[n++] = (uint32_t)at;
-		}
+	/* A varint is at least a byte: a record of v.len bytes holds at most
+	** v.len positions, and the block's tfs must add up to exactly what
+	** the record holds. */
+	for (k = 0; k < q->blk->n; k++)
+		n += q->blk->tf[k];
+	if (n > v.len)
+		return FURET_CORRUPT;
+	if (n > q->cap_pos) {
+		uint32_t *np = furet_realloc(q->pos, n * sizeof *np);
+		if (!np)
+			return FURET_NOMEM;
+		q->pos = np;
+		q->cap_pos = n;
 	}
-	q->pos_off[q->blk->n] = (uint32_t)n;
-	q->has_pos = 1;
-	return FURET_OK;
+	return furet_positions_decode(v, q->blk, q->pos, q->pos_off);
 }
 
 /* ---- plan ---------------------------------------------------------------------- */

@@ -692,27 +692,30 @@ static size_t res_str(furet_results *r, const char *s, size_t len)
 	return off;
 }
 
-/* Copies the fields of passage pid into the results. */
+/* Copies the fields of passage pid into the results: its document from
+** pdoc, and the passage from the document's record. */
 static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
-	furet_analyzer *an, const char *const *terms, size_t n_terms,
-	furet_text_dec *dec, furet_buf *buf)
+	furet_val pdoc, furet_analyzer *an, const char *const *terms,
+	size_t n_terms, furet_text_dec *dec, furet_buf *buf)
 {
-	unsigned char k4[4], d4[4];
+	unsigned char k4[4];
 	furet_passage_rec p;
 	furet_doc_rec d;
 	furet_val v;
 	furet_rc rc;
 
-	furet_put_u32be(k4, h->pid);
-	if ((rc = furet_txn_get(t, FURET_T_PASSAGES, k4, 4, &v)))
-		return rc == FURET_DONE ? FURET_CORRUPT : rc;
-	if ((rc = furet_passage_rec_decode(v, &p)))
-		return rc;
-	furet_put_u32be(d4, p.doc);
-	if ((rc = furet_txn_get(t, FURET_T_DOCS, d4, 4, &v)))
+	if ((uint64_t)h->pid >= pdoc.len / 4)
+		return FURET_CORRUPT;
+	/* pdoc is little-endian, the docs keys big-endian */
+	furet_put_u32be(k4, furet_get_u32le(pdoc.data + 4 * (size_t)h->pid));
+	if ((rc = furet_txn_get(t, FURET_T_DOCS, k4, 4, &v)))
 		return rc == FURET_DONE ? FURET_CORRUPT : rc;
 	if ((rc = furet_doc_rec_decode(v, &d)))
 		return rc;
+	if (h->pid < d.first_passage ||
+		(rc = furet_doc_passage(&d, h->pid - d.first_passage, &p)))
+		return rc ? rc : FURET_CORRUPT;
+	furet_put_u32be(k4, h->pid);
 	h->number = p.number;
 	h->start = p.start;
 	h->end = p.end;
@@ -1417,8 +1420,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			hit_rec *h = &r->hits[i];
 			h->score = heap[o.offset + i].score;
 			h->pid = heap[o.offset + i].pid;
-			if ((rc = fetch_hit(r, sc.t, h, an, pl.terms, pl.n_terms, tdec,
-				&tbuf)))
+			if ((rc = fetch_hit(r, sc.t, h, pdoc, an, pl.terms, pl.n_terms,
+				tdec, &tbuf)))
 				goto corrupt;
 		}
 		if ((o.flags & FURET_SEARCH_EXPLAIN) &&

@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 8). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 9). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -29,16 +29,26 @@
 **                            part of a score, with one passage per document)
 **   docs       u32be doc number -> varint id_len, id, varint title_len, title,
 **                            varint first_passage, varint n_passages, varint
-**                            source_len, source, 16 bytes content hash (of
-**                            format, title, text and metadata), varint
-**                            meta_len (at most FURET_META_MAX), meta: the
-**                            caller's metadata bytes (0: none)
+**                            source (its number in sources, 0: none), 8
+**                            bytes content hash (of format, title, text and
+**                            metadata; only ever compared with the hash of
+**                            a new version of the same id), varint meta_len
+**                            (at most FURET_META_MAX), meta: the caller's
+**                            metadata bytes (0: none); then its
+**                            n_passages passages, each: varint zigzag of
+**                            start - the previous passage's end (0 for the
+**                            first), varint end - start (byte range in the
+**                            document), varint section: 0 none, 1 the same
+**                            as the previous passage's, n >= 2: n - 2 bytes
+**                            of section follow. A passage's document is
+**                            "pdoc", its number pid - first_passage, its
+**                            length "plen"
 **   docids     u64be hash of the id -> u32be doc numbers, one unless ids
 **                            collide (the documents' records tell them
 **                            apart); 8-byte keys, not ids of 90 bytes
-**   passages   u32be passage id -> varint doc, number, start, end,
-**                            section_len + 1 (0: no section), section bytes,
-**                            varint length
+**   sources    u32be number -> the path of a source file (documents name
+**                            theirs by number); numbered densely from 1 in
+**                            order of first use, never removed
 **   text       u32be passage id -> the passage text: a tag byte, then the
 **                            raw UTF-8 (0) or a zstd frame without (1) or
 **                            with (2) the dictionary (textcodec.c)
@@ -51,8 +61,10 @@
 **                            many bits, least significant first, padded to
 **                            a byte: n-1 id gaps less one, n body tf, n
 **                            title tf, n section tf (widths 8 at most)
-**   positions  same key -> for each posting of the block: varint count, then
-**                            count varint deltas of body word positions
+**   positions  same key -> for each posting of the block, as many varint
+**                            deltas of its body word positions as its body
+**                            tf in the postings block (no count: the block
+**                            has it)
 **   folds      fold key, 0x00, term -> empty: the index terms (stems with
 **                            their accents) that an accent-free lookup key
 **                            reaches, for each term that differs from its
@@ -67,7 +79,10 @@
 ** folded them); version 3 added the words table, version 4 "dlen", version
 ** 5 removal (dead passages, sources and content hashes of documents),
 ** version 6 compressed text, version 7 document metadata, version 8
-** bit-packed postings blocks and hashed docids keys.
+** bit-packed postings blocks and hashed docids keys, version 9 a smaller
+** index: positions without a count per posting, passages inside their
+** document's record (no passages table), source paths numbered in a
+** sources table, 8-byte content hashes.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -99,7 +114,7 @@
 #include "analyzer.h"
 
 static const char *const table_names[FURET_T_COUNT] = {
-	"meta", "docs", "docids", "passages", "text", "terms", "postings",
+	"meta", "docs", "docids", "sources", "text", "terms", "postings",
 	"positions", "folds", "words",
 };
 
@@ -1309,6 +1324,46 @@ furet_rc furet_txn_del(furet_txn *t, furet_table tab, const void *k,
 	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
 }
 
+/* Deletes the named databases this version does not have (an older
+** version's tables, left by a rebuild in place). */
+static furet_rc drop_unknown_tables(furet_txn *t)
+{
+	MDB_dbi main_dbi, dbi;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	char name[64];
+	int i, mrc;
+
+	for (;;) {
+		int is_found = 0;
+		if ((mrc = mdb_dbi_open(t->txn, NULL, 0, &main_dbi)) ||
+			(mrc = mdb_cursor_open(t->txn, main_dbi, &cur)))
+			return txn_fail(t, "main", mrc);
+		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			for (i = 0; i < FURET_T_COUNT; i++)
+				if (strlen(table_names[i]) == k.mv_size &&
+					memcmp(table_names[i], k.mv_data, k.mv_size) == 0)
+					break;
+			if (i == FURET_T_COUNT && k.mv_size < sizeof name) {
+				memcpy(name, k.mv_data, k.mv_size);
+				name[k.mv_size] = 0;
+				is_found = 1;
+				break;
+			}
+		}
+		mdb_cursor_close(cur);
+		if (mrc && mrc != MDB_NOTFOUND)
+			return txn_fail(t, "main", mrc);
+		if (!is_found)
+			return FURET_OK;
+		/* One at a time: dropping changes what the cursor walked. */
+		if ((mrc = mdb_dbi_open(t->txn, name, 0, &dbi)) ||
+			(mrc = mdb_drop(t->txn, dbi, 1)))
+			return txn_fail(t, name, mrc);
+	}
+}
+
 furet_rc furet_txn_clear(furet_txn *t)
 {
 	int i, mrc;
@@ -1319,7 +1374,7 @@ furet_rc furet_txn_clear(furet_txn *t)
 		if ((mrc = mdb_drop(t->txn, t->s->dbi[i], 0)) != 0)
 			return txn_fail(t, table_names[i], mrc);
 	}
-	return FURET_OK;
+	return drop_unknown_tables(t);
 }
 
 furet_rc furet_txn_count(furet_txn *t, furet_table tab, uint64_t *out)
@@ -1493,11 +1548,11 @@ void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out)
 	furet_buf_append(out, r->title, r->title_len);
 	furet_buf_put_varint(out, r->first_passage);
 	furet_buf_put_varint(out, r->n_passages);
-	furet_buf_put_varint(out, r->source_len);
-	furet_buf_append(out, r->source, r->source_len);
-	furet_buf_append(out, r->hash, 16);
+	furet_buf_put_varint(out, r->source);
+	furet_buf_append(out, r->hash, FURET_HASH_LEN);
 	furet_buf_put_varint(out, r->meta_len);
 	furet_buf_append(out, r->meta, r->meta_len);
+	furet_buf_append(out, r->pass, r->pass_len);
 }
 
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
@@ -1510,20 +1565,135 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 	d->title = rd_bytes(&r, d->title_len);
 	d->first_passage = rd_u32(&r);
 	d->n_passages = rd_u32(&r);
-	d->source_len = rd_varint(&r);
-	d->source = rd_bytes(&r, d->source_len);
+	d->source = rd_u32(&r);
 	{
-		const char *h = rd_bytes(&r, 16);
+		const char *h = rd_bytes(&r, FURET_HASH_LEN);
 		if (h)
-			memcpy(d->hash, h, 16);
+			memcpy(d->hash, h, FURET_HASH_LEN);
 	}
 	d->meta_len = rd_varint(&r);
 	if (d->meta_len > FURET_META_MAX)
 		r.has_err = 1;
 	d->meta = r.has_err ? NULL : rd_bytes(&r, d->meta_len);
-	if (r.p != r.end)
-		r.has_err = 1; /* nothing follows the record */
-	return r.has_err ? FURET_CORRUPT : FURET_OK;
+	if (r.has_err)
+		return FURET_CORRUPT;
+	/* The passages are the rest, read on demand; each takes 3 bytes at
+	** least, so a count the record cannot hold is damage now. */
+	d->pass = r.p;
+	d->pass_len = (size_t)(r.end - r.p);
+	if (d->n_passages > d->pass_len / 3)
+		return FURET_CORRUPT;
+	return FURET_OK;
+}
+
+void furet_pass_enc_init(furet_pass_enc *e)
+{
+	furet_buf_init(&e->section);
+	furet_pass_enc_reset(e);
+}
+
+void furet_pass_enc_reset(furet_pass_enc *e)
+{
+	e->prev_end = 0;
+	e->has_section = 0;
+	furet_buf_reset(&e->section);
+}
+
+void furet_pass_enc_free(furet_pass_enc *e)
+{
+	furet_buf_free(&e->section);
+}
+
+void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
+	const char *section, size_t section_len, furet_buf *out)
+{
+	/* zigzag: passages follow each other, but nothing here relies on it */
+	int64_t gap = (int64_t)(start - e->prev_end);
+
+	furet_buf_put_varint(out, (uint64_t)gap << 1 ^ (uint64_t)(gap >> 63));
+	furet_buf_put_varint(out, end - start);
+	if (!section) {
+		furet_buf_put_varint(out, 0);
+		e->has_section = 0;
+	} else if (e->has_section && e->section.len == section_len &&
+		memcmp(e->section.data, section, section_len) == 0) {
+		furet_buf_put_varint(out, 1);
+	} else {
+		furet_buf_put_varint(out, (uint64_t)section_len + 2);
+		furet_buf_append(out, section, section_len);
+		furet_buf_reset(&e->section);
+		furet_buf_append(&e->section, section, section_len);
+		e->has_section = 1;
+		if (e->section.has_err)
+			out->has_err = 1;
+	}
+	e->prev_end = end;
+}
+
+void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d)
+{
+	it->p = d->pass;
+	it->end = d->pass + d->pass_len;
+	it->number = 0;
+	it->n = d->n_passages;
+	it->prev_end = 0;
+	it->section = NULL;
+	it->section_len = 0;
+}
+
+furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
+{
+	reader r = { it->p, it->end, 0 };
+	uint64_t zz, len, sl;
+	int64_t gap;
+
+	if (it->number == it->n)
+		return it->p == it->end ? FURET_DONE : FURET_CORRUPT;
+	zz = rd_varint(&r);
+	len = rd_varint(&r);
+	sl = rd_varint(&r);
+	gap = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+	/* No wrap below 0 nor past 2^63: offsets into one document. */
+	if (r.has_err || (gap < 0 && (uint64_t)-(gap + 1) >= it->prev_end) ||
+		(gap > 0 && (uint64_t)gap > INT64_MAX - it->prev_end))
+		return FURET_CORRUPT;
+	p->start = it->prev_end + (uint64_t)gap;
+	if (len > INT64_MAX - p->start)
+		return FURET_CORRUPT;
+	p->end = p->start + len;
+	if (sl == 1) {
+		if (!it->section)
+			return FURET_CORRUPT; /* "as before" with none before */
+	} else if (sl == 0) {
+		it->section = NULL;
+		it->section_len = 0;
+	} else {
+		it->section_len = sl - 2;
+		if (!(it->section = rd_bytes(&r, it->section_len)))
+			return FURET_CORRUPT;
+	}
+	p->section = it->section;
+	p->section_len = it->section_len;
+	p->number = it->number++;
+	it->prev_end = p->end;
+	it->p = r.p;
+	return FURET_OK;
+}
+
+furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
+	furet_passage_rec *p)
+{
+	furet_pass_iter it;
+	furet_rc rc;
+
+	if (number >= d->n_passages)
+		return FURET_CORRUPT;
+	furet_pass_iter_init(&it, d);
+	do {
+		if ((rc = furet_pass_next(&it, p)))
+			return rc == FURET_DONE ? FURET_CORRUPT : rc;
+	} while (p->number != number);
+	return FURET_OK;
 }
 
 /* ---- docids: document id -> number ------------------------------------------ */
@@ -1635,7 +1805,7 @@ furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
 {
 	furet_cursor *cur = NULL;
-	furet_val k, v;
+	furet_val k = { NULL, 0 }, v = { NULL, 0 };
 	furet_rc rc;
 
 	*n = 0;
@@ -1651,44 +1821,6 @@ furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
 	}
 	furet_cursor_close(cur);
 	return rc == FURET_DONE ? FURET_OK : rc;
-}
-
-void furet_passage_rec_encode(const furet_passage_rec *r, furet_buf *out)
-{
-	furet_buf_put_varint(out, r->doc);
-	furet_buf_put_varint(out, r->number);
-	furet_buf_put_varint(out, r->start);
-	furet_buf_put_varint(out, r->end);
-	if (r->section) {
-		furet_buf_put_varint(out, (uint64_t)r->section_len + 1);
-		furet_buf_append(out, r->section, r->section_len);
-	} else {
-		furet_buf_put_varint(out, 0);
-	}
-	furet_buf_put_varint(out, r->length);
-}
-
-furet_rc furet_passage_rec_decode(furet_val v, furet_passage_rec *p)
-{
-	reader r = { v.data, v.data + v.len, 0 };
-	uint64_t sl;
-
-	p->doc = rd_u32(&r);
-	p->number = rd_u32(&r);
-	p->start = rd_varint(&r);
-	p->end = rd_varint(&r);
-	sl = rd_varint(&r);
-	if (sl) {
-		p->section_len = sl - 1;
-		p->section = rd_bytes(&r, p->section_len);
-	} else {
-		p->section = NULL;
-		p->section_len = 0;
-	}
-	p->length = rd_u32(&r);
-	if (p->end < p->start)
-		r.has_err = 1;
-	return r.has_err ? FURET_CORRUPT : FURET_OK;
 }
 
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out)
@@ -1862,4 +1994,47 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 	for (i = 0; i < b->n && !r.has_err; i++)
 		b->tf_section[i] = (uint8_t)tmp[i];
 	return r.has_err || r.p != r.end ? FURET_CORRUPT : FURET_OK;
+}
+
+furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
+	uint32_t tf, size_t *len)
+{
+	const unsigned char *q = p;
+	uint32_t k;
+
+	for (k = 0; k < tf; k++) {
+		/* At most 5 bytes: a delta fits 32 bits. */
+		size_t m = 0;
+		while (q + m < end && m < 5 && (q[m] & 0x80))
+			m++;
+		if (q + m >= end || m == 5)
+			return FURET_CORRUPT;
+		q += m + 1;
+	}
+	*len = (size_t)(q - p);
+	return FURET_OK;
+}
+
+furet_rc furet_positions_decode(furet_val v, const furet_block *b,
+	uint32_t *pos, uint32_t *off)
+{
+	const unsigned char *p = v.data, *end = v.data + v.len;
+	size_t n = 0;
+	uint32_t k, j;
+
+	for (k = 0; k < b->n; k++) {
+		uint64_t at = 0;
+		off[k] = (uint32_t)n;
+		for (j = 0; j < b->tf[k]; j++) {
+			uint64_t d;
+			size_t m = furet_get_varint(p, end, &d);
+			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
+				return FURET_CORRUPT;
+			p += m;
+			at += d;
+			pos[n++] = (uint32_t)at;
+		}
+	}
+	off[b->n] = (uint32_t)n;
+	return p == end ? FURET_OK : FURET_CORRUPT;
 }

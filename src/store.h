@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 8
+#define FURET_FORMAT_VERSION 9
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -30,7 +30,7 @@ typedef enum furet_table {
 	FURET_T_META,
 	FURET_T_DOCS,
 	FURET_T_DOCIDS,
-	FURET_T_PASSAGES,
+	FURET_T_SOURCES,
 	FURET_T_TEXT,
 	FURET_T_TERMS,
 	FURET_T_POSTINGS,
@@ -139,6 +139,9 @@ furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
 /* Record codecs (layouts in store.c). Encoders append to out (sticky
 ** error). Decoders return FURET_CORRUPT on
 ** malformed bytes; decoded strings point into the value. */
+#define FURET_HASH_LEN 8 /* bytes of the content hash a document record
+                            keeps (furet_doc_hash makes 16) */
+
 typedef struct furet_doc_rec {
 	const char *id;
 	size_t id_len;
@@ -146,22 +149,56 @@ typedef struct furet_doc_rec {
 	size_t title_len;
 	uint32_t first_passage;
 	uint32_t n_passages;
-	const char *source;    /* file it came from, may be empty */
-	size_t source_len;
-	unsigned char hash[16]; /* of format, title, text and metadata:
-	                           "unchanged?" */
+	uint32_t source;       /* the file it came from: its number in the
+	                          sources table, 0 for none */
+	unsigned char hash[FURET_HASH_LEN]; /* of format, title, text and
+	                          metadata: "unchanged?" */
 	const char *meta;      /* the caller's metadata, meta_len bytes */
 	size_t meta_len;
+	const unsigned char *pass; /* its passages, encoded (store.c); read */
+	size_t pass_len;           /* with furet_pass_next */
 } furet_doc_rec;
 
+/* One passage of a document record. */
 typedef struct furet_passage_rec {
-	uint32_t doc;
 	uint32_t number;   /* in its document, from 0 */
 	uint64_t start, end;
 	const char *section; /* NULL when none */
 	size_t section_len;
-	uint32_t length;   /* body words */
 } furet_passage_rec;
+
+/* The passages of a document record, in order: furet_pass_next fills p
+** with the next one (pointing into the record), FURET_DONE after the last
+** (once it has checked that nothing follows), FURET_CORRUPT on damage. */
+typedef struct furet_pass_iter {
+	const unsigned char *p, *end;
+	uint32_t number, n;
+	uint64_t prev_end;
+	const char *section;
+	size_t section_len;
+} furet_pass_iter;
+
+void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d);
+furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p);
+/* Passage number of d (FURET_CORRUPT when the record has no such one). */
+furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
+	furet_passage_rec *p);
+
+/* Appends passages to a document record being encoded: init once per
+** document, then add each passage in order (it remembers the previous one
+** for the deltas and a repeated section). */
+typedef struct furet_pass_enc {
+	uint64_t prev_end;
+	int has_section;
+	furet_buf section;
+} furet_pass_enc;
+
+void furet_pass_enc_init(furet_pass_enc *e);
+void furet_pass_enc_reset(furet_pass_enc *e);
+void furet_pass_enc_free(furet_pass_enc *e);
+/* start <= end; out gets the encoded passage (sticky error). */
+void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
+	const char *section, size_t section_len, furet_buf *out);
 
 typedef struct furet_term_rec {
 	uint64_t df;       /* passages containing the term in any field */
@@ -169,10 +206,10 @@ typedef struct furet_term_rec {
 	uint32_t n_blocks;
 } furet_term_rec;
 
+/* Encodes r, its passages being r->pass_len bytes of furet_pass_enc_add
+** output at r->pass. */
 void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out);
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *r);
-void furet_passage_rec_encode(const furet_passage_rec *r, furet_buf *out);
-furet_rc furet_passage_rec_decode(furet_val v, furet_passage_rec *r);
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out);
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *r);
 
@@ -205,6 +242,17 @@ furet_rc furet_docid_count(furet_txn *t, uint64_t *n);
 /* b->n must be 1..FURET_BLOCK_SIZE, ids strictly increasing. */
 void furet_block_encode(const furet_block *b, furet_buf *out);
 furet_rc furet_block_decode(furet_val v, furet_block *b);
+
+/* A positions record (store.c) holds, for each posting k of its block,
+** b->tf[k] varint deltas of body positions. decode fills pos (room for
+** the sum of the tfs) and off (b->n + 1 entries: posting k's positions are
+** pos[off[k]] .. pos[off[k + 1]]); FURET_CORRUPT unless the record is
+** exactly that. span sets *len to the bytes of tf varints at p (a posting's
+** positions, copied whole by compaction). */
+furet_rc furet_positions_decode(furet_val v, const furet_block *b,
+	uint32_t *pos, uint32_t *off);
+furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
+	uint32_t tf, size_t *len);
 
 /* The first and last passage ids of an encoded block, from its head alone
 ** (a seek skips whole blocks without decoding them). */

@@ -1130,7 +1130,7 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 		/* Only then is the hash needed now; otherwise an analysis thread
 		** makes it. */
 		furet_doc_hash(doc, hash);
-		if (memcmp(rec.hash, hash, 16) == 0) {
+		if (memcmp(rec.hash, hash, FURET_HASH_LEN) == 0) {
 			/* Unchanged (also when an earlier version in this batch
 			** differed: the last one wins, and it is what is indexed). */
 			size_t i;
@@ -1236,6 +1236,7 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 {
 	furet_cursor *cur = NULL;
 	furet_val k, v;
+	furet_buf in;      /* a byte per source number: under paths? */
 	size_t removed = 0, slot;
 	furet_rc rc;
 
@@ -1247,16 +1248,39 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		return w->failed;
 	if (!w->rt || n == 0)
 		return FURET_OK;
-	if ((rc = furet_cursor_open(w->rt, FURET_T_DOCS, &cur)))
-		return rc;
+	furet_buf_init(&in);
+	furet_buf_putc(&in, 0); /* number 0: no source */
+	/* The sources, numbered densely from 1 (store.c), then the documents
+	** whose source is under paths. */
+	if ((rc = furet_cursor_open(w->rt, FURET_T_SOURCES, &cur)))
+		goto done;
 	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
 		rc = furet_cursor_next(cur, &k, &v)) {
-		furet_doc_rec rec;
-		if (k.len != 4 || furet_doc_rec_decode(v, &rec)) {
+		if (k.len != 4 || furet_get_u32be(k.data) != in.len) {
 			rc = FURET_CORRUPT;
 			break;
 		}
-		if (!source_in(rec.source, rec.source_len, paths, n))
+		furet_buf_putc(&in, source_in((const char *)v.data, v.len, paths, n));
+	}
+	furet_cursor_close(cur);
+	cur = NULL;
+	if (rc != FURET_DONE)
+		goto done;
+	if (in.has_err) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	if ((rc = furet_cursor_open(w->rt, FURET_T_DOCS, &cur)))
+		goto done;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		furet_doc_rec rec;
+		if (k.len != 4 || furet_doc_rec_decode(v, &rec) ||
+			rec.source >= in.len) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		if (!in.data[rec.source])
 			continue;
 		if (find_batch_id(w, rec.id, rec.id_len, &slot) >= 0 ||
 			seen_contains(&w->seen, rec.id, rec.id_len))
@@ -1268,11 +1292,14 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		removed++;
 	}
 	furet_cursor_close(cur);
-	if (rc != FURET_DONE)
-		return rc == FURET_OK ? FURET_OK : rc;
-	if (n_removed)
-		*n_removed = removed;
-	return FURET_OK;
+	if (rc == FURET_DONE) {
+		rc = FURET_OK;
+		if (n_removed)
+			*n_removed = removed;
+	}
+done:
+	furet_buf_free(&in);
+	return rc;
 }
 
 FURET_API furet_rc furet_writer_summary(furet_writer *w,
@@ -1499,10 +1526,10 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf[blk->n] = (uint32_t)tf;
 				blk->tf_title[blk->n] = fields[0];
 				blk->tf_section[blk->n] = fields[1];
-				furet_buf_put_varint(pos, tf);
 			}
-			/* The positions are the same varints in both: copied whole
-			** when they are all in the reader's buffer. */
+			/* The positions are the same varints in both (the body tf,
+			** in the block, says how many): copied whole when they are
+			** all in the reader's buffer. */
 			{
 				const unsigned char *q = r->p, *qe = r->e;
 				for (k = 0; k < tf && q < qe; q++)
@@ -1828,7 +1855,8 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 {
 	unsigned char d4[4], k4[4];
 	furet_doc_rec rec;
-	furet_buf names, title, ids;
+	furet_pass_iter it;
+	furet_buf names, title, ids, pass;
 	tref *refs = NULL;
 	size_t n = 0, cap = 0, i, j;
 	uint32_t k;
@@ -1838,6 +1866,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	furet_buf_init(&names);
 	furet_buf_init(&title);
 	furet_buf_init(&ids);
+	furet_buf_init(&pass);
 	furet_put_u32be(d4, dn);
 	if ((rc = furet_txn_get(t, FURET_T_DOCS, d4, 4, &v)))
 		return rc == FURET_DONE ? FURET_OK : rc; /* removed already */
@@ -1849,15 +1878,31 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		rc = FURET_NOMEM;
 		goto done;
 	}
+	/* The record's passages, copied: its pages may move as this
+	** transaction writes. */
+	furet_buf_append(&pass, rec.pass, rec.pass_len);
+	if (pass.has_err) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	rec.pass = pass.data;
+	furet_pass_iter_init(&it, &rec);
 	for (k = 0; k < rec.n_passages; k++) {
-		uint32_t pid = rec.first_passage + k;
+		uint32_t pid = rec.first_passage + k, length;
 		furet_passage_rec pr;
 		furet_term_rec tr;
 		size_t text_len;
 
 		furet_put_u32be(k4, pid);
-		if ((rc = furet_txn_get(t, FURET_T_PASSAGES, k4, 4, &v)) ||
-			(rc = furet_passage_rec_decode(v, &pr)))
+		if ((rc = furet_pass_next(&it, &pr)))
+			goto corrupt;
+		/* Its length from "plen", read afresh each time: the writes
+		** between two passages may move pages. */
+		if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)))
+			goto corrupt;
+		if ((uint64_t)pid >= c->n_passages || v.len != c->n_passages * 4 ||
+			(length = furet_get_u32le(v.data + 4 * (size_t)pid)) ==
+			FURET_DEAD_PASSAGE)
 			goto corrupt;
 		n = 0;
 		furet_buf_reset(&names);
@@ -1916,14 +1961,11 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 			if (c->n_postings)
 				c->n_postings--;
 		}
-		c->total_length = c->total_length >= pr.length ?
-			c->total_length - pr.length : 0;
+		c->total_length = c->total_length >= length ?
+			c->total_length - length : 0;
 		c->text_bytes = c->text_bytes >= text_len ? c->text_bytes - text_len : 0;
 		if (c->n_live)
 			c->n_live--;
-		if ((rc = furet_txn_del(t, FURET_T_PASSAGES, k4, 4)) > FURET_OK &&
-			rc != FURET_DONE)
-			goto done;
 		if ((rc = furet_txn_del(t, FURET_T_TEXT, k4, 4)) > FURET_OK &&
 			rc != FURET_DONE)
 			goto done;
@@ -1947,6 +1989,7 @@ done:
 	furet_buf_free(&names);
 	furet_buf_free(&title);
 	furet_buf_free(&ids);
+	furet_buf_free(&pass);
 	return rc;
 }
 
@@ -2244,8 +2287,68 @@ typedef struct docs_out {
 	uint64_t live_length;
 	spooled_doc sd;
 	spooled_pass sp;
-	furet_buf enc;
+	furet_buf enc, pass;
+	furet_pass_enc pe;
+	pairset sources;  /* the sources table's paths: path k is number k + 1 */
+	int has_sources;  /* loaded */
 } docs_out;
+
+/* The number of source path in the sources table (0 for none), added to
+** it when new. Numbers are dense from 1 and never reused, so the table
+** loads into a pairset in key order, path k being number k + 1. */
+static furet_rc source_number(furet_txn *t, docs_out *o, const furet_buf *path,
+	uint32_t *num)
+{
+	unsigned char k4[4];
+	size_t j;
+	int is_found;
+	furet_rc rc;
+
+	*num = 0;
+	if (!path->len)
+		return FURET_OK;
+	if (!o->has_sources) {
+		furet_cursor *cur = NULL;
+		furet_val k, v;
+		if ((rc = furet_cursor_open(t, FURET_T_SOURCES, &cur)))
+			return rc;
+		for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+			rc = furet_cursor_next(cur, &k, &v)) {
+			size_t n = o->sources.n;
+			if (k.len != 4 || furet_get_u32be(k.data) != n + 1 ||
+				v.len == 0) {
+				rc = FURET_CORRUPT;
+				break;
+			}
+			if (pairset_add_key(&o->sources, v.data, v.len,
+				furet_hash32(v.data, v.len))) {
+				rc = FURET_NOMEM;
+				break;
+			}
+			if (o->sources.n == n) {
+				rc = FURET_CORRUPT; /* a path twice */
+				break;
+			}
+		}
+		furet_cursor_close(cur);
+		if (rc != FURET_DONE)
+			return rc;
+		o->has_sources = 1;
+	}
+	if (o->sources.n_slots) {
+		j = pairset_slot(&o->sources, path->data, path->len, &is_found);
+		if (is_found) {
+			*num = o->sources.slots[j];
+			return FURET_OK;
+		}
+	}
+	if (o->sources.n >= UINT32_MAX - 1 || pairset_add_key(&o->sources,
+		path->data, path->len, furet_hash32(path->data, path->len)))
+		return FURET_NOMEM;
+	*num = (uint32_t)o->sources.n;
+	furet_put_u32be(k4, *num);
+	return furet_txn_put(t, FURET_T_SOURCES, k4, 4, path->data, path->len, 0);
+}
 
 /* Writes the documents of a compressed chunk: records and stored texts. */
 static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
@@ -2271,45 +2374,12 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			return rc;
 		if (o->sd.n_passages != d->n_passages)
 			return FURET_IO;
-		furet_put_u32be(d4, (uint32_t)(c->next_doc + i));
-		if (!d->is_dead) {
-			o->n_live_docs++;
-			if (!is_rebuild) {
-				uint32_t num;
-				rc = furet_docid_get(t, w->ids.data + d->id_off, d->id_len,
-					&num, NULL);
-				if (rc == FURET_OK)
-					return furet_index_fail(w->ix, FURET_EXISTS, "document "
-						"%.*s is already in the index", (int)(d->id_len > 200 ?
-						200 : d->id_len), (const char *)w->ids.data + d->id_off);
-				if (rc != FURET_DONE)
-					return rc;
-			}
-			dr.id = (const char *)w->ids.data + d->id_off;
-			dr.id_len = d->id_len;
-			dr.title = (const char *)o->sd.title.data;
-			dr.title_len = o->sd.title.len;
-			dr.first_passage = (uint32_t)c->n_passages + d->first_passage;
-			dr.n_passages = d->n_passages;
-			dr.source = (const char *)o->sd.source.data;
-			dr.source_len = o->sd.source.len;
-			dr.meta = (const char *)o->sd.meta.data;
-			dr.meta_len = o->sd.meta.len;
-			memcpy(dr.hash, o->sd.hash, 16);
-			furet_buf_reset(&o->enc);
-			furet_doc_rec_encode(&dr, &o->enc);
-			if (o->enc.has_err)
-				return FURET_NOMEM;
-			rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
-				put_flags);
-			if (!rc)
-				rc = furet_docid_put(t, dr.id, dr.id_len, furet_get_u32be(d4));
-			if (rc)
-				return rc;
-		}
+		/* The passages and their texts first: the document's record
+		** holds its passages. */
+		furet_buf_reset(&o->pass);
+		furet_pass_enc_reset(&o->pe);
 		for (k = 0; k < o->sd.n_passages; k++) {
 			uint32_t pid = d->first_passage + (uint32_t)k;
-			furet_passage_rec pr;
 			size_t from;
 
 			if ((rc = read_pass(&r, &o->sp)))
@@ -2322,28 +2392,53 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			o->live_length += w->plen[pid];
 			c->text_bytes += o->sp.end - o->sp.start;
 			furet_put_u32be(k4, (uint32_t)(c->n_passages + pid));
-			pr.doc = (uint32_t)c->next_doc + (uint32_t)i;
-			pr.number = (uint32_t)k;
-			pr.start = o->sp.start;
-			pr.end = o->sp.end;
-			pr.section = o->sp.has_section ? (const char *)o->sp.section.data :
-				NULL;
-			pr.section_len = o->sp.has_section ? o->sp.section.len : 0;
-			pr.length = w->plen[pid];
-			furet_buf_reset(&o->enc);
-			furet_passage_rec_encode(&pr, &o->enc);
-			if (o->enc.has_err)
-				return FURET_NOMEM;
+			furet_pass_enc_add(&o->pe, o->sp.start, o->sp.end,
+				o->sp.has_section ? (const char *)o->sp.section.data : NULL,
+				o->sp.section.len, &o->pass);
 			from = e ? z->ends[e - 1] : 0;
-			rc = furet_txn_put(t, FURET_T_PASSAGES, k4, 4, o->enc.data,
-				o->enc.len, FURET_PUT_APPEND);
-			if (!rc)
-				rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, z->out.data + from,
-					z->ends[e] - from, FURET_PUT_APPEND);
-			if (rc)
+			if ((rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, z->out.data + from,
+				z->ends[e] - from, FURET_PUT_APPEND)))
 				return rc;
 			e++;
 		}
+		if (d->is_dead)
+			continue;
+		furet_put_u32be(d4, (uint32_t)(c->next_doc + i));
+		o->n_live_docs++;
+		if (!is_rebuild) {
+			uint32_t num;
+			rc = furet_docid_get(t, w->ids.data + d->id_off, d->id_len,
+				&num, NULL);
+			if (rc == FURET_OK)
+				return furet_index_fail(w->ix, FURET_EXISTS, "document "
+					"%.*s is already in the index", (int)(d->id_len > 200 ?
+					200 : d->id_len), (const char *)w->ids.data + d->id_off);
+			if (rc != FURET_DONE)
+				return rc;
+		}
+		if ((rc = source_number(t, o, &o->sd.source, &dr.source)))
+			return rc;
+		dr.id = (const char *)w->ids.data + d->id_off;
+		dr.id_len = d->id_len;
+		dr.title = (const char *)o->sd.title.data;
+		dr.title_len = o->sd.title.len;
+		dr.first_passage = (uint32_t)c->n_passages + d->first_passage;
+		dr.n_passages = d->n_passages;
+		dr.meta = (const char *)o->sd.meta.data;
+		dr.meta_len = o->sd.meta.len;
+		dr.pass = o->pass.data;
+		dr.pass_len = o->pass.len;
+		memcpy(dr.hash, o->sd.hash, FURET_HASH_LEN);
+		furet_buf_reset(&o->enc);
+		furet_doc_rec_encode(&dr, &o->enc);
+		if (o->enc.has_err || o->pass.has_err)
+			return FURET_NOMEM;
+		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
+			put_flags);
+		if (!rc)
+			rc = furet_docid_put(t, dr.id, dr.id_len, furet_get_u32be(d4));
+		if (rc)
+			return rc;
 	}
 	return FURET_OK;
 }
@@ -2366,6 +2461,7 @@ static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
 
 	memset(&o, 0, sizeof o);
 	o.c = c;
+	furet_pass_enc_init(&o.pe);
 	ops.ctx = (void *)dict;
 	if ((rc = spool_reader(w, &r)))
 		return rc;
@@ -2408,6 +2504,9 @@ done:
 	furet_buf_free(&o.sp.section);
 	furet_buf_free(&o.sp.text);
 	furet_buf_free(&o.enc);
+	furet_buf_free(&o.pass);
+	furet_pass_enc_free(&o.pe);
+	pairset_free(&o.sources);
 	return rc;
 }
 

@@ -8,6 +8,8 @@
 */
 #include "testutil.h"
 
+#include <lmdb.h>
+
 #include "furet.h"
 #include "store.h"
 #include "util.h"
@@ -223,8 +225,34 @@ static void test_bounds(void **state)
 	free(dir);
 }
 
+/* Puts a record in the named database name of the index in dir (raw
+** LMDB, creating it): a table of an older version. Returns whether
+** the index has that table now, with create 0. */
+static int old_table(const char *dir, const char *name, int create)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 4, "\0\0\0\0" }, v = { 3, "old" };
+	int mrc;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0666), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	mrc = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, &dbi);
+	if (create) {
+		assert_int_equal(mrc, 0);
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	return mrc == 0;
+}
+
 /* An index of format 6 (before metadata) is refused, saying to rebuild;
-** FURET_OPEN_REBUILD and a rebuilding batch make it current. */
+** FURET_OPEN_REBUILD and a rebuilding batch make it current, without the
+** tables of the older version ("passages", gone in version 9). */
 static void test_older_format(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -252,6 +280,7 @@ static void test_older_format(void **state)
 		FURET_OK);
 	assert_int_equal(furet_txn_commit(t), FURET_OK);
 	furet_store_close(s);
+	assert_true(old_table(dir, "passages", 1));
 
 	assert_int_equal(furet_index_open(dir, 0, &ix), FURET_VERSION);
 	assert_null(ix);
@@ -267,6 +296,7 @@ static void test_older_format(void **state)
 	assert_int_equal(furet_index_stats(ix, &st), FURET_OK);
 	assert_int_equal(st.format_version, FURET_FORMAT_VERSION);
 	furet_index_close(ix);
+	assert_false(old_table(dir, "passages", 0));
 	tu_rmtree(dir);
 	free(dir);
 }

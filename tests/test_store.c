@@ -14,15 +14,28 @@
 
 static void test_doc_passage_term_codecs(void **state)
 {
-	furet_doc_rec d = { "corpus/a.txt", 12, "Titre", 5, 7, 3, "corpus",
-		6, { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 },
-		"{\"n\":1}\0x", 9 }, d2;
-	furet_passage_rec p, p2;
+	furet_doc_rec d = { "corpus/a.txt", 12, "Titre", 5, 7, 3, 2,
+		{ 1, 2, 3, 4, 5, 6, 7, 8 }, "{\"n\":1}\0x", 9, NULL, 0 }, d2;
+	furet_passage_rec p;
+	furet_pass_iter it;
+	furet_pass_enc pe;
 	furet_term_rec t = { 1234567, 9876543210ull, 77 }, t2;
-	furet_buf b;
+	furet_buf b, pass;
 	furet_val v;
 	size_t cut;
 	(void)state;
+
+	/* Three passages: a section, the same section again (written as "as
+	** before"), then none; the third starts before the second ends
+	** (nothing relies on passages following each other). */
+	furet_buf_init(&pass);
+	furet_pass_enc_init(&pe);
+	furet_pass_enc_add(&pe, 100, 250, "POP School", 10, &pass);
+	furet_pass_enc_add(&pe, 252, 300, "POP School", 10, &pass);
+	furet_pass_enc_add(&pe, 40, 40, NULL, 0, &pass);
+	assert_false(pass.has_err);
+	d.pass = pass.data;
+	d.pass_len = pass.len;
 
 	furet_buf_init(&b);
 	furet_doc_rec_encode(&d, &b);
@@ -34,29 +47,74 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_memory_equal(d2.title, "Titre", 5);
 	assert_int_equal(d2.first_passage, 7);
 	assert_int_equal(d2.n_passages, 3);
-	assert_int_equal(d2.source_len, 6);
-	assert_memory_equal(d2.source, "corpus", 6);
-	assert_memory_equal(d2.hash, d.hash, 16);
+	assert_int_equal(d2.source, 2);
+	assert_memory_equal(d2.hash, d.hash, FURET_HASH_LEN);
 	assert_int_equal(d2.meta_len, 9);
 	assert_memory_equal(d2.meta, "{\"n\":1}\0x", 9);
-	/* Every truncation is detected, and so is a byte too many. */
+	assert_int_equal(d2.pass_len, pass.len);
+	furet_pass_iter_init(&it, &d2);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+	assert_int_equal(p.number, 0);
+	assert_int_equal(p.start, 100);
+	assert_int_equal(p.end, 250);
+	assert_int_equal(p.section_len, 10);
+	assert_memory_equal(p.section, "POP School", 10);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+	assert_int_equal(p.start, 252);
+	assert_int_equal(p.end, 300);
+	assert_memory_equal(p.section, "POP School", 10);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+	assert_int_equal(p.number, 2);
+	assert_int_equal(p.start, 40);
+	assert_int_equal(p.end, 40);
+	assert_null(p.section);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_DONE);
+	assert_int_equal(furet_doc_passage(&d2, 1, &p), FURET_OK);
+	assert_int_equal(p.start, 252);
+	assert_int_equal(furet_doc_passage(&d2, 3, &p), FURET_CORRUPT);
+
+	/* Every truncation is detected: by the record, or by its passages;
+	** and so is a byte too many after the last passage. */
 	for (cut = 0; cut < b.len; cut++) {
+		furet_rc rc;
 		v.len = cut;
-		assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
+		if (furet_doc_rec_decode(v, &d2) == FURET_CORRUPT)
+			continue;
+		furet_pass_iter_init(&it, &d2);
+		while ((rc = furet_pass_next(&it, &p)) == FURET_OK)
+			;
+		assert_int_equal(rc, FURET_CORRUPT);
 	}
 	furet_buf_putc(&b, 0);
 	v.data = b.data;
 	v.len = b.len;
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	furet_pass_iter_init(&it, &d2);
+	while (furet_pass_next(&it, &p) == FURET_OK)
+		;
+	assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
+	/* More passages than the bytes could hold: refused at once. */
+	d.n_passages = 1000;
+	furet_buf_reset(&b);
+	furet_doc_rec_encode(&d, &b);
+	v.data = b.data;
+	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
-	/* No metadata; metadata over FURET_META_MAX is damage. */
+	d.n_passages = 3;
+
+	/* No metadata, no passages; metadata over FURET_META_MAX is damage. */
 	d.meta = NULL;
 	d.meta_len = 0;
+	d.n_passages = 0;
+	d.pass_len = 0;
 	furet_buf_reset(&b);
 	furet_doc_rec_encode(&d, &b);
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
 	assert_int_equal(d2.meta_len, 0);
+	furet_pass_iter_init(&it, &d2);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_DONE);
 	furet_buf_reset(&b);
 	furet_doc_rec_encode(&d, &b);
 	b.len--; /* the zero length of the metadata */
@@ -70,38 +128,36 @@ static void test_doc_passage_term_codecs(void **state)
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
 
-	memset(&p, 0, sizeof p);
-	p.doc = 4;
-	p.number = 2;
-	p.start = 100;
-	p.end = 250;
-	p.section = "POP School";
-	p.section_len = 10;
-	p.length = 31;
-	furet_buf_reset(&b);
-	furet_passage_rec_encode(&p, &b);
-	v.data = b.data;
-	v.len = b.len;
-	assert_int_equal(furet_passage_rec_decode(v, &p2), FURET_OK);
-	assert_int_equal(p2.end, 250);
-	assert_int_equal(p2.section_len, 10);
-	assert_memory_equal(p2.section, "POP School", 10);
-	assert_int_equal(p2.length, 31);
-	p.section = NULL;
-	p.section_len = 0;
-	furet_buf_reset(&b);
-	furet_passage_rec_encode(&p, &b);
-	v.data = b.data;
-	v.len = b.len;
-	assert_int_equal(furet_passage_rec_decode(v, &p2), FURET_OK);
-	assert_null(p2.section);
-	/* end before start is damage, not a passage. */
-	p.start = 300;
-	furet_buf_reset(&b);
-	furet_passage_rec_encode(&p, &b);
-	v.data = b.data;
-	v.len = b.len;
-	assert_int_equal(furet_passage_rec_decode(v, &p2), FURET_CORRUPT);
+	/* Damaged passages: "same section" first, and a start before 0. */
+	{
+		static const unsigned char same_first[] = { 0, 4, 1 },
+			before_zero[] = { 2, 4, 0, 3, 1, 0 };
+		d2.n_passages = 1;
+		d2.pass = same_first;
+		d2.pass_len = sizeof same_first;
+		furet_pass_iter_init(&it, &d2);
+		assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
+		/* After a first passage 1..5, a gap of -2 (zigzag 3) is fine,
+		** and one of -6 (zigzag 11) would start before 0. */
+		d2.n_passages = 2;
+		d2.pass = before_zero;
+		d2.pass_len = sizeof before_zero;
+		furet_pass_iter_init(&it, &d2);
+		assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+		assert_int_equal(p.start, 1);
+		assert_int_equal(p.end, 5);
+		assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+		assert_int_equal(p.start, 3);
+		{
+			unsigned char bad[sizeof before_zero];
+			memcpy(bad, before_zero, sizeof bad);
+			bad[3] = 11; /* -6 from 5 */
+			d2.pass = bad;
+			furet_pass_iter_init(&it, &d2);
+			assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+			assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
+		}
+	}
 
 	furet_buf_reset(&b);
 	furet_term_rec_encode(&t, &b);
@@ -111,6 +167,8 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(t2.df, 1234567);
 	assert_true(t2.cf == 9876543210ull);
 	assert_int_equal(t2.n_blocks, 77);
+	furet_pass_enc_free(&pe);
+	furet_buf_free(&pass);
 	furet_buf_free(&b);
 }
 
@@ -160,6 +218,74 @@ static void test_block_codec(void **state)
 	furet_buf_free(&buf);
 	free(b);
 	free(c);
+}
+
+/* A positions record is the block's body tfs' worth of varint deltas: no
+** count of its own, so anything more or less than the tfs say is damage. */
+static void test_positions_codec(void **state)
+{
+	furet_block *b = calloc(1, sizeof *b);
+	uint32_t pos[8], off[4];
+	furet_buf buf;
+	furet_val v;
+	size_t len, cut;
+	(void)state;
+
+	/* Three postings: positions {3, 131}, none (title only), {0}. */
+	b->n = 3;
+	b->tf[0] = 2;
+	b->tf[1] = 0;
+	b->tf[2] = 1;
+	furet_buf_init(&buf);
+	furet_buf_put_varint(&buf, 3);
+	furet_buf_put_varint(&buf, 128); /* two bytes */
+	furet_buf_put_varint(&buf, 0);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(buf.len, 4);
+	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_OK);
+	assert_int_equal(off[0], 0);
+	assert_int_equal(off[1], 2);
+	assert_int_equal(off[2], 2);
+	assert_int_equal(off[3], 3);
+	assert_int_equal(pos[0], 3);
+	assert_int_equal(pos[1], 131);
+	assert_int_equal(pos[2], 0);
+	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 2,
+		&len), FURET_OK);
+	assert_int_equal(len, 3);
+	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 0,
+		&len), FURET_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 4,
+		&len), FURET_CORRUPT);
+	/* Every truncation, and a byte too many, are detected. */
+	for (cut = 0; cut < buf.len; cut++) {
+		v.len = cut;
+		assert_int_equal(furet_positions_decode(v, b, pos, off),
+			FURET_CORRUPT);
+	}
+	furet_buf_putc(&buf, 1);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_CORRUPT);
+	/* Positions past 2^32 - 1 cannot be. */
+	furet_buf_reset(&buf);
+	furet_buf_put_varint(&buf, UINT32_MAX);
+	furet_buf_put_varint(&buf, 1);
+	furet_buf_put_varint(&buf, 0);
+	v.data = buf.data;
+	v.len = buf.len;
+	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_CORRUPT);
+	/* A varint longer than 5 bytes is no position delta. */
+	{
+		static const unsigned char longv[] = { 0x80, 0x80, 0x80, 0x80, 0x80,
+			0x01 };
+		assert_int_equal(furet_positions_span(longv, longv + sizeof longv, 1,
+			&len), FURET_CORRUPT);
+	}
+	furet_buf_free(&buf);
+	free(b);
 }
 
 static void test_varint_edges(void **state)
@@ -365,7 +491,7 @@ static void test_docids(void **state)
 		r.id = ids[i];
 		r.id_len = strlen(ids[i]);
 		r.title = "";
-		r.source = "";
+		r.source = 0;
 		furet_buf_reset(&enc);
 		furet_doc_rec_encode(&r, &enc);
 		furet_put_u32be(d4, 10 + i);
@@ -666,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_positions_codec),
 		cmocka_unit_test(test_version_and_analyzer_checks),
 		cmocka_unit_test(test_txn_and_cursor),
 		cmocka_unit_test(test_damaged_pages),
