@@ -1015,7 +1015,8 @@ const char *furet_store_dir(const furet_store *s)
 	return s->dir;
 }
 
-/* Does dir hold only furet's files (so that it can be swapped whole)? */
+/* Does dir hold only furet's files (so that it can be swapped whole)? An
+** empty .gitkeep (the repository's index/ has one) is carried over. */
 static int holds_only_index(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -1024,13 +1025,53 @@ static int holds_only_index(const char *dir)
 
 	while (d && (e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
-		if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, "data.mdb") &&
-			strcmp(n, "lock.mdb") && strcmp(n, "writer.lock"))
+		if (!strcmp(n, ".gitkeep")) {
+			struct stat st;
+			if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+				!S_ISREG(st.st_mode) || st.st_size != 0)
+				is_ok = 0;
+		} else if (strcmp(n, ".") && strcmp(n, "..") &&
+			strcmp(n, "data.mdb") && strcmp(n, "lock.mdb") &&
+			strcmp(n, "writer.lock")) {
 			is_ok = 0;
+		}
 	}
 	if (d)
 		closedir(d);
 	return is_ok;
+}
+
+int furet_store_can_swap(const furet_store *s)
+{
+	return holds_only_index(s->dir);
+}
+
+furet_rc furet_store_usage(furet_store *s, uint64_t *live, uint64_t *total)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *txn = NULL;
+	uint64_t pages = 0;
+	int mrc, i;
+
+	*live = *total = 0;
+	pthread_rwlock_rdlock(&s->env_lock);
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
+		goto done;
+	for (i = 0; i < FURET_T_COUNT; i++) {
+		if ((mrc = mdb_stat(txn, s->dbi[i], &st)))
+			goto done;
+		pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	}
+	if ((mrc = mdb_env_info(s->env, &info)) || (mrc = mdb_env_stat(s->env, &st)))
+		goto done;
+	*live = (pages + 4) * st.ms_psize; /* + two meta pages and the main DB */
+	*total = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+done:
+	if (txn)
+		mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->env_lock);
+	return rc_from_mdb(mrc);
 }
 
 /* Rewrites every table, in key order, into a new environment in a sibling
@@ -1101,6 +1142,13 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 	mdb_env_sync(env, 1);
 	mdb_env_close(env);
 	env = NULL;
+	snprintf(old, sizeof old, "%s/.gitkeep", base);
+	if (access(old, F_OK) == 0) {
+		int fd;
+		snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
+		if ((fd = open(old, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+			close(fd);
+	}
 	/* Exclusive: no transaction of this handle may run while it swaps. */
 	pthread_rwlock_wrlock(&s->env_lock);
 	if (syscall(SYS_renameat2, AT_FDCWD, tmpdir, AT_FDCWD, base,
@@ -1110,11 +1158,15 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 			strerror(errno));
 		unlink(tmp);
 		unlink(lck);
+		snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
+		unlink(old);
 		rmdir(tmpdir);
 		return FURET_IO;
 	}
 	/* The old files now sit in tmpdir; open handles keep them alive. */
 	snprintf(old, sizeof old, "%s/writer.lock", tmpdir);
+	unlink(old);
+	snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
 	unlink(old);
 	unlink(tmp);
 	unlink(lck);

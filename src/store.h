@@ -68,6 +68,12 @@ void furet_store_unlock_writer(furet_store *s);
 
 const char *furet_store_dir(const furet_store *s);
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap);
+/* Pages of the data file in use by the tables (*live) and in all
+** (*total: the file's end, free pages included), in bytes. */
+furet_rc furet_store_usage(furet_store *s, uint64_t *live, uint64_t *total);
+/* Can compaction swap the index directory (does it hold only furet's
+** files)? */
+int furet_store_can_swap(const furet_store *s);
 
 /* Opened with FURET_STORE_REPLACE over an index of another version: only a
 ** full rebuild may use it, which then calls furet_store_rebuilt. */

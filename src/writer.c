@@ -2677,6 +2677,27 @@ static furet_rc make_room(furet_writer *w)
 	return FURET_OK;
 }
 
+/* A rebuild over an index writes the new tables while the old ones stay
+** readable (that is what makes a failed or killed rebuild harmless), so the
+** file ends up holding both, the old pages free but still there. When they
+** are more than a third of the file, the index is compacted into a new
+** file (furet_store_compact_copy: a copy, then an atomic swap), so that
+** rebuilding in place keeps the size of a fresh build. The rebuild is
+** committed either way: a failed compaction leaves it whole, only larger,
+** and so does an index directory holding other files (which compaction
+** will not swap). */
+static void shrink_after_rebuild(furet_writer *w)
+{
+	uint64_t live, total;
+	char err[300];
+
+	if (furet_store_usage(w->ix->store, &live, &total) != FURET_OK ||
+		total - live < total / 3 || total - live < ((uint64_t)64 << 10) ||
+		!furet_store_can_swap(w->ix->store))
+		return;
+	(void)furet_store_compact_copy(w->ix->store, err, sizeof err);
+}
+
 FURET_API furet_rc furet_writer_commit(furet_writer *w)
 {
 	furet_txn *t = NULL;
@@ -2734,8 +2755,10 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 			rc = furet_txn_commit(t);
 			t = NULL;
 			if (rc == FURET_OK) {
-				if (w->flags & FURET_WRITE_REBUILD)
+				if (w->flags & FURET_WRITE_REBUILD) {
 					furet_store_rebuilt(w->ix->store);
+					shrink_after_rebuild(w);
+				}
 				goto done;
 			}
 		}

@@ -657,6 +657,69 @@ static void test_size_bound(void **state)
 	free(first_dir);
 }
 
+/* Rebuilding in place three times keeps the size of a fresh build: the old
+** pages that the rebuild could not reuse are compacted away, and an empty
+** .gitkeep stays. With a file
+** of the caller's in the directory, which compaction will not swap, the
+** rebuild still commits whole (only larger). */
+static void test_rebuild_in_place_size(void **state)
+{
+	char *dir = tu_mkdtemp(), *fresh_dir = tu_mkdtemp(), path[4200];
+	unsigned version[SB_N] = { 0 };
+	furet_stats st, st_fresh;
+	furet_index *ix, *fresh;
+	unsigned round, q;
+	FILE *f;
+	(void)state;
+
+	build_fresh(fresh_dir, version, &st_fresh);
+	/* The repository's index/ holds an empty .gitkeep: it stays. */
+	snprintf(path, sizeof path, "%s/.gitkeep", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	for (round = 0; round < 3; round++) {
+		build_fresh(dir, version, &st);
+		if ((double)st.file_bytes > 1.1 * (double)st_fresh.file_bytes)
+			fail_msg("rebuild %u in place: %llu bytes, a fresh build %llu",
+				round + 1, (unsigned long long)st.file_bytes,
+				(unsigned long long)st_fresh.file_bytes);
+	}
+	ix = open_ix(dir);
+	check_ok(ix);
+	fresh = open_ix(fresh_dir);
+	for (q = 0; q < N_OF(queries); q++) {
+		snap s1, s2;
+		snap_take(ix, queries[q], &s1);
+		snap_take(fresh, queries[q], &s2);
+		snap_assert_same_set(&s1, &s2, 1e-9);
+		snap_free(&s1);
+		snap_free(&s2);
+	}
+	furet_index_close(ix);
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+
+	snprintf(path, sizeof path, "%s/notes.txt", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("mine\n", f);
+	fclose(f);
+	build_fresh(dir, version, &st);
+	assert_int_equal(st.n_docs, st_fresh.n_docs);
+	assert_true(st.file_bytes > st_fresh.file_bytes); /* not swapped */
+	assert_int_equal(access(path, F_OK), 0);
+	ix = open_ix(dir);
+	check_ok(ix);
+	furet_index_close(ix);
+	furet_index_close(fresh);
+	unlink(path);
+	tu_rmtree(dir);
+	tu_rmtree(fresh_dir);
+	free(dir);
+	free(fresh_dir);
+}
+
 /* ---- the writer lock and atomicity ---------------------------------------------- */
 
 static void test_no_wait_and_atomicity(void **state)
@@ -915,6 +978,7 @@ int main(void)
 		cmocka_unit_test(test_remove_unseen),
 		cmocka_unit_test(test_stats_compact),
 		cmocka_unit_test(test_size_bound),
+		cmocka_unit_test(test_rebuild_in_place_size),
 		cmocka_unit_test(test_no_wait_and_atomicity),
 		cmocka_unit_test(test_threads_see_whole_batches),
 		cmocka_unit_test(test_real_data),
