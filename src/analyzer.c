@@ -367,7 +367,7 @@ static int is_dot(UChar32 c)
 /* Letters, digits, marks, format characters (soft hyphen, joiners, which
 ** normalisation drops) and the apostrophe make words; everything else in a
 ** name or URL separates its parts. */
-static int is_part_char(UChar32 c)
+int furet_analyzer_is_part_char(int32_t c)
 {
 	/* Most characters of French text, without a call into ICU: ASCII
 	** letters and digits, and Latin-1 Supplement and Latin Extended-A
@@ -479,7 +479,7 @@ static struct view view_of(const furet_analyzer *a, const furet_word *w)
 		U16_NEXT(u, i, n, c);
 		if (!is_digit((UChar)c) || c > 0x7f)
 			only_digits = 0;
-		if (!is_part_char(c))
+		if (!furet_analyzer_is_part_char(c))
 			has_sep = 1;
 	}
 	if (w->kind == FURET_WORD_NUMBER && only_digits)
@@ -921,7 +921,7 @@ static int next_part(const UChar *u, int32_t *k, int32_t e, int32_t *ps,
 		if (i >= e)
 			return 0;
 		U16_NEXT(u, j, e, c);
-		if (is_part_char(c))
+		if (furet_analyzer_is_part_char(c))
 			break;
 		i = j;
 	}
@@ -929,7 +929,7 @@ static int next_part(const UChar *u, int32_t *k, int32_t e, int32_t *ps,
 	while (i < e) {
 		int32_t j = i;
 		U16_NEXT(u, j, e, c);
-		if (!is_part_char(c))
+		if (!furet_analyzer_is_part_char(c))
 			break;
 		i = j;
 	}

@@ -71,6 +71,12 @@ void furet_analyzer_close(furet_analyzer *a);
 furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	int mode, const furet_token **toks, size_t *n_toks);
 
+/* Does code point c make part of a word in a name or URL (letters,
+** digits, marks, format characters and the apostrophe: ICU's general
+** categories L, N, M, Cf)? Exposed for the test that checks its fast path
+** for Latin text against ICU. */
+int furet_analyzer_is_part_char(int32_t c);
+
 /* Signature of the chain, e.g. "furet-fr/1 icu/72.1 snowball/french"; stored in
 ** every index so that an index built with another chain is refused. Static. */
 const char *furet_analyzer_signature(void);

@@ -237,7 +237,11 @@ for cfg in "--threads 1" "--threads 3" "--memory 1M --threads 2"; do
 		cmp -s "$T/par.ref" "$T/par.out" && ok || ko "index $cfg differs from one thread"
 	fi
 done
-[ "$(ls -A "$T/par" | tr '\n' ' ')" = "data.mdb lock.mdb writer.lock " ] && ok || ko "temporary files left in the index: $(ls -A "$T/par")"
+# (writer.lock comes and goes: a rebuild in place ends by compacting the
+# file into a new directory, which has none until the next writer.)
+[ -z "$(ls -A "$T/par" | grep -v -x -e data.mdb -e lock.mdb -e writer.lock)" ] &&
+	[ ! -e "$T/par.compact" ] && ok ||
+	ko "temporary files left in the index: $(ls -A "$T/par" "$T/par.compact" 2>&1)"
 # Killed while spilling: the index as it was, nothing left behind.
 cp "$T/par.ref" "$T/par.before"
 $B/furet index -q --rebuild -i "$T/par" --memory 1M --threads 2 "$T/big" corpus >/dev/null 2>&1 &

@@ -14,6 +14,7 @@
 */
 #include "testutil.h"
 
+#include <unicode/uchar.h>
 #include <unicode/uclean.h>
 #include <unicode/uvernum.h>
 
@@ -934,6 +935,23 @@ static void test_query_mode(void **state)
 	assert_string_equal(doc, query);
 }
 
+/* The Latin fast path of furet_analyzer_is_part_char answers as ICU's
+** general categories do, for every code point it handles without ICU
+** (and a few beyond). */
+static void test_part_char_fast_path(void **state)
+{
+	UChar32 c;
+	(void)state;
+
+	for (c = 0; c < 0x300; c++) {
+		int icu = c == 0x27 || (U_GET_GC_MASK(c) & (U_GC_L_MASK |
+			U_GC_N_MASK | U_GC_M_MASK | U_GC_CF_MASK)) != 0;
+		if (!furet_analyzer_is_part_char(c) != !icu)
+			fail_msg("U+%04X: fast path says %d, ICU %d", (unsigned)c,
+				furet_analyzer_is_part_char(c), icu);
+	}
+}
+
 /* Decodes the input column of a golden line: \uXXXX (BMP) and \t. */
 static size_t unescape(const char *s, char *out, size_t cap)
 {
@@ -1143,6 +1161,7 @@ int main(void)
 		cmocka_unit_test(test_no_alloc_after_warm_up),
 		cmocka_unit_test(test_query_mode),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_part_char_fast_path),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_tokenizer),
 		cmocka_unit_test(test_nomem),
