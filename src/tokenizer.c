@@ -19,6 +19,20 @@
 ** before a "!". The UTF-8 text itself is never changed: offsets still point
 ** into it.
 **
+** Most French text needs nothing of ICU's word rules but their Latin part,
+** so a text made only of characters of that part (ASCII but the underscore and @,
+** Latin-1 and Latin Extended-A letters, the common French punctuation:
+** see char_class) is cut by fast_words, which applies the same rules of
+** UAX #29 as ICU does for those characters: letters and digits stick
+** together; a letter, then an apostrophe or a dot, then a letter (WB6/7)
+** stay one word, as do a digit, then an apostrophe, a dot, a comma or a
+** semicolon, then a digit (WB11/12); anything else breaks. ICU's status
+** for such a word is that of its last character (letter 200, number 100),
+** and so is ours. Any other character anywhere in the text (a combining
+** mark, the middle dot, an underscore, a superscript, a Greek letter)
+** sends the whole text to ICU. test_tokenizer_fast_path compares the two
+** on random strings and on real text.
+**
 ** Buffers only grow: a UTF-8 text of len bytes never needs more than len
 ** UTF-16 units (1 byte -> 1 unit, 2-3 bytes -> 1 unit, 4 bytes -> 2 units,
 ** an invalid byte -> 1 unit U+FFFD), so capacity len + 1 is reserved up front
@@ -34,6 +48,8 @@
 
 struct furet_tokenizer {
 	UBreakIterator *brk;
+	int is_icu_only;  /* tests: never take the fast path */
+	int is_fast;      /* the last decoded text may take the fast path */
 	UChar *u16;     /* the text in UTF-16 */
 	uint32_t *map;  /* map[i] = byte offset of u16[i]; n16 + 1 entries */
 	size_t u16_cap; /* units available in u16 and entries in map */
@@ -57,6 +73,8 @@ furet_rc furet_tokenizer_open(furet_tokenizer **out)
 		goto done;
 	}
 	t->brk = NULL;
+	t->is_icu_only = 0;
+	t->is_fast = 0;
 	t->u16 = NULL;
 	t->map = NULL;
 	t->u16_cap = 0;
@@ -115,6 +133,58 @@ static int grow_text(furet_tokenizer *t, size_t need)
 	return 0;
 }
 
+/* Classes of the fast path (see the file comment). */
+enum {
+	C_SLOW,   /* a character the fast path leaves to ICU */
+	C_OTHER,  /* breaks on both sides: spaces, punctuation, symbols */
+	C_LETTER, /* ALetter */
+	C_DIGIT,  /* Numeric */
+	C_QUOTE,  /* U+0027 (every apostrophe, after substitution): MidNumLetQ */
+	C_DOT,    /* MidNumLet */
+	C_MIDNUM  /* comma, semicolon: MidNum */
+};
+
+static int char_class(UChar c)
+{
+	if (c < 0x80) {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			return C_LETTER;
+		if (c >= '0' && c <= '9')
+			return C_DIGIT;
+		switch (c) {
+		case 0x27: return C_QUOTE;
+		case '.': return C_DOT;
+		case ',': case ';': return C_MIDNUM;
+		case '_': return C_SLOW; /* ExtendNumLet: ICU's statuses are odd */
+		case '@': return C_SLOW; /* ICU 72 keeps "a@b" and "1@2" whole */
+		default: return C_OTHER;
+		}
+	}
+	if (c < 0xa0)
+		return C_OTHER; /* C1 controls */
+	if (c < 0xc0) {
+		switch (c) {
+		case 0xaa: case 0xba: case 0xb5: /* letters */
+		case 0xb2: case 0xb3: case 0xb9: case 0xbc: case 0xbd: case 0xbe:
+		case 0xad: /* soft hyphen: Format */
+		case 0xb7: /* middle dot: MidLetter */
+		case 0xa9: case 0xae: /* Extended_Pictographic */
+			return C_SLOW;
+		default:
+			return C_OTHER; /* « » ° § and the like */
+		}
+	}
+	if (c < 0x180)
+		return c == 0xd7 || c == 0xf7 ? C_OTHER : C_LETTER;
+	switch (c) {
+	case 0x2013: case 0x2014: case 0x2022: case 0x2026: case 0x201c:
+	case 0x201d: case 0x201e: case 0x2039: case 0x203a: case 0x20ac:
+		return C_OTHER; /* – — • … “ ” „ ‹ › € */
+	default:
+		return C_SLOW;
+	}
+}
+
 /* The unit ICU is given for BMP character c (see the file comment). */
 static UChar substitute(UChar c)
 {
@@ -137,6 +207,7 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 	uint32_t *map = t->map;
 	size_t i = 0;
 	int32_t n = 0;
+	int is_fast = !t->is_icu_only;
 
 	while (i < len) {
 		uint32_t cp;
@@ -145,6 +216,7 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 		if (s[i] < 0x80) {
 			map[n] = (uint32_t)i;
 			u[n++] = s[i] == '`' ? 0x27 : (UChar)s[i];
+			is_fast &= s[i] != '_' && s[i] != '@';
 			i++;
 			continue;
 		}
@@ -152,11 +224,15 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 		map[n] = (uint32_t)i;
 		if (!k) {
 			u[n++] = 0xfffd;
+			is_fast = 0;
 			i++;
 		} else if (cp < 0x10000) {
-			u[n++] = substitute((UChar)cp);
+			u[n] = substitute((UChar)cp);
+			is_fast &= char_class(u[n]) != C_SLOW;
+			n++;
 			i += k;
 		} else {
+			is_fast = 0;
 			u[n++] = (UChar)(0xd7c0 + (cp >> 10));
 			map[n] = (uint32_t)i;
 			u[n++] = (UChar)(0xdc00 | (cp & 0x3ff));
@@ -165,6 +241,7 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 	}
 	map[n] = (uint32_t)len;
 	t->n16 = n;
+	t->is_fast = is_fast;
 }
 
 static int push_word(furet_tokenizer *t, int32_t from, int32_t to, int kind)
@@ -188,6 +265,53 @@ static int push_word(furet_tokenizer *t, int32_t from, int32_t to, int kind)
 	w->u_end = to;
 	w->kind = kind;
 	return 0;
+}
+
+/* The words of a text whose characters all have a fast class (see the file
+** comment): what ICU would find, without ICU. 0, or -1 out of memory. */
+static int fast_words(furet_tokenizer *t)
+{
+	const UChar *u = t->u16;
+	int32_t n = t->n16, i = 0;
+
+	while (i < n) {
+		int32_t j;
+		int last = char_class(u[i]);
+
+		if (last != C_LETTER && last != C_DIGIT) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n; j++) {
+			int c = char_class(u[j]), next;
+
+			if (c == C_LETTER || c == C_DIGIT) {
+				last = c;
+				continue;
+			}
+			if (j + 1 == n || (c != C_QUOTE && c != C_DOT && c != C_MIDNUM))
+				break;
+			next = char_class(u[j + 1]);
+			if (next != last || (last == C_LETTER && c == C_MIDNUM))
+				break;
+			j++; /* the middle character and the one after it */
+		}
+		if (push_word(t, i, j, last == C_LETTER ? FURET_WORD_LETTER :
+			FURET_WORD_NUMBER))
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+void furet_tokenizer_set_icu_only(furet_tokenizer *t, int is_icu_only)
+{
+	t->is_icu_only = is_icu_only != 0;
+}
+
+int furet_tokenizer_was_fast(const furet_tokenizer *t)
+{
+	return t->is_fast;
 }
 
 furet_rc furet_tokenizer_run(furet_tokenizer *t, const char *text, size_t len,
@@ -216,6 +340,15 @@ furet_rc furet_tokenizer_run(furet_tokenizer *t, const char *text, size_t len,
 	decode(t, (const unsigned char *)text, len);
 	if (t->n16 == 0)
 		goto done;
+	if (t->is_fast) {
+		if (fast_words(t)) {
+			rc = FURET_NOMEM;
+			goto done;
+		}
+		*words = t->words;
+		*n_words = t->n_words;
+		goto done;
+	}
 
 	ubrk_setText(t->brk, t->u16, t->n16, &err);
 	if (U_FAILURE(err)) {

@@ -61,6 +61,12 @@ void furet_tokenizer_close(furet_tokenizer *t);
 furet_rc furet_tokenizer_run(furet_tokenizer *t, const char *text, size_t len,
 	const furet_word **words, size_t *n_words);
 
+/* Tests: with is_icu_only, every text goes to ICU, none takes the fast
+** path for Latin text (see tokenizer.c). */
+void furet_tokenizer_set_icu_only(furet_tokenizer *t, int is_icu_only);
+/* Did the last run take the fast path? */
+int furet_tokenizer_was_fast(const furet_tokenizer *t);
+
 /* The UTF-16 form of the text of the last successful run (with the
 ** substitutions above), indexed by furet_word.u_start/u_end; borrowed until
 ** the next run or close. */

@@ -952,6 +952,97 @@ static void test_part_char_fast_path(void **state)
 	}
 }
 
+/* tk and icu (ICU only) cut text into the same words. */
+static void same_words(furet_tokenizer *tk, furet_tokenizer *icu,
+	const char *text, size_t len)
+{
+	const furet_word *a, *b;
+	size_t na, nb, i;
+
+	assert_int_equal(furet_tokenizer_run(tk, text, len, &a, &na), FURET_OK);
+	assert_int_equal(furet_tokenizer_run(icu, text, len, &b, &nb), FURET_OK);
+	for (i = 0; i < na && i < nb; i++)
+		if (a[i].start != b[i].start || a[i].end != b[i].end ||
+			a[i].u_start != b[i].u_start || a[i].u_end != b[i].u_end ||
+			a[i].kind != b[i].kind)
+			break;
+	if (i < na || i < nb)
+		fail_msg("\"%.*s\": word %zu differs: fast path [%zu, %zu) kind %d "
+			"of %zu words, ICU [%zu, %zu) kind %d of %zu", (int)len, text, i,
+			i < na ? a[i].start : 0, i < na ? a[i].end : 0,
+			i < na ? a[i].kind : -1, na, i < nb ? b[i].start : 0,
+			i < nb ? b[i].end : 0, i < nb ? b[i].kind : -1, nb);
+}
+
+/* The fast path for Latin text (tokenizer.c) finds ICU's words: on random
+** strings over letters, digits and every separator its rules treat apart
+** (and some that send the text to ICU), then on real French text when
+** ../shared/data is there. */
+static void test_tokenizer_fast_path(void **state)
+{
+	static const char *const alphabet[] = {
+		"a", "Z", "\xc3\xa9", "\xc5\x93", "\xc3\x80", "x", "0", "7", "'",
+		"\xe2\x80\x99", "`", ".", ",", ";", ":", " ", "-", "\xc2\xab",
+		"\xc2\xbb", "\xe2\x82\xac", "\xe2\x80\xa6", "\n", "\xe2\x80\x93",
+		"\xc2\xa0", "\xe2\x80\xaf", "\xc3\x97", "!", "/", "%", "\"", "#",
+		"$", "&", "(", ")", "*", "+", "<", "=", ">", "?", "[", "\\", "]",
+		"^", "{", "|", "}", "~", "\t", "\xc2\xb0", "\xc2\xa7",
+		/* these send the text to ICU: */
+		"@", "_", "\xc2\xb7", "\xc2\xaa", "\xc2\xb2", "\xcc\x81", "\xce\xa9",
+		"\xf0\x9f\x98\x80", "\xc2\xad",
+	};
+	furet_tokenizer *tk, *icu;
+	char text[256];
+	unsigned seed = 12345, r, k, n_fast = 0;
+	const char *data = tu_shared_data();
+	(void)state;
+
+	assert_int_equal(furet_tokenizer_open(&tk), FURET_OK);
+	assert_int_equal(furet_tokenizer_open(&icu), FURET_OK);
+	furet_tokenizer_set_icu_only(icu, 1);
+	for (r = 0; r < 40000; r++) {
+		size_t len = 0;
+		unsigned n = 1 + (seed = seed * 1103515245 + 12345) % 12;
+		/* Mostly the fast alphabet, so most strings take the fast path. */
+		unsigned span = r % 4 ? 52 : (unsigned)(sizeof alphabet / sizeof *alphabet);
+		for (k = 0; k < n; k++) {
+			const char *c = alphabet[((seed = seed * 1103515245 + 12345) >> 8)
+				% span];
+			memcpy(text + len, c, strlen(c));
+			len += strlen(c);
+		}
+		same_words(tk, icu, text, len);
+		n_fast += (unsigned)furet_tokenizer_was_fast(tk);
+	}
+	assert_true(n_fast > 20000); /* the fast path did run */
+	assert_false(furet_tokenizer_was_fast(icu));
+	if (data) {
+		char path[4200];
+		FILE *f;
+		char *line = NULL;
+		size_t cap = 0, n_lines = 0, n_fast_lines = 0;
+		ssize_t got;
+
+		snprintf(path, sizeof path, "%s/eval/piaf/passages.jsonl", data);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while ((got = getline(&line, &cap, f)) > 0) {
+			same_words(tk, icu, line, (size_t)got);
+			n_lines++;
+			n_fast_lines += (size_t)furet_tokenizer_was_fast(tk);
+		}
+		free(line);
+		fclose(f);
+		print_message("fast path: %zu of %zu PIAF passages\n", n_fast_lines,
+			n_lines);
+		assert_true(n_lines > 1000);
+	} else {
+		print_message("SKIP real text: no ../shared/data (set FURET_DATA)\n");
+	}
+	furet_tokenizer_close(tk);
+	furet_tokenizer_close(icu);
+}
+
 /* Decodes the input column of a golden line: \uXXXX (BMP) and \t. */
 static size_t unescape(const char *s, char *out, size_t cap)
 {
@@ -1164,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_part_char_fast_path),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_tokenizer),
+		cmocka_unit_test(test_tokenizer_fast_path),
 		cmocka_unit_test(test_nomem),
 	};
 	int failed = cmocka_run_group_tests_name("analyzer", tests, setup,
