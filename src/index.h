@@ -40,5 +40,11 @@ furet_rc furet_index_fail(furet_index *ix, furet_rc rc, const char *fmt, ...)
 /* Runs of postings the writer spilled to its temporary file so far (for
 ** the tests of the memory budget). */
 size_t furet_writer_runs(const furet_writer *w);
+/* The smallest number of bytes a rebuild writes between two checkpoints
+** (see commit_rebuild in writer.c): 16 MiB; tests lower it to make a small
+** rebuild commit many times. */
+extern uint64_t furet_writer_ckpt_min;
+/* Checkpoints made by rebuilds in this process so far (tests). */
+size_t furet_writer_checkpoints(void);
 
 #endif

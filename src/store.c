@@ -136,7 +136,8 @@ struct furet_store {
 
 struct furet_txn {
 	furet_store *s;
-	MDB_txn *txn;
+	MDB_txn *txn;      /* NULL once a checkpoint failed */
+	size_t pending;    /* bytes put since it began or its last checkpoint */
 	char errmsg[200];
 };
 
@@ -1046,63 +1047,189 @@ int furet_store_can_swap(const furet_store *s)
 	return holds_only_index(s->dir);
 }
 
-furet_rc furet_store_usage(furet_store *s, uint64_t *live, uint64_t *total)
+/* Exchanges base with tmpdir, which holds a complete new environment
+** (closed), in one atomic step, then opens the new one in s. The data file
+** and LMDB's lock file must change together: a reader pairing the old lock
+** file (whose transaction counter picks the meta page) with the new data
+** file would read the wrong root. Processes that had the index open keep
+** both old files, a consistent snapshot, until they reopen; new opens see
+** the new pair. An empty .gitkeep in base stays. what says what happened
+** to the index, for the message when it cannot be opened again. */
+static furet_rc swap_dirs(furet_store *s, const char *base,
+	const char *tmpdir, const char *what, char *err, size_t err_cap)
 {
-	MDB_envinfo info;
-	MDB_stat st;
-	MDB_txn *txn = NULL;
-	uint64_t pages = 0;
-	int mrc, i;
+	char tmp[4400], lck[4400], old[4400];
+	furet_rc rc;
 
-	*live = *total = 0;
-	pthread_rwlock_rdlock(&s->env_lock);
-	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
-		goto done;
-	for (i = 0; i < FURET_T_COUNT; i++) {
-		if ((mrc = mdb_stat(txn, s->dbi[i], &st)))
-			goto done;
-		pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	snprintf(tmp, sizeof tmp, "%s/data.mdb", tmpdir);
+	snprintf(lck, sizeof lck, "%s/lock.mdb", tmpdir);
+	snprintf(old, sizeof old, "%s/.gitkeep", base);
+	if (access(old, F_OK) == 0) {
+		int fd;
+		snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
+		if ((fd = open(old, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+			close(fd);
 	}
-	if ((mrc = mdb_env_info(s->env, &info)) || (mrc = mdb_env_stat(s->env, &st)))
-		goto done;
-	*live = (pages + 4) * st.ms_psize; /* + two meta pages and the main DB */
-	*total = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
-done:
+	/* Exclusive: no transaction of this handle may run while it swaps. */
+	pthread_rwlock_wrlock(&s->env_lock);
+	if (syscall(SYS_renameat2, AT_FDCWD, tmpdir, AT_FDCWD, base,
+		RENAME_EXCHANGE) != 0) {
+		pthread_rwlock_unlock(&s->env_lock);
+		snprintf(err, err_cap, "cannot swap %s and %s: %s", tmpdir, base,
+			strerror(errno));
+		unlink(tmp);
+		unlink(lck);
+		snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
+		unlink(old);
+		rmdir(tmpdir);
+		return FURET_IO;
+	}
+	/* The old files now sit in tmpdir; open handles keep them alive. */
+	snprintf(old, sizeof old, "%s/writer.lock", tmpdir);
+	unlink(old);
+	snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
+	unlink(old);
+	unlink(tmp);
+	unlink(lck);
+	rmdir(tmpdir);
+	rc = reopen(s);
+	pthread_rwlock_unlock(&s->env_lock);
+	if (rc)
+		snprintf(err, err_cap, "the index was %s but cannot be opened "
+			"again: %s", what, furet_strerror(rc));
+	return rc;
+}
+
+/* The index directory without its trailing slashes, and the sibling
+** DIR.suffix where a new environment is written. */
+static void sibling_dir(const furet_store *s, const char *suffix, char *base,
+	size_t base_cap, char *tmpdir, size_t tmp_cap)
+{
+	size_t bl;
+
+	snprintf(base, base_cap, "%s", s->dir);
+	for (bl = strlen(base); bl > 1 && base[bl - 1] == '/'; bl--)
+		base[bl - 1] = '\0';
+	snprintf(tmpdir, tmp_cap, "%s.%s", base, suffix);
+}
+
+furet_rc furet_store_open_sibling(furet_store *s, furet_store **out,
+	char *err, size_t err_cap)
+{
+	char base[4200], tmpdir[4300], path[4400];
+	furet_store *f;
+	MDB_txn *txn = NULL;
+	int mrc = 0, i;
+
+	*out = NULL;
+	sibling_dir(s, "rebuild", base, sizeof base, tmpdir, sizeof tmpdir);
+	/* What a killed rebuild left. */
+	snprintf(path, sizeof path, "%s/data.mdb", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/lock.mdb", tmpdir);
+	unlink(path);
+	if (mkdir(tmpdir, 0777) != 0 && errno != EEXIST) {
+		snprintf(err, err_cap, "cannot create %s: %s", tmpdir, strerror(errno));
+		return FURET_IO;
+	}
+	if (!(f = furet_malloc(sizeof *f)))
+		return FURET_NOMEM;
+	memset(f, 0, sizeof *f);
+	f->lock_fd = -1;
+	f->map_size = s->map_size;
+	f->env_flags = s->env_flags;
+	if (!(f->dir = furet_strndup(tmpdir, strlen(tmpdir))) ||
+		pthread_rwlock_init(&f->env_lock, NULL) != 0) {
+		furet_free(f->dir);
+		furet_free(f);
+		return FURET_NOMEM;
+	}
+	f->has_env_lock = 1;
+	if ((mrc = mdb_env_create(&f->env)))
+		goto fail;
+	mdb_env_set_maxdbs(f->env, FURET_T_COUNT + 2);
+	mdb_env_set_maxreaders(f->env, 256);
+	if ((mrc = mdb_env_set_mapsize(f->env, f->map_size)) ||
+		(mrc = mdb_env_open(f->env, tmpdir, f->env_flags, 0666)) ||
+		(mrc = mdb_txn_begin(f->env, NULL, 0, &txn)))
+		goto fail;
+	for (i = 0; i < FURET_T_COUNT; i++)
+		if ((mrc = mdb_dbi_open(txn, table_names[i], MDB_CREATE, &f->dbi[i])))
+			goto fail;
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc)
+		goto fail;
+	*out = f;
+	return FURET_OK;
+fail:
 	if (txn)
 		mdb_txn_abort(txn);
-	pthread_rwlock_unlock(&s->env_lock);
+	snprintf(err, err_cap, "cannot create a new index in %s: %s", tmpdir,
+		mdb_strerror(mrc));
+	furet_store_discard(f);
 	return rc_from_mdb(mrc);
+}
+
+void furet_store_discard(furet_store *f)
+{
+	char path[4400];
+
+	if (!f)
+		return;
+	if (f->env)
+		mdb_env_close(f->env);
+	f->env = NULL;
+	snprintf(path, sizeof path, "%s/data.mdb", f->dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/lock.mdb", f->dir);
+	unlink(path);
+	rmdir(f->dir);
+	furet_store_close(f);
+}
+
+furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
+	size_t err_cap)
+{
+	char base[4200], tmpdir[4300];
+	int mrc;
+
+	sibling_dir(s, "rebuild", base, sizeof base, tmpdir, sizeof tmpdir);
+	if ((mrc = mdb_env_sync(f->env, 1))) {
+		snprintf(err, err_cap, "cannot write the new index: %s",
+			mdb_strerror(mrc));
+		furet_store_discard(f);
+		return rc_from_mdb(mrc);
+	}
+	mdb_env_close(f->env);
+	f->env = NULL;
+	if (s->map_size < f->map_size)
+		s->map_size = f->map_size;
+	furet_store_close(f);
+	return swap_dirs(s, base, tmpdir, "rebuilt", err, err_cap);
 }
 
 /* Rewrites every table, in key order, into a new environment in a sibling
 ** directory DIR.compact (MDB_APPEND fills the pages, as a fresh build does;
 ** a copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
 ** ones), then exchanges the two directories in one atomic step
-** (renameat2 RENAME_EXCHANGE). The data file and LMDB's lock file must
-** change together: a reader pairing the old lock file (whose transaction
-** counter picks the meta page) with the new data file would read the wrong
-** root. Processes that had the index open keep both old files, a
-** consistent snapshot, until they reopen; new opens see the new pair. */
+** (swap_dirs: renameat2 RENAME_EXCHANGE). */
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 {
-	char base[4200], tmpdir[4300], tmp[4400], lck[4400], old[4400];
+	char base[4200], tmpdir[4300], tmp[4400], lck[4400];
 	MDB_env *env = NULL;
 	MDB_txn *src = NULL, *dtx = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_dbi dbi;
 	MDB_val k, v;
-	size_t bl;
 	int mrc = 0, i;
 
-	snprintf(base, sizeof base, "%s", s->dir);
-	for (bl = strlen(base); bl > 1 && base[bl - 1] == '/'; bl--)
-		base[bl - 1] = '\0';
+	sibling_dir(s, "compact", base, sizeof base, tmpdir, sizeof tmpdir);
 	if (!holds_only_index(base)) {
 		snprintf(err, err_cap, "%s holds files that are not furet's: "
 			"compaction swaps the whole directory, move them out first", base);
 		return FURET_INVALID;
 	}
-	snprintf(tmpdir, sizeof tmpdir, "%s.compact", base);
 	snprintf(tmp, sizeof tmp, "%s/data.mdb", tmpdir);
 	snprintf(lck, sizeof lck, "%s/lock.mdb", tmpdir);
 	unlink(tmp);
@@ -1142,43 +1269,7 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 	mdb_env_sync(env, 1);
 	mdb_env_close(env);
 	env = NULL;
-	snprintf(old, sizeof old, "%s/.gitkeep", base);
-	if (access(old, F_OK) == 0) {
-		int fd;
-		snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
-		if ((fd = open(old, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
-			close(fd);
-	}
-	/* Exclusive: no transaction of this handle may run while it swaps. */
-	pthread_rwlock_wrlock(&s->env_lock);
-	if (syscall(SYS_renameat2, AT_FDCWD, tmpdir, AT_FDCWD, base,
-		RENAME_EXCHANGE) != 0) {
-		pthread_rwlock_unlock(&s->env_lock);
-		snprintf(err, err_cap, "cannot swap %s and %s: %s", tmpdir, base,
-			strerror(errno));
-		unlink(tmp);
-		unlink(lck);
-		snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
-		unlink(old);
-		rmdir(tmpdir);
-		return FURET_IO;
-	}
-	/* The old files now sit in tmpdir; open handles keep them alive. */
-	snprintf(old, sizeof old, "%s/writer.lock", tmpdir);
-	unlink(old);
-	snprintf(old, sizeof old, "%s/.gitkeep", tmpdir);
-	unlink(old);
-	unlink(tmp);
-	unlink(lck);
-	rmdir(tmpdir);
-	{
-		furet_rc rc = reopen(s);
-		pthread_rwlock_unlock(&s->env_lock);
-		if (rc)
-			snprintf(err, err_cap, "the index was compacted but cannot be "
-				"opened again: %s", furet_strerror(rc));
-		return rc;
-	}
+	return swap_dirs(s, base, tmpdir, "compacted", err, err_cap);
 fail:
 	if (cur)
 		mdb_cursor_close(cur);
@@ -1281,6 +1372,7 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 	if (!t)
 		return FURET_NOMEM;
 	t->s = s;
+	t->pending = 0;
 	t->errmsg[0] = '\0';
 	for (tries = 0; tries < 3; tries++) {
 		pthread_rwlock_rdlock(&s->env_lock);
@@ -1304,9 +1396,40 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 	return FURET_OK;
 }
 
+furet_rc furet_txn_checkpoint(furet_txn *t)
+{
+	furet_store *s = t->s;
+	MDB_envinfo info;
+	MDB_stat st;
+	int mrc = mdb_txn_commit(t->txn);
+
+	t->txn = NULL;
+	t->pending = 0;
+	/* No transaction is active on this private environment now: the map
+	** may grow, before it runs short in the middle of a transaction. */
+	if (!mrc && !(mrc = mdb_env_info(s->env, &info)) &&
+		!(mrc = mdb_env_stat(s->env, &st)) &&
+		((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2 &&
+		s->map_size * 2 > s->map_size &&
+		!(mrc = mdb_env_set_mapsize(s->env, s->map_size * 2)))
+		s->map_size *= 2;
+	if (!mrc)
+		mrc = mdb_txn_begin(s->env, NULL, 0, &t->txn);
+	if (mrc) {
+		t->txn = NULL;
+		return txn_fail(t, "checkpoint", mrc);
+	}
+	return FURET_OK;
+}
+
+size_t furet_txn_pending(const furet_txn *t)
+{
+	return t->pending;
+}
+
 furet_rc furet_txn_commit(furet_txn *t)
 {
-	int mrc = mdb_txn_commit(t->txn);
+	int mrc = t->txn ? mdb_txn_commit(t->txn) : EINVAL;
 	pthread_rwlock_unlock(&t->s->env_lock);
 	furet_free(t);
 	return rc_from_mdb(mrc);
@@ -1316,7 +1439,8 @@ void furet_txn_abort(furet_txn *t)
 {
 	if (!t)
 		return;
-	mdb_txn_abort(t->txn);
+	if (t->txn)
+		mdb_txn_abort(t->txn);
 	pthread_rwlock_unlock(&t->s->env_lock);
 	furet_free(t);
 }
@@ -1357,6 +1481,7 @@ furet_rc furet_txn_put(furet_txn *t, furet_table tab, const void *k,
 	key.mv_size = k_len;
 	val.mv_data = (void *)v;
 	val.mv_size = v_len;
+	t->pending += k_len + v_len;
 	mrc = mdb_put(t->txn, t->s->dbi[tab], &key, &val,
 		(flags & FURET_PUT_APPEND) ? MDB_APPEND : 0);
 	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;

@@ -68,9 +68,21 @@ void furet_store_unlock_writer(furet_store *s);
 
 const char *furet_store_dir(const furet_store *s);
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap);
-/* Pages of the data file in use by the tables (*live) and in all
-** (*total: the file's end, free pages included), in bytes. */
-furet_rc furet_store_usage(furet_store *s, uint64_t *live, uint64_t *total);
+/* A full rebuild writes a new environment in the sibling directory
+** DIR.rebuild (left over files of a killed rebuild are removed first), so
+** that the index stays whole and readable until furet_store_adopt swaps
+** the new one in, and so that the rebuild may commit as it goes
+** (furet_txn_checkpoint) to bound the memory of LMDB's dirty pages. Its
+** writes go through the ordinary furet_store_begin/furet_txn_* calls.
+** adopt syncs and closes f, exchanges the two directories atomically and
+** reopens s on the new files (f is consumed either way); discard removes
+** f's directory. */
+furet_rc furet_store_open_sibling(furet_store *s, furet_store **f,
+	char *err, size_t err_cap);
+furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
+	size_t err_cap);
+void furet_store_discard(furet_store *f);
+
 /* Can compaction swap the index directory (does it hold only furet's
 ** files)? */
 int furet_store_can_swap(const furet_store *s);
@@ -98,6 +110,15 @@ furet_rc furet_store_grow(furet_store *s);
 furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out);
 furet_rc furet_txn_commit(furet_txn *t);
 void furet_txn_abort(furet_txn *t);
+/* Only on a store from furet_store_open_sibling (no reader may rely on
+** this transaction being atomic): commits what t wrote and goes on in a new
+** transaction, growing the map first when it is half full. Every value,
+** cursor and pointer obtained through t before becomes invalid. After a
+** failure t can only be aborted. */
+furet_rc furet_txn_checkpoint(furet_txn *t);
+/* Bytes (keys and values) put through t since it began or its last
+** checkpoint. */
+size_t furet_txn_pending(const furet_txn *t);
 /* The LMDB message of the last failure in this transaction, or "". */
 const char *furet_txn_errmsg(const furet_txn *t);
 

@@ -115,6 +115,8 @@ struct furet_writer {
 	furet_index *ix;
 	unsigned flags;
 	uint64_t budget;
+	uint64_t ckpt;     /* a rebuild commits every ckpt bytes written (0: at
+	                      the end only; see commit_rebuild) */
 	unsigned n_threads;
 	char tmp_dir[4096];
 	furet_pipeline_ops an_ops; /* analysis jobs (ctx: the index) */
@@ -1466,6 +1468,25 @@ static int is_dead_pid(const furet_writer *w, uint64_t pid)
 ** its existing last block when that one has room, then full blocks of
 ** FURET_BLOCK_SIZE. Postings of passages replaced later in the batch are
 ** left out. */
+/* Between two records of a rebuild: commits what is written once it
+** reaches w->ckpt bytes (see commit_rebuild). Nothing read through t may be
+** held across it. */
+uint64_t furet_writer_ckpt_min = (uint64_t)16 << 20;
+static size_t n_checkpoints;
+
+size_t furet_writer_checkpoints(void)
+{
+	return n_checkpoints;
+}
+
+static furet_rc tick(furet_writer *w, furet_txn *t)
+{
+	if (!w->ckpt || furet_txn_pending(t) < w->ckpt)
+		return FURET_OK;
+	n_checkpoints++;
+	return furet_txn_checkpoint(t);
+}
+
 static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
 	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
@@ -1630,7 +1651,7 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 				segs[n_segs++] = &srcs[i];
 		rc = write_term(w, t, min->term, min->term_len, segs, n_segs, base,
 			is_rebuild, &enc, &pos, blk, key);
-		if (rc)
+		if (rc || (rc = tick(w, t)))
 			goto done;
 		for (i = 0; i < n_segs; i++)
 			tsrc_next(w, segs[i]);
@@ -1729,7 +1750,7 @@ static furet_rc write_pairs(furet_writer *w, furet_txn *t, int is_words,
 		if (!min)
 			break;
 		if ((rc = furet_txn_put(t, tab, min->key, min->len, "", 0,
-			put_flags)))
+			put_flags)) || (rc = tick(w, t)))
 			goto done;
 		for (i = 0; i < n_src; i++)
 			if (&srcs[i] != min && srcs[i].has_key && key_cmp(srcs[i].key,
@@ -2437,7 +2458,7 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			put_flags);
 		if (!rc)
 			rc = furet_docid_put(t, dr.id, dr.id_len, furet_get_u32be(d4));
-		if (rc)
+		if (rc || (rc = tick(w, t)))
 			return rc;
 	}
 	return FURET_OK;
@@ -2677,25 +2698,64 @@ static furet_rc make_room(furet_writer *w)
 	return FURET_OK;
 }
 
-/* A rebuild over an index writes the new tables while the old ones stay
-** readable (that is what makes a failed or killed rebuild harmless), so the
-** file ends up holding both, the old pages free but still there. When they
-** are more than a third of the file, the index is compacted into a new
-** file (furet_store_compact_copy: a copy, then an atomic swap), so that
-** rebuilding in place keeps the size of a fresh build. The rebuild is
-** committed either way: a failed compaction leaves it whole, only larger,
-** and so does an index directory holding other files (which compaction
-** will not swap). */
-static void shrink_after_rebuild(furet_writer *w)
+/* A full rebuild writes a new environment beside the index
+** (furet_store_open_sibling), committing every ckpt bytes so that LMDB's
+** dirty pages, which it keeps in memory until the commit, stay within the
+** memory budget whatever the corpus; then swaps it in atomically. Until the
+** swap the index is the previous one, whole and readable, and a kill
+** leaves only DIR.rebuild, which the next rebuild clears. The new file
+** holds nothing of the old one, so rebuilding in place keeps the size of a
+** fresh build. When the map runs short anyway, the new environment is
+** dropped and the batch written again with a map twice as large. */
+static furet_rc commit_rebuild(furet_writer *w, const term_ref *order,
+	const fold_ref *fold_order, const fold_ref *word_order)
 {
-	uint64_t live, total;
+	furet_store *f = NULL;
+	furet_txn *t = NULL;
 	char err[300];
+	int tries;
+	furet_rc rc = FURET_OK;
 
-	if (furet_store_usage(w->ix->store, &live, &total) != FURET_OK ||
-		total - live < total / 3 || total - live < ((uint64_t)64 << 10) ||
-		!furet_store_can_swap(w->ix->store))
-		return;
-	(void)furet_store_compact_copy(w->ix->store, err, sizeof err);
+	/* A quarter of the budget, within 16 and 256 MiB. */
+	w->ckpt = w->budget / 4;
+	if (w->ckpt < furet_writer_ckpt_min)
+		w->ckpt = furet_writer_ckpt_min;
+	if (w->ckpt > ((uint64_t)256 << 20))
+		w->ckpt = (uint64_t)256 << 20;
+	for (tries = 0; tries < 40; tries++) {
+		if ((rc = furet_store_open_sibling(w->ix->store, &f, err, sizeof err)))
+			return furet_index_fail(w->ix, rc, "%s", err);
+		if ((rc = furet_store_begin(f, 1, &t))) {
+			furet_store_discard(f);
+			return furet_index_fail(w->ix, rc, "cannot start the write "
+				"transaction");
+		}
+		rc = write_batch(w, t, order, fold_order, word_order);
+		if (rc == FURET_OK) {
+			rc = furet_txn_commit(t);
+			t = NULL;
+			if (rc == FURET_OK) {
+				if ((rc = furet_store_adopt(w->ix->store, f, err, sizeof err)))
+					return furet_index_fail(w->ix, rc, "%s", err);
+				furet_store_rebuilt(w->ix->store);
+				return FURET_OK;
+			}
+		}
+		furet_txn_abort(t);
+		t = NULL;
+		furet_store_discard(f);
+		f = NULL;
+		if (rc != FURET_MAPFULL)
+			break;
+		/* The batch is still in memory: grow the map and write it again. */
+		if ((rc = furet_store_grow(w->ix->store)) != FURET_OK)
+			break;
+	}
+	if (rc == FURET_MAPFULL)
+		rc = FURET_IO;
+	if (rc != FURET_EXISTS && rc != FURET_INVALID)
+		furet_index_fail(w->ix, rc, "commit failed: %s", furet_strerror(rc));
+	return rc;
 }
 
 FURET_API furet_rc furet_writer_commit(furet_writer *w)
@@ -2744,6 +2804,14 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 		(rc = furet_index_take_analyzer(w->ix, &w->an)))
 		goto done;
 
+	if ((w->flags & FURET_WRITE_REBUILD) && furet_store_can_swap(w->ix->store)) {
+		rc = commit_rebuild(w, order, fold_order, word_order);
+		goto done;
+	}
+	/* An incremental batch, or a rebuild in a directory that holds other
+	** files (which a swap would carry away): one transaction over the
+	** index, the old pages free in its file afterwards. */
+	w->ckpt = 0;
 	for (tries = 0; tries < 40; tries++) {
 		rc = furet_store_begin(w->ix->store, 1, &t);
 		if (rc) {
@@ -2755,10 +2823,8 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 			rc = furet_txn_commit(t);
 			t = NULL;
 			if (rc == FURET_OK) {
-				if (w->flags & FURET_WRITE_REBUILD) {
+				if (w->flags & FURET_WRITE_REBUILD)
 					furet_store_rebuilt(w->ix->store);
-					shrink_after_rebuild(w);
-				}
 				goto done;
 			}
 		}

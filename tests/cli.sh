@@ -237,11 +237,11 @@ for cfg in "--threads 1" "--threads 3" "--memory 1M --threads 2"; do
 		cmp -s "$T/par.ref" "$T/par.out" && ok || ko "index $cfg differs from one thread"
 	fi
 done
-# (writer.lock comes and goes: a rebuild in place ends by compacting the
-# file into a new directory, which has none until the next writer.)
+# (writer.lock comes and goes: a rebuild writes a new directory beside the
+# index and swaps it in, and the new one has none until the next writer.)
 [ -z "$(ls -A "$T/par" | grep -v -x -e data.mdb -e lock.mdb -e writer.lock)" ] &&
-	[ ! -e "$T/par.compact" ] && ok ||
-	ko "temporary files left in the index: $(ls -A "$T/par" "$T/par.compact" 2>&1)"
+	[ ! -e "$T/par.compact" ] && [ ! -e "$T/par.rebuild" ] && ok ||
+	ko "temporary files left in the index: $(ls -A "$T/par" "$T/par.compact" "$T/par.rebuild" 2>&1)"
 # Killed while spilling: the index as it was, nothing left behind.
 cp "$T/par.ref" "$T/par.before"
 $B/furet index -q --rebuild -i "$T/par" --memory 1M --threads 2 "$T/big" corpus >/dev/null 2>&1 &
@@ -252,6 +252,9 @@ wait $pid 2>/dev/null
 $B/furet stats -i "$T/par" --json | sed 's/"file_bytes":[0-9]*,//; s/"last_update":[0-9]*,//' >"$T/par.after"
 head -1 "$T/par.ref" | cmp -s - "$T/par.after" && ok || ko "a killed spilling rebuild changed the index"
 [ "$(ls -A "$T/par" | tr '\n' ' ')" = "data.mdb lock.mdb writer.lock " ] && ok || ko "a killed rebuild left files: $(ls -A "$T/par")"
+# What it wrote went to $T/par.rebuild, which the next rebuild clears.
+$B/furet index -q --rebuild -i "$T/par" "$T/big" 2>"$T/err" || ko "rebuild after a killed one: $(cat "$T/err")"
+[ ! -e "$T/par.rebuild" ] && ok || ko "the killed rebuild's directory is still there: $(ls -A "$T/par.rebuild")"
 run index -i "$T/par" --threads 0 corpus; expect_status 2 "--threads 0"; one_line_err "--threads 0"
 run index -i "$T/par" --memory 12 corpus; expect_status 2 "--memory 12"; one_line_err "--memory 12"
 run index -i "$T/par" --memory 1X corpus; expect_status 2 "--memory 1X"; one_line_err "--memory 1X"

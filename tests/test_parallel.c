@@ -315,6 +315,29 @@ static void test_budget_same_index(void **state)
 	}
 }
 
+/* A rebuild that commits every few kilobytes (checkpoints, as a big one
+** does every quarter of its budget) writes the same index. */
+static void test_checkpoints_same_index(void **state)
+{
+	uint64_t saved = furet_writer_ckpt_min;
+	size_t runs, before = furet_writer_checkpoints();
+	furet_writer_options o;
+	print first, last;
+	(void)state;
+
+	reference();
+	furet_writer_ckpt_min = 4096;
+	furet_writer_options_init(&o);
+	o.threads = 2;
+	o.memory = 1u << 20;
+	build_print(&o, &runs, &first, &last);
+	furet_writer_ckpt_min = saved;
+	print_message("%zu checkpoints\n", furet_writer_checkpoints() - before);
+	assert_true(furet_writer_checkpoints() - before >= 5);
+	assert_same(&first, &ref_first);
+	assert_same(&last, &ref_last);
+}
+
 /* Entries of dir other than "." and ".."; names joined in *names. */
 static int list_dir(const char *dir, char *names, size_t cap)
 {
@@ -443,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_threads_same_index),
 		cmocka_unit_test(test_budget_same_index),
+		cmocka_unit_test(test_checkpoints_same_index),
 		cmocka_unit_test(test_temporary_files),
 	};
 	int rc;
