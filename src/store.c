@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 9). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 10). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -51,7 +51,9 @@
 **                            order of first use, never removed
 **   text       u32be passage id -> the passage text: a tag byte, then the
 **                            raw UTF-8 (0) or a zstd frame without (1) or
-**                            with (2) the dictionary (textcodec.c)
+**                            with (2) the dictionary "zdict", stored
+**                            without its 4-byte magic number nor a
+**                            dictionary id (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks
 **   postings   term, 0x00, u32be block -> one block of at most 128 postings:
 **                            varint n; varint first passage id; varint
@@ -82,7 +84,8 @@
 ** bit-packed postings blocks and hashed docids keys, version 9 a smaller
 ** index: positions without a count per posting, passages inside their
 ** document's record (no passages table), source paths numbered in a
-** sources table, 8-byte content hashes.
+** sources table, 8-byte content hashes; version 10 zstd frames without
+** their magic number and dictionary id.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the

@@ -20,7 +20,7 @@
 #include "furet.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 9
+#define FURET_FORMAT_VERSION 10
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
