@@ -1,17 +1,46 @@
 /*
 ** fuzz_block.c — arbitrary bytes into the on-disk record decoders (postings
-** block, positions, document with its passages, and term records): FURET_OK or
-** FURET_CORRUPT, never a read out of bounds; a decoded block re-encodes to a
-** block that decodes to the same postings.
+** block, positions, document with its passages, id and title, and term
+** records): FURET_OK or FURET_CORRUPT, never a read out of bounds; a decoded
+** block re-encodes to a block that decodes to the same postings.
 */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
+#include "textcodec.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An id and title read with a decoder without dictionary and with one (any
+** bytes make a zstd dictionary of raw content). */
+static void names(furet_doc_rec *d)
+{
+	static const char dict[] = "legi:codes-en-vigueur/code-des-transports/"
+		"partie-legislative/sixieme-partie/livre-ier/titre-iii/chapitre-ii/"
+		"section-3/article-l6132-3 Article L6132-3";
+	static furet_text_dec *dec[2];
+	furet_buf out;
+	int k;
+
+	if (!dec[0] && (furet_text_dec_open(NULL, 0, &dec[0]) ||
+		furet_text_dec_open(dict, sizeof dict - 1, &dec[1])))
+		abort();
+	/* Sizes the frame declares are allocated: keep them small. */
+	if (d->id_len + d->title_len > (1u << 20))
+		return;
+	furet_buf_init(&out);
+	for (k = 0; k < 2; k++) {
+		furet_rc rc = furet_doc_names_decode(dec[k], d, &out);
+		if (rc == FURET_OK && (!d->id || !d->title))
+			abort();
+		if (rc != FURET_OK && rc != FURET_CORRUPT)
+			abort();
+	}
+	furet_buf_free(&out);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	furet_rc rc;
 
 	if (furet_doc_rec_decode(v, &d) == FURET_OK) {
+		names(&d);
 		furet_pass_iter_init(&it, &d);
 		while ((rc = furet_pass_next(&it, &p)) == FURET_OK)
 			;

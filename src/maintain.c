@@ -214,6 +214,15 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 			continue;
 		}
 		dn = furet_get_u32be(k.data);
+		if ((rc = furet_doc_rec_names(t, &d)) == FURET_CORRUPT ||
+			(!rc && (furet_utf8_valid(d.id, d.id_len) != d.id_len ||
+			furet_utf8_valid(d.title, d.title_len) != d.title_len))) {
+			problem(r, "document number %u: its id and title are damaged",
+				(unsigned)dn);
+			continue;
+		}
+		if (rc)
+			break;
 		if (d.source > n_sources)
 			problem(r, "document %.*s: source %u is not in the sources "
 				"table", (int)(d.id_len > 200 ? 200 : d.id_len), d.id,

@@ -710,7 +710,8 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	furet_put_u32be(k4, furet_get_u32le(pdoc.data + 4 * (size_t)h->pid));
 	if ((rc = furet_txn_get(t, FURET_T_DOCS, k4, 4, &v)))
 		return rc == FURET_DONE ? FURET_CORRUPT : rc;
-	if ((rc = furet_doc_rec_decode(v, &d)))
+	if ((rc = furet_doc_rec_decode(v, &d)) ||
+		(rc = furet_doc_rec_names(t, &d)))
 		return rc;
 	if (h->pid < d.first_passage ||
 		(rc = furet_doc_passage(&d, h->pid - d.first_passage, &p)))

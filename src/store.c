@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 9). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 10). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -24,11 +24,18 @@
 **              "zdict"    -> the zstd dictionary of the stored text, trained
 **                            on the passages of the last rebuild (absent when
 **                            there was too little text)
+**              "zdict_ids" -> the zstd dictionary of the documents' ids and
+**                            titles, trained on those of the last rebuild
+**                            (absent when there were too few)
 **              "dlen"     -> next_doc x u32 little-endian: length in words of
 **                            document d, all its passages (the document-level
 **                            part of a score, with one passage per document)
-**   docs       u32be doc number -> varint id_len, id, varint title_len, title,
-**                            varint first_passage, varint n_passages, varint
+**   docs       u32be doc number -> varint id_len, varint title_len, varint
+**                            names_len, names: id and title, one after the
+**                            other, stored as text is (a tag byte, then raw
+**                            (0) or a zstd frame without (1) or with (2)
+**                            the dictionary "zdict_ids"; read only when
+**                            asked for), varint first_passage, varint n_passages, varint
 **                            source (its number in sources, 0: none), 8
 **                            bytes content hash (of format, title, text and
 **                            metadata; only ever compared with the hash of
@@ -51,7 +58,9 @@
 **                            order of first use, never removed
 **   text       u32be passage id -> the passage text: a tag byte, then the
 **                            raw UTF-8 (0) or a zstd frame without (1) or
-**                            with (2) the dictionary (textcodec.c)
+**                            with (2) the dictionary "zdict", stored
+**                            without its 4-byte magic number nor a
+**                            dictionary id (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks
 **   postings   term, 0x00, u32be block -> one block of at most 128 postings:
 **                            varint n; varint first passage id; varint
@@ -82,7 +91,9 @@
 ** bit-packed postings blocks and hashed docids keys, version 9 a smaller
 ** index: positions without a count per posting, passages inside their
 ** document's record (no passages table), source paths numbered in a
-** sources table, 8-byte content hashes.
+** sources table, 8-byte content hashes; version 10 a document's id and
+** title compressed with a dictionary of their own, zstd frames without
+** their magic number and dictionary id.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -112,6 +123,7 @@
 #include <unistd.h>
 
 #include "analyzer.h"
+#include "textcodec.h"
 
 static const char *const table_names[FURET_T_COUNT] = {
 	"meta", "docs", "docids", "sources", "text", "terms", "postings",
@@ -138,8 +150,32 @@ struct furet_txn {
 	furet_store *s;
 	MDB_txn *txn;      /* NULL once a checkpoint failed */
 	size_t pending;    /* bytes put since it began or its last checkpoint */
+	furet_text_dec *names_dec; /* ids and titles: made on first use */
+	furet_buf names_buf;       /* the last ones decoded */
 	char errmsg[200];
 };
+
+/* The meta key of the dictionary of ids and titles. */
+#define NAMES_DICT "zdict_ids"
+
+static void txn_free(furet_txn *t)
+{
+	furet_text_dec_close(t->names_dec);
+	furet_buf_free(&t->names_buf);
+	furet_free(t);
+}
+
+/* Writing the dictionary of ids and titles: the decoder made with the old
+** one must go. */
+static void txn_wrote(furet_txn *t, furet_table tab, const void *k,
+	size_t k_len)
+{
+	if (tab == FURET_T_META && k_len == sizeof NAMES_DICT - 1 &&
+		memcmp(k, NAMES_DICT, k_len) == 0) {
+		furet_text_dec_close(t->names_dec);
+		t->names_dec = NULL;
+	}
+}
 
 struct furet_cursor {
 	furet_txn *t;
@@ -1373,6 +1409,8 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 		return FURET_NOMEM;
 	t->s = s;
 	t->pending = 0;
+	t->names_dec = NULL;
+	furet_buf_init(&t->names_buf);
 	t->errmsg[0] = '\0';
 	for (tries = 0; tries < 3; tries++) {
 		pthread_rwlock_rdlock(&s->env_lock);
@@ -1389,7 +1427,7 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 	if (mrc) {
 		furet_rc rc = rc_from_mdb(mrc);
 		pthread_rwlock_unlock(&s->env_lock);
-		furet_free(t);
+		txn_free(t);
 		return rc;
 	}
 	*out = t;
@@ -1431,7 +1469,7 @@ furet_rc furet_txn_commit(furet_txn *t)
 {
 	int mrc = t->txn ? mdb_txn_commit(t->txn) : EINVAL;
 	pthread_rwlock_unlock(&t->s->env_lock);
-	furet_free(t);
+	txn_free(t);
 	return rc_from_mdb(mrc);
 }
 
@@ -1442,7 +1480,7 @@ void furet_txn_abort(furet_txn *t)
 	if (t->txn)
 		mdb_txn_abort(t->txn);
 	pthread_rwlock_unlock(&t->s->env_lock);
-	furet_free(t);
+	txn_free(t);
 }
 
 const char *furet_txn_errmsg(const furet_txn *t)
@@ -1482,6 +1520,7 @@ furet_rc furet_txn_put(furet_txn *t, furet_table tab, const void *k,
 	val.mv_data = (void *)v;
 	val.mv_size = v_len;
 	t->pending += k_len + v_len;
+	txn_wrote(t, tab, k, k_len);
 	mrc = mdb_put(t->txn, t->s->dbi[tab], &key, &val,
 		(flags & FURET_PUT_APPEND) ? MDB_APPEND : 0);
 	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
@@ -1495,6 +1534,7 @@ furet_rc furet_txn_del(furet_txn *t, furet_table tab, const void *k,
 
 	key.mv_data = (void *)k;
 	key.mv_size = k_len;
+	txn_wrote(t, tab, k, k_len);
 	mrc = mdb_del(t->txn, t->s->dbi[tab], &key, NULL);
 	if (mrc == MDB_NOTFOUND)
 		return FURET_DONE;
@@ -1717,12 +1757,42 @@ furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c)
 	return rc;
 }
 
-void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out)
+void furet_doc_enc_init(furet_doc_enc *de, furet_text_enc *names)
 {
+	de->names = names;
+	furet_buf_init(&de->plain);
+	furet_buf_init(&de->stored);
+}
+
+void furet_doc_enc_free(furet_doc_enc *de)
+{
+	furet_buf_free(&de->plain);
+	furet_buf_free(&de->stored);
+}
+
+void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
+	furet_buf *out)
+{
+	furet_buf_reset(&de->plain);
+	furet_buf_append(&de->plain, r->id, r->id_len);
+	furet_buf_append(&de->plain, r->title, r->title_len);
+	furet_buf_reset(&de->stored);
+	if (de->plain.has_err) {
+		out->has_err = 1;
+	} else if (de->names) {
+		if (furet_text_encode(de->names, (const char *)de->plain.data,
+			de->plain.len, &de->stored))
+			out->has_err = 1;
+	} else {
+		furet_buf_putc(&de->stored, 0); /* textcodec's tag: raw */
+		furet_buf_append(&de->stored, de->plain.data, de->plain.len);
+		if (de->stored.has_err)
+			out->has_err = 1;
+	}
 	furet_buf_put_varint(out, r->id_len);
-	furet_buf_append(out, r->id, r->id_len);
 	furet_buf_put_varint(out, r->title_len);
-	furet_buf_append(out, r->title, r->title_len);
+	furet_buf_put_varint(out, de->stored.len);
+	furet_buf_append(out, de->stored.data, de->stored.len);
 	furet_buf_put_varint(out, r->first_passage);
 	furet_buf_put_varint(out, r->n_passages);
 	furet_buf_put_varint(out, r->source);
@@ -1736,10 +1806,16 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 {
 	reader r = { v.data, v.data + v.len, 0 };
 
+	d->id = d->title = NULL;
 	d->id_len = rd_varint(&r);
-	d->id = rd_bytes(&r, d->id_len);
 	d->title_len = rd_varint(&r);
-	d->title = rd_bytes(&r, d->title_len);
+	d->names_len = rd_varint(&r);
+	/* A stored value is a tag byte at least. */
+	if (d->id_len > FURET_ID_MAX || d->title_len > (size_t)1 << 31 ||
+		d->names_len < 1)
+		r.has_err = 1;
+	d->names = r.has_err ? NULL :
+		(const unsigned char *)rd_bytes(&r, d->names_len);
 	d->first_passage = rd_u32(&r);
 	d->n_passages = rd_u32(&r);
 	d->source = rd_u32(&r);
@@ -1761,6 +1837,65 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 	if (d->n_passages > d->pass_len / 3)
 		return FURET_CORRUPT;
 	return FURET_OK;
+}
+
+furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *d,
+	furet_buf *buf)
+{
+	const char *p;
+	furet_rc rc;
+
+	if (!d->names || d->names_len < 1)
+		return FURET_CORRUPT;
+	if (d->names[0] == 0) {
+		/* Raw: read in place. */
+		if (d->names_len - 1 != d->id_len + d->title_len)
+			return FURET_CORRUPT;
+		p = (const char *)d->names + 1;
+	} else {
+		if (!dec)
+			return FURET_CORRUPT;
+		if ((rc = furet_text_decode(dec, d->names, d->names_len,
+			d->id_len + d->title_len, buf)))
+			return rc;
+		p = (const char *)buf->data;
+	}
+	d->id = p;
+	d->title = p + d->id_len;
+	return FURET_OK;
+}
+
+/* The decoder of ids and titles with the dictionary that the transaction
+** sees, made on first use (most transactions never need one). */
+static furet_rc txn_names_dec(furet_txn *t, furet_text_dec **out)
+{
+	furet_val v;
+	furet_rc rc;
+
+	if (!t->names_dec) {
+		rc = furet_txn_get(t, FURET_T_META, NAMES_DICT, sizeof NAMES_DICT - 1,
+			&v);
+		if (rc == FURET_DONE)
+			v.len = 0;
+		else if (rc)
+			return rc;
+		/* The decoder copies the dictionary: the page may move. */
+		if ((rc = furet_text_dec_open(v.data, v.len, &t->names_dec)))
+			return rc;
+	}
+	*out = t->names_dec;
+	return FURET_OK;
+}
+
+furet_rc furet_doc_rec_names(furet_txn *t, furet_doc_rec *d)
+{
+	furet_text_dec *dec = NULL;
+	furet_rc rc;
+
+	if (d->names && d->names_len >= 1 && d->names[0] != 0 &&
+		(rc = txn_names_dec(t, &dec)))
+		return rc;
+	return furet_doc_names_decode(dec, d, &t->names_buf);
 }
 
 void furet_pass_enc_init(furet_pass_enc *e)
@@ -1923,7 +2058,11 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 			return FURET_CORRUPT;
 		if (rc || (rc = furet_doc_rec_decode(dv, &r)))
 			return rc;
-		if (r.id_len == len && memcmp(r.id, id, len) == 0) {
+		if (r.id_len != len)
+			continue;
+		if ((rc = furet_doc_rec_names(t, &r)))
+			return rc;
+		if (memcmp(r.id, id, len) == 0) {
 			*doc = furet_get_u32be(v.data + i);
 			if (rec)
 				*rec = r;

@@ -18,9 +18,10 @@
 #include <stdint.h>
 
 #include "furet.h"
+#include "textcodec.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 9
+#define FURET_FORMAT_VERSION 10
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -170,10 +171,12 @@ furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
                             keeps (furet_doc_hash makes 16) */
 
 typedef struct furet_doc_rec {
-	const char *id;
+	const char *id;        /* NULL until furet_doc_rec_names */
 	size_t id_len;
-	const char *title;
+	const char *title;     /* NULL until furet_doc_rec_names */
 	size_t title_len;
+	const unsigned char *names; /* id and title as stored (textcodec's */
+	size_t names_len;           /* form), set by furet_doc_rec_decode */
 	uint32_t first_passage;
 	uint32_t n_passages;
 	uint32_t source;       /* the file it came from: its number in the
@@ -233,10 +236,33 @@ typedef struct furet_term_rec {
 	uint32_t n_blocks;
 } furet_term_rec;
 
-/* Encodes r, its passages being r->pass_len bytes of furet_pass_enc_add
-** output at r->pass. */
-void furet_doc_rec_encode(const furet_doc_rec *r, furet_buf *out);
+/* Encodes document records: names compresses the id and title (NULL:
+** stored raw; borrowed, it must outlive de); plain and stored are scratch. */
+typedef struct furet_doc_enc {
+	furet_text_enc *names;
+	furet_buf plain, stored;
+} furet_doc_enc;
+
+void furet_doc_enc_init(furet_doc_enc *de, furet_text_enc *names);
+void furet_doc_enc_free(furet_doc_enc *de);
+/* Appends r to out (sticky error), its passages being r->pass_len bytes
+** of furet_pass_enc_add output at r->pass. */
+void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
+	furet_buf *out);
+/* Decodes all but the id and title, which stay stored (r->names) and NULL
+** until asked for: most readers of a record never need them, and they are
+** compressed. */
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *r);
+/* Sets r->id and r->title: in place when stored raw, else decoded into buf
+** (replacing its content) with dec, the decoder of the index's "zdict_ids"
+** (may be NULL when the record needs none). FURET_CORRUPT on damage. The
+** strings are valid while both the record's value and buf are. */
+furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *r,
+	furet_buf *buf);
+/* The same with a decoder and buffer of t's (made on first use): the
+** strings are valid until the next furet_doc_rec_names or furet_docid_get
+** on t, or the end of t. */
+furet_rc furet_doc_rec_names(furet_txn *t, furet_doc_rec *r);
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out);
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *r);
 
@@ -256,8 +282,8 @@ typedef struct furet_block {
 
 /* The docids table: the number of the document whose id is id (FURET_DONE:
 ** none) and, when rec is not NULL, its record (read to tell colliding ids
-** apart; valid for the transaction), adding and removing one, and the ids
-** it holds in all. */
+** apart; valid for the transaction, its id and title as furet_doc_rec_names
+** leaves them), adding and removing one, and the ids it holds in all. */
 furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	uint32_t *doc, furet_doc_rec *rec);
 furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,

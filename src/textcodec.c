@@ -1,6 +1,14 @@
 /*
 ** textcodec.c — zstd with a trained dictionary for stored passage text.
 ** See textcodec.h for the stored form.
+**
+** A zstd frame starts with a 4-byte magic number, and one made with a
+** dictionary names it by a 4-byte id: on values of a hundred bytes (a
+** document's id and title) those 8 bytes are a sixth of the frame. Both are
+** left out of what is stored: the encoder asks for no dictionary id (the
+** index has one dictionary per table, so it is implied) and drops the magic
+** number, which the decoder puts back in its scratch buffer before calling
+** zstd (whose magic-less format is experimental API).
 */
 #include "textcodec.h"
 
@@ -14,6 +22,7 @@
 #define DICT_CAP (64 * 1024)
 #define SAMPLE_CAP (8u << 20) /* text fed to the trainer at most */
 #define LEVEL 3
+#define MAGIC_LEN 4 /* ZSTD_MAGICNUMBER, little-endian, not stored */
 
 struct furet_text_enc {
 	ZSTD_CCtx *cctx;
@@ -23,6 +32,7 @@ struct furet_text_enc {
 struct furet_text_dec {
 	ZSTD_DCtx *dctx;
 	ZSTD_DDict *ddict;
+	furet_buf frame; /* the stored frame behind its magic number */
 };
 
 void furet_text_sampler_init(furet_text_sampler *s, size_t n)
@@ -84,7 +94,11 @@ furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
 		return FURET_NOMEM;
 	e->cctx = ZSTD_createCCtx();
 	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, LEVEL) : NULL;
-	if (!e->cctx || (dict_len && !e->cdict)) {
+	if (!e->cctx || (dict_len && !e->cdict) ||
+		ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx,
+			ZSTD_c_compressionLevel, LEVEL)) ||
+		ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_dictIDFlag, 0)) ||
+		ZSTD_isError(ZSTD_CCtx_refCDict(e->cctx, e->cdict))) {
 		furet_text_enc_close(e);
 		return FURET_NOMEM;
 	}
@@ -108,13 +122,11 @@ furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
 
 	furet_buf_reset(out);
 	if (len >= 64 && !furet_buf_reserve(out, bound + 1)) {
-		r = e->cdict ?
-			ZSTD_compress_usingCDict(e->cctx, out->data + 1, bound, text, len,
-				e->cdict) :
-			ZSTD_compressCCtx(e->cctx, out->data + 1, bound, text, len, LEVEL);
-		if (!ZSTD_isError(r) && r + 1 < len) {
+		r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
+		if (!ZSTD_isError(r) && r > MAGIC_LEN && r - MAGIC_LEN + 1 < len) {
 			out->data[0] = e->cdict ? TAG_ZSTD_DICT : TAG_ZSTD;
-			out->len = r + 1;
+			memmove(out->data + 1, out->data + 1 + MAGIC_LEN, r - MAGIC_LEN);
+			out->len = r - MAGIC_LEN + 1;
 			return FURET_OK;
 		}
 	}
@@ -133,9 +145,10 @@ furet_rc furet_text_dec_open(const void *dict, size_t dict_len,
 	*out = NULL;
 	if (!d)
 		return FURET_NOMEM;
+	furet_buf_init(&d->frame);
 	d->dctx = ZSTD_createDCtx();
 	d->ddict = dict_len ? ZSTD_createDDict(dict, dict_len) : NULL;
-	if (!d->dctx) {
+	if (!d->dctx || (dict_len && !d->ddict)) {
 		furet_text_dec_close(d);
 		return FURET_NOMEM;
 	}
@@ -149,6 +162,7 @@ void furet_text_dec_close(furet_text_dec *d)
 		return;
 	ZSTD_freeDCtx(d->dctx);
 	ZSTD_freeDDict(d->ddict);
+	furet_buf_free(&d->frame);
 	furet_free(d);
 }
 
@@ -172,16 +186,21 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 		return FURET_CORRUPT;
 	if (p[0] == TAG_ZSTD_DICT && !d->ddict)
 		return FURET_CORRUPT;
-	size = ZSTD_getFrameContentSize(p + 1, stored_len - 1);
+	furet_buf_reset(&d->frame);
+	furet_buf_put_u32le(&d->frame, ZSTD_MAGICNUMBER);
+	furet_buf_append(&d->frame, p + 1, stored_len - 1);
+	if (d->frame.has_err)
+		return FURET_NOMEM;
+	size = ZSTD_getFrameContentSize(d->frame.data, d->frame.len);
 	if (size != expected_len)
 		return FURET_CORRUPT;
 	if (furet_buf_reserve(out, expected_len))
 		return FURET_NOMEM;
 	r = p[0] == TAG_ZSTD_DICT ?
-		ZSTD_decompress_usingDDict(d->dctx, out->data, expected_len, p + 1,
-			stored_len - 1, d->ddict) :
-		ZSTD_decompressDCtx(d->dctx, out->data, expected_len, p + 1,
-			stored_len - 1);
+		ZSTD_decompress_usingDDict(d->dctx, out->data, expected_len,
+			d->frame.data, d->frame.len, d->ddict) :
+		ZSTD_decompressDCtx(d->dctx, out->data, expected_len, d->frame.data,
+			d->frame.len);
 	if (ZSTD_isError(r) || r != expected_len)
 		return FURET_CORRUPT;
 	out->len = r;

@@ -7,7 +7,11 @@
 ** a sample of its passages and keeps it in meta ("zdict"); later batches use
 ** the index's dictionary. Each stored value starts with a tag byte: 0 raw
 ** text follows, 1 a zstd frame without dictionary, 2 a zstd frame made
-** with the index's dictionary. Decoding checks everything it reads.
+** with the index's dictionary; frames are stored without their magic number
+** and without a dictionary id. Decoding checks everything it reads.
+**
+** The same codec, with a dictionary of its own ("zdict_ids"), stores the
+** documents' ids and titles (store.c).
 **
 ** Only this module includes zstd.
 */

@@ -1284,6 +1284,8 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		}
 		if (!in.data[rec.source])
 			continue;
+		if ((rc = furet_doc_rec_names(w->rt, &rec)))
+			break;
 		if (find_batch_id(w, rec.id, rec.id_len, &slot) >= 0 ||
 			seen_contains(&w->seen, rec.id, rec.id_len))
 			continue;
@@ -1339,7 +1341,7 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 		int64_t j;
 		furet_put_u32be(d4, w->rm_docs[i]);
 		if (!w->rt || furet_txn_get(w->rt, FURET_T_DOCS, d4, 4, &v) ||
-			furet_doc_rec_decode(v, &rec))
+			furet_doc_rec_decode(v, &rec) || furet_doc_rec_names(w->rt, &rec))
 			continue;
 		j = find_batch_id(w, rec.id, rec.id_len, &slot);
 		if (j < 0 || w->docs[j].is_dead)
@@ -1891,7 +1893,8 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	furet_put_u32be(d4, dn);
 	if ((rc = furet_txn_get(t, FURET_T_DOCS, d4, 4, &v)))
 		return rc == FURET_DONE ? FURET_OK : rc; /* removed already */
-	if ((rc = furet_doc_rec_decode(v, &rec)))
+	if ((rc = furet_doc_rec_decode(v, &rec)) ||
+		(rc = furet_doc_rec_names(t, &rec)))
 		return rc;
 	furet_buf_append(&title, rec.title, rec.title_len);
 	furet_buf_append(&ids, rec.id, rec.id_len);
@@ -2092,33 +2095,56 @@ static furet_rc read_pass(furet_rdr *r, spooled_pass *sp)
 
 /* A rebuild (or the first batch of an empty index) trains the stored
 ** text's dictionary on a sample of the batch's passages. */
-static furet_rc train_dict(furet_writer *w, furet_buf *dict)
+static furet_rc train_dict(furet_writer *w, furet_buf *dict,
+	furet_buf *names_dict)
 {
-	furet_text_sampler ts;
+	furet_text_sampler ts, ns;
 	furet_rdr r;
 	spooled_doc sd;
 	spooled_pass sp;
-	size_t i, n_live = 0;
+	furet_buf name;
+	size_t i, n_live = 0, n_live_docs = 0;
 	uint64_t k;
-	int is_full = 0;
+	int is_full = 0, is_names_full = 0;
 	furet_rc rc;
 
 	for (i = 0; i < w->n_docs; i++)
-		if (!w->docs[i].is_dead)
+		if (!w->docs[i].is_dead) {
 			n_live += w->docs[i].n_passages;
+			n_live_docs++;
+		}
 	memset(&sd, 0, sizeof sd);
 	memset(&sp, 0, sizeof sp);
+	furet_buf_init(&name);
 	furet_text_sampler_init(&ts, n_live);
+	furet_text_sampler_init(&ns, n_live_docs);
 	if ((rc = spool_reader(w, &r)))
 		goto done;
-	for (i = 0; i < w->n_docs && !is_full; i++) {
+	/* Both samples in batch order, whatever the threads and memory: the
+	** index must not depend on them. */
+	for (i = 0; i < w->n_docs && !(is_full && is_names_full); i++) {
+		const batch_doc *d = &w->docs[i];
 		if ((rc = read_doc(&r, &sd)))
 			goto done;
-		for (k = 0; k < sd.n_passages && !is_full; k++) {
+		if (!d->is_dead && !is_names_full) {
+			/* What the docs record compresses: id, then title. */
+			int f;
+			furet_buf_reset(&name);
+			furet_buf_append(&name, w->ids.data + d->id_off, d->id_len);
+			furet_buf_append(&name, sd.title.data, sd.title.len);
+			f = name.has_err ? -1 : furet_text_sampler_offer(&ns,
+				(const char *)name.data, name.len);
+			if (f < 0) {
+				rc = FURET_NOMEM;
+				goto done;
+			}
+			is_names_full = f;
+		}
+		for (k = 0; k < sd.n_passages; k++) {
 			int f;
 			if ((rc = read_pass(&r, &sp)))
 				goto done;
-			if (w->docs[i].is_dead)
+			if (d->is_dead || is_full)
 				continue;
 			f = furet_text_sampler_offer(&ts, (const char *)sp.text.data,
 				sp.text.len);
@@ -2129,7 +2155,8 @@ static furet_rc train_dict(furet_writer *w, furet_buf *dict)
 			is_full = f;
 		}
 	}
-	rc = furet_text_sampler_train(&ts, dict);
+	if (!(rc = furet_text_sampler_train(&ts, dict)))
+		rc = furet_text_sampler_train(&ns, names_dict);
 done:
 	if (rc == FURET_IO)
 		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
@@ -2140,7 +2167,9 @@ done:
 	furet_buf_free(&sd.meta);
 	furet_buf_free(&sp.section);
 	furet_buf_free(&sp.text);
+	furet_buf_free(&name);
 	furet_text_sampler_free(&ts);
+	furet_text_sampler_free(&ns);
 	return rc;
 }
 
@@ -2310,6 +2339,8 @@ typedef struct docs_out {
 	spooled_pass sp;
 	furet_buf enc, pass;
 	furet_pass_enc pe;
+	furet_doc_enc de; /* ids and titles compressed with the index's
+	                     "zdict_ids" */
 	pairset sources;  /* the sources table's paths: path k is number k + 1 */
 	int has_sources;  /* loaded */
 } docs_out;
@@ -2451,7 +2482,7 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 		dr.pass_len = o->pass.len;
 		memcpy(dr.hash, o->sd.hash, FURET_HASH_LEN);
 		furet_buf_reset(&o->enc);
-		furet_doc_rec_encode(&dr, &o->enc);
+		furet_doc_rec_encode(&o->de, &dr, &o->enc);
 		if (o->enc.has_err || o->pass.has_err)
 			return FURET_NOMEM;
 		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
@@ -2467,14 +2498,15 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 /* Writes the batch's live documents, passages and texts, read back from
 ** the spool. */
 static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
-	const furet_buf *dict, size_t *n_live_docs, size_t *n_live_pass,
-	uint64_t *live_length)
+	const furet_buf *dict, const furet_buf *names_dict, size_t *n_live_docs,
+	size_t *n_live_pass, uint64_t *live_length)
 {
 	furet_pipeline_ops ops = {
 		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
 		zstate_close, zchunk_run, NULL,
 	};
 	furet_pipeline *zp = NULL;
+	furet_text_enc *names = NULL;
 	docs_out o;
 	furet_rdr r;
 	size_t next = 0;
@@ -2483,9 +2515,14 @@ static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
 	memset(&o, 0, sizeof o);
 	o.c = c;
 	furet_pass_enc_init(&o.pe);
+	furet_doc_enc_init(&o.de, NULL);
 	ops.ctx = (void *)dict;
+	furet_rdr_open_mem(&r, NULL, 0);
+	if ((rc = furet_text_enc_open(names_dict->data, names_dict->len, &names)))
+		goto done;
+	o.de.names = names;
 	if ((rc = spool_reader(w, &r)))
-		return rc;
+		goto done;
 	if ((rc = furet_pipeline_open(&ops, w->n_threads, &zp)))
 		goto done;
 	for (;;) {
@@ -2527,8 +2564,36 @@ done:
 	furet_buf_free(&o.enc);
 	furet_buf_free(&o.pass);
 	furet_pass_enc_free(&o.pe);
+	furet_doc_enc_free(&o.de);
+	furet_text_enc_close(names);
 	pairset_free(&o.sources);
 	return rc;
+}
+
+/* Stores dict under key in meta, or deletes the key when dict is empty. */
+static furet_rc put_dict(furet_txn *t, const char *key, const furet_buf *dict)
+{
+	furet_rc rc = dict->len ?
+		furet_txn_put(t, FURET_T_META, key, strlen(key), dict->data, dict->len,
+			0) : furet_txn_del(t, FURET_T_META, key, strlen(key));
+	return rc == FURET_DONE ? FURET_OK : rc;
+}
+
+/* The index's dictionary under key, copied into dict (this transaction's
+** writes may move the page it sits on); *has_it 0 when there is none. */
+static furet_rc get_dict(furet_txn *t, const char *key, furet_buf *dict,
+	int *has_it)
+{
+	furet_val v;
+	furet_rc rc = furet_txn_get(t, FURET_T_META, key, strlen(key), &v);
+
+	*has_it = rc == FURET_OK;
+	if (rc == FURET_DONE)
+		return FURET_OK;
+	if (rc)
+		return rc;
+	furet_buf_append(dict, v.data, v.len);
+	return dict->has_err ? FURET_NOMEM : FURET_OK;
 }
 
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
@@ -2542,44 +2607,40 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	uint64_t live_length = 0;
 	furet_buf dead; /* u32be ids of the passages removals made dead */
 	furet_buf dict; /* zstd dictionary of the stored text */
-	furet_val v;
+	furet_buf names_dict; /* and of the documents' ids and titles */
 	furet_rc rc;
 
 	furet_buf_init(&enc);
 	furet_buf_init(&dead);
 	furet_buf_init(&dict);
+	furet_buf_init(&names_dict);
 	w->n_written = 0;
 	if (is_rebuild) {
 		if ((rc = furet_txn_clear(t)))
 			goto done;
 		memset(&c, 0, sizeof c);
-		if ((rc = train_dict(w, &dict)))
-			goto done;
-		rc = dict.len ? furet_txn_put(t, FURET_T_META, "zdict", 5, dict.data,
-			dict.len, 0) : furet_txn_del(t, FURET_T_META, "zdict", 5);
-		if (rc && rc != FURET_DONE)
+		if ((rc = train_dict(w, &dict, &names_dict)) ||
+			(rc = put_dict(t, "zdict", &dict)) ||
+			(rc = put_dict(t, "zdict_ids", &names_dict)))
 			goto done;
 	} else if ((rc = furet_store_get_collection(t, &c))) {
 		goto done;
 	} else {
-		/* The index's dictionary, copied: this transaction's writes may
-		** move the page it sits on. */
-		rc = furet_txn_get(t, FURET_T_META, "zdict", 5, &v);
-		if (rc == FURET_OK) {
-			furet_buf_append(&dict, v.data, v.len);
-		} else if (rc != FURET_DONE) {
+		int has_dict = 0, has_names_dict = 0;
+		if ((rc = get_dict(t, "zdict", &dict, &has_dict)) ||
+			(rc = get_dict(t, "zdict_ids", &names_dict, &has_names_dict)))
 			goto done;
-		} else if (c.n_live == 0) {
-			/* The first batch of an empty index trains it, as a rebuild. */
-			if ((rc = train_dict(w, &dict)))
+		if (!has_dict && c.n_live == 0) {
+			/* The first batch of an empty index trains it, as a rebuild
+			** (the dictionary of ids too, unless a batch of documents
+			** without text has been there). */
+			furet_buf unused;
+			furet_buf_init(&unused);
+			rc = train_dict(w, &dict, has_names_dict ? &unused : &names_dict);
+			furet_buf_free(&unused);
+			if (rc || (rc = put_dict(t, "zdict", &dict)) || (!has_names_dict &&
+				(rc = put_dict(t, "zdict_ids", &names_dict))))
 				goto done;
-			if (dict.len && (rc = furet_txn_put(t, FURET_T_META, "zdict", 5,
-				dict.data, dict.len, 0)))
-				goto done;
-		}
-		if (dict.has_err) {
-			rc = FURET_NOMEM;
-			goto done;
 		}
 	}
 	if ((rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
@@ -2594,8 +2655,8 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			"(2^32 passages)");
 		goto done;
 	}
-	if ((rc = write_docs(w, t, &c, &dict, &n_live_docs, &n_live_pass,
-		&live_length)))
+	if ((rc = write_docs(w, t, &c, &dict, &names_dict, &n_live_docs,
+		&n_live_pass, &live_length)))
 		goto done;
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild)))
 		goto done;
@@ -2642,6 +2703,7 @@ done:
 	furet_text_dec_close(w->tdec);
 	w->tdec = NULL;
 	furet_buf_free(&dict);
+	furet_buf_free(&names_dict);
 	return rc;
 }
 

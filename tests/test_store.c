@@ -14,8 +14,11 @@
 
 static void test_doc_passage_term_codecs(void **state)
 {
-	furet_doc_rec d = { "corpus/a.txt", 12, "Titre", 5, 7, 3, 2,
-		{ 1, 2, 3, 4, 5, 6, 7, 8 }, "{\"n\":1}\0x", 9, NULL, 0 }, d2;
+	furet_doc_rec d = { .id = "corpus/a.txt", .id_len = 12, .title = "Titre",
+		.title_len = 5, .first_passage = 7, .n_passages = 3, .source = 2,
+		.hash = { 1, 2, 3, 4, 5, 6, 7, 8 }, .meta = "{\"n\":1}\0x",
+		.meta_len = 9 }, d2;
+	furet_doc_enc de;
 	furet_passage_rec p;
 	furet_pass_iter it;
 	furet_pass_enc pe;
@@ -38,10 +41,13 @@ static void test_doc_passage_term_codecs(void **state)
 	d.pass_len = pass.len;
 
 	furet_buf_init(&b);
-	furet_doc_rec_encode(&d, &b);
+	furet_doc_enc_init(&de, NULL);
+	furet_doc_rec_encode(&de, &d, &b);
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	assert_null(d2.id);
+	assert_int_equal(furet_doc_names_decode(NULL, &d2, NULL), FURET_OK);
 	assert_int_equal(d2.id_len, 12);
 	assert_memory_equal(d2.id, "corpus/a.txt", 12);
 	assert_memory_equal(d2.title, "Titre", 5);
@@ -96,7 +102,7 @@ static void test_doc_passage_term_codecs(void **state)
 	/* More passages than the bytes could hold: refused at once. */
 	d.n_passages = 1000;
 	furet_buf_reset(&b);
-	furet_doc_rec_encode(&d, &b);
+	furet_doc_rec_encode(&de, &d, &b);
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
@@ -108,7 +114,7 @@ static void test_doc_passage_term_codecs(void **state)
 	d.n_passages = 0;
 	d.pass_len = 0;
 	furet_buf_reset(&b);
-	furet_doc_rec_encode(&d, &b);
+	furet_doc_rec_encode(&de, &d, &b);
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
@@ -116,7 +122,7 @@ static void test_doc_passage_term_codecs(void **state)
 	furet_pass_iter_init(&it, &d2);
 	assert_int_equal(furet_pass_next(&it, &p), FURET_DONE);
 	furet_buf_reset(&b);
-	furet_doc_rec_encode(&d, &b);
+	furet_doc_rec_encode(&de, &d, &b);
 	b.len--; /* the zero length of the metadata */
 	furet_buf_put_varint(&b, FURET_META_MAX + 1);
 	{
@@ -169,6 +175,7 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(t2.n_blocks, 77);
 	furet_pass_enc_free(&pe);
 	furet_buf_free(&pass);
+	furet_doc_enc_free(&de);
 	furet_buf_free(&b);
 }
 
@@ -464,10 +471,130 @@ static void test_block_codec_edges(void **state)
 	free(c);
 }
 
+/* A document's id and title, stored raw, compressed without dictionary
+** and with one; truncated, damaged or read with the wrong decoder. */
+static void test_doc_names_codec(void **state)
+{
+	static const char title[] = "Article L6132-3 du code des transports";
+	furet_text_sampler ts;
+	furet_text_enc *plain = NULL, *zd = NULL;
+	furet_text_dec *dplain = NULL, *dzd = NULL;
+	furet_doc_enc de;
+	furet_doc_rec d, d2;
+	furet_buf dict, b, out, name;
+	char id[200];
+	int k, tag;
+	size_t cut, i;
+	furet_val v;
+	(void)state;
+
+	furet_buf_init(&dict);
+	furet_buf_init(&b);
+	furet_buf_init(&out);
+	furet_buf_init(&name);
+	/* A dictionary trained on ids and titles like those it will see. */
+	furet_text_sampler_init(&ts, 3000);
+	for (k = 0; k < 3000; k++) {
+		furet_buf_reset(&name);
+		furet_buf_printf(&name, "legi:codes-en-vigueur/code-du-travail/"
+			"partie-legislative/livre-%d/titre-%d/chapitre-%d/article-l%d"
+			"Article L%d du code du travail", k % 7, k % 5, k % 11, k, k);
+		assert_int_equal(furet_text_sampler_offer(&ts,
+			(const char *)name.data, name.len), 0);
+	}
+	assert_int_equal(furet_text_sampler_train(&ts, &dict), FURET_OK);
+	assert_true(dict.len > 0);
+	furet_text_sampler_free(&ts);
+	assert_int_equal(furet_text_enc_open(NULL, 0, &plain), FURET_OK);
+	assert_int_equal(furet_text_enc_open(dict.data, dict.len, &zd), FURET_OK);
+	assert_int_equal(furet_text_dec_open(NULL, 0, &dplain), FURET_OK);
+	assert_int_equal(furet_text_dec_open(dict.data, dict.len, &dzd),
+		FURET_OK);
+	snprintf(id, sizeof id, "legi:codes-en-vigueur/code-du-travail/"
+		"partie-legislative/livre-3/titre-2/chapitre-9/article-l4242");
+
+	/* tag 0: raw (no encoder, or too short to gain); 1: zstd alone; 2:
+	** zstd with the dictionary. */
+	for (tag = 0; tag < 4; tag++) {
+		furet_text_enc *e = tag == 1 ? plain : tag >= 2 ? zd : NULL;
+		int is_short = tag == 3;
+		memset(&d, 0, sizeof d);
+		d.id = is_short ? "a" : id;
+		d.id_len = strlen(d.id);
+		d.title = is_short ? "" : title;
+		d.title_len = is_short ? 0 : sizeof title - 1;
+		d.first_passage = 5;
+		furet_doc_enc_init(&de, e);
+		furet_buf_reset(&b);
+		furet_doc_rec_encode(&de, &d, &b);
+		assert_false(b.has_err);
+		v.data = b.data;
+		v.len = b.len;
+		assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+		assert_int_equal(d2.names[0], tag == 3 ? 0 : tag);
+		if (tag == 2)
+			assert_true(d2.names_len < (d.id_len + d.title_len) / 2);
+		/* Only a record stored raw decodes without a decoder, and one
+		** made with the dictionary only with it. */
+		assert_int_equal(furet_doc_names_decode(NULL, &d2, &out),
+			tag == 0 || tag == 3 ? FURET_OK : FURET_CORRUPT);
+		if (tag == 2)
+			assert_int_equal(furet_doc_names_decode(dplain, &d2, &out),
+				FURET_CORRUPT);
+		assert_int_equal(furet_doc_names_decode(tag == 2 ? dzd : dplain,
+			&d2, &out), FURET_OK);
+		assert_int_equal(d2.id_len, d.id_len);
+		assert_memory_equal(d2.id, d.id, d.id_len);
+		assert_int_equal(d2.title_len, d.title_len);
+		assert_memory_equal(d2.title, d.title, d.title_len);
+		assert_int_equal(d2.first_passage, 5);
+
+		/* Truncated anywhere: refused by the record or by its names. */
+		for (cut = 0; cut < b.len; cut++) {
+			v.len = cut;
+			if (furet_doc_rec_decode(v, &d2) == FURET_OK)
+				assert_int_equal(furet_doc_names_decode(dzd, &d2, &out),
+					FURET_CORRUPT);
+		}
+		/* A length that does not match what is stored, and every byte
+		** flipped: refused, or decoded to other bytes, never a crash. */
+		v.len = b.len;
+		assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+		d2.title_len++;
+		assert_int_equal(furet_doc_names_decode(dzd, &d2, &out),
+			FURET_CORRUPT);
+		for (i = 0; i < b.len; i++) {
+			furet_rc rc;
+			b.data[i] ^= 0x5a;
+			if (furet_doc_rec_decode(v, &d2) == FURET_OK) {
+				rc = furet_doc_names_decode(tag == 1 ? dplain : dzd, &d2,
+					&out);
+				assert_true(rc == FURET_OK || rc == FURET_CORRUPT);
+			}
+			b.data[i] ^= 0x5a;
+		}
+		furet_doc_enc_free(&de);
+	}
+	/* An unknown tag. */
+	b.data[3] = 3;
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	assert_int_equal(furet_doc_names_decode(dzd, &d2, &out), FURET_CORRUPT);
+
+	furet_text_enc_close(plain);
+	furet_text_enc_close(zd);
+	furet_text_dec_close(dplain);
+	furet_text_dec_close(dzd);
+	furet_buf_free(&dict);
+	furet_buf_free(&b);
+	furet_buf_free(&out);
+	furet_buf_free(&name);
+}
+
 /* docids: ids to document numbers through hashed keys, checked against the
 ** documents' records. */
 static void test_docids(void **state)
 {
+	furet_doc_enc de;
 	char *dir = tu_mkdtemp();
 	char err[512];
 	furet_store *s = NULL;
@@ -481,6 +608,7 @@ static void test_docids(void **state)
 	(void)state;
 
 	furet_buf_init(&enc);
+	furet_doc_enc_init(&de, NULL);
 	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
 		sizeof err), FURET_OK);
 	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
@@ -493,7 +621,7 @@ static void test_docids(void **state)
 		r.title = "";
 		r.source = 0;
 		furet_buf_reset(&enc);
-		furet_doc_rec_encode(&r, &enc);
+		furet_doc_rec_encode(&de, &r, &enc);
 		furet_put_u32be(d4, 10 + i);
 		assert_int_equal(furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data,
 			enc.len, 0), FURET_OK);
@@ -529,6 +657,7 @@ static void test_docids(void **state)
 	}
 	furet_txn_abort(t);
 	furet_store_close(s);
+	furet_doc_enc_free(&de);
 	furet_buf_free(&enc);
 	tu_rmtree(dir);
 	free(dir);
@@ -789,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_doc_passage_term_codecs),
 		cmocka_unit_test(test_block_codec),
 		cmocka_unit_test(test_block_codec_edges),
+		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
