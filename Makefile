@@ -65,7 +65,7 @@ SO_REAL := libfuret.so.$(VERSION)
 SO_NAME := libfuret.so.$(SOMAJOR)
 DEPS_OK := $(B)/.deps-ok
 
-all: $(B)/furet $(B)/libfuret.a $(B)/libfuret.so $(EX_BIN) $(B)/bench/furet_peer
+all: $(B)/furet $(B)/libfuret.a $(B)/libfuret.so $(EX_BIN) $(B)/bench/furet_peer $(B)/bench/query_bench
 
 $(DEPS_OK): .ci/deps
 	@mkdir -p $(B)

@@ -2343,7 +2343,16 @@ furet_rc furet_positions_decode(furet_val v, const furet_block *b,
 		off[k] = (uint32_t)n;
 		for (j = 0; j < b->tf[k]; j++) {
 			uint64_t d;
-			size_t m = furet_get_varint(p, end, &d);
+			size_t m;
+			/* Most deltas are one byte (phrase and proximity searches
+			** decode whole blocks: this loop is their hot spot). */
+			if (p < end && *p < 0x80) {
+				if ((at += *p++) > UINT32_MAX)
+					return FURET_CORRUPT;
+				pos[n++] = (uint32_t)at;
+				continue;
+			}
+			m = furet_get_varint(p, end, &d);
 			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
 				return FURET_CORRUPT;
 			p += m;
