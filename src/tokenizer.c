@@ -42,6 +42,7 @@
 */
 #include "tokenizer.h"
 
+#include <pthread.h>
 #include <unicode/ubrk.h>
 
 #include "util.h"
@@ -57,6 +58,12 @@ struct furet_tokenizer {
 	furet_word *words;
 	size_t n_words, words_cap;
 };
+
+/* The fast path's class of U+0000..U+017F (class_of), looked up: the
+** decoder asks for every character. Filled once by the first open. */
+static unsigned char latin_class[0x180];
+static pthread_once_t latin_once = PTHREAD_ONCE_INIT;
+static void fill_latin_class(void);
 
 furet_rc furet_tokenizer_open(furet_tokenizer **out)
 {
@@ -82,6 +89,7 @@ furet_rc furet_tokenizer_open(furet_tokenizer **out)
 	t->words = NULL;
 	t->n_words = t->words_cap = 0;
 
+	pthread_once(&latin_once, fill_latin_class);
 	/* "fr" has no tailoring of its own: ICU answers U_USING_DEFAULT_WARNING
 	** and uses the root rules, which is what we want. */
 	t->brk = ubrk_open(UBRK_WORD, "fr", NULL, 0, &err);
@@ -144,7 +152,7 @@ enum {
 	C_MIDNUM  /* comma, semicolon: MidNum */
 };
 
-static int char_class(UChar c)
+static int class_of(UChar c)
 {
 	if (c < 0x80) {
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -185,6 +193,19 @@ static int char_class(UChar c)
 	}
 }
 
+static void fill_latin_class(void)
+{
+	UChar c;
+
+	for (c = 0; c < 0x180; c++)
+		latin_class[c] = (unsigned char)class_of(c);
+}
+
+static inline int char_class(UChar c)
+{
+	return c < 0x180 ? latin_class[c] : class_of(c);
+}
+
 /* The unit ICU is given for BMP character c (see the file comment). */
 static UChar substitute(UChar c)
 {
@@ -216,7 +237,7 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 		if (s[i] < 0x80) {
 			map[n] = (uint32_t)i;
 			u[n++] = s[i] == '`' ? 0x27 : (UChar)s[i];
-			is_fast &= s[i] != '_' && s[i] != '@';
+			is_fast &= latin_class[s[i]] != C_SLOW;
 			i++;
 			continue;
 		}
