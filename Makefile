@@ -181,7 +181,7 @@ tsan:
 # names every bad line there; libFuzzer and the sanitizers still report.
 T ?= analyzer
 SECONDS ?= 60
-FUZZ_EXTRA_jsonl := -Isrc/cli src/cli/ingest.c src/cli/safe.c src/cli/progress.c -ljansson
+FUZZ_EXTRA_jsonl := -Isrc/cli src/cli/ingest.c src/cli/jsonflat.c src/cli/safe.c src/cli/progress.c -ljansson
 fuzz:
 	$(MAKE) B=build/fuzz CC=clang OPT=-O1 \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

@@ -14,7 +14,7 @@ for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c); name=${name#fuzz_}
 	extra=""
 	# The JSONL reader is the command line's (src/cli/ingest.c, jansson).
-	[ "$name" = jsonl ] && extra="-Isrc/cli src/cli/ingest.c src/cli/safe.c src/cli/progress.c -ljansson"
+	[ "$name" = jsonl ] && extra="-Isrc/cli src/cli/ingest.c src/cli/jsonflat.c src/cli/safe.c src/cli/progress.c -ljansson"
 	cc $CFLAGS -o "$B/fuzz/replay_$name" "$t" fuzz/replay.c $extra "$B/libfuret.a" $LIBS
 	printf '%s: ' "$name"
 	if ! "$B/fuzz/replay_$name" "fuzz/corpus/$name" 2>"$B/fuzz/$name.err"; then

@@ -3,14 +3,17 @@
 ** symlink loops), ids and titles, .jsonl lines good and bad, their "meta",
 ** binary, empty
 ** and invalid UTF-8 files, and the counts; measuring a walk for the
-** progress line.
+** progress line; the flat .jsonl reader (cli/jsonflat.c) against jansson.
 */
 #include "testutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
 
+#include <jansson.h>
+
 #include "cli/ingest.h"
+#include "cli/jsonflat.h"
 
 typedef struct rec_doc {
 	char *id, *title, *text, *path, *meta;
@@ -666,11 +669,120 @@ static void test_measure(void **state)
 	free(dir);
 }
 
+/* What jansson reads of member name in o, as the flat reader gives it. */
+static int same_member(const jflat_str *s, json_t *v)
+{
+	if (!s->p)
+		return !v || json_is_null(v);
+	return json_is_string(v) && json_string_length(v) == s->len &&
+		memcmp(json_string_value(v), s->p, s->len) == 0;
+}
+
+/* 1 when the flat reader takes line, 0 when it leaves it to jansson; when
+** it takes it, jansson must read the same id, title and text. */
+static int flat_or_jansson(jflat *jf, const char *line)
+{
+	size_t n = strlen(line);
+	int r = jflat_parse(jf, line, n);
+	json_t *o;
+
+	assert_true(r >= 0);
+	if (r == 0)
+		return 0;
+	o = json_loadb(line, n, JSON_ALLOW_NUL, NULL);
+	if (!o || !same_member(&jf->id, json_object_get(o, "id")) ||
+		!same_member(&jf->text, json_object_get(o, "text")) ||
+		!same_member(&jf->title, json_object_get(o, "title")) ||
+		(json_object_get(o, "meta") && !json_is_null(json_object_get(o,
+			"meta"))))
+		fail_msg("the flat reader took %s, jansson reads it otherwise", line);
+	json_decref(o);
+	return 1;
+}
+
+/* The flat reader takes the usual lines, leaves every other one to jansson,
+** and reads what it takes as jansson does: a table of cases, then random
+** changes of them. */
+static void test_jsonflat(void **state)
+{
+	static const struct {
+		const char *line;
+		int is_flat;
+	} cases[] = {
+		{ "{\"id\":\"a\",\"title\":\"T\",\"text\":\"x y\"}\n", 1 },
+		{ " { \"id\" : \"a\" , \"text\" : \"\" } \r\n", 1 },
+		{ "{\"text\":\"b\",\"id\":\"a\",\"title\":null,\"meta\":null}", 1 },
+		{ "{\"id\":\"a\",\"text\":\"l\\u2019\\u00e9t\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t\"}", 1 },
+		{ "{\"\\u0069d\":\"a\",\"text\":\"b\"}", 1 },          /* escaped key */
+		{ "{\"id\":\"a\",\"id\":\"b\",\"text\":\"c\"}", 1 },     /* last wins */
+		{ "{\"id\":\"a\",\"text\":\"nul \\u0000 inside\"}", 1 },
+		{ "{\"id\":\"a\",\"text\":\"b\",\"other\":\"x\",\"n\":null}", 1 },
+		{ "{\"id\":\"a\",\"text\":\"b\",\"meta\":{\"k\":1}}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\",\"meta\":\"s\"}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\",\"n\":1}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\",\"t\":true}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\",\"l\":[]}", 0 },
+		{ "{\"id\":null,\"text\":\"b\"}", 0 },
+		{ "{\"id\":\"a\",\"text\":null}", 0 },
+		{ "{\"id\":\"a\"}", 0 },
+		{ "{}", 0 },
+		{ "[]", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\"} x", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\",}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\"", 0 },
+		{ "{\"id\":\"a\",\"text\":\"tab\there\"}", 0 },      /* raw control */
+		{ "{\"id\":\"a\",\"text\":\"\\ud800\"}", 0 },        /* lone surrogate */
+		{ "{\"id\":\"a\",\"text\":\"\\udc00\"}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"\\ud800\\u0041\"}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"\\x\"}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"\\u12\"}", 0 },
+		{ "{\"id\":\"a\",\"text\":\"b\"}}", 0 },
+		{ "{\"id\" \"a\",\"text\":\"b\"}", 0 },
+	};
+	static const char alphabet[] = "{}[]\":,\\u0d8Aa nul\t\n";
+	jflat jf;
+	char line[256];
+	unsigned seed = 7, r, k, n_flat = 0;
+	size_t i;
+	(void)state;
+
+	jflat_init(&jf);
+	for (i = 0; i < sizeof cases / sizeof *cases; i++)
+		if (flat_or_jansson(&jf, cases[i].line) != cases[i].is_flat)
+			fail_msg("%s: the flat reader says %d", cases[i].line,
+				!cases[i].is_flat);
+	/* The escaped key is the id; the repeated one the last. */
+	assert_int_equal(jflat_parse(&jf, cases[4].line, strlen(cases[4].line)), 1);
+	assert_int_equal(jf.id.len, 1);
+	assert_int_equal(jflat_parse(&jf, cases[5].line, strlen(cases[5].line)), 1);
+	assert_memory_equal(jf.id.p, "b", 1);
+	assert_int_equal(jflat_parse(&jf, cases[6].line, strlen(cases[6].line)), 1);
+	assert_true(jf.text.has_nul);
+	assert_int_equal(jf.text.len, 12);
+
+	for (r = 0; r < 50000; r++) {
+		const char *base = cases[r % 8].line;
+		size_t n = strlen(base);
+		unsigned n_changes = 1 + (seed = seed * 1103515245 + 12345) % 3;
+
+		memcpy(line, base, n + 1);
+		for (k = 0; k < n_changes; k++) {
+			size_t at = ((seed = seed * 1103515245 + 12345) >> 8) % n;
+			line[at] = alphabet[((seed = seed * 1103515245 + 12345) >> 8) %
+				(sizeof alphabet - 1)];
+		}
+		n_flat += (unsigned)flat_or_jansson(&jf, line);
+	}
+	assert_true(n_flat > 1000); /* changes that keep a flat line happen */
+	jflat_free(&jf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_order_and_skips),
 		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_jsonflat),
 		cmocka_unit_test(test_jsonl_long_line),
 		cmocka_unit_test(test_jsonl_meta),
 		cmocka_unit_test(test_binary_empty_utf8),

@@ -26,6 +26,7 @@
 ** line before a message); plain malloc (this is the CLI).
 */
 #include "ingest.h"
+#include "jsonflat.h"
 #include "safe.h"
 
 #include <dirent.h>
@@ -485,14 +486,33 @@ char *ingest_json_text(const json_t *v)
 
 /* One line of a .jsonl file; reports and counts a bad line itself.
 ** Returns -1 only when the walk must stop. */
-static int ingest_json_line(walk *w, const char *path, size_t line_no,
-	const char *line, size_t n)
+static int ingest_json_line(walk *w, jflat *jf, const char *path,
+	size_t line_no, const char *line, size_t n)
 {
 	json_error_t jerr;
 	json_t *obj, *id, *text, *title, *meta;
 	furet_doc doc;
 	char *meta_text = NULL;
-	int rc = 0;
+	int rc = jflat_parse(jf, line, n);
+
+	/* The usual flat line without a JSON tree (jsonflat.h); anything
+	** else, bad ids included, through jansson and its messages. */
+	if (rc < 0) {
+		say(path, line_no, "out of memory; stopped");
+		return -1;
+	}
+	if (rc == 1 && jf->id.len && !jf->id.has_nul) {
+		memset(&doc, 0, sizeof doc);
+		doc.id = jf->id.p;
+		doc.id_len = jf->id.len;
+		doc.text = jf->text.p;
+		doc.text_len = jf->text.len;
+		doc.format = FURET_FORMAT_TEXT;
+		doc.title = jf->title.p;
+		doc.title_len = jf->title.len;
+		return deliver(w, &doc, path, line_no);
+	}
+	rc = 0;
 
 	/* JSON_ALLOW_NUL: a "\u0000" in a text is data, passed on with its
 	** length; an id with one is refused below (it would print truncated). */
@@ -608,7 +628,10 @@ static int ingest_jsonl(walk *w, const char *path, int fd)
 	int has_said = 0;
 	ssize_t n, got;
 	FILE *f = NULL;
+	jflat jf;
 	int rc = 0;
+
+	jflat_init(&jf);
 
 	got = pread(fd, probe, sizeof probe, 0);
 	if (got < 0) {
@@ -657,7 +680,7 @@ static int ingest_jsonl(walk *w, const char *path, int fd)
 			rc = -1;
 			goto done;
 		}
-		rc = ingest_json_line(w, path, line_no, text, len);
+		rc = ingest_json_line(w, &jf, path, line_no, text, len);
 		free(fixed);
 		fixed = NULL;
 		if (rc)
@@ -677,6 +700,7 @@ done:
 	if (f)
 		fclose(f);
 	free(line);
+	jflat_free(&jf);
 	return rc;
 }
 
