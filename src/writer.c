@@ -2768,10 +2768,16 @@ static furet_rc make_room(furet_writer *w)
 ** leaves only DIR.rebuild, which the next rebuild clears. The new file
 ** holds nothing of the old one, so rebuilding in place keeps the size of a
 ** fresh build. When the map runs short anyway, the new environment is
-** dropped and the batch written again with a map twice as large. */
-static furet_rc commit_rebuild(furet_writer *w, const term_ref *order,
+** dropped and the batch written again with a map twice as large (an
+** incremental batch's transaction too). */
+static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	const fold_ref *fold_order, const fold_ref *word_order)
 {
+	/* An incremental batch, or a rebuild in a directory that holds other
+	** files (which a swap would carry away), is one transaction over the
+	** index, the old pages free in its file afterwards. */
+	int is_fresh = (w->flags & FURET_WRITE_REBUILD) &&
+		furet_store_can_swap(w->ix->store);
 	furet_store *f = NULL;
 	furet_txn *t = NULL;
 	char err[300];
@@ -2779,15 +2785,19 @@ static furet_rc commit_rebuild(furet_writer *w, const term_ref *order,
 	furet_rc rc = FURET_OK;
 
 	/* A quarter of the budget, within 16 and 256 MiB. */
-	w->ckpt = w->budget / 4;
-	if (w->ckpt < furet_writer_ckpt_min)
-		w->ckpt = furet_writer_ckpt_min;
-	if (w->ckpt > ((uint64_t)256 << 20))
-		w->ckpt = (uint64_t)256 << 20;
+	w->ckpt = 0;
+	if (is_fresh) {
+		w->ckpt = w->budget / 4;
+		if (w->ckpt < furet_writer_ckpt_min)
+			w->ckpt = furet_writer_ckpt_min;
+		if (w->ckpt > ((uint64_t)256 << 20))
+			w->ckpt = (uint64_t)256 << 20;
+	}
 	for (tries = 0; tries < 40; tries++) {
-		if ((rc = furet_store_open_sibling(w->ix->store, &f, err, sizeof err)))
+		if (is_fresh && (rc = furet_store_open_sibling(w->ix->store, &f, err,
+			sizeof err)))
 			return furet_index_fail(w->ix, rc, "%s", err);
-		if ((rc = furet_store_begin(f, 1, &t))) {
+		if ((rc = furet_store_begin(f ? f : w->ix->store, 1, &t))) {
 			furet_store_discard(f);
 			return furet_index_fail(w->ix, rc, "cannot start the write "
 				"transaction");
@@ -2796,10 +2806,15 @@ static furet_rc commit_rebuild(furet_writer *w, const term_ref *order,
 		if (rc == FURET_OK) {
 			rc = furet_txn_commit(t);
 			t = NULL;
-			if (rc == FURET_OK) {
-				if ((rc = furet_store_adopt(w->ix->store, f, err, sizeof err)))
+			if (rc == FURET_OK && f) {
+				rc = furet_store_adopt(w->ix->store, f, err, sizeof err);
+				f = NULL; /* consumed */
+				if (rc)
 					return furet_index_fail(w->ix, rc, "%s", err);
-				furet_store_rebuilt(w->ix->store);
+			}
+			if (rc == FURET_OK) {
+				if (w->flags & FURET_WRITE_REBUILD)
+					furet_store_rebuilt(w->ix->store);
 				return FURET_OK;
 			}
 		}
@@ -2822,10 +2837,8 @@ static furet_rc commit_rebuild(furet_writer *w, const term_ref *order,
 
 FURET_API furet_rc furet_writer_commit(furet_writer *w)
 {
-	furet_txn *t = NULL;
 	term_ref *order = NULL;
 	fold_ref *fold_order = NULL, *word_order = NULL;
-	int tries;
 	furet_rc rc;
 
 	if (!w)
@@ -2866,43 +2879,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 		(rc = furet_index_take_analyzer(w->ix, &w->an)))
 		goto done;
 
-	if ((w->flags & FURET_WRITE_REBUILD) && furet_store_can_swap(w->ix->store)) {
-		rc = commit_rebuild(w, order, fold_order, word_order);
-		goto done;
-	}
-	/* An incremental batch, or a rebuild in a directory that holds other
-	** files (which a swap would carry away): one transaction over the
-	** index, the old pages free in its file afterwards. */
-	w->ckpt = 0;
-	for (tries = 0; tries < 40; tries++) {
-		rc = furet_store_begin(w->ix->store, 1, &t);
-		if (rc) {
-			furet_index_fail(w->ix, rc, "cannot start the write transaction");
-			goto done;
-		}
-		rc = write_batch(w, t, order, fold_order, word_order);
-		if (rc == FURET_OK) {
-			rc = furet_txn_commit(t);
-			t = NULL;
-			if (rc == FURET_OK) {
-				if (w->flags & FURET_WRITE_REBUILD)
-					furet_store_rebuilt(w->ix->store);
-				goto done;
-			}
-		}
-		furet_txn_abort(t);
-		t = NULL;
-		if (rc != FURET_MAPFULL)
-			break;
-		/* The batch is still in memory: grow the map and write it again. */
-		if ((rc = furet_store_grow(w->ix->store)) != FURET_OK)
-			break;
-	}
-	if (rc == FURET_MAPFULL)
-		rc = FURET_IO;
-	if (rc != FURET_EXISTS && rc != FURET_INVALID)
-		furet_index_fail(w->ix, rc, "commit failed: %s",
-			furet_strerror(rc));
+	rc = commit_batch(w, order, fold_order, word_order);
 done:
 	furet_free(order);
 	furet_free(fold_order);
