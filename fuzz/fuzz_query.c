@@ -14,9 +14,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char dir[] = "/tmp/furet-fuzz-query-XXXXXX";
+static furet_index *seed_ix;
+
+/* The seed index goes with the process (make check replays this target
+** on every run). */
+static void cleanup(void)
+{
+	static const char *const names[] = { "data.mdb", "lock.mdb",
+		"writer.lock" };
+	char path[64];
+	size_t i;
+
+	furet_index_close(seed_ix);
+	seed_ix = NULL;
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static furet_index *open_seed(void)
 {
-	static char dir[] = "/tmp/furet-fuzz-query-XXXXXX";
 	furet_index *ix = NULL;
 	furet_writer *w = NULL;
 	furet_doc d;
@@ -26,6 +46,7 @@ static furet_index *open_seed(void)
 
 	if (!f || !mkdtemp(dir))
 		abort();
+	atexit(cleanup);
 	len = fread(text, 1, sizeof text, f);
 	fclose(f);
 	memset(&d, 0, sizeof d);
@@ -37,6 +58,7 @@ static furet_index *open_seed(void)
 		furet_writer_begin(ix, FURET_WRITE_REBUILD, &w) ||
 		furet_writer_add(w, &d) || furet_writer_commit(w))
 		abort();
+	seed_ix = ix;
 	return ix;
 }
 
