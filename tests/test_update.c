@@ -565,6 +565,21 @@ static void test_stats_compact(void **state)
 	free(dir);
 }
 
+/* a and b answer every query of queries[] with the same hits. */
+static void assert_same_answers(furet_index *a, furet_index *b)
+{
+	size_t q;
+
+	for (q = 0; q < N_OF(queries); q++) {
+		snap s1, s2;
+		snap_take(a, queries[q], &s1);
+		snap_take(b, queries[q], &s2);
+		snap_assert_same_set(&s1, &s2, 1e-9);
+		snap_free(&s1);
+		snap_free(&s2);
+	}
+}
+
 /* After ten rounds that each rewrite a tenth of 200 documents, the
 ** compacted index is within 1.3x a fresh build of the same documents, and
 ** answers as it does. */
@@ -596,7 +611,7 @@ static void test_size_bound(void **state)
 	furet_stats st, st_first, st_fresh;
 	unsigned version[SB_N] = { 0 };
 	char id[32], text[4096];
-	unsigned i, round, q;
+	unsigned i, round;
 	uint64_t b = 0, a = 0;
 	(void)state;
 
@@ -639,14 +654,7 @@ static void test_size_bound(void **state)
 	assert_int_equal(st.total_length, st_fresh.total_length);
 
 	fresh = open_ix(fresh_dir);
-	for (q = 0; q < N_OF(queries); q++) {
-		snap s1, s2;
-		snap_take(ix, queries[q], &s1);
-		snap_take(fresh, queries[q], &s2);
-		snap_assert_same_set(&s1, &s2, 1e-9);
-		snap_free(&s1);
-		snap_free(&s2);
-	}
+	assert_same_answers(ix, fresh);
 	furet_index_close(fresh);
 	furet_index_close(ix);
 	tu_rmtree(dir);
@@ -668,7 +676,7 @@ static void test_rebuild_in_place_size(void **state)
 	unsigned version[SB_N] = { 0 };
 	furet_stats st, st_fresh;
 	furet_index *ix, *fresh;
-	unsigned round, q;
+	unsigned round;
 	FILE *f;
 	(void)state;
 
@@ -688,14 +696,7 @@ static void test_rebuild_in_place_size(void **state)
 	ix = open_ix(dir);
 	check_ok(ix);
 	fresh = open_ix(fresh_dir);
-	for (q = 0; q < N_OF(queries); q++) {
-		snap s1, s2;
-		snap_take(ix, queries[q], &s1);
-		snap_take(fresh, queries[q], &s2);
-		snap_assert_same_set(&s1, &s2, 1e-9);
-		snap_free(&s1);
-		snap_free(&s2);
-	}
+	assert_same_answers(ix, fresh);
 	furet_index_close(ix);
 	assert_int_equal(access(path, F_OK), 0);
 	unlink(path);
