@@ -2774,8 +2774,9 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	const fold_ref *fold_order, const fold_ref *word_order)
 {
 	/* An incremental batch, or a rebuild in a directory that holds other
-	** files (which a swap would carry away), is one transaction over the
-	** index, the old pages free in its file afterwards. */
+	** files (which a swap would carry away) or whose sibling cannot be
+	** made, is one transaction over the index, the old pages free in its
+	** file afterwards. */
 	int is_fresh = (w->flags & FURET_WRITE_REBUILD) &&
 		furet_store_can_swap(w->ix->store);
 	furet_store *f = NULL;
@@ -2795,8 +2796,15 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	}
 	for (tries = 0; tries < 40; tries++) {
 		if (is_fresh && (rc = furet_store_open_sibling(w->ix->store, &f, err,
-			sizeof err)))
-			return furet_index_fail(w->ix, rc, "%s", err);
+			sizeof err))) {
+			if (rc == FURET_NOMEM)
+				return furet_index_fail(w->ix, rc, "%s", err);
+			/* No room beside the index (a parent directory it may not
+			** write, a file named DIR.rebuild): rebuilt in place, in
+			** one transaction, as an incremental batch is. */
+			is_fresh = 0;
+			w->ckpt = 0;
+		}
 		if ((rc = furet_store_begin(f ? f : w->ix->store, 1, &t))) {
 			furet_store_discard(f);
 			return furet_index_fail(w->ix, rc, "cannot start the write "

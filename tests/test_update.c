@@ -665,11 +665,11 @@ static void test_size_bound(void **state)
 	free(first_dir);
 }
 
-/* Rebuilding in place three times keeps the size of a fresh build: the old
-** pages that the rebuild could not reuse are compacted away, and an empty
-** .gitkeep stays. With a file
-** of the caller's in the directory, which compaction will not swap, the
-** rebuild still commits whole (only larger). */
+/* Rebuilding in place three times keeps the size of a fresh build (each
+** rebuild is written in DIR.rebuild and swapped in), and an empty .gitkeep
+** stays. Where no DIR.rebuild can be made, and with a file of the caller's
+** in the directory (a swap would carry it away), the rebuild is one
+** transaction over the index and still commits whole (only larger). */
 static void test_rebuild_in_place_size(void **state)
 {
 	char *dir = tu_mkdtemp(), *fresh_dir = tu_mkdtemp(), path[4200];
@@ -700,6 +700,24 @@ static void test_rebuild_in_place_size(void **state)
 	furet_index_close(ix);
 	assert_int_equal(access(path, F_OK), 0);
 	unlink(path);
+
+	/* No sibling directory can be made (a file has its name): the rebuild
+	** goes on in place. */
+	{
+		char sib[4200];
+		snprintf(sib, sizeof sib, "%s.rebuild", dir);
+		f = fopen(sib, "w");
+		assert_non_null(f);
+		fputs("not a directory\n", f);
+		fclose(f);
+		build_fresh(dir, version, &st);
+		assert_int_equal(st.n_docs, st_fresh.n_docs);
+		ix = open_ix(dir);
+		check_ok(ix);
+		assert_same_answers(ix, fresh);
+		furet_index_close(ix);
+		assert_int_equal(unlink(sib), 0); /* still a file */
+	}
 
 	snprintf(path, sizeof path, "%s/notes.txt", dir);
 	f = fopen(path, "w");
