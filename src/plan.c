@@ -688,13 +688,15 @@ done:
 /* A word's family ("reconstruction" -> "reconstruit", "reconstruire"):
 ** the index terms whose accent-free stem starts with the query stem less its
 ** last three letters (five at least), from stems of five letters (a to z)
-** on; the
-** FAMILY_MAX most frequent, weight w_derived. Snowball strips inflections but
-** not derivations, and French questions often name with a noun what the
-** answer says with a verb. */
+** on; the FAMILY_MAX most frequent, weight w_derived. Snowball strips
+** inflections but not derivations, and French questions often name with a
+** noun what the answer says with a verb. Eight terms rank as 32 did (nDCG@10
+** PIAF dev 0.8306, spf_qr dev 0.8306, 300 distractor questions 0.7041) and
+** every term more is a list of candidates to visit: 8% less CPU on the
+** distractor set. */
 #define FAMILY_MIN 5
 #define FAMILY_CUT 3
-#define FAMILY_MAX 32
+#define FAMILY_MAX 8
 #define FAMILY_SCAN 512
 
 static furet_rc add_family_terms(plan *pl, furet_txn *t, uint32_t g,
