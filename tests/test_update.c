@@ -682,10 +682,8 @@ static void test_rebuild_in_place_size(void **state)
 
 	build_fresh(fresh_dir, version, &st_fresh);
 	/* The repository's index/ holds an empty .gitkeep: it stays. */
+	assert_int_equal(tu_write(dir, ".gitkeep", "", 0), 0);
 	snprintf(path, sizeof path, "%s/.gitkeep", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fclose(f);
 	for (round = 0; round < 3; round++) {
 		build_fresh(dir, version, &st);
 		if ((double)st.file_bytes > 1.1 * (double)st_fresh.file_bytes)
@@ -719,11 +717,8 @@ static void test_rebuild_in_place_size(void **state)
 		assert_int_equal(unlink(sib), 0); /* still a file */
 	}
 
+	assert_int_equal(tu_write(dir, "notes.txt", "mine\n", 5), 0);
 	snprintf(path, sizeof path, "%s/notes.txt", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("mine\n", f);
-	fclose(f);
 	build_fresh(dir, version, &st);
 	assert_int_equal(st.n_docs, st_fresh.n_docs);
 	assert_true(st.file_bytes > st_fresh.file_bytes); /* not swapped */
