@@ -1014,37 +1014,55 @@ void furet_store_close(furet_store *s)
 	furet_free(s);
 }
 
-/* After compaction renamed a new file over data.mdb: this handle opens it. */
-static furet_rc reopen(furet_store *s)
+/* Opens the environment in dir with every table of the index, created when
+** is_create: *out and dbi[] are set only on success. An LMDB error code. */
+static int open_env(const char *dir, size_t map_size, unsigned env_flags,
+	int is_create, MDB_env **out, MDB_dbi *dbi)
 {
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
+	MDB_dbi d[FURET_T_COUNT];
 	int mrc, i;
 
 	if ((mrc = mdb_env_create(&env)))
-		return rc_from_mdb(mrc);
+		return mrc;
 	mdb_env_set_maxdbs(env, FURET_T_COUNT + 2);
 	mdb_env_set_maxreaders(env, 256);
-	if ((mrc = mdb_env_set_mapsize(env, s->map_size)) ||
-		(mrc = mdb_env_open(env, s->dir, s->env_flags, 0666)) ||
-		(mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)))
+	if ((mrc = mdb_env_set_mapsize(env, map_size)) ||
+		(mrc = mdb_env_open(env, dir, env_flags, 0666)) ||
+		(mrc = mdb_txn_begin(env, NULL, is_create ? 0 : MDB_RDONLY, &txn)))
 		goto fail;
 	for (i = 0; i < FURET_T_COUNT; i++)
-		if ((mrc = mdb_dbi_open(txn, table_names[i], 0, &s->dbi[i])))
+		if ((mrc = mdb_dbi_open(txn, table_names[i], is_create ? MDB_CREATE :
+			0, &d[i])))
 			goto fail;
 	/* Committed, not aborted: an abort would close the new handles. */
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (mrc)
 		goto fail;
-	mdb_env_close(s->env);
-	s->env = env;
-	return FURET_OK;
+	memcpy(dbi, d, sizeof d);
+	*out = env;
+	return 0;
 fail:
 	if (txn)
 		mdb_txn_abort(txn);
 	mdb_env_close(env);
-	return rc_from_mdb(mrc);
+	return mrc;
+}
+
+/* After compaction or a rebuild swapped a new file in: this handle opens
+** it (its tables' handles change only when that succeeds). */
+static furet_rc reopen(furet_store *s)
+{
+	MDB_env *env;
+	int mrc = open_env(s->dir, s->map_size, s->env_flags, 0, &env, s->dbi);
+
+	if (mrc)
+		return rc_from_mdb(mrc);
+	mdb_env_close(s->env);
+	s->env = env;
+	return FURET_OK;
 }
 
 const char *furet_store_dir(const furet_store *s)
@@ -1149,17 +1167,17 @@ static void sibling_dir(const furet_store *s, const char *suffix, char *base,
 	snprintf(tmpdir, tmp_cap, "%s.%s", base, suffix);
 }
 
-furet_rc furet_store_open_sibling(furet_store *s, furet_store **out,
-	char *err, size_t err_cap)
+/* A new environment in the sibling DIR.suffix, whatever a killed run left
+** there removed first. */
+static furet_rc open_sibling(furet_store *s, const char *suffix,
+	furet_store **out, char *err, size_t err_cap)
 {
 	char base[4200], tmpdir[4300], path[4400];
 	furet_store *f;
-	MDB_txn *txn = NULL;
-	int mrc = 0, i;
+	int mrc;
 
 	*out = NULL;
-	sibling_dir(s, "rebuild", base, sizeof base, tmpdir, sizeof tmpdir);
-	/* What a killed rebuild left. */
+	sibling_dir(s, suffix, base, sizeof base, tmpdir, sizeof tmpdir);
 	snprintf(path, sizeof path, "%s/data.mdb", tmpdir);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/lock.mdb", tmpdir);
@@ -1173,7 +1191,7 @@ furet_rc furet_store_open_sibling(furet_store *s, furet_store **out,
 	memset(f, 0, sizeof *f);
 	f->lock_fd = -1;
 	f->map_size = s->map_size;
-	f->env_flags = s->env_flags;
+	f->env_flags = s->env_flags & ~(unsigned)MDB_RDONLY;
 	if (!(f->dir = furet_strndup(tmpdir, strlen(tmpdir))) ||
 		pthread_rwlock_init(&f->env_lock, NULL) != 0) {
 		furet_free(f->dir);
@@ -1181,30 +1199,21 @@ furet_rc furet_store_open_sibling(furet_store *s, furet_store **out,
 		return FURET_NOMEM;
 	}
 	f->has_env_lock = 1;
-	if ((mrc = mdb_env_create(&f->env)))
-		goto fail;
-	mdb_env_set_maxdbs(f->env, FURET_T_COUNT + 2);
-	mdb_env_set_maxreaders(f->env, 256);
-	if ((mrc = mdb_env_set_mapsize(f->env, f->map_size)) ||
-		(mrc = mdb_env_open(f->env, tmpdir, f->env_flags, 0666)) ||
-		(mrc = mdb_txn_begin(f->env, NULL, 0, &txn)))
-		goto fail;
-	for (i = 0; i < FURET_T_COUNT; i++)
-		if ((mrc = mdb_dbi_open(txn, table_names[i], MDB_CREATE, &f->dbi[i])))
-			goto fail;
-	mrc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (mrc)
-		goto fail;
+	if ((mrc = open_env(tmpdir, f->map_size, f->env_flags, 1, &f->env,
+		f->dbi))) {
+		snprintf(err, err_cap, "cannot create a new index in %s: %s", tmpdir,
+			mdb_strerror(mrc));
+		furet_store_discard(f);
+		return rc_from_mdb(mrc);
+	}
 	*out = f;
 	return FURET_OK;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	snprintf(err, err_cap, "cannot create a new index in %s: %s", tmpdir,
-		mdb_strerror(mrc));
-	furet_store_discard(f);
-	return rc_from_mdb(mrc);
+}
+
+furet_rc furet_store_open_sibling(furet_store *s, furet_store **out,
+	char *err, size_t err_cap)
+{
+	return open_sibling(s, "rebuild", out, err, err_cap);
 }
 
 void furet_store_discard(furet_store *f)
@@ -1224,13 +1233,14 @@ void furet_store_discard(furet_store *f)
 	furet_store_close(f);
 }
 
-furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
-	size_t err_cap)
+/* Syncs and closes f, the environment of DIR.suffix, and swaps it in. */
+static furet_rc adopt(furet_store *s, furet_store *f, const char *suffix,
+	const char *what, char *err, size_t err_cap)
 {
 	char base[4200], tmpdir[4300];
 	int mrc;
 
-	sibling_dir(s, "rebuild", base, sizeof base, tmpdir, sizeof tmpdir);
+	sibling_dir(s, suffix, base, sizeof base, tmpdir, sizeof tmpdir);
 	if ((mrc = mdb_env_sync(f->env, 1))) {
 		snprintf(err, err_cap, "cannot write the new index: %s",
 			mdb_strerror(mrc));
@@ -1242,7 +1252,13 @@ furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
 	if (s->map_size < f->map_size)
 		s->map_size = f->map_size;
 	furet_store_close(f);
-	return swap_dirs(s, base, tmpdir, "rebuilt", err, err_cap);
+	return swap_dirs(s, base, tmpdir, what, err, err_cap);
+}
+
+furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
+	size_t err_cap)
+{
+	return adopt(s, f, "rebuild", "rebuilt", err, err_cap);
 }
 
 /* Rewrites every table, in key order, into a new environment in a sibling
@@ -1252,13 +1268,13 @@ furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
 ** (swap_dirs: renameat2 RENAME_EXCHANGE). */
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 {
-	char base[4200], tmpdir[4300], tmp[4400], lck[4400];
-	MDB_env *env = NULL;
+	char base[4200], tmpdir[4300];
+	furet_store *f = NULL;
 	MDB_txn *src = NULL, *dtx = NULL;
 	MDB_cursor *cur = NULL;
-	MDB_dbi dbi;
 	MDB_val k, v;
 	int mrc = 0, i;
+	furet_rc rc;
 
 	sibling_dir(s, "compact", base, sizeof base, tmpdir, sizeof tmpdir);
 	if (!holds_only_index(base)) {
@@ -1266,29 +1282,17 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 			"compaction swaps the whole directory, move them out first", base);
 		return FURET_INVALID;
 	}
-	snprintf(tmp, sizeof tmp, "%s/data.mdb", tmpdir);
-	snprintf(lck, sizeof lck, "%s/lock.mdb", tmpdir);
-	unlink(tmp);
-	unlink(lck);
-	if (mkdir(tmpdir, 0777) != 0 && errno != EEXIST) {
-		snprintf(err, err_cap, "cannot create %s: %s", tmpdir, strerror(errno));
-		return FURET_IO;
-	}
-	if ((mrc = mdb_env_create(&env)))
-		goto fail;
-	mdb_env_set_maxdbs(env, FURET_T_COUNT + 2);
-	if ((mrc = mdb_env_set_mapsize(env, s->map_size)) ||
-		(mrc = mdb_env_open(env, tmpdir, MDB_NOTLS, 0666)) ||
-		(mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &src)) ||
-		(mrc = mdb_txn_begin(env, NULL, 0, &dtx)))
+	if ((rc = open_sibling(s, "compact", &f, err, err_cap)))
+		return rc;
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &src)) ||
+		(mrc = mdb_txn_begin(f->env, NULL, 0, &dtx)))
 		goto fail;
 	for (i = 0; i < FURET_T_COUNT; i++) {
-		if ((mrc = mdb_dbi_open(dtx, table_names[i], MDB_CREATE, &dbi)) ||
-			(mrc = mdb_cursor_open(src, s->dbi[i], &cur)))
+		if ((mrc = mdb_cursor_open(src, s->dbi[i], &cur)))
 			goto fail;
 		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-			if ((mrc = mdb_put(dtx, dbi, &k, &v, MDB_APPEND)))
+			if ((mrc = mdb_put(dtx, f->dbi[i], &k, &v, MDB_APPEND)))
 				break;
 		mdb_cursor_close(cur);
 		cur = NULL;
@@ -1301,11 +1305,7 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 	if (mrc)
 		goto fail;
 	mdb_txn_abort(src);
-	src = NULL;
-	mdb_env_sync(env, 1);
-	mdb_env_close(env);
-	env = NULL;
-	return swap_dirs(s, base, tmpdir, "compacted", err, err_cap);
+	return adopt(s, f, "compact", "compacted", err, err_cap);
 fail:
 	if (cur)
 		mdb_cursor_close(cur);
@@ -1313,11 +1313,7 @@ fail:
 		mdb_txn_abort(dtx);
 	if (src)
 		mdb_txn_abort(src);
-	if (env)
-		mdb_env_close(env);
-	unlink(tmp);
-	unlink(lck);
-	rmdir(tmpdir);
+	furet_store_discard(f);
 	snprintf(err, err_cap, "cannot rewrite the index: %s", mdb_strerror(mrc));
 	return rc_from_mdb(mrc);
 }
