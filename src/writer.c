@@ -61,6 +61,7 @@
 #include <malloc.h> /* malloc_trim */
 #endif
 #include <time.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1379,6 +1380,21 @@ static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
 
 /* ---- commit: the merge of the runs ------------------------------------------ */
 
+/* The next key of a spilled run (its length as a varint, then its bytes),
+** copied into buf (KEY_CAP bytes): its length, or 0 with r->has_err set. */
+static size_t run_key(furet_rdr *r, unsigned char *buf)
+{
+	uint64_t len = furet_rdr_varint(r);
+	const unsigned char *p;
+
+	if (len == 0 || len >= KEY_CAP || !(p = furet_rdr_bytes(r, len))) {
+		r->has_err = 1;
+		return 0;
+	}
+	memcpy(buf, p, len);
+	return (size_t)len;
+}
+
 /* One run's terms, in byte order: a run spilled to the runs file, or the
 ** run still in memory. */
 typedef struct tsrc {
@@ -1399,7 +1415,6 @@ typedef struct tsrc {
 static void tsrc_next(const furet_writer *w, tsrc *s)
 {
 	uint64_t len, plen, left;
-	const unsigned char *p;
 
 	s->has_term = 0;
 	if (s->order) {
@@ -1421,12 +1436,8 @@ static void tsrc_next(const furet_writer *w, tsrc *s)
 	if (!s->n_left || s->r.has_err)
 		return;
 	s->n_left--;
-	len = furet_rdr_varint(&s->r);
-	if (len == 0 || len >= KEY_CAP || !(p = furet_rdr_bytes(&s->r, len))) {
-		s->r.has_err = 1;
+	if (!(len = run_key(&s->r, s->key)))
 		return;
-	}
-	memcpy(s->key, p, len);
 	s->term = s->key;
 	s->term_len = len;
 	s->n_post = (uint32_t)furet_rdr_varint(&s->r);
@@ -1474,18 +1485,18 @@ static int is_dead_pid(const furet_writer *w, uint64_t pid)
 ** reaches w->ckpt bytes (see commit_rebuild). Nothing read through t may be
 ** held across it. */
 uint64_t furet_writer_ckpt_min = (uint64_t)16 << 20;
-static size_t n_checkpoints;
+static atomic_size_t n_checkpoints; /* writers of several indexes may tick */
 
 size_t furet_writer_checkpoints(void)
 {
-	return n_checkpoints;
+	return atomic_load(&n_checkpoints);
 }
 
 static furet_rc tick(furet_writer *w, furet_txn *t)
 {
 	if (!w->ckpt || furet_txn_pending(t) < w->ckpt)
 		return FURET_OK;
-	n_checkpoints++;
+	atomic_fetch_add(&n_checkpoints, 1);
 	return furet_txn_checkpoint(t);
 }
 
@@ -1689,7 +1700,6 @@ typedef struct psrc {
 
 static void psrc_next(psrc *s)
 {
-	const unsigned char *p;
 	uint64_t len;
 
 	s->has_key = 0;
@@ -1704,12 +1714,8 @@ static void psrc_next(psrc *s)
 	if (!s->n_left || s->r.has_err)
 		return;
 	s->n_left--;
-	len = furet_rdr_varint(&s->r);
-	if (len == 0 || len >= KEY_CAP || !(p = furet_rdr_bytes(&s->r, len))) {
-		s->r.has_err = 1;
+	if (!(len = run_key(&s->r, s->buf)))
 		return;
-	}
-	memcpy(s->buf, p, len);
 	s->key = s->buf;
 	s->len = len;
 	s->has_key = 1;
