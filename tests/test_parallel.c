@@ -275,44 +275,37 @@ static void reference(void)
 	has_ref = 1;
 }
 
-static void test_threads_same_index(void **state)
+/* Builds with threads and memory (0: the defaults), checks that the tables
+** are the reference's after each batch, and returns the runs spilled. */
+static size_t same_as_reference(unsigned threads, uint64_t memory)
 {
-	unsigned th[] = { 3, 0 };
-	size_t i, runs;
-	(void)state;
+	furet_writer_options o;
+	print first, last;
+	size_t runs;
 
 	reference();
-	for (i = 0; i < sizeof th / sizeof th[0]; i++) {
-		furet_writer_options o;
-		print first, last;
-		furet_writer_options_init(&o);
-		o.threads = th[i];
-		build_print(&o, &runs, &first, &last);
-		assert_int_equal(runs, 0);
-		assert_same(&first, &ref_first);
-		assert_same(&last, &ref_last);
-	}
+	furet_writer_options_init(&o);
+	o.threads = threads;
+	o.memory = memory;
+	build_print(&o, &runs, &first, &last);
+	assert_same(&first, &ref_first);
+	assert_same(&last, &ref_last);
+	return runs;
+}
+
+static void test_threads_same_index(void **state)
+{
+	(void)state;
+	assert_int_equal(same_as_reference(3, 0), 0);
+	assert_int_equal(same_as_reference(0, 0), 0);
 }
 
 static void test_budget_same_index(void **state)
 {
-	unsigned th[] = { 1, 3 };
-	size_t i, runs;
 	(void)state;
-
-	reference();
-	for (i = 0; i < sizeof th / sizeof th[0]; i++) {
-		furet_writer_options o;
-		print first, last;
-		furet_writer_options_init(&o);
-		o.threads = th[i];
-		o.memory = 1u << 20;
-		build_print(&o, &runs, &first, &last);
-		/* The budget is small enough for runs to be spilled and merged. */
-		assert_true(runs >= 2);
-		assert_same(&first, &ref_first);
-		assert_same(&last, &ref_last);
-	}
+	/* The budget is small enough for runs to be spilled and merged. */
+	assert_true(same_as_reference(1, 1u << 20) >= 2);
+	assert_true(same_as_reference(3, 1u << 20) >= 2);
 }
 
 /* A rebuild that commits every few kilobytes (checkpoints, as a big one
@@ -320,22 +313,14 @@ static void test_budget_same_index(void **state)
 static void test_checkpoints_same_index(void **state)
 {
 	uint64_t saved = furet_writer_ckpt_min;
-	size_t runs, before = furet_writer_checkpoints();
-	furet_writer_options o;
-	print first, last;
+	size_t before = furet_writer_checkpoints();
 	(void)state;
 
-	reference();
 	furet_writer_ckpt_min = 4096;
-	furet_writer_options_init(&o);
-	o.threads = 2;
-	o.memory = 1u << 20;
-	build_print(&o, &runs, &first, &last);
+	same_as_reference(2, 1u << 20);
 	furet_writer_ckpt_min = saved;
 	print_message("%zu checkpoints\n", furet_writer_checkpoints() - before);
 	assert_true(furet_writer_checkpoints() - before >= 5);
-	assert_same(&first, &ref_first);
-	assert_same(&last, &ref_last);
 }
 
 /* Entries of dir other than "." and ".."; names joined in *names. */
