@@ -125,7 +125,10 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 		q->pos = np;
 		q->cap_pos = n;
 	}
-	return furet_positions_decode(v, q->blk, q->pos, q->pos_off);
+	if ((rc = furet_positions_decode(v, q->blk, q->pos, q->pos_off)))
+		return rc;
+	q->has_pos = 1; /* until the cursor moves to another block */
+	return FURET_OK;
 }
 
 /* ---- plan ---------------------------------------------------------------------- */
@@ -885,6 +888,8 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 	if (c->how != HOW_FAMILY && tr.df > pl->groups[c->group].df)
 		pl->groups[c->group].df = tr.df;
 	c->n_blocks = tr.n_blocks;
+	c->df = tr.df;
+	c->fmax = INFINITY;
 	c->blk = furet_malloc(sizeof *c->blk);
 	if (!c->blk)
 		return FURET_NOMEM;

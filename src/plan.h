@@ -35,6 +35,11 @@ typedef struct qcursor {
 	int is_done;
 	uint32_t group;
 	double weight;
+	double fmax;       /* the most its term's (tf / norm + w_title tt +
+	                      w_section ts) reaches in a passage: INFINITY
+	                      unknown, 0 no postings (search.c: pruning) */
+	double ub;         /* ceiling of its part of its group's score */
+	uint64_t df;       /* its term's passages */
 	furet_block *blk;
 	uint32_t n_blocks, block, i;
 	int how;           /* HOW_* */
@@ -60,8 +65,18 @@ typedef struct qgroup {
 	int is_compound;   /* from a compound's part or whole */
 	int is_typo_candidate;
 	int is_name;       /* a number, or capitalised and not the query's first word */
-	double ub;         /* ceiling of its BM25F part (pruning) */
-	int is_essential;
+	/* pruning (search.c): of its non-essential cursors, the sum of
+	** weight * fmax (finite ones; binf counts the unbounded) and the
+	** largest weight; while a passage is bounded, the same of those not
+	** looked at yet (rsum, rinf), and of its cursors found there, their
+	** weighted frequencies and largest weight (esum, ew) */
+	double bsum, bw, rsum, esum, ew;
+	uint32_t binf, rinf;
+	double bpart, bgot; /* its BM25F part of that bound and its idf times
+	                       weight (a prox group), 0 when not there */
+	int bin;            /* there: a bound above 0 */
+	double bpart0, bgot0; /* the same with no cursor looked at */
+	int bin0, is_touched;
 	int is_asked;      /* the word an interrogative asks for ("quel pays") */
 	size_t q_start, q_end; /* the word's bytes in the query (suggestions) */
 	uint64_t df;
