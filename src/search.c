@@ -129,6 +129,7 @@ typedef struct scorer {
 	double avgdlen;    /* average document length, for doc_score */
 	double cut;        /* a passage whose score cannot reach it needs no
 	                      exact score (pruning; -1: off) */
+	int has_phrase;    /* the query has a phrase (pruning's bound) */
 	unsigned char key[512];
 } scorer;
 
@@ -916,7 +917,7 @@ done:
 /* ---- dynamic pruning (MaxScore) ----------------------------------------------- */
 
 /* Can the query skip passages that cannot reach the top? Only a plain
-** disjunction of free-text words: no operator, phrase, prefix, field or
+** disjunction of free-text words and phrases: no operator, prefix, field or
 ** +/-, where a passage's score only grows with the words it holds. */
 static int is_prunable(const plan *pl)
 {
@@ -929,7 +930,8 @@ static int is_prunable(const plan *pl)
 		if (e->leaf < 0) {
 			if (e->kind != FURET_Q_OR)
 				return 0;
-		} else if (pl->leaves[e->leaf].kind != FURET_Q_WORD ||
+		} else if ((pl->leaves[e->leaf].kind != FURET_Q_WORD &&
+			pl->leaves[e->leaf].kind != FURET_Q_PHRASE) ||
 			pl->leaves[e->leaf].field != FURET_QF_ANY) {
 			return 0;
 		}
@@ -945,6 +947,34 @@ static int is_prunable(const plan *pl)
 static double saturate(double k1, double x)
 {
 	return isinf(x) ? k1 + 1.0 : x * (k1 + 1.0) / (x + k1);
+}
+
+/* The most the phrase bonus adds when the groups there (bin, or is_found 0:
+** their non-essential cursors have a bound) may be: a phrase counts only
+** with all its words. */
+static double phrase_bound(const plan *pl, const furet_search_options *o,
+	int is_found)
+{
+	double s = 0;
+	size_t l;
+	uint32_t k;
+
+	for (l = 0; l < pl->n_leaves; l++) {
+		const qleaf *lf = &pl->leaves[l];
+		double idf = 0;
+		if (lf->kind != FURET_Q_PHRASE || lf->n_groups < 2 ||
+			!pl->groups[lf->first_group].is_scoring || o->w_phrase <= 0)
+			continue;
+		for (k = 0; k < lf->n_groups; k++) {
+			const qgroup *g = &pl->groups[lf->first_group + k];
+			if (is_found ? !g->bin : !(g->bw > 0 && (g->binf || g->bsum > 0)))
+				break;
+			idf += g->idf;
+		}
+		if (k == lf->n_groups)
+			s += o->w_phrase * idf * (o->k1 + 1.0);
+	}
+	return s;
 }
 
 /* The most a passage can score when each group holds at most its bound:
@@ -981,7 +1011,7 @@ static double groups_bound(const plan *pl, const furet_search_options *o,
 				top = gr->idf;
 		}
 	}
-	s += o->w_prox * (sum - top);
+	s += o->w_prox * (sum - top) + phrase_bound(pl, o, 0);
 	if (o->w_cover > 0 && all > 0)
 		s += o->w_cover * all * (got / all) * (got / all);
 	return s;
@@ -1051,10 +1081,13 @@ typedef struct pbound {
 	                          idf times weight */
 } pbound;
 
-static double pbound_value(const pbound *b, const furet_search_options *o,
-	double all)
+static double pbound_value(const plan *pl, const pbound *b,
+	const furet_search_options *o, double all, int has_phrase)
 {
 	double s = b->parts + o->w_prox * (b->sum - b->top);
+
+	if (has_phrase)
+		s += phrase_bound(pl, o, 1);
 
 	if (o->w_cover > 0 && all > 0)
 		s += o->w_cover * all * (b->got / all) * (b->got / all);
@@ -1173,7 +1206,8 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 	for (i = n_rest;; i--) {
 		qcursor *c;
 		qgroup *g;
-		if (is_below(pbound_value(&b, o, all), threshold))
+		if (is_below(pbound_value(pl, &b, o, all, sc->has_phrase),
+			threshold))
 			break;
 		if (i == 0) {
 			*is_skip = 0;
@@ -1551,6 +1585,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			goto done;
 		}
 		if (is_pruning) {
+			for (i = 0; i < pl.n_leaves; i++)
+				if (pl.leaves[i].kind == FURET_Q_PHRASE)
+					sc.has_phrase = 1;
 			for (i = 0; i < pl.n_groups; i++) {
 				qgroup *g = &pl.groups[i];
 				g->bsum = g->bw = g->esum = g->ew = 0;
@@ -1622,8 +1659,11 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 							n_pre)))
 							goto corrupt;
 						n_pre = 0;
-						/* (alone in its document: one match either way) */
-						if (is_match)
+						/* (alone in its document: one match either way;
+						** a phrase's match is not known) */
+						if (sc.has_phrase)
+							r->is_pruned = 1;
+						else if (is_match)
 							r->matched++;
 						continue;
 					}
