@@ -1263,58 +1263,70 @@ static uint32_t doc_first(const unsigned char *pdoc, uint32_t pid)
 ** Each passage costs O(k log n) for its k cursors, not a scan of them all
 ** (a question with accent variants and families reaches a hundred terms). */
 typedef struct cheap {
-	uint32_t *h;
+	uint64_t *h;  /* passage id << 32 | cursor: compared without reading
+	                 the cursors */
 	size_t n;
 } cheap;
 
-static uint32_t cheap_top(const plan *pl, const cheap *q)
+static uint64_t cheap_key(const plan *pl, uint32_t c)
 {
-	return q->n ? pl->curs[q->h[0]].at : UINT32_MAX;
+	return (uint64_t)pl->curs[c].at << 32 | c;
 }
 
-static void cheap_down(const plan *pl, cheap *q, size_t i)
+static uint32_t cheap_top(const plan *pl, const cheap *q)
 {
+	(void)pl;
+	return q->n ? (uint32_t)(q->h[0] >> 32) : UINT32_MAX;
+}
+
+static void cheap_down(cheap *q, size_t i)
+{
+	uint64_t x = q->h[i];
+
 	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		if (l < q->n && pl->curs[q->h[l]].at < pl->curs[q->h[m]].at)
-			m = l;
-		if (l + 1 < q->n && pl->curs[q->h[l + 1]].at < pl->curs[q->h[m]].at)
-			m = l + 1;
-		if (m == i)
-			return;
-		uint32_t t = q->h[i];
-		q->h[i] = q->h[m];
-		q->h[m] = t;
+		size_t l = 2 * i + 1, m;
+		uint64_t y;
+		if (l >= q->n)
+			break;
+		m = l + 1 < q->n && q->h[l + 1] < q->h[l] ? l + 1 : l;
+		y = q->h[m];
+		if (y >= x)
+			break;
+		q->h[i] = y;
 		i = m;
 	}
+	q->h[i] = x;
 }
 
 static void cheap_push(const plan *pl, cheap *q, uint32_t c)
 {
 	size_t i = q->n++;
+	uint64_t x = cheap_key(pl, c);
 
-	q->h[i] = c;
-	while (i > 0 && pl->curs[q->h[(i - 1) / 2]].at > pl->curs[q->h[i]].at) {
-		uint32_t t = q->h[i];
+	while (i > 0 && q->h[(i - 1) / 2] > x) {
 		q->h[i] = q->h[(i - 1) / 2];
-		q->h[(i - 1) / 2] = t;
 		i = (i - 1) / 2;
 	}
+	q->h[i] = x;
 }
 
 static uint32_t cheap_pop(const plan *pl, cheap *q)
 {
-	uint32_t c = q->h[0];
+	uint32_t c = (uint32_t)q->h[0];
 
+	(void)pl;
 	q->h[0] = q->h[--q->n];
-	cheap_down(pl, q, 0);
+	cheap_down(q, 0);
 	return c;
 }
 
 /* The non-essential cursors not done: a plain list, not a heap. MaxScore's
 ** test moves them one by one, highest ceiling first, to the passages it
 ** bounds; they are few. */
-typedef cheap crest;
+typedef struct crest {
+	uint32_t *h;
+	size_t n;
+} crest;
 
 /* The lowest passage id of the rest's cursors. */
 static uint32_t rest_min(const plan *pl, const crest *q)
@@ -1336,12 +1348,15 @@ static void cheap_fill(const plan *pl, cheap *ess, crest *rest)
 	ess->n = rest->n = 0;
 	for (i = 0; i < pl->n_curs; i++) {
 		const qcursor *c = &pl->curs[i];
-		cheap *q = c->is_essential ? ess : rest;
-		if (c->at != UINT32_MAX)
-			q->h[q->n++] = (uint32_t)i;
+		if (c->at == UINT32_MAX)
+			continue;
+		if (c->is_essential)
+			ess->h[ess->n++] = cheap_key(pl, (uint32_t)i);
+		else
+			rest->h[rest->n++] = (uint32_t)i;
 	}
 	for (i = ess->n / 2; i-- > 0;)
-		cheap_down(pl, ess, i);
+		cheap_down(ess, i);
 }
 
 /* Moves the cursors of the rest below pid to their first posting >= pid,
