@@ -80,6 +80,7 @@
 #include "util.h"
 
 #define PROX_WINDOW 5
+#define PREFETCH_AHEAD 3
 
 
 typedef struct explain_rec {
@@ -125,6 +126,7 @@ typedef struct scorer {
 	furet_txn *t;
 	const furet_search_options *o;
 	const unsigned char *plen;
+	const unsigned char *pdoc; /* with one passage per document, else NULL */
 	double avglen;
 	double avgdlen;    /* average document length, for doc_score */
 	double cut;        /* a passage whose score cannot reach it needs no
@@ -1435,16 +1437,14 @@ static size_t cheap_gather(plan *pl, cheap *ess, crest *rest, uint32_t pid,
 	return n;
 }
 
-/* release() through the heap and list: moves the cursors of at[] on and
-** back in. */
-static furet_rc cheap_release(scorer *sc, cheap *ess, crest *rest,
+/* Moves the cursors of at[] on and back into the heap and list. */
+static furet_rc cheap_advance(scorer *sc, cheap *ess, crest *rest,
 	const uint32_t *at, size_t n)
 {
 	plan *pl = sc->pl;
 	size_t i;
 	furet_rc rc;
 
-	clear_groups(pl);
 	for (i = 0; i < n; i++) {
 		qcursor *c = &pl->curs[at[i]];
 		c->is_at = 0;
@@ -1452,12 +1452,30 @@ static furet_rc cheap_release(scorer *sc, cheap *ess, crest *rest,
 			return rc;
 		if (c->at == UINT32_MAX)
 			continue;
+		if (c->is_essential && c->i + PREFETCH_AHEAD < c->blk->n) {
+			/* The length and document of a passage it leads to soon:
+			** read from memory while others are scored (a cache miss
+			** each, for passages that are mostly passed over). */
+			size_t k = 4 * (size_t)c->blk->pid[c->i + PREFETCH_AHEAD];
+			__builtin_prefetch(sc->plen + k);
+			if (sc->pdoc)
+				__builtin_prefetch(sc->pdoc + k);
+		}
 		if (c->is_essential)
 			cheap_push(pl, ess, at[i]);
 		else
 			rest->h[rest->n++] = at[i];
 	}
 	return FURET_OK;
+}
+
+/* release() through the heap and list: clears the groups, moves the
+** cursors of at[] on and back in. */
+static furet_rc cheap_release(scorer *sc, cheap *ess, crest *rest,
+	const uint32_t *at, size_t n)
+{
+	clear_groups(sc->pl);
+	return cheap_advance(sc, ess, rest, at, n);
 }
 
 /* Runs the query of text q: the tree built, or parsed from q when built is
@@ -1563,6 +1581,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		goto corrupt;
 	}
 	sc.plen = plen.data;
+	sc.pdoc = is_collapse ? pdoc.data : NULL;
 	sc.avgdlen = c.n_docs ? (double)c.total_length / (double)c.n_docs : 1;
 	if (sc.avgdlen <= 0)
 		sc.avgdlen = 1;
@@ -1670,7 +1689,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 						&is_match)))
 						goto corrupt;
 					if (is_skip) {
-						if ((rc = cheap_release(&sc, &ess, &rest, at,
+						/* (nothing gathered: no group to clear) */
+						if ((rc = cheap_advance(&sc, &ess, &rest, at,
 							n_pre)))
 							goto corrupt;
 						n_pre = 0;
