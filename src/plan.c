@@ -889,7 +889,7 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 		pl->groups[c->group].df = tr.df;
 	c->n_blocks = tr.n_blocks;
 	c->df = tr.df;
-	c->fmax = INFINITY;
+	c->bound = tr.bound;
 	c->blk = furet_malloc(sizeof *c->blk);
 	if (!c->blk)
 		return FURET_NOMEM;

@@ -68,6 +68,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "analyzer.h"
 #include "index.h"
@@ -944,6 +945,22 @@ static int is_prunable(const plan *pl)
 	return pl->n_groups > 0;
 }
 
+/* The most tf / norm + w_title tt + w_section ts reaches in a passage of
+** a term of bound b. */
+static double term_fmax(const furet_term_bound *b,
+	const furet_search_options *o, double avglen)
+{
+	double m = 0;
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++) {
+		double f = b->tf[i] / (1.0 - o->b + o->b * (double)b->len[i] / avglen);
+		if (f > m)
+			m = f;
+	}
+	return m + o->w_title * b->tt + o->w_section * b->ts;
+}
+
 /* BM25's saturation of x: x (k1 + 1) / (x + k1), and k1 + 1 for an unbounded
 ** x. */
 static double saturate(double k1, double x)
@@ -999,7 +1016,7 @@ static double groups_bound(const plan *pl, const furet_search_options *o,
 		if (!is_found) {
 			x = gr->binf ? INFINITY : gr->bsum;
 		} else {
-			x = (gr->rinf ? INFINITY : gr->rsum) + gr->esum;
+			x = gr->rsum + gr->esum;
 			if (gr->ew > w)
 				w = gr->ew;
 		}
@@ -1026,17 +1043,17 @@ static int is_below(double bound, double threshold)
 	return bound * (1 + 1e-9) + 1e-12 < threshold;
 }
 
-/* Adds cursor c, not essential, to its group's bound (add 1) or takes it
-** out (add -1); sum and inf are that group's bsum and binf or rsum and
-** rinf. */
-static void bound_add(const qcursor *c, double *sum, uint32_t *inf, int add)
+/* Adds weight * f of cursor c to sum, or counts it in inf when f is
+** unbounded; add -1 takes it out again. */
+static void bound_add(const qcursor *c, double f, double *sum, uint32_t *inf,
+	int add)
 {
 	if (!(c->weight > 0))
 		return;
-	if (isinf(c->fmax))
+	if (isinf(f))
 		*inf += (uint32_t)add;
 	else
-		*sum += add * c->weight * c->fmax;
+		*sum += add * c->weight * f;
 }
 
 /* MaxScore, by cursor: the cursors of order[] (lowest ceilings first) from
@@ -1052,14 +1069,16 @@ static size_t split_essential(plan *pl, const furet_search_options *o,
 		qcursor *c = &pl->curs[order[n]];
 		qgroup *g = &pl->groups[c->group];
 		double w = g->bw;
-		bound_add(c, &g->bsum, &g->binf, 1);
+		bound_add(c, c->fsplit, &g->bsum, &g->binf, 1);
 		if (c->weight > g->bw)
 			g->bw = c->weight;
 		if (!is_below(groups_bound(pl, o, all, 0), threshold)) {
-			bound_add(c, &g->bsum, &g->binf, -1);
+			bound_add(c, c->fsplit, &g->bsum, &g->binf, -1);
 			g->bw = w;
 			break;
 		}
+		if (c->weight > 0)
+			g->psum += c->weight * c->fmax;
 		c->is_essential = 0;
 		n++;
 	}
@@ -1099,7 +1118,7 @@ static double pbound_value(const plan *pl, const pbound *b,
 /* Group g's terms of bound b, anew after its sums changed. */
 static void group_update(const plan *pl, qgroup *g, double k1, pbound *b)
 {
-	double x = (g->rinf ? INFINITY : g->rsum) + g->esum;
+	double x = g->rsum + g->esum;
 	double w = g->ew > g->bw ? g->ew : g->bw;
 	int is_in = w > 0 && x > 0;
 	double p = is_in ? g->idf * saturate(k1, x) : 0;
@@ -1140,8 +1159,7 @@ static void test_base(plan *pl, double k1, pbound *base)
 	memset(base, 0, sizeof *base);
 	for (i = 0; i < pl->n_groups; i++) {
 		qgroup *g = &pl->groups[i];
-		g->rsum = g->bsum;
-		g->rinf = g->binf;
+		g->rsum = g->psum;
 		g->esum = g->ew = g->bpart = g->bgot = 0;
 		g->bin = g->is_touched = 0;
 		group_update(pl, g, k1, base);
@@ -1154,8 +1172,7 @@ static void test_base(plan *pl, double k1, pbound *base)
 /* Group g's sums as they were before the test. */
 static void group_restore(qgroup *g)
 {
-	g->rsum = g->bsum;
-	g->rinf = g->binf;
+	g->rsum = g->psum;
 	g->esum = g->ew = 0;
 	g->bpart = g->bpart0;
 	g->bgot = g->bgot0;
@@ -1221,7 +1238,7 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 		g = &pl->groups[c->group];
 		if (c->at < pid && (rc = furet_plan_seek(sc->t, c, pid, sc->key)))
 			break;
-		bound_add(c, &g->rsum, &g->rinf, -1);
+		g->rsum -= c->weight * c->fmax;
 		if (c->at == pid) {
 			double f = cursor_freq(c, o, norm);
 			g->esum += f;
@@ -1499,7 +1516,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 	cheap ess = { NULL, 0 };
 	crest rest = { NULL, 0 };
 	size_t n_heap = 0, cap, i, n_at = 0;
-	int is_collapse;
+	int is_collapse; unsigned long dbg_tries = 0;
 	furet_rc rc;
 
 	memset(&pl, 0, sizeof pl);
@@ -1624,16 +1641,22 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					sc.has_phrase = 1;
 			for (i = 0; i < pl.n_groups; i++) {
 				qgroup *g = &pl.groups[i];
-				g->bsum = g->bw = g->esum = g->ew = 0;
+				g->bsum = g->psum = g->bw = g->esum = g->ew = 0;
 				g->binf = 0;
 				if (g->is_prox)
 					all += g->idf;
 			}
 			for (i = 0; i < pl.n_curs; i++) {
 				qcursor *qc = &pl.curs[i];
+				qc->fmax = qc->blk ? term_fmax(&qc->bound, &o, sc.avglen) : 0;
+				/* One passage per document: a document of several
+				** passages mixes in a document-level BM25F (doc_score),
+				** which the term's passage bound does not bound; the
+				** passages never visited are bounded by the ceiling. */
+				qc->fsplit = is_collapse && qc->blk ? INFINITY : qc->fmax;
 				qc->is_essential = 1;
 				qc->ub = qc->weight > 0 ? pl.groups[qc->group].idf *
-					saturate(o.k1, qc->weight * qc->fmax) : 0;
+					saturate(o.k1, qc->weight * qc->fsplit) : 0;
 			}
 			/* Lowest ceiling per posting first: what the threshold
 			** leaves room for goes to the longest lists (by ceiling
@@ -1683,7 +1706,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					c.n_passages, e, furet_get_u32le(pdoc.data + 4 *
 					(size_t)e)))) {
 					int is_skip, is_match;
-					n_pre = cheap_take(&pl, &ess, e, at, 0);
+					n_pre = cheap_take(&pl, &ess, e, at, 0); dbg_tries++;
 					if ((rc = test_passage(&sc, e, at, n_pre, order, n_rest,
 						&base, all, threshold, touched, &is_skip,
 						&is_match)))
@@ -1796,6 +1819,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		}
 		if (n_rest)
 			r->is_pruned = 1;
+		if (getenv("DBGM")) { size_t z; fprintf(stderr, "Q %.*s n_rest %zu/%zu thr %.2f tries %lu\n", (int)q_len, q, n_rest, pl.n_curs, threshold, dbg_tries); for (z = 0; z < pl.n_curs; z++) fprintf(stderr, "  g%u idf %.2f %-16s how %d w %.2f ub %.2f df %llu ess %d\n", pl.curs[z].group, pl.groups[pl.curs[z].group].idf, pl.curs[z].term, pl.curs[z].how, pl.curs[z].weight, pl.curs[z].ub, (unsigned long long)pl.curs[z].df, pl.curs[z].is_essential); }
 	}
 	qsort(heap, n_heap, sizeof *heap, best_first);
 

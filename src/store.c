@@ -61,7 +61,11 @@
 **                            with (2) the dictionary "zdict", stored
 **                            without its 4-byte magic number nor a
 **                            dictionary id (textcodec.c)
-**   terms      term bytes -> varint df, cf, n_blocks
+**   terms      term bytes -> varint df, cf, n_blocks; the term's bound
+**                            (furet_term_bound): varint n (at most 4), n
+**                            pairs varint body tf, varint passage length
+**                            (tf increasing), varint largest title tf,
+**                            largest section tf
 **   postings   term, 0x00, u32be block -> one block of at most 128 postings:
 **                            varint n; varint first passage id; varint
 **                            last - first (a seek reads just this far);
@@ -93,7 +97,8 @@
 ** document's record (no passages table), source paths numbered in a
 ** sources table, 8-byte content hashes; version 10 a document's id and
 ** title compressed with a dictionary of their own, zstd frames without
-** their magic number and dictionary id.
+** their magic number and dictionary id; version 11 a bound of each term's
+** frequencies (the search's pruning).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2135,21 +2140,95 @@ furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
 	return rc == FURET_DONE ? FURET_OK : rc;
 }
 
+void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
+	uint32_t tt, uint32_t ts)
+{
+	uint32_t i, j, best = 0;
+	double best_r = 0;
+
+	if (tt > b->tt)
+		b->tt = tt;
+	if (ts > b->ts)
+		b->ts = ts;
+	if (tf == 0)
+		return;
+	for (i = 0; i < b->n; i++)
+		if (b->tf[i] >= tf && b->len[i] <= len)
+			return; /* beaten already */
+	/* Drop the points it beats, then insert it in tf order (the points
+	** left all have a smaller tf and a shorter length, or a larger tf
+	** and a longer length). */
+	for (i = j = 0; i < b->n; i++) {
+		if (tf >= b->tf[i] && len <= b->len[i])
+			continue;
+		b->tf[j] = b->tf[i];
+		b->len[j] = b->len[i];
+		j++;
+	}
+	b->n = j;
+	if (b->n == FURET_FRONT_MAX) {
+		/* Full: merge the two neighbours of closest lengths into (the
+		** larger tf, the shorter length), the point that loses least. */
+		for (i = 0; i + 1 < b->n; i++) {
+			double r = (double)(b->len[i + 1] + 1) / (double)(b->len[i] + 1);
+			if (i == 0 || r < best_r) {
+				best_r = r;
+				best = i;
+			}
+		}
+		b->tf[best] = b->tf[best + 1];
+		for (i = best + 1; i + 1 < b->n; i++) {
+			b->tf[i] = b->tf[i + 1];
+			b->len[i] = b->len[i + 1];
+		}
+		b->n--;
+		/* the merged point may beat or be beaten by the new one */
+		furet_term_bound_add(b, tf, len, 0, 0);
+		return;
+	}
+	for (i = b->n; i > 0 && b->tf[i - 1] > tf; i--) {
+		b->tf[i] = b->tf[i - 1];
+		b->len[i] = b->len[i - 1];
+	}
+	b->tf[i] = tf;
+	b->len[i] = len;
+	b->n++;
+}
+
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out)
 {
+	uint32_t i;
+
 	furet_buf_put_varint(out, r->df);
 	furet_buf_put_varint(out, r->cf);
 	furet_buf_put_varint(out, r->n_blocks);
+	furet_buf_put_varint(out, r->bound.n);
+	for (i = 0; i < r->bound.n; i++) {
+		furet_buf_put_varint(out, r->bound.tf[i]);
+		furet_buf_put_varint(out, r->bound.len[i]);
+	}
+	furet_buf_put_varint(out, r->bound.tt);
+	furet_buf_put_varint(out, r->bound.ts);
 }
 
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
 {
 	reader r = { v.data, v.data + v.len, 0 };
+	uint32_t i;
 
 	t->df = rd_varint(&r);
 	t->cf = rd_varint(&r);
 	t->n_blocks = rd_u32(&r);
-	return r.has_err ? FURET_CORRUPT : FURET_OK;
+	t->bound.n = rd_u32(&r);
+	if (t->bound.n > FURET_FRONT_MAX)
+		return FURET_CORRUPT;
+	for (i = 0; i < t->bound.n; i++) {
+		t->bound.tf[i] = rd_u32(&r);
+		t->bound.len[i] = rd_u32(&r);
+	}
+	t->bound.tt = rd_u32(&r);
+	t->bound.ts = rd_u32(&r);
+	return r.has_err || r.p != r.end ? FURET_CORRUPT : FURET_OK;
 }
 
 size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,

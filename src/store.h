@@ -230,11 +230,31 @@ void furet_pass_enc_free(furet_pass_enc *e);
 void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
 	const char *section, size_t section_len, furet_buf *out);
 
+/* What a term's postings reach at most, for the search's bounds whatever
+** its options: the pairs (body tf, passage length) that no posting beats on
+** both (more occurrences in a passage no longer), at most FURET_FRONT_MAX
+** of them (two neighbours merge into the larger tf and the shorter length,
+** which bounds both), and the largest title and section tf. A bound only
+** grows: removals leave it as it was. */
+#define FURET_FRONT_MAX 4
+typedef struct furet_term_bound {
+	uint32_t n;
+	uint32_t tf[FURET_FRONT_MAX];  /* increasing */
+	uint32_t len[FURET_FRONT_MAX]; /* increasing */
+	uint32_t tt, ts;
+} furet_term_bound;
+
 typedef struct furet_term_rec {
 	uint64_t df;       /* passages containing the term in any field */
 	uint64_t cf;       /* occurrences in passage bodies */
 	uint32_t n_blocks;
+	furet_term_bound bound;
 } furet_term_rec;
+
+/* Adds a posting to bound b: body tf, length of its passage, title and
+** section tf. */
+void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
+	uint32_t tt, uint32_t ts);
 
 /* Encodes document records: names compresses the id and title (NULL:
 ** stored raw; borrowed, it must outlive de); plain and stored are scratch. */

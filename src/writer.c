@@ -1560,6 +1560,8 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf[blk->n] = (uint32_t)tf;
 				blk->tf_title[blk->n] = fields[0];
 				blk->tf_section[blk->n] = fields[1];
+				furet_term_bound_add(&rec.bound, (uint32_t)tf, w->plen[pid],
+					fields[0], fields[1]);
 			}
 			/* The positions are the same varints in both (the body tf,
 			** in the block, says how many): copied whole when they are
