@@ -890,6 +890,7 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 	c->n_blocks = tr.n_blocks;
 	c->df = tr.df;
 	c->bound = tr.bound;
+	c->dbound = tr.dbound;
 	c->blk = furet_malloc(sizeof *c->blk);
 	if (!c->blk)
 		return FURET_NOMEM;

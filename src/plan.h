@@ -35,12 +35,12 @@ typedef struct qcursor {
 	int is_done;
 	uint32_t group;
 	double weight;
-	furet_term_bound bound; /* its term's (store.h) */
+	furet_term_bound bound, dbound; /* its term's (store.h) */
 	double fmax;       /* the most its term's (tf / norm + w_title tt +
 	                      w_section ts) reaches in a passage, from bound:
 	                      0 with no postings (search.c: pruning) */
-	double fsplit;     /* fmax, or INFINITY where a document's score may
-	                      sum several passages (search.c) */
+	double dmax;       /* the same in a document's level score (doc_score:
+	                      its passages' frequencies summed) */
 	double ub;         /* ceiling of its part of its group's score */
 	uint64_t df;       /* its term's passages */
 	furet_block *blk;
@@ -69,13 +69,11 @@ typedef struct qgroup {
 	int is_typo_candidate;
 	int is_name;       /* a number, or capitalised and not the query's first word */
 	/* pruning (search.c): of its non-essential cursors, the sum of
-	** weight * fsplit (finite ones; binf counts the unbounded), of
-	** weight * fmax (psum), and the largest weight; while a passage is
-	** tested, psum of those not looked at yet (rsum), and of its cursors
-	** found there, their weighted frequencies and largest weight (esum,
-	** ew) */
-	double bsum, psum, bw, rsum, esum, ew;
-	uint32_t binf;
+	** weight * fmax (bsum), of weight * dmax (dsum), and the largest
+	** weight; while a passage is tested, bsum of those not looked at yet
+	** (rsum), and of its cursors found there, their weighted frequencies
+	** and largest weight (esum, ew) */
+	double bsum, dsum, bw, rsum, esum, ew;
 	double bpart, bgot; /* its BM25F part of that bound and its idf times
 	                       weight (a prox group), 0 when not there */
 	int bin;            /* there: a bound above 0 */

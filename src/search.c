@@ -945,20 +945,21 @@ static int is_prunable(const plan *pl)
 	return pl->n_groups > 0;
 }
 
-/* The most tf / norm + w_title tt + w_section ts reaches in a passage of
-** a term of bound b. */
-static double term_fmax(const furet_term_bound *b,
-	const furet_search_options *o, double avglen)
+/* The most tf / norm + w_title tt + w_section ts reaches in a passage of a
+** term of bound bd (norm with b and avg); for its bound over documents,
+** the most the body part reaches (its tt and ts are 0). */
+static double term_fmax(const furet_term_bound *bd, double b, double avg,
+	const furet_search_options *o)
 {
 	double m = 0;
 	uint32_t i;
 
-	for (i = 0; i < b->n; i++) {
-		double f = b->tf[i] / (1.0 - o->b + o->b * (double)b->len[i] / avglen);
+	for (i = 0; i < bd->n; i++) {
+		double f = bd->tf[i] / (1.0 - b + b * (double)bd->len[i] / avg);
 		if (f > m)
 			m = f;
 	}
-	return m + o->w_title * b->tt + o->w_section * b->ts;
+	return m + o->w_title * bd->tt + o->w_section * bd->ts;
 }
 
 /* BM25's saturation of x: x (k1 + 1) / (x + k1), and k1 + 1 for an unbounded
@@ -986,7 +987,7 @@ static double phrase_bound(const plan *pl, const furet_search_options *o,
 			continue;
 		for (k = 0; k < lf->n_groups; k++) {
 			const qgroup *g = &pl->groups[lf->first_group + k];
-			if (is_found ? !g->bin : !(g->bw > 0 && (g->binf || g->bsum > 0)))
+			if (is_found ? !g->bin : !(g->bw > 0 && g->bsum > 0))
 				break;
 			idf += g->idf;
 		}
@@ -996,36 +997,32 @@ static double phrase_bound(const plan *pl, const furet_search_options *o,
 	return s;
 }
 
-/* The most a passage can score when each group holds at most its bound:
-** each group's BM25F part at that frequency; proximity, w_prox times the
-** smaller idf of each pair of neighbours (at distance 1), which adds up to
-** at most the groups' idf less the largest; coverage, with every group
-** there at its largest weight. A group's bound is, of its non-essential
-** cursors, every one at its fmax (is_found 0); or, for the passage being
-** tested (is_found 1), those not looked at yet at their fmax plus the
-** frequencies found. */
+/* The most a passage reached only by the non-essential cursors can score,
+** each of them at its fmax: each group's BM25F part at that frequency;
+** proximity, w_prox times the smaller idf of each pair of neighbours (at
+** distance 1), which adds up to at most the groups' idf less the largest;
+** coverage, with every group there at its largest weight; each phrase's
+** bonus. With one passage per document (is_collapse), the most a document
+** scores: best + w_doc * (s - best) (doc_score) grows with its best
+** passage's score and its document-level score s, each bounded. */
 static double groups_bound(const plan *pl, const furet_search_options *o,
-	double all, int is_found)
+	double all, int is_collapse)
 {
-	double s = 0, sum = 0, top = 0, got = 0;
+	double s = 0, d = 0, sum = 0, top = 0, got = 0;
 	size_t g;
 
 	for (g = 0; g < pl->n_groups; g++) {
 		const qgroup *gr = &pl->groups[g];
-		double x, w = gr->bw;
-		if (!is_found) {
-			x = gr->binf ? INFINITY : gr->bsum;
-		} else {
-			x = gr->rsum + gr->esum;
-			if (gr->ew > w)
-				w = gr->ew;
-		}
-		if (!(w > 0) || !(x > 0))
+		if (!(gr->bw > 0))
 			continue;
-		s += gr->idf * saturate(o->k1, x);
+		if (gr->dsum > 0)
+			d += gr->idf * saturate(o->k1, gr->dsum);
+		if (!(gr->bsum > 0))
+			continue;
+		s += gr->idf * saturate(o->k1, gr->bsum);
 		if (gr->is_prox) {
 			sum += gr->idf;
-			got += gr->idf * w;
+			got += gr->idf * gr->bw;
 			if (gr->idf > top)
 				top = gr->idf;
 		}
@@ -1033,6 +1030,8 @@ static double groups_bound(const plan *pl, const furet_search_options *o,
 	s += o->w_prox * (sum - top) + phrase_bound(pl, o, 0);
 	if (o->w_cover > 0 && all > 0)
 		s += o->w_cover * all * (got / all) * (got / all);
+	if (is_collapse && d > s)
+		s += o->w_doc * (d - s);
 	return s;
 }
 
@@ -1043,19 +1042,6 @@ static int is_below(double bound, double threshold)
 	return bound * (1 + 1e-9) + 1e-12 < threshold;
 }
 
-/* Adds weight * f of cursor c to sum, or counts it in inf when f is
-** unbounded; add -1 takes it out again. */
-static void bound_add(const qcursor *c, double f, double *sum, uint32_t *inf,
-	int add)
-{
-	if (!(c->weight > 0))
-		return;
-	if (isinf(f))
-		*inf += (uint32_t)add;
-	else
-		*sum += add * c->weight * f;
-}
-
 /* MaxScore, by cursor: the cursors of order[] (lowest ceilings first) from
 ** n on become non-essential while the passages that only they reach stay
 ** below the threshold; those passages are never visited. Returns the new
@@ -1063,22 +1049,25 @@ static void bound_add(const qcursor *c, double f, double *sum, uint32_t *inf,
 ** not groups: a word's derived terms (weight w_derived) or accent variants
 ** may be frequent where the word itself is rare. */
 static size_t split_essential(plan *pl, const furet_search_options *o,
-	const uint32_t *order, size_t n, double all, double threshold)
+	const uint32_t *order, size_t n, double all, double threshold,
+	int is_collapse)
 {
 	while (n < pl->n_curs) {
 		qcursor *c = &pl->curs[order[n]];
 		qgroup *g = &pl->groups[c->group];
-		double w = g->bw;
-		bound_add(c, c->fsplit, &g->bsum, &g->binf, 1);
-		if (c->weight > g->bw)
-			g->bw = c->weight;
-		if (!is_below(groups_bound(pl, o, all, 0), threshold)) {
-			bound_add(c, c->fsplit, &g->bsum, &g->binf, -1);
+		double w = g->bw, bs = g->bsum, ds = g->dsum;
+		if (c->weight > 0) {
+			g->bsum += c->weight * c->fmax;
+			g->dsum += c->weight * c->dmax;
+			if (c->weight > g->bw)
+				g->bw = c->weight;
+		}
+		if (!is_below(groups_bound(pl, o, all, is_collapse), threshold)) {
+			g->bsum = bs;
+			g->dsum = ds;
 			g->bw = w;
 			break;
 		}
-		if (c->weight > 0)
-			g->psum += c->weight * c->fmax;
 		c->is_essential = 0;
 		n++;
 	}
@@ -1159,7 +1148,7 @@ static void test_base(plan *pl, double k1, pbound *base)
 	memset(base, 0, sizeof *base);
 	for (i = 0; i < pl->n_groups; i++) {
 		qgroup *g = &pl->groups[i];
-		g->rsum = g->psum;
+		g->rsum = g->bsum;
 		g->esum = g->ew = g->bpart = g->bgot = 0;
 		g->bin = g->is_touched = 0;
 		group_update(pl, g, k1, base);
@@ -1172,7 +1161,7 @@ static void test_base(plan *pl, double k1, pbound *base)
 /* Group g's sums as they were before the test. */
 static void group_restore(qgroup *g)
 {
-	g->rsum = g->psum;
+	g->rsum = g->bsum;
 	g->esum = g->ew = 0;
 	g->bpart = g->bpart0;
 	g->bgot = g->bgot0;
@@ -1641,22 +1630,20 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					sc.has_phrase = 1;
 			for (i = 0; i < pl.n_groups; i++) {
 				qgroup *g = &pl.groups[i];
-				g->bsum = g->psum = g->bw = g->esum = g->ew = 0;
-				g->binf = 0;
+				g->bsum = g->dsum = g->bw = g->esum = g->ew = 0;
 				if (g->is_prox)
 					all += g->idf;
 			}
 			for (i = 0; i < pl.n_curs; i++) {
 				qcursor *qc = &pl.curs[i];
-				qc->fmax = qc->blk ? term_fmax(&qc->bound, &o, sc.avglen) : 0;
-				/* One passage per document: a document of several
-				** passages mixes in a document-level BM25F (doc_score),
-				** which the term's passage bound does not bound; the
-				** passages never visited are bounded by the ceiling. */
-				qc->fsplit = is_collapse && qc->blk ? INFINITY : qc->fmax;
+				qc->fmax = qc->blk ? term_fmax(&qc->bound, o.b,
+					sc.avglen, &o) : 0;
+				qc->dmax = qc->blk ? term_fmax(&qc->dbound, o.b_doc,
+					sc.avgdlen, &o) + o.w_title * qc->bound.tt : 0;
 				qc->is_essential = 1;
 				qc->ub = qc->weight > 0 ? pl.groups[qc->group].idf *
-					saturate(o.k1, qc->weight * qc->fsplit) : 0;
+					saturate(o.k1, qc->weight * (is_collapse &&
+					qc->dmax > qc->fmax ? qc->dmax : qc->fmax)) : 0;
 			}
 			/* Lowest ceiling per posting first: what the threshold
 			** leaves room for goes to the longest lists (by ceiling
@@ -1672,7 +1659,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				}
 				order[j] = (uint32_t)i;
 			}
-			n_rest = split_essential(&pl, &o, order, 0, all, threshold);
+			n_rest = split_essential(&pl, &o, order, 0, all, threshold,
+				is_collapse);
 			test_base(&pl, o.k1, &base);
 		} else {
 			for (i = 0; i < pl.n_curs; i++)
@@ -1811,7 +1799,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				size_t before = n_rest;
 				threshold = heap[0].score;
 				n_rest = split_essential(&pl, &o, order, n_rest, all,
-					threshold);
+					threshold, is_collapse);
 				test_base(&pl, o.k1, &base);
 				if (n_rest != before)
 					cheap_fill(&pl, &ess, &rest);

@@ -65,7 +65,9 @@
 **                            (furet_term_bound): varint n (at most 4), n
 **                            pairs varint body tf, varint passage length
 **                            (tf increasing), varint largest title tf,
-**                            largest section tf
+**                            largest section tf; then the same pairs over
+**                            documents: varint n, n pairs varint body tf
+**                            in the document, varint document length
 **   postings   term, 0x00, u32be block -> one block of at most 128 postings:
 **                            varint n; varint first passage id; varint
 **                            last - first (a seek reads just this far);
@@ -2209,6 +2211,11 @@ void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out)
 	}
 	furet_buf_put_varint(out, r->bound.tt);
 	furet_buf_put_varint(out, r->bound.ts);
+	furet_buf_put_varint(out, r->dbound.n);
+	for (i = 0; i < r->dbound.n; i++) {
+		furet_buf_put_varint(out, r->dbound.tf[i]);
+		furet_buf_put_varint(out, r->dbound.len[i]);
+	}
 }
 
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
@@ -2228,6 +2235,14 @@ furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
 	}
 	t->bound.tt = rd_u32(&r);
 	t->bound.ts = rd_u32(&r);
+	t->dbound.n = rd_u32(&r);
+	if (t->dbound.n > FURET_FRONT_MAX)
+		return FURET_CORRUPT;
+	for (i = 0; i < t->dbound.n; i++) {
+		t->dbound.tf[i] = rd_u32(&r);
+		t->dbound.len[i] = rd_u32(&r);
+	}
+	t->dbound.tt = t->dbound.ts = 0;
 	return r.has_err || r.p != r.end ? FURET_CORRUPT : FURET_OK;
 }
 

@@ -249,6 +249,10 @@ typedef struct furet_term_rec {
 	uint64_t cf;       /* occurrences in passage bodies */
 	uint32_t n_blocks;
 	furet_term_bound bound;
+	/* the same over documents of several passages (the others have no
+	** document-level score): (body tf in all of the document's passages,
+	** the document's length); tt and ts unused */
+	furet_term_bound dbound;
 } furet_term_rec;
 
 /* Adds a posting to bound b: body tf, length of its passage, title and

@@ -158,6 +158,8 @@ struct furet_writer {
 	size_t n_id_slots;
 	uint32_t *plen;    /* body length of each passage */
 	size_t n_pass, cap_plen;
+	uint32_t *pdoc_b;  /* at commit: each passage's document in docs */
+	uint32_t *dlen_b;  /* at commit: each document's length, in words */
 	unsigned char *pdead; /* at commit: bit set for passages not written */
 	size_t n_spills;
 
@@ -311,6 +313,8 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_buf_free(&w->ids);
 	furet_free(w->id_slots);
 	furet_free(w->plen);
+	furet_free(w->pdoc_b);
+	furet_free(w->dlen_b);
 	furet_free(w->pdead);
 	furet_buf_free(&w->scratch);
 	furet_txn_abort(w->rt);
@@ -1500,6 +1504,18 @@ static furet_rc tick(furet_writer *w, furet_txn *t)
 	return furet_txn_checkpoint(t);
 }
 
+/* Adds document doc of the batch (UINT32_MAX: none), where a term occurs
+** tf times in the bodies, to the term's bound over documents: only a
+** document of several passages has a document-level score. */
+static void add_doc_bound(const furet_writer *w, furet_term_bound *b,
+	uint32_t doc, uint64_t tf)
+{
+	if (doc == UINT32_MAX || w->docs[doc].n_passages < 2)
+		return;
+	furet_term_bound_add(b, tf > UINT32_MAX ? UINT32_MAX : (uint32_t)tf,
+		w->dlen_b[doc], 0, 0);
+}
+
 static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
 	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
@@ -1508,8 +1524,8 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const char *term = (const char *)term_p;
 	furet_term_rec rec;
 	furet_val v;
-	uint32_t block = 0, i;
-	uint64_t n_written = 0, cf = 0;
+	uint32_t block = 0, i, doc = UINT32_MAX;
+	uint64_t n_written = 0, cf = 0, doc_tf = 0;
 	size_t klen, si;
 	furet_rc rc;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
@@ -1562,6 +1578,12 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf_section[blk->n] = fields[1];
 				furet_term_bound_add(&rec.bound, (uint32_t)tf, w->plen[pid],
 					fields[0], fields[1]);
+				if (w->pdoc_b[pid] != doc) {
+					add_doc_bound(w, &rec.dbound, doc, doc_tf);
+					doc = w->pdoc_b[pid];
+					doc_tf = 0;
+				}
+				doc_tf += tf;
 			}
 			/* The positions are the same varints in both (the body tf,
 			** in the block, says how many): copied whole when they are
@@ -1597,6 +1619,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 	}
 	if (n_written == 0)
 		return FURET_OK; /* only postings of replaced documents */
+	add_doc_bound(w, &rec.dbound, doc, doc_tf);
 	if (blk->n && (rc = flush_block(t, blk, pos, enc, key, term, term_len,
 		&block, put_flags)))
 		return rc;
@@ -1615,6 +1638,35 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 /* Merges the runs' terms: each term once, in byte order, with its
 ** postings from every run that has it. order is the run still in memory
 ** (NULL when every run was spilled). */
+/* Each passage's document and each document's length, for the terms'
+** bounds over documents. */
+static furet_rc doc_index(furet_writer *w)
+{
+	size_t i;
+	uint32_t k;
+
+	furet_free(w->pdoc_b);
+	furet_free(w->dlen_b);
+	w->pdoc_b = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *w->pdoc_b);
+	w->dlen_b = furet_malloc((w->n_docs ? w->n_docs : 1) * sizeof *w->dlen_b);
+	if (!w->pdoc_b || !w->dlen_b)
+		return FURET_NOMEM;
+	memset(w->pdoc_b, 0, (w->n_pass ? w->n_pass : 1) * sizeof *w->pdoc_b);
+	w->dlen_b[0] = 0;
+	for (i = 0; i < w->n_docs; i++) {
+		const batch_doc *d = &w->docs[i];
+		uint64_t x = 0;
+		for (k = 0; k < d->n_passages; k++) {
+			if (d->first_passage + k >= w->n_pass)
+				return FURET_ERROR;
+			w->pdoc_b[d->first_passage + k] = (uint32_t)i;
+			x += w->plen[d->first_passage + k];
+		}
+		w->dlen_b[i] = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	}
+	return FURET_OK;
+}
+
 static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order,
 	uint32_t base, int is_rebuild)
 {
@@ -1627,6 +1679,8 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
+	if ((rc = doc_index(w)))
+		goto done;
 	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
 	segs = furet_malloc((n_src ? n_src : 1) * sizeof *segs);
 	blk = furet_malloc(sizeof *blk);
@@ -1685,6 +1739,9 @@ done:
 	furet_free(blk);
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
+	furet_free(w->pdoc_b);
+	furet_free(w->dlen_b);
+	w->pdoc_b = w->dlen_b = NULL;
 	return rc;
 }
 
