@@ -22,7 +22,7 @@ static void test_doc_passage_term_codecs(void **state)
 	furet_passage_rec p;
 	furet_pass_iter it;
 	furet_pass_enc pe;
-	furet_term_rec t = { 1234567, 9876543210ull, 77 }, t2;
+	furet_term_rec t, t2;
 	furet_buf b, pass;
 	furet_val v;
 	size_t cut;
@@ -165,6 +165,10 @@ static void test_doc_passage_term_codecs(void **state)
 		}
 	}
 
+	memset(&t, 0, sizeof t);
+	t.df = 1234567;
+	t.cf = 9876543210ull;
+	t.n_blocks = 77;
 	furet_buf_reset(&b);
 	furet_term_rec_encode(&t, &b);
 	v.data = b.data;
@@ -173,10 +177,86 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(t2.df, 1234567);
 	assert_true(t2.cf == 9876543210ull);
 	assert_int_equal(t2.n_blocks, 77);
+	assert_int_equal(t2.bound.n, 0);
+	assert_int_equal(t2.dbound.n, 0);
+	/* with bounds; then every truncation, and a fifth point, are refused */
+	furet_term_bound_add(&t.bound, 3, 40, 2, 1);
+	furet_term_bound_add(&t.bound, 1, 5, 0, 0);
+	furet_term_bound_add(&t.dbound, 7, 300, 0, 0);
+	furet_buf_reset(&b);
+	furet_term_rec_encode(&t, &b);
+	v.data = b.data;
+	v.len = b.len;
+	assert_int_equal(furet_term_rec_decode(v, &t2), FURET_OK);
+	assert_int_equal(t2.bound.n, 2);
+	assert_int_equal(t2.bound.tf[0], 1);
+	assert_int_equal(t2.bound.len[0], 5);
+	assert_int_equal(t2.bound.tf[1], 3);
+	assert_int_equal(t2.bound.len[1], 40);
+	assert_int_equal(t2.bound.tt, 2);
+	assert_int_equal(t2.bound.ts, 1);
+	assert_int_equal(t2.dbound.n, 1);
+	assert_int_equal(t2.dbound.tf[0], 7);
+	assert_int_equal(t2.dbound.len[0], 300);
+	for (v.len = 0; v.len < b.len; v.len++)
+		assert_int_equal(furet_term_rec_decode(v, &t2), FURET_CORRUPT);
+	{
+		unsigned char big[64];
+		size_t n = 0, k;
+		big[n++] = 1; big[n++] = 1; big[n++] = 1; /* df, cf, n_blocks */
+		big[n++] = FURET_FRONT_MAX + 1;
+		for (k = 0; k <= FURET_FRONT_MAX; k++) {
+			big[n++] = (unsigned char)(k + 1);
+			big[n++] = (unsigned char)(k + 1);
+		}
+		big[n++] = 0; big[n++] = 0; big[n++] = 0;
+		v.data = big;
+		v.len = n;
+		assert_int_equal(furet_term_rec_decode(v, &t2), FURET_CORRUPT);
+	}
 	furet_pass_enc_free(&pe);
 	furet_buf_free(&pass);
 	furet_doc_enc_free(&de);
 	furet_buf_free(&b);
+}
+
+/* A term's bound bounds every posting added to it: for each, a point with
+** as many occurrences or more in a passage as short or shorter; at most
+** FURET_FRONT_MAX points, both coordinates increasing. */
+static void test_term_bound(void **state)
+{
+	uint32_t seed = 7, trial;
+	(void)state;
+
+	for (trial = 0; trial < 20000; trial++) {
+		furet_term_bound b;
+		uint32_t tf[40], len[40], n, i, j, tt = 0;
+		memset(&b, 0, sizeof b);
+		seed = seed * 1103515245u + 12345u;
+		n = 1 + (seed >> 16) % 40;
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			tf[i] = (seed >> 16) % 7; /* 0: a title-only posting */
+			seed = seed * 1103515245u + 12345u;
+			len[i] = (seed >> 16) % 200;
+			furet_term_bound_add(&b, tf[i], len[i], i % 5, 0);
+			if (i % 5 > tt)
+				tt = i % 5;
+		}
+		assert_true(b.n <= FURET_FRONT_MAX);
+		assert_int_equal(b.tt, tt);
+		for (j = 1; j < b.n; j++) {
+			assert_true(b.tf[j] > b.tf[j - 1]);
+			assert_true(b.len[j] > b.len[j - 1]);
+		}
+		for (i = 0; i < n; i++) {
+			int is_bounded = tf[i] == 0;
+			for (j = 0; j < b.n; j++)
+				if (b.tf[j] >= tf[i] && b.len[j] <= len[i])
+					is_bounded = 1;
+			assert_true(is_bounded);
+		}
+	}
 }
 
 static void test_block_codec(void **state)
@@ -916,6 +996,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doc_passage_term_codecs),
+		cmocka_unit_test(test_term_bound),
 		cmocka_unit_test(test_block_codec),
 		cmocka_unit_test(test_block_codec_edges),
 		cmocka_unit_test(test_doc_names_codec),
