@@ -1098,7 +1098,6 @@ static double pbound_value(const plan *pl, const pbound *b,
 
 	if (has_phrase)
 		s += phrase_bound(pl, o, 1);
-
 	if (o->w_cover > 0 && all > 0)
 		s += o->w_cover * all * (b->got / all) * (b->got / all);
 	return s;
@@ -1171,8 +1170,9 @@ static void group_restore(qgroup *g)
 
 /* MaxScore's test of passage pid, its essential cursors at[] (n) taken out:
 ** bounded with their exact frequencies and every non-essential cursor at
-** its ceiling (base), then again as each non-essential cursor, highest
-** ceiling first, is moved to pid and found there or not. *is_skip: the
+** its fmax (base), then again as each non-essential cursor (highest
+** ceiling per posting first: the reverse of the split's order) is moved to
+** pid and found there or not. *is_skip: the
 ** bound fell below the threshold (or the passage was removed), and the
 ** passage needs no score; *is_match: it matches all the same (a word with
 ** a frequency above 0 in a field weighted above 0: a plain disjunction
