@@ -1635,9 +1635,6 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 		put_flags);
 }
 
-/* Merges the runs' terms: each term once, in byte order, with its
-** postings from every run that has it. order is the run still in memory
-** (NULL when every run was spilled). */
 /* Each passage's document and each document's length, for the terms'
 ** bounds over documents. */
 static furet_rc doc_index(furet_writer *w)
@@ -1667,6 +1664,9 @@ static furet_rc doc_index(furet_writer *w)
 	return FURET_OK;
 }
 
+/* Merges the runs' terms: each term once, in byte order, with its
+** postings from every run that has it. order is the run still in memory
+** (NULL when every run was spilled). */
 static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order,
 	uint32_t base, int is_rebuild)
 {
