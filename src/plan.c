@@ -137,6 +137,8 @@ void furet_plan_free(plan *pl)
 {
 	size_t i;
 
+	furet_free(pl->hit);
+	pl->hit = NULL;
 	for (i = 0; i < pl->n_curs; i++) {
 		furet_free(pl->curs[i].blk);
 		furet_free(pl->curs[i].pos);

@@ -128,6 +128,12 @@ typedef struct plan {
 	int has_content;     /* the query has a word that is not a stop word */
 	int has_typo;
 	furet_buf suggestion;
+	/* search.c: the groups found in the passage being scored, in group
+	** order (the loops over a passage's groups visit just those), and
+	** the idf of all the free-text groups (coverage) */
+	uint32_t *hit;
+	size_t n_hit;
+	double prox_all;
 } plan;
 
 /* Builds the plan of the parsed query rooted at root (q its text). */

@@ -232,6 +232,8 @@ static furet_rc group_positions(scorer *sc, uint32_t g)
 	if (gr->has_pos)
 		return FURET_OK;
 	gr->n_pos = 0;
+	if (!gr->is_hit)
+		return FURET_OK; /* (nothing to keep: clear_groups skips it) */
 	for (i = 0; i < pl->n_curs; i++) {
 		qcursor *c = &pl->curs[i];
 		uint32_t from, to;
@@ -470,7 +472,7 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	const furet_search_options *o = sc->o;
 	uint32_t len = furet_get_u32le(sc->plen + 4 * (size_t)pid);
 	double norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
-	size_t g, l;
+	size_t h, l;
 	uint32_t prev = UINT32_MAX;
 	furet_rc rc;
 
@@ -478,7 +480,8 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	*is_scored = 0;
 	if (n_parts)
 		*n_parts = 0;
-	for (g = 0; g < pl->n_groups; g++) {
+	for (h = 0; h < pl->n_hit; h++) {
+		uint32_t g = pl->hit[h];
 		qgroup *gr = &pl->groups[g];
 		double tf, s;
 		if (!gr->is_scoring || !group_found(gr))
@@ -504,12 +507,11 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	/* Coverage bonus: a passage that holds more of the question's words
 	** (weighted by idf) beats one that repeats a few of them. */
 	if (o->w_cover > 0) {
-		double got = 0, all = 0, s;
-		for (g = 0; g < pl->n_groups; g++) {
-			qgroup *gr = &pl->groups[g];
+		double got = 0, all = pl->prox_all, s;
+		for (h = 0; h < pl->n_hit; h++) {
+			qgroup *gr = &pl->groups[pl->hit[h]];
 			if (!gr->is_scoring || !gr->is_prox)
 				continue;
-			all += gr->idf;
 			if (group_found(gr))
 				got += gr->idf * gr->hit_weight;
 		}
@@ -547,20 +549,22 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 		/* Its most, with each pair at distance 1: below the cut, the
 		** positions need not be read (the score stays a lower one). */
 		double most = 0;
-		for (g = 0; g < pl->n_groups; g++) {
+		for (h = 0; h < pl->n_hit; h++) {
+			uint32_t g = pl->hit[h];
 			qgroup *gr = &pl->groups[g];
 			if (!gr->is_prox || !gr->is_hit || gr->tf <= 0)
 				continue;
 			if (prev != UINT32_MAX)
 				most += o->w_prox * (pl->groups[prev].idf < gr->idf ?
 					pl->groups[prev].idf : gr->idf);
-			prev = (uint32_t)g;
+			prev = g;
 		}
 		prev = UINT32_MAX;
 		if ((*score + most) * (1 + 1e-9) + 1e-12 < sc->cut)
 			return FURET_OK;
 	}
-	for (g = 0; g < pl->n_groups; g++) {
+	for (h = 0; h < pl->n_hit; h++) {
+		uint32_t g = pl->hit[h];
 		qgroup *gr = &pl->groups[g];
 		if (!gr->is_prox || !gr->is_hit || gr->tf <= 0)
 			continue;
@@ -590,10 +594,10 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 ** document's (the title counts once: it is the same for every passage). */
 static void doc_accumulate(plan *pl)
 {
-	size_t g;
+	size_t i;
 
-	for (g = 0; g < pl->n_groups; g++) {
-		qgroup *gr = &pl->groups[g];
+	for (i = 0; i < pl->n_hit; i++) {
+		qgroup *gr = &pl->groups[pl->hit[i]];
 		if (!gr->is_scoring || !group_found(gr) || gr->field != FURET_QF_ANY)
 			continue;
 		gr->doc_tf += gr->tf;
@@ -650,21 +654,31 @@ static void gather_one(plan *pl, qcursor *c)
 	g->ts += c->weight * c->blk->tf_section[c->i];
 	if (c->weight > g->hit_weight)
 		g->hit_weight = c->weight;
-	g->is_hit = 1;
+	if (!g->is_hit) {
+		size_t j = pl->n_hit++;
+		g->is_hit = 1;
+		while (j > 0 && pl->hit[j - 1] > c->group) {
+			pl->hit[j] = pl->hit[j - 1];
+			j--;
+		}
+		pl->hit[j] = c->group;
+	}
 }
 
-/* Forgets the current passage's frequencies of every group. */
+/* Forgets the current passage's frequencies of every group (those found
+** are the only ones that have any). */
 static void clear_groups(plan *pl)
 {
 	size_t i;
 
-	for (i = 0; i < pl->n_groups; i++) {
-		qgroup *g = &pl->groups[i];
+	for (i = 0; i < pl->n_hit; i++) {
+		qgroup *g = &pl->groups[pl->hit[i]];
 		g->tf = g->tt = g->ts = 0;
 		g->hit_weight = 0;
 		g->is_hit = 0;
 		g->has_pos = 0;
 	}
+	pl->n_hit = 0;
 }
 
 /* Gathers the cursors at pid into their groups. */
@@ -1596,6 +1610,13 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		sc.avglen = 1;
 	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, q_len, sc.key)))
 		goto corrupt;
+	if (!(pl.hit = furet_malloc((pl.n_groups + 1) * sizeof *pl.hit))) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	for (i = 0; i < pl.n_groups; i++)
+		if (pl.groups[i].is_scoring && pl.groups[i].is_prox)
+			pl.prox_all += pl.groups[i].idf;
 	if (pl.suggestion.len)
 		r->suggestion_off = res_str(r, (const char *)pl.suggestion.data,
 			pl.suggestion.len);
