@@ -1631,7 +1631,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		heap_item best = { -1.0, 0 };
 		uint32_t cur_doc = UINT32_MAX;
 		int is_pruning = !(o.flags & FURET_SEARCH_EXACT) && cap > 0 &&
-			is_prunable(&pl);
+			is_prunable(&pl), is_plain = is_prunable(&pl);
 		double all = 0, threshold = -1;
 		size_t n_rest = 0, n_pre = 0;
 		pbound base;
@@ -1645,6 +1645,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			rc = FURET_NOMEM;
 			goto done;
 		}
+		for (i = 0; i < pl.n_leaves; i++)
+			if (pl.leaves[i].kind == FURET_Q_PHRASE)
+				is_plain = 0;
 		if (is_pruning) {
 			for (i = 0; i < pl.n_leaves; i++)
 				if (pl.leaves[i].kind == FURET_Q_PHRASE)
@@ -1787,7 +1790,11 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					goto corrupt;
 				continue;
 			}
-			if ((rc = match_leaves(&sc)) || (rc = eval_node(&sc, 0, &m)))
+			/* A disjunction of words matches where a word is found. */
+			if (is_plain)
+				m = pl.n_hit > 0;
+			else if ((rc = match_leaves(&sc)) ||
+				(rc = eval_node(&sc, 0, &m)))
 				goto corrupt;
 			/* Once the hits are full, a passage that cannot enter them
 			** (alone in its document, with one passage per document)
