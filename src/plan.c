@@ -138,7 +138,9 @@ void furet_plan_free(plan *pl)
 	size_t i;
 
 	furet_free(pl->hit);
-	pl->hit = NULL;
+	furet_free(pl->gcur);
+	furet_free(pl->gcur_off);
+	pl->hit = pl->gcur = pl->gcur_off = NULL;
 	for (i = 0; i < pl->n_curs; i++) {
 		furet_free(pl->curs[i].blk);
 		furet_free(pl->curs[i].pos);

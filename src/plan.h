@@ -134,6 +134,9 @@ typedef struct plan {
 	uint32_t *hit;
 	size_t n_hit;
 	double prox_all;
+	/* search.c: each group's cursors, in cursor order: those of group g
+	** are gcur[gcur_off[g]] to gcur[gcur_off[g + 1] - 1] */
+	uint32_t *gcur, *gcur_off;
 } plan;
 
 /* Builds the plan of the parsed query rooted at root (q its text). */

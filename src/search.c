@@ -234,10 +234,10 @@ static furet_rc group_positions(scorer *sc, uint32_t g)
 	gr->n_pos = 0;
 	if (!gr->is_hit)
 		return FURET_OK; /* (nothing to keep: clear_groups skips it) */
-	for (i = 0; i < pl->n_curs; i++) {
-		qcursor *c = &pl->curs[i];
+	for (i = pl->gcur_off[g]; i < pl->gcur_off[g + 1]; i++) {
+		qcursor *c = &pl->curs[pl->gcur[i]];
 		uint32_t from, to;
-		if (c->group != g || !c->is_at)
+		if (!c->is_at)
 			continue;
 		if (!c->has_pos && (rc = furet_plan_load_positions(sc->t, c, sc->key)))
 			return rc;
@@ -1610,10 +1610,21 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		sc.avglen = 1;
 	if ((rc = furet_plan_open(&pl, sc.t, &o, c.n_live, q, q_len, sc.key)))
 		goto corrupt;
-	if (!(pl.hit = furet_malloc((pl.n_groups + 1) * sizeof *pl.hit))) {
+	pl.hit = furet_malloc((pl.n_groups + 1) * sizeof *pl.hit);
+	pl.gcur = furet_malloc((pl.n_curs + 1) * sizeof *pl.gcur);
+	pl.gcur_off = furet_malloc((pl.n_groups + 2) * sizeof *pl.gcur_off);
+	if (!pl.hit || !pl.gcur || !pl.gcur_off) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
+	/* each group's cursors: counted, offsets, placed in cursor order */
+	memset(pl.gcur_off, 0, (pl.n_groups + 2) * sizeof *pl.gcur_off);
+	for (i = 0; i < pl.n_curs; i++)
+		pl.gcur_off[pl.curs[i].group + 2]++;
+	for (i = 2; i < pl.n_groups + 2; i++)
+		pl.gcur_off[i] += pl.gcur_off[i - 1];
+	for (i = 0; i < pl.n_curs; i++)
+		pl.gcur[pl.gcur_off[pl.curs[i].group + 1]++] = (uint32_t)i;
 	for (i = 0; i < pl.n_groups; i++)
 		if (pl.groups[i].is_scoring && pl.groups[i].is_prox)
 			pl.prox_all += pl.groups[i].idf;
