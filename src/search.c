@@ -983,11 +983,11 @@ static double saturate(double k1, double x)
 	return isinf(x) ? k1 + 1.0 : x * (k1 + 1.0) / (x + k1);
 }
 
-/* The most the phrase bonus adds when the groups there (bin, or is_found 0:
-** their non-essential cursors have a bound) may be: a phrase counts only
-** with all its words. */
+/* The most the phrase bonus adds when the groups there (in[g] > 0 when in
+** is given, else bin, or with is_found 0, those whose non-essential cursors
+** have a bound) may be: a phrase counts only with all its words. */
 static double phrase_bound(const plan *pl, const furet_search_options *o,
-	int is_found)
+	int is_found, const double *in)
 {
 	double s = 0;
 	size_t l;
@@ -1001,7 +1001,8 @@ static double phrase_bound(const plan *pl, const furet_search_options *o,
 			continue;
 		for (k = 0; k < lf->n_groups; k++) {
 			const qgroup *g = &pl->groups[lf->first_group + k];
-			if (is_found ? !g->bin : !(g->bw > 0 && g->bsum > 0))
+			if (in ? !(in[lf->first_group + k] > 0) : is_found ? !g->bin :
+				!(g->bw > 0 && g->bsum > 0))
 				break;
 			idf += g->idf;
 		}
@@ -1041,7 +1042,7 @@ static double groups_bound(const plan *pl, const furet_search_options *o,
 				top = gr->idf;
 		}
 	}
-	s += o->w_prox * (sum - top) + phrase_bound(pl, o, 0);
+	s += o->w_prox * (sum - top) + phrase_bound(pl, o, 0, NULL);
 	if (o->w_cover > 0 && all > 0)
 		s += o->w_cover * all * (got / all) * (got / all);
 	if (is_collapse && d > s)
@@ -1111,7 +1112,7 @@ static double pbound_value(const plan *pl, const pbound *b,
 	double s = b->parts + o->w_prox * (b->sum - b->top);
 
 	if (has_phrase)
-		s += phrase_bound(pl, o, 1);
+		s += phrase_bound(pl, o, 1, NULL);
 	if (o->w_cover > 0 && all > 0)
 		s += o->w_cover * all * (b->got / all) * (b->got / all);
 	return s;
@@ -1261,6 +1262,69 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 	return rc;
 }
 
+/* With one passage per document, the test of a whole document of several
+** passages before any is scored: the document of passage e, last its last
+** passage, bounded from the cursors that reach it (the essential ones, and
+** the others once moved to its first passage), each at its term's bounds:
+** its best passage scores at most the passages' bound, its document-level
+** score at most the documents' (groups_bound). scratch: room for 3
+** doubles per group. Below the threshold, no passage of it is scored. */
+static int document_is_below(scorer *sc, uint32_t last, double all,
+	double threshold, double *scratch)
+{
+	plan *pl = sc->pl;
+	const furet_search_options *o = sc->o;
+	double *xp = scratch, *xd = scratch + pl->n_groups;
+	double *in = scratch + 2 * pl->n_groups;
+	double s = 0, d = 0, sum = 0, top = 0, got = 0;
+	size_t i;
+
+	memset(scratch, 0, 3 * pl->n_groups * sizeof *scratch);
+	for (i = 0; i < pl->n_curs; i++) {
+		const qcursor *c = &pl->curs[i];
+		if (c->at > last || !(c->weight > 0))
+			continue;
+		xp[c->group] += c->weight * c->fmax;
+		xd[c->group] += c->weight * c->dmax;
+		if (c->weight > in[c->group])
+			in[c->group] = c->weight;
+	}
+	for (i = 0; i < pl->n_groups; i++) {
+		const qgroup *g = &pl->groups[i];
+		if (!(in[i] > 0))
+			continue;
+		s += g->idf * saturate(o->k1, xp[i]);
+		d += g->idf * saturate(o->k1, xd[i]);
+		if (g->is_prox) {
+			sum += g->idf;
+			got += g->idf * in[i];
+			if (g->idf > top)
+				top = g->idf;
+		}
+	}
+	s += o->w_prox * (sum - top);
+	if (sc->has_phrase)
+		s += phrase_bound(pl, o, 0, in);
+	if (o->w_cover > 0 && all > 0)
+		s += o->w_cover * all * (got / all) * (got / all);
+	if (d > s)
+		s += o->w_doc * (d - s);
+	return is_below(s, threshold);
+}
+
+/* The last passage of the document of passage pid (its passages are
+** consecutive). */
+static uint32_t doc_last(const unsigned char *pdoc, uint64_t n_passages,
+	uint32_t pid)
+{
+	uint32_t d = furet_get_u32le(pdoc + 4 * (size_t)pid);
+
+	while (pid + 1 < n_passages &&
+		furet_get_u32le(pdoc + 4 * (size_t)(pid + 1)) == d)
+		pid++;
+	return pid;
+}
+
 /* Is passage pid the only one of its document doc? (A document's passages
 ** are consecutive: its neighbours tell, in the same cache line mostly.) */
 static int is_alone(const unsigned char *pdoc, uint64_t n_passages,
@@ -1401,6 +1465,22 @@ static furet_rc cheap_seek_rest(scorer *sc, crest *rest, uint32_t pid)
 	return FURET_OK;
 }
 
+/* Moves every cursor on a passage up to last past it. */
+static furet_rc skip_past(scorer *sc, cheap *ess, crest *rest, uint32_t last)
+{
+	plan *pl = sc->pl;
+	furet_rc rc;
+
+	while (cheap_top(pl, ess) <= last) {
+		uint32_t ci = cheap_pop(pl, ess);
+		if ((rc = furet_plan_seek(sc->t, &pl->curs[ci], last + 1, sc->key)))
+			return rc;
+		if (pl->curs[ci].at != UINT32_MAX)
+			cheap_push(pl, ess, ci);
+	}
+	return cheap_seek_rest(sc, rest, last + 1);
+}
+
 /* Puts cursor ci into at[] of n, in cursor order; returns the new count. */
 static size_t at_insert(uint32_t *at, size_t n, uint32_t ci)
 {
@@ -1516,6 +1596,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 	furet_text_dec *tdec = NULL;
 	furet_buf tbuf;
 	uint32_t *order = NULL, *at = NULL, *touched = NULL;
+	double *dscratch = NULL;
 	cheap ess = { NULL, 0 };
 	crest rest = { NULL, 0 };
 	size_t n_heap = 0, cap, i, n_at = 0;
@@ -1649,10 +1730,11 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 
 		order = furet_malloc((pl.n_curs + 1) * sizeof *order);
 		touched = furet_malloc((pl.n_groups + 1) * sizeof *touched);
+		dscratch = furet_malloc((3 * pl.n_groups + 1) * sizeof *dscratch);
 		at = furet_malloc((pl.n_curs + 1) * sizeof *at);
 		ess.h = furet_malloc((pl.n_curs + 1) * sizeof *ess.h);
 		rest.h = furet_malloc((pl.n_curs + 1) * sizeof *rest.h);
-		if (!order || !touched || !at || !ess.h || !rest.h) {
+		if (!order || !touched || !dscratch || !at || !ess.h || !rest.h) {
 			rc = FURET_NOMEM;
 			goto done;
 		}
@@ -1757,6 +1839,21 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					pid = e < r0 ? e : r0;
 				} else if (pid == UINT32_MAX) {
 					pid = e;
+				}
+				/* A document of several passages, reached for the first
+				** time: bounded as a whole before any passage of it is
+				** scored. */
+				if (is_pruning && is_collapse && n_heap == cap && !n_pre &&
+					pid < c.n_passages &&
+					furet_get_u32le(pdoc.data + 4 * (size_t)pid) != cur_doc) {
+					uint32_t last = doc_last(pdoc.data, c.n_passages, pid);
+					if (document_is_below(&sc, last, all, threshold,
+						dscratch)) {
+						if ((rc = skip_past(&sc, &ess, &rest, last)))
+							goto corrupt;
+						r->is_pruned = 1;
+						continue;
+					}
 				}
 			}
 			is_any = pid != UINT32_MAX;
@@ -1895,6 +1992,7 @@ corrupt:
 done:
 	furet_free(order);
 	furet_free(touched);
+	furet_free(dscratch);
 	furet_free(at);
 	furet_free(ess.h);
 	furet_free(rest.h);
