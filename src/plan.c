@@ -98,7 +98,7 @@ furet_rc furet_plan_rewind(furet_txn *t, qcursor *q, unsigned char *key)
 }
 
 /* Decodes the positions of q's current block (see store.c: per posting,
-** its body tf of deltas, the tf read from the block). */
+** its body tf of Rice-coded deltas, the tf read from the block). */
 furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 {
 	furet_val v;
@@ -111,12 +111,12 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 	if (!q->pos_off && !(q->pos_off = furet_malloc((FURET_BLOCK_SIZE + 1) *
 		sizeof *q->pos_off)))
 		return FURET_NOMEM;
-	/* A varint is at least a byte: a record of v.len bytes holds at most
-	** v.len positions, and the block's tfs must add up to exactly what
-	** the record holds. */
+	/* A position takes at least a bit: a record of v.len bytes holds at
+	** most 8 * v.len positions, and the block's tfs must add up to
+	** exactly what the record holds. */
 	for (k = 0; k < q->blk->n; k++)
 		n += q->blk->tf[k];
-	if (n > v.len)
+	if (n / 8 > v.len)
 		return FURET_CORRUPT;
 	if (n > q->cap_pos) {
 		uint32_t *np = furet_realloc(q->pos, n * sizeof *np);
