@@ -62,14 +62,18 @@
 **                            without its 4-byte magic number nor a
 **                            dictionary id (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks
-**   postings   term, 0x00, u32be block -> one block of at most 128 postings:
+**   postings   term, 0x00, block -> one block of at most 128 postings:
 **                            varint n; varint first passage id; varint
 **                            last - first (a seek reads just this far);
 **                            then four bit-packed arrays, each a width byte
 **                            (0: all zero, no bits) and its values of that
 **                            many bits, least significant first, padded to
 **                            a byte: n-1 id gaps less one, n body tf, n
-**                            title tf, n section tf (widths 8 at most)
+**                            title tf, n section tf (widths 8 at most).
+**                            block: its number, in bytes that sort as the
+**                            numbers do: 0xxxxxxx (< 2^7), 10xxxxxx and a
+**                            byte (< 2^14), 110xxxxx and 2 bytes (< 2^21),
+**                            1110xxxx and 3 bytes (< 2^28), big-endian
 **   positions  same key -> for each posting of the block, as many deltas
 **                            of its body word positions (the first from 0)
 **                            as its body tf in the postings block (no count:
@@ -101,7 +105,8 @@
 ** sources table, 8-byte content hashes; version 10 a document's id and
 ** title compressed with a dictionary of their own, zstd frames without
 ** their magic number and dictionary id; version 11 Rice-coded positions
-** (varints before).
+** (varints before) and block numbers of 1 to 4 bytes in the keys of
+** postings and positions (4 before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2163,9 +2168,31 @@ furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
 size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
 	uint32_t block)
 {
+	unsigned char *p = buf + term_len + 1;
+
 	memcpy(buf, term, term_len);
 	buf[term_len] = 0;
-	furet_put_u32be(buf + term_len + 1, block);
+	/* Most terms have one block: its number takes one byte, not four.
+	** Past 2^28 - 1 (no term has that many blocks: 2^25 hold every 32-bit
+	** id), one key that is never written. */
+	if (block < 0x80) {
+		p[0] = (unsigned char)block;
+		return term_len + 2;
+	}
+	if (block < 0x4000) {
+		p[0] = (unsigned char)(0x80 | block >> 8);
+		p[1] = (unsigned char)block;
+		return term_len + 3;
+	}
+	if (block < 0x200000) {
+		p[0] = (unsigned char)(0xc0 | block >> 16);
+		p[1] = (unsigned char)(block >> 8);
+		p[2] = (unsigned char)block;
+		return term_len + 4;
+	}
+	if (block >= 0x10000000)
+		block = 0x1fffffff; /* 0xff ff ff ff */
+	furet_put_u32be(p, 0xe0000000 | block);
 	return term_len + 5;
 }
 

@@ -266,8 +266,9 @@ furet_rc furet_doc_rec_names(furet_txn *t, furet_doc_rec *r);
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out);
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *r);
 
-/* Postings block key: term bytes, 0x00, block number big-endian. buf must
-** hold term_len + 5 bytes; returns the key length. */
+/* Postings block key: term bytes, 0x00, block number in 1 to 4 bytes that
+** sort as numbers (store.c). buf must hold term_len + 5 bytes; returns the
+** key length. */
 size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
 	uint32_t block);
 

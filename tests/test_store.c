@@ -456,6 +456,43 @@ static void test_positions_random(void **state)
 	free(b);
 }
 
+/* Compares two keys as LMDB does by default. */
+static int key_cmp(const unsigned char *a, size_t a_len,
+	const unsigned char *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+	return c ? c : (a_len > b_len) - (a_len < b_len);
+}
+
+/* Block keys sort by term, then by block number, whatever the length of
+** the number (1 byte below 128, 4 at most). */
+static void test_block_key(void **state)
+{
+	static const uint32_t blocks[] = { 0, 1, 127, 128, 255, 256, 16383,
+		16384, 65536, 0x1fffff, 0x200000, 0xfffffff, 0x10000000, UINT32_MAX };
+	static const size_t lens[] = { 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4,
+		4 };
+	unsigned char a[16], b[16];
+	size_t i, a_len, b_len;
+	(void)state;
+
+	for (i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+		a_len = furet_block_key(a, "ab", 2, blocks[i]);
+		assert_int_equal(a_len, 3 + lens[i]);
+		assert_int_equal(a[2], 0);
+		if (i) {
+			b_len = furet_block_key(b, "ab", 2, blocks[i - 1]);
+			/* Past 2^28 - 1, the same key, that nothing is put under. */
+			assert_true(key_cmp(b, b_len, a, a_len) < (blocks[i] >=
+				0x10000000 && blocks[i - 1] >= 0x10000000 ? 1 : 0));
+		}
+		b_len = furet_block_key(b, "abc", 3, 0);
+		assert_true(key_cmp(a, a_len, b, b_len) < 0);
+		b_len = furet_block_key(b, "a", 1, UINT32_MAX);
+		assert_true(key_cmp(b, b_len, a, a_len) < 0);
+	}
+}
+
 static void test_varint_edges(void **state)
 {
 	furet_buf b;
@@ -1079,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_doc_passage_term_codecs),
 		cmocka_unit_test(test_block_codec),
 		cmocka_unit_test(test_block_codec_edges),
+		cmocka_unit_test(test_block_key),
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_varint_edges),
