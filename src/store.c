@@ -2368,16 +2368,13 @@ furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
 ** parameter k (the quotient d >> k in unary, then the k low bits) near
 ** log2 of their mean takes 17 MB where varints took 24 on the scale set.
 ** Bits go least significant first: the unary part is q zero bits and a
-** one, so that a count of trailing zeros reads it. */
-
-/* A reader of bits: buf holds the next n bits of the record, lowest
-** first; bits above n are either zero or the same bits that the next
-** fill loads again (a fill ORs whole bytes at their place). */
-typedef struct bitrd {
-	const unsigned char *p, *end; /* bytes not yet in buf */
-	uint64_t buf;
-	unsigned n;
-} bitrd;
+** one, so that a count of trailing zeros reads it.
+**
+** Decoding is on the query path (phrases, NEAR and proximity decode whole
+** blocks, a quarter of the instructions of some query sets), so values
+** come out of a 64-bit word loaded 8 bytes at a time, several per load;
+** the last bytes of a record are read from a zero-padded copy, so a load
+** never passes its end. */
 
 static inline uint64_t load_u64le(const unsigned char *p)
 {
@@ -2389,174 +2386,295 @@ static inline uint64_t load_u64le(const unsigned char *p)
 	return w;
 }
 
-/* Loads at least 57 bits when that many are left. */
-static inline void bits_fill(bitrd *r)
+/* The last bytes of a record, from bit bp on, zeros past its end. */
+static uint64_t rice_load_tail(const unsigned char *data, size_t len,
+	uint64_t bp)
 {
-	if (r->n > 56)
-		return;
-	if (r->end - r->p >= 8) {
-		r->buf |= load_u64le(r->p) << r->n;
-		r->p += (63 - r->n) >> 3;
-		r->n |= 56;
-		return;
-	}
-	while (r->n <= 56 && r->p < r->end) {
-		r->buf |= (uint64_t)*r->p++ << r->n;
-		r->n += 8;
-	}
+	size_t byte = (size_t)(bp >> 3), i;
+	uint64_t w = 0;
+
+	for (i = 0; byte + i < len && i < 8; i++)
+		w |= (uint64_t)data[byte + i] << (8 * i);
+	return w >> (bp & 7);
 }
 
-/* Drops c <= 64 bits. */
-static inline void bits_skip(bitrd *r, unsigned c)
+/* At least 57 bits of the record from bit bp <= 8 * len on. */
+static inline uint64_t rice_load(const unsigned char *data, size_t len,
+	uint64_t bp)
 {
-	r->buf = c >= 64 ? 0 : r->buf >> c;
-	r->n -= c;
+	size_t byte = (size_t)(bp >> 3);
+
+	if (byte + 8 <= len)
+		return load_u64le(data + byte) >> (bp & 7);
+	return rice_load_tail(data, len, bp);
 }
 
-/* The unary part that does not fit what is loaded (a long one, or the
-** record's last bits), then the low bits: -1 when the record ends first or
-** the value passes 32 bits. */
-static int rice_slow(bitrd *r, unsigned k, uint32_t *out)
+typedef struct rice_step {
+	uint64_t bp; /* after the value; UINT64_MAX for damage */
+	uint64_t v;
+} rice_step;
+
+/* A value whose code does not fit a load (a unary part of 57 - k bits or
+** more), read a load at a time; damage when the record ends first or the
+** value passes 32 bits. */
+static rice_step rice_long(const unsigned char *data, size_t len,
+	uint64_t bp, unsigned k)
 {
-	uint64_t q = 0, low = 0, m;
+	uint64_t bits = 8 * (uint64_t)len, q = 0, w;
+	rice_step s = { UINT64_MAX, 0 };
 
 	for (;;) {
-		bits_fill(r);
-		if (!r->n)
-			return -1;
-		m = r->n >= 64 ? r->buf : r->buf & (((uint64_t)1 << r->n) - 1);
-		if (m) {
-			unsigned z = (unsigned)__builtin_ctzll(m);
-			q += z;
-			bits_skip(r, z + 1);
+		if (bp >= bits)
+			return s;
+		w = rice_load(data, len, bp);
+		if (w & (((uint64_t)1 << 56) - 1))
 			break;
-		}
-		q += r->n;
-		bits_skip(r, r->n);
+		q += 56;
+		bp += 56;
 		if (q > UINT32_MAX)
-			return -1;
+			return s;
 	}
-	if (q > (UINT32_MAX >> k))
-		return -1;
-	if (k) {
-		bits_fill(r);
-		if (r->n < k)
-			return -1;
-		low = r->buf & (((uint64_t)1 << k) - 1);
-		bits_skip(r, k);
-	}
-	*out = (uint32_t)(q << k | low);
-	return 0;
+	q += (uint64_t)__builtin_ctzll(w);
+	bp += (uint64_t)__builtin_ctzll(w) + 1;
+	if (q > (UINT32_MAX >> k) || bp + k > bits)
+		return s;
+	s.v = q << k | (rice_load(data, len, bp) & (((uint64_t)1 << k) - 1));
+	s.bp = bp + k;
+	return s;
 }
 
-/* One value of parameter k (0..31): 0, or -1 for damage. */
-static inline int rice_get(bitrd *r, unsigned k, uint32_t *out)
+/* Codes of at most 8 bits, by parameter k (0..7; row 8, for larger k,
+** has none) and the low 8 bits of the buffer: the value in the low byte,
+** the length of the code above it, 0 for a longer code. */
+static uint16_t rice_tab[9][256];
+static pthread_once_t rice_once = PTHREAD_ONCE_INIT;
+
+static void rice_tab_init(void)
 {
-	bits_fill(r);
-	if (r->buf) {
-		unsigned q = (unsigned)__builtin_ctzll(r->buf);
-		if (q + 1 + k <= r->n && q <= (UINT32_MAX >> k)) {
-			uint64_t rest = (r->buf >> q) >> 1;
-			*out = (uint32_t)((uint64_t)q << k |
-				(rest & (((uint64_t)1 << k) - 1)));
-			r->buf = rest >> k;
-			r->n -= q + 1 + k;
-			return 0;
+	unsigned k, b;
+
+	for (k = 0; k < 8; k++)
+		for (b = 1; b < 256; b++) {
+			unsigned q = (unsigned)__builtin_ctz(b), len = q + 1 + k;
+			if (len <= 8)
+				rice_tab[k][b] = (uint16_t)(len << 8 | q << k |
+					((b >> (q + 1)) & ((1u << k) - 1)));
 		}
+}
+
+
+/* Records past 2^28 bytes are damage: the sum of a posting's deltas
+** (less than 2^31 per bit) then stays far from wrapping 64 bits. */
+#define RICE_MAX_LEN ((size_t)1 << 28)
+
+/* The 57 bits of the record from bit bp on and a 1 above them, the mark
+** of their end (w is never 0, and a code that passes the mark took it). */
+#define RICE_BITS 57
+#define RICE_MARK ((uint64_t)1 << RICE_BITS)
+
+static inline uint64_t rice_fill(const unsigned char *data, size_t len,
+	uint64_t bp)
+{
+	return (rice_load(data, len, bp) & (RICE_MARK - 1)) | RICE_MARK;
+}
+
+/* Bits left before the mark of w. */
+static inline unsigned rice_avail(uint64_t w)
+{
+	return 63 - (unsigned)__builtin_clzll(w);
+}
+
+/* Checks record v of block b, posting by posting, and appends its deltas
+** to out as varints unless out is NULL (the writer and compaction take
+** them so; furet_positions_decode is the searches' faster way). */
+static furet_rc rice_varints(furet_val v, const furet_block *b,
+	furet_buf *out)
+{
+	const unsigned char *data = v.data;
+	size_t len = v.len, n = 0;
+	/* The bits of w below its mark end at bit end of the record; none
+	** yet: the first value loads, after the 5 bits of k. */
+	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0;
+	const uint16_t *tab;
+	unsigned k, k1;
+	uint32_t i, n_post = b->n;
+
+	if (len == 0) { /* only for a block without body positions */
+		for (i = 0; i < n_post; i++)
+			if (b->tf[i])
+				return FURET_CORRUPT;
+		return FURET_OK;
 	}
-	return rice_slow(r, k, out);
-}
-
-/* Opens the record v of block b: *k its parameter and r after it;
-** FURET_DONE when the block has no positions (and the record is empty, as
-** it must be then). */
-static furet_rc rice_open(furet_val v, const furet_block *b, bitrd *r,
-	unsigned *k)
-{
-	uint64_t total = 0;
-	uint32_t i;
-
-	for (i = 0; i < b->n; i++)
-		total += b->tf[i];
-	if (total == 0)
-		return v.len ? FURET_CORRUPT : FURET_DONE;
-	/* At least a bit each, after the 5 bits of k */
-	if (v.len < 1 || total > 8 * (uint64_t)v.len - 5)
+	if (len > RICE_MAX_LEN)
 		return FURET_CORRUPT;
-	*k = v.data[0] & 31;
-	r->p = v.data + 1;
-	r->end = v.data + v.len;
-	r->buf = v.data[0] >> 5;
-	r->n = 3;
-	return FURET_OK;
+	k = data[0] & 31;
+	k1 = k + 1;
+	mask = ((uint64_t)1 << k) - 1;
+	pthread_once(&rice_once, rice_tab_init);
+	tab = rice_tab[k < 8 ? k : 8];
+	for (i = 0; i < n_post; i++) {
+		uint32_t tf = b->tf[i];
+		uint64_t at = 0;
+		for (; tf; tf--) {
+			uint64_t d, rest;
+			unsigned e = tab[w & 255], q;
+			if (e) { /* a code of 8 bits at most */
+				d = e & 255;
+				rest = w >> (e >> 8);
+			} else {
+				q = (unsigned)__builtin_ctzll(w);
+				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+				rest = w >> q >> k1;
+			}
+			if (!rest) { /* the code passed the mark: load, and again */
+				uint64_t bp = end - rice_avail(w);
+				if (bp >= bits)
+					return FURET_CORRUPT;
+				w = rice_fill(data, len, bp);
+				end = bp + RICE_BITS;
+				q = (unsigned)__builtin_ctzll(w);
+				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+				rest = w >> q >> k1;
+				if (!rest) { /* longer than a load */
+					rice_step st = rice_long(data, len, bp, k);
+					if (st.bp == UINT64_MAX)
+						return FURET_CORRUPT;
+					d = st.v;
+					rest = 1; /* nothing loaded: the next value loads */
+					end = st.bp;
+				}
+			}
+			w = rest;
+			at += d;
+			if (out)
+				furet_buf_put_varint(out, d);
+			n++;
+		}
+		over |= at;
+	}
+	{
+		/* Positions within 32 bits; the values end in the last byte,
+		** the rest of it zero bits; a record for a block without body
+		** positions is empty. */
+		uint64_t bp = end - rice_avail(w);
+		if (over > UINT32_MAX || n == 0 || bp > bits || bits - bp >= 8 ||
+			((bp & 7) && (data[len - 1] >> (bp & 7))))
+			return FURET_CORRUPT;
+	}
+	return out && out->has_err ? FURET_NOMEM : FURET_OK;
 }
 
-/* The record ends where its values do: on the last byte, padded with
-** zero bits. */
-static int rice_at_end(const bitrd *r)
+/* The deltas of record v (len >= 1), all of them whatever the block says,
+** into d (room for 8 * len: a value's last 1 bit is in the record): their
+** count, or -1 for damage. One loop without postings (the values a load
+** holds come out of it back to back); furet_positions_decode then gives
+** them to the postings. */
+static ptrdiff_t rice_values(const unsigned char *data, size_t len,
+	uint32_t *d)
 {
-	return r->p == r->end && r->n < 8 && r->buf == 0;
+	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0, bp = 0;
+	unsigned k = data[0] & 31, k1 = k + 1;
+	const uint16_t *tab;
+	size_t n = 0;
+
+	if (len > RICE_MAX_LEN)
+		return -1;
+	mask = ((uint64_t)1 << k) - 1;
+	pthread_once(&rice_once, rice_tab_init);
+	tab = rice_tab[k < 8 ? k : 8];
+	for (;;) {
+		unsigned e = tab[w & 255], q;
+		uint64_t v, rest;
+		if (e) { /* a code of 8 bits at most */
+			v = e & 255;
+			rest = w >> (e >> 8);
+		} else { /* values from the table are below 256 */
+			q = (unsigned)__builtin_ctzll(w);
+			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+			rest = w >> q >> k1;
+			if (rest) /* else not a value: read again below */
+				over |= v;
+		}
+		if (!rest) { /* the code passed the mark: load, and again */
+			bp = end - rice_avail(w);
+			/* Zero bits to the end of the last byte: no more values. */
+			if (bp >= bits || (bits - bp < 8 &&
+				!(data[len - 1] >> (bp & 7))))
+				break;
+			w = rice_fill(data, len, bp);
+			end = bp + RICE_BITS;
+			q = (unsigned)__builtin_ctzll(w);
+			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+			rest = w >> q >> k1;
+			if (!rest) { /* longer than a load */
+				rice_step st = rice_long(data, len, bp, k);
+				if (st.bp == UINT64_MAX)
+					return -1;
+				v = st.v;
+				rest = 1; /* nothing loaded: the next value loads */
+				end = st.bp;
+			}
+			over |= v;
+		}
+		d[n++] = (uint32_t)v;
+		w = rest;
+	}
+	/* The values end in the last byte. */
+	return over > UINT32_MAX || bp > bits || bits - bp >= 8 ? -1 :
+		(ptrdiff_t)n;
 }
 
 furet_rc furet_positions_decode(furet_val v, const furet_block *b,
 	uint32_t *pos, uint32_t *off)
 {
-	bitrd r;
-	size_t n = 0;
-	unsigned rk;
-	uint32_t k, j;
-	furet_rc rc = rice_open(v, b, &r, &rk);
+	ptrdiff_t n_val;
+	uint64_t n = 0, over = 0;
+	uint32_t i, n_post = b->n;
 
-	if (rc == FURET_DONE) {
-		for (k = 0; k <= b->n; k++)
-			off[k] = 0;
-		return FURET_OK;
-	}
-	if (rc)
-		return rc;
-	for (k = 0; k < b->n; k++) {
-		uint32_t at = 0;
-		off[k] = (uint32_t)n;
-		for (j = 0; j < b->tf[k]; j++) {
-			uint32_t d;
-			/* phrase and proximity searches decode whole blocks:
-			** this loop is their hot spot */
-			if (rice_get(&r, rk, &d) || d > UINT32_MAX - at)
+	if (v.len == 0)
+		n_val = 0; /* only for a block without body positions */
+	else if ((n_val = rice_values(v.data, v.len, pos)) <= 0)
+		return FURET_CORRUPT;
+	/* A posting's first delta is its first position: only tfs of 2 and
+	** more add up. */
+	for (i = 0; i < n_post; i++) {
+		uint32_t tf = b->tf[i];
+		off[i] = (uint32_t)n;
+		if (tf > 1) {
+			uint64_t at;
+			uint32_t j;
+			if (tf > (uint64_t)n_val || n > (uint64_t)n_val - tf)
 				return FURET_CORRUPT;
-			at += d;
-			pos[n++] = at;
+			at = pos[n];
+			for (j = 1; j < tf; j++) {
+				at += pos[n + j];
+				pos[n + j] = (uint32_t)at;
+			}
+			over |= at;
 		}
+		n += tf;
 	}
-	off[b->n] = (uint32_t)n;
-	return rice_at_end(&r) ? FURET_OK : FURET_CORRUPT;
+	off[n_post] = (uint32_t)n;
+	return n == (uint64_t)n_val && over <= UINT32_MAX ? FURET_OK :
+		FURET_CORRUPT;
 }
 
 furet_rc furet_positions_varints(furet_val v, const furet_block *b,
 	furet_buf *out)
 {
-	bitrd r;
-	unsigned rk;
-	uint32_t k, j;
-	furet_rc rc = rice_open(v, b, &r, &rk);
+	return rice_varints(v, b, out);
+}
 
-	if (rc == FURET_DONE)
-		return FURET_OK;
-	if (rc)
-		return rc;
-	for (k = 0; k < b->n; k++) {
-		uint32_t at = 0;
-		for (j = 0; j < b->tf[k]; j++) {
-			uint32_t d;
-			if (rice_get(&r, rk, &d) || d > UINT32_MAX - at)
-				return FURET_CORRUPT;
-			at += d;
-			if (out)
-				furet_buf_put_varint(out, d);
-		}
-	}
-	if (!rice_at_end(&r))
-		return FURET_CORRUPT;
-	return out && out->has_err ? FURET_NOMEM : FURET_OK;
+/* The next raw varint at *p (one byte, mostly), known to be there. */
+static inline uint64_t raw_next(const unsigned char **p,
+	const unsigned char *end)
+{
+	uint64_t d;
+
+	if (**p < 0x80)
+		return *(*p)++;
+	*p += furet_get_varint(*p, end, &d);
+	return d;
 }
 
 /* Reads the raw varint deltas of block b: their count and sum, checking
@@ -2564,30 +2682,58 @@ furet_rc furet_positions_varints(furet_val v, const furet_block *b,
 static furet_rc raw_scan(const furet_block *b, const unsigned char *p,
 	const unsigned char *end, uint64_t *count, uint64_t *sum)
 {
-	uint32_t k, j;
+	uint64_t n = 0, total = 0;
+	uint32_t k;
 
-	*count = *sum = 0;
 	for (k = 0; k < b->n; k++) {
+		uint32_t tf = b->tf[k];
 		uint64_t at = 0;
-		for (j = 0; j < b->tf[k]; j++) {
+		n += tf;
+		for (; tf; tf--) {
 			uint64_t d;
-			size_t m = furet_get_varint(p, end, &d);
-			if (!m || d > UINT32_MAX - at)
+			if (p < end && *p < 0x80) {
+				d = *p++;
+			} else {
+				size_t m = furet_get_varint(p, end, &d);
+				if (!m)
+					return FURET_CORRUPT;
+				p += m;
+			}
+			if (d > UINT32_MAX - at)
 				return FURET_CORRUPT;
-			p += m;
 			at += d;
-			*sum += d;
 		}
-		*count += b->tf[k];
+		total += at;
 	}
+	*count = n;
+	*sum = total;
 	return p == end ? FURET_OK : FURET_CORRUPT;
+}
+
+static inline void store_u64le(unsigned char *p, uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	memcpy(p, &w, sizeof w);
+}
+
+/* Writes the whole bytes of the na bits in acc at *q (8 bytes of room). */
+static inline void bits_flush(unsigned char **q, uint64_t *acc, unsigned *na)
+{
+	unsigned whole = *na & ~7u;
+
+	store_u64le(*q, *acc);
+	*q += whole >> 3;
+	*acc = whole >= 64 ? 0 : *acc >> whole;
+	*na -= whole;
 }
 
 furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
 	size_t raw_len, furet_buf *out)
 {
 	const unsigned char *p = raw, *end = raw_len ? raw + raw_len : raw;
-	uint64_t count, sum, mean, acc;
+	uint64_t count, sum, mean, acc, mask;
 	unsigned char *q;
 	unsigned k = 0, na = 5;
 	furet_rc rc = raw_scan(b, p, end, &count, &sum);
@@ -2599,30 +2745,25 @@ furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
 	mean = sum / count;
 	while (k < 31 && (mean >> (k + 1)))
 		k++;
+	mask = ((uint64_t)1 << k) - 1;
 	if (furet_buf_reserve(out, (size_t)((5 + count * (k + 1) + (sum >> k) +
 		7) / 8) + 8))
 		return FURET_NOMEM;
 	q = out->data + out->len;
 	acc = k;
 	while (p < end) {
-		uint64_t d, hi;
-		p += furet_get_varint(p, end, &d); /* checked by raw_scan */
-		for (hi = d >> k; hi >= 32; hi -= 32) {
-			na += 32;
-			for (; na >= 8; na -= 8, acc >>= 8)
-				*q++ = (unsigned char)acc;
+		uint64_t d = raw_next(&p, end), hi = d >> k;
+		/* na < 8 here: a code of up to 56 bits goes in at once */
+		for (; hi + 1 + k > 56; hi -= 24) {
+			na += 24;
+			bits_flush(&q, &acc, &na);
 		}
-		acc |= (uint64_t)1 << (na + hi);
-		na += (unsigned)hi + 1;
-		for (; na >= 8; na -= 8, acc >>= 8)
-			*q++ = (unsigned char)acc;
-		acc |= (d & (((uint64_t)1 << k) - 1)) << na;
-		na += k;
-		for (; na >= 8; na -= 8, acc >>= 8)
-			*q++ = (unsigned char)acc;
+		acc |= ((d & mask) << 1 | 1) << (na + hi);
+		na += (unsigned)hi + 1 + k;
+		bits_flush(&q, &acc, &na);
 	}
 	if (na)
-		*q++ = (unsigned char)acc;
+		q++; /* the last bits, stored by the last flush */
 	out->len = (size_t)(q - out->data);
 	return FURET_OK;
 }

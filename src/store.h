@@ -299,9 +299,10 @@ furet_rc furet_block_decode(furet_val v, furet_block *b);
 
 /* A positions record (store.c) holds, for each posting k of its block,
 ** b->tf[k] deltas of body positions, Rice-coded. decode fills pos (room
-** for the sum of the tfs, at most 8 per byte of the record) and off
-** (b->n + 1 entries: posting k's positions are pos[off[k]] ..
-** pos[off[k + 1]]); FURET_CORRUPT unless the record is exactly that.
+** for 8 * v.len values: it decodes the record whole, then hands its
+** values to the postings) and off (b->n + 1 entries: posting k's
+** positions are pos[off[k]] .. pos[off[k + 1]]); FURET_CORRUPT unless the
+** record is exactly that.
 ** The writer and compaction handle a block's positions as "raw" varint
 ** deltas, posting after posting (as runs hold them): encode appends the
 ** record of raw (FURET_CORRUPT unless raw holds exactly b's tfs' worth),

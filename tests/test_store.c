@@ -228,7 +228,7 @@ static void test_block_codec(void **state)
 }
 
 /* Decodes v (copied to a buffer of exactly its length, so ASan sees any
-** read past it) with block b. */
+** read past it) with block b into pos (room for 8 * len). */
 static furet_rc decode_exact(const unsigned char *p, size_t len,
 	const furet_block *b, uint32_t *pos, uint32_t *off)
 {
@@ -252,7 +252,7 @@ static furet_rc decode_exact(const unsigned char *p, size_t len,
 static void test_positions_codec(void **state)
 {
 	furet_block *b = calloc(1, sizeof *b);
-	uint32_t pos[8], off[4];
+	uint32_t pos[8 * 16], off[4];
 	furet_buf raw, rec, back;
 	furet_val v;
 	size_t len, cut;
@@ -396,7 +396,8 @@ static void test_positions_codec(void **state)
 static void test_positions_random(void **state)
 {
 	furet_block *b = calloc(1, sizeof *b);
-	uint32_t *pos = malloc(70000 * sizeof *pos), *want = malloc(70000 *
+	/* 128 postings of 400 deltas of 17 bits at most (k = 16, q = 0) */
+	uint32_t *pos = malloc(8 * 120000 * sizeof *pos), *want = malloc(70000 *
 		sizeof *want), off[FURET_BLOCK_SIZE + 1];
 	uint64_t seed = 12345;
 	furet_buf raw, rec, back;
