@@ -2444,8 +2444,9 @@ static rice_step rice_long(const unsigned char *data, size_t len,
 }
 
 /* Codes of at most 8 bits, by parameter k (0..7; row 8, for larger k,
-** has none) and the low 8 bits of the buffer: the value in the low byte,
-** the length of the code above it, 0 for a longer code. */
+** has none) and the low 8 bits of the buffer: the length of the code in
+** the low 6 bits (a shift count as it is), the value above them; 0 for a
+** longer code. */
 static uint16_t rice_tab[9][256];
 static pthread_once_t rice_once = PTHREAD_ONCE_INIT;
 
@@ -2457,8 +2458,8 @@ static void rice_tab_init(void)
 		for (b = 1; b < 256; b++) {
 			unsigned q = (unsigned)__builtin_ctz(b), len = q + 1 + k;
 			if (len <= 8)
-				rice_tab[k][b] = (uint16_t)(len << 8 | q << k |
-					((b >> (q + 1)) & ((1u << k) - 1)));
+				rice_tab[k][b] = (uint16_t)((q << k |
+					((b >> (q + 1)) & ((1u << k) - 1))) << 6 | len);
 		}
 }
 
@@ -2519,8 +2520,8 @@ static furet_rc rice_varints(furet_val v, const furet_block *b,
 			uint64_t d, rest;
 			unsigned e = tab[w & 255], q;
 			if (e) { /* a code of 8 bits at most */
-				d = e & 255;
-				rest = w >> (e >> 8);
+				d = e >> 6;
+				rest = w >> (e & 63);
 			} else {
 				q = (unsigned)__builtin_ctzll(w);
 				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
@@ -2586,8 +2587,8 @@ static ptrdiff_t rice_values(const unsigned char *data, size_t len,
 		unsigned e = tab[w & 255], q;
 		uint64_t v, rest;
 		if (e) { /* a code of 8 bits at most */
-			v = e & 255;
-			rest = w >> (e >> 8);
+			v = e >> 6;
+			rest = w >> (e & 63);
 		} else { /* values from the table are below 256 */
 			q = (unsigned)__builtin_ctzll(w);
 			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
