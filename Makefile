@@ -176,7 +176,7 @@ tsan:
 
 # make fuzz T=analyzer SECONDS=60: run one libFuzzer target (clang) on its
 # corpus; new inputs land in fuzz/corpus/T, crashers in build/fuzz/.
-# Targets: analyzer, query, parse, block, jsonl, index (fuzz/fuzz_T.c).
+# Targets: analyzer, query, parse, block, positions, jsonl, index (fuzz/fuzz_T.c).
 # stderr of the target itself is closed (-close_fd_mask=2): the JSONL reader
 # names every bad line there; libFuzzer and the sanitizers still report.
 T ?= analyzer

@@ -111,16 +111,7 @@ static void problem(report *r, const char *fmt, ...)
 /* Does the positions record v hold exactly the body tfs of blk? */
 static int positions_fit(furet_val v, const furet_block *blk)
 {
-	const unsigned char *p = v.data, *end = v.data + v.len;
-	uint32_t i;
-
-	for (i = 0; i < blk->n; i++) {
-		size_t len;
-		if (furet_positions_span(p, end, blk->tf[i], &len))
-			return 0;
-		p += len;
-	}
-	return p == end;
+	return furet_positions_varints(v, blk, NULL) == FURET_OK;
 }
 
 /* Checks the postings of one term against its record. */
@@ -363,6 +354,27 @@ done:
 
 /* ---- compact ------------------------------------------------------------------ */
 
+/* Writes block out and its positions (pos: raw varints) under key. */
+static furet_rc put_block(furet_txn *t, const furet_block *out,
+	const furet_buf *pos, furet_buf *enc, const unsigned char *key,
+	size_t klen)
+{
+	furet_rc rc;
+
+	furet_buf_reset(enc);
+	furet_block_encode(out, enc);
+	if (enc->has_err || pos->has_err)
+		return FURET_NOMEM;
+	if ((rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
+		enc->len, 0)))
+		return rc;
+	furet_buf_reset(enc);
+	if ((rc = furet_positions_encode(out, pos->data, pos->len, enc)))
+		return rc;
+	return furet_txn_put(t, FURET_T_POSITIONS, key, klen, enc->data,
+		enc->len, 0);
+}
+
 /* Rewrites one term's blocks without the postings of dead passages. */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 	furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
@@ -387,11 +399,13 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 			return rc;
 		if ((rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v)))
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
-		/* Copy: the puts below may move the pages under v. */
+		/* Decoded to raw varints (a copy: the puts below may move the
+		** pages under v). */
 		furet_buf_init(&old_pos);
-		furet_buf_append(&old_pos, v.data, v.len);
-		if (old_pos.has_err)
-			return FURET_NOMEM;
+		if ((rc = furet_positions_varints(v, in, &old_pos))) {
+			furet_buf_free(&old_pos);
+			return rc;
+		}
 		p = old_pos.data;
 		end = old_pos.data + old_pos.len;
 		for (i = 0; i < in->n; i++) {
@@ -416,17 +430,8 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 			out->n++;
 			furet_buf_append(pos, start, (size_t)(p - start));
 			if (out->n == FURET_BLOCK_SIZE) {
-				furet_buf_reset(enc);
-				furet_block_encode(out, enc);
 				klen = furet_block_key(key, term, term_len, nb);
-				if (enc->has_err || pos->has_err)
-					rc = FURET_NOMEM;
-				else
-					rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen,
-						enc->data, enc->len, 0);
-				if (!rc)
-					rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen,
-						pos->data, pos->len, 0);
+				rc = put_block(t, out, pos, enc, key, klen);
 				if (rc) {
 					furet_buf_free(&old_pos);
 					return rc;
@@ -443,13 +448,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 	}
 	if (out->n) {
 		size_t klen = furet_block_key(key, term, term_len, nb);
-		furet_buf_reset(enc);
-		furet_block_encode(out, enc);
-		if (enc->has_err || pos->has_err)
-			return FURET_NOMEM;
-		if ((rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
-			enc->len, 0)) || (rc = furet_txn_put(t, FURET_T_POSITIONS, key,
-			klen, pos->data, pos->len, 0)))
+		if ((rc = put_block(t, out, pos, enc, key, klen)))
 			return rc;
 		nb++;
 	}

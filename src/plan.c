@@ -98,12 +98,11 @@ furet_rc furet_plan_rewind(furet_txn *t, qcursor *q, unsigned char *key)
 }
 
 /* Decodes the positions of q's current block (see store.c: per posting,
-** its body tf of deltas, the tf read from the block). */
+** its body tf of Rice-coded deltas, the tf read from the block). */
 furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 {
 	furet_val v;
-	size_t klen = furet_block_key(key, q->term, q->len, q->block), n = 0;
-	uint32_t k;
+	size_t klen = furet_block_key(key, q->term, q->len, q->block), n;
 	furet_rc rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v);
 
 	if (rc)
@@ -111,13 +110,10 @@ furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
 	if (!q->pos_off && !(q->pos_off = furet_malloc((FURET_BLOCK_SIZE + 1) *
 		sizeof *q->pos_off)))
 		return FURET_NOMEM;
-	/* A varint is at least a byte: a record of v.len bytes holds at most
-	** v.len positions, and the block's tfs must add up to exactly what
-	** the record holds. */
-	for (k = 0; k < q->blk->n; k++)
-		n += q->blk->tf[k];
-	if (n > v.len)
-		return FURET_CORRUPT;
+	/* Room for 8 positions per byte of the record, as the decoder needs
+	** (it checks that the block's tfs add up to exactly what the record
+	** holds). */
+	n = 8 * v.len;
 	if (n > q->cap_pos) {
 		uint32_t *np = furet_realloc(q->pos, n * sizeof *np);
 		if (!np)

@@ -68,18 +68,29 @@
 **                            largest section tf; then the same pairs over
 **                            documents: varint n, n pairs varint body tf
 **                            in the document, varint document length
-**   postings   term, 0x00, u32be block -> one block of at most 128 postings:
+**   postings   term, 0x00, block -> one block of at most 128 postings:
 **                            varint n; varint first passage id; varint
 **                            last - first (a seek reads just this far);
 **                            then four bit-packed arrays, each a width byte
 **                            (0: all zero, no bits) and its values of that
 **                            many bits, least significant first, padded to
 **                            a byte: n-1 id gaps less one, n body tf, n
-**                            title tf, n section tf (widths 8 at most)
-**   positions  same key -> for each posting of the block, as many varint
-**                            deltas of its body word positions as its body
-**                            tf in the postings block (no count: the block
-**                            has it)
+**                            title tf, n section tf (widths 8 at most).
+**                            block: its number, in bytes that sort as the
+**                            numbers do: 0xxxxxxx (< 2^7), 10xxxxxx and a
+**                            byte (< 2^14), 110xxxxx and 2 bytes (< 2^21),
+**                            1110xxxx and 3 bytes (< 2^28), big-endian
+**   positions  same key -> for each posting of the block, as many deltas
+**                            of its body word positions (the first from 0)
+**                            as its body tf in the postings block (no count:
+**                            the block has it), Rice-coded: 5 bits of k
+**                            (floor(log2) of the block's mean delta), then
+**                            per delta d its quotient d >> k in unary (that
+**                            many 0 bits, then a 1) and its k low bits,
+**                            least significant first; bits are packed least
+**                            significant first from the first byte on, the
+**                            last byte padded with 0 bits. Empty when the
+**                            block has no body positions
 **   folds      fold key, 0x00, term -> empty: the index terms (stems with
 **                            their accents) that an accent-free lookup key
 **                            reaches, for each term that differs from its
@@ -100,7 +111,9 @@
 ** sources table, 8-byte content hashes; version 10 a document's id and
 ** title compressed with a dictionary of their own, zstd frames without
 ** their magic number and dictionary id; version 11 a bound of each term's
-** frequencies (the search's pruning).
+** frequencies (the search's pruning), Rice-coded positions (varints
+** before) and block numbers of 1 to 4 bytes in the keys of postings and
+** positions (4 before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2249,9 +2262,31 @@ furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
 size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
 	uint32_t block)
 {
+	unsigned char *p = buf + term_len + 1;
+
 	memcpy(buf, term, term_len);
 	buf[term_len] = 0;
-	furet_put_u32be(buf + term_len + 1, block);
+	/* Most terms have one block: its number takes one byte, not four.
+	** Past 2^28 - 1 (no term has that many blocks: 2^25 hold every 32-bit
+	** id), one key that is never written. */
+	if (block < 0x80) {
+		p[0] = (unsigned char)block;
+		return term_len + 2;
+	}
+	if (block < 0x4000) {
+		p[0] = (unsigned char)(0x80 | block >> 8);
+		p[1] = (unsigned char)block;
+		return term_len + 3;
+	}
+	if (block < 0x200000) {
+		p[0] = (unsigned char)(0xc0 | block >> 16);
+		p[1] = (unsigned char)(block >> 8);
+		p[2] = (unsigned char)block;
+		return term_len + 4;
+	}
+	if (block >= 0x10000000)
+		block = 0x1fffffff; /* 0xff ff ff ff */
+	furet_put_u32be(p, 0xe0000000 | block);
 	return term_len + 5;
 }
 
@@ -2421,35 +2456,409 @@ furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
 	return FURET_OK;
 }
 
+/* ---- positions: Rice codes --------------------------------------------------- */
+
+/* Position deltas are small and roughly geometric: a Rice code of
+** parameter k (the quotient d >> k in unary, then the k low bits) near
+** log2 of their mean takes 17 MB where varints took 24 on the scale set.
+** Bits go least significant first: the unary part is q zero bits and a
+** one, so that a count of trailing zeros reads it.
+**
+** Decoding is on the query path (phrases, NEAR and proximity decode whole
+** blocks, a quarter of the instructions of some query sets), so values
+** come out of a 64-bit word loaded 8 bytes at a time, several per load;
+** the last bytes of a record are read from a zero-padded copy, so a load
+** never passes its end. */
+
+static inline uint64_t load_u64le(const unsigned char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* The last bytes of a record, from bit bp on, zeros past its end. */
+static uint64_t rice_load_tail(const unsigned char *data, size_t len,
+	uint64_t bp)
+{
+	size_t byte = (size_t)(bp >> 3), i;
+	uint64_t w = 0;
+
+	for (i = 0; byte + i < len && i < 8; i++)
+		w |= (uint64_t)data[byte + i] << (8 * i);
+	return w >> (bp & 7);
+}
+
+/* At least 57 bits of the record from bit bp <= 8 * len on. */
+static inline uint64_t rice_load(const unsigned char *data, size_t len,
+	uint64_t bp)
+{
+	size_t byte = (size_t)(bp >> 3);
+
+	if (byte + 8 <= len)
+		return load_u64le(data + byte) >> (bp & 7);
+	return rice_load_tail(data, len, bp);
+}
+
+typedef struct rice_step {
+	uint64_t bp; /* after the value; UINT64_MAX for damage */
+	uint64_t v;
+} rice_step;
+
+/* A value whose code does not fit a load (a unary part of 57 - k bits or
+** more), read a load at a time; damage when the record ends first or the
+** value passes 32 bits. */
+static rice_step rice_long(const unsigned char *data, size_t len,
+	uint64_t bp, unsigned k)
+{
+	uint64_t bits = 8 * (uint64_t)len, q = 0, w;
+	rice_step s = { UINT64_MAX, 0 };
+
+	for (;;) {
+		if (bp >= bits)
+			return s;
+		w = rice_load(data, len, bp);
+		if (w & (((uint64_t)1 << 56) - 1))
+			break;
+		q += 56;
+		bp += 56;
+		if (q > UINT32_MAX)
+			return s;
+	}
+	q += (uint64_t)__builtin_ctzll(w);
+	bp += (uint64_t)__builtin_ctzll(w) + 1;
+	if (q > (UINT32_MAX >> k) || bp + k > bits)
+		return s;
+	s.v = q << k | (rice_load(data, len, bp) & (((uint64_t)1 << k) - 1));
+	s.bp = bp + k;
+	return s;
+}
+
+/* Codes of at most 8 bits, by parameter k (0..7; row 8, for larger k,
+** has none) and the low 8 bits of the buffer: the length of the code in
+** the low 6 bits (a shift count as it is), the value above them; 0 for a
+** longer code. */
+static uint16_t rice_tab[9][256];
+static pthread_once_t rice_once = PTHREAD_ONCE_INIT;
+
+static void rice_tab_init(void)
+{
+	unsigned k, b;
+
+	for (k = 0; k < 8; k++)
+		for (b = 1; b < 256; b++) {
+			unsigned q = (unsigned)__builtin_ctz(b), len = q + 1 + k;
+			if (len <= 8)
+				rice_tab[k][b] = (uint16_t)((q << k |
+					((b >> (q + 1)) & ((1u << k) - 1))) << 6 | len);
+		}
+}
+
+
+/* Records past 2^28 bytes are damage: the sum of a posting's deltas
+** (less than 2^31 per bit) then stays far from wrapping 64 bits. */
+#define RICE_MAX_LEN ((size_t)1 << 28)
+
+/* The 57 bits of the record from bit bp on and a 1 above them, the mark
+** of their end (w is never 0, and a code that passes the mark took it). */
+#define RICE_BITS 57
+#define RICE_MARK ((uint64_t)1 << RICE_BITS)
+
+static inline uint64_t rice_fill(const unsigned char *data, size_t len,
+	uint64_t bp)
+{
+	return (rice_load(data, len, bp) & (RICE_MARK - 1)) | RICE_MARK;
+}
+
+/* Bits left before the mark of w. */
+static inline unsigned rice_avail(uint64_t w)
+{
+	return 63 - (unsigned)__builtin_clzll(w);
+}
+
+/* Checks record v of block b, posting by posting, and appends its deltas
+** to out as varints unless out is NULL (the writer and compaction take
+** them so; furet_positions_decode is the searches' faster way). */
+static furet_rc rice_varints(furet_val v, const furet_block *b,
+	furet_buf *out)
+{
+	const unsigned char *data = v.data;
+	size_t len = v.len, n = 0;
+	/* The bits of w below its mark end at bit end of the record; none
+	** yet: the first value loads, after the 5 bits of k. */
+	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0;
+	const uint16_t *tab;
+	unsigned k, k1;
+	uint32_t i, n_post = b->n;
+
+	if (len == 0) { /* only for a block without body positions */
+		for (i = 0; i < n_post; i++)
+			if (b->tf[i])
+				return FURET_CORRUPT;
+		return FURET_OK;
+	}
+	if (len > RICE_MAX_LEN)
+		return FURET_CORRUPT;
+	k = data[0] & 31;
+	k1 = k + 1;
+	mask = ((uint64_t)1 << k) - 1;
+	pthread_once(&rice_once, rice_tab_init);
+	tab = rice_tab[k < 8 ? k : 8];
+	for (i = 0; i < n_post; i++) {
+		uint32_t tf = b->tf[i];
+		uint64_t at = 0;
+		for (; tf; tf--) {
+			uint64_t d, rest;
+			unsigned e = tab[w & 255], q;
+			if (e) { /* a code of 8 bits at most */
+				d = e >> 6;
+				rest = w >> (e & 63);
+			} else {
+				q = (unsigned)__builtin_ctzll(w);
+				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+				rest = w >> q >> k1;
+			}
+			if (!rest) { /* the code passed the mark: load, and again */
+				uint64_t bp = end - rice_avail(w);
+				if (bp >= bits)
+					return FURET_CORRUPT;
+				w = rice_fill(data, len, bp);
+				end = bp + RICE_BITS;
+				q = (unsigned)__builtin_ctzll(w);
+				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+				rest = w >> q >> k1;
+				if (!rest) { /* longer than a load */
+					rice_step st = rice_long(data, len, bp, k);
+					if (st.bp == UINT64_MAX)
+						return FURET_CORRUPT;
+					d = st.v;
+					rest = 1; /* nothing loaded: the next value loads */
+					end = st.bp;
+				}
+			}
+			w = rest;
+			at += d;
+			if (out)
+				furet_buf_put_varint(out, d);
+			n++;
+		}
+		over |= at;
+	}
+	{
+		/* Positions within 32 bits; the values end in the last byte,
+		** the rest of it zero bits; a record for a block without body
+		** positions is empty. */
+		uint64_t bp = end - rice_avail(w);
+		if (over > UINT32_MAX || n == 0 || bp > bits || bits - bp >= 8 ||
+			((bp & 7) && (data[len - 1] >> (bp & 7))))
+			return FURET_CORRUPT;
+	}
+	return out && out->has_err ? FURET_NOMEM : FURET_OK;
+}
+
+/* The deltas of record v (len >= 1), all of them whatever the block says,
+** into d (room for 8 * len: a value's last 1 bit is in the record): their
+** count, or -1 for damage. One loop without postings (the values a load
+** holds come out of it back to back); furet_positions_decode then gives
+** them to the postings. */
+static ptrdiff_t rice_values(const unsigned char *data, size_t len,
+	uint32_t *d)
+{
+	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0, bp = 0;
+	unsigned k = data[0] & 31, k1 = k + 1;
+	const uint16_t *tab;
+	size_t n = 0;
+
+	if (len > RICE_MAX_LEN)
+		return -1;
+	mask = ((uint64_t)1 << k) - 1;
+	pthread_once(&rice_once, rice_tab_init);
+	tab = rice_tab[k < 8 ? k : 8];
+	for (;;) {
+		unsigned e = tab[w & 255], q;
+		uint64_t v, rest;
+		if (e) { /* a code of 8 bits at most */
+			v = e >> 6;
+			rest = w >> (e & 63);
+		} else { /* values from the table are below 256 */
+			q = (unsigned)__builtin_ctzll(w);
+			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+			rest = w >> q >> k1;
+			if (rest) /* else not a value: read again below */
+				over |= v;
+		}
+		if (!rest) { /* the code passed the mark: load, and again */
+			bp = end - rice_avail(w);
+			/* Zero bits to the end of the last byte: no more values. */
+			if (bp >= bits || (bits - bp < 8 &&
+				!(data[len - 1] >> (bp & 7))))
+				break;
+			w = rice_fill(data, len, bp);
+			end = bp + RICE_BITS;
+			q = (unsigned)__builtin_ctzll(w);
+			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
+			rest = w >> q >> k1;
+			if (!rest) { /* longer than a load */
+				rice_step st = rice_long(data, len, bp, k);
+				if (st.bp == UINT64_MAX)
+					return -1;
+				v = st.v;
+				rest = 1; /* nothing loaded: the next value loads */
+				end = st.bp;
+			}
+			over |= v;
+		}
+		d[n++] = (uint32_t)v;
+		w = rest;
+	}
+	/* The values end in the last byte. */
+	return over > UINT32_MAX || bp > bits || bits - bp >= 8 ? -1 :
+		(ptrdiff_t)n;
+}
+
 furet_rc furet_positions_decode(furet_val v, const furet_block *b,
 	uint32_t *pos, uint32_t *off)
 {
-	const unsigned char *p = v.data, *end = v.data + v.len;
-	size_t n = 0;
-	uint32_t k, j;
+	ptrdiff_t n_val;
+	uint64_t n = 0, over = 0;
+	uint32_t i, n_post = b->n;
+
+	if (v.len == 0)
+		n_val = 0; /* only for a block without body positions */
+	else if ((n_val = rice_values(v.data, v.len, pos)) <= 0)
+		return FURET_CORRUPT;
+	/* A posting's first delta is its first position: only tfs of 2 and
+	** more add up. */
+	for (i = 0; i < n_post; i++) {
+		uint32_t tf = b->tf[i];
+		off[i] = (uint32_t)n;
+		if (tf > 1) {
+			uint64_t at;
+			uint32_t j;
+			if (tf > (uint64_t)n_val || n > (uint64_t)n_val - tf)
+				return FURET_CORRUPT;
+			at = pos[n];
+			for (j = 1; j < tf; j++) {
+				at += pos[n + j];
+				pos[n + j] = (uint32_t)at;
+			}
+			over |= at;
+		}
+		n += tf;
+	}
+	off[n_post] = (uint32_t)n;
+	return n == (uint64_t)n_val && over <= UINT32_MAX ? FURET_OK :
+		FURET_CORRUPT;
+}
+
+furet_rc furet_positions_varints(furet_val v, const furet_block *b,
+	furet_buf *out)
+{
+	return rice_varints(v, b, out);
+}
+
+/* The next raw varint at *p (one byte, mostly), known to be there. */
+static inline uint64_t raw_next(const unsigned char **p,
+	const unsigned char *end)
+{
+	uint64_t d;
+
+	if (**p < 0x80)
+		return *(*p)++;
+	*p += furet_get_varint(*p, end, &d);
+	return d;
+}
+
+/* Reads the raw varint deltas of block b: their count and sum, checking
+** they are exactly b's body tfs' worth, each posting's within 32 bits. */
+static furet_rc raw_scan(const furet_block *b, const unsigned char *p,
+	const unsigned char *end, uint64_t *count, uint64_t *sum)
+{
+	uint64_t n = 0, total = 0;
+	uint32_t k;
 
 	for (k = 0; k < b->n; k++) {
+		uint32_t tf = b->tf[k];
 		uint64_t at = 0;
-		off[k] = (uint32_t)n;
-		for (j = 0; j < b->tf[k]; j++) {
+		n += tf;
+		for (; tf; tf--) {
 			uint64_t d;
-			size_t m;
-			/* Most deltas are one byte (phrase and proximity searches
-			** decode whole blocks: this loop is their hot spot). */
 			if (p < end && *p < 0x80) {
-				if ((at += *p++) > UINT32_MAX)
+				d = *p++;
+			} else {
+				size_t m = furet_get_varint(p, end, &d);
+				if (!m)
 					return FURET_CORRUPT;
-				pos[n++] = (uint32_t)at;
-				continue;
+				p += m;
 			}
-			m = furet_get_varint(p, end, &d);
-			if (!m || d > UINT32_MAX - at) /* no 64-bit wrap either */
+			if (d > UINT32_MAX - at)
 				return FURET_CORRUPT;
-			p += m;
 			at += d;
-			pos[n++] = (uint32_t)at;
 		}
+		total += at;
 	}
-	off[b->n] = (uint32_t)n;
+	*count = n;
+	*sum = total;
 	return p == end ? FURET_OK : FURET_CORRUPT;
+}
+
+static inline void store_u64le(unsigned char *p, uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	memcpy(p, &w, sizeof w);
+}
+
+/* Writes the whole bytes of the na bits in acc at *q (8 bytes of room). */
+static inline void bits_flush(unsigned char **q, uint64_t *acc, unsigned *na)
+{
+	unsigned whole = *na & ~7u;
+
+	store_u64le(*q, *acc);
+	*q += whole >> 3;
+	*acc = whole >= 64 ? 0 : *acc >> whole;
+	*na -= whole;
+}
+
+furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
+	size_t raw_len, furet_buf *out)
+{
+	const unsigned char *p = raw, *end = raw_len ? raw + raw_len : raw;
+	uint64_t count, sum, mean, acc, mask;
+	unsigned char *q;
+	unsigned k = 0, na = 5;
+	furet_rc rc = raw_scan(b, p, end, &count, &sum);
+
+	if (rc || count == 0)
+		return rc;
+	/* k = floor(log2(mean)): as small as the best k within 0.1 % on the
+	** scale set. The unary parts then add up to at most 2 * count bits. */
+	mean = sum / count;
+	while (k < 31 && (mean >> (k + 1)))
+		k++;
+	mask = ((uint64_t)1 << k) - 1;
+	if (furet_buf_reserve(out, (size_t)((5 + count * (k + 1) + (sum >> k) +
+		7) / 8) + 8))
+		return FURET_NOMEM;
+	q = out->data + out->len;
+	acc = k;
+	while (p < end) {
+		uint64_t d = raw_next(&p, end), hi = d >> k;
+		/* na < 8 here: a code of up to 56 bits goes in at once */
+		for (; hi + 1 + k > 56; hi -= 24) {
+			na += 24;
+			bits_flush(&q, &acc, &na);
+		}
+		acc |= ((d & mask) << 1 | 1) << (na + hi);
+		na += (unsigned)hi + 1 + k;
+		bits_flush(&q, &acc, &na);
+	}
+	if (na)
+		q++; /* the last bits, stored by the last flush */
+	out->len = (size_t)(q - out->data);
+	return FURET_OK;
 }

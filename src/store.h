@@ -290,8 +290,9 @@ furet_rc furet_doc_rec_names(furet_txn *t, furet_doc_rec *r);
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out);
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *r);
 
-/* Postings block key: term bytes, 0x00, block number big-endian. buf must
-** hold term_len + 5 bytes; returns the key length. */
+/* Postings block key: term bytes, 0x00, block number in 1 to 4 bytes that
+** sort as numbers (store.c). buf must hold term_len + 5 bytes; returns the
+** key length. */
 size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,
 	uint32_t block);
 
@@ -321,13 +322,23 @@ void furet_block_encode(const furet_block *b, furet_buf *out);
 furet_rc furet_block_decode(furet_val v, furet_block *b);
 
 /* A positions record (store.c) holds, for each posting k of its block,
-** b->tf[k] varint deltas of body positions. decode fills pos (room for
-** the sum of the tfs) and off (b->n + 1 entries: posting k's positions are
-** pos[off[k]] .. pos[off[k + 1]]); FURET_CORRUPT unless the record is
-** exactly that. span sets *len to the bytes of tf varints at p (a posting's
-** positions, copied whole by compaction). */
+** b->tf[k] deltas of body positions, Rice-coded. decode fills pos (room
+** for 8 * v.len values: it decodes the record whole, then hands its
+** values to the postings) and off (b->n + 1 entries: posting k's
+** positions are pos[off[k]] .. pos[off[k + 1]]); FURET_CORRUPT unless the
+** record is exactly that.
+** The writer and compaction handle a block's positions as "raw" varint
+** deltas, posting after posting (as runs hold them): encode appends the
+** record of raw (FURET_CORRUPT unless raw holds exactly b's tfs' worth),
+** varints appends the raw deltas of a record to out (only checks it when
+** out is NULL). span sets *len to the bytes of tf raw varints at p (a
+** posting's positions, copied whole by compaction). */
 furet_rc furet_positions_decode(furet_val v, const furet_block *b,
 	uint32_t *pos, uint32_t *off);
+furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
+	size_t raw_len, furet_buf *out);
+furet_rc furet_positions_varints(furet_val v, const furet_block *b,
+	furet_buf *out);
 furet_rc furet_positions_span(const unsigned char *p, const unsigned char *end,
 	uint32_t tf, size_t *len);
 

@@ -1356,7 +1356,8 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 }
 
 
-/* Writes a full (or the final) block and its positions as block *block. */
+/* Writes a full (or the final) block and its positions (pos: raw varint
+** deltas, Rice-coded here) as block *block. */
 static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
 	furet_buf *enc, unsigned char *key, const char *term, size_t term_len,
 	uint32_t *block, unsigned put_flags)
@@ -1371,9 +1372,13 @@ static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
 	klen = furet_block_key(key, term, term_len, *block);
 	rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data, enc->len,
 		put_flags);
+	if (!rc) {
+		furet_buf_reset(enc);
+		rc = furet_positions_encode(blk, pos->data, pos->len, enc);
+	}
 	if (!rc)
-		rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen, pos->data,
-			pos->len, put_flags);
+		rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen, enc->data,
+			enc->len, put_flags);
 	if (rc)
 		return rc;
 	(*block)++;
@@ -1552,9 +1557,9 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->n = 0;
 				block++;
 			} else {
-				if ((rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v)))
+				if ((rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v)) ||
+					(rc = furet_positions_varints(v, blk, pos)))
 					return rc == FURET_DONE ? FURET_CORRUPT : rc;
-				furet_buf_append(pos, v.data, v.len);
 			}
 		}
 	}
@@ -1585,9 +1590,9 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				}
 				doc_tf += tf;
 			}
-			/* The positions are the same varints in both (the body tf,
-			** in the block, says how many): copied whole when they are
-			** all in the reader's buffer. */
+			/* The positions are the same varints in the run and in pos
+			** (the body tf, in the block, says how many): copied whole
+			** when they are all in the reader's buffer. */
 			{
 				const unsigned char *q = r->p, *qe = r->e;
 				for (k = 0; k < tf && q < qe; q++)

@@ -307,15 +307,36 @@ static void test_block_codec(void **state)
 	free(c);
 }
 
-/* A positions record is the block's body tfs' worth of varint deltas: no
-** count of its own, so anything more or less than the tfs say is damage. */
+/* Decodes v (copied to a buffer of exactly its length, so ASan sees any
+** read past it) with block b into pos (room for 8 * len). */
+static furet_rc decode_exact(const unsigned char *p, size_t len,
+	const furet_block *b, uint32_t *pos, uint32_t *off)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	furet_val v = { copy, len };
+	furet_rc rc;
+
+	memcpy(copy, p, len);
+	rc = furet_positions_decode(v, b, pos, off);
+	if (rc == FURET_OK)
+		assert_int_equal(furet_positions_varints(v, b, NULL), FURET_OK);
+	else
+		assert_int_equal(furet_positions_varints(v, b, NULL), rc);
+	free(copy);
+	return rc;
+}
+
+/* A positions record is the block's body tfs' worth of Rice-coded deltas:
+** no count of its own, so anything more or less than the tfs say is
+** damage. Raw varints (runs, compaction) go in and come back out. */
 static void test_positions_codec(void **state)
 {
 	furet_block *b = calloc(1, sizeof *b);
-	uint32_t pos[8], off[4];
-	furet_buf buf;
+	uint32_t pos[8 * 16], off[4];
+	furet_buf raw, rec, back;
 	furet_val v;
 	size_t len, cut;
+	int bit;
 	(void)state;
 
 	/* Three postings: positions {3, 131}, none (title only), {0}. */
@@ -323,14 +344,27 @@ static void test_positions_codec(void **state)
 	b->tf[0] = 2;
 	b->tf[1] = 0;
 	b->tf[2] = 1;
-	furet_buf_init(&buf);
-	furet_buf_put_varint(&buf, 3);
-	furet_buf_put_varint(&buf, 128); /* two bytes */
-	furet_buf_put_varint(&buf, 0);
-	v.data = buf.data;
-	v.len = buf.len;
-	assert_int_equal(buf.len, 4);
-	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_OK);
+	furet_buf_init(&raw);
+	furet_buf_init(&rec);
+	furet_buf_init(&back);
+	furet_buf_put_varint(&raw, 3);
+	furet_buf_put_varint(&raw, 128); /* two bytes */
+	furet_buf_put_varint(&raw, 0);
+	assert_int_equal(raw.len, 4);
+	assert_int_equal(furet_positions_span(raw.data, raw.data + raw.len, 2,
+		&len), FURET_OK);
+	assert_int_equal(len, 3);
+	assert_int_equal(furet_positions_span(raw.data, raw.data + raw.len, 0,
+		&len), FURET_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(furet_positions_span(raw.data, raw.data + raw.len, 4,
+		&len), FURET_CORRUPT);
+	assert_int_equal(furet_positions_encode(b, raw.data, raw.len, &rec),
+		FURET_OK);
+	/* mean 131 / 3 = 43: k = 5 (5 bits); 3 + 128 + 0 take 6 + 10 + 6 bits */
+	assert_int_equal(rec.len, 4);
+	assert_int_equal(rec.data[0] & 31, 5);
+	assert_int_equal(decode_exact(rec.data, rec.len, b, pos, off), FURET_OK);
 	assert_int_equal(off[0], 0);
 	assert_int_equal(off[1], 2);
 	assert_int_equal(off[2], 2);
@@ -338,32 +372,70 @@ static void test_positions_codec(void **state)
 	assert_int_equal(pos[0], 3);
 	assert_int_equal(pos[1], 131);
 	assert_int_equal(pos[2], 0);
-	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 2,
-		&len), FURET_OK);
-	assert_int_equal(len, 3);
-	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 0,
-		&len), FURET_OK);
-	assert_int_equal(len, 0);
-	assert_int_equal(furet_positions_span(buf.data, buf.data + buf.len, 4,
-		&len), FURET_CORRUPT);
-	/* Every truncation, and a byte too many, are detected. */
-	for (cut = 0; cut < buf.len; cut++) {
-		v.len = cut;
-		assert_int_equal(furet_positions_decode(v, b, pos, off),
+	v.data = rec.data;
+	v.len = rec.len;
+	assert_int_equal(furet_positions_varints(v, b, &back), FURET_OK);
+	assert_int_equal(back.len, raw.len);
+	assert_memory_equal(back.data, raw.data, raw.len);
+	/* Every truncation, a byte too many, a padding bit set and a unary
+	** part that never ends are detected. */
+	for (cut = 0; cut < rec.len; cut++)
+		assert_int_equal(decode_exact(rec.data, cut, b, pos, off),
 			FURET_CORRUPT);
+	furet_buf_putc(&rec, 0);
+	assert_int_equal(decode_exact(rec.data, rec.len, b, pos, off),
+		FURET_CORRUPT);
+	rec.len--;
+	rec.data[rec.len - 1] |= 0x80; /* 27 bits used of 32 */
+	assert_int_equal(decode_exact(rec.data, rec.len, b, pos, off),
+		FURET_CORRUPT);
+	memset(rec.data, 0, rec.len);
+	assert_int_equal(decode_exact(rec.data, rec.len, b, pos, off),
+		FURET_CORRUPT);
+	/* Raw deltas that are not exactly the tfs' worth are refused. */
+	furet_buf_reset(&rec);
+	assert_int_equal(furet_positions_encode(b, raw.data, raw.len - 1, &rec),
+		FURET_CORRUPT);
+	furet_buf_putc(&raw, 0);
+	assert_int_equal(furet_positions_encode(b, raw.data, raw.len, &rec),
+		FURET_CORRUPT);
+	/* A block without body positions has an empty record, and only that. */
+	b->tf[0] = b->tf[2] = 0;
+	furet_buf_reset(&rec);
+	assert_int_equal(furet_positions_encode(b, NULL, 0, &rec), FURET_OK);
+	assert_int_equal(rec.len, 0);
+	assert_int_equal(decode_exact(rec.data, 0, b, pos, off), FURET_OK);
+	assert_int_equal(off[3], 0);
+	assert_int_equal(decode_exact((const unsigned char *)"\0", 1, b, pos,
+		off), FURET_CORRUPT);
+	/* Positions past 2^32 - 1 cannot be, in raw deltas or in a record:
+	** k = 31, 2^31 + 2^31 (q = 1, low 0, then q = 1, low 0). */
+	b->n = 1;
+	b->tf[0] = 2;
+	furet_buf_reset(&raw);
+	furet_buf_put_varint(&raw, UINT32_MAX);
+	furet_buf_put_varint(&raw, 1);
+	assert_int_equal(furet_positions_encode(b, raw.data, raw.len, &rec),
+		FURET_CORRUPT);
+	{
+		/* k = 31, then q = 1 (bits 0 1) and 31 zero bits: 33 bits each */
+		static const unsigned char one[] = { 0x5f, 0, 0, 0, 0 },
+			two[] = { 0x5f, 0, 0, 0, 0x80, 0, 0, 0, 0 };
+		b->tf[0] = 1;
+		assert_int_equal(decode_exact(one, sizeof one, b, pos, off),
+			FURET_OK);
+		assert_int_equal(pos[0], 1u << 31);
+		b->tf[0] = 2;
+		assert_int_equal(decode_exact(two, sizeof two, b, pos, off),
+			FURET_CORRUPT);
+		/* Each posting's positions start from 0 again. */
+		b->n = 2;
+		b->tf[0] = b->tf[1] = 1;
+		assert_int_equal(decode_exact(two, sizeof two, b, pos, off),
+			FURET_OK);
+		assert_int_equal(pos[1], 1u << 31);
+		b->n = 1;
 	}
-	furet_buf_putc(&buf, 1);
-	v.data = buf.data;
-	v.len = buf.len;
-	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_CORRUPT);
-	/* Positions past 2^32 - 1 cannot be. */
-	furet_buf_reset(&buf);
-	furet_buf_put_varint(&buf, UINT32_MAX);
-	furet_buf_put_varint(&buf, 1);
-	furet_buf_put_varint(&buf, 0);
-	v.data = buf.data;
-	v.len = buf.len;
-	assert_int_equal(furet_positions_decode(v, b, pos, off), FURET_CORRUPT);
 	/* A varint longer than 5 bytes is no position delta. */
 	{
 		static const unsigned char longv[] = { 0x80, 0x80, 0x80, 0x80, 0x80,
@@ -371,8 +443,135 @@ static void test_positions_codec(void **state)
 		assert_int_equal(furet_positions_span(longv, longv + sizeof longv, 1,
 			&len), FURET_CORRUPT);
 	}
-	furet_buf_free(&buf);
+	/* Flipping any one bit of a record never reads out of bounds. */
+	b->tf[0] = 1;
+	b->n = 3;
+	b->tf[1] = 2;
+	b->tf[2] = 1;
+	furet_buf_reset(&raw);
+	furet_buf_put_varint(&raw, 7);
+	furet_buf_put_varint(&raw, 0);
+	furet_buf_put_varint(&raw, 70);
+	furet_buf_put_varint(&raw, 2);
+	furet_buf_reset(&rec);
+	assert_int_equal(furet_positions_encode(b, raw.data, raw.len, &rec),
+		FURET_OK);
+	for (bit = 0; bit < (int)rec.len * 8; bit++) {
+		furet_rc rc;
+		rec.data[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		rc = decode_exact(rec.data, rec.len, b, pos, off);
+		assert_true(rc == FURET_OK || rc == FURET_CORRUPT);
+		rec.data[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+	}
+	furet_buf_free(&raw);
+	furet_buf_free(&rec);
+	furet_buf_free(&back);
 	free(b);
+}
+
+/* Random blocks: small and geometric deltas, long runs of zeros, rare huge
+** ones (unary parts of thousands of bits), tfs from 0 to hundreds, so
+** that every path of the bit reader is taken (a whole word loaded, the
+** last bytes one at a time, a unary part across loads). */
+static void test_positions_random(void **state)
+{
+	furet_block *b = calloc(1, sizeof *b);
+	/* 128 postings of 400 deltas of 17 bits at most (k = 16, q = 0) */
+	uint32_t *pos = malloc(8 * 120000 * sizeof *pos), *want = malloc(70000 *
+		sizeof *want), off[FURET_BLOCK_SIZE + 1];
+	uint64_t seed = 12345;
+	furet_buf raw, rec, back;
+	int round;
+	(void)state;
+
+	furet_buf_init(&raw);
+	furet_buf_init(&rec);
+	furet_buf_init(&back);
+	for (round = 0; round < 3000; round++) {
+		uint32_t i, j, n = 0, shape;
+		furet_val v;
+#define RND() (seed = seed * 6364136223846793005ull + 1442695040888963407ull, \
+	(uint32_t)(seed >> 33))
+		shape = RND() % 4;
+		b->n = 1 + RND() % FURET_BLOCK_SIZE;
+		furet_buf_reset(&raw);
+		for (i = 0; i < b->n; i++) {
+			uint32_t at = 0;
+			b->tf[i] = RND() % 3 == 0 ? 0 : RND() % (shape == 3 ? 400 : 5);
+			for (j = 0; j < b->tf[i]; j++) {
+				uint32_t d = shape == 0 ? RND() % 3 : shape == 1 ?
+					RND() % 200 : RND() % 1000 ? RND() % 20 :
+					RND() % 100000;
+				if (d > UINT32_MAX - at)
+					d = 0;
+				at += d;
+				want[n++] = at;
+				furet_buf_put_varint(&raw, d);
+			}
+		}
+		furet_buf_reset(&rec);
+		assert_int_equal(furet_positions_encode(b, raw.data, raw.len, &rec),
+			FURET_OK);
+		assert_int_equal(decode_exact(rec.data, rec.len, b, pos, off),
+			FURET_OK);
+		assert_int_equal(off[b->n], n);
+		if (n)
+			assert_memory_equal(pos, want, n * sizeof *pos);
+		v.data = rec.data;
+		v.len = rec.len;
+		furet_buf_reset(&back);
+		assert_int_equal(furet_positions_varints(v, b, &back), FURET_OK);
+		assert_int_equal(back.len, raw.len);
+		if (raw.len)
+			assert_memory_equal(back.data, raw.data, raw.len);
+		if (rec.len)
+			assert_int_equal(decode_exact(rec.data, rec.len - 1, b, pos,
+				off), FURET_CORRUPT);
+#undef RND
+	}
+	furet_buf_free(&raw);
+	furet_buf_free(&rec);
+	furet_buf_free(&back);
+	free(pos);
+	free(want);
+	free(b);
+}
+
+/* Compares two keys as LMDB does by default. */
+static int key_cmp(const unsigned char *a, size_t a_len,
+	const unsigned char *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+	return c ? c : (a_len > b_len) - (a_len < b_len);
+}
+
+/* Block keys sort by term, then by block number, whatever the length of
+** the number (1 byte below 128, 4 at most). */
+static void test_block_key(void **state)
+{
+	static const uint32_t blocks[] = { 0, 1, 127, 128, 255, 256, 16383,
+		16384, 65536, 0x1fffff, 0x200000, 0xfffffff, 0x10000000, UINT32_MAX };
+	static const size_t lens[] = { 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4,
+		4 };
+	unsigned char a[16], b[16];
+	size_t i, a_len, b_len;
+	(void)state;
+
+	for (i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+		a_len = furet_block_key(a, "ab", 2, blocks[i]);
+		assert_int_equal(a_len, 3 + lens[i]);
+		assert_int_equal(a[2], 0);
+		if (i) {
+			b_len = furet_block_key(b, "ab", 2, blocks[i - 1]);
+			/* Past 2^28 - 1, the same key, that nothing is put under. */
+			assert_true(key_cmp(b, b_len, a, a_len) < (blocks[i] >=
+				0x10000000 && blocks[i - 1] >= 0x10000000 ? 1 : 0));
+		}
+		b_len = furet_block_key(b, "abc", 3, 0);
+		assert_true(key_cmp(a, a_len, b, b_len) < 0);
+		b_len = furet_block_key(b, "a", 1, UINT32_MAX);
+		assert_true(key_cmp(b, b_len, a, a_len) < 0);
+	}
 }
 
 static void test_varint_edges(void **state)
@@ -999,11 +1198,13 @@ int main(void)
 		cmocka_unit_test(test_term_bound),
 		cmocka_unit_test(test_block_codec),
 		cmocka_unit_test(test_block_codec_edges),
+		cmocka_unit_test(test_block_key),
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_positions_codec),
+		cmocka_unit_test(test_positions_random),
 		cmocka_unit_test(test_version_and_analyzer_checks),
 		cmocka_unit_test(test_txn_and_cursor),
 		cmocka_unit_test(test_damaged_pages),
