@@ -291,8 +291,9 @@ static void add_pair(furet_adoc *d, int table, const char *a, size_t a_len,
 static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	const furet_token *t)
 {
-	int has_fold = t->fold_len != t->term_len ||
-		memcmp(t->fold, t->term, t->term_len) != 0;
+	/* The analyzer points fold at term when they are the same. */
+	int has_fold = t->fold != t->term && (t->fold_len != t->term_len ||
+		memcmp(t->fold, t->term, t->term_len) != 0);
 	int has_word = t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
 	furet_adoc_term *e = &d->terms[ltid];
 
