@@ -338,7 +338,9 @@ static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
 	furet_rc rc;
 
 	*n = 0;
-	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	/* The writer checked the document's UTF-8 (check_doc). */
+	rc = furet_analyzer_run_valid(k->an, text, len, FURET_MODE_DOCUMENT,
+		&toks, &nt);
 	if (rc)
 		return rc;
 	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
@@ -457,7 +459,9 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	furet_rc rc;
 
 	k->n_occs = 0;
-	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	/* The writer checked the document's UTF-8 (check_doc). */
+	rc = furet_analyzer_run_valid(k->an, text, len, FURET_MODE_DOCUMENT,
+		&toks, &nt);
 	if (rc)
 		return rc;
 	/* The length counts words: the whole of a compound shares its first

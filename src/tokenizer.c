@@ -235,10 +235,20 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 		size_t k;
 
 		if (s[i] < 0x80) {
-			map[n] = (uint32_t)i;
-			u[n++] = s[i] == '`' ? 0x27 : (UChar)s[i];
-			is_fast &= latin_class[s[i]] != C_SLOW;
-			i++;
+			/* A run of ASCII, most of the text, in a loop of its own:
+			** of ASCII, only '_' and '@' have the class C_SLOW. */
+			size_t e = i;
+			int has_slow = 0;
+
+			while (e < len && s[e] < 0x80)
+				e++;
+			for (; i < e; i++, n++) {
+				unsigned char c = s[i];
+				map[n] = (uint32_t)i;
+				u[n] = c == '`' ? 0x27 : (UChar)c;
+				has_slow |= c == '_' || c == '@';
+			}
+			is_fast &= !has_slow;
 			continue;
 		}
 		k = furet_utf8_decode(s + i, len - i, &cp);
@@ -265,7 +275,8 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 	t->is_fast = is_fast;
 }
 
-static int push_word(furet_tokenizer *t, int32_t from, int32_t to, int kind)
+static int push_word(furet_tokenizer *t, int32_t from, int32_t to, int kind,
+	int chars)
 {
 	furet_word *w;
 
@@ -285,6 +296,7 @@ static int push_word(furet_tokenizer *t, int32_t from, int32_t to, int kind)
 	w->u_start = from;
 	w->u_end = to;
 	w->kind = kind;
+	w->chars = chars;
 	return 0;
 }
 
@@ -297,16 +309,19 @@ static int fast_words(furet_tokenizer *t)
 
 	while (i < n) {
 		int32_t j;
-		int last = char_class(u[i]);
+		int last = char_class(u[i]), chars;
 
 		if (last != C_LETTER && last != C_DIGIT) {
 			i++;
 			continue;
 		}
+		chars = last == C_DIGIT ? FURET_CHARS_DIGITS : FURET_CHARS_WORD;
 		for (j = i + 1; j < n; j++) {
 			int c = char_class(u[j]), next;
 
 			if (c == C_LETTER || c == C_DIGIT) {
+				if (c == C_LETTER && chars == FURET_CHARS_DIGITS)
+					chars = FURET_CHARS_WORD;
 				last = c;
 				continue;
 			}
@@ -315,10 +330,14 @@ static int fast_words(furet_tokenizer *t)
 			next = char_class(u[j + 1]);
 			if (next != last || (last == C_LETTER && c == C_MIDNUM))
 				break;
+			if (c != C_QUOTE)
+				chars = FURET_CHARS_DOTTED;
+			else if (chars == FURET_CHARS_DIGITS)
+				chars = FURET_CHARS_WORD;
 			j++; /* the middle character and the one after it */
 		}
 		if (push_word(t, i, j, last == C_LETTER ? FURET_WORD_LETTER :
-			FURET_WORD_NUMBER))
+			FURET_WORD_NUMBER, chars))
 			return -1;
 		i = j;
 	}
@@ -391,7 +410,7 @@ furet_rc furet_tokenizer_run(furet_tokenizer *t, const char *text, size_t len,
 			kind = FURET_WORD_CJK;
 		else
 			kind = -1; /* UBRK_WORD_NONE: spaces, punctuation, symbols */
-		if (kind >= 0 && push_word(t, from, to, kind)) {
+		if (kind >= 0 && push_word(t, from, to, kind, FURET_CHARS_ANY)) {
 			rc = FURET_NOMEM;
 			goto done;
 		}
