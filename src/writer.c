@@ -2245,21 +2245,6 @@ static size_t zchunk_bytes(const void *slot)
 		z->plain.cap + (z->cap_ends + z->cap_names) * sizeof(size_t);
 }
 
-static furet_rc zstate_open(void *ctx, void **state)
-{
-	const zdicts *d = ctx;
-	zstate *st = furet_malloc(sizeof *st);
-	furet_rc rc;
-
-	*state = st;
-	if (!st)
-		return FURET_NOMEM;
-	memset(st, 0, sizeof *st);
-	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, &st->text)))
-		rc = furet_text_enc_open(d->names->data, d->names->len, &st->names);
-	return rc;
-}
-
 static void zstate_close(void *ctx, void *state)
 {
 	zstate *st = state;
@@ -2269,6 +2254,27 @@ static void zstate_close(void *ctx, void *state)
 	furet_text_enc_close(st->text);
 	furet_text_enc_close(st->names);
 	furet_free(st);
+}
+
+static furet_rc zstate_open(void *ctx, void **state)
+{
+	const zdicts *d = ctx;
+	zstate *st = furet_malloc(sizeof *st);
+	furet_rc rc;
+
+	*state = NULL;
+	if (!st)
+		return FURET_NOMEM;
+	memset(st, 0, sizeof *st);
+	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, &st->text)))
+		rc = furet_text_enc_open(d->names->data, d->names->len, &st->names);
+	if (rc) {
+		/* The pipeline closes only the states that opened. */
+		zstate_close(ctx, st);
+		return rc;
+	}
+	*state = st;
+	return FURET_OK;
 }
 
 /* Appends the stored form of text to z->out (is_name 0) or z->names, and
