@@ -291,8 +291,9 @@ static void add_pair(furet_adoc *d, int table, const char *a, size_t a_len,
 static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	const furet_token *t)
 {
-	int has_fold = t->fold_len != t->term_len ||
-		memcmp(t->fold, t->term, t->term_len) != 0;
+	/* The analyzer points fold at term when they are the same. */
+	int has_fold = t->fold != t->term && (t->fold_len != t->term_len ||
+		memcmp(t->fold, t->term, t->term_len) != 0);
 	int has_word = t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
 	furet_adoc_term *e = &d->terms[ltid];
 
@@ -337,7 +338,9 @@ static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
 	furet_rc rc;
 
 	*n = 0;
-	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	/* The writer checked the document's UTF-8 (check_doc). */
+	rc = furet_analyzer_run_valid(k->an, text, len, FURET_MODE_DOCUMENT,
+		&toks, &nt);
 	if (rc)
 		return rc;
 	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
@@ -456,7 +459,9 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	furet_rc rc;
 
 	k->n_occs = 0;
-	rc = furet_analyzer_run(k->an, text, len, FURET_MODE_DOCUMENT, &toks, &nt);
+	/* The writer checked the document's UTF-8 (check_doc). */
+	rc = furet_analyzer_run_valid(k->an, text, len, FURET_MODE_DOCUMENT,
+		&toks, &nt);
 	if (rc)
 		return rc;
 	/* The length counts words: the whole of a compound shares its first

@@ -117,8 +117,10 @@ _Static_assert(sizeof SIGNATURE < 100, "the signature must stay short");
 ** flags. Words follow Zipf's law: a few thousand of them make most of any
 ** French text, and stemming (twice for an accented word) is most of the cost
 ** of a word, so most words skip it. Words, terms and folds longer than
-** CACHE_LEN bytes are not cached. */
-#define CACHE_SLOTS 8192 /* a power of two */
+** CACHE_LEN bytes are not cached. 32768 slots (2.9 MB an analyzer): on 36 MB
+** of French text (5.4 million words), 8192 slots left 390,000 stems to
+** Snowball (1.7 G instructions, a fifth of the analysis), 32768 147,000. */
+#define CACHE_SLOTS 32768 /* a power of two */
 #define CACHE_LEN 27
 
 struct cache_slot {
@@ -391,9 +393,14 @@ static int is_hyphen(UChar c)
 static int32_t elision_len(const UChar *u, int32_t n)
 {
 	char low[ELISION_MAX + 1];
-	int32_t i;
+	int32_t i, m = n < ELISION_MAX + 1 ? n : ELISION_MAX + 1;
 	size_t k;
 
+	/* Most words have no apostrophe near their start: none. */
+	for (i = 0; i < m && u[i] != 0x27; i++)
+		;
+	if (i == 0 || i == m || i >= n)
+		return 0;
 	for (i = 0; i < n && i <= ELISION_MAX; i++) {
 		UChar c = u[i];
 
@@ -446,53 +453,95 @@ static int is_acronym(const UChar *u, int32_t n)
 	return n_letters >= 2;
 }
 
-/* The view of ICU word w: elision, range and shape. */
-static struct view view_of(const furet_analyzer *a, const furet_word *w)
+/* The view of ICU word w: elision, range and shape, into *v. */
+static void view_of(const furet_analyzer *a, const furet_word *w,
+	struct view *v)
 {
-	struct view v;
 	const UChar *u;
-	int32_t i, n, el = 0;
+	int32_t i, n, n_scan, el = 0;
 	int only_digits = 1, has_sep = 0;
 
-	v.us = w->u_start;
-	v.ue = w->u_end;
-	v.start = w->start;
-	v.end = w->end;
-	v.elision = 0;
-	v.kind = w->kind;
+	v->us = w->u_start;
+	v->ue = w->u_end;
+	v->start = w->start;
+	v->end = w->end;
+	v->elision = 0;
+	v->kind = w->kind;
 	if (w->kind == FURET_WORD_LETTER)
-		el = elision_len(a->u16 + v.us, v.ue - v.us);
+		el = elision_len(a->u16 + v->us, v->ue - v->us);
 	if (el) {
-		if (v.us + el == v.ue) {
-			v.shape = SHAPE_EMPTY;
-			return v;
+		if (v->us + el == v->ue) {
+			v->shape = SHAPE_EMPTY;
+			return;
 		}
-		v.us += el;
-		v.start = furet_tokenizer_offset(a->tok, v.us);
-		v.elision = v.start - w->start;
+		v->us += el;
+		v->start = furet_tokenizer_offset(a->tok, v->us);
+		v->elision = v->start - w->start;
 	}
-	u = a->u16 + v.us;
-	n = v.ue - v.us;
-	for (i = 0; i < n;) {
+	u = a->u16 + v->us;
+	n = n_scan = v->ue - v->us;
+	if (w->chars == FURET_CHARS_DIGITS || w->chars == FURET_CHARS_WORD) {
+		/* The tokenizer saw the characters: part characters all (an
+		** elision takes only letters and its apostrophe away). */
+		only_digits = w->chars == FURET_CHARS_DIGITS;
+		n_scan = 0;
+	}
+	for (i = 0; i < n_scan;) {
 		UChar32 c;
 
-		U16_NEXT(u, i, n, c);
+		U16_NEXT(u, i, n_scan, c);
 		if (!is_digit((UChar)c) || c > 0x7f)
 			only_digits = 0;
 		if (!furet_analyzer_is_part_char(c))
 			has_sep = 1;
 	}
 	if (w->kind == FURET_WORD_NUMBER && only_digits)
-		v.shape = SHAPE_DIGITS;
+		v->shape = SHAPE_DIGITS;
 	else if (!has_sep)
-		v.shape = SHAPE_PLAIN;
+		v->shape = SHAPE_PLAIN;
 	else if (w->kind == FURET_WORD_LETTER && is_acronym(u, n))
-		v.shape = SHAPE_ACRONYM;
+		v->shape = SHAPE_ACRONYM;
 	else if (w->kind == FURET_WORD_LETTER)
-		v.shape = SHAPE_NAME;
+		v->shape = SHAPE_NAME;
 	else
-		v.shape = SHAPE_NUMSEP;
-	return v;
+		v->shape = SHAPE_NUMSEP;
+}
+
+/* NFKC_Casefold of the Latin letters of French text, without ICU: ASCII,
+** U+00C0..U+00FF but for U+00D7, U+00DF (ß -> ss) and U+00F7, and Œ œ Ÿ.
+** On these it only lowercases (À -> à, Œ -> œ, Ÿ -> ÿ), and no two of them
+** compose. UTF-8 into a->word (reset, room made by the caller's check:
+** see normalise), 0; or -1 when u[0..n) has any other character, a->word
+** then left for ICU. test_latin_fold checks it against ICU. */
+static int latin_fold(furet_analyzer *a, const UChar *u, int32_t n)
+{
+	unsigned char *q;
+	int32_t i;
+
+	if (furet_buf_reserve(&a->word, (size_t)n * 2))
+		return -1;
+	q = a->word.data;
+	for (i = 0; i < n; i++) {
+		UChar c = u[i];
+
+		if (c < 0x80) {
+			*q++ = (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			continue;
+		}
+		if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+			c = (UChar)(c + 0x20);
+		else if (c == 0x152)
+			c = 0x153;
+		else if (c == 0x178)
+			c = 0xff;
+		else if (!(c >= 0xe0 && c <= 0xff && c != 0xf7) && c != 0x153)
+			return -1;
+		*q++ = (unsigned char)(0xc0 | (c >> 6));
+		*q++ = (unsigned char)(0x80 | (c & 0x3f));
+	}
+	a->word.len = (size_t)(q - a->word.data);
+	*q = '\0';
+	return 0;
 }
 
 /* Normalises u[0..n) (NFKC_Casefold) into a->word as UTF-8. 0, or -1 with
@@ -506,6 +555,8 @@ static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	furet_buf_reset(&a->word);
 	for (i = 0; i < n && u[i] < 0x80; i++)
 		;
+	if (i < n && latin_fold(a, u, n) == 0)
+		return 0;
 	if (i == n) {
 		/* ASCII, most words: NFKC_Casefold only lowercases it. */
 		if (furet_buf_reserve(&a->word, (size_t)n))
@@ -1000,6 +1051,10 @@ static int32_t url_end(const furet_analyzer *a, const struct view *v)
 
 	if (v->kind != FURET_WORD_LETTER)
 		return 0;
+	/* Most words are plain and none of the three schemes. */
+	if (v->shape == SHAPE_PLAIN && (v->ue - v->us < 3 || v->ue - v->us > 5 ||
+		((u[v->us] | 0x20) != 'h' && (u[v->us] | 0x20) != 'f')))
+		return 0;
 	if (v->shape == SHAPE_PLAIN && (u_is(u + v->us, v->ue - v->us, "http") ||
 		u_is(u + v->us, v->ue - v->us, "https") ||
 		u_is(u + v->us, v->ue - v->us, "ftp"))) {
@@ -1220,7 +1275,7 @@ static size_t compound_run(const furet_analyzer *a, const furet_word *w,
 		if (w[j].u_start != w[j - 1].u_end + 1 ||
 			!is_hyphen(a->u16[w[j - 1].u_end]))
 			break;
-		v = view_of(a, &w[j]);
+		view_of(a, &w[j], &v);
 		if (v.elision || !is_joinable(&v))
 			break;
 		has_letter |= v.kind == FURET_WORD_LETTER;
@@ -1233,16 +1288,23 @@ static size_t compound_run(const furet_analyzer *a, const furet_word *w,
 static int emit_compound(furet_analyzer *a, const furet_word *w, size_t i,
 	size_t n, uint32_t *pos, furet_rc *rc)
 {
-	struct view first = view_of(a, &w[i]);
+	struct view first;
 	size_t k0 = a->n_toks, k;
 	uint32_t p0 = *pos;
 	int has_whole = 1, n_parts = 0, last_is_pronoun = 0;
 	struct analysis r;
 
+	view_of(a, &w[i], &first);
 	furet_buf_reset(&a->cat);
 	for (k = i; k < i + n; k++) {
-		struct view v = k == i ? first : view_of(a, &w[k]);
-		const UChar *u = a->u16 + v.us;
+		struct view v;
+		const UChar *u;
+
+		if (k == i)
+			v = first;
+		else
+			view_of(a, &w[k], &v);
+		u = a->u16 + v.us;
 
 		/* The euphonic t of "a-t-elle" is no word. */
 		if (k > i && k + 1 < i + n && u_is(u, v.ue - v.us, "t")) {
@@ -1322,8 +1384,23 @@ static int emit_acronym(furet_analyzer *a, const struct view *v,
 	return 0;
 }
 
+static furet_rc run(furet_analyzer *a, const char *text, size_t len,
+	int mode, int is_valid, const furet_token **toks, size_t *n_toks);
+
 furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	int mode, const furet_token **toks, size_t *n_toks)
+{
+	return run(a, text, len, mode, 0, toks, n_toks);
+}
+
+furet_rc furet_analyzer_run_valid(furet_analyzer *a, const char *text,
+	size_t len, int mode, const furet_token **toks, size_t *n_toks)
+{
+	return run(a, text, len, mode, 1, toks, n_toks);
+}
+
+static furet_rc run(furet_analyzer *a, const char *text, size_t len,
+	int mode, int is_valid, const furet_token **toks, size_t *n_toks)
 {
 	const furet_word *words;
 	size_t n_words, i;
@@ -1341,7 +1418,7 @@ furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	}
 	a->n_toks = 0;
 	furet_buf_reset(&a->arena);
-	if (len && furet_utf8_valid(text, len) != len) {
+	if (len && !is_valid && furet_utf8_valid(text, len) != len) {
 		rc = FURET_INVALID;
 		goto done;
 	}
@@ -1352,11 +1429,12 @@ furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	a->n16 = furet_tokenizer_length(a->tok);
 
 	for (i = 0; i < n_words;) {
-		struct view v = view_of(a, &words[i]);
+		struct view v;
 		int32_t e;
 		size_t n;
 		int r;
 
+		view_of(a, &words[i], &v);
 		if (v.shape == SHAPE_EMPTY) {
 			i++; /* nothing but "l'" */
 			continue;

@@ -71,6 +71,13 @@ void furet_analyzer_close(furet_analyzer *a);
 furet_rc furet_analyzer_run(furet_analyzer *a, const char *text, size_t len,
 	int mode, const furet_token **toks, size_t *n_toks);
 
+/* The same for text known to be valid UTF-8, which is not checked again:
+** the writer checks each document whole, then analyses pieces of it cut
+** at character boundaries (analysed.c). On invalid text the tokens are
+** those of its bytes decoded as U+FFFD, never a read past len. */
+furet_rc furet_analyzer_run_valid(furet_analyzer *a, const char *text,
+	size_t len, int mode, const furet_token **toks, size_t *n_toks);
+
 /* Does code point c make part of a word in a name or URL (letters,
 ** digits, marks, format characters and the apostrophe: ICU's general
 ** categories L, N, M, Cf)? Exposed for the test that checks its fast path

@@ -56,6 +56,27 @@ typedef struct cursor {
 	para held;         /* a markdown heading that ended the previous paragraph */
 } cursor;
 
+/* Bytes that may start a whitespace character (space_len), and bytes
+** that may end a closing quote or bracket, a whitespace character, a
+** sentence or heading mark or "…" (ends_with_mark): the scans below look
+** at every byte of the text, and most bytes are neither. */
+#define B_SPACE 1
+#define B_TAIL 2
+static const unsigned char byte_kind[256] = {
+	['\t'] = B_SPACE | B_TAIL, ['\n'] = B_SPACE | B_TAIL,
+	['\v'] = B_SPACE | B_TAIL, ['\f'] = B_SPACE | B_TAIL,
+	['\r'] = B_SPACE | B_TAIL, [' '] = B_SPACE | B_TAIL,
+	[0xc2] = B_SPACE, [0xe2] = B_SPACE,
+	['"'] = B_TAIL, ['\''] = B_TAIL, [')'] = B_TAIL, [']'] = B_TAIL,
+	['}'] = B_TAIL, ['.'] = B_TAIL, ['!'] = B_TAIL, ['?'] = B_TAIL,
+	[':'] = B_TAIL, [';'] = B_TAIL, [','] = B_TAIL,
+	[0x80] = B_TAIL, [0x81] = B_TAIL, [0x82] = B_TAIL, [0x83] = B_TAIL,
+	[0x84] = B_TAIL, [0x85] = B_TAIL, [0x86] = B_TAIL, [0x87] = B_TAIL,
+	[0x88] = B_TAIL, [0x89] = B_TAIL, [0x8a] = B_TAIL, [0xaf] = B_TAIL,
+	[0xa0] = B_TAIL, [0xbb] = B_TAIL, [0x99] = B_TAIL, [0x9d] = B_TAIL,
+	[0xba] = B_TAIL, [0xa6] = B_TAIL,
+};
+
 /* Byte length of the whitespace character at p[i] (i < end), or 0. */
 static size_t space_len(const unsigned char *p, size_t i, size_t end)
 {
@@ -134,6 +155,9 @@ static int is_blank(const unsigned char *p, size_t start, size_t end)
 static int ends_with_mark(const unsigned char *p, size_t start, size_t end,
 	const char *set)
 {
+	/* Most words end with a letter: none of the cases below. */
+	if (end > start && !(byte_kind[p[end - 1]] & B_TAIL))
+		return 0;
 	for (;;) {
 		size_t n = closer_len_before(p, start, end);
 
@@ -385,12 +409,14 @@ static furet_rc emit_windows(const unsigned char *p, size_t start, size_t end,
 		size_t ws, we, n;
 		int stops;
 
-		while (i < end && (n = space_len(p, i, end)) != 0)
+		while (i < end && (byte_kind[p[i]] & B_SPACE) &&
+			(n = space_len(p, i, end)) != 0)
 			i += n;
 		if (i >= end)
 			break;
 		ws = i;
-		while (i < end && !space_len(p, i, end))
+		while (i < end && !((byte_kind[p[i]] & B_SPACE) &&
+			space_len(p, i, end)))
 			i++;
 		we = i;
 
@@ -413,7 +439,8 @@ static furet_rc emit_windows(const unsigned char *p, size_t start, size_t end,
 		n_win++;
 		prev_end = we;
 		/* A lone "»" after "fin." still belongs to that sentence. */
-		stops = ends_with_mark(p, ws, we, ".!?") ||
+		stops = ((byte_kind[p[we - 1]] & B_TAIL) &&
+			ends_with_mark(p, ws, we, ".!?")) ||
 			(prev_stops && is_all_closers(p, ws, we));
 		if (stops) {
 			n_at_stop = n_win;

@@ -1805,10 +1805,16 @@ void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
 		if (de->stored.has_err)
 			out->has_err = 1;
 	}
+	furet_doc_rec_encode_stored(r, de->stored.data, de->stored.len, out);
+}
+
+void furet_doc_rec_encode_stored(const furet_doc_rec *r, const void *names,
+	size_t names_len, furet_buf *out)
+{
 	furet_buf_put_varint(out, r->id_len);
 	furet_buf_put_varint(out, r->title_len);
-	furet_buf_put_varint(out, de->stored.len);
-	furet_buf_append(out, de->stored.data, de->stored.len);
+	furet_buf_put_varint(out, names_len);
+	furet_buf_append(out, names, names_len);
 	furet_buf_put_varint(out, r->first_passage);
 	furet_buf_put_varint(out, r->n_passages);
 	furet_buf_put_varint(out, r->source);

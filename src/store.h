@@ -273,6 +273,12 @@ void furet_doc_enc_free(furet_doc_enc *de);
 ** of furet_pass_enc_add output at r->pass. */
 void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
 	furet_buf *out);
+/* The same with the id and title already in their stored form (names,
+** names_len bytes: what furet_text_encode makes of the id then the title
+** with the encoder of "zdict_ids"), compressed elsewhere: the writer does
+** it in its compressing threads. */
+void furet_doc_rec_encode_stored(const furet_doc_rec *r, const void *names,
+	size_t names_len, furet_buf *out);
 /* Decodes all but the id and title, which stay stored (r->names) and NULL
 ** until asked for: most readers of a record never need them, and they are
 ** compressed. */

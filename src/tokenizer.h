@@ -36,10 +36,19 @@
 #define FURET_WORD_NUMBER 1 /* ICU number: "1901", "758,20", "12h30" */
 #define FURET_WORD_CJK 2    /* kana or ideographs (dictionary segmentation) */
 
+/* What the fast path for Latin text (tokenizer.c) knows of a word's
+** characters, which spares the analyzer a look at each of them. */
+#define FURET_CHARS_ANY 0    /* nothing: ICU cut the text */
+#define FURET_CHARS_DIGITS 1 /* ASCII digits only */
+#define FURET_CHARS_WORD 2   /* ASCII, Latin-1 and Latin Extended-A letters,
+                                ASCII digits and U+0027, not digits only */
+#define FURET_CHARS_DOTTED 3 /* those, and '.', ',' or ';' inside */
+
 typedef struct furet_word {
 	size_t start, end;      /* byte range [start, end) in the UTF-8 text */
 	int32_t u_start, u_end; /* the same word in furet_tokenizer_utf16() */
 	int kind;               /* FURET_WORD_* */
+	int chars;              /* FURET_CHARS_* */
 } furet_word;
 
 typedef struct furet_tokenizer furet_tokenizer;

@@ -28,12 +28,14 @@
 ** spills the spool and the run first. It opens the write transaction,
 ** re-reads the collection statistics (another process may have committed
 ** meanwhile: local ids are rebased on the current passage count),
-** performs the removals, writes documents, passages and texts from the
-** spool (the texts compressed in the pipeline's threads, a chunk ahead),
-** checking that no document id exists already, and merges the
-** runs: for each term in sorted order its postings and positions blocks,
-** appending to the last partial block of a term that is already indexed,
-** then the folds and words pairs, each once, in key order (MDB_APPEND on a
+** performs the removals, then merges the runs: for each term in sorted
+** order its postings and positions blocks, appending to the last partial
+** block of a term that is already indexed. Meanwhile other threads train
+** the stored text's dictionaries (a rebuild) and compress the texts, ids
+** and titles of the spool, a chunk at a time, and between two terms this
+** thread writes the documents, passages and texts they are done with,
+** checking that no document id exists already (struct docs_out). Then
+** the folds and words pairs, each once, in key order (MDB_APPEND on a
 ** rebuild, where every table is written afresh). A batch is replayable:
 ** when the map is full the transaction is aborted, the map doubled and the
 ** batch written again from the spool and the runs. Until commit returns,
@@ -55,6 +57,7 @@
 ** start, end, section length + 1 (0: none), section bytes, the text
 ** (end - start bytes).
 */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #ifdef __GLIBC__
@@ -1669,14 +1672,21 @@ static furet_rc doc_index(furet_writer *w)
 	return FURET_OK;
 }
 
+/* The documents' side of the commit (see struct docs_out), which
+** write_terms lets on between two terms. */
+typedef struct docs_out docs_out;
+static furet_rc docs_pump(furet_writer *w, furet_txn *t, docs_out *o,
+	int is_all);
+
 /* Merges the runs' terms: each term once, in byte order, with its
 ** postings from every run that has it. order is the run still in memory
-** (NULL when every run was spilled). */
+** (NULL when every run was spilled). Every few terms, what the
+** compressing threads made of docs is put (docs_pump). */
 static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order,
-	uint32_t base, int is_rebuild)
+	uint32_t base, int is_rebuild, docs_out *docs)
 {
 	tsrc *srcs = NULL, **segs = NULL;
-	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs;
+	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs, n_terms = 0;
 	furet_buf enc, pos;
 	furet_block *blk = NULL;
 	unsigned char key[KEY_CAP + 5];
@@ -1725,7 +1735,8 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 				segs[n_segs++] = &srcs[i];
 		rc = write_term(w, t, min->term, min->term_len, segs, n_segs, base,
 			is_rebuild, &enc, &pos, blk, key);
-		if (rc || (rc = tick(w, t)))
+		if (rc || (rc = tick(w, t)) ||
+			(!(++n_terms & 15) && (rc = docs_pump(w, t, docs, 0))))
 			goto done;
 		for (i = 0; i < n_segs; i++)
 			tsrc_next(w, segs[i]);
@@ -2089,7 +2100,7 @@ done:
 
 /* ---- commit: documents, passages and texts from the spool ------------------- */
 
-static furet_rc spool_reader(furet_writer *w, furet_rdr *r)
+static furet_rc spool_reader(const furet_writer *w, furet_rdr *r)
 {
 	if (w->spool.fd >= 0)
 		return furet_rdr_open_file(r, w->spool.fd, 0, w->spool.len, 1u << 20);
@@ -2164,8 +2175,12 @@ static furet_rc read_pass(furet_rdr *r, spooled_pass *sp)
 }
 
 /* A rebuild (or the first batch of an empty index) trains the stored
-** text's dictionary on a sample of the batch's passages. */
-static furet_rc train_dict(furet_writer *w, furet_buf *dict,
+** text's dictionary on a sample of the batch's passages, and that of the
+** ids and titles unless names_dict is NULL. It only reads the batch (the
+** spool, the documents and their ids): it may run in a thread of its own
+** while the writer's thread writes the postings (docs_train). FURET_IO is
+** not reported (furet_index_fail): the caller does it, in its thread. */
+static furet_rc train_dict(const furet_writer *w, furet_buf *dict,
 	furet_buf *names_dict)
 {
 	furet_text_sampler ts, ns;
@@ -2175,7 +2190,7 @@ static furet_rc train_dict(furet_writer *w, furet_buf *dict,
 	furet_buf name;
 	size_t i, n_live = 0, n_live_docs = 0;
 	uint64_t k;
-	int is_full = 0, is_names_full = 0;
+	int is_full = 0, is_names_full = names_dict == NULL;
 	furet_rc rc;
 
 	for (i = 0; i < w->n_docs; i++)
@@ -2225,12 +2240,9 @@ static furet_rc train_dict(furet_writer *w, furet_buf *dict,
 			is_full = f;
 		}
 	}
-	if (!(rc = furet_text_sampler_train(&ts, dict)))
+	if (!(rc = furet_text_sampler_train(&ts, dict)) && names_dict)
 		rc = furet_text_sampler_train(&ns, names_dict);
 done:
-	if (rc == FURET_IO)
-		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
-			w->tmp_dir);
 	furet_rdr_close(&r);
 	furet_buf_free(&sd.title);
 	furet_buf_free(&sd.source);
@@ -2243,9 +2255,9 @@ done:
 	return rc;
 }
 
-/* Stored texts are compressed in the pipeline's threads, a chunk of
-** spooled documents at a time, while this thread writes the chunks before
-** in order. */
+/* Stored texts, and the documents' ids and titles, are compressed in the
+** pipeline's threads, a chunk of spooled documents at a time, while this
+** thread writes the chunks before in order (see struct docs_out). */
 #define ZCHUNK (1u << 20)
 
 typedef struct zchunk {
@@ -2253,11 +2265,24 @@ typedef struct zchunk {
 	size_t first_doc, n_docs;
 	furet_buf in;      /* the SPOOL records of those documents */
 	furet_buf out;     /* stored forms of their live passages' texts */
-	furet_buf one;
-	size_t *ends;      /* where each ends in out */
+	furet_buf names;   /* and of their live documents' id and title */
+	furet_buf one, plain;
+	size_t *ends;      /* where each text ends in out */
 	size_t n_ends, cap_ends;
+	size_t *name_ends; /* where each id and title ends in names */
+	size_t n_names, cap_names;
 	furet_rc rc;
 } zchunk;
+
+/* A compressing thread's encoders, and the dictionaries they are made
+** with (ctx). */
+typedef struct zstate {
+	furet_text_enc *text, *names;
+} zstate;
+
+typedef struct zdicts {
+	const furet_buf *text, *names;
+} zdicts;
 
 static void zchunk_init(void *slot)
 {
@@ -2269,52 +2294,113 @@ static void zchunk_free(void *slot)
 	zchunk *z = slot;
 	furet_buf_free(&z->in);
 	furet_buf_free(&z->out);
+	furet_buf_free(&z->names);
 	furet_buf_free(&z->one);
+	furet_buf_free(&z->plain);
 	furet_free(z->ends);
+	furet_free(z->name_ends);
 	memset(z, 0, sizeof *z);
 }
 
 static size_t zchunk_bytes(const void *slot)
 {
 	const zchunk *z = slot;
-	return z->in.cap + z->out.cap + z->one.cap + z->cap_ends * sizeof *z->ends;
-}
-
-static furet_rc zstate_open(void *ctx, void **state)
-{
-	const furet_buf *dict = ctx;
-	furet_text_enc *e = NULL;
-	furet_rc rc = furet_text_enc_open(dict->data, dict->len, &e);
-	*state = e;
-	return rc;
+	return z->in.cap + z->out.cap + z->names.cap + z->one.cap +
+		z->plain.cap + (z->cap_ends + z->cap_names) * sizeof(size_t);
 }
 
 static void zstate_close(void *ctx, void *state)
 {
+	zstate *st = state;
 	(void)ctx;
-	furet_text_enc_close(state);
+	if (!st)
+		return;
+	furet_text_enc_close(st->text);
+	furet_text_enc_close(st->names);
+	furet_free(st);
 }
 
-/* Compresses the texts of the chunk's live passages. */
+static furet_rc zstate_open(void *ctx, void **state)
+{
+	const zdicts *d = ctx;
+	zstate *st = furet_malloc(sizeof *st);
+	furet_rc rc;
+
+	*state = NULL;
+	if (!st)
+		return FURET_NOMEM;
+	memset(st, 0, sizeof *st);
+	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, &st->text)))
+		rc = furet_text_enc_open(d->names->data, d->names->len, &st->names);
+	if (rc) {
+		/* The pipeline closes only the states that opened. */
+		zstate_close(ctx, st);
+		return rc;
+	}
+	*state = st;
+	return FURET_OK;
+}
+
+/* Appends the stored form of text to z->out (is_name 0) or z->names, and
+** where it ends to the matching array. */
+static furet_rc zchunk_add(zchunk *z, furet_text_enc *e, int is_name,
+	const void *text, size_t len)
+{
+	furet_buf *out = is_name ? &z->names : &z->out;
+	size_t **ends = is_name ? &z->name_ends : &z->ends;
+	size_t *n = is_name ? &z->n_names : &z->n_ends;
+	size_t *cap = is_name ? &z->cap_names : &z->cap_ends;
+	furet_rc rc;
+
+	if (furet_grow((void **)ends, cap, *n + 1, sizeof **ends))
+		return FURET_NOMEM;
+	if ((rc = furet_text_encode(e, text, len, &z->one)))
+		return rc;
+	furet_buf_append(out, z->one.data, z->one.len);
+	if (out->has_err)
+		return FURET_NOMEM;
+	(*ends)[(*n)++] = out->len;
+	return FURET_OK;
+}
+
+/* Compresses the ids and titles of the chunk's live documents and the
+** texts of their passages. */
 static void zchunk_run(void *state, void *slot)
 {
+	zstate *st = state;
 	zchunk *z = slot;
 	furet_rdr r;
 	size_t i;
 	uint64_t k, n;
 
-	z->n_ends = 0;
+	z->n_ends = z->n_names = 0;
 	furet_buf_reset(&z->out);
+	furet_buf_reset(&z->names);
 	z->rc = FURET_OK;
 	furet_rdr_open_mem(&r, z->in.data, z->in.len);
 	for (i = 0; i < z->n_docs && !z->rc; i++) {
-		int is_dead = z->w->docs[z->first_doc + i].is_dead;
+		const batch_doc *d = &z->w->docs[z->first_doc + i];
 		uint64_t n_pass = furet_rdr_varint(&r);
+		const unsigned char *title;
 
-		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* title */
+		n = furet_rdr_varint(&r);
+		title = furet_rdr_bytes(&r, n);
 		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* source */
 		furet_rdr_skip(&r, 16);
 		furet_rdr_skip(&r, furet_rdr_varint(&r)); /* metadata */
+		if (r.has_err || !title) {
+			z->rc = FURET_IO;
+			break;
+		}
+		if (!d->is_dead) {
+			/* What the docs record holds: the id, then the title. */
+			furet_buf_reset(&z->plain);
+			furet_buf_append(&z->plain, z->w->ids.data + d->id_off,
+				d->id_len);
+			furet_buf_append(&z->plain, title, (size_t)n);
+			z->rc = z->plain.has_err ? FURET_NOMEM : zchunk_add(z,
+				st->names, 1, z->plain.data, z->plain.len);
+		}
 		for (k = 0; k < n_pass && !z->rc; k++) {
 			uint64_t start = furet_rdr_varint(&r), end = furet_rdr_varint(&r);
 			const unsigned char *text;
@@ -2326,19 +2412,9 @@ static void zchunk_run(void *state, void *slot)
 				z->rc = FURET_IO;
 				break;
 			}
-			if (is_dead)
-				continue;
-			if (furet_grow((void **)&z->ends, &z->cap_ends, z->n_ends + 1,
-				sizeof *z->ends)) {
-				z->rc = FURET_NOMEM;
-				break;
-			}
-			z->rc = furet_text_encode(state, (const char *)text,
-				(size_t)(end - start), &z->one);
-			furet_buf_append(&z->out, z->one.data, z->one.len);
-			if (z->out.has_err)
-				z->rc = FURET_NOMEM;
-			z->ends[z->n_ends++] = z->out.len;
+			if (!d->is_dead)
+				z->rc = zchunk_add(z, st->text, 0, text,
+					(size_t)(end - start));
 		}
 	}
 }
@@ -2401,7 +2477,16 @@ static furet_rc copy_doc(furet_rdr *r, furet_buf *out)
 	return out->has_err ? FURET_NOMEM : FURET_OK;
 }
 
-typedef struct docs_out {
+/* The commit's documents, passages and stored texts. The dictionaries
+** are the index's, or trained from the batch, in a thread of their own
+** (trainer) while the writer's thread writes the postings; then chunks of
+** the spool go to the compressing threads (zp), and the writer's thread
+** puts what they made, in order, between two terms (docs_pump): the texts
+** are compressed while the postings are written. The tables each side
+** writes are not the same, and each is written in key order, so what the
+** index holds is the same as when one side is written after the other. */
+struct docs_out {
+	const furet_writer *w;
 	furet_collection *c;
 	size_t n_live_docs, n_live_pass;
 	uint64_t live_length;
@@ -2409,11 +2494,22 @@ typedef struct docs_out {
 	spooled_pass sp;
 	furet_buf enc, pass;
 	furet_pass_enc pe;
-	furet_doc_enc de; /* ids and titles compressed with the index's
-	                     "zdict_ids" */
 	pairset sources;  /* the sources table's paths: path k is number k + 1 */
 	int has_sources;  /* loaded */
-} docs_out;
+
+	furet_buf dict, names_dict;
+	int needs_dict, needs_names_dict; /* to train and put in meta */
+	pthread_t trainer;
+	int has_trainer;  /* started, not joined yet */
+	atomic_int is_trained;
+	furet_rc train_rc;
+
+	zdicts zd;
+	furet_pipeline_ops ops;
+	furet_pipeline *zp; /* NULL until the dictionaries are there */
+	furet_rdr r;      /* the spool */
+	size_t next;      /* the next document to hand to a chunk */
+};
 
 /* The number of source path in the sources table (0 for none), added to
 ** it when new. Numbers are dense from 1 and never reused, so the table
@@ -2480,7 +2576,7 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 	furet_collection *c = o->c;
 	unsigned char k4[4], d4[4];
-	size_t i, e = 0;
+	size_t i, e = 0, ni = 0, from;
 	uint64_t k;
 	furet_rdr r;
 	furet_rc rc;
@@ -2502,7 +2598,6 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 		furet_pass_enc_reset(&o->pe);
 		for (k = 0; k < o->sd.n_passages; k++) {
 			uint32_t pid = d->first_passage + (uint32_t)k;
-			size_t from;
 
 			if ((rc = read_pass(&r, &o->sp)))
 				return rc;
@@ -2551,8 +2646,13 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 		dr.pass = o->pass.data;
 		dr.pass_len = o->pass.len;
 		memcpy(dr.hash, o->sd.hash, FURET_HASH_LEN);
+		if (ni >= z->n_names)
+			return FURET_IO;
+		from = ni ? z->name_ends[ni - 1] : 0;
 		furet_buf_reset(&o->enc);
-		furet_doc_rec_encode(&o->de, &dr, &o->enc);
+		furet_doc_rec_encode_stored(&dr, z->names.data + from,
+			z->name_ends[ni] - from, &o->enc);
+		ni++;
 		if (o->enc.has_err || o->pass.has_err)
 			return FURET_NOMEM;
 		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
@@ -2563,81 +2663,6 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			return rc;
 	}
 	return FURET_OK;
-}
-
-/* Writes the batch's live documents, passages and texts, read back from
-** the spool. */
-static furet_rc write_docs(furet_writer *w, furet_txn *t, furet_collection *c,
-	const furet_buf *dict, const furet_buf *names_dict, size_t *n_live_docs,
-	size_t *n_live_pass, uint64_t *live_length)
-{
-	furet_pipeline_ops ops = {
-		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
-		zstate_close, zchunk_run, NULL,
-	};
-	furet_pipeline *zp = NULL;
-	furet_text_enc *names = NULL;
-	docs_out o;
-	furet_rdr r;
-	size_t next = 0;
-	furet_rc rc;
-
-	memset(&o, 0, sizeof o);
-	o.c = c;
-	furet_pass_enc_init(&o.pe);
-	furet_doc_enc_init(&o.de, NULL);
-	ops.ctx = (void *)dict;
-	furet_rdr_open_mem(&r, NULL, 0);
-	if ((rc = furet_text_enc_open(names_dict->data, names_dict->len, &names)))
-		goto done;
-	o.de.names = names;
-	if ((rc = spool_reader(w, &r)))
-		goto done;
-	if ((rc = furet_pipeline_open(&ops, w->n_threads, &zp)))
-		goto done;
-	for (;;) {
-		zchunk *z;
-		if (next < w->n_docs && (z = furet_pipeline_slot(zp))) {
-			z->w = w;
-			z->first_doc = next;
-			furet_buf_reset(&z->in);
-			while (next < w->n_docs && z->in.len < ZCHUNK) {
-				if ((rc = copy_doc(&r, &z->in)))
-					goto done;
-				next++;
-			}
-			z->n_docs = next - z->first_doc;
-			furet_pipeline_submit(zp, z->in.len);
-			continue;
-		}
-		if (!(z = furet_pipeline_oldest(zp, 1)))
-			break;
-		rc = put_chunk(w, t, z, &o);
-		furet_pipeline_release(zp, 4 * ZCHUNK);
-		if (rc)
-			goto done;
-	}
-	*n_live_docs = o.n_live_docs;
-	*n_live_pass = o.n_live_pass;
-	*live_length = o.live_length;
-done:
-	if (rc == FURET_IO)
-		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
-			w->tmp_dir);
-	furet_pipeline_close(zp);
-	furet_rdr_close(&r);
-	furet_buf_free(&o.sd.title);
-	furet_buf_free(&o.sd.source);
-	furet_buf_free(&o.sd.meta);
-	furet_buf_free(&o.sp.section);
-	furet_buf_free(&o.sp.text);
-	furet_buf_free(&o.enc);
-	furet_buf_free(&o.pass);
-	furet_pass_enc_free(&o.pe);
-	furet_doc_enc_free(&o.de);
-	furet_text_enc_close(names);
-	pairset_free(&o.sources);
-	return rc;
 }
 
 /* Stores dict under key in meta, or deletes the key when dict is empty. */
@@ -2666,6 +2691,138 @@ static furet_rc get_dict(furet_txn *t, const char *key, furet_buf *dict,
 	return dict->has_err ? FURET_NOMEM : FURET_OK;
 }
 
+static void *train_thread(void *arg)
+{
+	docs_out *o = arg;
+
+	o->train_rc = train_dict(o->w, &o->dict,
+		o->needs_names_dict ? &o->names_dict : NULL);
+	atomic_store(&o->is_trained, 1);
+	return NULL;
+}
+
+static void docs_init(docs_out *o, const furet_writer *w, furet_collection *c)
+{
+	memset(o, 0, sizeof *o);
+	o->w = w;
+	o->c = c;
+	furet_pass_enc_init(&o->pe);
+	furet_rdr_open_mem(&o->r, NULL, 0);
+}
+
+/* Trains the dictionaries the batch needs: in a thread of its own when
+** the writer has threads and the batch removes nothing (removals read the
+** index's stored text with the dictionary, before anything else), else
+** at once. */
+static furet_rc docs_train(furet_writer *w, docs_out *o)
+{
+	furet_rc rc;
+
+	if (!o->needs_dict)
+		return FURET_OK;
+	if (w->n_threads > 1 && !w->n_rm) {
+		if (pthread_create(&o->trainer, NULL, train_thread, o) == 0) {
+			o->has_trainer = 1;
+			return FURET_OK;
+		}
+	}
+	rc = train_dict(w, &o->dict, o->needs_names_dict ? &o->names_dict : NULL);
+	if (rc == FURET_IO)
+		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
+			w->tmp_dir);
+	return rc;
+}
+
+/* Once the dictionaries are there (trained: waiting for it when is_wait),
+** puts the new ones in meta and starts the compressing threads. */
+static furet_rc docs_start(furet_writer *w, furet_txn *t, docs_out *o,
+	int is_wait)
+{
+	furet_rc rc;
+
+	if (o->has_trainer) {
+		if (!is_wait && !atomic_load(&o->is_trained))
+			return FURET_OK;
+		pthread_join(o->trainer, NULL);
+		o->has_trainer = 0;
+		if ((rc = o->train_rc))
+			return rc == FURET_IO ? furet_index_fail(w->ix, rc, "reading a "
+				"temporary file in %s failed", w->tmp_dir) : rc;
+	}
+	if ((o->needs_dict && (rc = put_dict(t, "zdict", &o->dict))) ||
+		(o->needs_names_dict &&
+		(rc = put_dict(t, "zdict_ids", &o->names_dict))))
+		return rc;
+	o->needs_dict = o->needs_names_dict = 0;
+	if ((rc = spool_reader(w, &o->r)))
+		return rc;
+	o->zd.text = &o->dict;
+	o->zd.names = &o->names_dict;
+	o->ops = (furet_pipeline_ops){
+		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
+		zstate_close, zchunk_run, &o->zd,
+	};
+	return furet_pipeline_open(&o->ops, w->n_threads, &o->zp);
+}
+
+/* Puts the chunks compressed so far, in order, and hands more of the
+** spool to the compressing threads; with is_all, every document, waiting
+** for the threads. */
+static furet_rc docs_pump(furet_writer *w, furet_txn *t, docs_out *o,
+	int is_all)
+{
+	furet_rc rc = FURET_OK;
+
+	if (!o->zp && ((rc = docs_start(w, t, o, is_all)) || !o->zp))
+		goto done;
+	for (;;) {
+		zchunk *z;
+		if (o->next < w->n_docs && (z = furet_pipeline_slot(o->zp))) {
+			z->w = w;
+			z->first_doc = o->next;
+			furet_buf_reset(&z->in);
+			while (o->next < w->n_docs && z->in.len < ZCHUNK) {
+				if ((rc = copy_doc(&o->r, &z->in)))
+					goto done;
+				o->next++;
+			}
+			z->n_docs = o->next - z->first_doc;
+			furet_pipeline_submit(o->zp, z->in.len);
+			continue;
+		}
+		if (!(z = furet_pipeline_oldest(o->zp, is_all)))
+			break;
+		rc = put_chunk(w, t, z, o);
+		furet_pipeline_release(o->zp, 4 * ZCHUNK);
+		if (rc)
+			goto done;
+	}
+done:
+	if (rc == FURET_IO)
+		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
+			w->tmp_dir);
+	return rc;
+}
+
+static void docs_free(docs_out *o)
+{
+	if (o->has_trainer)
+		pthread_join(o->trainer, NULL);
+	furet_pipeline_close(o->zp);
+	furet_rdr_close(&o->r);
+	furet_buf_free(&o->sd.title);
+	furet_buf_free(&o->sd.source);
+	furet_buf_free(&o->sd.meta);
+	furet_buf_free(&o->sp.section);
+	furet_buf_free(&o->sp.text);
+	furet_buf_free(&o->enc);
+	furet_buf_free(&o->pass);
+	furet_pass_enc_free(&o->pe);
+	pairset_free(&o->sources);
+	furet_buf_free(&o->dict);
+	furet_buf_free(&o->names_dict);
+}
+
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
 	const fold_ref *fold_order, const fold_ref *word_order)
 {
@@ -2673,47 +2830,37 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 	furet_collection c;
 	furet_buf enc;
-	size_t i, n_live_docs = 0, n_live_pass = 0;
-	uint64_t live_length = 0;
+	size_t i;
 	furet_buf dead; /* u32be ids of the passages removals made dead */
-	furet_buf dict; /* zstd dictionary of the stored text */
-	furet_buf names_dict; /* and of the documents' ids and titles */
+	docs_out o;
 	furet_rc rc;
 
 	furet_buf_init(&enc);
 	furet_buf_init(&dead);
-	furet_buf_init(&dict);
-	furet_buf_init(&names_dict);
+	docs_init(&o, w, &c);
 	w->n_written = 0;
 	if (is_rebuild) {
 		if ((rc = furet_txn_clear(t)))
 			goto done;
 		memset(&c, 0, sizeof c);
-		if ((rc = train_dict(w, &dict, &names_dict)) ||
-			(rc = put_dict(t, "zdict", &dict)) ||
-			(rc = put_dict(t, "zdict_ids", &names_dict)))
-			goto done;
+		o.needs_dict = o.needs_names_dict = 1;
 	} else if ((rc = furet_store_get_collection(t, &c))) {
 		goto done;
 	} else {
 		int has_dict = 0, has_names_dict = 0;
-		if ((rc = get_dict(t, "zdict", &dict, &has_dict)) ||
-			(rc = get_dict(t, "zdict_ids", &names_dict, &has_names_dict)))
+		if ((rc = get_dict(t, "zdict", &o.dict, &has_dict)) ||
+			(rc = get_dict(t, "zdict_ids", &o.names_dict, &has_names_dict)))
 			goto done;
-		if (!has_dict && c.n_live == 0) {
-			/* The first batch of an empty index trains it, as a rebuild
-			** (the dictionary of ids too, unless a batch of documents
-			** without text has been there). */
-			furet_buf unused;
-			furet_buf_init(&unused);
-			rc = train_dict(w, &dict, has_names_dict ? &unused : &names_dict);
-			furet_buf_free(&unused);
-			if (rc || (rc = put_dict(t, "zdict", &dict)) || (!has_names_dict &&
-				(rc = put_dict(t, "zdict_ids", &names_dict))))
-				goto done;
-		}
+		/* The first batch of an empty index trains it, as a rebuild (the
+		** dictionary of ids too, unless a batch of documents without text
+		** has been there). */
+		o.needs_dict = !has_dict && c.n_live == 0;
+		o.needs_names_dict = o.needs_dict && !has_names_dict;
 	}
-	if ((rc = furet_text_dec_open(dict.data, dict.len, &w->tdec)))
+	if ((rc = docs_train(w, &o)))
+		goto done;
+	if (!o.has_trainer &&
+		(rc = furet_text_dec_open(o.dict.data, o.dict.len, &w->tdec)))
 		goto done;
 	/* Removals first, so that a replaced document's id is free again. */
 	for (i = 0; i < w->n_rm; i++)
@@ -2725,10 +2872,9 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			"(2^32 passages)");
 		goto done;
 	}
-	if ((rc = write_docs(w, t, &c, &dict, &names_dict, &n_live_docs,
-		&n_live_pass, &live_length)))
-		goto done;
-	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild)))
+	/* The postings, the documents' texts being compressed meanwhile. */
+	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild,
+		&o)) || (rc = docs_pump(w, t, &o, 1)))
 		goto done;
 
 	/* Crash test hook: die with everything written but not committed, to
@@ -2748,14 +2894,14 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		rc = write_dense(w, t, "dlen", c.next_doc, DENSE_DLEN, 0, &enc, NULL);
 	if (rc)
 		goto done;
-	c.n_docs += n_live_docs;
+	c.n_docs += o.n_live_docs;
 	c.next_doc += w->n_docs;
 	c.n_passages += w->n_pass;
-	c.n_live += n_live_pass;
+	c.n_live += o.n_live_pass;
 	/* Passages replaced within the batch never got postings: nothing for
 	** compaction to drop. */
-	c.n_purged += w->n_pass - n_live_pass;
-	c.total_length += live_length;
+	c.n_purged += w->n_pass - o.n_live_pass;
+	c.total_length += o.live_length;
 	c.n_postings += w->n_written;
 	c.last_update = (uint64_t)time(NULL);
 	rc = furet_store_put_collection(t, &c);
@@ -2772,8 +2918,7 @@ done:
 	furet_buf_free(&dead);
 	furet_text_dec_close(w->tdec);
 	w->tdec = NULL;
-	furet_buf_free(&dict);
-	furet_buf_free(&names_dict);
+	docs_free(&o);
 	return rc;
 }
 

@@ -16,6 +16,8 @@
 
 #include <unicode/uchar.h>
 #include <unicode/uclean.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
 #include <unicode/uvernum.h>
 
 #include "analyzer.h"
@@ -952,6 +954,39 @@ static void test_part_char_fast_path(void **state)
 	}
 }
 
+/* What the fast path says of a word's characters (furet_word.chars) is
+** what they are. */
+static void check_chars(const furet_tokenizer *tk, const furet_word *w)
+{
+	const UChar *u = furet_tokenizer_utf16(tk);
+	int32_t i;
+	int n_digits = 0, n_part = 0, n_dots = 0;
+
+	for (i = w->u_start; i < w->u_end; i++) {
+		n_digits += u[i] >= '0' && u[i] <= '9';
+		n_part += furet_analyzer_is_part_char(u[i]) != 0;
+		n_dots += u[i] == '.' || u[i] == ',' || u[i] == ';';
+	}
+	i = w->u_end - w->u_start;
+	switch (w->chars) {
+	case FURET_CHARS_ANY:
+		break;
+	case FURET_CHARS_DIGITS:
+		assert_int_equal(n_digits, i);
+		break;
+	case FURET_CHARS_WORD:
+		assert_int_equal(n_part, i);
+		assert_true(n_digits < i);
+		break;
+	case FURET_CHARS_DOTTED:
+		assert_true(n_dots > 0);
+		assert_int_equal(n_part + n_dots, i);
+		break;
+	default:
+		fail_msg("chars %d", w->chars);
+	}
+}
+
 /* tk and icu (ICU only) cut text into the same words. */
 static void same_words(furet_tokenizer *tk, furet_tokenizer *icu,
 	const char *text, size_t len)
@@ -960,6 +995,8 @@ static void same_words(furet_tokenizer *tk, furet_tokenizer *icu,
 	size_t na, nb, i;
 
 	assert_int_equal(furet_tokenizer_run(tk, text, len, &a, &na), FURET_OK);
+	for (i = 0; i < na; i++)
+		check_chars(tk, &a[i]);
 	assert_int_equal(furet_tokenizer_run(icu, text, len, &b, &nb), FURET_OK);
 	for (i = 0; i < na && i < nb; i++)
 		if (a[i].start != b[i].start || a[i].end != b[i].end ||
@@ -1121,6 +1158,44 @@ static void test_golden(void **state)
 	assert_true(n_lines >= 300);
 }
 
+/* Words of Latin letters are normalised without ICU (latin_fold in
+** analyzer.c): the same word as ICU's NFKC_Casefold gives, for every letter
+** up to U+017F, between an upper and a lower case ASCII letter. */
+static void test_latin_fold(void **state)
+{
+	const UNormalizer2 *nf;
+	UErrorCode err = U_ZERO_ERROR;
+	UChar32 c;
+	(void)state;
+
+	nf = unorm2_getNFKCCasefoldInstance(&err);
+	assert_false(U_FAILURE(err));
+	for (c = 0x80; c < 0x180; c++) {
+		UChar u[4], v[64];
+		char text[16], want[192];
+		int32_t m, m8;
+		size_t n;
+		const furet_token *t;
+
+		if (!(U_GET_GC_MASK(c) & U_GC_L_MASK))
+			continue;
+		u[0] = 'A';
+		u[1] = (UChar)c;
+		u[2] = 'b';
+		err = U_ZERO_ERROR;
+		u_strToUTF8(text, sizeof text, &m8, u, 3, &err);
+		assert_false(U_FAILURE(err));
+		m = unorm2_normalize(nf, u, 3, v, 64, &err);
+		u_strToUTF8(want, sizeof want, &m8, v, m, &err);
+		assert_false(U_FAILURE(err));
+		t = run(text, &n);
+		assert_true(n >= 1);
+		if (strcmp(t[0].word, want))
+			fail_msg("U+%04X: word \"%s\", ICU \"%s\"", (unsigned)c,
+				t[0].word, want);
+	}
+}
+
 static void test_signature(void **state)
 {
 	const char *sig = furet_analyzer_signature();
@@ -1253,6 +1328,7 @@ int main(void)
 		cmocka_unit_test(test_query_mode),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_part_char_fast_path),
+		cmocka_unit_test(test_latin_fold),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_tokenizer),
 		cmocka_unit_test(test_tokenizer_fast_path),
