@@ -182,23 +182,18 @@ for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
 done
 
 # --- the progress line of furet index, on a terminal --------------------------------
-# script(1) gives furet a pseudo-terminal. The line appears only when the
-# reading lasts more than a second: the summary says how long the whole run
-# took, which includes the commit, so the input is four times the big batch
-# (reading it takes seconds, even with the fast paths of the analysis).
+# script(1) gives furet a pseudo-terminal. The line appears once the reading
+# has lasted a second; FURET_TEST_PROGRESS_AFTER=0 shows it at once, so that
+# the test does not depend on how fast this machine reads the batch (with
+# the analysis's fast paths, 10,000 documents took less than a second).
 if command -v script >/dev/null 2>&1; then
 	mkdir -p "$T/bigp"
 	for k in 0 1 2 3; do
 		sed "s/\"id\":\"big-/\"id\":\"big$k-/" "$T/big/big.jsonl"
 	done >"$T/bigp/big.jsonl"
-	script -qec "$B/furet index --rebuild -i '$T/ixp' '$T/bigp'" /dev/null >"$T/tty" 2>&1
-	secs=$(tr '\r' '\n' <"$T/tty" | sed -n 's/.* unchanged in \([0-9.]*\) s .*/\1/p')
-	if grep -q 'indexing  *[0-9]*% \[#*\.*\]  [0-9]* docs  [0-9]* docs/s  [0-9.]* MB/s  ETA [0-9]*:[0-9][0-9]' "$T/tty"; then
-		awk -v s="$secs" 'BEGIN { exit !(s >= 1.0) }' && ok || ko "progress line on a run of $secs s"
-	else
-		awk -v s="$secs" 'BEGIN { exit !(s != "" && s < 1.2) }' && ok ||
-			ko "no progress line on a terminal in $secs s: $(tr '\r' '\n' <"$T/tty" | head -3)"
-	fi
+	FURET_TEST_PROGRESS_AFTER=0 script -qec "$B/furet index --rebuild -i '$T/ixp' '$T/bigp'" /dev/null >"$T/tty" 2>&1
+	grep -q 'indexing  *[0-9]*% \[#*\.*\]  [0-9]* docs  [0-9]* docs/s  [0-9.]* MB/s  ETA [0-9]*:[0-9][0-9]' "$T/tty" && ok ||
+		ko "no progress line on a terminal: $(tr '\r' '\n' <"$T/tty" | head -3)"
 	tr '\r' '\n' <"$T/tty" | grep -q '^furet: 10000 added' && ok || ko "the progress line is erased before the summary"
 	script -qec "$B/furet index -q --rebuild -i '$T/ixp' '$T/big'" /dev/null >"$T/tty" 2>&1
 	[ ! -s "$T/tty" ] && ok || ko "furet index -q writes on a terminal: $(head -c 200 "$T/tty")"
