@@ -11,14 +11,31 @@
 
 /* ---- cursors ---------------------------------------------------------------- */
 
-/* The encoded block q->block of q's term. */
-static furet_rc get_block(furet_txn *t, const qcursor *q, unsigned char *key,
+/* The encoded block q->block of q's term. Blocks are mostly read in
+** order: through a cursor, the next block is the next key, not a new
+** descent of the B-tree (which was 7 % of a search's instructions). */
+static furet_rc get_block(furet_txn *t, qcursor *q, unsigned char *key,
 	furet_val *v)
 {
 	size_t klen = furet_block_key(key, q->term, q->len, q->block);
-	furet_rc rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, v);
+	furet_val k;
+	furet_rc rc;
 
-	return rc == FURET_DONE ? FURET_CORRUPT : rc;
+	if (!q->cur && (rc = furet_cursor_open(t, FURET_T_POSTINGS, &q->cur)))
+		return rc;
+	if (q->cur_block + 1 == q->block && q->block > 0)
+		rc = furet_cursor_next(q->cur, &k, v);
+	else
+		rc = furet_cursor_seek(q->cur, key, klen, &k, v);
+	if (!rc && (k.len != klen || memcmp(k.data, key, klen) != 0))
+		rc = furet_cursor_seek(q->cur, key, klen, &k, v);
+	if (rc == FURET_DONE ||
+		(!rc && (k.len != klen || memcmp(k.data, key, klen) != 0)))
+		return FURET_CORRUPT;
+	if (rc)
+		return rc;
+	q->cur_block = q->block;
+	return FURET_OK;
 }
 
 /* Puts q on the first posting of the encoded block v. */
@@ -138,6 +155,7 @@ void furet_plan_free(plan *pl)
 	furet_free(pl->gcur_off);
 	pl->hit = pl->gcur = pl->gcur_off = NULL;
 	for (i = 0; i < pl->n_curs; i++) {
+		furet_cursor_close(pl->curs[i].cur);
 		furet_free(pl->curs[i].blk);
 		furet_free(pl->curs[i].pos);
 		furet_free(pl->curs[i].pos_off);

@@ -45,6 +45,9 @@ typedef struct qcursor {
 	uint64_t df;       /* its term's passages */
 	furet_block *blk;
 	uint32_t n_blocks, block, i;
+	furet_cursor *cur; /* over the postings, on block cur_block: the next
+	                      block is the next key (plan.c) */
+	uint32_t cur_block;
 	int how;           /* HOW_* */
 	size_t term_off;   /* in the plan arena */
 	const char *term;  /* set once the arena stops moving */

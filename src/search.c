@@ -1998,10 +1998,11 @@ done:
 	furet_free(rest.h);
 	furet_text_dec_close(tdec);
 	furet_buf_free(&tbuf);
+	/* (the plan's cursors before the transaction they read) */
+	furet_plan_free(&pl);
 	furet_txn_abort(sc.t);
 	furet_index_give_analyzer(ix, an);
 	furet_qtree_free(qy);
-	furet_plan_free(&pl);
 	furet_free(heap);
 	if (rc == FURET_OK && (r->arena.has_err || r->spans.has_err ||
 		r->explains.has_err))
