@@ -247,10 +247,16 @@ typedef struct furet_writer_options {
 	                          to temporary files and merged at commit (same
 	                          index, more I/O). The commit's LMDB
 	                          transaction holds the pages it writes in
-	                          memory, about the size of what the batch adds
-	                          to the index and at most 512 MiB: the writer
-	                          makes room for them, but a smaller budget
-	                          cannot hold a bigger batch. */
+	                          memory: a full rebuild beside the index
+	                          commits every quarter of the budget (16 to
+	                          256 MiB); an incremental batch holds about
+	                          what it adds to the index, at most 512 MiB,
+	                          and the writer makes room for them, but a
+	                          smaller budget cannot hold a bigger batch.
+	                          The budget is what furet allocates: the
+	                          mapped files (ICU's data, the libraries, the
+	                          index pages read through LMDB's map) add
+	                          about 64 MB to the resident size. */
 	const char *tmp_dir;   /* where those files go: NULL for the index
 	                          directory. They have no name and vanish with
 	                          the writer, whatever happens to the process. */
