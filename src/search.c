@@ -1030,6 +1030,10 @@ static double groups_bound(const plan *pl, const furet_search_options *o,
 		const qgroup *gr = &pl->groups[g];
 		if (!(gr->bw > 0))
 			continue;
+		/* found, it counts in the coverage even at frequency 0 (a word
+		** only in titles weighted 0) */
+		if (gr->is_prox)
+			got += gr->idf * gr->bw;
 		if (gr->dsum > 0)
 			d += gr->idf * saturate(o->k1, gr->dsum);
 		if (!(gr->bsum > 0))
@@ -1037,7 +1041,6 @@ static double groups_bound(const plan *pl, const furet_search_options *o,
 		s += gr->idf * saturate(o->k1, gr->bsum);
 		if (gr->is_prox) {
 			sum += gr->idf;
-			got += gr->idf * gr->bw;
 			if (gr->idf > top)
 				top = gr->idf;
 		}
@@ -1125,7 +1128,8 @@ static void group_update(const plan *pl, qgroup *g, double k1, pbound *b)
 	double w = g->ew > g->bw ? g->ew : g->bw;
 	int is_in = w > 0 && x > 0;
 	double p = is_in ? g->idf * saturate(k1, x) : 0;
-	double got = is_in && g->is_prox ? g->idf * w : 0;
+	/* (in the coverage whatever its frequency: see groups_bound) */
+	double got = w > 0 && g->is_prox ? g->idf * w : 0;
 	size_t i;
 
 	b->parts += p - g->bpart;

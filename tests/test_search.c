@@ -839,9 +839,10 @@ static void rnd_word(char *out, size_t cap)
 }
 
 /* Every hit of a pruned search equals the exhaustive one's: same passages,
-** same order, same scores. Returns 1 when the search skipped passages. */
-static int same_hits(furet_index *ix, const char *q, unsigned limit,
-	unsigned flags)
+** same order, same scores, with w_title as given (below 0: the default).
+** Returns 1 when the search skipped passages. */
+static int same_hits_w(furet_index *ix, const char *q, unsigned limit,
+	unsigned flags, double w_title)
 {
 	furet_search_options o;
 	furet_results *a = NULL, *b = NULL;
@@ -849,6 +850,8 @@ static int same_hits(furet_index *ix, const char *q, unsigned limit,
 	int is_pruned;
 
 	furet_search_options_init(&o);
+	if (w_title >= 0)
+		o.w_title = w_title;
 	o.limit = limit;
 	o.flags = flags | FURET_SEARCH_NO_TEXT;
 	assert_int_equal(furet_search(ix, q, strlen(q), &o, &a), FURET_OK);
@@ -875,9 +878,16 @@ static int same_hits(furet_index *ix, const char *q, unsigned limit,
 	return is_pruned;
 }
 
+static int same_hits(furet_index *ix, const char *q, unsigned limit,
+	unsigned flags)
+{
+	return same_hits_w(ix, q, limit, flags, -1);
+}
+
 /* 600 documents of 1 to 12 paragraphs over a skewed vocabulary, titles,
 ** capitalised words; 300 free-text queries of 1 to 9 words (a third with a
-** phrase), top 10 and 100, passages and best passage per document. */
+** phrase), top 10 and 100, passages and best passage per document, titles
+** weighted as by default and not at all. */
 static void test_pruning_exact(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -923,7 +933,11 @@ static void test_pruning_exact(void **state)
 		n_pruned += (size_t)same_hits(ix, q, 100, 0);
 		n_pruned += (size_t)same_hits(ix, q, 10, FURET_SEARCH_BEST_PER_DOC);
 		n_pruned += (size_t)same_hits(ix, q, 3, FURET_SEARCH_BEST_PER_DOC);
-		n_runs += 4;
+		/* Titles weighted 0: a word found only in a title adds nothing
+		** to BM25F but still counts in the coverage bonus. */
+		n_pruned += (size_t)same_hits_w(ix, q, 10,
+			FURET_SEARCH_BEST_PER_DOC, 0);
+		n_runs += 5;
 	}
 	/* The test means something only if pruning happened, often. */
 	fprintf(stderr, "pruned %zu of %zu searches\n", n_pruned, n_runs);
@@ -938,6 +952,36 @@ static void test_pruning_exact(void **state)
 		free(texts[i]);
 	free(texts);
 	free(docs);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A word found only in titles, with titles weighted 0: it adds nothing to
+** BM25F (its bound is 0) but counts in the coverage bonus of the passages
+** that have it, so a passage reached by the other word must still be
+** bounded with it. */
+static void test_pruning_title_only(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_doc docs[400];
+	char ids[400][16], texts[400][128];
+	furet_index *ix;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < 400; i++) {
+		snprintf(ids[i], sizeof ids[i], "t%zu", i);
+		/* "marine" in every body, more often in some; "zorglub" only in
+		** the titles of a tenth of the documents */
+		snprintf(texts[i], sizeof texts[i], "marine %s port bateau quai %zu.",
+			i % 7 == 0 ? "marine marine" : "voile", i);
+		docs[i] = doc(ids[i], i % 10 == 3 ? "zorglub" : "autre", texts[i]);
+	}
+	ix = build(dir, docs, 400);
+	same_hits_w(ix, "zorglub marine", 3, 0, 0);
+	same_hits_w(ix, "zorglub marine", 10, FURET_SEARCH_BEST_PER_DOC, 0);
+	same_hits_w(ix, "marine zorglub quai", 5, 0, 0);
+	furet_index_close(ix);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -1071,6 +1115,7 @@ int main(void)
 		cmocka_unit_test(test_asked_word),
 		cmocka_unit_test(test_name_word),
 		cmocka_unit_test(test_pruning_exact),
+		cmocka_unit_test(test_pruning_title_only),
 		cmocka_unit_test(test_pruning_piaf),
 		cmocka_unit_test(test_seed_language),
 	};
