@@ -1187,6 +1187,28 @@ static void group_restore(qgroup *g)
 	g->is_touched = 0;
 }
 
+/* Adds cursor c, found at the passage being tested, to its group's sums,
+** and the group to touched[] (n_touched there) if not yet; sets *is_match
+** when it adds a frequency. Returns the new count of touched. */
+static size_t test_found(plan *pl, const qcursor *c,
+	const furet_search_options *o, double norm, uint32_t *touched,
+	size_t n_touched, int *is_match)
+{
+	qgroup *g = &pl->groups[c->group];
+	double f = cursor_freq(c, o, norm);
+
+	g->esum += f;
+	if (f > 0)
+		*is_match = 1;
+	if (c->weight > g->ew)
+		g->ew = c->weight;
+	if (!g->is_touched) {
+		g->is_touched = 1;
+		touched[n_touched++] = c->group;
+	}
+	return n_touched;
+}
+
 /* MaxScore's test of passage pid, its essential cursors at[] (n) taken out:
 ** bounded with their exact frequencies and every non-essential cursor at
 ** its fmax (base), then again as each non-essential cursor (highest
@@ -1214,20 +1236,9 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 	*is_match = 0;
 	if (len == FURET_DEAD_PASSAGE)
 		return FURET_OK;
-	for (i = 0; i < n; i++) {
-		const qcursor *c = &pl->curs[at[i]];
-		qgroup *g = &pl->groups[c->group];
-		double f = cursor_freq(c, o, norm);
-		g->esum += f;
-		if (f > 0)
-			*is_match = 1;
-		if (c->weight > g->ew)
-			g->ew = c->weight;
-		if (!g->is_touched) {
-			g->is_touched = 1;
-			touched[n_touched++] = c->group;
-		}
-	}
+	for (i = 0; i < n; i++)
+		n_touched = test_found(pl, &pl->curs[at[i]], o, norm, touched,
+			n_touched, is_match);
 	for (i = 0; i < n_touched; i++)
 		group_update(pl, &pl->groups[touched[i]], o->k1, &b);
 	for (i = n_rest;; i--) {
@@ -1247,15 +1258,10 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 		if (c->at < pid && (rc = furet_plan_seek(sc->t, c, pid, sc->key)))
 			break;
 		g->rsum -= c->weight * c->fmax;
-		if (c->at == pid) {
-			double f = cursor_freq(c, o, norm);
-			g->esum += f;
-			if (f > 0)
-				*is_match = 1;
-			if (c->weight > g->ew)
-				g->ew = c->weight;
-		}
-		if (!g->is_touched) {
+		if (c->at == pid)
+			n_touched = test_found(pl, c, o, norm, touched, n_touched,
+				is_match);
+		else if (!g->is_touched) {
 			g->is_touched = 1;
 			touched[n_touched++] = c->group;
 		}
@@ -1726,8 +1732,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 	{
 		heap_item best = { -1.0, 0 };
 		uint32_t cur_doc = UINT32_MAX;
+		int is_plain = is_prunable(&pl);
 		int is_pruning = !(o.flags & FURET_SEARCH_EXACT) && cap > 0 &&
-			is_prunable(&pl), is_plain = is_prunable(&pl);
+			is_plain;
 		double all = 0, threshold = -1;
 		size_t n_rest = 0, n_pre = 0;
 		pbound base;
@@ -1742,13 +1749,12 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			rc = FURET_NOMEM;
 			goto done;
 		}
+		/* (is_plain: a disjunction of words, no phrase) */
 		for (i = 0; i < pl.n_leaves; i++)
 			if (pl.leaves[i].kind == FURET_Q_PHRASE)
-				is_plain = 0;
+				sc.has_phrase = 1;
+		is_plain = is_plain && !sc.has_phrase;
 		if (is_pruning) {
-			for (i = 0; i < pl.n_leaves; i++)
-				if (pl.leaves[i].kind == FURET_Q_PHRASE)
-					sc.has_phrase = 1;
 			for (i = 0; i < pl.n_groups; i++) {
 				qgroup *g = &pl.groups[i];
 				g->bsum = g->dsum = g->bw = g->esum = g->ew = 0;
