@@ -77,6 +77,8 @@ typedef struct qgroup {
 	** (rsum), and of its cursors found there, their weighted frequencies
 	** and largest weight (esum, ew) */
 	double bsum, dsum, bw, rsum, esum, ew;
+	uint32_t bn, rn;   /* non-essential cursors of weight above 0; of
+	                      those, not looked at yet (a passage's test) */
 	double bpart, bgot; /* its BM25F part of that bound and its idf times
 	                       weight (a prox group), 0 when not there */
 	int bin;            /* there: a bound above 0 */

@@ -1074,9 +1074,12 @@ static size_t split_essential(plan *pl, const furet_search_options *o,
 		qcursor *c = &pl->curs[order[n]];
 		qgroup *g = &pl->groups[c->group];
 		double w = g->bw, bs = g->bsum, ds = g->dsum;
-		if (c->weight > 0) {
+		/* (a term the index lacks is never found) */
+		int is_some = c->weight > 0 && c->blk != NULL;
+		if (is_some) {
 			g->bsum += c->weight * c->fmax;
 			g->dsum += c->weight * c->dmax;
+			g->bn++;
 			if (c->weight > g->bw)
 				g->bw = c->weight;
 		}
@@ -1084,6 +1087,8 @@ static size_t split_essential(plan *pl, const furet_search_options *o,
 			g->bsum = bs;
 			g->dsum = ds;
 			g->bw = w;
+			if (is_some)
+				g->bn--;
 			break;
 		}
 		c->is_essential = 0;
@@ -1128,8 +1133,10 @@ static void group_update(const plan *pl, qgroup *g, double k1, pbound *b)
 	double w = g->ew > g->bw ? g->ew : g->bw;
 	int is_in = w > 0 && x > 0;
 	double p = is_in ? g->idf * saturate(k1, x) : 0;
-	/* (in the coverage whatever its frequency: see groups_bound) */
-	double got = w > 0 && g->is_prox ? g->idf * w : 0;
+	/* in the coverage whatever its frequency (see groups_bound), found or
+	** with cursors not looked at yet */
+	double wc = g->rn ? w : g->ew;
+	double got = wc > 0 && g->is_prox ? g->idf * wc : 0;
 	size_t i;
 
 	b->parts += p - g->bpart;
@@ -1167,6 +1174,7 @@ static void test_base(plan *pl, double k1, pbound *base)
 	for (i = 0; i < pl->n_groups; i++) {
 		qgroup *g = &pl->groups[i];
 		g->rsum = g->bsum;
+		g->rn = g->bn;
 		g->esum = g->ew = g->bpart = g->bgot = 0;
 		g->bin = g->is_touched = 0;
 		group_update(pl, g, k1, base);
@@ -1180,6 +1188,7 @@ static void test_base(plan *pl, double k1, pbound *base)
 static void group_restore(qgroup *g)
 {
 	g->rsum = g->bsum;
+	g->rn = g->bn;
 	g->esum = g->ew = 0;
 	g->bpart = g->bpart0;
 	g->bgot = g->bgot0;
@@ -1252,12 +1261,13 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 			break;
 		}
 		c = &pl->curs[order[i - 1]];
-		if (!(c->weight > 0))
-			continue;
+		if (!(c->weight > 0) || !c->blk)
+			continue; /* (as split_essential counts them) */
 		g = &pl->groups[c->group];
 		if (c->at < pid && (rc = furet_plan_seek(sc->t, c, pid, sc->key)))
 			break;
 		g->rsum -= c->weight * c->fmax;
+		g->rn--;
 		if (c->at == pid)
 			n_touched = test_found(pl, c, o, norm, touched, n_touched,
 				is_match);
@@ -1758,6 +1768,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			for (i = 0; i < pl.n_groups; i++) {
 				qgroup *g = &pl.groups[i];
 				g->bsum = g->dsum = g->bw = g->esum = g->ew = 0;
+				g->bn = 0;
 				if (g->is_prox)
 					all += g->idf;
 			}
