@@ -2585,6 +2585,18 @@ static inline unsigned rice_avail(uint64_t w)
 	return 63 - (unsigned)__builtin_clzll(w);
 }
 
+/* The code at the bottom of w (its unary quotient, then k low bits):
+** its value, and in *rest what w holds after it (0: it passed the mark,
+** not a value). */
+static inline uint64_t rice_code(uint64_t w, unsigned k, uint64_t mask,
+	uint64_t *rest)
+{
+	unsigned q = (unsigned)__builtin_ctzll(w);
+
+	*rest = w >> q >> (k + 1);
+	return ((w >> q >> 1) & mask) | (uint64_t)q << k;
+}
+
 /* Checks record v of block b, posting by posting, and appends its deltas
 ** to out as varints unless out is NULL (the writer and compaction take
 ** them so; furet_positions_decode is the searches' faster way). */
@@ -2597,7 +2609,7 @@ static furet_rc rice_varints(furet_val v, const furet_block *b,
 	** yet: the first value loads, after the 5 bits of k. */
 	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0;
 	const uint16_t *tab;
-	unsigned k, k1;
+	unsigned k;
 	uint32_t i, n_post = b->n;
 
 	if (len == 0) { /* only for a block without body positions */
@@ -2609,7 +2621,6 @@ static furet_rc rice_varints(furet_val v, const furet_block *b,
 	if (len > RICE_MAX_LEN)
 		return FURET_CORRUPT;
 	k = data[0] & 31;
-	k1 = k + 1;
 	mask = ((uint64_t)1 << k) - 1;
 	pthread_once(&rice_once, rice_tab_init);
 	tab = rice_tab[k < 8 ? k : 8];
@@ -2618,14 +2629,12 @@ static furet_rc rice_varints(furet_val v, const furet_block *b,
 		uint64_t at = 0;
 		for (; tf; tf--) {
 			uint64_t d, rest;
-			unsigned e = tab[w & 255], q;
+			unsigned e = tab[w & 255];
 			if (e) { /* a code of 8 bits at most */
 				d = e >> 6;
 				rest = w >> (e & 63);
 			} else {
-				q = (unsigned)__builtin_ctzll(w);
-				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
-				rest = w >> q >> k1;
+				d = rice_code(w, k, mask, &rest);
 			}
 			if (!rest) { /* the code passed the mark: load, and again */
 				uint64_t bp = end - rice_avail(w);
@@ -2633,9 +2642,7 @@ static furet_rc rice_varints(furet_val v, const furet_block *b,
 					return FURET_CORRUPT;
 				w = rice_fill(data, len, bp);
 				end = bp + RICE_BITS;
-				q = (unsigned)__builtin_ctzll(w);
-				d = ((w >> q >> 1) & mask) | (uint64_t)q << k;
-				rest = w >> q >> k1;
+				d = rice_code(w, k, mask, &rest);
 				if (!rest) { /* longer than a load */
 					rice_step st = rice_long(data, len, bp, k);
 					if (st.bp == UINT64_MAX)
@@ -2674,7 +2681,7 @@ static ptrdiff_t rice_values(const unsigned char *data, size_t len,
 	uint32_t *d)
 {
 	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0, bp = 0;
-	unsigned k = data[0] & 31, k1 = k + 1;
+	unsigned k = data[0] & 31;
 	const uint16_t *tab;
 	size_t n = 0;
 
@@ -2684,15 +2691,13 @@ static ptrdiff_t rice_values(const unsigned char *data, size_t len,
 	pthread_once(&rice_once, rice_tab_init);
 	tab = rice_tab[k < 8 ? k : 8];
 	for (;;) {
-		unsigned e = tab[w & 255], q;
+		unsigned e = tab[w & 255];
 		uint64_t v, rest;
 		if (e) { /* a code of 8 bits at most */
 			v = e >> 6;
 			rest = w >> (e & 63);
 		} else { /* values from the table are below 256 */
-			q = (unsigned)__builtin_ctzll(w);
-			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
-			rest = w >> q >> k1;
+			v = rice_code(w, k, mask, &rest);
 			if (rest) /* else not a value: read again below */
 				over |= v;
 		}
@@ -2704,9 +2709,7 @@ static ptrdiff_t rice_values(const unsigned char *data, size_t len,
 				break;
 			w = rice_fill(data, len, bp);
 			end = bp + RICE_BITS;
-			q = (unsigned)__builtin_ctzll(w);
-			v = ((w >> q >> 1) & mask) | (uint64_t)q << k;
-			rest = w >> q >> k1;
+			v = rice_code(w, k, mask, &rest);
 			if (!rest) { /* longer than a load */
 				rice_step st = rice_long(data, len, bp, k);
 				if (st.bp == UINT64_MAX)
