@@ -70,11 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	/* The same bytes as the positions of that block (fuzz_positions.c
-	** aims at that codec), with the room the decoder needs. */
+	/* The rest of the record as the positions of that block
+	** (fuzz_positions.c aims at that codec), with the room the decoder
+	** needs. */
 	if (!(pos = malloc((size ? 8 * size : 1) * sizeof *pos)))
 		abort();
-	rc = furet_positions_decode(v, &a, pos, off);
+	rc = furet_positions_decode(furet_block_positions(v, &a), &a, pos, off);
 	free(pos);
 	if (rc != FURET_OK && rc != FURET_CORRUPT)
 		abort();
@@ -83,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.data = buf.data;
 	v.len = buf.len;
 	if (buf.has_err || furet_block_decode(v, &b) != FURET_OK || a.n != b.n ||
+		b.size != buf.len ||
 		memcmp(a.pid, b.pid, a.n * sizeof a.pid[0]) ||
 		memcmp(a.tf, b.tf, a.n * sizeof a.tf[0]))
 		abort();

@@ -108,7 +108,7 @@ static void problem(report *r, const char *fmt, ...)
 	}
 }
 
-/* Does the positions record v hold exactly the body tfs of blk? */
+/* Do the positions v hold exactly the body tfs of blk? */
 static int positions_fit(furet_val v, const furet_block *blk)
 {
 	return furet_positions_varints(v, blk, NULL) == FURET_OK;
@@ -155,15 +155,7 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 				cf += blk->tf[i];
 			}
 		}
-		rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v);
-		if (rc == FURET_DONE) {
-			problem(r, "term \"%.*s\": positions of block %u missing",
-				(int)term->len, (const char *)term->data, (unsigned)b);
-			return FURET_OK;
-		}
-		if (rc)
-			return rc;
-		if (!positions_fit(v, blk)) {
+		if (!positions_fit(furet_block_positions(v, blk), blk)) {
 			problem(r, "term \"%.*s\": positions of block %u do not match "
 				"its postings", (int)term->len, (const char *)term->data,
 				(unsigned)b);
@@ -354,7 +346,8 @@ done:
 
 /* ---- compact ------------------------------------------------------------------ */
 
-/* Writes block out and its positions (pos: raw varints) under key. */
+/* Writes block out and its positions (pos: raw varints) as the record of
+** key. */
 static furet_rc put_block(furet_txn *t, const furet_block *out,
 	const furet_buf *pos, furet_buf *enc, const unsigned char *key,
 	size_t klen)
@@ -365,13 +358,9 @@ static furet_rc put_block(furet_txn *t, const furet_block *out,
 	furet_block_encode(out, enc);
 	if (enc->has_err || pos->has_err)
 		return FURET_NOMEM;
-	if ((rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
-		enc->len, 0)))
-		return rc;
-	furet_buf_reset(enc);
 	if ((rc = furet_positions_encode(out, pos->data, pos->len, enc)))
 		return rc;
-	return furet_txn_put(t, FURET_T_POSITIONS, key, klen, enc->data,
+	return furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
 		enc->len, 0);
 }
 
@@ -397,8 +386,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
 		if ((rc = furet_block_decode(v, in)))
 			return rc;
-		if ((rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v)))
-			return rc == FURET_DONE ? FURET_CORRUPT : rc;
+		v = furet_block_positions(v, in);
 		/* Decoded to raw varints (a copy: the puts below may move the
 		** pages under v). */
 		furet_buf_init(&old_pos);
@@ -456,9 +444,6 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 	for (b = nb; b < tr->n_blocks; b++) {
 		size_t klen = furet_block_key(key, term, term_len, b);
 		if ((rc = furet_txn_del(t, FURET_T_POSTINGS, key, klen)) > FURET_OK &&
-			rc != FURET_DONE)
-			return rc;
-		if ((rc = furet_txn_del(t, FURET_T_POSITIONS, key, klen)) > FURET_OK &&
 			rc != FURET_DONE)
 			return rc;
 	}

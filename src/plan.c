@@ -49,6 +49,7 @@ static furet_rc use_block(qcursor *q, furet_val v)
 		return rc;
 	if (q->blk->n == 0)
 		return FURET_CORRUPT;
+	q->rec = v; /* valid for the transaction: searches put nothing */
 	q->at = q->blk->pid[0];
 	return FURET_OK;
 }
@@ -116,14 +117,12 @@ furet_rc furet_plan_rewind(furet_txn *t, qcursor *q, unsigned char *key)
 
 /* Decodes the positions of q's current block (see store.c: per posting,
 ** its body tf of Rice-coded deltas, the tf read from the block). */
-furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q, unsigned char *key)
+furet_rc furet_plan_load_positions(qcursor *q)
 {
-	furet_val v;
-	size_t klen = furet_block_key(key, q->term, q->len, q->block), n;
-	furet_rc rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v);
+	furet_val v = furet_block_positions(q->rec, q->blk);
+	size_t n;
+	furet_rc rc;
 
-	if (rc)
-		return rc == FURET_DONE ? FURET_CORRUPT : rc;
 	if (!q->pos_off && !(q->pos_off = furet_malloc((FURET_BLOCK_SIZE + 1) *
 		sizeof *q->pos_off)))
 		return FURET_NOMEM;

@@ -52,6 +52,7 @@ typedef struct qcursor {
 	size_t term_off;   /* in the plan arena */
 	const char *term;  /* set once the arena stops moving */
 	size_t len;
+	furet_val rec;     /* the postings record of blk: its positions */
 	int has_pos;       /* positions of this block decoded */
 	uint32_t *pos;
 	size_t cap_pos;
@@ -167,7 +168,6 @@ furet_rc furet_plan_seek(furet_txn *t, qcursor *q, uint32_t pid,
 	unsigned char *key);
 furet_rc furet_plan_rewind(furet_txn *t, qcursor *q, unsigned char *key);
 /* Decodes the positions of the cursor's current block. */
-furet_rc furet_plan_load_positions(furet_txn *t, qcursor *q,
-	unsigned char *key);
+furet_rc furet_plan_load_positions(qcursor *q);
 
 #endif

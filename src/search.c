@@ -239,7 +239,7 @@ static furet_rc group_positions(scorer *sc, uint32_t g)
 		uint32_t from, to;
 		if (!c->is_at)
 			continue;
-		if (!c->has_pos && (rc = furet_plan_load_positions(sc->t, c, sc->key)))
+		if (!c->has_pos && (rc = furet_plan_load_positions(c)))
 			return rc;
 		from = c->pos_off[c->i];
 		to = c->pos_off[c->i + 1];

@@ -68,33 +68,36 @@
 **                            largest section tf; then the same pairs over
 **                            documents: varint n, n pairs varint body tf
 **                            in the document, varint document length
-**   postings   term, 0x00, block -> one block of at most 128 postings:
-**                            varint n - 1; varint first passage id;
-**                            varint last - first (a seek reads just this
-**                            far); then a stream of bits, packed least
+**   postings   term, 0x00, block -> one block of at most 128 postings,
+**                            then their positions. The block: varint
+**                            n - 1; varint first passage id; varint
+**                            last - first (a seek reads just this far);
+**                            then a stream of bits, packed least
 **                            significant first from the first byte on,
 **                            the last byte padded with 0 bits: (when n >
 **                            1) 5 bits of k and the n - 1 id gaps less
-**                            one, Rice-coded (see positions); 5 bits of k
-**                            and the n body tfs, Rice-coded with 0 and 1
-**                            swapped (1 codes as 0); 4 bits of a width w
-**                            (0 to 8) and n title tfs of w bits each; the
-**                            same for the n section tfs.
+**                            one, Rice-coded (as the positions are); 5
+**                            bits of k and the n body tfs, Rice-coded
+**                            with 0 and 1 swapped (1 codes as 0); 4 bits
+**                            of a width w (0 to 8) and n title tfs of w
+**                            bits each; the same for the n section tfs.
+**                            The positions, from the next byte to the end
+**                            of the record: for each posting, as many
+**                            deltas of its body word positions (the first
+**                            from 0) as its body tf (no count: the block
+**                            has it), Rice-coded: 5 bits of k (floor(log2)
+**                            of the block's mean delta), then per delta d
+**                            its quotient d >> k in unary (that many 0
+**                            bits, then a 1) and its k low bits, least
+**                            significant first; bits are packed least
+**                            significant first, the last byte padded
+**                            with 0 bits. None when the block has no body
+**                            positions. Non-phrase queries read the block
+**                            alone.
 **                            block: its number, in bytes that sort as the
 **                            numbers do: 0xxxxxxx (< 2^7), 10xxxxxx and a
 **                            byte (< 2^14), 110xxxxx and 2 bytes (< 2^21),
 **                            1110xxxx and 3 bytes (< 2^28), big-endian
-**   positions  same key -> for each posting of the block, as many deltas
-**                            of its body word positions (the first from 0)
-**                            as its body tf in the postings block (no count:
-**                            the block has it), Rice-coded: 5 bits of k
-**                            (floor(log2) of the block's mean delta), then
-**                            per delta d its quotient d >> k in unary (that
-**                            many 0 bits, then a 1) and its k low bits,
-**                            least significant first; bits are packed least
-**                            significant first from the first byte on, the
-**                            last byte padded with 0 bits. Empty when the
-**                            block has no body positions
 **   folds      fold key, 0x00, term -> empty: the index terms (stems with
 **                            their accents) that an accent-free lookup key
 **                            reaches, for each term that differs from its
@@ -118,7 +121,8 @@
 ** frequencies (the search's pruning), Rice-coded positions (varints
 ** before) and block numbers of 1 to 4 bytes in the keys of postings and
 ** positions (4 before); version 12 Rice-coded id gaps and body tfs in
-** postings blocks (arrays of one bit width each before).
+** postings blocks (arrays of one bit width each before), and a block's
+** positions in its postings record (a positions table before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -152,7 +156,7 @@
 
 static const char *const table_names[FURET_T_COUNT] = {
 	"meta", "docs", "docids", "sources", "text", "terms", "postings",
-	"positions", "folds", "words",
+	"folds", "words",
 };
 
 struct furet_store {
@@ -3019,9 +3023,9 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 	if (packed_run(data, len, &bp, n, b->tf_title) ||
 		packed_run(data, len, &bp, n, b->tf_section))
 		return FURET_CORRUPT;
-	/* The bits end in the last byte, the rest of it 0. */
-	if (bp > bits || bits - bp >= 8 ||
-		((bp & 7) && (data[len - 1] >> (bp & 7))))
+	/* The bits end in a byte whose rest is 0 bits; the positions follow. */
+	if (bp > bits || ((bp & 7) && (data[bp >> 3] >> (bp & 7))))
 		return FURET_CORRUPT;
+	b->size = (uint32_t)((size_t)(data - v.data) + (size_t)((bp + 7) >> 3));
 	return FURET_OK;
 }

@@ -35,7 +35,6 @@ typedef enum furet_table {
 	FURET_T_TEXT,
 	FURET_T_TERMS,
 	FURET_T_POSTINGS,
-	FURET_T_POSITIONS,
 	FURET_T_FOLDS,
 	FURET_T_WORDS,
 	FURET_T_COUNT
@@ -309,6 +308,8 @@ typedef struct furet_block {
 	uint32_t tf[FURET_BLOCK_SIZE];       /* body occurrences */
 	uint8_t tf_title[FURET_BLOCK_SIZE];  /* title occurrences, capped at 255 */
 	uint8_t tf_section[FURET_BLOCK_SIZE];
+	uint32_t size;   /* bytes of its record the block took: its positions
+	                 ** follow (furet_block_positions) */
 } furet_block;
 
 /* The docids table: the number of the document whose id is id (FURET_DONE:
@@ -323,11 +324,24 @@ furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	uint32_t doc);
 furet_rc furet_docid_count(furet_txn *t, uint64_t *n);
 
-/* b->n must be 1..FURET_BLOCK_SIZE, ids strictly increasing. */
+/* A postings record is a block, then the positions of its postings.
+** encode appends block b to out (b->n must be 1..FURET_BLOCK_SIZE, ids
+** strictly increasing; furet_positions_encode then appends its
+** positions); decode reads the block at the start of record v and sets
+** b->size; positions gives the rest of the record. */
 void furet_block_encode(const furet_block *b, furet_buf *out);
 furet_rc furet_block_decode(furet_val v, furet_block *b);
+static inline furet_val furet_block_positions(furet_val v,
+	const furet_block *b)
+{
+	furet_val p;
 
-/* A positions record (store.c) holds, for each posting k of its block,
+	p.data = v.data + b->size;
+	p.len = v.len - b->size;
+	return p;
+}
+
+/* The positions of a block (store.c) hold, for each posting k of it,
 ** b->tf[k] deltas of body positions, Rice-coded. decode fills pos (room
 ** for 8 * v.len values: it decodes the record whole, then hands its
 ** values to the postings) and off (b->n + 1 entries: posting k's

@@ -1360,7 +1360,7 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 
 
 /* Writes a full (or the final) block and its positions (pos: raw varint
-** deltas, Rice-coded here) as block *block. */
+** deltas, Rice-coded here) as the record of block *block. */
 static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
 	furet_buf *enc, unsigned char *key, const char *term, size_t term_len,
 	uint32_t *block, unsigned put_flags)
@@ -1373,14 +1373,9 @@ static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
 	if (enc->has_err || pos->has_err)
 		return FURET_NOMEM;
 	klen = furet_block_key(key, term, term_len, *block);
-	rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data, enc->len,
-		put_flags);
-	if (!rc) {
-		furet_buf_reset(enc);
-		rc = furet_positions_encode(blk, pos->data, pos->len, enc);
-	}
+	rc = furet_positions_encode(blk, pos->data, pos->len, enc);
 	if (!rc)
-		rc = furet_txn_put(t, FURET_T_POSITIONS, key, klen, enc->data,
+		rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
 			enc->len, put_flags);
 	if (rc)
 		return rc;
@@ -1560,9 +1555,9 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->n = 0;
 				block++;
 			} else {
-				if ((rc = furet_txn_get(t, FURET_T_POSITIONS, key, klen, &v)) ||
-					(rc = furet_positions_varints(v, blk, pos)))
-					return rc == FURET_DONE ? FURET_CORRUPT : rc;
+				if ((rc = furet_positions_varints(
+					furet_block_positions(v, blk), blk, pos)))
+					return rc;
 			}
 		}
 	}

@@ -810,7 +810,7 @@ static void test_version_and_analyzer_checks(void **state)
 ** cursors walk keys in order from a seek point. */
 /* Blocks of one posting, of ids far apart, of all-zero field counts; the
 ** head alone gives the first and last ids; a head that disagrees with the
-** gaps is corrupt. */
+** gaps is corrupt; the positions follow the block. */
 static void test_block_codec_edges(void **state)
 {
 	furet_block *b = calloc(1, sizeof *b), *c = calloc(1, sizeof *c);
@@ -853,11 +853,18 @@ static void test_block_codec_edges(void **state)
 	/* The head's span no longer matches the gaps. */
 	buf.data[2] ^= 0x01;
 	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
-	/* Trailing bytes are corrupt too. */
+	/* The bytes after the block are its positions: size says where
+	** they start. */
 	buf.data[2] ^= 0x01;
-	furet_buf_putc(&buf, 0);
+	furet_buf_putc(&buf, 0x2a);
 	v.data = buf.data;
 	v.len = buf.len;
+	assert_int_equal(furet_block_decode(v, c), FURET_OK);
+	assert_int_equal(c->size, buf.len - 1);
+	assert_int_equal(furet_block_positions(v, c).len, 1);
+	assert_int_equal(furet_block_positions(v, c).data[0], 0x2a);
+	/* The padding bits of the block's last byte must be 0. */
+	buf.data[buf.len - 2] |= 0x80;
 	assert_int_equal(furet_block_decode(v, c), FURET_CORRUPT);
 	furet_buf_free(&buf);
 	free(b);
