@@ -2822,12 +2822,70 @@ static inline uint32_t tf_swap(uint32_t tf)
 	return tf < 2 ? tf ^ 1 : tf;
 }
 
+/* Bits of the block's stream past its flag, for m postings (m < n: in
+** runs) of ids pid, fields tf (swapped), tt, ts and run lengths run. */
+typedef struct block_plan {
+	uint32_t m;
+	unsigned kg, kt, kr, wt, ws;
+	uint64_t bits;
+} block_plan;
+
+static void plan_block(block_plan *p, uint32_t m, uint32_t n,
+	const uint32_t *gap, const uint32_t *tf, const uint8_t *tt,
+	const uint8_t *ts, const uint32_t *run)
+{
+	uint64_t gb = 0, tb, rb = 0;
+
+	p->m = m;
+	p->kg = m > 1 ? rice_best_k(gap, m - 1, &gb) : 0;
+	p->kt = rice_best_k(tf, m, &tb);
+	p->kr = m < n ? rice_best_k(run, m, &rb) : 0;
+	p->wt = width_of(tt, m);
+	p->ws = width_of(ts, m);
+	p->bits = (m < n ? 7 + 5 + rb : 0) + (m > 1 ? 5 + gb : 0) + 5 + tb + 8 +
+		(uint64_t)m * (p->wt + p->ws);
+}
+
+static void write_block(bit_writer *w, const block_plan *p, uint32_t n,
+	const uint32_t *gap, const uint32_t *tf, const uint8_t *tt,
+	const uint8_t *ts, const uint32_t *run)
+{
+	uint32_t i, m = p->m;
+
+	bw_bits(w, m < n, 1);
+	if (m < n)
+		bw_bits(w, m - 1, 7);
+	if (m > 1) {
+		bw_bits(w, p->kg, 5);
+		for (i = 0; i + 1 < m; i++)
+			bw_rice(w, gap[i], p->kg);
+	}
+	bw_bits(w, p->kt, 5);
+	for (i = 0; i < m; i++)
+		bw_rice(w, tf[i], p->kt);
+	bw_bits(w, p->wt, 4);
+	if (p->wt)
+		for (i = 0; i < m; i++)
+			bw_bits(w, tt[i], p->wt);
+	bw_bits(w, p->ws, 4);
+	if (p->ws)
+		for (i = 0; i < m; i++)
+			bw_bits(w, ts[i], p->ws);
+	if (m < n) {
+		bw_bits(w, p->kr, 5);
+		for (i = 0; i < m; i++)
+			bw_rice(w, run[i], p->kr);
+	}
+}
+
 void furet_block_encode(const furet_block *b, furet_buf *out)
 {
 	uint32_t gap[FURET_BLOCK_SIZE], tf[FURET_BLOCK_SIZE];
-	uint64_t gap_bits = 0, tf_bits, total;
-	unsigned kg = 0, kt, wt, ws;
-	uint32_t i, n = b->n;
+	uint32_t rgap[FURET_BLOCK_SIZE], rtf[FURET_BLOCK_SIZE];
+	uint32_t run[FURET_BLOCK_SIZE], rpid[FURET_BLOCK_SIZE];
+	uint8_t rtt[FURET_BLOCK_SIZE], rts[FURET_BLOCK_SIZE];
+	uint32_t i, j, m = 0, n = b->n;
+	block_plan flat, runs;
 	bit_writer w = { NULL, 0, 0 };
 
 	if (n == 0 || n > FURET_BLOCK_SIZE) { /* a caller's bug */
@@ -2838,35 +2896,39 @@ void furet_block_encode(const furet_block *b, furet_buf *out)
 		gap[i - 1] = b->pid[i] - b->pid[i - 1] - 1;
 	for (i = 0; i < n; i++)
 		tf[i] = tf_swap(b->tf[i]);
-	if (n > 1)
-		kg = rice_best_k(gap, n - 1, &gap_bits);
-	kt = rice_best_k(tf, n, &tf_bits);
-	wt = width_of(b->tf_title, n);
-	ws = width_of(b->tf_section, n);
-	total = (n > 1 ? 5 + gap_bits : 0) + 5 + tf_bits + 8 +
-		(uint64_t)n * (wt + ws);
+	plan_block(&flat, n, n, gap, tf, b->tf_title, b->tf_section, NULL);
+	/* Runs: postings of consecutive ids without body words and with the
+	** same title and section tfs, one posting and its run length (the
+	** passages of a document whose title has the word). */
+	for (i = 0; i < n; i = j) {
+		j = i + 1;
+		if (b->tf[i] == 0)
+			while (j < n && b->pid[j] == b->pid[j - 1] + 1 &&
+				b->tf[j] == 0 && b->tf_title[j] == b->tf_title[i] &&
+				b->tf_section[j] == b->tf_section[i])
+				j++;
+		rpid[m] = b->pid[i];
+		rtf[m] = tf[i];
+		rtt[m] = b->tf_title[i];
+		rts[m] = b->tf_section[i];
+		run[m] = j - i - 1;
+		if (m)
+			rgap[m - 1] = rpid[m] - (rpid[m - 1] + run[m - 1]) - 1;
+		m++;
+	}
+	if (m < n)
+		plan_block(&runs, m, n, rgap, rtf, rtt, rts, run);
 	furet_buf_put_varint(out, n - 1);
 	furet_buf_put_varint(out, b->pid[0]);
 	furet_buf_put_varint(out, b->pid[n - 1] - b->pid[0]);
-	if (furet_buf_reserve(out, (size_t)(total / 8) + 9))
+	if (furet_buf_reserve(out, (size_t)(flat.bits / 8) + 10))
 		return;
 	w.q = out->data + out->len;
-	if (n > 1) {
-		bw_bits(&w, kg, 5);
-		for (i = 0; i + 1 < n; i++)
-			bw_rice(&w, gap[i], kg);
-	}
-	bw_bits(&w, kt, 5);
-	for (i = 0; i < n; i++)
-		bw_rice(&w, tf[i], kt);
-	bw_bits(&w, wt, 4);
-	if (wt)
-		for (i = 0; i < n; i++)
-			bw_bits(&w, b->tf_title[i], wt);
-	bw_bits(&w, ws, 4);
-	if (ws)
-		for (i = 0; i < n; i++)
-			bw_bits(&w, b->tf_section[i], ws);
+	if (m < n && runs.bits < flat.bits)
+		write_block(&w, &runs, n, rgap, rtf, rtt, rts, run);
+	else
+		write_block(&w, &flat, n, gap, tf, b->tf_title, b->tf_section,
+			NULL);
 	if (w.na)
 		w.q++; /* the last bits, stored by the last flush */
 	out->len = (size_t)(w.q - out->data);
@@ -2984,9 +3046,11 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 {
 	reader r = { v.data, v.data + v.len, 0 };
 	const unsigned char *data;
-	uint32_t i, n, first, last, tmp[FURET_BLOCK_SIZE];
-	uint64_t id, bits, bp = 0;
+	uint32_t i, m, n, first, last, gap[FURET_BLOCK_SIZE];
+	uint32_t run[FURET_BLOCK_SIZE];
+	uint64_t id, bits, bp = 1, head;
 	size_t len;
+	int has_runs;
 
 	if (block_head(&r, &n, &first, &last))
 		return FURET_CORRUPT;
@@ -2995,33 +3059,73 @@ furet_rc furet_block_decode(furet_val v, furet_block *b)
 	bits = 8 * (uint64_t)len;
 	if (len == 0 || len > RICE_MAX_LEN)
 		return FURET_CORRUPT;
-	b->n = n;
-	b->pid[0] = first;
-	id = first;
-	if (n > 1) {
-		unsigned k = (unsigned)(rice_load(data, len, 0) & 31);
-		bp = 5;
-		if (rice_run(data, len, &bp, k, n - 1, tmp))
+	head = rice_load(data, len, 0);
+	has_runs = (int)(head & 1);
+	m = n;
+	if (has_runs) {
+		m = (uint32_t)((head >> 1) & 127) + 1;
+		bp += 7;
+		if (m >= n)
 			return FURET_CORRUPT;
-		/* At most 127 gaps below 2^32 each: id cannot wrap 64 bits,
-		** and the sum must land on the head's last id. */
-		for (i = 1; i < n; i++) {
-			id += (uint64_t)tmp[i - 1] + 1; /* ids strictly increase */
-			b->pid[i] = (uint32_t)id;
-		}
 	}
-	if (id != last || bp + 5 > bits)
-		return FURET_CORRUPT;
+	b->n = n;
+	if (m > 1) {
+		unsigned k = (unsigned)(rice_load(data, len, bp) & 31);
+		bp += 5;
+		if (rice_run(data, len, &bp, k, m - 1, gap))
+			return FURET_CORRUPT;
+	}
 	{
 		unsigned k = (unsigned)(rice_load(data, len, bp) & 31);
 		bp += 5;
-		if (rice_run(data, len, &bp, k, n, b->tf))
+		if (bp > bits || rice_run(data, len, &bp, k, m, b->tf))
 			return FURET_CORRUPT;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < m; i++)
 		b->tf[i] = tf_swap(b->tf[i]);
-	if (packed_run(data, len, &bp, n, b->tf_title) ||
-		packed_run(data, len, &bp, n, b->tf_section))
+	if (packed_run(data, len, &bp, m, b->tf_title) ||
+		packed_run(data, len, &bp, m, b->tf_section))
+		return FURET_CORRUPT;
+	if (!has_runs) {
+		/* At most 127 gaps below 2^32 each: id cannot wrap 64 bits,
+		** and the sum must land on the head's last id. */
+		b->pid[0] = first;
+		for (i = 1, id = first; i < n; i++) {
+			id += (uint64_t)gap[i - 1] + 1; /* ids strictly increase */
+			b->pid[i] = (uint32_t)id;
+		}
+	} else {
+		uint64_t total = 0, at[FURET_BLOCK_SIZE];
+		uint32_t l;
+		unsigned k = (unsigned)(rice_load(data, len, bp) & 31);
+		bp += 5;
+		if (bp > bits || rice_run(data, len, &bp, k, m, run))
+			return FURET_CORRUPT;
+		/* Runs are of postings without body words, and add up to n. */
+		for (i = 0, id = first; i < m; i++) {
+			if (run[i] && b->tf[i])
+				return FURET_CORRUPT;
+			total += run[i];
+			if (i)
+				id += (uint64_t)run[i - 1] + gap[i - 1] + 1;
+			at[i] = id;
+		}
+		if (total != n - m)
+			return FURET_CORRUPT;
+		id += run[m - 1];
+		/* Spread out from the last: posting i goes to l >= i. */
+		for (l = n, i = m; i-- > 0;) {
+			uint32_t c = run[i] + 1;
+			while (c--) {
+				l--;
+				b->pid[l] = (uint32_t)(at[i] + c);
+				b->tf[l] = b->tf[i];
+				b->tf_title[l] = b->tf_title[i];
+				b->tf_section[l] = b->tf_section[i];
+			}
+		}
+	}
+	if (id != last)
 		return FURET_CORRUPT;
 	/* The bits end in a byte whose rest is 0 bits; the positions follow. */
 	if (bp > bits || ((bp & 7) && (data[bp >> 3] >> (bp & 7))))
