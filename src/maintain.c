@@ -127,10 +127,9 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 	furet_rc rc;
 
 	for (b = 0; b < tr->n_blocks; b++) {
-		size_t klen = furet_block_key(key, (const char *)term->data, term->len,
-			b);
-		rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v);
-		if (rc == FURET_DONE || (!rc && furet_block_decode(v, blk))) {
+		rc = furet_term_block(t, (const char *)term->data, term->len, tr, b,
+			key, &v);
+		if (rc == FURET_CORRUPT || (!rc && furet_block_decode(v, blk))) {
 			problem(r, "term \"%.*s\": block %u is missing or damaged",
 				(int)term->len, (const char *)term->data, (unsigned)b);
 			return FURET_OK;
@@ -258,7 +257,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	furet_val k, v, plen, pdoc, dlen;
 	unsigned char key[600];
 	char pages[300];
-	uint64_t n_live_postings = 0, n, live = 0, length = 0;
+	uint64_t n_live_postings = 0, n, live = 0, length = 0, n_block_recs = 0;
 	report r;
 	furet_rc rc;
 
@@ -319,6 +318,8 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			problem(&r, "a term record is damaged");
 			continue;
 		}
+		if (tr.n_blocks > 1)
+			n_block_recs += tr.n_blocks;
 		if ((rc = check_term(t, &k, &tr, plen.data, c.n_passages, blk, key,
 			&n_live_postings, &r)))
 			break;
@@ -326,7 +327,14 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	furet_cursor_close(cur);
 	if (rc != FURET_DONE && rc != FURET_OK)
 		goto done;
-	rc = FURET_OK;
+	/* A term of one block keeps it in its record: the postings table
+	** holds the blocks of the others, no more. */
+	if ((rc = furet_txn_count(t, FURET_T_POSTINGS, &n)))
+		goto done;
+	if (n != n_block_recs)
+		problem(&r, "%llu postings records for %llu blocks of terms of "
+			"several", (unsigned long long)n,
+			(unsigned long long)n_block_recs);
 	if (n_live_postings != c.n_postings)
 		problem(&r, "%llu postings recorded, the terms hold %llu live ones",
 			(unsigned long long)c.n_postings,
@@ -347,10 +355,10 @@ done:
 /* ---- compact ------------------------------------------------------------------ */
 
 /* Writes block out and its positions (pos: raw varints) as the record of
-** key. */
-static furet_rc put_block(furet_txn *t, const furet_block *out,
-	const furet_buf *pos, furet_buf *enc, const unsigned char *key,
-	size_t klen)
+** block b. */
+static furet_rc put_block(furet_txn *t, furet_block_sink *sink,
+	const furet_block *out, const furet_buf *pos, furet_buf *enc,
+	const char *term, size_t term_len, uint32_t b, unsigned char *key)
 {
 	furet_rc rc;
 
@@ -360,15 +368,16 @@ static furet_rc put_block(furet_txn *t, const furet_block *out,
 		return FURET_NOMEM;
 	if ((rc = furet_positions_encode(out, pos->data, pos->len, enc)))
 		return rc;
-	return furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
-		enc->len, 0);
+	return furet_block_sink_put(t, sink, term, term_len, b, enc->data,
+		enc->len, 0, key);
 }
 
-/* Rewrites one term's blocks without the postings of dead passages. */
+/* Rewrites one term's blocks without the postings of dead passages; tr
+** then has their number and, for one block, its record (in sink). */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 	furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
-	furet_block *in,
-	furet_block *out, furet_buf *enc, furet_buf *pos, unsigned char *key)
+	furet_block *in, furet_block *out, furet_buf *enc, furet_buf *pos,
+	furet_block_sink *sink, unsigned char *key)
 {
 	uint32_t b, i, nb = 0;
 	furet_val v;
@@ -376,15 +385,14 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 
 	out->n = 0;
 	furet_buf_reset(pos);
+	furet_block_sink_reset(sink);
 	for (b = 0; b < tr->n_blocks; b++) {
 		const unsigned char *p, *end;
-		size_t klen = furet_block_key(key, term, term_len, b);
 		furet_buf old_pos;
 		int is_extra;
 
-		if ((rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v)))
-			return rc == FURET_DONE ? FURET_CORRUPT : rc;
-		if ((rc = furet_block_decode(v, in)))
+		if ((rc = furet_term_block(t, term, term_len, tr, b, key, &v)) ||
+			(rc = furet_block_decode(v, in)))
 			return rc;
 		v = furet_block_positions(v, in);
 		/* Decoded to raw varints (a copy: the puts below may move the
@@ -418,8 +426,8 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 			out->n++;
 			furet_buf_append(pos, start, (size_t)(p - start));
 			if (out->n == FURET_BLOCK_SIZE) {
-				klen = furet_block_key(key, term, term_len, nb);
-				rc = put_block(t, out, pos, enc, key, klen);
+				rc = put_block(t, sink, out, pos, enc, term, term_len, nb,
+					key);
 				if (rc) {
 					furet_buf_free(&old_pos);
 					return rc;
@@ -435,19 +443,21 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 			return FURET_CORRUPT;
 	}
 	if (out->n) {
-		size_t klen = furet_block_key(key, term, term_len, nb);
-		if ((rc = put_block(t, out, pos, enc, key, klen)))
+		if ((rc = put_block(t, sink, out, pos, enc, term, term_len, nb,
+			key)))
 			return rc;
 		nb++;
 	}
-	/* Blocks past the new end go. */
-	for (b = nb; b < tr->n_blocks; b++) {
+	/* Blocks past the new end go, and block 0 when it is the only one
+	** left (kept in the term's record). */
+	for (b = nb == 1 ? 0 : nb; b < tr->n_blocks; b++) {
 		size_t klen = furet_block_key(key, term, term_len, b);
 		if ((rc = furet_txn_del(t, FURET_T_POSTINGS, key, klen)) > FURET_OK &&
 			rc != FURET_DONE)
 			return rc;
 	}
 	tr->n_blocks = nb;
+	furet_block_sink_end(sink, nb, tr);
 	return FURET_OK;
 }
 
@@ -505,12 +515,14 @@ static furet_rc purge(furet_index *ix)
 	furet_cursor *cur = NULL;
 	furet_block *in = furet_malloc(sizeof *in), *out = furet_malloc(sizeof *out);
 	furet_buf enc, pos, terms, plen_copy;
+	furet_block_sink sink;
 	furet_collection c;
 	furet_val k, v;
 	unsigned char key[600];
 	size_t at;
 	furet_rc rc;
 
+	furet_block_sink_init(&sink);
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
 	furet_buf_init(&terms);
@@ -557,7 +569,7 @@ static furet_rc purge(furet_index *ix)
 			(rc = furet_term_rec_decode(v, &tr)))
 			goto done;
 		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, c.n_passages,
-			in, out, &enc, &pos, key)))
+			in, out, &enc, &pos, &sink, key)))
 			goto done;
 		if (tr.n_blocks == 0) {
 			rc = furet_txn_del(t, FURET_T_TERMS, term, len);
@@ -586,6 +598,7 @@ done:
 	furet_buf_free(&pos);
 	furet_buf_free(&terms);
 	furet_buf_free(&plen_copy);
+	furet_block_sink_free(&sink);
 	return rc;
 }
 

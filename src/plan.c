@@ -17,10 +17,15 @@
 static furet_rc get_block(furet_txn *t, qcursor *q, unsigned char *key,
 	furet_val *v)
 {
-	size_t klen = furet_block_key(key, q->term, q->len, q->block);
+	size_t klen;
 	furet_val k;
 	furet_rc rc;
 
+	if (q->inl.data) { /* a term of one block, in its record */
+		*v = q->inl;
+		return FURET_OK;
+	}
+	klen = furet_block_key(key, q->term, q->len, q->block);
 	if (!q->cur && (rc = furet_cursor_open(t, FURET_T_POSTINGS, &q->cur)))
 		return rc;
 	if (q->cur_block + 1 == q->block && q->block > 0)
@@ -905,6 +910,8 @@ static furet_rc open_cursor(plan *pl, furet_txn *t, qcursor *c,
 	if (c->how != HOW_FAMILY && tr.df > pl->groups[c->group].df)
 		pl->groups[c->group].df = tr.df;
 	c->n_blocks = tr.n_blocks;
+	c->inl.data = tr.inl; /* valid for the transaction */
+	c->inl.len = tr.inl_len;
 	c->df = tr.df;
 	c->bound = tr.bound;
 	c->dbound = tr.dbound;

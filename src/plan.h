@@ -53,6 +53,8 @@ typedef struct qcursor {
 	const char *term;  /* set once the arena stops moving */
 	size_t len;
 	furet_val rec;     /* the postings record of blk: its positions */
+	furet_val inl;     /* the record of the term's only block, kept in
+	                      its terms record (data NULL otherwise) */
 	int has_pos;       /* positions of this block decoded */
 	uint32_t *pos;
 	size_t cap_pos;

@@ -67,7 +67,11 @@
 **                            (tf increasing), varint largest title tf,
 **                            largest section tf; then the same pairs over
 **                            documents: varint n, n pairs varint body tf
-**                            in the document, varint document length
+**                            in the document, varint document length;
+**                            then, for a term of one block (n_blocks 1:
+**                            95 % of them) and only then, the postings
+**                            record of that block, which the postings
+**                            table does not hold
 **   postings   term, 0x00, block -> one block of at most 128 postings,
 **                            then their positions. The block: varint
 **                            n - 1; varint first passage id; varint
@@ -121,8 +125,10 @@
 ** frequencies (the search's pruning), Rice-coded positions (varints
 ** before) and block numbers of 1 to 4 bytes in the keys of postings and
 ** positions (4 before); version 12 Rice-coded id gaps and body tfs in
-** postings blocks (arrays of one bit width each before), and a block's
-** positions in its postings record (a positions table before).
+** postings blocks (arrays of one bit width each before), runs of
+** title-only postings, a block's positions in its postings record (a
+** positions table before) and the only block of a term in its terms
+** record.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2244,6 +2250,8 @@ void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out)
 		furet_buf_put_varint(out, r->dbound.tf[i]);
 		furet_buf_put_varint(out, r->dbound.len[i]);
 	}
+	if (r->n_blocks == 1 && r->inl_len)
+		furet_buf_append(out, r->inl, r->inl_len);
 }
 
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
@@ -2271,7 +2279,85 @@ furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *t)
 		t->dbound.len[i] = rd_u32(&r);
 	}
 	t->dbound.tt = t->dbound.ts = 0;
-	return r.has_err || r.p != r.end ? FURET_CORRUPT : FURET_OK;
+	if (r.has_err)
+		return FURET_CORRUPT;
+	/* The rest: the record of its block, for a term of one only. */
+	t->inl = r.p;
+	t->inl_len = (size_t)(r.end - r.p);
+	if ((t->n_blocks == 1) != (t->inl_len > 0))
+		return FURET_CORRUPT;
+	if (!t->inl_len)
+		t->inl = NULL;
+	return FURET_OK;
+}
+
+furet_rc furet_term_block(furet_txn *t, const char *term, size_t term_len,
+	const furet_term_rec *r, uint32_t b, unsigned char *key, furet_val *v)
+{
+	furet_rc rc;
+
+	if (b >= r->n_blocks)
+		return FURET_CORRUPT;
+	if (r->inl) {
+		v->data = r->inl;
+		v->len = r->inl_len;
+		return FURET_OK;
+	}
+	rc = furet_txn_get(t, FURET_T_POSTINGS, key,
+		furet_block_key(key, term, term_len, b), v);
+	return rc == FURET_DONE ? FURET_CORRUPT : rc;
+}
+
+void furet_block_sink_init(furet_block_sink *s)
+{
+	furet_buf_init(&s->first);
+	s->has_first = 0;
+}
+
+void furet_block_sink_free(furet_block_sink *s)
+{
+	furet_buf_free(&s->first);
+}
+
+void furet_block_sink_reset(furet_block_sink *s)
+{
+	furet_buf_reset(&s->first);
+	s->has_first = 0;
+}
+
+furet_rc furet_block_sink_put(furet_txn *t, furet_block_sink *s,
+	const char *term, size_t term_len, uint32_t b, const void *rec,
+	size_t len, unsigned put_flags, unsigned char *key)
+{
+	furet_rc rc;
+
+	if (b == 0) {
+		furet_buf_reset(&s->first);
+		furet_buf_append(&s->first, rec, len);
+		s->has_first = 1;
+		return s->first.has_err ? FURET_NOMEM : FURET_OK;
+	}
+	if (s->has_first) {
+		if ((rc = furet_txn_put(t, FURET_T_POSTINGS, key,
+			furet_block_key(key, term, term_len, 0), s->first.data,
+			s->first.len, put_flags)))
+			return rc;
+		s->has_first = 0;
+	}
+	return furet_txn_put(t, FURET_T_POSTINGS, key,
+		furet_block_key(key, term, term_len, b), rec, len, put_flags);
+}
+
+void furet_block_sink_end(furet_block_sink *s, uint32_t n_blocks,
+	furet_term_rec *r)
+{
+	if (n_blocks == 1 && s->has_first) {
+		r->inl = s->first.data;
+		r->inl_len = s->first.len;
+	} else {
+		r->inl = NULL;
+		r->inl_len = 0;
+	}
 }
 
 size_t furet_block_key(unsigned char *buf, const char *term, size_t term_len,

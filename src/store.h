@@ -252,6 +252,11 @@ typedef struct furet_term_rec {
 	** document-level score): (body tf in all of the document's passages,
 	** the document's length); tt and ts unused */
 	furet_term_bound dbound;
+	/* The postings record of its block when it has one (n_blocks == 1):
+	** kept in the term's record, not in the postings table (most terms
+	** have one block; it saves them a key there). NULL otherwise. */
+	const unsigned char *inl;
+	size_t inl_len;
 } furet_term_rec;
 
 /* Adds a posting to bound b: body tf, length of its passage, title and
@@ -292,8 +297,34 @@ furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *r,
 ** strings are valid until the next furet_doc_rec_names or furet_docid_get
 ** on t, or the end of t. */
 furet_rc furet_doc_rec_names(furet_txn *t, furet_doc_rec *r);
+/* A term's record; decode points r->inl into v. */
 void furet_term_rec_encode(const furet_term_rec *r, furet_buf *out);
 furet_rc furet_term_rec_decode(furet_val v, furet_term_rec *r);
+
+/* The postings record of block b of term (its record r): in r itself for
+** a term of one block, else from the postings table (key: a buffer of
+** term_len + 5 bytes). FURET_CORRUPT when it is missing. */
+furet_rc furet_term_block(furet_txn *t, const char *term, size_t term_len,
+	const furet_term_rec *r, uint32_t b, unsigned char *key, furet_val *v);
+
+/* Where a term's blocks are written, in order from block 0: block 0 waits
+** (in first) until block 1 comes, and goes to the term's record when none
+** does. */
+typedef struct furet_block_sink {
+	furet_buf first;
+	int has_first;
+} furet_block_sink;
+void furet_block_sink_init(furet_block_sink *s);
+void furet_block_sink_free(furet_block_sink *s);
+void furet_block_sink_reset(furet_block_sink *s);
+/* Writes the record rec of block b (after those before it). */
+furet_rc furet_block_sink_put(furet_txn *t, furet_block_sink *s,
+	const char *term, size_t term_len, uint32_t b, const void *rec,
+	size_t len, unsigned put_flags, unsigned char *key);
+/* Ends the term's blocks (n_blocks of them): r->inl is its only block,
+** valid while s is unchanged, or NULL. */
+void furet_block_sink_end(furet_block_sink *s, uint32_t n_blocks,
+	furet_term_rec *r);
 
 /* Postings block key: term bytes, 0x00, block number in 1 to 4 bytes that
 ** sort as numbers (store.c). buf must hold term_len + 5 bytes; returns the

@@ -1361,22 +1361,20 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 
 /* Writes a full (or the final) block and its positions (pos: raw varint
 ** deltas, Rice-coded here) as the record of block *block. */
-static furet_rc flush_block(furet_txn *t, furet_block *blk, furet_buf *pos,
-	furet_buf *enc, unsigned char *key, const char *term, size_t term_len,
-	uint32_t *block, unsigned put_flags)
+static furet_rc flush_block(furet_txn *t, furet_block_sink *sink,
+	furet_block *blk, furet_buf *pos, furet_buf *enc, unsigned char *key,
+	const char *term, size_t term_len, uint32_t *block, unsigned put_flags)
 {
-	size_t klen;
 	furet_rc rc;
 
 	furet_buf_reset(enc);
 	furet_block_encode(blk, enc);
 	if (enc->has_err || pos->has_err)
 		return FURET_NOMEM;
-	klen = furet_block_key(key, term, term_len, *block);
 	rc = furet_positions_encode(blk, pos->data, pos->len, enc);
 	if (!rc)
-		rc = furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc->data,
-			enc->len, put_flags);
+		rc = furet_block_sink_put(t, sink, term, term_len, *block,
+			enc->data, enc->len, put_flags, key);
 	if (rc)
 		return rc;
 	(*block)++;
@@ -1522,20 +1520,22 @@ static void add_doc_bound(const furet_writer *w, furet_term_bound *b,
 static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
 	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
-	furet_buf *pos, furet_block *blk, unsigned char *key)
+	furet_buf *pos, furet_block *blk, furet_block_sink *sink,
+	unsigned char *key)
 {
 	const char *term = (const char *)term_p;
 	furet_term_rec rec;
 	furet_val v;
 	uint32_t block = 0, i, doc = UINT32_MAX;
 	uint64_t n_written = 0, cf = 0, doc_tf = 0;
-	size_t klen, si;
+	size_t si;
 	furet_rc rc;
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 
 	memset(&rec, 0, sizeof rec);
 	blk->n = 0;
 	furet_buf_reset(pos);
+	furet_block_sink_reset(sink);
 	if (!is_rebuild) {
 		rc = furet_txn_get(t, FURET_T_TERMS, term, term_len, &v);
 		if (rc == FURET_OK) {
@@ -1546,12 +1546,15 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 		}
 		if (rec.n_blocks) {
 			block = rec.n_blocks - 1;
-			klen = furet_block_key(key, term, term_len, block);
-			if ((rc = furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v)))
-				return rc == FURET_DONE ? FURET_CORRUPT : rc;
-			if ((rc = furet_block_decode(v, blk)))
+			if ((rc = furet_term_block(t, term, term_len, &rec, block, key,
+				&v)) || (rc = furet_block_decode(v, blk)))
 				return rc;
 			if (blk->n == FURET_BLOCK_SIZE) {
+				/* A full block of its own record goes to the postings
+				** table once block 1 comes. */
+				if (block == 0 && (rc = furet_block_sink_put(t, sink, term,
+					term_len, 0, v.data, v.len, put_flags, key)))
+					return rc;
 				blk->n = 0;
 				block++;
 			} else {
@@ -1615,21 +1618,22 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 			n_written++;
 			cf += tf;
 			if (blk->n == FURET_BLOCK_SIZE &&
-				(rc = flush_block(t, blk, pos, enc, key, term, term_len,
-				&block, put_flags)))
+				(rc = flush_block(t, sink, blk, pos, enc, key, term,
+				term_len, &block, put_flags)))
 				return rc;
 		}
 	}
 	if (n_written == 0)
 		return FURET_OK; /* only postings of replaced documents */
 	add_doc_bound(w, &rec.dbound, doc, doc_tf);
-	if (blk->n && (rc = flush_block(t, blk, pos, enc, key, term, term_len,
-		&block, put_flags)))
+	if (blk->n && (rc = flush_block(t, sink, blk, pos, enc, key, term,
+		term_len, &block, put_flags)))
 		return rc;
 	w->n_written += n_written;
 	rec.df += n_written;
 	rec.cf += cf;
 	rec.n_blocks = block;
+	furet_block_sink_end(sink, block, &rec);
 	furet_buf_reset(enc);
 	furet_term_rec_encode(&rec, enc);
 	if (enc->has_err)
@@ -1684,11 +1688,13 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs, n_terms = 0;
 	furet_buf enc, pos;
 	furet_block *blk = NULL;
+	furet_block_sink sink;
 	unsigned char key[KEY_CAP + 5];
 	furet_rc rc = FURET_OK;
 
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
+	furet_block_sink_init(&sink);
 	if ((rc = doc_index(w)))
 		goto done;
 	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
@@ -1729,7 +1735,7 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 				min->term, min->term_len) == 0)
 				segs[n_segs++] = &srcs[i];
 		rc = write_term(w, t, min->term, min->term_len, segs, n_segs, base,
-			is_rebuild, &enc, &pos, blk, key);
+			is_rebuild, &enc, &pos, blk, &sink, key);
 		if (rc || (rc = tick(w, t)) ||
 			(!(++n_terms & 15) && (rc = docs_pump(w, t, docs, 0))))
 			goto done;
@@ -1750,6 +1756,7 @@ done:
 	furet_free(blk);
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
+	furet_block_sink_free(&sink);
 	furet_free(w->pdoc_b);
 	furet_free(w->dlen_b);
 	w->pdoc_b = w->dlen_b = NULL;

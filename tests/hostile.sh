@@ -263,10 +263,10 @@ if command -v mdb_load >/dev/null 2>&1; then
 	run search -i "$T/bad" formation; expect_status 2 "damaged passage lengths: search"
 	once '^furet: ' "damaged passage lengths: search message"
 	# A damaged term with a newline and an escape sequence (its record: df,
-	# cf, one block, an empty bound): check names it on one line, without
-	# the raw bytes.
+	# cf, one block, an empty bound, then its block, damaged): check names
+	# it on one line, without the raw bytes.
 	fresh
-	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n la\\0a\\1b[2J\n \\01\\01\\01\\00\\00\\00\\00\nDATA=END\n' |
+	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n la\\0a\\1b[2J\n \\01\\01\\01\\00\\00\\00\\00\\ff\nDATA=END\n' |
 		mdb_load -s terms "$T/bad"
 	run check -i "$T/bad"; expect_status 2 "a damaged term: check"
 	once 'term "la??\[2J": block 0 is missing or damaged' "a damaged term named safely"

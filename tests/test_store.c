@@ -200,6 +200,29 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(t2.dbound.len[0], 300);
 	for (v.len = 0; v.len < b.len; v.len++)
 		assert_int_equal(furet_term_rec_decode(v, &t2), FURET_CORRUPT);
+	/* A term of one block keeps its record, and only such a term. */
+	t.n_blocks = 1;
+	t.inl = (const unsigned char *)"\x01\x02\x03";
+	t.inl_len = 3;
+	furet_buf_reset(&b);
+	furet_term_rec_encode(&t, &b);
+	v.data = b.data;
+	v.len = b.len;
+	assert_int_equal(furet_term_rec_decode(v, &t2), FURET_OK);
+	assert_int_equal(t2.inl_len, 3);
+	assert_memory_equal(t2.inl, "\x01\x02\x03", 3);
+	assert_int_equal(t2.dbound.n, 1);
+	v.len = b.len - 3;
+	assert_int_equal(furet_term_rec_decode(v, &t2), FURET_CORRUPT);
+	t.n_blocks = 2; /* not written for two blocks: bytes after are damage */
+	furet_buf_reset(&b);
+	furet_term_rec_encode(&t, &b);
+	furet_buf_append(&b, "\x01", 1);
+	v.data = b.data;
+	v.len = b.len;
+	assert_int_equal(furet_term_rec_decode(v, &t2), FURET_CORRUPT);
+	t.inl = NULL;
+	t.inl_len = 0;
 	{
 		unsigned char big[64];
 		size_t n = 0, k;
@@ -1308,7 +1331,8 @@ static void test_compact_damaged_block(void **state)
 	assert_int_equal(furet_writer_commit(w), FURET_OK);
 	furet_index_close(ix);
 
-	/* Block 0 of "miel" now names passage 1000 of 2. */
+	/* Block 0 of "miel", its only one, in its terms record, now names
+	** passage 1000 of 2. */
 	assert_int_equal(furet_analyze("miel", 4, &an), FURET_OK);
 	assert_int_equal(furet_analysis_get(an, 0, &term), FURET_OK);
 	b->n = 1;
@@ -1316,11 +1340,31 @@ static void test_compact_damaged_block(void **state)
 	b->tf[0] = 1;
 	furet_buf_init(&enc);
 	furet_block_encode(b, &enc);
-	klen = furet_block_key(key, term.term, term.term_len, 0);
+	assert_int_equal(furet_positions_encode(b, (const unsigned char *)"\3",
+		1, &enc), FURET_OK);
 	assert_int_equal(furet_store_open(dir, 0, &s, err, sizeof err), FURET_OK);
 	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
-	assert_int_equal(furet_txn_put(t, FURET_T_POSTINGS, key, klen, enc.data,
-		enc.len, 0), FURET_OK);
+	{
+		furet_term_rec tr;
+		furet_val v;
+		furet_buf rec;
+		assert_int_equal(furet_txn_get(t, FURET_T_TERMS, term.term,
+			term.term_len, &v), FURET_OK);
+		assert_int_equal(furet_term_rec_decode(v, &tr), FURET_OK);
+		assert_int_equal(tr.n_blocks, 1);
+		assert_non_null(tr.inl);
+		tr.inl = enc.data;
+		tr.inl_len = enc.len;
+		furet_buf_init(&rec);
+		furet_term_rec_encode(&tr, &rec);
+		assert_int_equal(furet_txn_put(t, FURET_T_TERMS, term.term,
+			term.term_len, rec.data, rec.len, 0), FURET_OK);
+		furet_buf_free(&rec);
+		/* and the postings table has no record of it */
+		klen = furet_block_key(key, term.term, term.term_len, 0);
+		assert_int_equal(furet_txn_get(t, FURET_T_POSTINGS, key, klen, &v),
+			FURET_DONE);
+	}
 	assert_int_equal(furet_txn_commit(t), FURET_OK);
 	furet_store_close(s);
 

@@ -603,6 +603,79 @@ static void build_fresh(const char *dir, const unsigned *version,
 	furet_index_close(ix);
 }
 
+/* Puts documents lo..hi-1 of a set whose every passage has "abeille"
+** (and a word of its own); a batch of its own. */
+static void put_bees(furet_index *ix, unsigned flags, unsigned lo,
+	unsigned hi)
+{
+	furet_writer *w = begin(ix, flags);
+	char id[32], text[128];
+	unsigned i;
+
+	for (i = lo; i < hi; i++) {
+		snprintf(id, sizeof id, "bee%u", i);
+		snprintf(text, sizeof text, "L'abeille numéro x%uy butine.", i);
+		put(w, id, NULL, text, NULL);
+	}
+	commit(ix, w);
+}
+
+/* A term of one block keeps it in its terms record, one of several has
+** them all in the postings table: a term going from one block to two (a
+** batch that fills block 0, then one that starts block 1) and back (a
+** compaction after removals) answers as a fresh build of the same
+** documents does, and furet_index_check (which counts the postings
+** records against the terms' blocks) finds nothing amiss. */
+static void test_one_block_terms(void **state)
+{
+	char *dir = tu_mkdtemp(), *fresh_dir = tu_mkdtemp();
+	furet_index *ix = open_ix(dir), *fresh;
+	furet_writer *w;
+	snap a, b;
+	char id[32];
+	unsigned i;
+	(void)state;
+
+	put_bees(ix, FURET_WRITE_REBUILD, 0, 127);
+	check_ok(ix);
+	assert_int_equal(n_matched(ix, "abeille"), 127);
+	put_bees(ix, 0, 127, 128); /* block 0 full, still the only one */
+	check_ok(ix);
+	assert_int_equal(n_matched(ix, "abeille"), 128);
+	put_bees(ix, 0, 128, 131); /* block 1 begins */
+	check_ok(ix);
+	assert_int_equal(n_matched(ix, "abeille"), 131);
+	fresh = open_ix(fresh_dir);
+	put_bees(fresh, FURET_WRITE_REBUILD, 0, 131);
+	snap_take(ix, "abeille", &a);
+	snap_take(fresh, "abeille", &b);
+	snap_assert_same_set(&a, &b, 1e-9);
+	snap_free(&a);
+	snap_free(&b);
+	furet_index_close(fresh);
+
+	w = begin(ix, 0);
+	for (i = 0; i < 100; i++) {
+		snprintf(id, sizeof id, "bee%u", i);
+		assert_int_equal(furet_writer_remove(w, id, strlen(id)), FURET_OK);
+	}
+	commit(ix, w);
+	check_ok(ix);
+	assert_int_equal(furet_index_compact(ix, NULL, NULL), FURET_OK);
+	check_ok(ix); /* one block again: none left in the postings table */
+	assert_int_equal(n_matched(ix, "abeille"), 31);
+	assert_int_equal(n_matched(ix, "x120y"), 1);
+	assert_int_equal(n_matched(ix, "x20y"), 0);
+	put_bees(ix, 0, 131, 140); /* and it grows again from its record */
+	check_ok(ix);
+	assert_int_equal(n_matched(ix, "abeille"), 40);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	tu_rmtree(fresh_dir);
+	free(dir);
+	free(fresh_dir);
+}
+
 static void test_size_bound(void **state)
 {
 	char *dir = tu_mkdtemp(), *fresh_dir = tu_mkdtemp(), *first_dir = tu_mkdtemp();
@@ -991,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_remove_unseen),
 		cmocka_unit_test(test_stats_compact),
+		cmocka_unit_test(test_one_block_terms),
 		cmocka_unit_test(test_size_bound),
 		cmocka_unit_test(test_rebuild_in_place_size),
 		cmocka_unit_test(test_no_wait_and_atomicity),
