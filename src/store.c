@@ -2836,13 +2836,15 @@ furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
 ** geometric, and a width must fit the largest of 128 of them, about
 ** log2(mean) + 3 bits where a Rice code takes log2(mean) + 1.5. */
 
-/* The k of least total length for the n values v (k near log2 of their
-** mean; a few either side, for lists with an outlier), and that length
-** in bits. */
+/* The k of least total length for the n values v, and that length in
+** bits: k0 = floor(log2) of their mean or k0 - 1, which is where the best k
+** of roughly geometric values lies (both sums in one pass: the writer
+** encodes every block of a rebuild). An outlier raises the mean and k0:
+** the codes are then as long as a width would be, not longer. */
 static unsigned rice_best_k(const uint32_t *v, uint32_t n, uint64_t *bits)
 {
-	uint64_t sum = 0, best = UINT64_MAX;
-	unsigned k, k0 = 0, best_k = 0;
+	uint64_t sum = 0, s0 = 0, s1 = 0;
+	unsigned k0 = 0;
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
@@ -2850,44 +2852,66 @@ static unsigned rice_best_k(const uint32_t *v, uint32_t n, uint64_t *bits)
 	if (n)
 		while (k0 < 31 && ((sum / n) >> (k0 + 1)))
 			k0++;
-	for (k = k0 > 3 ? k0 - 3 : 0; k <= k0 + 1 && k <= 31; k++) {
-		uint64_t c = (uint64_t)n * (k + 1);
-		for (i = 0; i < n; i++)
-			c += v[i] >> k;
-		if (c < best) {
-			best = c;
-			best_k = k;
-		}
+	if (k0 == 0) {
+		*bits = (uint64_t)n + sum;
+		return 0;
 	}
-	*bits = best;
-	return best_k;
+	for (i = 0; i < n; i++) {
+		s0 += v[i] >> (k0 - 1);
+		s1 += v[i] >> k0;
+	}
+	s0 += (uint64_t)n * k0;
+	s1 += (uint64_t)n * (k0 + 1);
+	*bits = s0 <= s1 ? s0 : s1;
+	return s0 <= s1 ? k0 - 1 : k0;
 }
 
+/* Bits are put 32 at a time into 4 bytes of room (reserved beforehand). */
 typedef struct bit_writer {
 	unsigned char *q;
 	uint64_t acc;
-	unsigned na; /* bits in acc, < 8 between calls */
+	unsigned na; /* bits in acc, < 32 between calls */
 } bit_writer;
 
-/* The low n <= 32 bits of v. */
+/* The low n <= 32 bits of v (nothing above them). */
 static inline void bw_bits(bit_writer *w, uint64_t v, unsigned n)
 {
 	w->acc |= v << w->na;
 	w->na += n;
-	bits_flush(&w->q, &w->acc, &w->na);
+	if (w->na >= 32) {
+		uint32_t lo = (uint32_t)w->acc;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		lo = __builtin_bswap32(lo);
+#endif
+		memcpy(w->q, &lo, 4);
+		w->q += 4;
+		w->acc >>= 32;
+		w->na -= 32;
+	}
 }
 
 static inline void bw_rice(bit_writer *w, uint64_t d, unsigned k)
 {
 	uint64_t hi = d >> k;
 
-	for (; hi + 1 + k > 56; hi -= 24) {
-		w->na += 24;
-		bits_flush(&w->q, &w->acc, &w->na);
+	if (hi + 1 + k <= 32) {
+		bw_bits(w, ((d & (((uint64_t)1 << k) - 1)) << 1 | 1) << hi,
+			(unsigned)hi + 1 + k);
+		return;
 	}
-	w->acc |= ((d & (((uint64_t)1 << k) - 1)) << 1 | 1) << (w->na + hi);
-	w->na += (unsigned)hi + 1 + k;
-	bits_flush(&w->q, &w->acc, &w->na);
+	for (; hi >= 32; hi -= 32)
+		bw_bits(w, 0, 32);
+	bw_bits(w, 0, (unsigned)hi);
+	bw_bits(w, (d & (((uint64_t)1 << k) - 1)) << 1 | 1, k + 1);
+}
+
+/* The last bits, whole bytes. */
+static inline void bw_end(bit_writer *w)
+{
+	for (; w->na > 0; w->na = w->na > 8 ? w->na - 8 : 0) {
+		*w->q++ = (unsigned char)w->acc;
+		w->acc >>= 8;
+	}
 }
 
 static unsigned width_of(const uint8_t *v, uint32_t n)
@@ -3015,8 +3039,7 @@ void furet_block_encode(const furet_block *b, furet_buf *out)
 	else
 		write_block(&w, &flat, n, gap, tf, b->tf_title, b->tf_section,
 			NULL);
-	if (w.na)
-		w.q++; /* the last bits, stored by the last flush */
+	bw_end(&w);
 	out->len = (size_t)(w.q - out->data);
 }
 
