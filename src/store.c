@@ -2928,30 +2928,37 @@ static unsigned bits_of(uint64_t x)
 }
 
 /* The order of least total length for the n values v, and that length:
-** k0, the mean bit length of the values, and the three below it (the mean
-** of the values themselves would follow an outlier, which these codes
-** take in their stride). */
+** among k0, the mean bit length of the values, and the three below it
+** (the mean of the values themselves would follow an outlier, which these
+** codes take in their stride), chosen from a histogram of bit lengths (a
+** value of b > k bits has a code of 2 (b - k) - 1 + k bits, unless adding
+** 1 carries), then measured exactly. */
 static unsigned eg_best_k(const uint32_t *v, uint32_t n, uint64_t *bits)
 {
-	uint64_t sum = 0, c[4] = { 0, 0, 0, 0 };
-	unsigned k0 = 0, lo, k, best_k;
+	uint32_t h[33];
+	uint64_t sum = 0, best = UINT64_MAX, c;
+	unsigned k0, k, b, best_k = 0;
 	uint32_t i;
 
+	memset(h, 0, sizeof h);
 	for (i = 0; i < n; i++)
-		sum += bits_of(v[i]);
-	if (n)
-		k0 = (unsigned)(sum / n);
+		h[bits_of(v[i])]++;
+	for (b = 1; b < 33; b++)
+		sum += (uint64_t)h[b] * b;
+	k0 = n ? (unsigned)(sum / n) : 0;
 	if (k0 > 31)
 		k0 = 31;
-	lo = k0 > 3 ? k0 - 3 : 0;
-	for (i = 0; i < n; i++)
-		for (k = lo; k <= k0; k++)
-			c[k - lo] += 2 * bits_of(((uint64_t)v[i] >> k) + 1) - 1 + k;
-	best_k = lo;
-	for (k = lo + 1; k <= k0; k++)
-		if (c[k - lo] < c[best_k - lo])
+	for (k = k0 > 3 ? k0 - 3 : 0; k <= k0; k++) {
+		for (b = 0, c = 0; b < 33; b++)
+			c += (uint64_t)h[b] * (b > k ? 2 * (b - k) - 1 + k : 1 + k);
+		if (c < best) {
+			best = c;
 			best_k = k;
-	*bits = c[best_k - lo];
+		}
+	}
+	for (i = 0, c = 0; i < n; i++)
+		c += 2 * bits_of(((uint64_t)v[i] >> best_k) + 1) - 1 + best_k;
+	*bits = c;
 	return best_k;
 }
 
