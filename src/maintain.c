@@ -116,7 +116,7 @@ static int positions_fit(furet_val v, const furet_block *blk)
 
 /* Checks the postings of one term against its record. */
 static furet_rc check_term(furet_txn *t, const furet_val *term,
-	const furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	const furet_term_rec *tr, const uint32_t *plen, uint64_t n_passages,
 	furet_block *blk, unsigned char *key, uint64_t *n_live_postings,
 	report *r)
 {
@@ -150,7 +150,7 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 					(const char *)term->data, (unsigned)blk->pid[i]);
 				return FURET_OK;
 			}
-			if (furet_get_u32le(plen + 4 * (size_t)blk->pid[i]) != FURET_DEAD_PASSAGE) {
+			if (plen[blk->pid[i]] != FURET_DEAD_PASSAGE) {
 				live++;
 				cf += blk->tf[i];
 			}
@@ -184,7 +184,7 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 ** belong to it (pdoc), there are as many as live passages, and its
 ** source is in the sources table. */
 static furet_rc check_docs(furet_txn *t, const furet_collection *c,
-	const unsigned char *plen, const unsigned char *pdoc, report *r)
+	const uint32_t *plen, const uint32_t *pdoc, report *r)
 {
 	furet_cursor *cur = NULL;
 	furet_val k, v;
@@ -222,8 +222,7 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 		while ((rc = furet_pass_next(&it, &p)) == FURET_OK) {
 			uint64_t pid = (uint64_t)d.first_passage + p.number;
 			if (pid >= c->n_passages ||
-				furet_get_u32le(pdoc + 4 * (size_t)pid) != dn ||
-				furet_get_u32le(plen + 4 * (size_t)pid) == FURET_DEAD_PASSAGE)
+				pdoc[pid] != dn || plen[pid] == FURET_DEAD_PASSAGE)
 				break;
 		}
 		if (rc != FURET_DONE) {
@@ -264,6 +263,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	furet_collection c;
 	furet_block *blk = NULL;
 	furet_val k, v, plen, pdoc, dlen;
+	uint32_t *plens = NULL, *pdocs = NULL, *dlens = NULL;
 	unsigned char key[600];
 	char pages[300];
 	uint64_t n_live_postings = 0, n, live = 0, length = 0;
@@ -285,15 +285,26 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		problem(&r, "the collection statistics cannot be read");
 		goto done;
 	}
-	if (get_array(t, "plen", &plen) || plen.len != c.n_passages * 4 ||
-		get_array(t, "pdoc", &pdoc) || pdoc.len != c.n_passages * 4 ||
-		get_array(t, "dlen", &dlen) || dlen.len != c.next_doc * 4) {
-		problem(&r, "the passage arrays do not match %llu passages",
-			(unsigned long long)c.n_passages);
+	plens = furet_malloc((size_t)(c.n_passages + 1) * sizeof *plens);
+	pdocs = furet_malloc((size_t)(c.n_passages + 1) * sizeof *pdocs);
+	dlens = furet_malloc((size_t)(c.next_doc + 1) * sizeof *dlens);
+	if (!plens || !pdocs || !dlens) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	if (get_array(t, "plen", &plen) || get_array(t, "pdoc", &pdoc) ||
+		get_array(t, "dlen", &dlen) ||
+		furet_lens_decode(plen, c.n_passages, plens) ||
+		furet_pdoc_decode(pdoc, c.n_passages, pdocs) ||
+		furet_lens_decode(dlen, c.next_doc, dlens) ||
+		(c.n_passages && pdocs[c.n_passages - 1] >= c.next_doc)) {
+		problem(&r, "the passage arrays do not match %llu passages and %llu "
+			"documents, or are damaged", (unsigned long long)c.n_passages,
+			(unsigned long long)c.next_doc);
 		goto done;
 	}
 	for (n = 0; n < c.n_passages; n++) {
-		uint32_t len = furet_get_u32le(plen.data + 4 * n);
+		uint32_t len = plens[n];
 		if (len != FURET_DEAD_PASSAGE) {
 			live++;
 			length += len;
@@ -307,7 +318,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
 		problem(&r, "%llu document records for %llu documents",
 			(unsigned long long)n, (unsigned long long)c.n_docs);
-	if ((rc = check_docs(t, &c, plen.data, pdoc.data, &r)))
+	if ((rc = check_docs(t, &c, plens, pdocs, &r)))
 		goto done;
 	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)
 		problem(&r, "%llu document ids for %llu documents",
@@ -327,7 +338,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			problem(&r, "a term record is damaged");
 			continue;
 		}
-		if ((rc = check_term(t, &k, &tr, plen.data, c.n_passages, blk, key,
+		if ((rc = check_term(t, &k, &tr, plens, c.n_passages, blk, key,
 			&n_live_postings, &r)))
 			break;
 	}
@@ -341,6 +352,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			(unsigned long long)n_live_postings);
 done:
 	furet_free(blk);
+	furet_free(plens);
+	furet_free(pdocs);
+	furet_free(dlens);
 	furet_txn_abort(t);
 	if (rc == FURET_NOMEM)
 		return rc;
@@ -377,7 +391,7 @@ static furet_rc put_block(furet_txn *t, const furet_block *out,
 
 /* Rewrites one term's blocks without the postings of dead passages. */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
-	furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	furet_term_rec *tr, const uint32_t *plen, uint64_t n_passages,
 	furet_block *in,
 	furet_block *out, furet_buf *enc, furet_buf *pos, unsigned char *key)
 {
@@ -421,7 +435,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 				furet_buf_free(&old_pos);
 				return FURET_CORRUPT;
 			}
-			if (furet_get_u32le(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
+			if (plen[in->pid[i]] == FURET_DEAD_PASSAGE)
 				continue;
 			out->pid[out->n] = in->pid[i];
 			out->tf[out->n] = in->tf[i];
@@ -519,7 +533,8 @@ static furet_rc purge(furet_index *ix)
 	furet_txn *t = NULL;
 	furet_cursor *cur = NULL;
 	furet_block *in = furet_malloc(sizeof *in), *out = furet_malloc(sizeof *out);
-	furet_buf enc, pos, terms, plen_copy;
+	furet_buf enc, pos, terms;
+	uint32_t *plens = NULL;
 	furet_collection c;
 	furet_val k, v;
 	unsigned char key[600];
@@ -529,7 +544,6 @@ static furet_rc purge(furet_index *ix)
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
 	furet_buf_init(&terms);
-	furet_buf_init(&plen_copy);
 	if (!in || !out) {
 		rc = FURET_NOMEM;
 		goto done;
@@ -539,12 +553,17 @@ static furet_rc purge(furet_index *ix)
 		goto done;
 	if (c.n_live + c.n_purged == c.n_passages)
 		goto done; /* nothing removed since the last purge */
-	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
-		v.len != c.n_passages * 4) {
-		rc = rc ? rc : FURET_CORRUPT;
+	/* Decoded whole (the puts below may move the pages under v). */
+	plens = furet_malloc((size_t)(c.n_passages + 1) * sizeof *plens);
+	if (!plens) {
+		rc = FURET_NOMEM;
 		goto done;
 	}
-	furet_buf_append(&plen_copy, v.data, v.len);
+	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
+		(rc = furet_lens_decode(v, c.n_passages, plens))) {
+		rc = rc == FURET_DONE ? FURET_CORRUPT : rc;
+		goto done;
+	}
 	/* The term list first: rewriting while a cursor walks would move it. */
 	if ((rc = furet_cursor_open(t, FURET_T_TERMS, &cur)))
 		goto done;
@@ -556,7 +575,7 @@ static furet_rc purge(furet_index *ix)
 	furet_cursor_close(cur);
 	if (rc != FURET_DONE)
 		goto done;
-	if (terms.has_err || plen_copy.has_err) {
+	if (terms.has_err) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
@@ -571,7 +590,7 @@ static furet_rc purge(furet_index *ix)
 		if ((rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v)) ||
 			(rc = furet_term_rec_decode(v, &tr)))
 			goto done;
-		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, c.n_passages,
+		if ((rc = purge_term(t, term, len, &tr, plens, c.n_passages,
 			in, out, &enc, &pos, key)))
 			goto done;
 		if (tr.n_blocks == 0) {
@@ -600,7 +619,7 @@ done:
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
 	furet_buf_free(&terms);
-	furet_buf_free(&plen_copy);
+	furet_free(plens);
 	return rc;
 }
 

@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 11). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 12). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -12,24 +12,47 @@
 **                            removed), text_bytes, last_update (Unix time),
 **                            n_purged (removed passages whose postings
 **                            compaction dropped)
-**              "plen"     -> n_passages x u32 little-endian: body length in
-**                            words of passage i (read once per query term
+**              "plen"     -> lengths (below): body length in words of
+**                            each passage (read once per query term
 **                            posting, so it is a dense array, not a record);
-**                            0xFFFFFFFF for a removed passage, whose
-**                            postings stay until compaction (searches skip
-**                            it; df, cf and the statistics no longer count it)
-**              "pdoc"     -> n_passages x u32 little-endian: document number
-**                            of passage i (collapsing to the best passage of
-**                            each document without a lookup)
+**                            removed for a removed passage, whose postings
+**                            stay until compaction (searches skip it; df, cf
+**                            and the statistics no longer count it)
+**              "pdoc"     -> the document of each passage (collapsing to the
+**                            best passage of each document without a
+**                            lookup). A document is a run of passages, so
+**                            per block of 64 passages (n_passages / 64
+**                            rounded up), 16 bytes: u64 little-endian,
+**                            bit j set when passage 64 block + j is the
+**                            first of its document (0 past the last
+**                            passage); u32le the document of passage 64
+**                            block; u32le the number of jumps before the
+**                            block. Then the jumps, u32le passage, u32le
+**                            document: each passage that starts a document,
+**                            not first in its block, whose document is not
+**                            the previous passage's + 1 (documents without
+**                            passages came between). A passage's document
+**                            is its block's + the starts after the block's
+**                            first passage up to it, counted from the last
+**                            jump among them when there is one
 **              "zdict"    -> the zstd dictionary of the stored text, trained
 **                            on the passages of the last rebuild (absent when
 **                            there was too little text)
 **              "zdict_ids" -> the zstd dictionary of the documents' ids and
 **                            titles, trained on those of the last rebuild
 **                            (absent when there were too few)
-**              "dlen"     -> next_doc x u32 little-endian: length in words of
-**                            document d, all its passages (the document-level
-**                            part of a score, with one passage per document)
+**              "dlen"     -> lengths: length in words of each document, all
+**                            its passages (the document-level part of a
+**                            score, with one passage per document; entries
+**                            of 2 bytes at least)
+**              lengths: a byte w (1, 2 or 4), then one little-endian entry of
+**                            w bytes per passage or document: e < 2^8w - 2
+**                            the length, 2^8w - 2 see the pairs, 2^8w - 1
+**                            removed; then the pairs, u32le index, u32le
+**                            length, one per entry 2^8w - 2 in index order.
+**                            The writer takes the narrowest w that leaves
+**                            at most 1 entry in 64 in the pairs (a search
+**                            finds those by binary search)
 **   docs       u32be doc number -> varint id_len, varint title_len, varint
 **                            names_len, names: id and title, one after the
 **                            other, stored as text is (a tag byte, then raw
@@ -113,7 +136,8 @@
 ** their magic number and dictionary id; version 11 a bound of each term's
 ** frequencies (the search's pruning), Rice-coded positions (varints
 ** before) and block numbers of 1 to 4 bytes in the keys of postings and
-** positions (4 before).
+** positions (4 before); version 12 "plen" and "dlen" in entries of 1 or 2
+** bytes and "pdoc" as a bitmap of document starts (u32 arrays before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2028,6 +2052,277 @@ furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
 	} while (p->number != number);
 	return FURET_OK;
+}
+
+/* ---- the dense arrays of meta: plen, dlen, pdoc ---------------------------- */
+
+/* A lengths array: the width byte, n entries, the pairs. */
+furet_rc furet_lens_open(furet_val v, uint64_t n, furet_lens *out)
+{
+	uint64_t rest;
+
+	memset(out, 0, sizeof *out);
+	out->width = 4;
+	out->escape = UINT32_MAX - 1;
+	if (v.len == 0 && n == 0)
+		return FURET_OK; /* an index that never had a passage */
+	if (v.len < 1 || (v.data[0] != 1 && v.data[0] != 2 && v.data[0] != 4))
+		return FURET_CORRUPT;
+	out->width = v.data[0];
+	if ((uint64_t)(v.len - 1) / out->width < n)
+		return FURET_CORRUPT;
+	rest = (uint64_t)(v.len - 1) - n * out->width;
+	if (rest % 8)
+		return FURET_CORRUPT;
+	out->escape = out->width == 4 ? UINT32_MAX - 1 :
+		(uint32_t)((1u << (8 * out->width)) - 2);
+	out->p = v.data + 1;
+	out->exc = out->p + n * out->width;
+	out->n = n;
+	out->n_exc = rest / 8;
+	return FURET_OK;
+}
+
+furet_rc furet_lens_long(const furet_lens *l, uint64_t i, uint32_t *len)
+{
+	uint64_t lo = 0, hi = l->n_exc;
+
+	/* Binary search: bounded whatever the pairs hold. */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		uint32_t at = furet_get_u32le(l->exc + 8 * mid);
+		if (at == i) {
+			*len = furet_get_u32le(l->exc + 8 * mid + 4);
+			return FURET_OK;
+		}
+		if (at < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return FURET_CORRUPT;
+}
+
+furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out)
+{
+	furet_lens l;
+	uint64_t i, e = 0;
+	furet_rc rc;
+
+	if ((rc = furet_lens_open(v, n, &l)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		uint32_t x = furet_lens_entry(&l, (size_t)i);
+		if (x == l.escape) {
+			/* the pairs come in index order, one per escape */
+			if (e >= l.n_exc || furet_get_u32le(l.exc + 8 * e) != i)
+				return FURET_CORRUPT;
+			x = furet_get_u32le(l.exc + 8 * e + 4);
+			e++;
+		} else if (x > l.escape) {
+			x = FURET_DEAD_PASSAGE;
+		}
+		out[i] = x;
+	}
+	return e == l.n_exc ? FURET_OK : FURET_CORRUPT;
+}
+
+void furet_lens_encode(const uint32_t *lens, uint64_t n, unsigned min_width,
+	furet_buf *out)
+{
+	uint64_t i, n1 = 0, n2 = 0;
+	uint32_t escape;
+	unsigned w, k;
+
+	for (i = 0; i < n; i++) {
+		if (lens[i] == FURET_DEAD_PASSAGE)
+			continue;
+		n1 += lens[i] >= 0xfe;
+		n2 += lens[i] >= 0xfffe;
+	}
+	/* Few lengths apart: a search finds them by binary search. */
+	w = n1 <= n / 64 && min_width <= 1 ? 1 : n2 <= n / 64 &&
+		min_width <= 2 ? 2 : 4;
+	escape = w == 4 ? UINT32_MAX - 1 : (uint32_t)((1u << (8 * w)) - 2);
+	if (furet_buf_reserve(out, 1 + n * w))
+		return;
+	furet_buf_putc(out, (int)w);
+	for (i = 0; i < n; i++) {
+		uint32_t x = lens[i] == FURET_DEAD_PASSAGE ? escape + 1 :
+			lens[i] >= escape ? escape : lens[i];
+		for (k = 0; k < w; k++)
+			out->data[out->len++] = (unsigned char)(x >> (8 * k));
+	}
+	out->data[out->len] = '\0'; /* (furet_buf keeps one after its bytes) */
+	for (i = 0; i < n; i++)
+		if (lens[i] != FURET_DEAD_PASSAGE && lens[i] >= escape) {
+			furet_buf_put_u32le(out, (uint32_t)i);
+			furet_buf_put_u32le(out, lens[i]);
+		}
+}
+
+furet_rc furet_pdoc_open(furet_val v, uint64_t n, furet_pdoc *out)
+{
+	memset(out, 0, sizeof *out);
+	out->nb = (n + 63) / 64;
+	if (v.len / 16 < out->nb || (v.len - 16 * out->nb) % 8)
+		return FURET_CORRUPT;
+	/* No bit past the last passage: furet_pdoc_last need not check. */
+	if ((n & 63) && furet_get_u64le(v.data + 16 * (out->nb - 1)) >> (n & 63))
+		return FURET_CORRUPT;
+	out->n = n;
+	out->blk = v.data;
+	out->jump = v.data + 16 * out->nb;
+	out->n_jump = (v.len - 16 * out->nb) / 8;
+	return FURET_OK;
+}
+
+/* The bits after bit a, up to bit j (a <= j < 64). */
+static uint64_t bits_after(unsigned a, unsigned j)
+{
+	return (((uint64_t)2 << j) - 1) & ~(((uint64_t)2 << a) - 1);
+}
+
+furet_rc furet_pdoc_jump(const furet_pdoc *pd, uint32_t pid, uint32_t *doc)
+{
+	size_t b = pid >> 6;
+	const unsigned char *q = pd->blk + 16 * b;
+	uint64_t starts = furet_get_u64le(q);
+	uint64_t lo = furet_get_u32le(q + 12), j0 = lo;
+	uint64_t hi = b + 1 < pd->nb ? furet_get_u32le(q + 28) : pd->n_jump;
+	uint32_t at;
+
+	if (lo > hi || hi > pd->n_jump)
+		return FURET_CORRUPT;
+	/* the last jump of the block at or before pid */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (furet_get_u32le(pd->jump + 8 * mid) <= pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == j0) {
+		*doc = furet_get_u32le(q + 8) +
+			furet_popcount64(starts & bits_after(0, pid & 63));
+		return FURET_OK;
+	}
+	at = furet_get_u32le(pd->jump + 8 * (lo - 1));
+	if (at >> 6 != b || (at & 63) == 0)
+		return FURET_CORRUPT;
+	*doc = furet_get_u32le(pd->jump + 8 * (lo - 1) + 4) +
+		furet_popcount64(starts & bits_after(at & 63, pid & 63));
+	return FURET_OK;
+}
+
+uint32_t furet_pdoc_first_before(const furet_pdoc *pd, size_t b)
+{
+	uint64_t m = 0;
+
+	while (!m) {
+		if (b == 0)
+			return 0; /* (passage 0 starts a document, unless damaged) */
+		m = furet_pdoc_starts(pd, --b);
+	}
+	return (uint32_t)(64 * b + 63 - (unsigned)__builtin_clzll(m));
+}
+
+uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b)
+{
+	uint64_t m = 0, last;
+
+	while (!m) {
+		if (++b >= pd->nb)
+			return (uint32_t)(pd->n - 1);
+		m = furet_pdoc_starts(pd, b);
+	}
+	last = 64 * b + (unsigned)__builtin_ctzll(m) - 1;
+	return last < pd->n ? (uint32_t)last : (uint32_t)(pd->n - 1);
+}
+
+furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out)
+{
+	furet_pdoc pd;
+	uint64_t b, e = 0;
+	furet_rc rc;
+
+	if ((rc = furet_pdoc_open(v, n, &pd)))
+		return rc;
+	for (b = 0; b < pd.nb; b++) {
+		const unsigned char *q = pd.blk + 16 * b;
+		uint64_t starts = furet_get_u64le(q), pid = 64 * b, j1;
+		uint32_t d = furet_get_u32le(q + 8);
+		unsigned j;
+
+		j1 = b + 1 < pd.nb ? furet_get_u32le(q + 28) : pd.n_jump;
+		if (furet_get_u32le(q + 12) != e || j1 < e || j1 > pd.n_jump)
+			return FURET_CORRUPT;
+		/* The first passage: a new document exactly when it starts one. */
+		if (pid > 0 && (d < out[pid - 1] || (d != out[pid - 1]) !=
+			(starts & 1)))
+			return FURET_CORRUPT;
+		if (pid == 0 && !(starts & 1))
+			return FURET_CORRUPT;
+		for (j = 0; j < 64; j++, pid++) {
+			if (pid >= n) {
+				if (starts >> j)
+					return FURET_CORRUPT; /* bits past the end */
+				break;
+			}
+			if (j > 0 && (starts >> j & 1)) {
+				if (e < j1 && furet_get_u32le(pd.jump + 8 * e) == pid) {
+					uint32_t to = furet_get_u32le(pd.jump + 8 * e + 4);
+					if (to <= d + 1 || d == UINT32_MAX)
+						return FURET_CORRUPT;
+					d = to;
+					e++;
+				} else {
+					if (d == UINT32_MAX)
+						return FURET_CORRUPT;
+					d++;
+				}
+			}
+			out[pid] = d;
+		}
+		if (e != j1)
+			return FURET_CORRUPT;
+	}
+	return FURET_OK;
+}
+
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out)
+{
+	uint64_t nb = (n + 63) / 64, b, n_jump = 0;
+	furet_buf jumps;
+
+	furet_buf_init(&jumps);
+	if (furet_buf_reserve(out, 16 * nb))
+		return;
+	for (b = 0; b < nb; b++) {
+		uint64_t starts = 0, pid = 64 * b;
+		unsigned j;
+
+		for (j = 0; j < 64 && pid < n; j++, pid++) {
+			if (pid > 0 && docs[pid] == docs[pid - 1])
+				continue;
+			starts |= (uint64_t)1 << j;
+			/* documents without passages came between */
+			if (j > 0 && docs[pid] != docs[pid - 1] + 1) {
+				furet_buf_put_u32le(&jumps, (uint32_t)pid);
+				furet_buf_put_u32le(&jumps, docs[pid]);
+			}
+		}
+		furet_buf_put_u32le(out, (uint32_t)starts);
+		furet_buf_put_u32le(out, (uint32_t)(starts >> 32));
+		furet_buf_put_u32le(out, docs[64 * b]);
+		furet_buf_put_u32le(out, (uint32_t)n_jump);
+		n_jump = jumps.len / 8;
+	}
+	if (jumps.has_err)
+		out->has_err = 1;
+	else
+		furet_buf_append(out, jumps.data, jumps.len);
+	furet_buf_free(&jumps);
 }
 
 /* ---- docids: document id -> number ------------------------------------------ */

@@ -21,7 +21,7 @@
 #include "textcodec.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 11
+#define FURET_FORMAT_VERSION 12
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -163,6 +163,154 @@ typedef struct furet_collection {
 
 furet_rc furet_store_get_collection(furet_txn *t, furet_collection *out);
 furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
+
+/* ---- the dense arrays of meta (layouts in store.c) -------------------------
+** "plen" (a length per passage) and "dlen" (per document): entries of 1, 2
+** or 4 bytes, the few longer lengths apart. "pdoc" (the document of each
+** passage): a bitmap of the passages that start a document, by blocks of
+** 64 with the document of each block's first passage. Searches read them
+** once per posting or per passage visited, through the inline getters;
+** the writer and compaction decode and encode them whole. A view borrows
+** the value it was opened on. */
+typedef struct furet_lens {
+	const unsigned char *p;   /* n entries of width bytes */
+	const unsigned char *exc; /* n_exc pairs u32le index, u32le length */
+	uint64_t n, n_exc;
+	uint32_t escape;          /* an entry of escape: its length is among the
+	                             pairs; escape + 1: FURET_DEAD_PASSAGE */
+	unsigned width;           /* 1, 2 or 4 */
+} furet_lens;
+
+/* A view of v, an array of n lengths: FURET_CORRUPT unless its size is
+** that of n entries and whole pairs. */
+furet_rc furet_lens_open(furet_val v, uint64_t n, furet_lens *out);
+/* The length of an escaped entry i (from the pairs): FURET_CORRUPT when
+** it has none. */
+furet_rc furet_lens_long(const furet_lens *l, uint64_t i, uint32_t *len);
+
+static inline uint32_t furet_lens_entry(const furet_lens *l, size_t i)
+{
+	const unsigned char *q;
+
+	if (l->width == 1)
+		return l->p[i];
+	q = l->p + (size_t)l->width * i;
+	if (l->width == 2)
+		return (uint32_t)q[0] | (uint32_t)q[1] << 8;
+	return furet_get_u32le(q);
+}
+
+/* *len: length i (i < l->n), FURET_DEAD_PASSAGE for a removed passage. */
+static inline furet_rc furet_lens_get(const furet_lens *l, size_t i,
+	uint32_t *len)
+{
+	uint32_t x = furet_lens_entry(l, i);
+
+	if (x < l->escape) {
+		*len = x;
+		return FURET_OK;
+	}
+	if (x == l->escape)
+		return furet_lens_long(l, i, len);
+	*len = FURET_DEAD_PASSAGE;
+	return FURET_OK;
+}
+
+/* All n lengths of v into out[n], checked whole (the pairs in order, one
+** per escaped entry); encode appends the array of lens[n] to out (sticky
+** error), with the narrowest entries of min_width bytes or more (1, 2, 4)
+** that leave at most 1 length in 64 apart. */
+furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out);
+void furet_lens_encode(const uint32_t *lens, uint64_t n, unsigned min_width,
+	furet_buf *out);
+
+typedef struct furet_pdoc {
+	const unsigned char *blk;  /* nb blocks of 16 bytes */
+	const unsigned char *jump; /* n_jump pairs u32le passage, u32le doc */
+	uint64_t n, nb, n_jump;    /* n passages */
+} furet_pdoc;
+
+furet_rc furet_pdoc_open(furet_val v, uint64_t n, furet_pdoc *out);
+/* furet_pdoc_doc for a passage whose block holds a jump. */
+furet_rc furet_pdoc_jump(const furet_pdoc *pd, uint32_t pid, uint32_t *doc);
+/* furet_pdoc_first and _last past the block of pid. */
+uint32_t furet_pdoc_first_before(const furet_pdoc *pd, size_t b);
+uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b);
+furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out);
+/* docs[n]: the document of each passage, never decreasing. */
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out);
+
+static inline uint64_t furet_get_u64le(const unsigned char *p)
+{
+	return (uint64_t)furet_get_u32le(p) |
+		(uint64_t)furet_get_u32le(p + 4) << 32;
+}
+
+static inline unsigned furet_popcount64(uint64_t x)
+{
+	/* (no popcnt instruction in the baseline x86-64 target) */
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The bits of block b saying which passages start a document. */
+static inline uint64_t furet_pdoc_starts(const furet_pdoc *pd, size_t b)
+{
+	return furet_get_u64le(pd->blk + 16 * b);
+}
+
+/* The first and last passages of the document of pid < pd->n. */
+static inline uint32_t furet_pdoc_first(const furet_pdoc *pd, uint32_t pid)
+{
+	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
+		(((uint64_t)2 << (pid & 63)) - 1);
+
+	if (!m)
+		return furet_pdoc_first_before(pd, pid >> 6);
+	return (pid & ~(uint32_t)63) + 63 - (uint32_t)__builtin_clzll(m);
+}
+
+static inline uint32_t furet_pdoc_last(const furet_pdoc *pd, uint32_t pid)
+{
+	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
+		~(((uint64_t)2 << (pid & 63)) - 1);
+
+	/* (bits past the last passage are 0, unless damaged) */
+	if (!m)
+		return furet_pdoc_last_after(pd, pid >> 6);
+	return (pid & ~(uint32_t)63) + (uint32_t)__builtin_ctzll(m) - 1;
+}
+
+/* *doc: the document of passage pid < pd->n. */
+static inline furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
+	uint32_t *doc)
+{
+	size_t b = pid >> 6;
+	const unsigned char *q = pd->blk + 16 * b;
+	uint64_t j1 = b + 1 < pd->nb ? furet_get_u32le(q + 28) : pd->n_jump;
+
+	if (furet_get_u32le(q + 12) != j1)
+		return furet_pdoc_jump(pd, pid, doc);
+	/* the starts after the block's first passage, up to pid */
+	*doc = furet_get_u32le(q + 8) + furet_popcount64(furet_get_u64le(q) &
+		(((uint64_t)2 << (pid & 63)) - 2));
+	return FURET_OK;
+}
+
+/* Is pid < pd->n the only passage of its document? (It starts one, and
+** so does the next passage, in the same word but every 64th time.) */
+static inline int furet_pdoc_is_alone(const furet_pdoc *pd, uint32_t pid)
+{
+	uint64_t w = furet_pdoc_starts(pd, pid >> 6) >> (pid & 63);
+
+	if (!(w & 1))
+		return 0;
+	if ((pid & 63) != 63)
+		return (w >> 1 & 1) || pid + 1 >= pd->n;
+	return pid + 1 >= pd->n || (furet_pdoc_starts(pd, (pid >> 6) + 1) & 1);
+}
 
 /* Record codecs (layouts in store.c). Encoders append to out (sticky
 ** error). Decoders return FURET_CORRUPT on

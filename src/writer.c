@@ -1854,23 +1854,33 @@ done:
 
 enum { DENSE_PLEN, DENSE_PDOC, DENSE_DLEN };
 
-/* Appends the batch's entries to a dense little-endian u32 array in meta:
-** per passage its length (plen) or document (pdoc), per document its
-** length in words (dlen). n_old entries are there already. */
+/* Rewrites a dense array of meta with the batch's entries appended: per
+** passage its length (plen) or document (pdoc), per document its length
+** in words (dlen). n_old entries are there already: decoded whole, they
+** are encoded again with the new ones (store.c). */
 static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf,
 	const furet_buf *dead)
 {
+	uint32_t *a = NULL;
+	uint64_t n = n_old, n_new = kind == DENSE_DLEN ? w->n_docs : w->n_pass;
 	furet_val v;
-	furet_rc rc;
+	furet_rc rc = FURET_OK;
 	size_t i;
 
 	furet_buf_reset(buf);
+	a = furet_malloc((size_t)(n_old + n_new + 1) * sizeof *a);
+	if (!a)
+		return FURET_NOMEM;
 	if (n_old) {
 		rc = furet_txn_get(t, FURET_T_META, name, strlen(name), &v);
-		if (rc || v.len != n_old * 4)
-			return rc && rc != FURET_DONE ? rc : FURET_CORRUPT;
-		furet_buf_append(buf, v.data, v.len);
+		if (!rc)
+			rc = kind == DENSE_PDOC ? furet_pdoc_decode(v, n_old, a) :
+				furet_lens_decode(v, n_old, a);
+		if (rc) {
+			rc = rc == FURET_DONE ? FURET_CORRUPT : rc;
+			goto done;
+		}
 	}
 	/* Documents in order hold the passages in order. */
 	for (i = 0; i < w->n_docs; i++) {
@@ -1881,23 +1891,30 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 		if (kind == DENSE_DLEN) {
 			for (k = 0; k < d->n_passages; k++)
 				x += w->plen[d->first_passage + k];
-			furet_buf_put_u32le(buf, x > UINT32_MAX ? UINT32_MAX : (uint32_t)x);
+			a[n++] = x >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)x;
 			continue;
 		}
 		for (k = 0; k < d->n_passages; k++)
-			furet_buf_put_u32le(buf, kind == DENSE_PDOC ? doc_base + (uint32_t)i :
-				d->is_dead ? FURET_DEAD_PASSAGE : w->plen[d->first_passage + k]);
+			a[n++] = kind == DENSE_PDOC ? doc_base + (uint32_t)i :
+				d->is_dead ? FURET_DEAD_PASSAGE : w->plen[d->first_passage + k];
 	}
 	/* Passages that removals made dead. */
 	for (i = 0; dead && i + 4 <= dead->len; i += 4) {
 		uint32_t pid = furet_get_u32be(dead->data + i);
-		if (!buf->has_err && (size_t)pid * 4 + 4 <= buf->len)
-			memset(buf->data + 4 * (size_t)pid, 0xff, 4);
+		if (pid < n)
+			a[pid] = FURET_DEAD_PASSAGE;
 	}
-	if (buf->has_err)
-		return FURET_NOMEM;
-	return furet_txn_put(t, FURET_T_META, name, strlen(name), buf->data,
-		buf->len, 0);
+	/* A search reads a document's length only when it has several
+	** passages: longer than a byte holds, mostly. */
+	if (kind == DENSE_PDOC)
+		furet_pdoc_encode(a, n, buf);
+	else
+		furet_lens_encode(a, n, kind == DENSE_DLEN ? 2 : 1, buf);
+	rc = buf->has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_META, name,
+		strlen(name), buf->data, buf->len, 0);
+done:
+	furet_free(a);
+	return rc;
 }
 
 typedef struct tref {
@@ -1996,6 +2013,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		uint32_t pid = rec.first_passage + k, length;
 		furet_passage_rec pr;
 		furet_term_rec tr;
+		furet_lens lens;
 		size_t text_len;
 
 		furet_put_u32be(k4, pid);
@@ -2003,11 +2021,12 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 			goto corrupt;
 		/* Its length from "plen", read afresh each time: the writes
 		** between two passages may move pages. */
-		if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)))
+		if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
+			(rc = furet_lens_open(v, c->n_passages, &lens)))
 			goto corrupt;
-		if ((uint64_t)pid >= c->n_passages || v.len != c->n_passages * 4 ||
-			(length = furet_get_u32le(v.data + 4 * (size_t)pid)) ==
-			FURET_DEAD_PASSAGE)
+		if ((uint64_t)pid >= c->n_passages ||
+			(rc = furet_lens_get(&lens, pid, &length)) ||
+			length == FURET_DEAD_PASSAGE)
 			goto corrupt;
 		n = 0;
 		furet_buf_reset(&names);

@@ -942,6 +942,234 @@ static void test_docids(void **state)
 	free(dir);
 }
 
+/* A copy of the bytes of b as a value (tests damage it). */
+static furet_val val_of(const furet_buf *b)
+{
+	furet_val v = { b->data, b->len };
+	return v;
+}
+
+/* Lengths per passage and per document: every width, escapes, removed
+** passages; every length read back one by one and whole. */
+static void check_lens(const uint32_t *a, uint64_t n, unsigned min_width,
+	unsigned want_width, uint64_t want_exc)
+{
+	furet_buf b;
+	furet_lens l;
+	uint32_t *all = malloc((n + 1) * sizeof *all), len;
+	uint64_t i;
+
+	furet_buf_init(&b);
+	furet_lens_encode(a, n, min_width, &b);
+	assert_false(b.has_err);
+	assert_int_equal(b.len, 1 + n * want_width + 8 * want_exc);
+	assert_int_equal(furet_lens_open(val_of(&b), n, &l), FURET_OK);
+	assert_int_equal(l.width, want_width);
+	assert_int_equal(l.n_exc, want_exc);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(furet_lens_get(&l, i, &len), FURET_OK);
+		assert_int_equal(len, a[i]);
+	}
+	assert_int_equal(furet_lens_decode(val_of(&b), n, all), FURET_OK);
+	assert_memory_equal(all, a, n * sizeof *a);
+	/* Another count of entries does not fit. */
+	assert_int_equal(furet_lens_open(val_of(&b), n + 1, &l), FURET_CORRUPT);
+	free(all);
+	furet_buf_free(&b);
+}
+
+static void test_lens_codec(void **state)
+{
+	uint32_t a[1000], out[1000], len;
+	furet_lens l;
+	furet_buf b;
+	furet_val v;
+	size_t i;
+	(void)state;
+
+	/* Short lengths, one byte each; removed ones; an empty array. */
+	for (i = 0; i < 1000; i++)
+		a[i] = i % 7 == 3 ? FURET_DEAD_PASSAGE : (uint32_t)(i % 254);
+	check_lens(a, 1000, 1, 1, 0);
+	check_lens(a, 0, 1, 1, 0);
+	v.data = NULL;
+	v.len = 0;
+	assert_int_equal(furet_lens_open(v, 0, &l), FURET_OK);
+	assert_int_equal(furet_lens_open(v, 1, &l), FURET_CORRUPT);
+	/* A few long ones (1 in 64 at most) go apart, 254 the first. */
+	a[10] = 254;
+	a[500] = 70000;
+	a[999] = UINT32_MAX - 1;
+	check_lens(a, 1000, 1, 1, 3);
+	/* dlen asks for 2 bytes at least: 70000 and 2^32 - 2 go apart. */
+	check_lens(a, 1000, 2, 2, 2);
+	/* More than 1 in 64 long: wider entries. */
+	for (i = 0; i < 1000; i += 20)
+		a[i] = 300 + (uint32_t)i; /* (70000 overwritten) */
+	check_lens(a, 1000, 1, 2, 1);
+	for (i = 0; i < 1000; i += 20)
+		a[i] = 65534 + (uint32_t)i;
+	check_lens(a, 1000, 1, 4, 1); /* 2^32 - 2 is the escape of 4 bytes */
+
+	/* Damage: a width of 3, a size that is not whole pairs, an escape
+	** without its pair, pairs out of order, a pair of no escape. */
+	for (i = 0; i < 1000; i++)
+		a[i] = (uint32_t)i % 200;
+	a[5] = 1000;
+	a[6] = 2000;
+	furet_buf_init(&b);
+	furet_lens_encode(a, 1000, 1, &b);
+	assert_int_equal(b.len, 1 + 1000 + 16);
+	b.data[0] = 3;
+	assert_int_equal(furet_lens_open(val_of(&b), 1000, &l), FURET_CORRUPT);
+	b.data[0] = 1;
+	v = val_of(&b);
+	v.len -= 3;
+	assert_int_equal(furet_lens_open(v, 1000, &l), FURET_CORRUPT);
+	assert_int_equal(furet_lens_decode(v, 1000, out), FURET_CORRUPT);
+	v.len -= 5; /* one pair left: the escape of passage 6 has none */
+	assert_int_equal(furet_lens_open(v, 1000, &l), FURET_OK);
+	assert_int_equal(furet_lens_get(&l, 5, &len), FURET_OK);
+	assert_int_equal(len, 1000);
+	assert_int_equal(furet_lens_get(&l, 6, &len), FURET_CORRUPT);
+	assert_int_equal(furet_lens_decode(v, 1000, out), FURET_CORRUPT);
+	/* the two pairs swapped */
+	{
+		unsigned char tmp[8];
+		unsigned char *p = b.data + 1 + 1000;
+		memcpy(tmp, p, 8);
+		memcpy(p, p + 8, 8);
+		memcpy(p + 8, tmp, 8);
+		assert_int_equal(furet_lens_decode(val_of(&b), 1000, out),
+			FURET_CORRUPT);
+		memcpy(p + 8, p, 8);
+		memcpy(p, tmp, 8);
+		assert_int_equal(furet_lens_decode(val_of(&b), 1000, out), FURET_OK);
+	}
+	b.data[1 + 6] = 17; /* passage 6 no longer escaped: its pair is extra */
+	assert_int_equal(furet_lens_decode(val_of(&b), 1000, out), FURET_CORRUPT);
+	b.data[1 + 6] = 254;
+	assert_int_equal(furet_lens_decode(val_of(&b), 1000, out), FURET_OK);
+	furet_buf_free(&b);
+}
+
+/* The document of each passage against what pdoc's bitmap says. */
+static void check_pdoc(const uint32_t *docs, uint64_t n)
+{
+	furet_buf b;
+	furet_pdoc pd;
+	uint32_t *all = malloc((n + 1) * sizeof *all), d, pid;
+
+	furet_buf_init(&b);
+	furet_pdoc_encode(docs, n, &b);
+	assert_false(b.has_err);
+	assert_int_equal(furet_pdoc_open(val_of(&b), n, &pd), FURET_OK);
+	for (pid = 0; pid < n; pid++) {
+		uint32_t first = pid, last = pid;
+		while (first > 0 && docs[first - 1] == docs[pid])
+			first--;
+		while (last + 1 < n && docs[last + 1] == docs[pid])
+			last++;
+		assert_int_equal(furet_pdoc_doc(&pd, pid, &d), FURET_OK);
+		assert_int_equal(d, docs[pid]);
+		assert_int_equal(furet_pdoc_first(&pd, pid), first);
+		assert_int_equal(furet_pdoc_last(&pd, pid), last);
+		assert_int_equal(furet_pdoc_is_alone(&pd, pid), first == last);
+	}
+	assert_int_equal(furet_pdoc_decode(val_of(&b), n, all), FURET_OK);
+	assert_memory_equal(all, docs, n * sizeof *docs);
+	free(all);
+	furet_buf_free(&b);
+}
+
+static void test_pdoc_codec(void **state)
+{
+	static uint32_t docs[2000];
+	uint32_t out[2000], d, x = 12345, doc = 0;
+	furet_pdoc pd;
+	furet_buf b;
+	furet_val v;
+	size_t i, n;
+	(void)state;
+
+	/* One passage each; long documents across blocks; an empty array. */
+	for (i = 0; i < 2000; i++)
+		docs[i] = (uint32_t)i;
+	check_pdoc(docs, 2000);
+	check_pdoc(docs, 1);
+	check_pdoc(docs, 0);
+	for (i = 0; i < 2000; i++)
+		docs[i] = 7 + (uint32_t)(i / 150);
+	check_pdoc(docs, 2000);
+	check_pdoc(docs, 64);
+	check_pdoc(docs, 65);
+	/* Random runs, with documents of no passage between (jumps), at a
+	** block's first passage too. */
+	for (n = 0; n < 2000; n++) {
+		x = x * 1103515245u + 12345u;
+		if (n == 0 || (x >> 16) % 4 == 0)
+			doc += (x >> 20) % 5 == 0 ? 3 : 1;
+		if (n == 64 || n == 640)
+			doc += 2;
+		docs[n] = doc;
+	}
+	for (n = 1990; n <= 2000; n++)
+		check_pdoc(docs, n);
+
+	/* Damage: sizes, a bit past the last passage, jump counts that do not
+	** hold, a jump at no start, documents that go down. */
+	furet_buf_init(&b);
+	furet_pdoc_encode(docs, 2000, &b);
+	v = val_of(&b);
+	assert_true(b.len > 16 * 32);
+	v.len = 16 * 32 + 4;
+	assert_int_equal(furet_pdoc_open(v, 2000, &pd), FURET_CORRUPT);
+	v.len = 16 * 31;
+	assert_int_equal(furet_pdoc_open(v, 2000, &pd), FURET_CORRUPT);
+	assert_int_equal(furet_pdoc_open(val_of(&b), 1999, &pd), FURET_CORRUPT);
+	b.data[16 * 31 + 7] |= 0x80; /* passage 31 * 64 + 63 = 2047 */
+	assert_int_equal(furet_pdoc_open(val_of(&b), 2000, &pd), FURET_CORRUPT);
+	b.data[16 * 31 + 7] &= 0x7f;
+	assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out), FURET_OK);
+	/* block 1 says it comes after 200 jumps: more than there are */
+	{
+		uint32_t keep = furet_get_u32le(b.data + 16 + 12);
+		unsigned char *p = b.data + 16 + 12;
+		p[0] = 200;
+		p[1] = p[2] = p[3] = 0;
+		assert_int_equal(furet_pdoc_open(val_of(&b), 2000, &pd), FURET_OK);
+		for (i = 0; i < 128; i++)
+			if (furet_pdoc_doc(&pd, (uint32_t)i, &d) != FURET_OK)
+				break;
+		assert_true(i < 128);
+		assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out),
+			FURET_CORRUPT);
+		p[0] = (unsigned char)keep;
+		p[1] = (unsigned char)(keep >> 8);
+		p[2] = (unsigned char)(keep >> 16);
+		p[3] = (unsigned char)(keep >> 24);
+		assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out), FURET_OK);
+	}
+	/* the first jump moved to a passage that starts no document, then to
+	** a block's first passage */
+	if (b.len > 16 * 32) {
+		unsigned char *j = b.data + 16 * 32;
+		uint32_t at = furet_get_u32le(j);
+		j[0] = (unsigned char)(at + 1);
+		assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out),
+			FURET_CORRUPT);
+		j[0] = (unsigned char)(at & ~63u);
+		assert_int_equal(furet_pdoc_open(val_of(&b), 2000, &pd), FURET_OK);
+		assert_int_equal(furet_pdoc_doc(&pd, at, &d), FURET_CORRUPT);
+		j[0] = (unsigned char)at;
+	}
+	/* a block's document lower than the last one before it */
+	b.data[16 * 5 + 8] = 0;
+	b.data[16 * 5 + 9] = 0;
+	assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out), FURET_CORRUPT);
+	furet_buf_free(&b);
+}
+
 static void test_txn_and_cursor(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -1201,6 +1429,8 @@ int main(void)
 		cmocka_unit_test(test_block_key),
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
+		cmocka_unit_test(test_lens_codec),
+		cmocka_unit_test(test_pdoc_codec),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_positions_codec),
