@@ -160,6 +160,7 @@
 #include <lmdb.h>
 #include <sys/file.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -2433,6 +2434,48 @@ furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	if (n == 0)
 		return furet_txn_del(t, FURET_T_DOCIDS, key, 8);
 	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, n, 0);
+}
+
+void furet_docids_add(furet_buf *buf, const void *id, size_t len,
+	uint32_t doc)
+{
+	unsigned char e[12];
+
+	id_key(e, id, len);
+	furet_put_u32be(e + 8, doc);
+	furet_buf_append(buf, e, sizeof e);
+}
+
+static int docid_ent_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 12);
+}
+
+furet_rc furet_docids_put_all(furet_txn *t, furet_buf *buf)
+{
+	unsigned char vals[4 * 16];
+	size_t n = buf->len / 12, i, j;
+	furet_rc rc;
+
+	if (buf->has_err)
+		return FURET_NOMEM;
+	if (n > 1)
+		qsort(buf->data, n, 12, docid_ent_cmp);
+	for (i = 0; i < n; i = j) {
+		const unsigned char *key = buf->data + 12 * i;
+		size_t k = 0;
+		/* the numbers of ids with one hash, in one value */
+		for (j = i; j < n && memcmp(buf->data + 12 * j, key, 8) == 0; j++) {
+			if (k == sizeof vals)
+				return FURET_CORRUPT; /* as furet_docid_put */
+			memcpy(vals + k, buf->data + 12 * j + 8, 4);
+			k += 4;
+		}
+		if ((rc = furet_txn_put(t, FURET_T_DOCIDS, key, 8, vals, k,
+			FURET_PUT_APPEND)))
+			return rc;
+	}
+	return FURET_OK;
 }
 
 furet_rc furet_docid_count(furet_txn *t, uint64_t *n)

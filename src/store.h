@@ -470,6 +470,13 @@ furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	uint32_t doc);
 furet_rc furet_docid_count(furet_txn *t, uint64_t *n);
+/* A rebuild fills the docids table in key order at the end: its pages are
+** then full, where keys in hash order split them half empty. add appends
+** the entry of an id to buf (12 bytes, sticky error); put_all sorts buf's
+** entries and puts them into the empty table. */
+void furet_docids_add(furet_buf *buf, const void *id, size_t len,
+	uint32_t doc);
+furet_rc furet_docids_put_all(furet_txn *t, furet_buf *buf);
 
 /* b->n must be 1..FURET_BLOCK_SIZE, ids strictly increasing. */
 void furet_block_encode(const furet_block *b, furet_buf *out);

@@ -2528,6 +2528,7 @@ struct docs_out {
 	furet_pipeline *zp; /* NULL until the dictionaries are there */
 	furet_rdr r;      /* the spool */
 	size_t next;      /* the next document to hand to a chunk */
+	furet_buf docids; /* a rebuild's ids, put in key order at the end */
 };
 
 /* The number of source path in the sources table (0 for none), added to
@@ -2676,7 +2677,10 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			return FURET_NOMEM;
 		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
 			put_flags);
-		if (!rc)
+		if (!rc && is_rebuild)
+			furet_docids_add(&o->docids, dr.id, dr.id_len,
+				furet_get_u32be(d4));
+		else if (!rc)
 			rc = furet_docid_put(t, dr.id, dr.id_len, furet_get_u32be(d4));
 		if (rc || (rc = tick(w, t)))
 			return rc;
@@ -2840,6 +2844,7 @@ static void docs_free(docs_out *o)
 	pairset_free(&o->sources);
 	furet_buf_free(&o->dict);
 	furet_buf_free(&o->names_dict);
+	furet_buf_free(&o->docids);
 }
 
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
@@ -2893,7 +2898,8 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	}
 	/* The postings, the documents' texts being compressed meanwhile. */
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild,
-		&o)) || (rc = docs_pump(w, t, &o, 1)))
+		&o)) || (rc = docs_pump(w, t, &o, 1)) ||
+		(is_rebuild && (rc = furet_docids_put_all(t, &o.docids))))
 		goto done;
 
 	/* Crash test hook: die with everything written but not committed, to
