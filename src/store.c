@@ -65,12 +65,13 @@
 **                            a new version of the same id), varint meta_len
 **                            (at most FURET_META_MAX), meta: the caller's
 **                            metadata bytes (0: none); then its
-**                            n_passages passages, each: varint zigzag of
-**                            start - the previous passage's end (0 for the
-**                            first), varint end - start (byte range in the
-**                            document), varint section: 0 none, 1 the same
-**                            as the previous passage's, n >= 2: n - 2 bytes
-**                            of section follow. A passage's document is
+**                            n_passages passages, each: varint 3 x zigzag
+**                            of start - the previous passage's end (0 for
+**                            the first) + its section: 0 none, 1 the same
+**                            as the previous passage's, 2 its own, then
+**                            varint end - start (byte range in the
+**                            document), and for 2 varint n and n bytes of
+**                            section. A passage's document is
 **                            "pdoc", its number pid - first_passage, its
 **                            length "plen"
 **   docids     u64be hash of the id -> u32be doc numbers, one unless ids
@@ -137,7 +138,8 @@
 ** frequencies (the search's pruning), Rice-coded positions (varints
 ** before) and block numbers of 1 to 4 bytes in the keys of postings and
 ** positions (4 before); version 12 "plen" and "dlen" in entries of 1 or 2
-** bytes and "pdoc" as a bitmap of document starts (u32 arrays before).
+** bytes and "pdoc" as a bitmap of document starts (u32 arrays before), a
+** passage's section in the same varint as its start (one byte less).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -1877,11 +1879,11 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 	d->meta = r.has_err ? NULL : rd_bytes(&r, d->meta_len);
 	if (r.has_err)
 		return FURET_CORRUPT;
-	/* The passages are the rest, read on demand; each takes 3 bytes at
+	/* The passages are the rest, read on demand; each takes 2 bytes at
 	** least, so a count the record cannot hold is damage now. */
 	d->pass = r.p;
 	d->pass_len = (size_t)(r.end - r.p);
-	if (d->n_passages > d->pass_len / 3)
+	if (d->n_passages > d->pass_len / 2)
 		return FURET_CORRUPT;
 	return FURET_OK;
 }
@@ -1966,19 +1968,20 @@ void furet_pass_enc_free(furet_pass_enc *e)
 void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
 	const char *section, size_t section_len, furet_buf *out)
 {
-	/* zigzag: passages follow each other, but nothing here relies on it */
+	/* zigzag: passages follow each other, but nothing here relies on it
+	** (a gap within a document in memory: times 3 cannot wrap) */
 	int64_t gap = (int64_t)(start - e->prev_end);
+	uint64_t zz = (uint64_t)gap << 1 ^ (uint64_t)(gap >> 63);
+	unsigned kind = !section ? 0 : e->has_section &&
+		e->section.len == section_len &&
+		memcmp(e->section.data, section, section_len) == 0 ? 1 : 2;
 
-	furet_buf_put_varint(out, (uint64_t)gap << 1 ^ (uint64_t)(gap >> 63));
+	furet_buf_put_varint(out, zz * 3 + kind);
 	furet_buf_put_varint(out, end - start);
-	if (!section) {
-		furet_buf_put_varint(out, 0);
+	if (kind == 0) {
 		e->has_section = 0;
-	} else if (e->has_section && e->section.len == section_len &&
-		memcmp(e->section.data, section, section_len) == 0) {
-		furet_buf_put_varint(out, 1);
-	} else {
-		furet_buf_put_varint(out, (uint64_t)section_len + 2);
+	} else if (kind == 2) {
+		furet_buf_put_varint(out, (uint64_t)section_len);
 		furet_buf_append(out, section, section_len);
 		furet_buf_reset(&e->section);
 		furet_buf_append(&e->section, section, section_len);
@@ -2003,14 +2006,15 @@ void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d)
 furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
 {
 	reader r = { it->p, it->end, 0 };
-	uint64_t zz, len, sl;
+	uint64_t zz, len, kind;
 	int64_t gap;
 
 	if (it->number == it->n)
 		return it->p == it->end ? FURET_DONE : FURET_CORRUPT;
 	zz = rd_varint(&r);
 	len = rd_varint(&r);
-	sl = rd_varint(&r);
+	kind = zz % 3;
+	zz /= 3;
 	gap = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
 	/* No wrap below 0 nor past 2^63: offsets into one document. */
 	if (r.has_err || (gap < 0 && (uint64_t)-(gap + 1) >= it->prev_end) ||
@@ -2020,14 +2024,14 @@ furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
 	if (len > INT64_MAX - p->start)
 		return FURET_CORRUPT;
 	p->end = p->start + len;
-	if (sl == 1) {
+	if (kind == 1) {
 		if (!it->section)
 			return FURET_CORRUPT; /* "as before" with none before */
-	} else if (sl == 0) {
+	} else if (kind == 0) {
 		it->section = NULL;
 		it->section_len = 0;
 	} else {
-		it->section_len = sl - 2;
+		it->section_len = rd_varint(&r);
 		if (!(it->section = rd_bytes(&r, it->section_len)))
 			return FURET_CORRUPT;
 	}
