@@ -463,15 +463,14 @@ typedef struct part {
 	double tf, score;
 } part;
 
-/* Scores the current passage (its groups gathered); parts, when not NULL,
-** receive each contribution. */
-static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
-	int *is_scored, part *parts, size_t *n_parts)
+/* Scores the current passage, of len words (its groups gathered); parts,
+** when not NULL, receive each contribution. */
+static furet_rc score_passage(scorer *sc, uint32_t len,
+	double *score, int *is_scored, part *parts, size_t *n_parts)
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
-	uint32_t len;
-	double norm;
+	double norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
 	size_t h, l;
 	uint32_t prev = UINT32_MAX;
 	furet_rc rc;
@@ -480,9 +479,6 @@ static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
 	*is_scored = 0;
 	if (n_parts)
 		*n_parts = 0;
-	if ((rc = furet_lens_get(&sc->plen, pid, &len)))
-		return rc;
-	norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
 	for (h = 0; h < pl->n_hit; h++) {
 		uint32_t g = pl->hit[h];
 		qgroup *gr = &pl->groups[g];
@@ -912,6 +908,7 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 	for (k = 0; k < r->n && !rc; k++) {
 		double score;
 		int is_scored, m;
+		uint32_t len;
 		hit_rec *h = &r->hits[(size_t)order[k].score];
 
 		for (i = 0; i < pl->n_curs && !rc; i++)
@@ -921,7 +918,8 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 			break;
 		gather(pl, h->pid);
 		if (!(rc = match_leaves(sc)) && !(rc = eval_node(sc, 0, &m)) &&
-			!(rc = score_passage(sc, h->pid, &score, &is_scored, parts,
+			!(rc = furet_lens_get(&sc->plen, h->pid, &len)) &&
+			!(rc = score_passage(sc, len, &score, &is_scored, parts,
 				&n_parts)))
 			rc = explain_hit(r, h, sc, parts, n_parts, an);
 		if (!rc)
@@ -1916,7 +1914,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			if (is_pruning && n_heap == cap && (!is_collapse ||
 				cur_first == cur_last))
 				sc.cut = threshold;
-			if (m && (rc = score_passage(&sc, pid, &score, &is_scored, NULL,
+			if (m && (rc = score_passage(&sc, len, &score, &is_scored, NULL,
 				NULL)))
 				goto corrupt;
 			if (m && is_scored && is_collapse)

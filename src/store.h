@@ -172,6 +172,11 @@ furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
 ** once per posting or per passage visited, through the inline getters;
 ** the writer and compaction decode and encode them whole. A view borrows
 ** the value it was opened on. */
+/* The getters below are a few instructions, read per posting or passage
+** in the search's loop, which is too large for the compiler to inline
+** them on its own. */
+#define FURET_INLINE static inline __attribute__((always_inline))
+
 typedef struct furet_lens {
 	const unsigned char *p;   /* n entries of width bytes */
 	const unsigned char *exc; /* n_exc pairs u32le index, u32le length */
@@ -188,7 +193,7 @@ furet_rc furet_lens_open(furet_val v, uint64_t n, furet_lens *out);
 ** it has none. */
 furet_rc furet_lens_long(const furet_lens *l, uint64_t i, uint32_t *len);
 
-static inline uint32_t furet_lens_entry(const furet_lens *l, size_t i)
+FURET_INLINE uint32_t furet_lens_entry(const furet_lens *l, size_t i)
 {
 	const unsigned char *q;
 
@@ -201,7 +206,7 @@ static inline uint32_t furet_lens_entry(const furet_lens *l, size_t i)
 }
 
 /* *len: length i (i < l->n), FURET_DEAD_PASSAGE for a removed passage. */
-static inline furet_rc furet_lens_get(const furet_lens *l, size_t i,
+FURET_INLINE furet_rc furet_lens_get(const furet_lens *l, size_t i,
 	uint32_t *len)
 {
 	uint32_t x = furet_lens_entry(l, i);
@@ -240,13 +245,13 @@ furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out);
 /* docs[n]: the document of each passage, never decreasing. */
 void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out);
 
-static inline uint64_t furet_get_u64le(const unsigned char *p)
+FURET_INLINE uint64_t furet_get_u64le(const unsigned char *p)
 {
 	return (uint64_t)furet_get_u32le(p) |
 		(uint64_t)furet_get_u32le(p + 4) << 32;
 }
 
-static inline unsigned furet_popcount64(uint64_t x)
+FURET_INLINE unsigned furet_popcount64(uint64_t x)
 {
 	/* (no popcnt instruction in the baseline x86-64 target) */
 	x -= (x >> 1) & 0x5555555555555555ull;
@@ -256,13 +261,13 @@ static inline unsigned furet_popcount64(uint64_t x)
 }
 
 /* The bits of block b saying which passages start a document. */
-static inline uint64_t furet_pdoc_starts(const furet_pdoc *pd, size_t b)
+FURET_INLINE uint64_t furet_pdoc_starts(const furet_pdoc *pd, size_t b)
 {
 	return furet_get_u64le(pd->blk + 16 * b);
 }
 
 /* The first and last passages of the document of pid < pd->n. */
-static inline uint32_t furet_pdoc_first(const furet_pdoc *pd, uint32_t pid)
+FURET_INLINE uint32_t furet_pdoc_first(const furet_pdoc *pd, uint32_t pid)
 {
 	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
 		(((uint64_t)2 << (pid & 63)) - 1);
@@ -272,7 +277,7 @@ static inline uint32_t furet_pdoc_first(const furet_pdoc *pd, uint32_t pid)
 	return (pid & ~(uint32_t)63) + 63 - (uint32_t)__builtin_clzll(m);
 }
 
-static inline uint32_t furet_pdoc_last(const furet_pdoc *pd, uint32_t pid)
+FURET_INLINE uint32_t furet_pdoc_last(const furet_pdoc *pd, uint32_t pid)
 {
 	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
 		~(((uint64_t)2 << (pid & 63)) - 1);
@@ -284,7 +289,7 @@ static inline uint32_t furet_pdoc_last(const furet_pdoc *pd, uint32_t pid)
 }
 
 /* *doc: the document of passage pid < pd->n. */
-static inline furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
+FURET_INLINE furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
 	uint32_t *doc)
 {
 	size_t b = pid >> 6;
@@ -301,7 +306,7 @@ static inline furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
 
 /* Is pid < pd->n the only passage of its document? (It starts one, and
 ** so does the next passage, in the same word but every 64th time.) */
-static inline int furet_pdoc_is_alone(const furet_pdoc *pd, uint32_t pid)
+FURET_INLINE int furet_pdoc_is_alone(const furet_pdoc *pd, uint32_t pid)
 {
 	uint64_t w = furet_pdoc_starts(pd, pid >> 6) >> (pid & 63);
 
