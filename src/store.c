@@ -54,24 +54,28 @@
 **                            at most 1 entry in 64 in the pairs (a search
 **                            finds those by binary search)
 **   docs       u32be doc number -> varint id_len, varint title_len, varint
-**                            names_len, names: id and title, one after the
-**                            other, stored as text is (a tag byte, then raw
-**                            (0) or a zstd frame without (1) or with (2)
-**                            the dictionary "zdict_ids"; read only when
-**                            asked for), varint first_passage, varint n_passages, varint
-**                            source (its number in sources, 0: none), 8
-**                            bytes content hash (of format, title, text and
-**                            metadata; only ever compared with the hash of
-**                            a new version of the same id), varint meta_len
-**                            (at most FURET_META_MAX), meta: the caller's
-**                            metadata bytes (0: none); then its
-**                            n_passages passages, each: varint 3 x zigzag
-**                            of start - the previous passage's end (0 for
-**                            the first) + its section: 0 none, 1 the same
-**                            as the previous passage's, 2 its own, then
-**                            varint end - start (byte range in the
-**                            document), and for 2 varint n and n bytes of
-**                            section. A passage's document is
+**                            sections_len, varint names_len, names: id,
+**                            title and sections, one after the other,
+**                            stored as text is (a tag byte, then raw (0) or
+**                            a zstd frame without (1) or with (2) the
+**                            dictionary "zdict_ids", at level 12; read
+**                            only when asked for), varint first_passage,
+**                            varint n_passages, varint source (its number
+**                            in sources, 0: none), 8 bytes content hash (of
+**                            format, title, text and metadata; only ever
+**                            compared with the hash of a new version of
+**                            the same id), varint meta_len (at most
+**                            FURET_META_MAX), meta: the caller's metadata
+**                            bytes (0: none); then its n_passages
+**                            passages, each: varint 3 x zigzag of start -
+**                            the previous passage's end (0 for the first)
+**                            + its section: 0 none, 1 the same as the
+**                            previous passage's, 2 its own, then varint
+**                            end - start (byte range in the document), and
+**                            for 2 varint n: the next n bytes of the
+**                            sections (compressed with the id and title,
+**                            as the passages' sections share words with
+**                            them and each other). A passage's document is
 **                            "pdoc", its number pid - first_passage, its
 **                            length "plen"
 **   docids     u64be hash of the id -> u32be doc numbers, one unless ids
@@ -139,7 +143,8 @@
 ** before) and block numbers of 1 to 4 bytes in the keys of postings and
 ** positions (4 before); version 12 "plen" and "dlen" in entries of 1 or 2
 ** bytes and "pdoc" as a bitmap of document starts (u32 arrays before), a
-** passage's section in the same varint as its start (one byte less).
+** passage's section in the same varint as its start (one byte less), the
+** sections compressed with the id and title (raw in the passages before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -1819,6 +1824,7 @@ void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
 	furet_buf_reset(&de->plain);
 	furet_buf_append(&de->plain, r->id, r->id_len);
 	furet_buf_append(&de->plain, r->title, r->title_len);
+	furet_buf_append(&de->plain, r->sections, r->sections_len);
 	furet_buf_reset(&de->stored);
 	if (de->plain.has_err) {
 		out->has_err = 1;
@@ -1840,6 +1846,7 @@ void furet_doc_rec_encode_stored(const furet_doc_rec *r, const void *names,
 {
 	furet_buf_put_varint(out, r->id_len);
 	furet_buf_put_varint(out, r->title_len);
+	furet_buf_put_varint(out, r->sections_len);
 	furet_buf_put_varint(out, names_len);
 	furet_buf_append(out, names, names_len);
 	furet_buf_put_varint(out, r->first_passage);
@@ -1855,13 +1862,14 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 {
 	reader r = { v.data, v.data + v.len, 0 };
 
-	d->id = d->title = NULL;
+	d->id = d->title = d->sections = NULL;
 	d->id_len = rd_varint(&r);
 	d->title_len = rd_varint(&r);
+	d->sections_len = rd_varint(&r);
 	d->names_len = rd_varint(&r);
 	/* A stored value is a tag byte at least. */
 	if (d->id_len > FURET_ID_MAX || d->title_len > (size_t)1 << 31 ||
-		d->names_len < 1)
+		d->sections_len > (size_t)1 << 40 || d->names_len < 1)
 		r.has_err = 1;
 	d->names = r.has_err ? NULL :
 		(const unsigned char *)rd_bytes(&r, d->names_len);
@@ -1898,19 +1906,20 @@ furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *d,
 		return FURET_CORRUPT;
 	if (d->names[0] == 0) {
 		/* Raw: read in place. */
-		if (d->names_len - 1 != d->id_len + d->title_len)
+		if (d->names_len - 1 != d->id_len + d->title_len + d->sections_len)
 			return FURET_CORRUPT;
 		p = (const char *)d->names + 1;
 	} else {
 		if (!dec)
 			return FURET_CORRUPT;
 		if ((rc = furet_text_decode(dec, d->names, d->names_len,
-			d->id_len + d->title_len, buf)))
+			d->id_len + d->title_len + d->sections_len, buf)))
 			return rc;
 		p = (const char *)buf->data;
 	}
 	d->id = p;
 	d->title = p + d->id_len;
+	d->sections = d->title + d->title_len;
 	return FURET_OK;
 }
 
@@ -1957,6 +1966,7 @@ void furet_pass_enc_reset(furet_pass_enc *e)
 {
 	e->prev_end = 0;
 	e->has_section = 0;
+	e->sections_len = 0;
 	furet_buf_reset(&e->section);
 }
 
@@ -1966,7 +1976,8 @@ void furet_pass_enc_free(furet_pass_enc *e)
 }
 
 void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
-	const char *section, size_t section_len, furet_buf *out)
+	const char *section, size_t section_len, furet_buf *out,
+	furet_buf *sections)
 {
 	/* zigzag: passages follow each other, but nothing here relies on it
 	** (a gap within a document in memory: times 3 cannot wrap) */
@@ -1982,7 +1993,9 @@ void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
 		e->has_section = 0;
 	} else if (kind == 2) {
 		furet_buf_put_varint(out, (uint64_t)section_len);
-		furet_buf_append(out, section, section_len);
+		if (sections)
+			furet_buf_append(sections, section, section_len);
+		e->sections_len += section_len;
 		furet_buf_reset(&e->section);
 		furet_buf_append(&e->section, section, section_len);
 		e->has_section = 1;
@@ -2001,6 +2014,9 @@ void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d)
 	it->prev_end = 0;
 	it->section = NULL;
 	it->section_len = 0;
+	it->sections = d->sections;
+	it->sections_len = d->sections_len;
+	it->sections_at = 0;
 }
 
 furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
@@ -2010,7 +2026,8 @@ furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
 	int64_t gap;
 
 	if (it->number == it->n)
-		return it->p == it->end ? FURET_DONE : FURET_CORRUPT;
+		return it->p == it->end && (!it->sections ||
+			it->sections_at == it->sections_len) ? FURET_DONE : FURET_CORRUPT;
 	zz = rd_varint(&r);
 	len = rd_varint(&r);
 	kind = zz % 3;
@@ -2031,9 +2048,14 @@ furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
 		it->section = NULL;
 		it->section_len = 0;
 	} else {
-		it->section_len = rd_varint(&r);
-		if (!(it->section = rd_bytes(&r, it->section_len)))
+		/* its own, with the id and title: decoded with them */
+		uint64_t n = rd_varint(&r);
+		if (r.has_err || (n && !it->sections) ||
+			n > it->sections_len - it->sections_at)
 			return FURET_CORRUPT;
+		it->section = it->sections ? it->sections + it->sections_at : "";
+		it->section_len = (size_t)n;
+		it->sections_at += (size_t)n;
 	}
 	p->section = it->section;
 	p->section_len = it->section_len;

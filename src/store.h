@@ -328,8 +328,12 @@ typedef struct furet_doc_rec {
 	size_t id_len;
 	const char *title;     /* NULL until furet_doc_rec_names */
 	size_t title_len;
-	const unsigned char *names; /* id and title as stored (textcodec's */
-	size_t names_len;           /* form), set by furet_doc_rec_decode */
+	const char *sections;  /* NULL until furet_doc_rec_names */
+	size_t sections_len;   /* the passages' own sections, one after the
+	                          other (furet_pass_enc_add) */
+	const unsigned char *names; /* id, title and sections as stored */
+	size_t names_len;           /* (textcodec's form), set by
+	                               furet_doc_rec_decode */
 	uint32_t first_passage;
 	uint32_t n_passages;
 	uint32_t source;       /* the file it came from: its number in the
@@ -359,6 +363,8 @@ typedef struct furet_pass_iter {
 	uint64_t prev_end;
 	const char *section;
 	size_t section_len;
+	const char *sections;  /* the record's (NULL: its names not decoded) */
+	size_t sections_len, sections_at;
 } furet_pass_iter;
 
 void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d);
@@ -369,11 +375,15 @@ furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
 
 /* Appends passages to a document record being encoded: init once per
 ** document, then add each passage in order (it remembers the previous one
-** for the deltas and a repeated section). */
+** for the deltas and a repeated section). A passage's section, unless it
+** is the previous passage's, goes with the id and title (compressed with
+** them): appended to sections, when not NULL, and counted in
+** sections_len. */
 typedef struct furet_pass_enc {
 	uint64_t prev_end;
 	int has_section;
 	furet_buf section;
+	uint64_t sections_len;
 } furet_pass_enc;
 
 void furet_pass_enc_init(furet_pass_enc *e);
@@ -381,7 +391,8 @@ void furet_pass_enc_reset(furet_pass_enc *e);
 void furet_pass_enc_free(furet_pass_enc *e);
 /* start <= end; out gets the encoded passage (sticky error). */
 void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
-	const char *section, size_t section_len, furet_buf *out);
+	const char *section, size_t section_len, furet_buf *out,
+	furet_buf *sections);
 
 /* What a term's postings reach at most, for the search's bounds whatever
 ** its options: the pairs (body tf, passage length) that no posting beats on
@@ -413,8 +424,9 @@ typedef struct furet_term_rec {
 void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
 	uint32_t tt, uint32_t ts);
 
-/* Encodes document records: names compresses the id and title (NULL:
-** stored raw; borrowed, it must outlive de); plain and stored are scratch. */
+/* Encodes document records: names compresses the id, title and sections
+** (NULL: stored raw; borrowed, it must outlive de); plain and stored are
+** scratch. */
 typedef struct furet_doc_enc {
 	furet_text_enc *names;
 	furet_buf plain, stored;
@@ -423,23 +435,26 @@ typedef struct furet_doc_enc {
 void furet_doc_enc_init(furet_doc_enc *de, furet_text_enc *names);
 void furet_doc_enc_free(furet_doc_enc *de);
 /* Appends r to out (sticky error), its passages being r->pass_len bytes
-** of furet_pass_enc_add output at r->pass. */
+** of furet_pass_enc_add output at r->pass, and r->sections those of its
+** sections argument. */
 void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
 	furet_buf *out);
-/* The same with the id and title already in their stored form (names,
-** names_len bytes: what furet_text_encode makes of the id then the title
-** with the encoder of "zdict_ids"), compressed elsewhere: the writer does
-** it in its compressing threads. */
+/* The same with the id, title and sections already in their stored form
+** (names, names_len bytes: what furet_text_encode makes of the id, the
+** title then the sections with the encoder of "zdict_ids"), compressed
+** elsewhere: the writer does it in its compressing threads. r->sections
+** is not read, r->sections_len is. */
 void furet_doc_rec_encode_stored(const furet_doc_rec *r, const void *names,
 	size_t names_len, furet_buf *out);
-/* Decodes all but the id and title, which stay stored (r->names) and NULL
-** until asked for: most readers of a record never need them, and they are
-** compressed. */
+/* Decodes all but the id, title and sections, which stay stored
+** (r->names) and NULL until asked for: most readers of a record never need
+** them, and they are compressed. A passage's section needs them. */
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *r);
-/* Sets r->id and r->title: in place when stored raw, else decoded into buf
-** (replacing its content) with dec, the decoder of the index's "zdict_ids"
-** (may be NULL when the record needs none). FURET_CORRUPT on damage. The
-** strings are valid while both the record's value and buf are. */
+/* Sets r->id, r->title and r->sections: in place when stored raw, else
+** decoded into buf (replacing its content) with dec, the decoder of the
+** index's "zdict_ids" (may be NULL when the record needs none).
+** FURET_CORRUPT on damage. The strings are valid while both the record's
+** value and buf are. */
 furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *r,
 	furet_buf *buf);
 /* The same with a decoder and buffer of t's (made on first use): the

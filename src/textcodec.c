@@ -98,7 +98,7 @@ void furet_text_sampler_free(furet_text_sampler *s)
 	s->sizes = NULL;
 }
 
-furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
+furet_rc furet_text_enc_open(const void *dict, size_t dict_len, int level,
 	furet_text_enc **out)
 {
 	furet_text_enc *e = furet_malloc(sizeof *e);
@@ -106,11 +106,13 @@ furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
 	*out = NULL;
 	if (!e)
 		return FURET_NOMEM;
+	if (level <= 0)
+		level = LEVEL;
 	e->cctx = ZSTD_createCCtx();
-	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, LEVEL) : NULL;
+	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, level) : NULL;
 	if (!e->cctx || (dict_len && !e->cdict) ||
 		ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx,
-			ZSTD_c_compressionLevel, LEVEL)) ||
+			ZSTD_c_compressionLevel, level)) ||
 		ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_dictIDFlag, 0)) ||
 		ZSTD_isError(ZSTD_CCtx_refCDict(e->cctx, e->cdict))) {
 		furet_text_enc_close(e);
@@ -135,7 +137,8 @@ furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
 	size_t bound = ZSTD_compressBound(len), r;
 
 	furet_buf_reset(out);
-	if (len >= 64 && !furet_buf_reserve(out, bound + 1)) {
+	/* (with a dictionary, short texts compress too) */
+	if ((len >= 64 || e->cdict) && !furet_buf_reserve(out, bound + 1)) {
 		r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
 		if (!ZSTD_isError(r) && r > MAGIC_LEN && r - MAGIC_LEN + 1 < len) {
 			out->data[0] = e->cdict ? TAG_ZSTD_DICT : TAG_ZSTD;

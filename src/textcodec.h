@@ -47,8 +47,9 @@ int furet_text_sampler_offer(furet_text_sampler *s, const char *text,
 furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict);
 void furet_text_sampler_free(furet_text_sampler *s);
 
-/* An encoder using dict (may be empty); dict must outlive it. */
-furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
+/* An encoder using dict (may be empty); dict must outlive it. level: zstd's
+** (0: 3, the stored text's; ids and titles take 12, see writer.c). */
+furet_rc furet_text_enc_open(const void *dict, size_t dict_len, int level,
 	furet_text_enc **out);
 void furet_text_enc_close(furet_text_enc *e);
 /* Replaces out's content with the stored form of text. */

@@ -1977,7 +1977,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	unsigned char d4[4], k4[4];
 	furet_doc_rec rec;
 	furet_pass_iter it;
-	furet_buf names, title, ids, pass;
+	furet_buf names, title, ids, pass, secs;
 	tref *refs = NULL;
 	size_t n = 0, cap = 0, i, j;
 	uint32_t k;
@@ -1988,6 +1988,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	furet_buf_init(&title);
 	furet_buf_init(&ids);
 	furet_buf_init(&pass);
+	furet_buf_init(&secs);
 	furet_put_u32be(d4, dn);
 	if ((rc = furet_txn_get(t, FURET_T_DOCS, d4, 4, &v)))
 		return rc == FURET_DONE ? FURET_OK : rc; /* removed already */
@@ -2000,14 +2001,16 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	/* The record's passages, copied: its pages may move as this
-	** transaction writes. */
+	/* The record's passages and sections, copied: its pages may move as
+	** this transaction writes. */
 	furet_buf_append(&pass, rec.pass, rec.pass_len);
-	if (pass.has_err) {
+	furet_buf_append(&secs, rec.sections, rec.sections_len);
+	if (pass.has_err || secs.has_err) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
 	rec.pass = pass.data;
+	rec.sections = (const char *)secs.data;
 	furet_pass_iter_init(&it, &rec);
 	for (k = 0; k < rec.n_passages; k++) {
 		uint32_t pid = rec.first_passage + k, length;
@@ -2114,6 +2117,7 @@ done:
 	furet_buf_free(&title);
 	furet_buf_free(&ids);
 	furet_buf_free(&pass);
+	furet_buf_free(&secs);
 	return rc;
 }
 
@@ -2206,7 +2210,8 @@ static furet_rc train_dict(const furet_writer *w, furet_buf *dict,
 	furet_rdr r;
 	spooled_doc sd;
 	spooled_pass sp;
-	furet_buf name;
+	furet_buf name, pass;
+	furet_pass_enc pe;
 	size_t i, n_live = 0, n_live_docs = 0;
 	uint64_t k;
 	int is_full = 0, is_names_full = names_dict == NULL;
@@ -2220,6 +2225,8 @@ static furet_rc train_dict(const furet_writer *w, furet_buf *dict,
 	memset(&sd, 0, sizeof sd);
 	memset(&sp, 0, sizeof sp);
 	furet_buf_init(&name);
+	furet_buf_init(&pass);
+	furet_pass_enc_init(&pe);
 	furet_text_sampler_init(&ts, n_live);
 	furet_text_sampler_init(&ns, n_live_docs);
 	if ((rc = spool_reader(w, &r)))
@@ -2228,26 +2235,25 @@ static furet_rc train_dict(const furet_writer *w, furet_buf *dict,
 	** index must not depend on them. */
 	for (i = 0; i < w->n_docs && !(is_full && is_names_full); i++) {
 		const batch_doc *d = &w->docs[i];
+		int is_name = !d->is_dead && !is_names_full;
 		if ((rc = read_doc(&r, &sd)))
 			goto done;
-		if (!d->is_dead && !is_names_full) {
-			/* What the docs record compresses: id, then title. */
-			int f;
-			furet_buf_reset(&name);
-			furet_buf_append(&name, w->ids.data + d->id_off, d->id_len);
-			furet_buf_append(&name, sd.title.data, sd.title.len);
-			f = name.has_err ? -1 : furet_text_sampler_offer(&ns,
-				(const char *)name.data, name.len);
-			if (f < 0) {
-				rc = FURET_NOMEM;
-				goto done;
-			}
-			is_names_full = f;
-		}
+		/* What the docs record compresses: id, title, then the sections
+		** of its passages. */
+		furet_buf_reset(&name);
+		furet_buf_append(&name, w->ids.data + d->id_off, d->id_len);
+		furet_buf_append(&name, sd.title.data, sd.title.len);
+		furet_pass_enc_reset(&pe);
 		for (k = 0; k < sd.n_passages; k++) {
 			int f;
 			if ((rc = read_pass(&r, &sp)))
 				goto done;
+			if (is_name) {
+				furet_buf_reset(&pass);
+				furet_pass_enc_add(&pe, sp.start, sp.end, sp.has_section ?
+					(const char *)sp.section.data : NULL, sp.section.len,
+					&pass, &name);
+			}
 			if (d->is_dead || is_full)
 				continue;
 			f = furet_text_sampler_offer(&ts, (const char *)sp.text.data,
@@ -2257,6 +2263,16 @@ static furet_rc train_dict(const furet_writer *w, furet_buf *dict,
 				goto done;
 			}
 			is_full = f;
+		}
+		if (is_name) {
+			int f = name.has_err || pass.has_err ? -1 :
+				furet_text_sampler_offer(&ns, (const char *)name.data,
+				name.len);
+			if (f < 0) {
+				rc = FURET_NOMEM;
+				goto done;
+			}
+			is_names_full = f;
 		}
 	}
 	if (!(rc = furet_text_sampler_train(&ts, dict)) && names_dict)
@@ -2269,6 +2285,8 @@ done:
 	furet_buf_free(&sp.section);
 	furet_buf_free(&sp.text);
 	furet_buf_free(&name);
+	furet_buf_free(&pass);
+	furet_pass_enc_free(&pe);
 	furet_text_sampler_free(&ts);
 	furet_text_sampler_free(&ns);
 	return rc;
@@ -2293,10 +2311,18 @@ typedef struct zchunk {
 	furet_rc rc;
 } zchunk;
 
+/* zstd's level for ids, titles and sections: 12 makes them 13 % smaller
+** than 3 (the text's), for 0.5 s more of compression on 141,789 documents
+** (21 MB). */
+#define NAMES_LEVEL 12
+
 /* A compressing thread's encoders, and the dictionaries they are made
-** with (ctx). */
+** with (ctx); pe and pass find a document's sections as its record will
+** hold them. */
 typedef struct zstate {
 	furet_text_enc *text, *names;
+	furet_pass_enc pe;
+	furet_buf pass;
 } zstate;
 
 typedef struct zdicts {
@@ -2336,6 +2362,8 @@ static void zstate_close(void *ctx, void *state)
 		return;
 	furet_text_enc_close(st->text);
 	furet_text_enc_close(st->names);
+	furet_pass_enc_free(&st->pe);
+	furet_buf_free(&st->pass);
 	furet_free(st);
 }
 
@@ -2349,8 +2377,12 @@ static furet_rc zstate_open(void *ctx, void **state)
 	if (!st)
 		return FURET_NOMEM;
 	memset(st, 0, sizeof *st);
-	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, &st->text)))
-		rc = furet_text_enc_open(d->names->data, d->names->len, &st->names);
+	furet_pass_enc_init(&st->pe);
+	furet_buf_init(&st->pass);
+	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, 0,
+		&st->text)))
+		rc = furet_text_enc_open(d->names->data, d->names->len, NAMES_LEVEL,
+			&st->names);
 	if (rc) {
 		/* The pipeline closes only the states that opened. */
 		zstate_close(ctx, st);
@@ -2382,8 +2414,8 @@ static furet_rc zchunk_add(zchunk *z, furet_text_enc *e, int is_name,
 	return FURET_OK;
 }
 
-/* Compresses the ids and titles of the chunk's live documents and the
-** texts of their passages. */
+/* Compresses the ids, titles and sections of the chunk's live documents
+** and the texts of their passages. */
 static void zchunk_run(void *state, void *slot)
 {
 	zstate *st = state;
@@ -2411,30 +2443,33 @@ static void zchunk_run(void *state, void *slot)
 			z->rc = FURET_IO;
 			break;
 		}
-		if (!d->is_dead) {
-			/* What the docs record holds: the id, then the title. */
-			furet_buf_reset(&z->plain);
-			furet_buf_append(&z->plain, z->w->ids.data + d->id_off,
-				d->id_len);
-			furet_buf_append(&z->plain, title, (size_t)n);
-			z->rc = z->plain.has_err ? FURET_NOMEM : zchunk_add(z,
-				st->names, 1, z->plain.data, z->plain.len);
-		}
+		/* What the docs record holds: the id, the title, then the
+		** sections of the passages (put_chunk writes the passages). */
+		furet_buf_reset(&z->plain);
+		furet_buf_append(&z->plain, z->w->ids.data + d->id_off, d->id_len);
+		furet_buf_append(&z->plain, title, (size_t)n);
+		furet_pass_enc_reset(&st->pe);
 		for (k = 0; k < n_pass && !z->rc; k++) {
 			uint64_t start = furet_rdr_varint(&r), end = furet_rdr_varint(&r);
-			const unsigned char *text;
+			const unsigned char *text, *sec;
 
 			n = furet_rdr_varint(&r);
-			furet_rdr_skip(&r, n ? n - 1 : 0);
-			if (r.has_err || end < start ||
+			sec = furet_rdr_bytes(&r, n ? n - 1 : 0);
+			if (r.has_err || end < start || !sec ||
 				!(text = furet_rdr_bytes(&r, end - start))) {
 				z->rc = FURET_IO;
 				break;
 			}
-			if (!d->is_dead)
-				z->rc = zchunk_add(z, st->text, 0, text,
-					(size_t)(end - start));
+			if (d->is_dead)
+				continue;
+			furet_buf_reset(&st->pass);
+			furet_pass_enc_add(&st->pe, start, end, n ? (const char *)sec :
+				NULL, n ? (size_t)(n - 1) : 0, &st->pass, &z->plain);
+			z->rc = zchunk_add(z, st->text, 0, text, (size_t)(end - start));
 		}
+		if (!d->is_dead && !z->rc)
+			z->rc = z->plain.has_err || st->pass.has_err ? FURET_NOMEM :
+				zchunk_add(z, st->names, 1, z->plain.data, z->plain.len);
 	}
 }
 
@@ -2631,7 +2666,7 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			furet_put_u32be(k4, (uint32_t)(c->n_passages + pid));
 			furet_pass_enc_add(&o->pe, o->sp.start, o->sp.end,
 				o->sp.has_section ? (const char *)o->sp.section.data : NULL,
-				o->sp.section.len, &o->pass);
+				o->sp.section.len, &o->pass, NULL);
 			from = e ? z->ends[e - 1] : 0;
 			if ((rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, z->out.data + from,
 				z->ends[e] - from, FURET_PUT_APPEND)))
@@ -2665,6 +2700,8 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 		dr.meta_len = o->sd.meta.len;
 		dr.pass = o->pass.data;
 		dr.pass_len = o->pass.len;
+		dr.sections = NULL; /* (compressed with the id in names) */
+		dr.sections_len = (size_t)o->pe.sections_len;
 		memcpy(dr.hash, o->sd.hash, FURET_HASH_LEN);
 		if (ni >= z->n_names)
 			return FURET_IO;

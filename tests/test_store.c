@@ -23,22 +23,31 @@ static void test_doc_passage_term_codecs(void **state)
 	furet_pass_iter it;
 	furet_pass_enc pe;
 	furet_term_rec t, t2;
-	furet_buf b, pass;
+	furet_buf b, pass, secs;
 	furet_val v;
 	size_t cut;
 	(void)state;
 
-	/* Three passages: a section, the same section again (written as "as
-	** before"), then none; the third starts before the second ends
-	** (nothing relies on passages following each other). */
+	/* Four passages: a section, the same section again (written as "as
+	** before"), none, then another; the third starts before the second
+	** ends (nothing relies on passages following each other). The
+	** sections go with the id and title, each once. */
 	furet_buf_init(&pass);
+	furet_buf_init(&secs);
 	furet_pass_enc_init(&pe);
-	furet_pass_enc_add(&pe, 100, 250, "POP School", 10, &pass);
-	furet_pass_enc_add(&pe, 252, 300, "POP School", 10, &pass);
-	furet_pass_enc_add(&pe, 40, 40, NULL, 0, &pass);
+	furet_pass_enc_add(&pe, 100, 250, "POP School", 10, &pass, &secs);
+	furet_pass_enc_add(&pe, 252, 300, "POP School", 10, &pass, &secs);
+	furet_pass_enc_add(&pe, 40, 40, NULL, 0, &pass, &secs);
+	furet_pass_enc_add(&pe, 300, 310, "Lille", 5, &pass, &secs);
 	assert_false(pass.has_err);
+	assert_int_equal(secs.len, 15);
+	assert_int_equal(pe.sections_len, 15);
+	assert_memory_equal(secs.data, "POP SchoolLille", 15);
 	d.pass = pass.data;
 	d.pass_len = pass.len;
+	d.n_passages = 4;
+	d.sections = (const char *)secs.data;
+	d.sections_len = secs.len;
 
 	furet_buf_init(&b);
 	furet_doc_enc_init(&de, NULL);
@@ -52,7 +61,9 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_memory_equal(d2.id, "corpus/a.txt", 12);
 	assert_memory_equal(d2.title, "Titre", 5);
 	assert_int_equal(d2.first_passage, 7);
-	assert_int_equal(d2.n_passages, 3);
+	assert_int_equal(d2.n_passages, 4);
+	assert_int_equal(d2.sections_len, 15);
+	assert_memory_equal(d2.sections, "POP SchoolLille", 15);
 	assert_int_equal(d2.source, 2);
 	assert_memory_equal(d2.hash, d.hash, FURET_HASH_LEN);
 	assert_int_equal(d2.meta_len, 9);
@@ -74,17 +85,37 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(p.start, 40);
 	assert_int_equal(p.end, 40);
 	assert_null(p.section);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+	assert_int_equal(p.section_len, 5);
+	assert_memory_equal(p.section, "Lille", 5);
 	assert_int_equal(furet_pass_next(&it, &p), FURET_DONE);
 	assert_int_equal(furet_doc_passage(&d2, 1, &p), FURET_OK);
 	assert_int_equal(p.start, 252);
-	assert_int_equal(furet_doc_passage(&d2, 3, &p), FURET_CORRUPT);
+	assert_int_equal(furet_doc_passage(&d2, 4, &p), FURET_CORRUPT);
+	/* A record whose names were not decoded has no sections to give;
+	** sections longer or shorter than the passages say are damage. */
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	furet_pass_iter_init(&it, &d2);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
+	assert_int_equal(furet_doc_names_decode(NULL, &d2, NULL), FURET_OK);
+	d2.sections_len = 14;
+	furet_pass_iter_init(&it, &d2);
+	while ((cut = furet_pass_next(&it, &p)) == FURET_OK)
+		;
+	assert_int_equal(cut, FURET_CORRUPT);
+	d2.sections_len = 16;
+	furet_pass_iter_init(&it, &d2);
+	while ((cut = furet_pass_next(&it, &p)) == FURET_OK)
+		;
+	assert_int_equal(cut, FURET_CORRUPT);
 
 	/* Every truncation is detected: by the record, or by its passages;
 	** and so is a byte too many after the last passage. */
 	for (cut = 0; cut < b.len; cut++) {
 		furet_rc rc;
 		v.len = cut;
-		if (furet_doc_rec_decode(v, &d2) == FURET_CORRUPT)
+		if (furet_doc_rec_decode(v, &d2) == FURET_CORRUPT ||
+			furet_doc_names_decode(NULL, &d2, NULL) == FURET_CORRUPT)
 			continue;
 		furet_pass_iter_init(&it, &d2);
 		while ((rc = furet_pass_next(&it, &p)) == FURET_OK)
@@ -95,6 +126,7 @@ static void test_doc_passage_term_codecs(void **state)
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	assert_int_equal(furet_doc_names_decode(NULL, &d2, NULL), FURET_OK);
 	furet_pass_iter_init(&it, &d2);
 	while (furet_pass_next(&it, &p) == FURET_OK)
 		;
@@ -106,13 +138,14 @@ static void test_doc_passage_term_codecs(void **state)
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
-	d.n_passages = 3;
+	d.n_passages = 4;
 
 	/* No metadata, no passages; metadata over FURET_META_MAX is damage. */
 	d.meta = NULL;
 	d.meta_len = 0;
 	d.n_passages = 0;
 	d.pass_len = 0;
+	d.sections_len = 0;
 	furet_buf_reset(&b);
 	furet_doc_rec_encode(&de, &d, &b);
 	v.data = b.data;
@@ -136,15 +169,16 @@ static void test_doc_passage_term_codecs(void **state)
 
 	/* Damaged passages: "same section" first, and a start before 0. */
 	{
-		static const unsigned char same_first[] = { 0, 4, 1 },
-			before_zero[] = { 2, 4, 0, 3, 1, 0 };
+		static const unsigned char same_first[] = { 1, 4 },
+			before_zero[] = { 6, 4, 9, 1 };
 		d2.n_passages = 1;
 		d2.pass = same_first;
 		d2.pass_len = sizeof same_first;
 		furet_pass_iter_init(&it, &d2);
 		assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
-		/* After a first passage 1..5, a gap of -2 (zigzag 3) is fine,
-		** and one of -6 (zigzag 11) would start before 0. */
+		/* After a first passage 1..5, a gap of -2 (zigzag 3, 3 x 3 + no
+		** section) is fine, and one of -6 (zigzag 11) would start before
+		** 0. */
 		d2.n_passages = 2;
 		d2.pass = before_zero;
 		d2.pass_len = sizeof before_zero;
@@ -157,7 +191,7 @@ static void test_doc_passage_term_codecs(void **state)
 		{
 			unsigned char bad[sizeof before_zero];
 			memcpy(bad, before_zero, sizeof bad);
-			bad[3] = 11; /* -6 from 5 */
+			bad[2] = 33; /* -6 from 5 */
 			d2.pass = bad;
 			furet_pass_iter_init(&it, &d2);
 			assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
@@ -216,6 +250,7 @@ static void test_doc_passage_term_codecs(void **state)
 	}
 	furet_pass_enc_free(&pe);
 	furet_buf_free(&pass);
+	furet_buf_free(&secs);
 	furet_doc_enc_free(&de);
 	furet_buf_free(&b);
 }
@@ -784,8 +819,9 @@ static void test_doc_names_codec(void **state)
 	assert_int_equal(furet_text_sampler_train(&ts, &dict), FURET_OK);
 	assert_true(dict.len > 0);
 	furet_text_sampler_free(&ts);
-	assert_int_equal(furet_text_enc_open(NULL, 0, &plain), FURET_OK);
-	assert_int_equal(furet_text_enc_open(dict.data, dict.len, &zd), FURET_OK);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &plain), FURET_OK);
+	assert_int_equal(furet_text_enc_open(dict.data, dict.len, 12, &zd),
+		FURET_OK);
 	assert_int_equal(furet_text_dec_open(NULL, 0, &dplain), FURET_OK);
 	assert_int_equal(furet_text_dec_open(dict.data, dict.len, &dzd),
 		FURET_OK);
@@ -802,6 +838,8 @@ static void test_doc_names_codec(void **state)
 		d.id_len = strlen(d.id);
 		d.title = is_short ? "" : title;
 		d.title_len = is_short ? 0 : sizeof title - 1;
+		d.sections = is_short ? NULL : "Chapitre premierSection 2";
+		d.sections_len = is_short ? 0 : 25;
 		d.first_passage = 5;
 		furet_doc_enc_init(&de, e);
 		furet_buf_reset(&b);
@@ -826,6 +864,9 @@ static void test_doc_names_codec(void **state)
 		assert_memory_equal(d2.id, d.id, d.id_len);
 		assert_int_equal(d2.title_len, d.title_len);
 		assert_memory_equal(d2.title, d.title, d.title_len);
+		assert_int_equal(d2.sections_len, d.sections_len);
+		assert_memory_equal(d2.sections, is_short ? "" : d.sections,
+			d.sections_len);
 		assert_int_equal(d2.first_passage, 5);
 
 		/* Truncated anywhere: refused by the record or by its names. */
@@ -854,8 +895,9 @@ static void test_doc_names_codec(void **state)
 		}
 		furet_doc_enc_free(&de);
 	}
-	/* An unknown tag. */
-	b.data[3] = 3;
+	/* An unknown tag (after the lengths of the id, title, sections and
+	** names, a byte each). */
+	b.data[4] = 3;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
 	assert_int_equal(furet_doc_names_decode(dzd, &d2, &out), FURET_CORRUPT);
 
