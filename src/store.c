@@ -35,6 +35,9 @@
 **                            is its block's + the starts after the block's
 **                            first passage up to it, counted from the last
 **                            jump among them when there is one
+**              "docid_bits" -> a byte, 0 to 32: how many leading bits of an
+**                            id's hash name its bucket in docids (absent:
+**                            0, one bucket)
 **              "zdict"    -> the zstd dictionary of the stored text, trained
 **                            on the passages of the last rebuild (absent when
 **                            there was too little text)
@@ -78,9 +81,16 @@
 **                            them and each other). A passage's document is
 **                            "pdoc", its number pid - first_passage, its
 **                            length "plen"
-**   docids     u64be hash of the id -> u32be doc numbers, one unless ids
-**                            collide (the documents' records tell them
-**                            apart); 8-byte keys, not ids of 90 bytes
+**   docids     u32be bucket -> its entries, each u64be hash of an id (FNV-1a
+**                            64, mixed), u32be doc number, in order: the
+**                            ids whose hash starts with the bucket's
+**                            "docid_bits" bits (8-byte hashes, not ids of
+**                            90 bytes; the documents' records tell
+**                            colliding ids apart). A rebuild makes the
+**                            buckets 32 entries at most on average, and
+**                            writes them in key order; a bucket of more
+**                            than 128 doubles them (each splits in two by
+**                            the next bit)
 **   sources    u32be number -> the path of a source file (documents name
 **                            theirs by number); numbered densely from 1 in
 **                            order of first use, never removed
@@ -144,7 +154,8 @@
 ** positions (4 before); version 12 "plen" and "dlen" in entries of 1 or 2
 ** bytes and "pdoc" as a bitmap of document starts (u32 arrays before), a
 ** passage's section in the same varint as its start (one byte less), the
-** sections compressed with the id and title (raw in the passages before).
+** sections compressed with the id and title (raw in the passages before),
+** docids by buckets of ids (an id per key before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2354,6 +2365,11 @@ void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out)
 
 /* ---- docids: document id -> number ------------------------------------------ */
 
+#define DOCID_ENT 12    /* u64be hash of the id, u32be document number */
+#define DOCID_AVG 32    /* a rebuild's buckets hold this many at most, on average */
+#define DOCID_SPLIT 128 /* a bucket of more entries doubles the buckets */
+#define DOCID_BITS "docid_bits"
+
 /* 64-bit FNV-1a with a final mix: the docids key of an id. */
 static uint64_t id_hash(const void *id, size_t len)
 {
@@ -2371,33 +2387,87 @@ static uint64_t id_hash(const void *id, size_t len)
 	return h;
 }
 
-static void id_key(unsigned char key[8], const void *id, size_t len)
+static void put_u64be(unsigned char *p, uint64_t v)
 {
-	uint64_t h = id_hash(id, len);
 	int k;
 
 	for (k = 7; k >= 0; k--) {
-		key[k] = (unsigned char)h;
-		h >>= 8;
+		p[k] = (unsigned char)v;
+		v >>= 8;
 	}
+}
+
+static uint64_t get_u64be(const unsigned char *p)
+{
+	return (uint64_t)furet_get_u32be(p) << 32 | furet_get_u32be(p + 4);
+}
+
+/* The bits of a hash that name its bucket: meta "docid_bits" (none: 0, one
+** bucket). */
+static furet_rc docid_bits(furet_txn *t, unsigned *bits)
+{
+	furet_val v;
+	furet_rc rc = furet_txn_get(t, FURET_T_META, DOCID_BITS,
+		sizeof DOCID_BITS - 1, &v);
+
+	*bits = 0;
+	if (rc == FURET_DONE)
+		return FURET_OK;
+	if (rc)
+		return rc;
+	if (v.len != 1 || v.data[0] > 32)
+		return FURET_CORRUPT;
+	*bits = v.data[0];
+	return FURET_OK;
+}
+
+static furet_rc put_docid_bits(furet_txn *t, unsigned bits)
+{
+	unsigned char b = (unsigned char)bits;
+	return furet_txn_put(t, FURET_T_META, DOCID_BITS, sizeof DOCID_BITS - 1,
+		&b, 1, 0);
+}
+
+static uint32_t bucket_of(uint64_t h, unsigned bits)
+{
+	return bits ? (uint32_t)(h >> (64 - bits)) : 0;
+}
+
+/* A bucket's entries: whole, at least one, strictly in order. */
+static int bucket_ok(furet_val v)
+{
+	size_t i;
+
+	if (v.len == 0 || v.len % DOCID_ENT)
+		return 0;
+	for (i = DOCID_ENT; i < v.len; i += DOCID_ENT)
+		if (memcmp(v.data + i - DOCID_ENT, v.data + i, DOCID_ENT) >= 0)
+			return 0;
+	return 1;
 }
 
 furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	uint32_t *doc, furet_doc_rec *rec)
 {
-	unsigned char key[8];
+	uint64_t h = id_hash(id, len);
+	unsigned char key[4];
+	unsigned bits;
 	furet_val v, dv;
 	furet_doc_rec r;
 	size_t i;
 	furet_rc rc;
 
-	id_key(key, id, len);
-	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v)))
+	if ((rc = docid_bits(t, &bits)))
 		return rc;
-	if (v.len == 0 || v.len % 4)
+	furet_put_u32be(key, bucket_of(h, bits));
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v)))
+		return rc;
+	if (!bucket_ok(v))
 		return FURET_CORRUPT;
-	for (i = 0; i < v.len; i += 4) {
-		rc = furet_txn_get(t, FURET_T_DOCS, v.data + i, 4, &dv);
+	for (i = 0; i < v.len; i += DOCID_ENT) {
+		if (get_u64be(v.data + i) != h)
+			continue;
+		rc = furet_txn_get(t, FURET_T_DOCS, v.data + i + 8, 4, &dv);
 		if (rc == FURET_DONE)
 			return FURET_CORRUPT;
 		if (rc || (rc = furet_doc_rec_decode(dv, &r)))
@@ -2407,7 +2477,7 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 		if ((rc = furet_doc_rec_names(t, &r)))
 			return rc;
 		if (memcmp(r.id, id, len) == 0) {
-			*doc = furet_get_u32be(v.data + i);
+			*doc = furet_get_u32be(v.data + i + 8);
 			if (rec)
 				*rec = r;
 			return FURET_OK;
@@ -2416,89 +2486,203 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	return FURET_DONE;
 }
 
+/* Doubles the buckets: bucket k becomes 2k and 2k + 1, by the next bit of
+** the hashes. The keys are read first, then moved from the highest down: a
+** new key (2k, 2k + 1) is then never a key not yet moved (below k). */
+static furet_rc docids_split(furet_txn *t, unsigned bits)
+{
+	furet_cursor *cur = NULL;
+	furet_buf keys, ent;
+	furet_val k, v;
+	size_t n, i, j;
+	furet_rc rc;
+
+	furet_buf_init(&keys);
+	furet_buf_init(&ent);
+	if ((rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		if (k.len != 4) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		furet_buf_append(&keys, k.data, 4);
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		goto done;
+	rc = keys.has_err ? FURET_NOMEM : FURET_OK;
+	for (n = keys.len / 4; !rc && n > 0; n--) {
+		const unsigned char *key = keys.data + 4 * (n - 1);
+		uint32_t b = furet_get_u32be(key);
+		unsigned char nk[4];
+		size_t half;
+		if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v))) {
+			if (rc == FURET_DONE)
+				rc = FURET_CORRUPT;
+			break;
+		}
+		if (!bucket_ok(v)) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		furet_buf_reset(&ent);
+		furet_buf_append(&ent, v.data, v.len);
+		if (ent.has_err) {
+			rc = FURET_NOMEM;
+			break;
+		}
+		if ((rc = furet_txn_del(t, FURET_T_DOCIDS, key, 4)))
+			break;
+		/* the entries in order: those whose next bit is 0 first */
+		for (half = 0; half < ent.len; half += DOCID_ENT)
+			if (bucket_of(get_u64be(ent.data + half), bits + 1) != 2 * b)
+				break;
+		for (j = 0; j < 2 && !rc; j++) {
+			size_t from = j ? half : 0, to = j ? ent.len : half;
+			if (from == to)
+				continue;
+			for (i = from; i < to; i += DOCID_ENT)
+				if (bucket_of(get_u64be(ent.data + i), bits + 1) !=
+					2 * b + (uint32_t)j)
+					rc = FURET_CORRUPT; /* not this bucket's */
+			furet_put_u32be(nk, 2 * b + (uint32_t)j);
+			if (!rc)
+				rc = furet_txn_put(t, FURET_T_DOCIDS, nk, 4, ent.data + from,
+					to - from, 0);
+		}
+	}
+	if (!rc)
+		rc = put_docid_bits(t, bits + 1);
+done:
+	furet_buf_free(&keys);
+	furet_buf_free(&ent);
+	return rc;
+}
+
 furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 	uint32_t doc)
 {
-	unsigned char key[8], buf[4 * 16];
+	uint64_t h = id_hash(id, len);
+	unsigned char key[4], e[DOCID_ENT];
+	unsigned bits;
+	furet_buf b;
 	furet_val v;
+	size_t i = 0;
 	furet_rc rc;
 
-	id_key(key, id, len);
-	rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v);
+	if ((rc = docid_bits(t, &bits)))
+		return rc;
+	furet_put_u32be(key, bucket_of(h, bits));
+	put_u64be(e, h);
+	furet_put_u32be(e + 8, doc);
+	rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v);
 	if (rc == FURET_DONE)
 		v.len = 0;
 	else if (rc)
 		return rc;
-	if (v.len % 4 || v.len + 4 > sizeof buf)
-		return FURET_CORRUPT; /* 16 ids of one 64-bit hash: not by chance */
-	if (v.len)
-		memcpy(buf, v.data, v.len);
-	furet_put_u32be(buf + v.len, doc);
-	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, v.len + 4, 0);
+	else if (!bucket_ok(v))
+		return FURET_CORRUPT;
+	/* Copied with the entry in its place (the put may move the page). */
+	while (i < v.len && memcmp(v.data + i, e, DOCID_ENT) < 0)
+		i += DOCID_ENT;
+	if (i < v.len && memcmp(v.data + i, e, DOCID_ENT) == 0)
+		return FURET_OK;
+	furet_buf_init(&b);
+	furet_buf_append(&b, v.data, i);
+	furet_buf_append(&b, e, DOCID_ENT);
+	furet_buf_append(&b, v.data + i, v.len - i);
+	rc = b.has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_DOCIDS, key, 4,
+		b.data, b.len, 0);
+	if (!rc && b.len / DOCID_ENT > DOCID_SPLIT && bits < 32)
+		rc = docids_split(t, bits);
+	furet_buf_free(&b);
+	return rc;
 }
 
 furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	uint32_t doc)
 {
-	unsigned char key[8], buf[4 * 16];
+	uint64_t h = id_hash(id, len);
+	unsigned char key[4], e[DOCID_ENT];
+	unsigned bits;
+	furet_buf b;
 	furet_val v;
-	size_t i, n = 0;
+	size_t i;
 	furet_rc rc;
 
-	id_key(key, id, len);
-	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v)))
+	if ((rc = docid_bits(t, &bits)))
 		return rc;
-	if (v.len % 4 || v.len > sizeof buf)
+	furet_put_u32be(key, bucket_of(h, bits));
+	put_u64be(e, h);
+	furet_put_u32be(e + 8, doc);
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v)))
+		return rc;
+	if (!bucket_ok(v))
 		return FURET_CORRUPT;
-	for (i = 0; i < v.len; i += 4)
-		if (furet_get_u32be(v.data + i) != doc) {
-			memcpy(buf + n, v.data + i, 4);
-			n += 4;
-		}
-	if (n == v.len)
+	for (i = 0; i < v.len; i += DOCID_ENT)
+		if (memcmp(v.data + i, e, DOCID_ENT) == 0)
+			break;
+	if (i == v.len)
 		return FURET_DONE;
-	if (n == 0)
-		return furet_txn_del(t, FURET_T_DOCIDS, key, 8);
-	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, n, 0);
+	if (v.len == DOCID_ENT)
+		return furet_txn_del(t, FURET_T_DOCIDS, key, 4);
+	furet_buf_init(&b);
+	furet_buf_append(&b, v.data, i);
+	furet_buf_append(&b, v.data + i + DOCID_ENT, v.len - i - DOCID_ENT);
+	rc = b.has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_DOCIDS, key, 4,
+		b.data, b.len, 0);
+	furet_buf_free(&b);
+	return rc;
 }
 
 void furet_docids_add(furet_buf *buf, const void *id, size_t len,
 	uint32_t doc)
 {
-	unsigned char e[12];
+	unsigned char e[DOCID_ENT];
 
-	id_key(e, id, len);
+	put_u64be(e, id_hash(id, len));
 	furet_put_u32be(e + 8, doc);
 	furet_buf_append(buf, e, sizeof e);
 }
 
 static int docid_ent_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, 12);
+	return memcmp(a, b, DOCID_ENT);
 }
 
 furet_rc furet_docids_put_all(furet_txn *t, furet_buf *buf)
 {
-	unsigned char vals[4 * 16];
-	size_t n = buf->len / 12, i, j;
+	size_t n = buf->len / DOCID_ENT, i, j, k;
+	unsigned bits = 0;
 	furet_rc rc;
 
 	if (buf->has_err)
 		return FURET_NOMEM;
 	if (n > 1)
-		qsort(buf->data, n, 12, docid_ent_cmp);
-	for (i = 0; i < n; i = j) {
-		const unsigned char *key = buf->data + 12 * i;
-		size_t k = 0;
-		/* the numbers of ids with one hash, in one value */
-		for (j = i; j < n && memcmp(buf->data + 12 * j, key, 8) == 0; j++) {
-			if (k == sizeof vals)
-				return FURET_CORRUPT; /* as furet_docid_put */
-			memcpy(vals + k, buf->data + 12 * j + 8, 4);
-			k += 4;
-		}
-		if ((rc = furet_txn_put(t, FURET_T_DOCIDS, key, 8, vals, k,
-			FURET_PUT_APPEND)))
+		qsort(buf->data, n, DOCID_ENT, docid_ent_cmp);
+	/* Identical entries (an id twice with one number) once. */
+	for (i = j = 0; i < n; i++)
+		if (j == 0 || memcmp(buf->data + DOCID_ENT * (j - 1), buf->data +
+			DOCID_ENT * i, DOCID_ENT) != 0)
+			memmove(buf->data + DOCID_ENT * j++, buf->data + DOCID_ENT * i,
+				DOCID_ENT);
+	n = j;
+	while (bits < 32 && (n >> bits) > DOCID_AVG)
+		bits++;
+	if ((rc = put_docid_bits(t, bits)))
+		return rc;
+	/* In key order, a bucket's entries in one value. */
+	for (i = 0; i < n; i = k) {
+		uint32_t b = bucket_of(get_u64be(buf->data + DOCID_ENT * i), bits);
+		unsigned char key[4];
+		for (k = i + 1; k < n && bucket_of(get_u64be(buf->data +
+			DOCID_ENT * k), bits) == b; k++)
+			;
+		furet_put_u32be(key, b);
+		if ((rc = furet_txn_put(t, FURET_T_DOCIDS, key, 4, buf->data +
+			DOCID_ENT * i, DOCID_ENT * (k - i), FURET_PUT_APPEND)))
 			return rc;
 	}
 	return FURET_OK;
@@ -2508,18 +2692,28 @@ furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
 {
 	furet_cursor *cur = NULL;
 	furet_val k = { NULL, 0 }, v = { NULL, 0 };
+	unsigned bits;
+	size_t i;
 	furet_rc rc;
 
 	*n = 0;
-	if ((rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
+	if ((rc = docid_bits(t, &bits)) ||
+		(rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
 		return rc;
 	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
 		rc = furet_cursor_next(cur, &k, &v)) {
-		if (k.len != 8 || v.len == 0 || v.len % 4) {
+		if (k.len != 4 || !bucket_ok(v)) {
 			rc = FURET_CORRUPT;
 			break;
 		}
-		*n += v.len / 4;
+		/* every entry in the bucket its hash names */
+		for (i = 0; i < v.len; i += DOCID_ENT)
+			if (bucket_of(get_u64be(v.data + i), bits) !=
+				furet_get_u32be(k.data))
+				rc = FURET_CORRUPT;
+		if (rc)
+			break;
+		*n += v.len / DOCID_ENT;
 	}
 	furet_cursor_close(cur);
 	return rc == FURET_DONE ? FURET_OK : rc;

@@ -969,11 +969,74 @@ static void test_docids(void **state)
 	assert_int_equal(d, 12);
 	assert_int_equal(furet_docid_count(t, &n), FURET_OK);
 	assert_int_equal(n, 3);
-	/* A key whose value is not a list of numbers is corrupt. */
+	/* Ids added one by one from one bucket on: the buckets double as
+	** they fill, every id stays found; then half are removed. */
 	{
-		unsigned char key[8] = { 0 };
-		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 8, "xyz", 3,
+		char name[32];
+		furet_val v;
+		for (i = 0; i < 2000; i++) {
+			furet_doc_rec r;
+			unsigned char d4[4];
+			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+			memset(&r, 0, sizeof r);
+			r.id = name;
+			r.id_len = strlen(name);
+			r.title = "";
+			furet_buf_reset(&enc);
+			furet_doc_rec_encode(&de, &r, &enc);
+			furet_put_u32be(d4, 100 + i);
+			assert_int_equal(furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data,
+				enc.len, 0), FURET_OK);
+			assert_int_equal(furet_docid_put(t, name, strlen(name), 100 + i),
+				FURET_OK);
+		}
+		assert_int_equal(furet_txn_get(t, FURET_T_META, "docid_bits", 10, &v),
+			FURET_OK);
+		assert_true(v.len == 1 && v.data[0] >= 4);
+		assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+		assert_int_equal(n, 2003);
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+			assert_int_equal(furet_docid_get(t, name, strlen(name), &d, NULL),
+				FURET_OK);
+			assert_int_equal(d, 100 + i);
+			if (i % 2)
+				assert_int_equal(furet_docid_del(t, name, strlen(name),
+					100 + i), FURET_OK);
+		}
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+			assert_int_equal(furet_docid_get(t, name, strlen(name), &d, NULL),
+				i % 2 ? FURET_DONE : FURET_OK);
+		}
+		assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+		assert_int_equal(n, 1003);
+	}
+	/* A rebuild's ids, put at once in key order: the same answers. */
+	{
+		furet_buf all;
+		furet_buf_init(&all);
+		assert_int_equal(furet_txn_clear(t), FURET_OK);
+		for (i = 0; i < 4; i++)
+			furet_docids_add(&all, ids[i], strlen(ids[i]), 10 + i);
+		assert_int_equal(furet_docids_put_all(t, &all), FURET_OK);
+		furet_buf_free(&all);
+		assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+		assert_int_equal(n, 4);
+	}
+	/* A bucket whose value is not whole entries in order, or an entry in
+	** a bucket its hash does not name, is corrupt. */
+	{
+		unsigned char key[4] = { 0, 0, 0, 9 }, e[24] = { 0 };
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 4, "xyz", 3,
 			0), FURET_OK);
+		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 4, e, 24, 0),
+			FURET_OK); /* two equal entries */
+		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
+		e[23] = 1;
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 4, e, 24, 0),
+			FURET_OK); /* hash 0 in bucket 9 */
 		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
 	}
 	furet_txn_abort(t);
