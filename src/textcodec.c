@@ -63,7 +63,8 @@ int furet_text_sampler_offer(furet_text_sampler *s, const char *text,
 	return 0;
 }
 
-furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict)
+furet_rc furet_text_sampler_train(furet_text_sampler *s, unsigned segment,
+	furet_buf *dict)
 {
 	size_t r;
 
@@ -73,13 +74,13 @@ furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict)
 	if (furet_buf_reserve(dict, DICT_CAP))
 		return FURET_NOMEM;
 	{
-		/* fastCover with its parameters fixed (k 1024, d 8): 0.06 s
+		/* fastCover with its parameters fixed (k segment, d 8): 0.06 s
 		** instead of 0.27 s on 3 MB of samples, for the same size of the
 		** stored text (ZDICT_trainFromBuffer tries several k and d). The
 		** rebuild waits for it. */
 		ZDICT_fastCover_params_t p;
 		memset(&p, 0, sizeof p);
-		p.k = 1024;
+		p.k = segment;
 		p.d = 8;
 		p.f = 20;
 		p.accel = 1;

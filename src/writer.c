@@ -2275,8 +2275,8 @@ static furet_rc train_dict(const furet_writer *w, furet_buf *dict,
 			is_names_full = f;
 		}
 	}
-	if (!(rc = furet_text_sampler_train(&ts, dict)) && names_dict)
-		rc = furet_text_sampler_train(&ns, names_dict);
+	if (!(rc = furet_text_sampler_train(&ts, 1024, dict)) && names_dict)
+		rc = furet_text_sampler_train(&ns, 256, names_dict);
 done:
 	furet_rdr_close(&r);
 	furet_buf_free(&sd.title);

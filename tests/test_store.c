@@ -816,7 +816,7 @@ static void test_doc_names_codec(void **state)
 		assert_int_equal(furet_text_sampler_offer(&ts,
 			(const char *)name.data, name.len), 0);
 	}
-	assert_int_equal(furet_text_sampler_train(&ts, &dict), FURET_OK);
+	assert_int_equal(furet_text_sampler_train(&ts, 256, &dict), FURET_OK);
 	assert_true(dict.len > 0);
 	furet_text_sampler_free(&ts);
 	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &plain), FURET_OK);
