@@ -181,30 +181,29 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 }
 
 /* Checks every document record: its passages decode, are live and
-** belong to it (pdoc), there are as many as live passages, and its
-** source is in the sources table. */
+** belong to it (pdoc), there are as many as live passages and records as
+** documents, and its source is in the sources table. */
 static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 	const uint32_t *plen, const uint32_t *pdoc, report *r)
 {
-	furet_cursor *cur = NULL;
-	furet_val k, v;
-	uint64_t n_sources, n_pass = 0;
+	furet_doc_iter di;
+	furet_val v;
+	uint64_t n_sources, n_pass = 0, n_docs = 0;
+	uint32_t dn;
 	furet_rc rc;
 
 	if ((rc = furet_txn_count(t, FURET_T_SOURCES, &n_sources)) ||
-		(rc = furet_cursor_open(t, FURET_T_DOCS, &cur)))
+		(rc = furet_doc_iter_open(t, &di)))
 		return rc;
-	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
-		rc = furet_cursor_next(cur, &k, &v)) {
+	while ((rc = furet_doc_iter_next(&di, &dn, &v)) == FURET_OK) {
 		furet_doc_rec d;
 		furet_passage_rec p;
 		furet_pass_iter it;
-		uint32_t dn;
-		if (k.len != 4 || furet_doc_rec_decode(v, &d)) {
+		n_docs++;
+		if (furet_doc_rec_decode(v, &d)) {
 			problem(r, "a document record is damaged");
 			continue;
 		}
-		dn = furet_get_u32be(k.data);
 		if ((rc = furet_doc_rec_names(t, &d)) == FURET_CORRUPT ||
 			(!rc && (furet_utf8_valid(d.id, d.id_len) != d.id_len ||
 			furet_utf8_valid(d.title, d.title_len) != d.title_len))) {
@@ -232,9 +231,16 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 		}
 		n_pass += d.n_passages;
 	}
-	furet_cursor_close(cur);
+	furet_doc_iter_close(&di);
+	if (rc == FURET_CORRUPT) {
+		problem(r, "a value of the documents table is damaged");
+		return FURET_OK;
+	}
 	if (rc != FURET_DONE)
 		return rc;
+	if (n_docs != c->n_docs)
+		problem(r, "%llu document records for %llu documents",
+			(unsigned long long)n_docs, (unsigned long long)c->n_docs);
 	if (n_pass != c->n_live)
 		problem(r, "%llu passages in the document records for %llu live "
 			"passages", (unsigned long long)n_pass,
@@ -315,9 +321,6 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			"say %llu and %llu", (unsigned long long)c.n_live,
 			(unsigned long long)c.total_length, (unsigned long long)live,
 			(unsigned long long)length);
-	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
-		problem(&r, "%llu document records for %llu documents",
-			(unsigned long long)n, (unsigned long long)c.n_docs);
 	if ((rc = check_docs(t, &c, plens, pdocs, &r)))
 		goto done;
 	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)

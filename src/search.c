@@ -733,8 +733,7 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 
 	if ((uint64_t)h->pid >= pd->n || (rc = furet_pdoc_doc(pd, h->pid, &doc)))
 		return FURET_CORRUPT;
-	furet_put_u32be(k4, doc);
-	if ((rc = furet_txn_get(t, FURET_T_DOCS, k4, 4, &v)))
+	if ((rc = furet_doc_get(t, doc, &v)))
 		return rc == FURET_DONE ? FURET_CORRUPT : rc;
 	if ((rc = furet_doc_rec_decode(v, &d)) ||
 		(rc = furet_doc_rec_names(t, &d)))

@@ -56,7 +56,12 @@
 **                            The writer takes the narrowest w that leaves
 **                            at most 1 entry in 64 in the pairs (a search
 **                            finds those by binary search)
-**   docs       u32be doc number -> varint id_len, varint title_len, varint
+**   docs       u32be doc number / 4 -> the records of documents 4k to 4k + 3,
+**                            each a varint length (0: no such document,
+**                            not all 0) and its bytes: four to an LMDB
+**                            value, as a node costs 14 bytes and a record
+**                            is 75 on average. A record: varint id_len,
+**                            varint title_len, varint
 **                            sections_len, varint names_len, names: id,
 **                            title and sections, one after the other,
 **                            stored as text is (a tag byte, then raw (0) or
@@ -155,7 +160,8 @@
 ** bytes and "pdoc" as a bitmap of document starts (u32 arrays before), a
 ** passage's section in the same varint as its start (one byte less), the
 ** sections compressed with the id and title (raw in the passages before),
-** docids by buckets of ids (an id per key before).
+** docids by buckets of ids (an id per key before), four documents to a
+** docs value (one before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2092,6 +2098,224 @@ furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
 	return FURET_OK;
 }
 
+/* ---- docs: document records, four to a value ------------------------------ */
+
+#define DOCS_PER_KEY 4
+
+/* The records of a docs value: slot s of DOCS_PER_KEY at rec[s], len[s]
+** bytes (0: none). FURET_CORRUPT unless the value is exactly that, with a
+** record at least. */
+static furet_rc bundle_split(furet_val v, const unsigned char **rec,
+	size_t *len)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+	size_t s, total = 0;
+
+	for (s = 0; s < DOCS_PER_KEY; s++) {
+		len[s] = (size_t)rd_varint(&r);
+		rec[s] = r.has_err ? NULL : (const unsigned char *)rd_bytes(&r,
+			len[s]);
+		total += len[s];
+	}
+	return r.has_err || r.p != r.end || total == 0 ? FURET_CORRUPT : FURET_OK;
+}
+
+static void doc_key(unsigned char key[4], uint32_t doc)
+{
+	furet_put_u32be(key, doc / DOCS_PER_KEY);
+}
+
+furet_rc furet_doc_get(furet_txn *t, uint32_t doc, furet_val *v)
+{
+	const unsigned char *rec[DOCS_PER_KEY];
+	size_t len[DOCS_PER_KEY];
+	unsigned char key[4];
+	furet_val b;
+	furet_rc rc;
+
+	doc_key(key, doc);
+	if ((rc = furet_txn_get(t, FURET_T_DOCS, key, 4, &b)) ||
+		(rc = bundle_split(b, rec, len)))
+		return rc;
+	if (!len[doc % DOCS_PER_KEY])
+		return FURET_DONE;
+	v->data = rec[doc % DOCS_PER_KEY];
+	v->len = len[doc % DOCS_PER_KEY];
+	return FURET_OK;
+}
+
+/* Puts the value of the records rec[], len[] under key (deletes it when
+** they are all empty). */
+static furet_rc bundle_put(furet_txn *t, const unsigned char *key,
+	const unsigned char *const *rec, const size_t *len, unsigned flags)
+{
+	furet_buf b;
+	size_t s, total = 0;
+	furet_rc rc;
+
+	furet_buf_init(&b);
+	for (s = 0; s < DOCS_PER_KEY; s++) {
+		furet_buf_put_varint(&b, len[s]);
+		furet_buf_append(&b, rec[s], len[s]);
+		total += len[s];
+	}
+	if (b.has_err)
+		rc = FURET_NOMEM;
+	else if (total == 0)
+		rc = furet_txn_del(t, FURET_T_DOCS, key, 4);
+	else
+		rc = furet_txn_put(t, FURET_T_DOCS, key, 4, b.data, b.len, flags);
+	furet_buf_free(&b);
+	return rc;
+}
+
+/* Replaces the record of doc in its value by rec, len bytes (len 0:
+** removes it). */
+static furet_rc doc_set(furet_txn *t, uint32_t doc, const void *rec,
+	size_t len)
+{
+	const unsigned char *recs[DOCS_PER_KEY];
+	size_t lens[DOCS_PER_KEY], s;
+	unsigned char key[4];
+	furet_buf copy;
+	furet_val b;
+	furet_rc rc;
+
+	doc_key(key, doc);
+	rc = furet_txn_get(t, FURET_T_DOCS, key, 4, &b);
+	if (rc == FURET_DONE) {
+		if (!len)
+			return FURET_DONE;
+		memset(lens, 0, sizeof lens);
+		for (s = 0; s < DOCS_PER_KEY; s++)
+			recs[s] = NULL;
+	} else if (rc || (rc = bundle_split(b, recs, lens))) {
+		return rc;
+	} else if (!len && !lens[doc % DOCS_PER_KEY]) {
+		return FURET_DONE;
+	}
+	/* The others copied: the put may move the page they are on. */
+	furet_buf_init(&copy);
+	furet_buf_append(&copy, rc == FURET_DONE ? NULL : b.data,
+		rc == FURET_DONE ? 0 : b.len);
+	if (copy.has_err)
+		return FURET_NOMEM;
+	for (s = 0; s < DOCS_PER_KEY; s++)
+		if (lens[s])
+			recs[s] = copy.data + (recs[s] - b.data);
+	recs[doc % DOCS_PER_KEY] = rec;
+	lens[doc % DOCS_PER_KEY] = len;
+	rc = bundle_put(t, key, recs, lens, 0);
+	furet_buf_free(&copy);
+	return rc;
+}
+
+furet_rc furet_doc_put(furet_txn *t, uint32_t doc, const void *rec,
+	size_t len)
+{
+	return len ? doc_set(t, doc, rec, len) : FURET_INVALID;
+}
+
+furet_rc furet_doc_del(furet_txn *t, uint32_t doc)
+{
+	return doc_set(t, doc, NULL, 0);
+}
+
+void furet_doc_app_init(furet_doc_app *a)
+{
+	furet_buf_init(&a->b);
+	memset(a->len, 0, sizeof a->len);
+	a->key = 0;
+	a->has = 0;
+}
+
+void furet_doc_app_free(furet_doc_app *a)
+{
+	furet_buf_free(&a->b);
+}
+
+furet_rc furet_doc_app_flush(furet_txn *t, furet_doc_app *a)
+{
+	const unsigned char *rec[DOCS_PER_KEY];
+	unsigned char key[4];
+	size_t s, at = 0;
+	furet_rc rc;
+
+	if (!a->has)
+		return FURET_OK;
+	if (a->b.has_err)
+		return FURET_NOMEM;
+	for (s = 0; s < DOCS_PER_KEY; s++) {
+		rec[s] = a->b.data + at;
+		at += a->len[s];
+	}
+	furet_put_u32be(key, a->key);
+	rc = bundle_put(t, key, rec, a->len, FURET_PUT_APPEND);
+	furet_buf_reset(&a->b);
+	memset(a->len, 0, sizeof a->len);
+	a->has = 0;
+	return rc;
+}
+
+furet_rc furet_doc_app_add(furet_txn *t, furet_doc_app *a, uint32_t doc,
+	const void *rec, size_t len)
+{
+	uint32_t key = doc / DOCS_PER_KEY;
+	furet_rc rc;
+
+	if (a->has && key != a->key && (rc = furet_doc_app_flush(t, a)))
+		return rc;
+	/* (in number order: a slot after those filled) */
+	if (a->has && a->len[doc % DOCS_PER_KEY])
+		return FURET_INVALID;
+	a->key = key;
+	a->has = 1;
+	a->len[doc % DOCS_PER_KEY] = len;
+	furet_buf_append(&a->b, rec, len);
+	return a->b.has_err ? FURET_NOMEM : FURET_OK;
+}
+
+furet_rc furet_doc_iter_open(furet_txn *t, furet_doc_iter *it)
+{
+	memset(it, 0, sizeof *it);
+	it->slot = DOCS_PER_KEY;
+	return furet_cursor_open(t, FURET_T_DOCS, &it->cur);
+}
+
+furet_rc furet_doc_iter_next(furet_doc_iter *it, uint32_t *doc, furet_val *v)
+{
+	furet_val k;
+	furet_rc rc;
+
+	for (;;) {
+		while (it->slot < DOCS_PER_KEY) {
+			unsigned s = it->slot++;
+			if (!it->len[s])
+				continue;
+			*doc = it->key * DOCS_PER_KEY + s;
+			v->data = it->rec[s];
+			v->len = it->len[s];
+			return FURET_OK;
+		}
+		rc = it->started ? furet_cursor_next(it->cur, &k, &it->b) :
+			furet_cursor_seek(it->cur, "", 0, &k, &it->b);
+		it->started = 1;
+		if (rc)
+			return rc;
+		if (k.len != 4 || furet_get_u32be(k.data) > UINT32_MAX /
+			DOCS_PER_KEY || bundle_split(it->b, it->rec, it->len))
+			return FURET_CORRUPT;
+		it->key = furet_get_u32be(k.data);
+		it->slot = 0;
+	}
+}
+
+void furet_doc_iter_close(furet_doc_iter *it)
+{
+	furet_cursor_close(it->cur);
+	it->cur = NULL;
+}
+
 /* ---- the dense arrays of meta: plen, dlen, pdoc ---------------------------- */
 
 /* A lengths array: the width byte, n entries, the pairs. */
@@ -2467,7 +2691,7 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	for (i = 0; i < v.len; i += DOCID_ENT) {
 		if (get_u64be(v.data + i) != h)
 			continue;
-		rc = furet_txn_get(t, FURET_T_DOCS, v.data + i + 8, 4, &dv);
+		rc = furet_doc_get(t, furet_get_u32be(v.data + i + 8), &dv);
 		if (rc == FURET_DONE)
 			return FURET_CORRUPT;
 		if (rc || (rc = furet_doc_rec_decode(dv, &r)))

@@ -479,6 +479,46 @@ typedef struct furet_block {
 	uint8_t tf_section[FURET_BLOCK_SIZE];
 } furet_block;
 
+/* The docs table: document records by number, four to an LMDB value
+** (store.c). get sets *v to the record of doc (valid until the next write
+** of t), FURET_DONE when there is none; put sets it (len > 0), del removes
+** it (FURET_DONE: there was none). A rebuild adds its records in number
+** order into the empty table with furet_doc_app_add, then flushes once:
+** full pages, where puts of one record at a time would rewrite each value
+** four times and split pages half empty. The iterator gives every record
+** in number order (FURET_DONE after the last). */
+furet_rc furet_doc_get(furet_txn *t, uint32_t doc, furet_val *v);
+furet_rc furet_doc_put(furet_txn *t, uint32_t doc, const void *rec,
+	size_t len);
+furet_rc furet_doc_del(furet_txn *t, uint32_t doc);
+
+typedef struct furet_doc_app {
+	furet_buf b;
+	size_t len[4];
+	uint32_t key;
+	int has;
+} furet_doc_app;
+
+void furet_doc_app_init(furet_doc_app *a);
+void furet_doc_app_free(furet_doc_app *a);
+furet_rc furet_doc_app_add(furet_txn *t, furet_doc_app *a, uint32_t doc,
+	const void *rec, size_t len);
+furet_rc furet_doc_app_flush(furet_txn *t, furet_doc_app *a);
+
+typedef struct furet_doc_iter {
+	furet_cursor *cur;
+	furet_val b;
+	const unsigned char *rec[4];
+	size_t len[4];
+	uint32_t key;
+	unsigned slot;
+	int started;
+} furet_doc_iter;
+
+furet_rc furet_doc_iter_open(furet_txn *t, furet_doc_iter *it);
+furet_rc furet_doc_iter_next(furet_doc_iter *it, uint32_t *doc, furet_val *v);
+void furet_doc_iter_close(furet_doc_iter *it);
+
 /* The docids table: the number of the document whose id is id (FURET_DONE:
 ** none) and, when rec is not NULL, its record (read to tell colliding ids
 ** apart; valid for the transaction, its id and title as furet_doc_rec_names

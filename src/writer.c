@@ -1245,6 +1245,8 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 	const char *const *paths, size_t n, size_t *n_removed)
 {
 	furet_cursor *cur = NULL;
+	furet_doc_iter di;
+	uint32_t dn;
 	furet_val k, v;
 	furet_buf in;      /* a byte per source number: under paths? */
 	size_t removed = 0, slot;
@@ -1280,13 +1282,11 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	if ((rc = furet_cursor_open(w->rt, FURET_T_DOCS, &cur)))
+	if ((rc = furet_doc_iter_open(w->rt, &di)))
 		goto done;
-	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
-		rc = furet_cursor_next(cur, &k, &v)) {
+	while ((rc = furet_doc_iter_next(&di, &dn, &v)) == FURET_OK) {
 		furet_doc_rec rec;
-		if (k.len != 4 || furet_doc_rec_decode(v, &rec) ||
-			rec.source >= in.len) {
+		if (furet_doc_rec_decode(v, &rec) || rec.source >= in.len) {
 			rc = FURET_CORRUPT;
 			break;
 		}
@@ -1297,13 +1297,13 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		if (find_batch_id(w, rec.id, rec.id_len, &slot) >= 0 ||
 			seen_contains(&w->seen, rec.id, rec.id_len))
 			continue;
-		if (schedule_removal(w, furet_get_u32be(k.data))) {
+		if (schedule_removal(w, dn)) {
 			rc = FURET_NOMEM;
 			break;
 		}
 		removed++;
 	}
-	furet_cursor_close(cur);
+	furet_doc_iter_close(&di);
 	if (rc == FURET_DONE) {
 		rc = FURET_OK;
 		if (n_removed)
@@ -1344,11 +1344,9 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 			out->unchanged++;
 	}
 	for (i = 0; i < w->n_rm; i++) {
-		unsigned char d4[4];
 		furet_val v;
 		int64_t j;
-		furet_put_u32be(d4, w->rm_docs[i]);
-		if (!w->rt || furet_txn_get(w->rt, FURET_T_DOCS, d4, 4, &v) ||
+		if (!w->rt || furet_doc_get(w->rt, w->rm_docs[i], &v) ||
 			furet_doc_rec_decode(v, &rec) || furet_doc_rec_names(w->rt, &rec))
 			continue;
 		j = find_batch_id(w, rec.id, rec.id_len, &slot);
@@ -1990,7 +1988,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	furet_buf_init(&pass);
 	furet_buf_init(&secs);
 	furet_put_u32be(d4, dn);
-	if ((rc = furet_txn_get(t, FURET_T_DOCS, d4, 4, &v)))
+	if ((rc = furet_doc_get(t, dn, &v)))
 		return rc == FURET_DONE ? FURET_OK : rc; /* removed already */
 	if ((rc = furet_doc_rec_decode(v, &rec)) ||
 		(rc = furet_doc_rec_names(t, &rec)))
@@ -2101,8 +2099,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	if ((rc = furet_docid_del(t, ids.data, ids.len, furet_get_u32be(d4))) >
 		FURET_OK && rc != FURET_DONE)
 		goto done;
-	if ((rc = furet_txn_del(t, FURET_T_DOCS, d4, 4)) > FURET_OK &&
-		rc != FURET_DONE)
+	if ((rc = furet_doc_del(t, dn)) > FURET_OK && rc != FURET_DONE)
 		goto done;
 	if (c->n_docs)
 		c->n_docs--;
@@ -2564,6 +2561,9 @@ struct docs_out {
 	furet_rdr r;      /* the spool */
 	size_t next;      /* the next document to hand to a chunk */
 	furet_buf docids; /* a rebuild's ids, put in key order at the end */
+	furet_doc_app app; /* a rebuild's records, four to a value */
+	int is_append;    /* docs and docids empty: records and ids go in
+	                     at the end, in order (app, docids) */
 };
 
 /* The number of source path in the sources table (0 for none), added to
@@ -2628,7 +2628,6 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 	docs_out *o)
 {
 	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
-	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 	furet_collection *c = o->c;
 	unsigned char k4[4], d4[4];
 	size_t i, e = 0, ni = 0, from;
@@ -2712,9 +2711,10 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 		ni++;
 		if (o->enc.has_err || o->pass.has_err)
 			return FURET_NOMEM;
-		rc = furet_txn_put(t, FURET_T_DOCS, d4, 4, o->enc.data, o->enc.len,
-			put_flags);
-		if (!rc && is_rebuild)
+		rc = o->is_append ? furet_doc_app_add(t, &o->app,
+			furet_get_u32be(d4), o->enc.data, o->enc.len) :
+			furet_doc_put(t, furet_get_u32be(d4), o->enc.data, o->enc.len);
+		if (!rc && o->is_append)
 			furet_docids_add(&o->docids, dr.id, dr.id_len,
 				furet_get_u32be(d4));
 		else if (!rc)
@@ -2767,6 +2767,7 @@ static void docs_init(docs_out *o, const furet_writer *w, furet_collection *c)
 	o->w = w;
 	o->c = c;
 	furet_pass_enc_init(&o->pe);
+	furet_doc_app_init(&o->app);
 	furet_rdr_open_mem(&o->r, NULL, 0);
 }
 
@@ -2882,6 +2883,7 @@ static void docs_free(docs_out *o)
 	furet_buf_free(&o->dict);
 	furet_buf_free(&o->names_dict);
 	furet_buf_free(&o->docids);
+	furet_doc_app_free(&o->app);
 }
 
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
@@ -2918,6 +2920,8 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		o.needs_dict = !has_dict && c.n_live == 0;
 		o.needs_names_dict = o.needs_dict && !has_names_dict;
 	}
+	/* (no document number given yet: docs and docids are empty) */
+	o.is_append = is_rebuild || c.next_doc == 0;
 	if ((rc = docs_train(w, &o)))
 		goto done;
 	if (!o.has_trainer &&
@@ -2936,7 +2940,8 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	/* The postings, the documents' texts being compressed meanwhile. */
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild,
 		&o)) || (rc = docs_pump(w, t, &o, 1)) ||
-		(is_rebuild && (rc = furet_docids_put_all(t, &o.docids))))
+		(o.is_append && ((rc = furet_doc_app_flush(t, &o.app)) ||
+		(rc = furet_docids_put_all(t, &o.docids)))))
 		goto done;
 
 	/* Crash test hook: die with everything written but not committed, to

@@ -935,7 +935,6 @@ static void test_docids(void **state)
 	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
 	for (i = 0; i < 4; i++) {
 		furet_doc_rec r;
-		unsigned char d4[4];
 		memset(&r, 0, sizeof r);
 		r.id = ids[i];
 		r.id_len = strlen(ids[i]);
@@ -943,9 +942,8 @@ static void test_docids(void **state)
 		r.source = 0;
 		furet_buf_reset(&enc);
 		furet_doc_rec_encode(&de, &r, &enc);
-		furet_put_u32be(d4, 10 + i);
-		assert_int_equal(furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data,
-			enc.len, 0), FURET_OK);
+		assert_int_equal(furet_doc_put(t, 10 + i, enc.data, enc.len),
+			FURET_OK);
 		assert_int_equal(furet_docid_put(t, ids[i], strlen(ids[i]), 10 + i),
 			FURET_OK);
 	}
@@ -976,7 +974,6 @@ static void test_docids(void **state)
 		furet_val v;
 		for (i = 0; i < 2000; i++) {
 			furet_doc_rec r;
-			unsigned char d4[4];
 			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
 			memset(&r, 0, sizeof r);
 			r.id = name;
@@ -984,9 +981,8 @@ static void test_docids(void **state)
 			r.title = "";
 			furet_buf_reset(&enc);
 			furet_doc_rec_encode(&de, &r, &enc);
-			furet_put_u32be(d4, 100 + i);
-			assert_int_equal(furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data,
-				enc.len, 0), FURET_OK);
+			assert_int_equal(furet_doc_put(t, 100 + i, enc.data, enc.len),
+				FURET_OK);
 			assert_int_equal(furet_docid_put(t, name, strlen(name), 100 + i),
 				FURET_OK);
 		}
@@ -1275,6 +1271,108 @@ static void test_pdoc_codec(void **state)
 	furet_buf_free(&b);
 }
 
+/* The docs table, four records to a value: put and get in any order,
+** remove, a rebuild's records added in order, every record iterated in
+** order; a value that is not four records is damage. */
+static void test_docs_table(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512], rec[64];
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_doc_app app;
+	furet_doc_iter it;
+	furet_val v;
+	uint32_t d, n;
+	static const uint32_t nums[] = { 0, 1, 3, 4, 9, 10, 11, 12, 4000000001u };
+	size_t i;
+	furet_rc rc_last;
+	(void)state;
+
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	for (i = sizeof nums / sizeof *nums; i-- > 0;) {
+		snprintf(rec, sizeof rec, "record %u", (unsigned)nums[i]);
+		assert_int_equal(furet_doc_put(t, nums[i], rec, strlen(rec)),
+			FURET_OK);
+	}
+	assert_int_equal(furet_doc_get(t, 2, &v), FURET_DONE);
+	assert_int_equal(furet_doc_get(t, 5, &v), FURET_DONE);
+	assert_int_equal(furet_doc_get(t, 4000000000u, &v), FURET_DONE);
+	assert_int_equal(furet_doc_get(t, 11, &v), FURET_OK);
+	assert_int_equal(v.len, 9);
+	assert_memory_equal(v.data, "record 11", 9);
+	/* replaced, removed (twice), and the last of a value removed */
+	assert_int_equal(furet_doc_put(t, 11, "eleven", 6), FURET_OK);
+	assert_int_equal(furet_doc_get(t, 11, &v), FURET_OK);
+	assert_memory_equal(v.data, "eleven", 6);
+	assert_int_equal(furet_doc_get(t, 10, &v), FURET_OK);
+	assert_memory_equal(v.data, "record 10", 9);
+	assert_int_equal(furet_doc_del(t, 10), FURET_OK);
+	assert_int_equal(furet_doc_del(t, 10), FURET_DONE);
+	assert_int_equal(furet_doc_del(t, 2), FURET_DONE);
+	assert_int_equal(furet_doc_del(t, 4000000001u), FURET_OK);
+	{
+		uint64_t n_values;
+		assert_int_equal(furet_txn_count(t, FURET_T_DOCS, &n_values),
+			FURET_OK);
+		assert_int_equal(n_values, 4); /* 0-3, 4-7, 8-11, 12-15 */
+	}
+	assert_int_equal(furet_doc_iter_open(t, &it), FURET_OK);
+	n = 0;
+	while (furet_doc_iter_next(&it, &d, &v) == FURET_OK) {
+		static const uint32_t want[] = { 0, 1, 3, 4, 9, 11, 12 };
+		assert_true(n < 7);
+		assert_int_equal(d, want[n]);
+		n++;
+	}
+	furet_doc_iter_close(&it);
+	assert_int_equal(n, 7);
+
+	/* A rebuild's records, in order: the same answers. */
+	assert_int_equal(furet_txn_clear(t), FURET_OK);
+	furet_doc_app_init(&app);
+	for (i = 0; i < sizeof nums / sizeof *nums; i++) {
+		snprintf(rec, sizeof rec, "record %u", (unsigned)nums[i]);
+		assert_int_equal(furet_doc_app_add(t, &app, nums[i], rec,
+			strlen(rec)), FURET_OK);
+	}
+	assert_int_equal(furet_doc_app_flush(t, &app), FURET_OK);
+	furet_doc_app_free(&app);
+	for (i = 0; i < sizeof nums / sizeof *nums; i++) {
+		snprintf(rec, sizeof rec, "record %u", (unsigned)nums[i]);
+		assert_int_equal(furet_doc_get(t, nums[i], &v), FURET_OK);
+		assert_int_equal(v.len, strlen(rec));
+		assert_memory_equal(v.data, rec, v.len);
+	}
+	assert_int_equal(furet_doc_get(t, 2, &v), FURET_DONE);
+
+	/* Damage: lengths past the value, three records, nothing at all. */
+	{
+		unsigned char key[4] = { 0, 0, 0, 1 };
+		static const unsigned char past[] = { 5, 0, 0, 0, 'a' },
+			three[] = { 1, 'a', 0, 0 }, none[] = { 0, 0, 0, 0 };
+		const unsigned char *bad[] = { past, three, none };
+		const size_t bad_len[] = { sizeof past, sizeof three, sizeof none };
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(furet_txn_put(t, FURET_T_DOCS, key, 4, bad[i],
+				bad_len[i], 0), FURET_OK);
+			assert_int_equal(furet_doc_get(t, 4, &v), FURET_CORRUPT);
+			assert_int_equal(furet_doc_put(t, 5, "x", 1), FURET_CORRUPT);
+			assert_int_equal(furet_doc_iter_open(t, &it), FURET_OK);
+			while ((rc_last = furet_doc_iter_next(&it, &d, &v)) == FURET_OK)
+				;
+			furet_doc_iter_close(&it);
+			assert_int_equal(rc_last, FURET_CORRUPT);
+		}
+	}
+	furet_txn_abort(t);
+	furet_store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_txn_and_cursor(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -1534,6 +1632,7 @@ int main(void)
 		cmocka_unit_test(test_block_key),
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
+		cmocka_unit_test(test_docs_table),
 		cmocka_unit_test(test_lens_codec),
 		cmocka_unit_test(test_pdoc_codec),
 		cmocka_unit_test(test_varint_edges),
