@@ -64,8 +64,7 @@
 **                            varint title_len, varint
 **                            sections_len, varint names_len, names: id,
 **                            title and sections, one after the other,
-**                            stored as text is (a tag byte, then raw (0) or
-**                            a zstd frame without (1) or with (2) the
+**                            stored as text is (see text, with the
 **                            dictionary "zdict_ids", at level 12; read
 **                            only when asked for), varint first_passage,
 **                            varint n_passages, varint source (its number
@@ -100,10 +99,15 @@
 **                            theirs by number); numbered densely from 1 in
 **                            order of first use, never removed
 **   text       u32be passage id -> the passage text: a tag byte, then the
-**                            raw UTF-8 (0) or a zstd frame without (1) or
+**                            raw UTF-8 (0), or a zstd frame without (1) or
 **                            with (2) the dictionary "zdict", stored
 **                            without its 4-byte magic number nor a
-**                            dictionary id (textcodec.c)
+**                            dictionary id, or the content of a frame's
+**                            one block: 3 + 3 x (with the dictionary) +
+**                            zstd's block type (0 raw, 1 RLE, 2
+**                            compressed), the frame's headers being what
+**                            zstd writes for that text and block
+**                            (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks; the term's bound
 **                            (furet_term_bound): varint n (at most 4), n
 **                            pairs varint body tf, varint passage length
@@ -161,7 +165,8 @@
 ** passage's section in the same varint as its start (one byte less), the
 ** sections compressed with the id and title (raw in the passages before),
 ** docids by buckets of ids (an id per key before), four documents to a
-** docs value (one before).
+** docs value (one before), stored text of one zstd block without zstd's
+** headers.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the

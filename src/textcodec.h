@@ -8,7 +8,9 @@
 ** the index's dictionary. Each stored value starts with a tag byte: 0 raw
 ** text follows, 1 a zstd frame without dictionary, 2 a zstd frame made
 ** with the index's dictionary; frames are stored without their magic number
-** and without a dictionary id. Decoding checks everything it reads.
+** and without a dictionary id. A frame of one block (texts up to 128 KiB)
+** is stored as that block's content alone, tag 3 + 3 x (with the
+** dictionary) + its block type. Decoding checks everything it reads.
 **
 ** The same codec, with a dictionary of its own ("zdict_ids"), stores the
 ** documents' ids and titles (store.c).

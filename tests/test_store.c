@@ -828,8 +828,8 @@ static void test_doc_names_codec(void **state)
 	snprintf(id, sizeof id, "legi:codes-en-vigueur/code-du-travail/"
 		"partie-legislative/livre-3/titre-2/chapitre-9/article-l4242");
 
-	/* tag 0: raw (no encoder, or too short to gain); 1: zstd alone; 2:
-	** zstd with the dictionary. */
+	/* tag 0: raw (no encoder, or too short to gain); zstd's one
+	** compressed block alone (5), with the dictionary (8). */
 	for (tag = 0; tag < 4; tag++) {
 		furet_text_enc *e = tag == 1 ? plain : tag >= 2 ? zd : NULL;
 		int is_short = tag == 3;
@@ -848,7 +848,8 @@ static void test_doc_names_codec(void **state)
 		v.data = b.data;
 		v.len = b.len;
 		assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
-		assert_int_equal(d2.names[0], tag == 3 ? 0 : tag);
+		assert_int_equal(d2.names[0], tag == 3 ? 0 : tag == 0 ? 0 :
+			tag == 1 ? 5 : 8);
 		if (tag == 2)
 			assert_true(d2.names_len < (d.id_len + d.title_len) / 2);
 		/* Only a record stored raw decodes without a decoder, and one
@@ -897,7 +898,7 @@ static void test_doc_names_codec(void **state)
 	}
 	/* An unknown tag (after the lengths of the id, title, sections and
 	** names, a byte each). */
-	b.data[4] = 3;
+	b.data[4] = 9;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
 	assert_int_equal(furet_doc_names_decode(dzd, &d2, &out), FURET_CORRUPT);
 
@@ -1373,6 +1374,73 @@ static void test_docs_table(void **state)
 	free(dir);
 }
 
+/* Stored text: one block stored without zstd's headers (put back when
+** decoded), a text of several blocks as a whole frame, a block of one
+** repeated byte; damaged blocks are refused. */
+static void test_text_blocks(void **state)
+{
+	furet_text_enc *e = NULL;
+	furet_text_dec *d = NULL;
+	furet_buf text, st, out;
+	size_t i, n;
+	(void)state;
+
+	furet_buf_init(&text);
+	furet_buf_init(&st);
+	furet_buf_init(&out);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &e), FURET_OK);
+	assert_int_equal(furet_text_dec_open(NULL, 0, &d), FURET_OK);
+	for (i = 0; text.len < 300000; i++) {
+		char w[64];
+		n = (size_t)snprintf(w, sizeof w, "mot%u la formation %u, ",
+			(unsigned)(i * 7919 % 1000), (unsigned)(i % 13));
+		furet_buf_append(&text, w, n);
+	}
+	/* 300 bytes to 300 KB: one block, 5 + 2 header bytes saved (5 + 3
+	** from 256 bytes on); past 128 KB, several blocks and a frame (1) */
+	for (n = 300; n <= text.len; n *= 10) {
+		assert_int_equal(furet_text_encode(e, (const char *)text.data, n,
+			&st), FURET_OK);
+		assert_int_equal(st.data[0], n > 128 * 1024 ? 1 : 5);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, n, &out),
+			FURET_OK);
+		assert_int_equal(out.len, n);
+		assert_memory_equal(out.data, text.data, n);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, n - 1, &out),
+			FURET_CORRUPT);
+		for (i = 1; i < st.len; i += st.len / 50 + 1)
+			assert_int_equal(furet_text_decode(d, st.data, i, n, &out),
+				FURET_CORRUPT);
+	}
+	/* 1000 times the same byte: one RLE block, 1 byte of content */
+	furet_buf_reset(&text);
+	for (i = 0; i < 1000; i++)
+		furet_buf_putc(&text, 'a');
+	assert_int_equal(furet_text_encode(e, (const char *)text.data, 1000, &st),
+		FURET_OK);
+	if (st.data[0] == 4) {
+		assert_int_equal(st.len, 2);
+		assert_int_equal(furet_text_decode(d, st.data, 2, 1000, &out),
+			FURET_OK);
+		assert_memory_equal(out.data, text.data, 1000);
+		furet_buf_putc(&st, 'a');
+		assert_int_equal(furet_text_decode(d, st.data, 3, 1000, &out),
+			FURET_CORRUPT);
+	} else {
+		assert_int_equal(furet_text_decode(d, st.data, st.len, 1000, &out),
+			FURET_OK);
+	}
+	/* a block with the dictionary, for a decoder without one */
+	st.data[0] = 8;
+	assert_int_equal(furet_text_decode(d, st.data, st.len, 1000, &out),
+		FURET_CORRUPT);
+	furet_text_enc_close(e);
+	furet_text_dec_close(d);
+	furet_buf_free(&text);
+	furet_buf_free(&st);
+	furet_buf_free(&out);
+}
+
 static void test_txn_and_cursor(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -1633,6 +1701,7 @@ int main(void)
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_docs_table),
+		cmocka_unit_test(test_text_blocks),
 		cmocka_unit_test(test_lens_codec),
 		cmocka_unit_test(test_pdoc_codec),
 		cmocka_unit_test(test_varint_edges),
