@@ -727,9 +727,8 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	furet_passage_rec p;
 	furet_doc_rec d;
 	furet_val v;
-	furet_rc rc;
-
 	uint32_t doc;
+	furet_rc rc;
 
 	if ((uint64_t)h->pid >= pd->n || (rc = furet_pdoc_doc(pd, h->pid, &doc)))
 		return FURET_CORRUPT;
