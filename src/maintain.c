@@ -116,7 +116,7 @@ static int positions_fit(furet_val v, const furet_block *blk)
 
 /* Checks the postings of one term against its record. */
 static furet_rc check_term(furet_txn *t, const furet_val *term,
-	const furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	const furet_term_rec *tr, const uint32_t *plen, uint64_t n_passages,
 	furet_block *blk, unsigned char *key, uint64_t *n_live_postings,
 	report *r)
 {
@@ -149,7 +149,7 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 					(const char *)term->data, (unsigned)blk->pid[i]);
 				return FURET_OK;
 			}
-			if (furet_get_u32le(plen + 4 * (size_t)blk->pid[i]) != FURET_DEAD_PASSAGE) {
+			if (plen[blk->pid[i]] != FURET_DEAD_PASSAGE) {
 				live++;
 				cf += blk->tf[i];
 			}
@@ -172,30 +172,29 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 }
 
 /* Checks every document record: its passages decode, are live and
-** belong to it (pdoc), there are as many as live passages, and its
-** source is in the sources table. */
+** belong to it (pdoc), there are as many as live passages and records as
+** documents, and its source is in the sources table. */
 static furet_rc check_docs(furet_txn *t, const furet_collection *c,
-	const unsigned char *plen, const unsigned char *pdoc, report *r)
+	const uint32_t *plen, const uint32_t *pdoc, report *r)
 {
-	furet_cursor *cur = NULL;
-	furet_val k, v;
-	uint64_t n_sources, n_pass = 0;
+	furet_doc_iter di;
+	furet_val v;
+	uint64_t n_sources, n_pass = 0, n_docs = 0;
+	uint32_t dn;
 	furet_rc rc;
 
 	if ((rc = furet_txn_count(t, FURET_T_SOURCES, &n_sources)) ||
-		(rc = furet_cursor_open(t, FURET_T_DOCS, &cur)))
+		(rc = furet_doc_iter_open(t, &di)))
 		return rc;
-	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
-		rc = furet_cursor_next(cur, &k, &v)) {
+	while ((rc = furet_doc_iter_next(&di, &dn, &v)) == FURET_OK) {
 		furet_doc_rec d;
 		furet_passage_rec p;
 		furet_pass_iter it;
-		uint32_t dn;
-		if (k.len != 4 || furet_doc_rec_decode(v, &d)) {
+		n_docs++;
+		if (furet_doc_rec_decode(v, &d)) {
 			problem(r, "a document record is damaged");
 			continue;
 		}
-		dn = furet_get_u32be(k.data);
 		if ((rc = furet_doc_rec_names(t, &d)) == FURET_CORRUPT ||
 			(!rc && (furet_utf8_valid(d.id, d.id_len) != d.id_len ||
 			furet_utf8_valid(d.title, d.title_len) != d.title_len))) {
@@ -213,8 +212,7 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 		while ((rc = furet_pass_next(&it, &p)) == FURET_OK) {
 			uint64_t pid = (uint64_t)d.first_passage + p.number;
 			if (pid >= c->n_passages ||
-				furet_get_u32le(pdoc + 4 * (size_t)pid) != dn ||
-				furet_get_u32le(plen + 4 * (size_t)pid) == FURET_DEAD_PASSAGE)
+				pdoc[pid] != dn || plen[pid] == FURET_DEAD_PASSAGE)
 				break;
 		}
 		if (rc != FURET_DONE) {
@@ -224,9 +222,16 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 		}
 		n_pass += d.n_passages;
 	}
-	furet_cursor_close(cur);
+	furet_doc_iter_close(&di);
+	if (rc == FURET_CORRUPT) {
+		problem(r, "a value of the documents table is damaged");
+		return FURET_OK;
+	}
 	if (rc != FURET_DONE)
 		return rc;
+	if (n_docs != c->n_docs)
+		problem(r, "%llu document records for %llu documents",
+			(unsigned long long)n_docs, (unsigned long long)c->n_docs);
 	if (n_pass != c->n_live)
 		problem(r, "%llu passages in the document records for %llu live "
 			"passages", (unsigned long long)n_pass,
@@ -255,6 +260,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	furet_collection c;
 	furet_block *blk = NULL;
 	furet_val k, v, plen, pdoc, dlen;
+	uint32_t *plens = NULL, *pdocs = NULL, *dlens = NULL;
 	unsigned char key[600];
 	char pages[300];
 	uint64_t n_live_postings = 0, n, live = 0, length = 0, n_block_recs = 0;
@@ -276,15 +282,26 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		problem(&r, "the collection statistics cannot be read");
 		goto done;
 	}
-	if (get_array(t, "plen", &plen) || plen.len != c.n_passages * 4 ||
-		get_array(t, "pdoc", &pdoc) || pdoc.len != c.n_passages * 4 ||
-		get_array(t, "dlen", &dlen) || dlen.len != c.next_doc * 4) {
-		problem(&r, "the passage arrays do not match %llu passages",
-			(unsigned long long)c.n_passages);
+	plens = furet_malloc((size_t)(c.n_passages + 1) * sizeof *plens);
+	pdocs = furet_malloc((size_t)(c.n_passages + 1) * sizeof *pdocs);
+	dlens = furet_malloc((size_t)(c.next_doc + 1) * sizeof *dlens);
+	if (!plens || !pdocs || !dlens) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	if (get_array(t, "plen", &plen) || get_array(t, "pdoc", &pdoc) ||
+		get_array(t, "dlen", &dlen) ||
+		furet_lens_decode(plen, c.n_passages, plens) ||
+		furet_pdoc_decode(pdoc, c.n_passages, pdocs) ||
+		furet_lens_decode(dlen, c.next_doc, dlens) ||
+		(c.n_passages && pdocs[c.n_passages - 1] >= c.next_doc)) {
+		problem(&r, "the passage arrays do not match %llu passages and %llu "
+			"documents, or are damaged", (unsigned long long)c.n_passages,
+			(unsigned long long)c.next_doc);
 		goto done;
 	}
 	for (n = 0; n < c.n_passages; n++) {
-		uint32_t len = furet_get_u32le(plen.data + 4 * n);
+		uint32_t len = plens[n];
 		if (len != FURET_DEAD_PASSAGE) {
 			live++;
 			length += len;
@@ -295,10 +312,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			"say %llu and %llu", (unsigned long long)c.n_live,
 			(unsigned long long)c.total_length, (unsigned long long)live,
 			(unsigned long long)length);
-	if ((rc = furet_txn_count(t, FURET_T_DOCS, &n)) || n != c.n_docs)
-		problem(&r, "%llu document records for %llu documents",
-			(unsigned long long)n, (unsigned long long)c.n_docs);
-	if ((rc = check_docs(t, &c, plen.data, pdoc.data, &r)))
+	if ((rc = check_docs(t, &c, plens, pdocs, &r)))
 		goto done;
 	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)
 		problem(&r, "%llu document ids for %llu documents",
@@ -320,7 +334,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		}
 		if (tr.n_blocks > 1)
 			n_block_recs += tr.n_blocks;
-		if ((rc = check_term(t, &k, &tr, plen.data, c.n_passages, blk, key,
+		if ((rc = check_term(t, &k, &tr, plens, c.n_passages, blk, key,
 			&n_live_postings, &r)))
 			break;
 	}
@@ -341,6 +355,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			(unsigned long long)n_live_postings);
 done:
 	furet_free(blk);
+	furet_free(plens);
+	furet_free(pdocs);
+	furet_free(dlens);
 	furet_txn_abort(t);
 	if (rc == FURET_NOMEM)
 		return rc;
@@ -375,7 +392,7 @@ static furet_rc put_block(furet_txn *t, furet_block_sink *sink,
 /* Rewrites one term's blocks without the postings of dead passages; tr
 ** then has their number and, for one block, its record (in sink). */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
-	furet_term_rec *tr, const unsigned char *plen, uint64_t n_passages,
+	furet_term_rec *tr, const uint32_t *plen, uint64_t n_passages,
 	furet_block *in, furet_block *out, furet_buf *enc, furet_buf *pos,
 	furet_block_sink *sink, unsigned char *key)
 {
@@ -417,7 +434,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 				furet_buf_free(&old_pos);
 				return FURET_CORRUPT;
 			}
-			if (furet_get_u32le(plen + 4 * (size_t)in->pid[i]) == FURET_DEAD_PASSAGE)
+			if (plen[in->pid[i]] == FURET_DEAD_PASSAGE)
 				continue;
 			out->pid[out->n] = in->pid[i];
 			out->tf[out->n] = in->tf[i];
@@ -514,7 +531,8 @@ static furet_rc purge(furet_index *ix)
 	furet_txn *t = NULL;
 	furet_cursor *cur = NULL;
 	furet_block *in = furet_malloc(sizeof *in), *out = furet_malloc(sizeof *out);
-	furet_buf enc, pos, terms, plen_copy;
+	furet_buf enc, pos, terms;
+	uint32_t *plens = NULL;
 	furet_block_sink sink;
 	furet_collection c;
 	furet_val k, v;
@@ -526,7 +544,6 @@ static furet_rc purge(furet_index *ix)
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
 	furet_buf_init(&terms);
-	furet_buf_init(&plen_copy);
 	if (!in || !out) {
 		rc = FURET_NOMEM;
 		goto done;
@@ -536,12 +553,17 @@ static furet_rc purge(furet_index *ix)
 		goto done;
 	if (c.n_live + c.n_purged == c.n_passages)
 		goto done; /* nothing removed since the last purge */
-	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
-		v.len != c.n_passages * 4) {
-		rc = rc ? rc : FURET_CORRUPT;
+	/* Decoded whole (the puts below may move the pages under v). */
+	plens = furet_malloc((size_t)(c.n_passages + 1) * sizeof *plens);
+	if (!plens) {
+		rc = FURET_NOMEM;
 		goto done;
 	}
-	furet_buf_append(&plen_copy, v.data, v.len);
+	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
+		(rc = furet_lens_decode(v, c.n_passages, plens))) {
+		rc = rc == FURET_DONE ? FURET_CORRUPT : rc;
+		goto done;
+	}
 	/* The term list first: rewriting while a cursor walks would move it. */
 	if ((rc = furet_cursor_open(t, FURET_T_TERMS, &cur)))
 		goto done;
@@ -553,7 +575,7 @@ static furet_rc purge(furet_index *ix)
 	furet_cursor_close(cur);
 	if (rc != FURET_DONE)
 		goto done;
-	if (terms.has_err || plen_copy.has_err) {
+	if (terms.has_err) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
@@ -568,7 +590,7 @@ static furet_rc purge(furet_index *ix)
 		if ((rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v)) ||
 			(rc = furet_term_rec_decode(v, &tr)))
 			goto done;
-		if ((rc = purge_term(t, term, len, &tr, plen_copy.data, c.n_passages,
+		if ((rc = purge_term(t, term, len, &tr, plens, c.n_passages,
 			in, out, &enc, &pos, &sink, key)))
 			goto done;
 		if (tr.n_blocks == 0) {
@@ -597,7 +619,7 @@ done:
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
 	furet_buf_free(&terms);
-	furet_buf_free(&plen_copy);
+	furet_free(plens);
 	furet_block_sink_free(&sink);
 	return rc;
 }

@@ -126,8 +126,8 @@ typedef struct scorer {
 	plan *pl;
 	furet_txn *t;
 	const furet_search_options *o;
-	const unsigned char *plen;
-	const unsigned char *pdoc; /* with one passage per document, else NULL */
+	furet_lens plen;
+	furet_pdoc pdoc;
 	double avglen;
 	double avgdlen;    /* average document length, for doc_score */
 	double cut;        /* a passage whose score cannot reach it needs no
@@ -463,14 +463,13 @@ typedef struct part {
 	double tf, score;
 } part;
 
-/* Scores the current passage (its groups gathered); parts, when not NULL,
-** receive each contribution. */
-static furet_rc score_passage(scorer *sc, uint32_t pid, double *score,
-	int *is_scored, part *parts, size_t *n_parts)
+/* Scores the current passage, of len words (its groups gathered); parts,
+** when not NULL, receive each contribution. */
+static furet_rc score_passage(scorer *sc, uint32_t len,
+	double *score, int *is_scored, part *parts, size_t *n_parts)
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
-	uint32_t len = furet_get_u32le(sc->plen + 4 * (size_t)pid);
 	double norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
 	size_t h, l;
 	uint32_t prev = UINT32_MAX;
@@ -621,12 +620,10 @@ static void doc_clear(plan *pl)
 ** speaks of the query throughout beats one with a single matching
 ** paragraph. A document of one passage keeps its passage's score. Clears
 ** the document's frequencies. */
-static double doc_score(scorer *sc, uint32_t doc, const unsigned char *dlen,
-	size_t n_docs, double best, double best_len)
+static double doc_score(scorer *sc, double len, double best, double best_len)
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
-	double len = doc < n_docs ? furet_get_u32le(dlen + 4 * (size_t)doc) : sc->avgdlen;
 	double norm = 1.0 - o->b_doc + o->b_doc * len / sc->avgdlen, s = 0;
 	size_t g;
 
@@ -723,20 +720,19 @@ static size_t res_str(furet_results *r, const char *s, size_t len)
 /* Copies the fields of passage pid into the results: its document from
 ** pdoc, and the passage from the document's record. */
 static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
-	furet_val pdoc, furet_analyzer *an, const char *const *terms,
+	const furet_pdoc *pd, furet_analyzer *an, const char *const *terms,
 	size_t n_terms, furet_text_dec *dec, furet_buf *buf)
 {
 	unsigned char k4[4];
 	furet_passage_rec p;
 	furet_doc_rec d;
 	furet_val v;
+	uint32_t doc;
 	furet_rc rc;
 
-	if ((uint64_t)h->pid >= pdoc.len / 4)
+	if ((uint64_t)h->pid >= pd->n || (rc = furet_pdoc_doc(pd, h->pid, &doc)))
 		return FURET_CORRUPT;
-	/* pdoc is little-endian, the docs keys big-endian */
-	furet_put_u32be(k4, furet_get_u32le(pdoc.data + 4 * (size_t)h->pid));
-	if ((rc = furet_txn_get(t, FURET_T_DOCS, k4, 4, &v)))
+	if ((rc = furet_doc_get(t, doc, &v)))
 		return rc == FURET_DONE ? FURET_CORRUPT : rc;
 	if ((rc = furet_doc_rec_decode(v, &d)) ||
 		(rc = furet_doc_rec_names(t, &d)))
@@ -910,6 +906,7 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 	for (k = 0; k < r->n && !rc; k++) {
 		double score;
 		int is_scored, m;
+		uint32_t len;
 		hit_rec *h = &r->hits[(size_t)order[k].score];
 
 		for (i = 0; i < pl->n_curs && !rc; i++)
@@ -919,7 +916,8 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 			break;
 		gather(pl, h->pid);
 		if (!(rc = match_leaves(sc)) && !(rc = eval_node(sc, 0, &m)) &&
-			!(rc = score_passage(sc, h->pid, &score, &is_scored, parts,
+			!(rc = furet_lens_get(&sc->plen, h->pid, &len)) &&
+			!(rc = score_passage(sc, len, &score, &is_scored, parts,
 				&n_parts)))
 			rc = explain_hit(r, h, sc, parts, n_parts, an);
 		if (!rc)
@@ -1235,16 +1233,19 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 {
 	plan *pl = sc->pl;
 	const furet_search_options *o = sc->o;
-	uint32_t len = furet_get_u32le(sc->plen + 4 * (size_t)pid);
-	double norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
+	uint32_t len;
+	double norm;
 	pbound b = *base;
 	size_t i, n_touched = 0;
 	furet_rc rc = FURET_OK;
 
 	*is_skip = 1;
 	*is_match = 0;
+	if ((rc = furet_lens_get(&sc->plen, pid, &len)))
+		return rc;
 	if (len == FURET_DEAD_PASSAGE)
 		return FURET_OK;
+	norm = 1.0 - o->b + o->b * (double)len / sc->avglen;
 	for (i = 0; i < n; i++)
 		n_touched = test_found(pl, &pl->curs[at[i]], o, norm, touched,
 			n_touched, is_match);
@@ -1330,38 +1331,6 @@ static int document_is_below(scorer *sc, uint32_t last, double all,
 	if (d > s)
 		s += o->w_doc * (d - s);
 	return is_below(s, threshold);
-}
-
-/* The last passage of the document of passage pid (its passages are
-** consecutive). */
-static uint32_t doc_last(const unsigned char *pdoc, uint64_t n_passages,
-	uint32_t pid)
-{
-	uint32_t d = furet_get_u32le(pdoc + 4 * (size_t)pid);
-
-	while (pid + 1 < n_passages &&
-		furet_get_u32le(pdoc + 4 * (size_t)(pid + 1)) == d)
-		pid++;
-	return pid;
-}
-
-/* Is passage pid the only one of its document doc? (A document's passages
-** are consecutive: its neighbours tell, in the same cache line mostly.) */
-static int is_alone(const unsigned char *pdoc, uint64_t n_passages,
-	uint32_t pid, uint32_t doc)
-{
-	return (pid == 0 || furet_get_u32le(pdoc + 4 * (size_t)(pid - 1)) != doc) &&
-		(pid + 1 >= n_passages ||
-		furet_get_u32le(pdoc + 4 * (size_t)(pid + 1)) != doc);
-}
-
-/* The first passage of the document of pid (its passages are consecutive). */
-static uint32_t doc_first(const unsigned char *pdoc, uint32_t pid)
-{
-	uint32_t d = furet_get_u32le(pdoc + 4 * (size_t)pid);
-	while (pid > 0 && furet_get_u32le(pdoc + 4 * (size_t)(pid - 1)) == d)
-		pid--;
-	return pid;
 }
 
 /* The cursors not done, in two min-heaps by current passage id: the
@@ -1573,13 +1542,12 @@ static furet_rc cheap_advance(scorer *sc, cheap *ess, crest *rest,
 		if (c->at == UINT32_MAX)
 			continue;
 		if (c->is_essential && c->i + PREFETCH_AHEAD < c->blk->n) {
-			/* The length and document of a passage it leads to soon:
-			** read from memory while others are scored (a cache miss
-			** each, for passages that are mostly passed over). */
-			size_t k = 4 * (size_t)c->blk->pid[c->i + PREFETCH_AHEAD];
-			__builtin_prefetch(sc->plen + k);
-			if (sc->pdoc)
-				__builtin_prefetch(sc->pdoc + k);
+			/* The length of a passage it leads to soon: read from
+			** memory while others are scored (a cache miss each, for
+			** passages that are mostly passed over). Its document's
+			** bits, 256 passages to a cache line, are mostly there. */
+			size_t k = c->blk->pid[c->i + PREFETCH_AHEAD];
+			__builtin_prefetch(sc->plen.p + sc->plen.width * k);
 		}
 		if (c->is_essential)
 			cheap_push(pl, ess, at[i]);
@@ -1612,7 +1580,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 	plan pl;
 	heap_item *heap = NULL;
 	furet_collection c;
-	furet_val plen, pdoc, dlen = { NULL, 0 };
+	furet_val v;
+	furet_lens dlen;
 	furet_text_dec *tdec = NULL;
 	furet_buf tbuf;
 	uint32_t *order = NULL, *at = NULL, *touched = NULL;
@@ -1689,20 +1658,14 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		goto corrupt;
 	if (c.n_live == 0 || pl.n_groups == 0)
 		goto finish;
-	if ((rc = furet_txn_get(sc.t, FURET_T_META, "plen", 4, &plen)) ||
-		plen.len != c.n_passages * 4 ||
-		(rc = furet_txn_get(sc.t, FURET_T_META, "pdoc", 4, &pdoc)) ||
-		pdoc.len != c.n_passages * 4) {
-		rc = FURET_CORRUPT;
+	if ((rc = furet_txn_get(sc.t, FURET_T_META, "plen", 4, &v)) ||
+		(rc = furet_lens_open(v, c.n_passages, &sc.plen)) ||
+		(rc = furet_txn_get(sc.t, FURET_T_META, "pdoc", 4, &v)) ||
+		(rc = furet_pdoc_open(v, c.n_passages, &sc.pdoc)))
 		goto corrupt;
-	}
 	if (is_collapse && ((rc = furet_txn_get(sc.t, FURET_T_META, "dlen", 4,
-		&dlen)) || dlen.len != c.next_doc * 4)) {
-		rc = FURET_CORRUPT;
+		&v)) || (rc = furet_lens_open(v, c.next_doc, &dlen))))
 		goto corrupt;
-	}
-	sc.plen = plen.data;
-	sc.pdoc = is_collapse ? pdoc.data : NULL;
 	sc.avgdlen = c.n_docs ? (double)c.total_length / (double)c.n_docs : 1;
 	if (sc.avgdlen <= 0)
 		sc.avgdlen = 1;
@@ -1741,7 +1704,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 	}
 	{
 		heap_item best = { -1.0, 0 };
-		uint32_t cur_doc = UINT32_MAX;
+		/* the document being collapsed and its passages (a document's
+		** passages are consecutive) */
+		uint32_t cur_doc = UINT32_MAX, cur_first = 1, cur_last = 0;
 		int is_plain = is_prunable(&pl);
 		int is_pruning = !(o.flags & FURET_SEARCH_EXACT) && cap > 0 &&
 			is_plain;
@@ -1807,7 +1772,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		cheap_fill(&pl, &ess, &rest);
 
 		for (;;) {
-			uint32_t pid = UINT32_MAX, doc = 0;
+			uint32_t pid = UINT32_MAX, doc = 0, len;
 			double score;
 			int is_any, is_scored = 0, m = 0;
 
@@ -1819,8 +1784,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				if (rest.n && is_collapse && cur_doc != UINT32_MAX) {
 					r0 = rest_min(&pl, &rest);
 					pid = e < r0 ? e : r0;
-					if (pid != UINT32_MAX && (pid >= c.n_passages ||
-						furet_get_u32le(pdoc.data + 4 * (size_t)pid) != cur_doc))
+					if (pid != UINT32_MAX && (pid < cur_first ||
+						pid > cur_last))
 						pid = UINT32_MAX;
 				}
 				/* Once the hits are full, a passage that its essential
@@ -1828,9 +1793,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				** per document) first goes through MaxScore's test: most
 				** are passed over without a score. */
 				if (pid == UINT32_MAX && e < c.n_passages && is_pruning &&
-					n_heap == cap && (!is_collapse || is_alone(pdoc.data,
-					c.n_passages, e, furet_get_u32le(pdoc.data + 4 *
-					(size_t)e)))) {
+					n_heap == cap && (!is_collapse ||
+					furet_pdoc_is_alone(&sc.pdoc, e))) {
 					int is_skip, is_match;
 					n_pre = cheap_take(&pl, &ess, e, at, 0); dbg_tries++;
 					if ((rc = test_passage(&sc, e, at, n_pre, order, n_rest,
@@ -1853,7 +1817,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					}
 				}
 				if (pid == UINT32_MAX && rest.n && e < c.n_passages) {
-					uint32_t from = is_collapse ? doc_first(pdoc.data, e) : e;
+					uint32_t from = is_collapse ? furet_pdoc_first(&sc.pdoc,
+						e) : e;
 					if ((rc = cheap_seek_rest(&sc, &rest, from)))
 						goto corrupt;
 					r0 = rest_min(&pl, &rest);
@@ -1865,9 +1830,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				** time: bounded as a whole before any passage of it is
 				** scored. */
 				if (is_pruning && is_collapse && n_heap == cap && !n_pre &&
-					pid < c.n_passages &&
-					furet_get_u32le(pdoc.data + 4 * (size_t)pid) != cur_doc) {
-					uint32_t last = doc_last(pdoc.data, c.n_passages, pid);
+					pid < c.n_passages && (pid < cur_first ||
+					pid > cur_last)) {
+					uint32_t last = furet_pdoc_last(&sc.pdoc, pid);
 					if (document_is_below(&sc, last, all, threshold,
 						dscratch)) {
 						if ((rc = skip_past(&sc, &ess, &rest, last)))
@@ -1885,25 +1850,38 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			if (is_collapse) {
 				/* Passages of a document are consecutive: when the document
 				** changes, the previous one is complete. */
-				doc = is_any ? furet_get_u32le(pdoc.data + 4 * (size_t)pid) :
-					UINT32_MAX;
+				if (!is_any)
+					doc = UINT32_MAX;
+				else if (pid >= cur_first && pid <= cur_last)
+					doc = cur_doc;
+				else if ((rc = furet_pdoc_doc(&sc.pdoc, pid, &doc)))
+					goto corrupt;
 				if (doc != cur_doc && cur_doc != UINT32_MAX &&
 					best.score >= 0) {
 					/* A document of one passage is that passage: no
 					** document-level score to compute (nor its length to
 					** read, far away in memory). */
-					if (is_alone(pdoc.data, c.n_passages, best.pid, cur_doc))
+					if (cur_first == cur_last) {
 						doc_clear(&pl);
-					else
-						best.score = doc_score(&sc, cur_doc, dlen.data,
-							dlen.len / 4, best.score,
-							furet_get_u32le(sc.plen + 4 * (size_t)best.pid));
+					} else {
+						uint32_t dl = 0, bl = 0;
+						if ((cur_doc < dlen.n && (rc = furet_lens_get(&dlen,
+							cur_doc, &dl))) || (rc = furet_lens_get(&sc.plen,
+							best.pid, &bl)))
+							goto corrupt;
+						best.score = doc_score(&sc, cur_doc < dlen.n ? dl :
+							sc.avgdlen, best.score, bl);
+					}
 					heap_offer(heap, &n_heap, cap, best);
 					r->matched++;
 				}
 				if (doc != cur_doc) {
 					cur_doc = doc;
 					best.score = -1.0;
+					if (is_any) {
+						cur_first = furet_pdoc_first(&sc.pdoc, pid);
+						cur_last = furet_pdoc_last(&sc.pdoc, pid);
+					}
 				}
 			}
 			if (!is_any)
@@ -1913,7 +1891,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			** still adds up its frequencies in cursor order) */
 			n_at = cheap_gather(&pl, &ess, &rest, pid, at, n_pre);
 			n_pre = 0;
-			if (furet_get_u32le(plen.data + 4 * (size_t)pid) == FURET_DEAD_PASSAGE) {
+			if ((rc = furet_lens_get(&sc.plen, pid, &len)))
+				goto corrupt;
+			if (len == FURET_DEAD_PASSAGE) {
 				/* Removed: its postings wait for compaction. */
 				if ((rc = cheap_release(&sc, &ess, &rest, at, n_at)))
 					goto corrupt;
@@ -1930,9 +1910,9 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			** is not scored to the last bonus. */
 			sc.cut = -1;
 			if (is_pruning && n_heap == cap && (!is_collapse ||
-				is_alone(pdoc.data, c.n_passages, pid, cur_doc)))
+				cur_first == cur_last))
 				sc.cut = threshold;
-			if (m && (rc = score_passage(&sc, pid, &score, &is_scored, NULL,
+			if (m && (rc = score_passage(&sc, len, &score, &is_scored, NULL,
 				NULL)))
 				goto corrupt;
 			if (m && is_scored && is_collapse)
@@ -1990,7 +1970,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			hit_rec *h = &r->hits[i];
 			h->score = heap[o.offset + i].score;
 			h->pid = heap[o.offset + i].pid;
-			if ((rc = fetch_hit(r, sc.t, h, pdoc, an, pl.terms, pl.n_terms,
+			if ((rc = fetch_hit(r, sc.t, h, &sc.pdoc, an, pl.terms, pl.n_terms,
 				tdec, &tbuf)))
 				goto corrupt;
 		}

@@ -12,55 +12,102 @@
 **                            removed), text_bytes, last_update (Unix time),
 **                            n_purged (removed passages whose postings
 **                            compaction dropped)
-**              "plen"     -> n_passages x u32 little-endian: body length in
-**                            words of passage i (read once per query term
+**              "plen"     -> lengths (below): body length in words of
+**                            each passage (read once per query term
 **                            posting, so it is a dense array, not a record);
-**                            0xFFFFFFFF for a removed passage, whose
-**                            postings stay until compaction (searches skip
-**                            it; df, cf and the statistics no longer count it)
-**              "pdoc"     -> n_passages x u32 little-endian: document number
-**                            of passage i (collapsing to the best passage of
-**                            each document without a lookup)
+**                            removed for a removed passage, whose postings
+**                            stay until compaction (searches skip it; df, cf
+**                            and the statistics no longer count it)
+**              "pdoc"     -> the document of each passage (collapsing to the
+**                            best passage of each document without a
+**                            lookup). A document is a run of passages, so
+**                            per block of 64 passages (n_passages / 64
+**                            rounded up), 16 bytes: u64 little-endian,
+**                            bit j set when passage 64 block + j is the
+**                            first of its document (0 past the last
+**                            passage); u32le the document of passage 64
+**                            block; u32le the number of jumps before the
+**                            block. Then the jumps, u32le passage, u32le
+**                            document: each passage that starts a document,
+**                            not first in its block, whose document is not
+**                            the previous passage's + 1 (documents without
+**                            passages came between). A passage's document
+**                            is its block's + the starts after the block's
+**                            first passage up to it, counted from the last
+**                            jump among them when there is one
+**              "docid_bits" -> a byte, 0 to 32: how many leading bits of an
+**                            id's hash name its bucket in docids (absent:
+**                            0, one bucket)
 **              "zdict"    -> the zstd dictionary of the stored text, trained
 **                            on the passages of the last rebuild (absent when
 **                            there was too little text)
 **              "zdict_ids" -> the zstd dictionary of the documents' ids and
 **                            titles, trained on those of the last rebuild
 **                            (absent when there were too few)
-**              "dlen"     -> next_doc x u32 little-endian: length in words of
-**                            document d, all its passages (the document-level
-**                            part of a score, with one passage per document)
-**   docs       u32be doc number -> varint id_len, varint title_len, varint
-**                            names_len, names: id and title, one after the
-**                            other, stored as text is (a tag byte, then raw
-**                            (0) or a zstd frame without (1) or with (2)
-**                            the dictionary "zdict_ids"; read only when
-**                            asked for), varint first_passage, varint n_passages, varint
-**                            source (its number in sources, 0: none), 8
-**                            bytes content hash (of format, title, text and
-**                            metadata; only ever compared with the hash of
-**                            a new version of the same id), varint meta_len
-**                            (at most FURET_META_MAX), meta: the caller's
-**                            metadata bytes (0: none); then its
-**                            n_passages passages, each: varint zigzag of
-**                            start - the previous passage's end (0 for the
-**                            first), varint end - start (byte range in the
-**                            document), varint section: 0 none, 1 the same
-**                            as the previous passage's, n >= 2: n - 2 bytes
-**                            of section follow. A passage's document is
+**              "dlen"     -> lengths: length in words of each document, all
+**                            its passages (the document-level part of a
+**                            score, with one passage per document; entries
+**                            of 2 bytes at least)
+**              lengths: a byte w (1, 2 or 4), then one little-endian entry of
+**                            w bytes per passage or document: e < 2^8w - 2
+**                            the length, 2^8w - 2 see the pairs, 2^8w - 1
+**                            removed; then the pairs, u32le index, u32le
+**                            length, one per entry 2^8w - 2 in index order.
+**                            The writer takes the narrowest w that leaves
+**                            at most 1 entry in 64 in the pairs (a search
+**                            finds those by binary search)
+**   docs       u32be doc number / 4 -> the records of documents 4k to 4k + 3,
+**                            each a varint length (0: no such document,
+**                            not all 0) and its bytes: four to an LMDB
+**                            value, as a node costs 14 bytes and a record
+**                            is 75 on average. A record: varint id_len,
+**                            varint title_len, varint
+**                            sections_len, varint names_len, names: id,
+**                            title and sections, one after the other,
+**                            stored as text is (see text, with the
+**                            dictionary "zdict_ids", at level 12; read
+**                            only when asked for), varint first_passage,
+**                            varint n_passages, varint source (its number
+**                            in sources, 0: none), 8 bytes content hash (of
+**                            format, title, text and metadata; only ever
+**                            compared with the hash of a new version of
+**                            the same id), varint meta_len (at most
+**                            FURET_META_MAX), meta: the caller's metadata
+**                            bytes (0: none); then its n_passages
+**                            passages, each: varint 3 x zigzag of start -
+**                            the previous passage's end (0 for the first)
+**                            + its section: 0 none, 1 the same as the
+**                            previous passage's, 2 its own, then varint
+**                            end - start (byte range in the document), and
+**                            for 2 varint n: the next n bytes of the
+**                            sections (compressed with the id and title,
+**                            as the passages' sections share words with
+**                            them and each other). A passage's document is
 **                            "pdoc", its number pid - first_passage, its
 **                            length "plen"
-**   docids     u64be hash of the id -> u32be doc numbers, one unless ids
-**                            collide (the documents' records tell them
-**                            apart); 8-byte keys, not ids of 90 bytes
+**   docids     u32be bucket -> its entries, each u64be hash of an id (FNV-1a
+**                            64, mixed), u32be doc number, in order: the
+**                            ids whose hash starts with the bucket's
+**                            "docid_bits" bits (8-byte hashes, not ids of
+**                            90 bytes; the documents' records tell
+**                            colliding ids apart). A rebuild makes the
+**                            buckets 32 entries at most on average, and
+**                            writes them in key order; a bucket of more
+**                            than 128 doubles them (each splits in two by
+**                            the next bit)
 **   sources    u32be number -> the path of a source file (documents name
 **                            theirs by number); numbered densely from 1 in
 **                            order of first use, never removed
 **   text       u32be passage id -> the passage text: a tag byte, then the
-**                            raw UTF-8 (0) or a zstd frame without (1) or
+**                            raw UTF-8 (0), or a zstd frame without (1) or
 **                            with (2) the dictionary "zdict", stored
 **                            without its 4-byte magic number nor a
-**                            dictionary id (textcodec.c)
+**                            dictionary id, or the content of a frame's
+**                            one block: 3 + 3 x (with the dictionary) +
+**                            zstd's block type (0 raw, 1 RLE, 2
+**                            compressed), the frame's headers being what
+**                            zstd writes for that text and block
+**                            (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks; the term's bound
 **                            (furet_term_bound): varint n (at most 4), n
 **                            pairs varint body tf, varint passage length
@@ -137,10 +184,15 @@
 ** frequencies (the search's pruning), Rice-coded positions (varints
 ** before) and block numbers of 1 to 4 bytes in the keys of postings and
 ** positions (4 before); version 12 Rice-coded id gaps and body tfs in
-** postings blocks (arrays of one bit width each before), runs of
-** title-only postings, a block's positions in its postings record (a
-** positions table before) and the only block of a term in its terms
-** record.
+** postings blocks (arrays of one bit width each before), Exp-Golomb gaps
+** when shorter, runs of title-only postings, a block's positions in its
+** postings record (a positions table before), the only block of a term in
+** its terms record, "plen" and "dlen" in entries of 1 or 2 bytes and
+** "pdoc" as a bitmap of document starts (u32 arrays before), a passage's
+** section in the same varint as its start (one byte less), the sections
+** compressed with the id and title (raw in the passages before), docids by
+** buckets of ids (an id per key before), four documents to a docs value
+** (one before), stored text of one zstd block without zstd's headers.
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -163,6 +215,7 @@
 #include <lmdb.h>
 #include <sys/file.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -1819,6 +1872,7 @@ void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
 	furet_buf_reset(&de->plain);
 	furet_buf_append(&de->plain, r->id, r->id_len);
 	furet_buf_append(&de->plain, r->title, r->title_len);
+	furet_buf_append(&de->plain, r->sections, r->sections_len);
 	furet_buf_reset(&de->stored);
 	if (de->plain.has_err) {
 		out->has_err = 1;
@@ -1840,6 +1894,7 @@ void furet_doc_rec_encode_stored(const furet_doc_rec *r, const void *names,
 {
 	furet_buf_put_varint(out, r->id_len);
 	furet_buf_put_varint(out, r->title_len);
+	furet_buf_put_varint(out, r->sections_len);
 	furet_buf_put_varint(out, names_len);
 	furet_buf_append(out, names, names_len);
 	furet_buf_put_varint(out, r->first_passage);
@@ -1855,13 +1910,14 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 {
 	reader r = { v.data, v.data + v.len, 0 };
 
-	d->id = d->title = NULL;
+	d->id = d->title = d->sections = NULL;
 	d->id_len = rd_varint(&r);
 	d->title_len = rd_varint(&r);
+	d->sections_len = rd_varint(&r);
 	d->names_len = rd_varint(&r);
 	/* A stored value is a tag byte at least. */
 	if (d->id_len > FURET_ID_MAX || d->title_len > (size_t)1 << 31 ||
-		d->names_len < 1)
+		d->sections_len > (size_t)1 << 40 || d->names_len < 1)
 		r.has_err = 1;
 	d->names = r.has_err ? NULL :
 		(const unsigned char *)rd_bytes(&r, d->names_len);
@@ -1879,11 +1935,11 @@ furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *d)
 	d->meta = r.has_err ? NULL : rd_bytes(&r, d->meta_len);
 	if (r.has_err)
 		return FURET_CORRUPT;
-	/* The passages are the rest, read on demand; each takes 3 bytes at
+	/* The passages are the rest, read on demand; each takes 2 bytes at
 	** least, so a count the record cannot hold is damage now. */
 	d->pass = r.p;
 	d->pass_len = (size_t)(r.end - r.p);
-	if (d->n_passages > d->pass_len / 3)
+	if (d->n_passages > d->pass_len / 2)
 		return FURET_CORRUPT;
 	return FURET_OK;
 }
@@ -1898,19 +1954,20 @@ furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *d,
 		return FURET_CORRUPT;
 	if (d->names[0] == 0) {
 		/* Raw: read in place. */
-		if (d->names_len - 1 != d->id_len + d->title_len)
+		if (d->names_len - 1 != d->id_len + d->title_len + d->sections_len)
 			return FURET_CORRUPT;
 		p = (const char *)d->names + 1;
 	} else {
 		if (!dec)
 			return FURET_CORRUPT;
 		if ((rc = furet_text_decode(dec, d->names, d->names_len,
-			d->id_len + d->title_len, buf)))
+			d->id_len + d->title_len + d->sections_len, buf)))
 			return rc;
 		p = (const char *)buf->data;
 	}
 	d->id = p;
 	d->title = p + d->id_len;
+	d->sections = d->title + d->title_len;
 	return FURET_OK;
 }
 
@@ -1957,6 +2014,7 @@ void furet_pass_enc_reset(furet_pass_enc *e)
 {
 	e->prev_end = 0;
 	e->has_section = 0;
+	e->sections_len = 0;
 	furet_buf_reset(&e->section);
 }
 
@@ -1966,22 +2024,26 @@ void furet_pass_enc_free(furet_pass_enc *e)
 }
 
 void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
-	const char *section, size_t section_len, furet_buf *out)
+	const char *section, size_t section_len, furet_buf *out,
+	furet_buf *sections)
 {
-	/* zigzag: passages follow each other, but nothing here relies on it */
+	/* zigzag: passages follow each other, but nothing here relies on it
+	** (a gap within a document in memory: times 3 cannot wrap) */
 	int64_t gap = (int64_t)(start - e->prev_end);
+	uint64_t zz = (uint64_t)gap << 1 ^ (uint64_t)(gap >> 63);
+	unsigned kind = !section ? 0 : e->has_section &&
+		e->section.len == section_len &&
+		memcmp(e->section.data, section, section_len) == 0 ? 1 : 2;
 
-	furet_buf_put_varint(out, (uint64_t)gap << 1 ^ (uint64_t)(gap >> 63));
+	furet_buf_put_varint(out, zz * 3 + kind);
 	furet_buf_put_varint(out, end - start);
-	if (!section) {
-		furet_buf_put_varint(out, 0);
+	if (kind == 0) {
 		e->has_section = 0;
-	} else if (e->has_section && e->section.len == section_len &&
-		memcmp(e->section.data, section, section_len) == 0) {
-		furet_buf_put_varint(out, 1);
-	} else {
-		furet_buf_put_varint(out, (uint64_t)section_len + 2);
-		furet_buf_append(out, section, section_len);
+	} else if (kind == 2) {
+		furet_buf_put_varint(out, (uint64_t)section_len);
+		if (sections)
+			furet_buf_append(sections, section, section_len);
+		e->sections_len += section_len;
 		furet_buf_reset(&e->section);
 		furet_buf_append(&e->section, section, section_len);
 		e->has_section = 1;
@@ -2000,19 +2062,24 @@ void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d)
 	it->prev_end = 0;
 	it->section = NULL;
 	it->section_len = 0;
+	it->sections = d->sections;
+	it->sections_len = d->sections_len;
+	it->sections_at = 0;
 }
 
 furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
 {
 	reader r = { it->p, it->end, 0 };
-	uint64_t zz, len, sl;
+	uint64_t zz, len, kind;
 	int64_t gap;
 
 	if (it->number == it->n)
-		return it->p == it->end ? FURET_DONE : FURET_CORRUPT;
+		return it->p == it->end && (!it->sections ||
+			it->sections_at == it->sections_len) ? FURET_DONE : FURET_CORRUPT;
 	zz = rd_varint(&r);
 	len = rd_varint(&r);
-	sl = rd_varint(&r);
+	kind = zz % 3;
+	zz /= 3;
 	gap = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
 	/* No wrap below 0 nor past 2^63: offsets into one document. */
 	if (r.has_err || (gap < 0 && (uint64_t)-(gap + 1) >= it->prev_end) ||
@@ -2022,16 +2089,21 @@ furet_rc furet_pass_next(furet_pass_iter *it, furet_passage_rec *p)
 	if (len > INT64_MAX - p->start)
 		return FURET_CORRUPT;
 	p->end = p->start + len;
-	if (sl == 1) {
+	if (kind == 1) {
 		if (!it->section)
 			return FURET_CORRUPT; /* "as before" with none before */
-	} else if (sl == 0) {
+	} else if (kind == 0) {
 		it->section = NULL;
 		it->section_len = 0;
 	} else {
-		it->section_len = sl - 2;
-		if (!(it->section = rd_bytes(&r, it->section_len)))
+		/* its own, with the id and title: decoded with them */
+		uint64_t n = rd_varint(&r);
+		if (r.has_err || (n && !it->sections) ||
+			n > it->sections_len - it->sections_at)
 			return FURET_CORRUPT;
+		it->section = it->sections ? it->sections + it->sections_at : "";
+		it->section_len = (size_t)n;
+		it->sections_at += (size_t)n;
 	}
 	p->section = it->section;
 	p->section_len = it->section_len;
@@ -2057,7 +2129,501 @@ furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
 	return FURET_OK;
 }
 
+/* ---- docs: document records, four to a value ------------------------------ */
+
+#define DOCS_PER_KEY 4
+
+/* The records of a docs value: slot s of DOCS_PER_KEY at rec[s], len[s]
+** bytes (0: none). FURET_CORRUPT unless the value is exactly that, with a
+** record at least. */
+static furet_rc bundle_split(furet_val v, const unsigned char **rec,
+	size_t *len)
+{
+	reader r = { v.data, v.data + v.len, 0 };
+	size_t s, total = 0;
+
+	for (s = 0; s < DOCS_PER_KEY; s++) {
+		len[s] = (size_t)rd_varint(&r);
+		rec[s] = r.has_err ? NULL : (const unsigned char *)rd_bytes(&r,
+			len[s]);
+		total += len[s];
+	}
+	return r.has_err || r.p != r.end || total == 0 ? FURET_CORRUPT : FURET_OK;
+}
+
+static void doc_key(unsigned char key[4], uint32_t doc)
+{
+	furet_put_u32be(key, doc / DOCS_PER_KEY);
+}
+
+furet_rc furet_doc_get(furet_txn *t, uint32_t doc, furet_val *v)
+{
+	const unsigned char *rec[DOCS_PER_KEY];
+	size_t len[DOCS_PER_KEY];
+	unsigned char key[4];
+	furet_val b;
+	furet_rc rc;
+
+	doc_key(key, doc);
+	if ((rc = furet_txn_get(t, FURET_T_DOCS, key, 4, &b)) ||
+		(rc = bundle_split(b, rec, len)))
+		return rc;
+	if (!len[doc % DOCS_PER_KEY])
+		return FURET_DONE;
+	v->data = rec[doc % DOCS_PER_KEY];
+	v->len = len[doc % DOCS_PER_KEY];
+	return FURET_OK;
+}
+
+/* Puts the value of the records rec[], len[] under key (deletes it when
+** they are all empty). */
+static furet_rc bundle_put(furet_txn *t, const unsigned char *key,
+	const unsigned char *const *rec, const size_t *len, unsigned flags)
+{
+	furet_buf b;
+	size_t s, total = 0;
+	furet_rc rc;
+
+	furet_buf_init(&b);
+	for (s = 0; s < DOCS_PER_KEY; s++) {
+		furet_buf_put_varint(&b, len[s]);
+		furet_buf_append(&b, rec[s], len[s]);
+		total += len[s];
+	}
+	if (b.has_err)
+		rc = FURET_NOMEM;
+	else if (total == 0)
+		rc = furet_txn_del(t, FURET_T_DOCS, key, 4);
+	else
+		rc = furet_txn_put(t, FURET_T_DOCS, key, 4, b.data, b.len, flags);
+	furet_buf_free(&b);
+	return rc;
+}
+
+/* Replaces the record of doc in its value by rec, len bytes (len 0:
+** removes it). */
+static furet_rc doc_set(furet_txn *t, uint32_t doc, const void *rec,
+	size_t len)
+{
+	const unsigned char *recs[DOCS_PER_KEY];
+	size_t lens[DOCS_PER_KEY], s;
+	unsigned char key[4];
+	furet_buf copy;
+	furet_val b;
+	furet_rc rc;
+
+	doc_key(key, doc);
+	rc = furet_txn_get(t, FURET_T_DOCS, key, 4, &b);
+	if (rc == FURET_DONE) {
+		if (!len)
+			return FURET_DONE;
+		memset(lens, 0, sizeof lens);
+		for (s = 0; s < DOCS_PER_KEY; s++)
+			recs[s] = NULL;
+	} else if (rc || (rc = bundle_split(b, recs, lens))) {
+		return rc;
+	} else if (!len && !lens[doc % DOCS_PER_KEY]) {
+		return FURET_DONE;
+	}
+	/* The others copied: the put may move the page they are on. */
+	furet_buf_init(&copy);
+	furet_buf_append(&copy, rc == FURET_DONE ? NULL : b.data,
+		rc == FURET_DONE ? 0 : b.len);
+	if (copy.has_err)
+		return FURET_NOMEM;
+	for (s = 0; s < DOCS_PER_KEY; s++)
+		if (lens[s])
+			recs[s] = copy.data + (recs[s] - b.data);
+	recs[doc % DOCS_PER_KEY] = rec;
+	lens[doc % DOCS_PER_KEY] = len;
+	rc = bundle_put(t, key, recs, lens, 0);
+	furet_buf_free(&copy);
+	return rc;
+}
+
+furet_rc furet_doc_put(furet_txn *t, uint32_t doc, const void *rec,
+	size_t len)
+{
+	return len ? doc_set(t, doc, rec, len) : FURET_INVALID;
+}
+
+furet_rc furet_doc_del(furet_txn *t, uint32_t doc)
+{
+	return doc_set(t, doc, NULL, 0);
+}
+
+void furet_doc_app_init(furet_doc_app *a)
+{
+	furet_buf_init(&a->b);
+	memset(a->len, 0, sizeof a->len);
+	a->key = 0;
+	a->has = 0;
+}
+
+void furet_doc_app_free(furet_doc_app *a)
+{
+	furet_buf_free(&a->b);
+}
+
+furet_rc furet_doc_app_flush(furet_txn *t, furet_doc_app *a)
+{
+	const unsigned char *rec[DOCS_PER_KEY];
+	unsigned char key[4];
+	size_t s, at = 0;
+	furet_rc rc;
+
+	if (!a->has)
+		return FURET_OK;
+	if (a->b.has_err)
+		return FURET_NOMEM;
+	for (s = 0; s < DOCS_PER_KEY; s++) {
+		rec[s] = a->b.data + at;
+		at += a->len[s];
+	}
+	furet_put_u32be(key, a->key);
+	rc = bundle_put(t, key, rec, a->len, FURET_PUT_APPEND);
+	furet_buf_reset(&a->b);
+	memset(a->len, 0, sizeof a->len);
+	a->has = 0;
+	return rc;
+}
+
+furet_rc furet_doc_app_add(furet_txn *t, furet_doc_app *a, uint32_t doc,
+	const void *rec, size_t len)
+{
+	uint32_t key = doc / DOCS_PER_KEY;
+	furet_rc rc;
+
+	if (a->has && key != a->key && (rc = furet_doc_app_flush(t, a)))
+		return rc;
+	/* (in number order: a slot after those filled) */
+	if (a->has && a->len[doc % DOCS_PER_KEY])
+		return FURET_INVALID;
+	a->key = key;
+	a->has = 1;
+	a->len[doc % DOCS_PER_KEY] = len;
+	furet_buf_append(&a->b, rec, len);
+	return a->b.has_err ? FURET_NOMEM : FURET_OK;
+}
+
+furet_rc furet_doc_iter_open(furet_txn *t, furet_doc_iter *it)
+{
+	memset(it, 0, sizeof *it);
+	it->slot = DOCS_PER_KEY;
+	return furet_cursor_open(t, FURET_T_DOCS, &it->cur);
+}
+
+furet_rc furet_doc_iter_next(furet_doc_iter *it, uint32_t *doc, furet_val *v)
+{
+	furet_val k;
+	furet_rc rc;
+
+	for (;;) {
+		while (it->slot < DOCS_PER_KEY) {
+			unsigned s = it->slot++;
+			if (!it->len[s])
+				continue;
+			*doc = it->key * DOCS_PER_KEY + s;
+			v->data = it->rec[s];
+			v->len = it->len[s];
+			return FURET_OK;
+		}
+		rc = it->started ? furet_cursor_next(it->cur, &k, &it->b) :
+			furet_cursor_seek(it->cur, "", 0, &k, &it->b);
+		it->started = 1;
+		if (rc)
+			return rc;
+		if (k.len != 4 || furet_get_u32be(k.data) > UINT32_MAX /
+			DOCS_PER_KEY || bundle_split(it->b, it->rec, it->len))
+			return FURET_CORRUPT;
+		it->key = furet_get_u32be(k.data);
+		it->slot = 0;
+	}
+}
+
+void furet_doc_iter_close(furet_doc_iter *it)
+{
+	furet_cursor_close(it->cur);
+	it->cur = NULL;
+}
+
+/* ---- the dense arrays of meta: plen, dlen, pdoc ---------------------------- */
+
+/* A lengths array: the width byte, n entries, the pairs. */
+furet_rc furet_lens_open(furet_val v, uint64_t n, furet_lens *out)
+{
+	uint64_t rest;
+
+	memset(out, 0, sizeof *out);
+	out->width = 4;
+	out->escape = UINT32_MAX - 1;
+	if (v.len == 0 && n == 0)
+		return FURET_OK; /* an index that never had a passage */
+	if (v.len < 1 || (v.data[0] != 1 && v.data[0] != 2 && v.data[0] != 4))
+		return FURET_CORRUPT;
+	out->width = v.data[0];
+	if ((uint64_t)(v.len - 1) / out->width < n)
+		return FURET_CORRUPT;
+	rest = (uint64_t)(v.len - 1) - n * out->width;
+	if (rest % 8)
+		return FURET_CORRUPT;
+	out->escape = out->width == 4 ? UINT32_MAX - 1 :
+		(uint32_t)((1u << (8 * out->width)) - 2);
+	out->p = v.data + 1;
+	out->exc = out->p + n * out->width;
+	out->n = n;
+	out->n_exc = rest / 8;
+	return FURET_OK;
+}
+
+furet_rc furet_lens_long(const furet_lens *l, uint64_t i, uint32_t *len)
+{
+	uint64_t lo = 0, hi = l->n_exc;
+
+	/* Binary search: bounded whatever the pairs hold. */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		uint32_t at = furet_get_u32le(l->exc + 8 * mid);
+		if (at == i) {
+			*len = furet_get_u32le(l->exc + 8 * mid + 4);
+			return FURET_OK;
+		}
+		if (at < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return FURET_CORRUPT;
+}
+
+furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out)
+{
+	furet_lens l;
+	uint64_t i, e = 0;
+	furet_rc rc;
+
+	if ((rc = furet_lens_open(v, n, &l)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		uint32_t x = furet_lens_entry(&l, (size_t)i);
+		if (x == l.escape) {
+			/* the pairs come in index order, one per escape */
+			if (e >= l.n_exc || furet_get_u32le(l.exc + 8 * e) != i)
+				return FURET_CORRUPT;
+			x = furet_get_u32le(l.exc + 8 * e + 4);
+			e++;
+		} else if (x > l.escape) {
+			x = FURET_DEAD_PASSAGE;
+		}
+		out[i] = x;
+	}
+	return e == l.n_exc ? FURET_OK : FURET_CORRUPT;
+}
+
+void furet_lens_encode(const uint32_t *lens, uint64_t n, unsigned min_width,
+	furet_buf *out)
+{
+	uint64_t i, n1 = 0, n2 = 0;
+	uint32_t escape;
+	unsigned w, k;
+
+	for (i = 0; i < n; i++) {
+		if (lens[i] == FURET_DEAD_PASSAGE)
+			continue;
+		n1 += lens[i] >= 0xfe;
+		n2 += lens[i] >= 0xfffe;
+	}
+	/* Few lengths apart: a search finds them by binary search. */
+	w = n1 <= n / 64 && min_width <= 1 ? 1 : n2 <= n / 64 &&
+		min_width <= 2 ? 2 : 4;
+	escape = w == 4 ? UINT32_MAX - 1 : (uint32_t)((1u << (8 * w)) - 2);
+	if (furet_buf_reserve(out, 1 + n * w))
+		return;
+	furet_buf_putc(out, (int)w);
+	for (i = 0; i < n; i++) {
+		uint32_t x = lens[i] == FURET_DEAD_PASSAGE ? escape + 1 :
+			lens[i] >= escape ? escape : lens[i];
+		for (k = 0; k < w; k++)
+			out->data[out->len++] = (unsigned char)(x >> (8 * k));
+	}
+	out->data[out->len] = '\0'; /* (furet_buf keeps one after its bytes) */
+	for (i = 0; i < n; i++)
+		if (lens[i] != FURET_DEAD_PASSAGE && lens[i] >= escape) {
+			furet_buf_put_u32le(out, (uint32_t)i);
+			furet_buf_put_u32le(out, lens[i]);
+		}
+}
+
+furet_rc furet_pdoc_open(furet_val v, uint64_t n, furet_pdoc *out)
+{
+	memset(out, 0, sizeof *out);
+	out->nb = (n + 63) / 64;
+	if (v.len / 16 < out->nb || (v.len - 16 * out->nb) % 8)
+		return FURET_CORRUPT;
+	/* No bit past the last passage: furet_pdoc_last need not check. */
+	if ((n & 63) && furet_get_u64le(v.data + 16 * (out->nb - 1)) >> (n & 63))
+		return FURET_CORRUPT;
+	out->n = n;
+	out->blk = v.data;
+	out->jump = v.data + 16 * out->nb;
+	out->n_jump = (v.len - 16 * out->nb) / 8;
+	return FURET_OK;
+}
+
+/* The bits after bit a, up to bit j (a <= j < 64). */
+static uint64_t bits_after(unsigned a, unsigned j)
+{
+	return (((uint64_t)2 << j) - 1) & ~(((uint64_t)2 << a) - 1);
+}
+
+furet_rc furet_pdoc_jump(const furet_pdoc *pd, uint32_t pid, uint32_t *doc)
+{
+	size_t b = pid >> 6;
+	const unsigned char *q = pd->blk + 16 * b;
+	uint64_t starts = furet_get_u64le(q);
+	uint64_t lo = furet_get_u32le(q + 12), j0 = lo;
+	uint64_t hi = b + 1 < pd->nb ? furet_get_u32le(q + 28) : pd->n_jump;
+	uint32_t at;
+
+	if (lo > hi || hi > pd->n_jump)
+		return FURET_CORRUPT;
+	/* the last jump of the block at or before pid */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (furet_get_u32le(pd->jump + 8 * mid) <= pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == j0) {
+		*doc = furet_get_u32le(q + 8) +
+			furet_popcount64(starts & bits_after(0, pid & 63));
+		return FURET_OK;
+	}
+	at = furet_get_u32le(pd->jump + 8 * (lo - 1));
+	if (at >> 6 != b || (at & 63) == 0)
+		return FURET_CORRUPT;
+	*doc = furet_get_u32le(pd->jump + 8 * (lo - 1) + 4) +
+		furet_popcount64(starts & bits_after(at & 63, pid & 63));
+	return FURET_OK;
+}
+
+uint32_t furet_pdoc_first_before(const furet_pdoc *pd, size_t b)
+{
+	uint64_t m = 0;
+
+	while (!m) {
+		if (b == 0)
+			return 0; /* (passage 0 starts a document, unless damaged) */
+		m = furet_pdoc_starts(pd, --b);
+	}
+	return (uint32_t)(64 * b + 63 - (unsigned)__builtin_clzll(m));
+}
+
+uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b)
+{
+	uint64_t m = 0, last;
+
+	while (!m) {
+		if (++b >= pd->nb)
+			return (uint32_t)(pd->n - 1);
+		m = furet_pdoc_starts(pd, b);
+	}
+	last = 64 * b + (unsigned)__builtin_ctzll(m) - 1;
+	return last < pd->n ? (uint32_t)last : (uint32_t)(pd->n - 1);
+}
+
+furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out)
+{
+	furet_pdoc pd;
+	uint64_t b, e = 0;
+	furet_rc rc;
+
+	if ((rc = furet_pdoc_open(v, n, &pd)))
+		return rc;
+	for (b = 0; b < pd.nb; b++) {
+		const unsigned char *q = pd.blk + 16 * b;
+		uint64_t starts = furet_get_u64le(q), pid = 64 * b, j1;
+		uint32_t d = furet_get_u32le(q + 8);
+		unsigned j;
+
+		j1 = b + 1 < pd.nb ? furet_get_u32le(q + 28) : pd.n_jump;
+		if (furet_get_u32le(q + 12) != e || j1 < e || j1 > pd.n_jump)
+			return FURET_CORRUPT;
+		/* The first passage: a new document exactly when it starts one. */
+		if (pid > 0 && (d < out[pid - 1] || (d != out[pid - 1]) !=
+			(starts & 1)))
+			return FURET_CORRUPT;
+		if (pid == 0 && !(starts & 1))
+			return FURET_CORRUPT;
+		for (j = 0; j < 64; j++, pid++) {
+			if (pid >= n) {
+				if (starts >> j)
+					return FURET_CORRUPT; /* bits past the end */
+				break;
+			}
+			if (j > 0 && (starts >> j & 1)) {
+				if (e < j1 && furet_get_u32le(pd.jump + 8 * e) == pid) {
+					uint32_t to = furet_get_u32le(pd.jump + 8 * e + 4);
+					if (to <= d + 1 || d == UINT32_MAX)
+						return FURET_CORRUPT;
+					d = to;
+					e++;
+				} else {
+					if (d == UINT32_MAX)
+						return FURET_CORRUPT;
+					d++;
+				}
+			}
+			out[pid] = d;
+		}
+		if (e != j1)
+			return FURET_CORRUPT;
+	}
+	return FURET_OK;
+}
+
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out)
+{
+	uint64_t nb = (n + 63) / 64, b, n_jump = 0;
+	furet_buf jumps;
+
+	furet_buf_init(&jumps);
+	if (furet_buf_reserve(out, 16 * nb))
+		return;
+	for (b = 0; b < nb; b++) {
+		uint64_t starts = 0, pid = 64 * b;
+		unsigned j;
+
+		for (j = 0; j < 64 && pid < n; j++, pid++) {
+			if (pid > 0 && docs[pid] == docs[pid - 1])
+				continue;
+			starts |= (uint64_t)1 << j;
+			/* documents without passages came between */
+			if (j > 0 && docs[pid] != docs[pid - 1] + 1) {
+				furet_buf_put_u32le(&jumps, (uint32_t)pid);
+				furet_buf_put_u32le(&jumps, docs[pid]);
+			}
+		}
+		furet_buf_put_u32le(out, (uint32_t)starts);
+		furet_buf_put_u32le(out, (uint32_t)(starts >> 32));
+		furet_buf_put_u32le(out, docs[64 * b]);
+		furet_buf_put_u32le(out, (uint32_t)n_jump);
+		n_jump = jumps.len / 8;
+	}
+	if (jumps.has_err)
+		out->has_err = 1;
+	else
+		furet_buf_append(out, jumps.data, jumps.len);
+	furet_buf_free(&jumps);
+}
+
 /* ---- docids: document id -> number ------------------------------------------ */
+
+#define DOCID_ENT 12    /* u64be hash of the id, u32be document number */
+#define DOCID_AVG 32    /* a rebuild's buckets hold this many at most, on average */
+#define DOCID_SPLIT 128 /* a bucket of more entries doubles the buckets */
+#define DOCID_BITS "docid_bits"
 
 /* 64-bit FNV-1a with a final mix: the docids key of an id. */
 static uint64_t id_hash(const void *id, size_t len)
@@ -2076,33 +2642,87 @@ static uint64_t id_hash(const void *id, size_t len)
 	return h;
 }
 
-static void id_key(unsigned char key[8], const void *id, size_t len)
+static void put_u64be(unsigned char *p, uint64_t v)
 {
-	uint64_t h = id_hash(id, len);
 	int k;
 
 	for (k = 7; k >= 0; k--) {
-		key[k] = (unsigned char)h;
-		h >>= 8;
+		p[k] = (unsigned char)v;
+		v >>= 8;
 	}
+}
+
+static uint64_t get_u64be(const unsigned char *p)
+{
+	return (uint64_t)furet_get_u32be(p) << 32 | furet_get_u32be(p + 4);
+}
+
+/* The bits of a hash that name its bucket: meta "docid_bits" (none: 0, one
+** bucket). */
+static furet_rc docid_bits(furet_txn *t, unsigned *bits)
+{
+	furet_val v;
+	furet_rc rc = furet_txn_get(t, FURET_T_META, DOCID_BITS,
+		sizeof DOCID_BITS - 1, &v);
+
+	*bits = 0;
+	if (rc == FURET_DONE)
+		return FURET_OK;
+	if (rc)
+		return rc;
+	if (v.len != 1 || v.data[0] > 32)
+		return FURET_CORRUPT;
+	*bits = v.data[0];
+	return FURET_OK;
+}
+
+static furet_rc put_docid_bits(furet_txn *t, unsigned bits)
+{
+	unsigned char b = (unsigned char)bits;
+	return furet_txn_put(t, FURET_T_META, DOCID_BITS, sizeof DOCID_BITS - 1,
+		&b, 1, 0);
+}
+
+static uint32_t bucket_of(uint64_t h, unsigned bits)
+{
+	return bits ? (uint32_t)(h >> (64 - bits)) : 0;
+}
+
+/* A bucket's entries: whole, at least one, strictly in order. */
+static int bucket_ok(furet_val v)
+{
+	size_t i;
+
+	if (v.len == 0 || v.len % DOCID_ENT)
+		return 0;
+	for (i = DOCID_ENT; i < v.len; i += DOCID_ENT)
+		if (memcmp(v.data + i - DOCID_ENT, v.data + i, DOCID_ENT) >= 0)
+			return 0;
+	return 1;
 }
 
 furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	uint32_t *doc, furet_doc_rec *rec)
 {
-	unsigned char key[8];
+	uint64_t h = id_hash(id, len);
+	unsigned char key[4];
+	unsigned bits;
 	furet_val v, dv;
 	furet_doc_rec r;
 	size_t i;
 	furet_rc rc;
 
-	id_key(key, id, len);
-	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v)))
+	if ((rc = docid_bits(t, &bits)))
 		return rc;
-	if (v.len == 0 || v.len % 4)
+	furet_put_u32be(key, bucket_of(h, bits));
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v)))
+		return rc;
+	if (!bucket_ok(v))
 		return FURET_CORRUPT;
-	for (i = 0; i < v.len; i += 4) {
-		rc = furet_txn_get(t, FURET_T_DOCS, v.data + i, 4, &dv);
+	for (i = 0; i < v.len; i += DOCID_ENT) {
+		if (get_u64be(v.data + i) != h)
+			continue;
+		rc = furet_doc_get(t, furet_get_u32be(v.data + i + 8), &dv);
 		if (rc == FURET_DONE)
 			return FURET_CORRUPT;
 		if (rc || (rc = furet_doc_rec_decode(dv, &r)))
@@ -2112,7 +2732,7 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 		if ((rc = furet_doc_rec_names(t, &r)))
 			return rc;
 		if (memcmp(r.id, id, len) == 0) {
-			*doc = furet_get_u32be(v.data + i);
+			*doc = furet_get_u32be(v.data + i + 8);
 			if (rec)
 				*rec = r;
 			return FURET_OK;
@@ -2121,68 +2741,234 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	return FURET_DONE;
 }
 
+/* Doubles the buckets: bucket k becomes 2k and 2k + 1, by the next bit of
+** the hashes. The keys are read first, then moved from the highest down: a
+** new key (2k, 2k + 1) is then never a key not yet moved (below k). */
+static furet_rc docids_split(furet_txn *t, unsigned bits)
+{
+	furet_cursor *cur = NULL;
+	furet_buf keys, ent;
+	furet_val k, v;
+	size_t n, i, j;
+	furet_rc rc;
+
+	furet_buf_init(&keys);
+	furet_buf_init(&ent);
+	if ((rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
+		return rc;
+	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
+		rc = furet_cursor_next(cur, &k, &v)) {
+		if (k.len != 4) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		furet_buf_append(&keys, k.data, 4);
+	}
+	furet_cursor_close(cur);
+	if (rc != FURET_DONE)
+		goto done;
+	rc = keys.has_err ? FURET_NOMEM : FURET_OK;
+	for (n = keys.len / 4; !rc && n > 0; n--) {
+		const unsigned char *key = keys.data + 4 * (n - 1);
+		uint32_t b = furet_get_u32be(key);
+		unsigned char nk[4];
+		size_t half;
+		if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v))) {
+			if (rc == FURET_DONE)
+				rc = FURET_CORRUPT;
+			break;
+		}
+		if (!bucket_ok(v)) {
+			rc = FURET_CORRUPT;
+			break;
+		}
+		furet_buf_reset(&ent);
+		furet_buf_append(&ent, v.data, v.len);
+		if (ent.has_err) {
+			rc = FURET_NOMEM;
+			break;
+		}
+		if ((rc = furet_txn_del(t, FURET_T_DOCIDS, key, 4)))
+			break;
+		/* the entries in order: those whose next bit is 0 first */
+		for (half = 0; half < ent.len; half += DOCID_ENT)
+			if (bucket_of(get_u64be(ent.data + half), bits + 1) != 2 * b)
+				break;
+		for (j = 0; j < 2 && !rc; j++) {
+			size_t from = j ? half : 0, to = j ? ent.len : half;
+			if (from == to)
+				continue;
+			for (i = from; i < to; i += DOCID_ENT)
+				if (bucket_of(get_u64be(ent.data + i), bits + 1) !=
+					2 * b + (uint32_t)j)
+					rc = FURET_CORRUPT; /* not this bucket's */
+			furet_put_u32be(nk, 2 * b + (uint32_t)j);
+			if (!rc)
+				rc = furet_txn_put(t, FURET_T_DOCIDS, nk, 4, ent.data + from,
+					to - from, 0);
+		}
+	}
+	if (!rc)
+		rc = put_docid_bits(t, bits + 1);
+done:
+	furet_buf_free(&keys);
+	furet_buf_free(&ent);
+	return rc;
+}
+
 furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 	uint32_t doc)
 {
-	unsigned char key[8], buf[4 * 16];
+	uint64_t h = id_hash(id, len);
+	unsigned char key[4], e[DOCID_ENT];
+	unsigned bits;
+	furet_buf b;
 	furet_val v;
+	size_t i = 0;
 	furet_rc rc;
 
-	id_key(key, id, len);
-	rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v);
+	if ((rc = docid_bits(t, &bits)))
+		return rc;
+	furet_put_u32be(key, bucket_of(h, bits));
+	put_u64be(e, h);
+	furet_put_u32be(e + 8, doc);
+	rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v);
 	if (rc == FURET_DONE)
 		v.len = 0;
 	else if (rc)
 		return rc;
-	if (v.len % 4 || v.len + 4 > sizeof buf)
-		return FURET_CORRUPT; /* 16 ids of one 64-bit hash: not by chance */
-	if (v.len)
-		memcpy(buf, v.data, v.len);
-	furet_put_u32be(buf + v.len, doc);
-	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, v.len + 4, 0);
+	else if (!bucket_ok(v))
+		return FURET_CORRUPT;
+	/* Copied with the entry in its place (the put may move the page). */
+	while (i < v.len && memcmp(v.data + i, e, DOCID_ENT) < 0)
+		i += DOCID_ENT;
+	if (i < v.len && memcmp(v.data + i, e, DOCID_ENT) == 0)
+		return FURET_OK;
+	furet_buf_init(&b);
+	furet_buf_append(&b, v.data, i);
+	furet_buf_append(&b, e, DOCID_ENT);
+	furet_buf_append(&b, v.data + i, v.len - i);
+	rc = b.has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_DOCIDS, key, 4,
+		b.data, b.len, 0);
+	if (!rc && b.len / DOCID_ENT > DOCID_SPLIT && bits < 32)
+		rc = docids_split(t, bits);
+	furet_buf_free(&b);
+	return rc;
 }
 
 furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	uint32_t doc)
 {
-	unsigned char key[8], buf[4 * 16];
+	uint64_t h = id_hash(id, len);
+	unsigned char key[4], e[DOCID_ENT];
+	unsigned bits;
+	furet_buf b;
 	furet_val v;
-	size_t i, n = 0;
+	size_t i;
 	furet_rc rc;
 
-	id_key(key, id, len);
-	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 8, &v)))
+	if ((rc = docid_bits(t, &bits)))
 		return rc;
-	if (v.len % 4 || v.len > sizeof buf)
+	furet_put_u32be(key, bucket_of(h, bits));
+	put_u64be(e, h);
+	furet_put_u32be(e + 8, doc);
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v)))
+		return rc;
+	if (!bucket_ok(v))
 		return FURET_CORRUPT;
-	for (i = 0; i < v.len; i += 4)
-		if (furet_get_u32be(v.data + i) != doc) {
-			memcpy(buf + n, v.data + i, 4);
-			n += 4;
-		}
-	if (n == v.len)
+	for (i = 0; i < v.len; i += DOCID_ENT)
+		if (memcmp(v.data + i, e, DOCID_ENT) == 0)
+			break;
+	if (i == v.len)
 		return FURET_DONE;
-	if (n == 0)
-		return furet_txn_del(t, FURET_T_DOCIDS, key, 8);
-	return furet_txn_put(t, FURET_T_DOCIDS, key, 8, buf, n, 0);
+	if (v.len == DOCID_ENT)
+		return furet_txn_del(t, FURET_T_DOCIDS, key, 4);
+	furet_buf_init(&b);
+	furet_buf_append(&b, v.data, i);
+	furet_buf_append(&b, v.data + i + DOCID_ENT, v.len - i - DOCID_ENT);
+	rc = b.has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_DOCIDS, key, 4,
+		b.data, b.len, 0);
+	furet_buf_free(&b);
+	return rc;
+}
+
+void furet_docids_add(furet_buf *buf, const void *id, size_t len,
+	uint32_t doc)
+{
+	unsigned char e[DOCID_ENT];
+
+	put_u64be(e, id_hash(id, len));
+	furet_put_u32be(e + 8, doc);
+	furet_buf_append(buf, e, sizeof e);
+}
+
+static int docid_ent_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, DOCID_ENT);
+}
+
+furet_rc furet_docids_put_all(furet_txn *t, furet_buf *buf)
+{
+	size_t n = buf->len / DOCID_ENT, i, j, k;
+	unsigned bits = 0;
+	furet_rc rc;
+
+	if (buf->has_err)
+		return FURET_NOMEM;
+	if (n > 1)
+		qsort(buf->data, n, DOCID_ENT, docid_ent_cmp);
+	/* Identical entries (an id twice with one number) once. */
+	for (i = j = 0; i < n; i++)
+		if (j == 0 || memcmp(buf->data + DOCID_ENT * (j - 1), buf->data +
+			DOCID_ENT * i, DOCID_ENT) != 0)
+			memmove(buf->data + DOCID_ENT * j++, buf->data + DOCID_ENT * i,
+				DOCID_ENT);
+	n = j;
+	while (bits < 32 && (n >> bits) > DOCID_AVG)
+		bits++;
+	if ((rc = put_docid_bits(t, bits)))
+		return rc;
+	/* In key order, a bucket's entries in one value. */
+	for (i = 0; i < n; i = k) {
+		uint32_t b = bucket_of(get_u64be(buf->data + DOCID_ENT * i), bits);
+		unsigned char key[4];
+		for (k = i + 1; k < n && bucket_of(get_u64be(buf->data +
+			DOCID_ENT * k), bits) == b; k++)
+			;
+		furet_put_u32be(key, b);
+		if ((rc = furet_txn_put(t, FURET_T_DOCIDS, key, 4, buf->data +
+			DOCID_ENT * i, DOCID_ENT * (k - i), FURET_PUT_APPEND)))
+			return rc;
+	}
+	return FURET_OK;
 }
 
 furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
 {
 	furet_cursor *cur = NULL;
 	furet_val k = { NULL, 0 }, v = { NULL, 0 };
+	unsigned bits;
+	size_t i;
 	furet_rc rc;
 
 	*n = 0;
-	if ((rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
+	if ((rc = docid_bits(t, &bits)) ||
+		(rc = furet_cursor_open(t, FURET_T_DOCIDS, &cur)))
 		return rc;
 	for (rc = furet_cursor_seek(cur, "", 0, &k, &v); rc == FURET_OK;
 		rc = furet_cursor_next(cur, &k, &v)) {
-		if (k.len != 8 || v.len == 0 || v.len % 4) {
+		if (k.len != 4 || !bucket_ok(v)) {
 			rc = FURET_CORRUPT;
 			break;
 		}
-		*n += v.len / 4;
+		/* every entry in the bucket its hash names */
+		for (i = 0; i < v.len; i += DOCID_ENT)
+			if (bucket_of(get_u64be(v.data + i), bits) !=
+				furet_get_u32be(k.data))
+				rc = FURET_CORRUPT;
+		if (rc)
+			break;
+		*n += v.len / DOCID_ENT;
 	}
 	furet_cursor_close(cur);
 	return rc == FURET_DONE ? FURET_OK : rc;

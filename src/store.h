@@ -163,6 +163,159 @@ typedef struct furet_collection {
 furet_rc furet_store_get_collection(furet_txn *t, furet_collection *out);
 furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
 
+/* ---- the dense arrays of meta (layouts in store.c) -------------------------
+** "plen" (a length per passage) and "dlen" (per document): entries of 1, 2
+** or 4 bytes, the few longer lengths apart. "pdoc" (the document of each
+** passage): a bitmap of the passages that start a document, by blocks of
+** 64 with the document of each block's first passage. Searches read them
+** once per posting or per passage visited, through the inline getters;
+** the writer and compaction decode and encode them whole. A view borrows
+** the value it was opened on. */
+/* The getters below are a few instructions, read per posting or passage
+** in the search's loop, which is too large for the compiler to inline
+** them on its own. */
+#define FURET_INLINE static inline __attribute__((always_inline))
+
+typedef struct furet_lens {
+	const unsigned char *p;   /* n entries of width bytes */
+	const unsigned char *exc; /* n_exc pairs u32le index, u32le length */
+	uint64_t n, n_exc;
+	uint32_t escape;          /* an entry of escape: its length is among the
+	                             pairs; escape + 1: FURET_DEAD_PASSAGE */
+	unsigned width;           /* 1, 2 or 4 */
+} furet_lens;
+
+/* A view of v, an array of n lengths: FURET_CORRUPT unless its size is
+** that of n entries and whole pairs. */
+furet_rc furet_lens_open(furet_val v, uint64_t n, furet_lens *out);
+/* The length of an escaped entry i (from the pairs): FURET_CORRUPT when
+** it has none. */
+furet_rc furet_lens_long(const furet_lens *l, uint64_t i, uint32_t *len);
+
+FURET_INLINE uint32_t furet_lens_entry(const furet_lens *l, size_t i)
+{
+	const unsigned char *q;
+
+	if (l->width == 1)
+		return l->p[i];
+	q = l->p + (size_t)l->width * i;
+	if (l->width == 2)
+		return (uint32_t)q[0] | (uint32_t)q[1] << 8;
+	return furet_get_u32le(q);
+}
+
+/* *len: length i (i < l->n), FURET_DEAD_PASSAGE for a removed passage. */
+FURET_INLINE furet_rc furet_lens_get(const furet_lens *l, size_t i,
+	uint32_t *len)
+{
+	uint32_t x = furet_lens_entry(l, i);
+
+	if (x < l->escape) {
+		*len = x;
+		return FURET_OK;
+	}
+	if (x == l->escape)
+		return furet_lens_long(l, i, len);
+	*len = FURET_DEAD_PASSAGE;
+	return FURET_OK;
+}
+
+/* All n lengths of v into out[n], checked whole (the pairs in order, one
+** per escaped entry); encode appends the array of lens[n] to out (sticky
+** error), with the narrowest entries of min_width bytes or more (1, 2, 4)
+** that leave at most 1 length in 64 apart. */
+furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out);
+void furet_lens_encode(const uint32_t *lens, uint64_t n, unsigned min_width,
+	furet_buf *out);
+
+typedef struct furet_pdoc {
+	const unsigned char *blk;  /* nb blocks of 16 bytes */
+	const unsigned char *jump; /* n_jump pairs u32le passage, u32le doc */
+	uint64_t n, nb, n_jump;    /* n passages */
+} furet_pdoc;
+
+furet_rc furet_pdoc_open(furet_val v, uint64_t n, furet_pdoc *out);
+/* furet_pdoc_doc for a passage whose block holds a jump. */
+furet_rc furet_pdoc_jump(const furet_pdoc *pd, uint32_t pid, uint32_t *doc);
+/* furet_pdoc_first and _last past the block of pid. */
+uint32_t furet_pdoc_first_before(const furet_pdoc *pd, size_t b);
+uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b);
+furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out);
+/* docs[n]: the document of each passage, never decreasing. */
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out);
+
+FURET_INLINE uint64_t furet_get_u64le(const unsigned char *p)
+{
+	return (uint64_t)furet_get_u32le(p) |
+		(uint64_t)furet_get_u32le(p + 4) << 32;
+}
+
+FURET_INLINE unsigned furet_popcount64(uint64_t x)
+{
+	/* (no popcnt instruction in the baseline x86-64 target) */
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The bits of block b saying which passages start a document. */
+FURET_INLINE uint64_t furet_pdoc_starts(const furet_pdoc *pd, size_t b)
+{
+	return furet_get_u64le(pd->blk + 16 * b);
+}
+
+/* The first and last passages of the document of pid < pd->n. */
+FURET_INLINE uint32_t furet_pdoc_first(const furet_pdoc *pd, uint32_t pid)
+{
+	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
+		(((uint64_t)2 << (pid & 63)) - 1);
+
+	if (!m)
+		return furet_pdoc_first_before(pd, pid >> 6);
+	return (pid & ~(uint32_t)63) + 63 - (uint32_t)__builtin_clzll(m);
+}
+
+FURET_INLINE uint32_t furet_pdoc_last(const furet_pdoc *pd, uint32_t pid)
+{
+	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
+		~(((uint64_t)2 << (pid & 63)) - 1);
+
+	/* (bits past the last passage are 0, unless damaged) */
+	if (!m)
+		return furet_pdoc_last_after(pd, pid >> 6);
+	return (pid & ~(uint32_t)63) + (uint32_t)__builtin_ctzll(m) - 1;
+}
+
+/* *doc: the document of passage pid < pd->n. */
+FURET_INLINE furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
+	uint32_t *doc)
+{
+	size_t b = pid >> 6;
+	const unsigned char *q = pd->blk + 16 * b;
+	uint64_t j1 = b + 1 < pd->nb ? furet_get_u32le(q + 28) : pd->n_jump;
+
+	if (furet_get_u32le(q + 12) != j1)
+		return furet_pdoc_jump(pd, pid, doc);
+	/* the starts after the block's first passage, up to pid */
+	*doc = furet_get_u32le(q + 8) + furet_popcount64(furet_get_u64le(q) &
+		(((uint64_t)2 << (pid & 63)) - 2));
+	return FURET_OK;
+}
+
+/* Is pid < pd->n the only passage of its document? (It starts one, and
+** so does the next passage, in the same word but every 64th time.) */
+FURET_INLINE int furet_pdoc_is_alone(const furet_pdoc *pd, uint32_t pid)
+{
+	uint64_t w = furet_pdoc_starts(pd, pid >> 6) >> (pid & 63);
+
+	if (!(w & 1))
+		return 0;
+	if ((pid & 63) != 63)
+		return (w >> 1 & 1) || pid + 1 >= pd->n;
+	return pid + 1 >= pd->n || (furet_pdoc_starts(pd, (pid >> 6) + 1) & 1);
+}
+
 /* Record codecs (layouts in store.c). Encoders append to out (sticky
 ** error). Decoders return FURET_CORRUPT on
 ** malformed bytes; decoded strings point into the value. */
@@ -174,8 +327,12 @@ typedef struct furet_doc_rec {
 	size_t id_len;
 	const char *title;     /* NULL until furet_doc_rec_names */
 	size_t title_len;
-	const unsigned char *names; /* id and title as stored (textcodec's */
-	size_t names_len;           /* form), set by furet_doc_rec_decode */
+	const char *sections;  /* NULL until furet_doc_rec_names */
+	size_t sections_len;   /* the passages' own sections, one after the
+	                          other (furet_pass_enc_add) */
+	const unsigned char *names; /* id, title and sections as stored */
+	size_t names_len;           /* (textcodec's form), set by
+	                               furet_doc_rec_decode */
 	uint32_t first_passage;
 	uint32_t n_passages;
 	uint32_t source;       /* the file it came from: its number in the
@@ -205,6 +362,8 @@ typedef struct furet_pass_iter {
 	uint64_t prev_end;
 	const char *section;
 	size_t section_len;
+	const char *sections;  /* the record's (NULL: its names not decoded) */
+	size_t sections_len, sections_at;
 } furet_pass_iter;
 
 void furet_pass_iter_init(furet_pass_iter *it, const furet_doc_rec *d);
@@ -215,11 +374,15 @@ furet_rc furet_doc_passage(const furet_doc_rec *d, uint32_t number,
 
 /* Appends passages to a document record being encoded: init once per
 ** document, then add each passage in order (it remembers the previous one
-** for the deltas and a repeated section). */
+** for the deltas and a repeated section). A passage's section, unless it
+** is the previous passage's, goes with the id and title (compressed with
+** them): appended to sections, when not NULL, and counted in
+** sections_len. */
 typedef struct furet_pass_enc {
 	uint64_t prev_end;
 	int has_section;
 	furet_buf section;
+	uint64_t sections_len;
 } furet_pass_enc;
 
 void furet_pass_enc_init(furet_pass_enc *e);
@@ -227,7 +390,8 @@ void furet_pass_enc_reset(furet_pass_enc *e);
 void furet_pass_enc_free(furet_pass_enc *e);
 /* start <= end; out gets the encoded passage (sticky error). */
 void furet_pass_enc_add(furet_pass_enc *e, uint64_t start, uint64_t end,
-	const char *section, size_t section_len, furet_buf *out);
+	const char *section, size_t section_len, furet_buf *out,
+	furet_buf *sections);
 
 /* What a term's postings reach at most, for the search's bounds whatever
 ** its options: the pairs (body tf, passage length) that no posting beats on
@@ -264,8 +428,9 @@ typedef struct furet_term_rec {
 void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
 	uint32_t tt, uint32_t ts);
 
-/* Encodes document records: names compresses the id and title (NULL:
-** stored raw; borrowed, it must outlive de); plain and stored are scratch. */
+/* Encodes document records: names compresses the id, title and sections
+** (NULL: stored raw; borrowed, it must outlive de); plain and stored are
+** scratch. */
 typedef struct furet_doc_enc {
 	furet_text_enc *names;
 	furet_buf plain, stored;
@@ -274,23 +439,26 @@ typedef struct furet_doc_enc {
 void furet_doc_enc_init(furet_doc_enc *de, furet_text_enc *names);
 void furet_doc_enc_free(furet_doc_enc *de);
 /* Appends r to out (sticky error), its passages being r->pass_len bytes
-** of furet_pass_enc_add output at r->pass. */
+** of furet_pass_enc_add output at r->pass, and r->sections those of its
+** sections argument. */
 void furet_doc_rec_encode(furet_doc_enc *de, const furet_doc_rec *r,
 	furet_buf *out);
-/* The same with the id and title already in their stored form (names,
-** names_len bytes: what furet_text_encode makes of the id then the title
-** with the encoder of "zdict_ids"), compressed elsewhere: the writer does
-** it in its compressing threads. */
+/* The same with the id, title and sections already in their stored form
+** (names, names_len bytes: what furet_text_encode makes of the id, the
+** title then the sections with the encoder of "zdict_ids"), compressed
+** elsewhere: the writer does it in its compressing threads. r->sections
+** is not read, r->sections_len is. */
 void furet_doc_rec_encode_stored(const furet_doc_rec *r, const void *names,
 	size_t names_len, furet_buf *out);
-/* Decodes all but the id and title, which stay stored (r->names) and NULL
-** until asked for: most readers of a record never need them, and they are
-** compressed. */
+/* Decodes all but the id, title and sections, which stay stored
+** (r->names) and NULL until asked for: most readers of a record never need
+** them, and they are compressed. A passage's section needs them. */
 furet_rc furet_doc_rec_decode(furet_val v, furet_doc_rec *r);
-/* Sets r->id and r->title: in place when stored raw, else decoded into buf
-** (replacing its content) with dec, the decoder of the index's "zdict_ids"
-** (may be NULL when the record needs none). FURET_CORRUPT on damage. The
-** strings are valid while both the record's value and buf are. */
+/* Sets r->id, r->title and r->sections: in place when stored raw, else
+** decoded into buf (replacing its content) with dec, the decoder of the
+** index's "zdict_ids" (may be NULL when the record needs none).
+** FURET_CORRUPT on damage. The strings are valid while both the record's
+** value and buf are. */
 furet_rc furet_doc_names_decode(furet_text_dec *dec, furet_doc_rec *r,
 	furet_buf *buf);
 /* The same with a decoder and buffer of t's (made on first use): the
@@ -343,6 +511,46 @@ typedef struct furet_block {
 	                 ** follow (furet_block_positions) */
 } furet_block;
 
+/* The docs table: document records by number, four to an LMDB value
+** (store.c). get sets *v to the record of doc (valid until the next write
+** of t), FURET_DONE when there is none; put sets it (len > 0), del removes
+** it (FURET_DONE: there was none). A rebuild adds its records in number
+** order into the empty table with furet_doc_app_add, then flushes once:
+** full pages, where puts of one record at a time would rewrite each value
+** four times and split pages half empty. The iterator gives every record
+** in number order (FURET_DONE after the last). */
+furet_rc furet_doc_get(furet_txn *t, uint32_t doc, furet_val *v);
+furet_rc furet_doc_put(furet_txn *t, uint32_t doc, const void *rec,
+	size_t len);
+furet_rc furet_doc_del(furet_txn *t, uint32_t doc);
+
+typedef struct furet_doc_app {
+	furet_buf b;
+	size_t len[4];
+	uint32_t key;
+	int has;
+} furet_doc_app;
+
+void furet_doc_app_init(furet_doc_app *a);
+void furet_doc_app_free(furet_doc_app *a);
+furet_rc furet_doc_app_add(furet_txn *t, furet_doc_app *a, uint32_t doc,
+	const void *rec, size_t len);
+furet_rc furet_doc_app_flush(furet_txn *t, furet_doc_app *a);
+
+typedef struct furet_doc_iter {
+	furet_cursor *cur;
+	furet_val b;
+	const unsigned char *rec[4];
+	size_t len[4];
+	uint32_t key;
+	unsigned slot;
+	int started;
+} furet_doc_iter;
+
+furet_rc furet_doc_iter_open(furet_txn *t, furet_doc_iter *it);
+furet_rc furet_doc_iter_next(furet_doc_iter *it, uint32_t *doc, furet_val *v);
+void furet_doc_iter_close(furet_doc_iter *it);
+
 /* The docids table: the number of the document whose id is id (FURET_DONE:
 ** none) and, when rec is not NULL, its record (read to tell colliding ids
 ** apart; valid for the transaction, its id and title as furet_doc_rec_names
@@ -354,6 +562,13 @@ furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	uint32_t doc);
 furet_rc furet_docid_count(furet_txn *t, uint64_t *n);
+/* A rebuild fills the docids table in key order at the end: its pages are
+** then full, where keys in hash order split them half empty. add appends
+** the entry of an id to buf (12 bytes, sticky error); put_all sorts buf's
+** entries and puts them into the empty table. */
+void furet_docids_add(furet_buf *buf, const void *id, size_t len,
+	uint32_t doc);
+furet_rc furet_docids_put_all(furet_txn *t, furet_buf *buf);
 
 /* A postings record is a block, then the positions of its postings.
 ** encode appends block b to out (b->n must be 1..FURET_BLOCK_SIZE, ids

@@ -8,7 +8,13 @@
 ** left out of what is stored: the encoder asks for no dictionary id (the
 ** index has one dictionary per table, so it is implied) and drops the magic
 ** number, which the decoder puts back in its scratch buffer before calling
-** zstd (whose magic-less format is experimental API).
+** zstd (whose magic-less format is experimental API). A text of a
+** paragraph makes a frame of one block, whose headers (the frame's: the
+** text's length; the block's: its type and length) say nothing the
+** decoder does not know from the tag, the expected length and the stored
+** length: the encoder keeps the block's content alone when the frame is
+** exactly what frame_head and one last block give, and the decoder puts
+** the 4 to 10 bytes back.
 */
 #include "textcodec.h"
 
@@ -20,6 +26,8 @@
 #define TAG_RAW 0
 #define TAG_ZSTD 1
 #define TAG_ZSTD_DICT 2
+#define TAG_BLOCK 3 /* 3 + 3 x (with the dictionary) + zstd's block type */
+#define TAG_END 9
 #define DICT_CAP (64 * 1024)
 #define SAMPLE_CAP (8u << 20) /* text fed to the trainer at most */
 #define LEVEL 3
@@ -63,7 +71,8 @@ int furet_text_sampler_offer(furet_text_sampler *s, const char *text,
 	return 0;
 }
 
-furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict)
+furet_rc furet_text_sampler_train(furet_text_sampler *s, unsigned segment,
+	furet_buf *dict)
 {
 	size_t r;
 
@@ -73,13 +82,13 @@ furet_rc furet_text_sampler_train(furet_text_sampler *s, furet_buf *dict)
 	if (furet_buf_reserve(dict, DICT_CAP))
 		return FURET_NOMEM;
 	{
-		/* fastCover with its parameters fixed (k 1024, d 8): 0.06 s
+		/* fastCover with its parameters fixed (k segment, d 8): 0.06 s
 		** instead of 0.27 s on 3 MB of samples, for the same size of the
 		** stored text (ZDICT_trainFromBuffer tries several k and d). The
 		** rebuild waits for it. */
 		ZDICT_fastCover_params_t p;
 		memset(&p, 0, sizeof p);
-		p.k = 1024;
+		p.k = segment;
 		p.d = 8;
 		p.f = 20;
 		p.accel = 1;
@@ -98,7 +107,7 @@ void furet_text_sampler_free(furet_text_sampler *s)
 	s->sizes = NULL;
 }
 
-furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
+furet_rc furet_text_enc_open(const void *dict, size_t dict_len, int level,
 	furet_text_enc **out)
 {
 	furet_text_enc *e = furet_malloc(sizeof *e);
@@ -106,11 +115,13 @@ furet_rc furet_text_enc_open(const void *dict, size_t dict_len,
 	*out = NULL;
 	if (!e)
 		return FURET_NOMEM;
+	if (level <= 0)
+		level = LEVEL;
 	e->cctx = ZSTD_createCCtx();
-	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, LEVEL) : NULL;
+	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, level) : NULL;
 	if (!e->cctx || (dict_len && !e->cdict) ||
 		ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx,
-			ZSTD_c_compressionLevel, LEVEL)) ||
+			ZSTD_c_compressionLevel, level)) ||
 		ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_dictIDFlag, 0)) ||
 		ZSTD_isError(ZSTD_CCtx_refCDict(e->cctx, e->cdict))) {
 		furet_text_enc_close(e);
@@ -129,15 +140,76 @@ void furet_text_enc_close(furet_text_enc *e)
 	furet_free(e);
 }
 
+/* The frame header zstd writes after its magic number for a text of len
+** bytes, with the encoder's parameters (one segment, the content size in
+** as few bytes as it takes, no dictionary id, no checksum): into hdr (9
+** bytes at most); returns its length. */
+static size_t frame_head(unsigned char *hdr, uint64_t len)
+{
+	unsigned code = (len >= 256) + (len >= 65536 + 256) + (len >= 0xFFFFFFFFu);
+	size_t n = (size_t[]){ 1, 2, 4, 8 }[code], i;
+	uint64_t v = code == 1 ? len - 256 : len;
+
+	hdr[0] = (unsigned char)(0x20 | code << 6);
+	for (i = 0; i < n; i++)
+		hdr[1 + i] = (unsigned char)(v >> (8 * i));
+	return 1 + n;
+}
+
+/* Stores frame f (r bytes, from the magic number on) of a text of len
+** bytes as its one block's tag and content, when the frame is that header
+** (frame_head) and one last block, so the decoder can put the 3 + 1 to 9
+** bytes of headers back; 0 when it is not. */
+static int store_block(const unsigned char *f, size_t r, size_t len,
+	int has_dict, furet_buf *out)
+{
+	unsigned char hdr[9];
+	size_t h = frame_head(hdr, len), payload;
+	uint32_t bh;
+	unsigned type;
+
+	if (r < MAGIC_LEN + h + 3 || memcmp(f + MAGIC_LEN, hdr, h) != 0)
+		return 0;
+	bh = (uint32_t)f[MAGIC_LEN + h] | (uint32_t)f[MAGIC_LEN + h + 1] << 8 |
+		(uint32_t)f[MAGIC_LEN + h + 2] << 16;
+	type = bh >> 1 & 3;
+	payload = r - MAGIC_LEN - h - 3;
+	if (!(bh & 1) || type > 2 || (type == 1 ? payload != 1 || bh >> 3 != len :
+		payload != bh >> 3) || payload >= len)
+		return 0;
+	furet_buf_reset(out);
+	furet_buf_putc(out, TAG_BLOCK + 3 * has_dict + (int)type);
+	furet_buf_append(out, f + MAGIC_LEN + h + 3, payload);
+	return 1;
+}
+
 furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
 	furet_buf *out)
 {
 	size_t bound = ZSTD_compressBound(len), r;
 
 	furet_buf_reset(out);
-	if (len >= 64 && !furet_buf_reserve(out, bound + 1)) {
+	/* (with a dictionary, short texts compress too) */
+	if ((len >= 64 || e->cdict) && !furet_buf_reserve(out, bound + 1)) {
 		r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
 		if (!ZSTD_isError(r) && r > MAGIC_LEN && r - MAGIC_LEN + 1 < len) {
+			/* One block, as texts of a paragraph are: its content alone
+			** (copied: out holds the frame) */
+			furet_buf frame;
+			int is_block;
+			furet_buf_init(&frame);
+			furet_buf_append(&frame, out->data + 1, r);
+			is_block = !frame.has_err && store_block(frame.data, r, len,
+				e->cdict != NULL, out);
+			furet_buf_free(&frame);
+			if (is_block)
+				return out->has_err ? FURET_NOMEM : FURET_OK;
+			furet_buf_reset(out);
+			if (furet_buf_reserve(out, bound + 1))
+				return FURET_NOMEM;
+			r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
+			if (ZSTD_isError(r) || r <= MAGIC_LEN)
+				return FURET_NOMEM;
 			out->data[0] = e->cdict ? TAG_ZSTD_DICT : TAG_ZSTD;
 			memmove(out->data + 1, out->data + 1 + MAGIC_LEN, r - MAGIC_LEN);
 			out->len = r - MAGIC_LEN + 1;
@@ -186,6 +258,7 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 	const unsigned char *p = stored;
 	unsigned long long size;
 	size_t r;
+	int has_dict;
 
 	furet_buf_reset(out);
 	if (stored_len < 1)
@@ -196,12 +269,26 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 		furet_buf_append(out, p + 1, stored_len - 1);
 		return out->has_err ? FURET_NOMEM : FURET_OK;
 	}
-	if (p[0] != TAG_ZSTD && p[0] != TAG_ZSTD_DICT)
+	if (p[0] >= TAG_END)
 		return FURET_CORRUPT;
-	if (p[0] == TAG_ZSTD_DICT && !d->ddict)
+	has_dict = p[0] == TAG_ZSTD_DICT || p[0] >= TAG_BLOCK + 3;
+	if (has_dict && !d->ddict)
 		return FURET_CORRUPT;
 	furet_buf_reset(&d->frame);
 	furet_buf_put_u32le(&d->frame, ZSTD_MAGICNUMBER);
+	if (p[0] >= TAG_BLOCK) {
+		/* the headers put back: the frame's, then its one block's */
+		unsigned type = (unsigned)(p[0] - TAG_BLOCK) % 3;
+		unsigned char hdr[9 + 3];
+		size_t h = frame_head(hdr, expected_len), payload = stored_len - 1;
+		uint64_t bsize = type == 1 ? expected_len : payload;
+		if ((type == 1 && payload != 1) || bsize >= (1u << 21))
+			return FURET_CORRUPT;
+		hdr[h] = (unsigned char)(1 | type << 1 | (bsize & 0x1f) << 3);
+		hdr[h + 1] = (unsigned char)(bsize >> 5);
+		hdr[h + 2] = (unsigned char)(bsize >> 13);
+		furet_buf_append(&d->frame, hdr, h + 3);
+	}
 	furet_buf_append(&d->frame, p + 1, stored_len - 1);
 	if (d->frame.has_err)
 		return FURET_NOMEM;
@@ -210,7 +297,7 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 		return FURET_CORRUPT;
 	if (furet_buf_reserve(out, expected_len))
 		return FURET_NOMEM;
-	r = p[0] == TAG_ZSTD_DICT ?
+	r = has_dict ?
 		ZSTD_decompress_usingDDict(d->dctx, out->data, expected_len,
 			d->frame.data, d->frame.len, d->ddict) :
 		ZSTD_decompressDCtx(d->dctx, out->data, expected_len, d->frame.data,

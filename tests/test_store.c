@@ -23,22 +23,31 @@ static void test_doc_passage_term_codecs(void **state)
 	furet_pass_iter it;
 	furet_pass_enc pe;
 	furet_term_rec t, t2;
-	furet_buf b, pass;
+	furet_buf b, pass, secs;
 	furet_val v;
 	size_t cut;
 	(void)state;
 
-	/* Three passages: a section, the same section again (written as "as
-	** before"), then none; the third starts before the second ends
-	** (nothing relies on passages following each other). */
+	/* Four passages: a section, the same section again (written as "as
+	** before"), none, then another; the third starts before the second
+	** ends (nothing relies on passages following each other). The
+	** sections go with the id and title, each once. */
 	furet_buf_init(&pass);
+	furet_buf_init(&secs);
 	furet_pass_enc_init(&pe);
-	furet_pass_enc_add(&pe, 100, 250, "POP School", 10, &pass);
-	furet_pass_enc_add(&pe, 252, 300, "POP School", 10, &pass);
-	furet_pass_enc_add(&pe, 40, 40, NULL, 0, &pass);
+	furet_pass_enc_add(&pe, 100, 250, "POP School", 10, &pass, &secs);
+	furet_pass_enc_add(&pe, 252, 300, "POP School", 10, &pass, &secs);
+	furet_pass_enc_add(&pe, 40, 40, NULL, 0, &pass, &secs);
+	furet_pass_enc_add(&pe, 300, 310, "Lille", 5, &pass, &secs);
 	assert_false(pass.has_err);
+	assert_int_equal(secs.len, 15);
+	assert_int_equal(pe.sections_len, 15);
+	assert_memory_equal(secs.data, "POP SchoolLille", 15);
 	d.pass = pass.data;
 	d.pass_len = pass.len;
+	d.n_passages = 4;
+	d.sections = (const char *)secs.data;
+	d.sections_len = secs.len;
 
 	furet_buf_init(&b);
 	furet_doc_enc_init(&de, NULL);
@@ -52,7 +61,9 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_memory_equal(d2.id, "corpus/a.txt", 12);
 	assert_memory_equal(d2.title, "Titre", 5);
 	assert_int_equal(d2.first_passage, 7);
-	assert_int_equal(d2.n_passages, 3);
+	assert_int_equal(d2.n_passages, 4);
+	assert_int_equal(d2.sections_len, 15);
+	assert_memory_equal(d2.sections, "POP SchoolLille", 15);
 	assert_int_equal(d2.source, 2);
 	assert_memory_equal(d2.hash, d.hash, FURET_HASH_LEN);
 	assert_int_equal(d2.meta_len, 9);
@@ -74,17 +85,37 @@ static void test_doc_passage_term_codecs(void **state)
 	assert_int_equal(p.start, 40);
 	assert_int_equal(p.end, 40);
 	assert_null(p.section);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
+	assert_int_equal(p.section_len, 5);
+	assert_memory_equal(p.section, "Lille", 5);
 	assert_int_equal(furet_pass_next(&it, &p), FURET_DONE);
 	assert_int_equal(furet_doc_passage(&d2, 1, &p), FURET_OK);
 	assert_int_equal(p.start, 252);
-	assert_int_equal(furet_doc_passage(&d2, 3, &p), FURET_CORRUPT);
+	assert_int_equal(furet_doc_passage(&d2, 4, &p), FURET_CORRUPT);
+	/* A record whose names were not decoded has no sections to give;
+	** sections longer or shorter than the passages say are damage. */
+	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	furet_pass_iter_init(&it, &d2);
+	assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
+	assert_int_equal(furet_doc_names_decode(NULL, &d2, NULL), FURET_OK);
+	d2.sections_len = 14;
+	furet_pass_iter_init(&it, &d2);
+	while ((cut = furet_pass_next(&it, &p)) == FURET_OK)
+		;
+	assert_int_equal(cut, FURET_CORRUPT);
+	d2.sections_len = 16;
+	furet_pass_iter_init(&it, &d2);
+	while ((cut = furet_pass_next(&it, &p)) == FURET_OK)
+		;
+	assert_int_equal(cut, FURET_CORRUPT);
 
 	/* Every truncation is detected: by the record, or by its passages;
 	** and so is a byte too many after the last passage. */
 	for (cut = 0; cut < b.len; cut++) {
 		furet_rc rc;
 		v.len = cut;
-		if (furet_doc_rec_decode(v, &d2) == FURET_CORRUPT)
+		if (furet_doc_rec_decode(v, &d2) == FURET_CORRUPT ||
+			furet_doc_names_decode(NULL, &d2, NULL) == FURET_CORRUPT)
 			continue;
 		furet_pass_iter_init(&it, &d2);
 		while ((rc = furet_pass_next(&it, &p)) == FURET_OK)
@@ -95,6 +126,7 @@ static void test_doc_passage_term_codecs(void **state)
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
+	assert_int_equal(furet_doc_names_decode(NULL, &d2, NULL), FURET_OK);
 	furet_pass_iter_init(&it, &d2);
 	while (furet_pass_next(&it, &p) == FURET_OK)
 		;
@@ -106,13 +138,14 @@ static void test_doc_passage_term_codecs(void **state)
 	v.data = b.data;
 	v.len = b.len;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_CORRUPT);
-	d.n_passages = 3;
+	d.n_passages = 4;
 
 	/* No metadata, no passages; metadata over FURET_META_MAX is damage. */
 	d.meta = NULL;
 	d.meta_len = 0;
 	d.n_passages = 0;
 	d.pass_len = 0;
+	d.sections_len = 0;
 	furet_buf_reset(&b);
 	furet_doc_rec_encode(&de, &d, &b);
 	v.data = b.data;
@@ -136,15 +169,16 @@ static void test_doc_passage_term_codecs(void **state)
 
 	/* Damaged passages: "same section" first, and a start before 0. */
 	{
-		static const unsigned char same_first[] = { 0, 4, 1 },
-			before_zero[] = { 2, 4, 0, 3, 1, 0 };
+		static const unsigned char same_first[] = { 1, 4 },
+			before_zero[] = { 6, 4, 9, 1 };
 		d2.n_passages = 1;
 		d2.pass = same_first;
 		d2.pass_len = sizeof same_first;
 		furet_pass_iter_init(&it, &d2);
 		assert_int_equal(furet_pass_next(&it, &p), FURET_CORRUPT);
-		/* After a first passage 1..5, a gap of -2 (zigzag 3) is fine,
-		** and one of -6 (zigzag 11) would start before 0. */
+		/* After a first passage 1..5, a gap of -2 (zigzag 3, 3 x 3 + no
+		** section) is fine, and one of -6 (zigzag 11) would start before
+		** 0. */
 		d2.n_passages = 2;
 		d2.pass = before_zero;
 		d2.pass_len = sizeof before_zero;
@@ -157,7 +191,7 @@ static void test_doc_passage_term_codecs(void **state)
 		{
 			unsigned char bad[sizeof before_zero];
 			memcpy(bad, before_zero, sizeof bad);
-			bad[3] = 11; /* -6 from 5 */
+			bad[2] = 33; /* -6 from 5 */
 			d2.pass = bad;
 			furet_pass_iter_init(&it, &d2);
 			assert_int_equal(furet_pass_next(&it, &p), FURET_OK);
@@ -239,6 +273,7 @@ static void test_doc_passage_term_codecs(void **state)
 	}
 	furet_pass_enc_free(&pe);
 	furet_buf_free(&pass);
+	furet_buf_free(&secs);
 	furet_doc_enc_free(&de);
 	furet_buf_free(&b);
 }
@@ -953,19 +988,20 @@ static void test_doc_names_codec(void **state)
 		assert_int_equal(furet_text_sampler_offer(&ts,
 			(const char *)name.data, name.len), 0);
 	}
-	assert_int_equal(furet_text_sampler_train(&ts, &dict), FURET_OK);
+	assert_int_equal(furet_text_sampler_train(&ts, 256, &dict), FURET_OK);
 	assert_true(dict.len > 0);
 	furet_text_sampler_free(&ts);
-	assert_int_equal(furet_text_enc_open(NULL, 0, &plain), FURET_OK);
-	assert_int_equal(furet_text_enc_open(dict.data, dict.len, &zd), FURET_OK);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &plain), FURET_OK);
+	assert_int_equal(furet_text_enc_open(dict.data, dict.len, 12, &zd),
+		FURET_OK);
 	assert_int_equal(furet_text_dec_open(NULL, 0, &dplain), FURET_OK);
 	assert_int_equal(furet_text_dec_open(dict.data, dict.len, &dzd),
 		FURET_OK);
 	snprintf(id, sizeof id, "legi:codes-en-vigueur/code-du-travail/"
 		"partie-legislative/livre-3/titre-2/chapitre-9/article-l4242");
 
-	/* tag 0: raw (no encoder, or too short to gain); 1: zstd alone; 2:
-	** zstd with the dictionary. */
+	/* tag 0: raw (no encoder, or too short to gain); zstd's one
+	** compressed block alone (5), with the dictionary (8). */
 	for (tag = 0; tag < 4; tag++) {
 		furet_text_enc *e = tag == 1 ? plain : tag >= 2 ? zd : NULL;
 		int is_short = tag == 3;
@@ -974,6 +1010,8 @@ static void test_doc_names_codec(void **state)
 		d.id_len = strlen(d.id);
 		d.title = is_short ? "" : title;
 		d.title_len = is_short ? 0 : sizeof title - 1;
+		d.sections = is_short ? NULL : "Chapitre premierSection 2";
+		d.sections_len = is_short ? 0 : 25;
 		d.first_passage = 5;
 		furet_doc_enc_init(&de, e);
 		furet_buf_reset(&b);
@@ -982,7 +1020,8 @@ static void test_doc_names_codec(void **state)
 		v.data = b.data;
 		v.len = b.len;
 		assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
-		assert_int_equal(d2.names[0], tag == 3 ? 0 : tag);
+		assert_int_equal(d2.names[0], tag == 3 ? 0 : tag == 0 ? 0 :
+			tag == 1 ? 5 : 8);
 		if (tag == 2)
 			assert_true(d2.names_len < (d.id_len + d.title_len) / 2);
 		/* Only a record stored raw decodes without a decoder, and one
@@ -998,6 +1037,9 @@ static void test_doc_names_codec(void **state)
 		assert_memory_equal(d2.id, d.id, d.id_len);
 		assert_int_equal(d2.title_len, d.title_len);
 		assert_memory_equal(d2.title, d.title, d.title_len);
+		assert_int_equal(d2.sections_len, d.sections_len);
+		assert_memory_equal(d2.sections, is_short ? "" : d.sections,
+			d.sections_len);
 		assert_int_equal(d2.first_passage, 5);
 
 		/* Truncated anywhere: refused by the record or by its names. */
@@ -1026,8 +1068,9 @@ static void test_doc_names_codec(void **state)
 		}
 		furet_doc_enc_free(&de);
 	}
-	/* An unknown tag. */
-	b.data[3] = 3;
+	/* An unknown tag (after the lengths of the id, title, sections and
+	** names, a byte each). */
+	b.data[4] = 9;
 	assert_int_equal(furet_doc_rec_decode(v, &d2), FURET_OK);
 	assert_int_equal(furet_doc_names_decode(dzd, &d2, &out), FURET_CORRUPT);
 
@@ -1065,7 +1108,6 @@ static void test_docids(void **state)
 	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
 	for (i = 0; i < 4; i++) {
 		furet_doc_rec r;
-		unsigned char d4[4];
 		memset(&r, 0, sizeof r);
 		r.id = ids[i];
 		r.id_len = strlen(ids[i]);
@@ -1073,9 +1115,8 @@ static void test_docids(void **state)
 		r.source = 0;
 		furet_buf_reset(&enc);
 		furet_doc_rec_encode(&de, &r, &enc);
-		furet_put_u32be(d4, 10 + i);
-		assert_int_equal(furet_txn_put(t, FURET_T_DOCS, d4, 4, enc.data,
-			enc.len, 0), FURET_OK);
+		assert_int_equal(furet_doc_put(t, 10 + i, enc.data, enc.len),
+			FURET_OK);
 		assert_int_equal(furet_docid_put(t, ids[i], strlen(ids[i]), 10 + i),
 			FURET_OK);
 	}
@@ -1099,11 +1140,72 @@ static void test_docids(void **state)
 	assert_int_equal(d, 12);
 	assert_int_equal(furet_docid_count(t, &n), FURET_OK);
 	assert_int_equal(n, 3);
-	/* A key whose value is not a list of numbers is corrupt. */
+	/* Ids added one by one from one bucket on: the buckets double as
+	** they fill, every id stays found; then half are removed. */
 	{
-		unsigned char key[8] = { 0 };
-		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 8, "xyz", 3,
+		char name[32];
+		furet_val v;
+		for (i = 0; i < 2000; i++) {
+			furet_doc_rec r;
+			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+			memset(&r, 0, sizeof r);
+			r.id = name;
+			r.id_len = strlen(name);
+			r.title = "";
+			furet_buf_reset(&enc);
+			furet_doc_rec_encode(&de, &r, &enc);
+			assert_int_equal(furet_doc_put(t, 100 + i, enc.data, enc.len),
+				FURET_OK);
+			assert_int_equal(furet_docid_put(t, name, strlen(name), 100 + i),
+				FURET_OK);
+		}
+		assert_int_equal(furet_txn_get(t, FURET_T_META, "docid_bits", 10, &v),
+			FURET_OK);
+		assert_true(v.len == 1 && v.data[0] >= 4);
+		assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+		assert_int_equal(n, 2003);
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+			assert_int_equal(furet_docid_get(t, name, strlen(name), &d, NULL),
+				FURET_OK);
+			assert_int_equal(d, 100 + i);
+			if (i % 2)
+				assert_int_equal(furet_docid_del(t, name, strlen(name),
+					100 + i), FURET_OK);
+		}
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+			assert_int_equal(furet_docid_get(t, name, strlen(name), &d, NULL),
+				i % 2 ? FURET_DONE : FURET_OK);
+		}
+		assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+		assert_int_equal(n, 1003);
+	}
+	/* A rebuild's ids, put at once in key order: the same answers. */
+	{
+		furet_buf all;
+		furet_buf_init(&all);
+		assert_int_equal(furet_txn_clear(t), FURET_OK);
+		for (i = 0; i < 4; i++)
+			furet_docids_add(&all, ids[i], strlen(ids[i]), 10 + i);
+		assert_int_equal(furet_docids_put_all(t, &all), FURET_OK);
+		furet_buf_free(&all);
+		assert_int_equal(furet_docid_count(t, &n), FURET_OK);
+		assert_int_equal(n, 4);
+	}
+	/* A bucket whose value is not whole entries in order, or an entry in
+	** a bucket its hash does not name, is corrupt. */
+	{
+		unsigned char key[4] = { 0, 0, 0, 9 }, e[24] = { 0 };
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 4, "xyz", 3,
 			0), FURET_OK);
+		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 4, e, 24, 0),
+			FURET_OK); /* two equal entries */
+		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
+		e[23] = 1;
+		assert_int_equal(furet_txn_put(t, FURET_T_DOCIDS, key, 4, e, 24, 0),
+			FURET_OK); /* hash 0 in bucket 9 */
 		assert_int_equal(furet_docid_count(t, &n), FURET_CORRUPT);
 	}
 	furet_txn_abort(t);
@@ -1112,6 +1214,403 @@ static void test_docids(void **state)
 	furet_buf_free(&enc);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* A copy of the bytes of b as a value (tests damage it). */
+static furet_val val_of(const furet_buf *b)
+{
+	furet_val v = { b->data, b->len };
+	return v;
+}
+
+/* Lengths per passage and per document: every width, escapes, removed
+** passages; every length read back one by one and whole. */
+static void check_lens(const uint32_t *a, uint64_t n, unsigned min_width,
+	unsigned want_width, uint64_t want_exc)
+{
+	furet_buf b;
+	furet_lens l;
+	uint32_t *all = malloc((n + 1) * sizeof *all), len;
+	uint64_t i;
+
+	furet_buf_init(&b);
+	furet_lens_encode(a, n, min_width, &b);
+	assert_false(b.has_err);
+	assert_int_equal(b.len, 1 + n * want_width + 8 * want_exc);
+	assert_int_equal(furet_lens_open(val_of(&b), n, &l), FURET_OK);
+	assert_int_equal(l.width, want_width);
+	assert_int_equal(l.n_exc, want_exc);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(furet_lens_get(&l, i, &len), FURET_OK);
+		assert_int_equal(len, a[i]);
+	}
+	assert_int_equal(furet_lens_decode(val_of(&b), n, all), FURET_OK);
+	assert_memory_equal(all, a, n * sizeof *a);
+	/* Another count of entries does not fit. */
+	assert_int_equal(furet_lens_open(val_of(&b), n + 1, &l), FURET_CORRUPT);
+	free(all);
+	furet_buf_free(&b);
+}
+
+static void test_lens_codec(void **state)
+{
+	uint32_t a[1000], out[1000], len;
+	furet_lens l;
+	furet_buf b;
+	furet_val v;
+	size_t i;
+	(void)state;
+
+	/* Short lengths, one byte each; removed ones; an empty array. */
+	for (i = 0; i < 1000; i++)
+		a[i] = i % 7 == 3 ? FURET_DEAD_PASSAGE : (uint32_t)(i % 254);
+	check_lens(a, 1000, 1, 1, 0);
+	check_lens(a, 0, 1, 1, 0);
+	v.data = NULL;
+	v.len = 0;
+	assert_int_equal(furet_lens_open(v, 0, &l), FURET_OK);
+	assert_int_equal(furet_lens_open(v, 1, &l), FURET_CORRUPT);
+	/* A few long ones (1 in 64 at most) go apart, 254 the first. */
+	a[10] = 254;
+	a[500] = 70000;
+	a[999] = UINT32_MAX - 1;
+	check_lens(a, 1000, 1, 1, 3);
+	/* dlen asks for 2 bytes at least: 70000 and 2^32 - 2 go apart. */
+	check_lens(a, 1000, 2, 2, 2);
+	/* More than 1 in 64 long: wider entries. */
+	for (i = 0; i < 1000; i += 20)
+		a[i] = 300 + (uint32_t)i; /* (70000 overwritten) */
+	check_lens(a, 1000, 1, 2, 1);
+	for (i = 0; i < 1000; i += 20)
+		a[i] = 65534 + (uint32_t)i;
+	check_lens(a, 1000, 1, 4, 1); /* 2^32 - 2 is the escape of 4 bytes */
+
+	/* Damage: a width of 3, a size that is not whole pairs, an escape
+	** without its pair, pairs out of order, a pair of no escape. */
+	for (i = 0; i < 1000; i++)
+		a[i] = (uint32_t)i % 200;
+	a[5] = 1000;
+	a[6] = 2000;
+	furet_buf_init(&b);
+	furet_lens_encode(a, 1000, 1, &b);
+	assert_int_equal(b.len, 1 + 1000 + 16);
+	b.data[0] = 3;
+	assert_int_equal(furet_lens_open(val_of(&b), 1000, &l), FURET_CORRUPT);
+	b.data[0] = 1;
+	v = val_of(&b);
+	v.len -= 3;
+	assert_int_equal(furet_lens_open(v, 1000, &l), FURET_CORRUPT);
+	assert_int_equal(furet_lens_decode(v, 1000, out), FURET_CORRUPT);
+	v.len -= 5; /* one pair left: the escape of passage 6 has none */
+	assert_int_equal(furet_lens_open(v, 1000, &l), FURET_OK);
+	assert_int_equal(furet_lens_get(&l, 5, &len), FURET_OK);
+	assert_int_equal(len, 1000);
+	assert_int_equal(furet_lens_get(&l, 6, &len), FURET_CORRUPT);
+	assert_int_equal(furet_lens_decode(v, 1000, out), FURET_CORRUPT);
+	/* the two pairs swapped */
+	{
+		unsigned char tmp[8];
+		unsigned char *p = b.data + 1 + 1000;
+		memcpy(tmp, p, 8);
+		memcpy(p, p + 8, 8);
+		memcpy(p + 8, tmp, 8);
+		assert_int_equal(furet_lens_decode(val_of(&b), 1000, out),
+			FURET_CORRUPT);
+		memcpy(p + 8, p, 8);
+		memcpy(p, tmp, 8);
+		assert_int_equal(furet_lens_decode(val_of(&b), 1000, out), FURET_OK);
+	}
+	b.data[1 + 6] = 17; /* passage 6 no longer escaped: its pair is extra */
+	assert_int_equal(furet_lens_decode(val_of(&b), 1000, out), FURET_CORRUPT);
+	b.data[1 + 6] = 254;
+	assert_int_equal(furet_lens_decode(val_of(&b), 1000, out), FURET_OK);
+	furet_buf_free(&b);
+}
+
+/* The document of each passage against what pdoc's bitmap says. */
+static void check_pdoc(const uint32_t *docs, uint64_t n)
+{
+	furet_buf b;
+	furet_pdoc pd;
+	uint32_t *all = malloc((n + 1) * sizeof *all), d, pid;
+
+	furet_buf_init(&b);
+	furet_pdoc_encode(docs, n, &b);
+	assert_false(b.has_err);
+	assert_int_equal(furet_pdoc_open(val_of(&b), n, &pd), FURET_OK);
+	for (pid = 0; pid < n; pid++) {
+		uint32_t first = pid, last = pid;
+		while (first > 0 && docs[first - 1] == docs[pid])
+			first--;
+		while (last + 1 < n && docs[last + 1] == docs[pid])
+			last++;
+		assert_int_equal(furet_pdoc_doc(&pd, pid, &d), FURET_OK);
+		assert_int_equal(d, docs[pid]);
+		assert_int_equal(furet_pdoc_first(&pd, pid), first);
+		assert_int_equal(furet_pdoc_last(&pd, pid), last);
+		assert_int_equal(furet_pdoc_is_alone(&pd, pid), first == last);
+	}
+	assert_int_equal(furet_pdoc_decode(val_of(&b), n, all), FURET_OK);
+	assert_memory_equal(all, docs, n * sizeof *docs);
+	free(all);
+	furet_buf_free(&b);
+}
+
+static void test_pdoc_codec(void **state)
+{
+	static uint32_t docs[2000];
+	uint32_t out[2000], d, x = 12345, doc = 0;
+	furet_pdoc pd;
+	furet_buf b;
+	furet_val v;
+	size_t i, n;
+	(void)state;
+
+	/* One passage each; long documents across blocks; an empty array. */
+	for (i = 0; i < 2000; i++)
+		docs[i] = (uint32_t)i;
+	check_pdoc(docs, 2000);
+	check_pdoc(docs, 1);
+	check_pdoc(docs, 0);
+	for (i = 0; i < 2000; i++)
+		docs[i] = 7 + (uint32_t)(i / 150);
+	check_pdoc(docs, 2000);
+	check_pdoc(docs, 64);
+	check_pdoc(docs, 65);
+	/* Random runs, with documents of no passage between (jumps), at a
+	** block's first passage too. */
+	for (n = 0; n < 2000; n++) {
+		x = x * 1103515245u + 12345u;
+		if (n == 0 || (x >> 16) % 4 == 0)
+			doc += (x >> 20) % 5 == 0 ? 3 : 1;
+		if (n == 64 || n == 640)
+			doc += 2;
+		docs[n] = doc;
+	}
+	for (n = 1990; n <= 2000; n++)
+		check_pdoc(docs, n);
+
+	/* Damage: sizes, a bit past the last passage, jump counts that do not
+	** hold, a jump at no start, documents that go down. */
+	furet_buf_init(&b);
+	furet_pdoc_encode(docs, 2000, &b);
+	v = val_of(&b);
+	assert_true(b.len > 16 * 32);
+	v.len = 16 * 32 + 4;
+	assert_int_equal(furet_pdoc_open(v, 2000, &pd), FURET_CORRUPT);
+	v.len = 16 * 31;
+	assert_int_equal(furet_pdoc_open(v, 2000, &pd), FURET_CORRUPT);
+	assert_int_equal(furet_pdoc_open(val_of(&b), 1999, &pd), FURET_CORRUPT);
+	b.data[16 * 31 + 7] |= 0x80; /* passage 31 * 64 + 63 = 2047 */
+	assert_int_equal(furet_pdoc_open(val_of(&b), 2000, &pd), FURET_CORRUPT);
+	b.data[16 * 31 + 7] &= 0x7f;
+	assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out), FURET_OK);
+	/* block 1 says it comes after 200 jumps: more than there are */
+	{
+		uint32_t keep = furet_get_u32le(b.data + 16 + 12);
+		unsigned char *p = b.data + 16 + 12;
+		p[0] = 200;
+		p[1] = p[2] = p[3] = 0;
+		assert_int_equal(furet_pdoc_open(val_of(&b), 2000, &pd), FURET_OK);
+		for (i = 0; i < 128; i++)
+			if (furet_pdoc_doc(&pd, (uint32_t)i, &d) != FURET_OK)
+				break;
+		assert_true(i < 128);
+		assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out),
+			FURET_CORRUPT);
+		p[0] = (unsigned char)keep;
+		p[1] = (unsigned char)(keep >> 8);
+		p[2] = (unsigned char)(keep >> 16);
+		p[3] = (unsigned char)(keep >> 24);
+		assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out), FURET_OK);
+	}
+	/* the first jump moved to a passage that starts no document, then to
+	** a block's first passage */
+	if (b.len > 16 * 32) {
+		unsigned char *j = b.data + 16 * 32;
+		uint32_t at = furet_get_u32le(j);
+		j[0] = (unsigned char)(at + 1);
+		assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out),
+			FURET_CORRUPT);
+		j[0] = (unsigned char)(at & ~63u);
+		assert_int_equal(furet_pdoc_open(val_of(&b), 2000, &pd), FURET_OK);
+		assert_int_equal(furet_pdoc_doc(&pd, at, &d), FURET_CORRUPT);
+		j[0] = (unsigned char)at;
+	}
+	/* a block's document lower than the last one before it */
+	b.data[16 * 5 + 8] = 0;
+	b.data[16 * 5 + 9] = 0;
+	assert_int_equal(furet_pdoc_decode(val_of(&b), 2000, out), FURET_CORRUPT);
+	furet_buf_free(&b);
+}
+
+/* The docs table, four records to a value: put and get in any order,
+** remove, a rebuild's records added in order, every record iterated in
+** order; a value that is not four records is damage. */
+static void test_docs_table(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512], rec[64];
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_doc_app app;
+	furet_doc_iter it;
+	furet_val v;
+	uint32_t d, n;
+	static const uint32_t nums[] = { 0, 1, 3, 4, 9, 10, 11, 12, 4000000001u };
+	size_t i;
+	furet_rc rc_last;
+	(void)state;
+
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	for (i = sizeof nums / sizeof *nums; i-- > 0;) {
+		snprintf(rec, sizeof rec, "record %u", (unsigned)nums[i]);
+		assert_int_equal(furet_doc_put(t, nums[i], rec, strlen(rec)),
+			FURET_OK);
+	}
+	assert_int_equal(furet_doc_get(t, 2, &v), FURET_DONE);
+	assert_int_equal(furet_doc_get(t, 5, &v), FURET_DONE);
+	assert_int_equal(furet_doc_get(t, 4000000000u, &v), FURET_DONE);
+	assert_int_equal(furet_doc_get(t, 11, &v), FURET_OK);
+	assert_int_equal(v.len, 9);
+	assert_memory_equal(v.data, "record 11", 9);
+	/* replaced, removed (twice), and the last of a value removed */
+	assert_int_equal(furet_doc_put(t, 11, "eleven", 6), FURET_OK);
+	assert_int_equal(furet_doc_get(t, 11, &v), FURET_OK);
+	assert_memory_equal(v.data, "eleven", 6);
+	assert_int_equal(furet_doc_get(t, 10, &v), FURET_OK);
+	assert_memory_equal(v.data, "record 10", 9);
+	assert_int_equal(furet_doc_del(t, 10), FURET_OK);
+	assert_int_equal(furet_doc_del(t, 10), FURET_DONE);
+	assert_int_equal(furet_doc_del(t, 2), FURET_DONE);
+	assert_int_equal(furet_doc_del(t, 4000000001u), FURET_OK);
+	{
+		uint64_t n_values;
+		assert_int_equal(furet_txn_count(t, FURET_T_DOCS, &n_values),
+			FURET_OK);
+		assert_int_equal(n_values, 4); /* 0-3, 4-7, 8-11, 12-15 */
+	}
+	assert_int_equal(furet_doc_iter_open(t, &it), FURET_OK);
+	n = 0;
+	while (furet_doc_iter_next(&it, &d, &v) == FURET_OK) {
+		static const uint32_t want[] = { 0, 1, 3, 4, 9, 11, 12 };
+		assert_true(n < 7);
+		assert_int_equal(d, want[n]);
+		n++;
+	}
+	furet_doc_iter_close(&it);
+	assert_int_equal(n, 7);
+
+	/* A rebuild's records, in order: the same answers. */
+	assert_int_equal(furet_txn_clear(t), FURET_OK);
+	furet_doc_app_init(&app);
+	for (i = 0; i < sizeof nums / sizeof *nums; i++) {
+		snprintf(rec, sizeof rec, "record %u", (unsigned)nums[i]);
+		assert_int_equal(furet_doc_app_add(t, &app, nums[i], rec,
+			strlen(rec)), FURET_OK);
+	}
+	assert_int_equal(furet_doc_app_flush(t, &app), FURET_OK);
+	furet_doc_app_free(&app);
+	for (i = 0; i < sizeof nums / sizeof *nums; i++) {
+		snprintf(rec, sizeof rec, "record %u", (unsigned)nums[i]);
+		assert_int_equal(furet_doc_get(t, nums[i], &v), FURET_OK);
+		assert_int_equal(v.len, strlen(rec));
+		assert_memory_equal(v.data, rec, v.len);
+	}
+	assert_int_equal(furet_doc_get(t, 2, &v), FURET_DONE);
+
+	/* Damage: lengths past the value, three records, nothing at all. */
+	{
+		unsigned char key[4] = { 0, 0, 0, 1 };
+		static const unsigned char past[] = { 5, 0, 0, 0, 'a' },
+			three[] = { 1, 'a', 0, 0 }, none[] = { 0, 0, 0, 0 };
+		const unsigned char *bad[] = { past, three, none };
+		const size_t bad_len[] = { sizeof past, sizeof three, sizeof none };
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(furet_txn_put(t, FURET_T_DOCS, key, 4, bad[i],
+				bad_len[i], 0), FURET_OK);
+			assert_int_equal(furet_doc_get(t, 4, &v), FURET_CORRUPT);
+			assert_int_equal(furet_doc_put(t, 5, "x", 1), FURET_CORRUPT);
+			assert_int_equal(furet_doc_iter_open(t, &it), FURET_OK);
+			while ((rc_last = furet_doc_iter_next(&it, &d, &v)) == FURET_OK)
+				;
+			furet_doc_iter_close(&it);
+			assert_int_equal(rc_last, FURET_CORRUPT);
+		}
+	}
+	furet_txn_abort(t);
+	furet_store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Stored text: one block stored without zstd's headers (put back when
+** decoded), a text of several blocks as a whole frame, a block of one
+** repeated byte; damaged blocks are refused. */
+static void test_text_blocks(void **state)
+{
+	furet_text_enc *e = NULL;
+	furet_text_dec *d = NULL;
+	furet_buf text, st, out;
+	size_t i, n;
+	(void)state;
+
+	furet_buf_init(&text);
+	furet_buf_init(&st);
+	furet_buf_init(&out);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &e), FURET_OK);
+	assert_int_equal(furet_text_dec_open(NULL, 0, &d), FURET_OK);
+	for (i = 0; text.len < 300000; i++) {
+		char w[64];
+		n = (size_t)snprintf(w, sizeof w, "mot%u la formation %u, ",
+			(unsigned)(i * 7919 % 1000), (unsigned)(i % 13));
+		furet_buf_append(&text, w, n);
+	}
+	/* 300 bytes to 300 KB: one block, 5 + 2 header bytes saved (5 + 3
+	** from 256 bytes on); past 128 KB, several blocks and a frame (1) */
+	for (n = 300; n <= text.len; n *= 10) {
+		assert_int_equal(furet_text_encode(e, (const char *)text.data, n,
+			&st), FURET_OK);
+		assert_int_equal(st.data[0], n > 128 * 1024 ? 1 : 5);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, n, &out),
+			FURET_OK);
+		assert_int_equal(out.len, n);
+		assert_memory_equal(out.data, text.data, n);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, n - 1, &out),
+			FURET_CORRUPT);
+		for (i = 1; i < st.len; i += st.len / 50 + 1)
+			assert_int_equal(furet_text_decode(d, st.data, i, n, &out),
+				FURET_CORRUPT);
+	}
+	/* 1000 times the same byte: one RLE block, 1 byte of content */
+	furet_buf_reset(&text);
+	for (i = 0; i < 1000; i++)
+		furet_buf_putc(&text, 'a');
+	assert_int_equal(furet_text_encode(e, (const char *)text.data, 1000, &st),
+		FURET_OK);
+	if (st.data[0] == 4) {
+		assert_int_equal(st.len, 2);
+		assert_int_equal(furet_text_decode(d, st.data, 2, 1000, &out),
+			FURET_OK);
+		assert_memory_equal(out.data, text.data, 1000);
+		furet_buf_putc(&st, 'a');
+		assert_int_equal(furet_text_decode(d, st.data, 3, 1000, &out),
+			FURET_CORRUPT);
+	} else {
+		assert_int_equal(furet_text_decode(d, st.data, st.len, 1000, &out),
+			FURET_OK);
+	}
+	/* a block with the dictionary, for a decoder without one */
+	st.data[0] = 8;
+	assert_int_equal(furet_text_decode(d, st.data, st.len, 1000, &out),
+		FURET_CORRUPT);
+	furet_text_enc_close(e);
+	furet_text_dec_close(d);
+	furet_buf_free(&text);
+	furet_buf_free(&st);
+	furet_buf_free(&out);
 }
 
 static void test_txn_and_cursor(void **state)
@@ -1395,6 +1894,10 @@ int main(void)
 		cmocka_unit_test(test_block_key),
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
+		cmocka_unit_test(test_docs_table),
+		cmocka_unit_test(test_text_blocks),
+		cmocka_unit_test(test_lens_codec),
+		cmocka_unit_test(test_pdoc_codec),
 		cmocka_unit_test(test_varint_edges),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_positions_codec),
