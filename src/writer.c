@@ -2310,10 +2310,12 @@ typedef struct zchunk {
 	furet_rc rc;
 } zchunk;
 
-/* zstd's level for ids, titles and sections: 12 makes them 13 % smaller
-** than 3 (the text's), for 0.5 s more of compression on 141,789 documents
-** (21 MB). */
-#define NAMES_LEVEL 12
+/* zstd's level for ids, titles and sections. 12 makes them 13 % smaller
+** than 3 (the text's): docs 12.3 -> 11.0 MB on the scale set, but
+** indexing 46 MB of it takes 20.55 G -> 21.58 G instructions (callgrind),
+** and the index without its text is well under FTS5's size either way
+** (66 against 77 MB) while indexing speed is not yet at FTS5's. */
+#define NAMES_LEVEL 3
 
 /* A compressing thread's encoders, and the dictionaries they are made
 ** with (ctx); pe and pass find a document's sections as its record will
