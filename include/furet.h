@@ -253,10 +253,13 @@ typedef struct furet_writer_options {
 	                          what it adds to the index, at most 512 MiB,
 	                          and the writer makes room for them, but a
 	                          smaller budget cannot hold a bigger batch.
-	                          The budget is what furet allocates: the
-	                          mapped files (ICU's data, the libraries, the
-	                          index pages read through LMDB's map) add
-	                          about 64 MB to the resident size. */
+	                          The budget is for the resident size: furet
+	                          allocates at most the budget less a share
+	                          for the mapped files (ICU's data, the
+	                          libraries, the index pages read through
+	                          LMDB's map: about 60 MB), a quarter of the
+	                          budget, 64 MiB at most. Below about 128 MiB
+	                          the mapped files alone can pass it. */
 	const char *tmp_dir;   /* where those files go: NULL for the index
 	                          directory. They have no name and vanish with
 	                          the writer, whatever happens to the process. */

@@ -80,6 +80,7 @@
 
 #define DEFAULT_MEMORY ((uint64_t)1 << 30)
 #define MIN_MEMORY ((uint64_t)1 << 20)
+#define MAPPED_RESERVE ((uint64_t)64 << 20)
 #define MAX_THREADS 8
 #define KEY_CAP 512       /* LMDB keys are at most 511 bytes */
 
@@ -250,6 +251,11 @@ FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
 	w->ix = ix;
 	w->flags = flags;
 	w->budget = o->memory ? o->memory : DEFAULT_MEMORY;
+	/* The budget is a resident size: the mapped files (ICU's data, the
+	** libraries, index pages read through LMDB's map: about 60 MB) take
+	** part of it, a quarter of a small budget, 64 MiB of a large one. */
+	w->budget -= w->budget / 4 < MAPPED_RESERVE ? w->budget / 4 :
+		MAPPED_RESERVE;
 	if (w->budget < MIN_MEMORY)
 		w->budget = MIN_MEMORY;
 	w->n_threads = o->threads ? o->threads : default_threads();
