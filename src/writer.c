@@ -2945,22 +2945,38 @@ static int mark_dead(furet_writer *w)
 	return 0;
 }
 
+/* What a rebuild written beside the index commits at (see
+** commit_batch): a quarter of the budget, within 16 and 256 MiB. */
+static uint64_t rebuild_ckpt(const furet_writer *w)
+{
+	uint64_t c = w->budget / 4;
+
+	if (c < furet_writer_ckpt_min)
+		c = furet_writer_ckpt_min;
+	if (c > ((uint64_t)256 << 20))
+		c = (uint64_t)256 << 20;
+	return c;
+}
+
 /* LMDB keeps the pages a write transaction dirties in memory, up to
 ** 131071 of them (512 MiB; then it writes some out): about the size of
-** what the batch writes. Before the transaction, the spool, then the run,
-** go to their files when the budget cannot hold them and those pages.
-** (Through the map, MDB_WRITEMAP, would not help: the commit touches
-** every dirty page again to clear its flag, bringing them all back into
-** the process's memory.) */
-static furet_rc make_room(furet_writer *w)
+** what the batch writes, or of what a rebuild written beside the index
+** writes between two checkpoints (is_ckpt: rebuild_ckpt). Before the
+** transaction, the spool, then (with may_spill_run) the run, go to their
+** files when the budget cannot hold them and those pages. (Through the
+** map, MDB_WRITEMAP, would not help: the commit touches every dirty page
+** again to clear its flag, bringing them all back into the process's
+** memory.) */
+static furet_rc make_room(furet_writer *w, int is_ckpt, int may_spill_run)
 {
 	uint64_t limit = w->budget / 4 * 3;
 	uint64_t spool = w->spool.len + w->spool_buf.len;
 	uint64_t lmdb = w->post_total + spool / 2 + (uint64_t)w->n_pass * 32;
+	uint64_t most = is_ckpt ? rebuild_ckpt(w) : (uint64_t)512 << 20;
 	furet_rc rc;
 
-	if (lmdb > ((uint64_t)512 << 20))
-		lmdb = (uint64_t)512 << 20;
+	if (lmdb > most)
+		lmdb = most;
 	if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
 		return FURET_OK;
 	if (w->spool.fd < 0 && w->spool_buf.len) {
@@ -2970,7 +2986,8 @@ static furet_rc make_room(furet_writer *w)
 		if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
 			return FURET_OK;
 	}
-	if ((w->n_terms || w->folds.n || w->words.n) && (rc = spill_run(w)))
+	if (may_spill_run && (w->n_terms || w->folds.n || w->words.n) &&
+		(rc = spill_run(w)))
 		return rc;
 	return FURET_OK;
 }
@@ -3000,15 +3017,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	int tries;
 	furet_rc rc = FURET_OK;
 
-	/* A quarter of the budget, within 16 and 256 MiB. */
-	w->ckpt = 0;
-	if (is_fresh) {
-		w->ckpt = w->budget / 4;
-		if (w->ckpt < furet_writer_ckpt_min)
-			w->ckpt = furet_writer_ckpt_min;
-		if (w->ckpt > ((uint64_t)256 << 20))
-			w->ckpt = (uint64_t)256 << 20;
-	}
+	w->ckpt = is_fresh ? rebuild_ckpt(w) : 0;
 	for (tries = 0; tries < 40; tries++) {
 		if (is_fresh && (rc = furet_store_open_sibling(w->ix->store, &f, err,
 			sizeof err))) {
@@ -3016,9 +3025,14 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 				return furet_index_fail(w->ix, rc, "%s", err);
 			/* No room beside the index (a parent directory it may not
 			** write, a file named DIR.rebuild): rebuilt in place, in
-			** one transaction, as an incremental batch is. */
+			** one transaction, as an incremental batch is. That one
+			** may dirty more pages than make_room allowed for: the
+			** spool makes room for them (the run stays, order points
+			** into it). */
 			is_fresh = 0;
 			w->ckpt = 0;
+			if ((rc = make_room(w, 0, 0)))
+				return rc;
 		}
 		if ((rc = furet_store_begin(f ? f : w->ix->store, 1, &t))) {
 			furet_store_discard(f);
@@ -3077,7 +3091,8 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	w->pl = NULL;
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
-	if ((rc = make_room(w)))
+	if ((rc = make_room(w, (w->flags & FURET_WRITE_REBUILD) &&
+		furet_store_can_swap(w->ix->store), 1)))
 		goto done;
 	if (w->spool.fd >= 0 && w->spool_buf.len &&
 		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))
