@@ -787,6 +787,20 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 		furet_grow((void **)&w->plen, &w->cap_plen, w->n_pass + a->n_pass,
 		sizeof *w->plen))
 		return FURET_NOMEM;
+	/* The run's terms are many, and each document reaches a hundred of
+	** them at random: three cache misses each (its slot, its entry, the
+	** end of its postings). Asked for all at once, a stage at a time,
+	** they overlap instead of following one another. */
+	if (w->n_slots) {
+		for (i = 0; i < a->n_terms; i++)
+			__builtin_prefetch(&w->slots[a->terms[i].hash &
+				(w->n_slots - 1)]);
+		for (i = 0; i < a->n_terms; i++) {
+			uint32_t s = w->slots[a->terms[i].hash & (w->n_slots - 1)];
+			if (s)
+				__builtin_prefetch(&w->terms[s - 1]);
+		}
+	}
 	for (i = 0; i < a->n_terms; i++) {
 		const furet_adoc_term *t = &a->terms[i];
 		int64_t tid = intern(w, (const char *)a->term_bytes.data + t->off,
@@ -794,6 +808,9 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 		if (tid < 0)
 			return FURET_NOMEM;
 		w->lmap[i] = (uint32_t)tid;
+		if (w->terms[tid].post.data)
+			__builtin_prefetch(w->terms[tid].post.data +
+				w->terms[tid].post.len, 1);
 	}
 	for (k = 0; k < a->n_pass; k++) {
 		const furet_adoc_passage *ps = &a->pass[k];
