@@ -713,6 +713,19 @@ static furet_rc maybe_spill(furet_writer *w)
 
 /* ---- inversion ------------------------------------------------------------- */
 
+/* Copies n bytes: a posting's fields and positions are a few bytes, fewer
+** than a call to memcpy costs. */
+static inline void copy_short(unsigned char *d, const unsigned char *p,
+	size_t n)
+{
+	if (n > 16) {
+		memcpy(d, p, n);
+		return;
+	}
+	while (n--)
+		*d++ = *p++;
+}
+
 /* A varint of bytes this process made (ENTRY, PAIR): no bounds to check. */
 static inline uint64_t take_varint(const unsigned char **pp)
 {
@@ -833,7 +846,7 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 			q = e->post.data + e->post.len;
 			q += furet_put_varint(q, e->n_post ? pid - e->last_pid : pid);
 			q += furet_put_varint(q, tf);
-			memcpy(q, p, n);
+			copy_short(q, p, n);
 			q += n;
 			p += n;
 			*q = '\0';
@@ -1618,8 +1631,12 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				for (k = 0; k < tf && q < qe; q++)
 					k += !(*q & 0x80);
 				if (k == tf) {
-					if (!is_dead)
-						furet_buf_append(pos, r->p, (size_t)(q - r->p));
+					size_t n = (size_t)(q - r->p);
+					if (!is_dead && !furet_buf_reserve(pos, n)) {
+						copy_short(pos->data + pos->len, r->p, n);
+						pos->len += n;
+						pos->data[pos->len] = '\0';
+					}
 					r->p = q;
 				} else {
 					for (k = 0; k < tf; k++) {
