@@ -164,6 +164,7 @@ struct furet_writer {
 	uint32_t *pdoc_b;  /* at commit: each passage's document in docs */
 	uint32_t *dlen_b;  /* at commit: each document's length, in words */
 	unsigned char *pdead; /* at commit: bit set for passages not written */
+	int has_dead;      /* at commit: some bit of pdead is set */
 	size_t n_spills;
 
 	furet_buf scratch;
@@ -1516,7 +1517,8 @@ static size_t merge_buf(const furet_writer *w)
 
 static int is_dead_pid(const furet_writer *w, uint64_t pid)
 {
-	return pid >= w->n_pass || (w->pdead[pid >> 3] >> (pid & 7) & 1);
+	return pid >= w->n_pass ||
+		(w->has_dead && (w->pdead[pid >> 3] >> (pid & 7) & 1));
 }
 
 /* Writes one term's postings from its runs (in passage order): appends to
@@ -2963,6 +2965,7 @@ static int mark_dead(furet_writer *w)
 	size_t i;
 	uint32_t k;
 
+	w->has_dead = 0;
 	w->pdead = furet_malloc(w->n_pass / 8 + 1);
 	if (!w->pdead)
 		return -1;
@@ -2974,6 +2977,7 @@ static int mark_dead(furet_writer *w)
 		for (k = 0; k < d->n_passages; k++) {
 			uint32_t pid = d->first_passage + k;
 			w->pdead[pid >> 3] |= (unsigned char)(1u << (pid & 7));
+			w->has_dead = 1;
 		}
 	}
 	return 0;
