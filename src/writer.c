@@ -100,6 +100,16 @@ typedef struct batch_doc {
 	unsigned char is_inverted;
 } batch_doc;
 
+/* What the commit's merge reads of a posting's passage, side by side: the
+** postings of a term reach passages all over the batch, one cache miss
+** each. doc is its document in docs, with DOC_MULTI set when that one has
+** several passages (below 2^31 documents: check_doc). */
+typedef struct pass_info {
+	uint32_t len;
+	uint32_t doc;
+} pass_info;
+#define DOC_MULTI 0x80000000u
+
 /* A set of "a\0b" byte strings, each kept once: the pairs written to the
 ** folds and words tables at commit. */
 typedef struct pairset {
@@ -161,7 +171,7 @@ struct furet_writer {
 	size_t n_id_slots;
 	uint32_t *plen;    /* body length of each passage */
 	size_t n_pass, cap_plen;
-	uint32_t *pdoc_b;  /* at commit: each passage's document in docs */
+	pass_info *pinfo;  /* at commit: each passage's length and document */
 	uint32_t *dlen_b;  /* at commit: each document's length, in words */
 	unsigned char *pdead; /* at commit: bit set for passages not written */
 	int has_dead;      /* at commit: some bit of pdead is set */
@@ -317,7 +327,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_buf_free(&w->ids);
 	furet_free(w->id_slots);
 	furet_free(w->plen);
-	furet_free(w->pdoc_b);
+	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
 	furet_free(w->pdead);
 	furet_buf_free(&w->scratch);
@@ -1544,16 +1554,17 @@ static furet_rc tick(furet_writer *w, furet_txn *t)
 	return furet_txn_checkpoint(t);
 }
 
-/* Adds document doc of the batch (UINT32_MAX: none), where a term occurs
-** tf times in the bodies, to the term's bound over documents: only a
-** document of several passages has a document-level score. */
+/* Adds document doc of the batch (as in pass_info; UINT32_MAX: none),
+** where a term occurs tf times in the bodies, to the term's bound over
+** documents: only a document of several passages has a document-level
+** score. */
 static void add_doc_bound(const furet_writer *w, furet_term_bound *b,
 	uint32_t doc, uint64_t tf)
 {
-	if (doc == UINT32_MAX || w->docs[doc].n_passages < 2)
+	if (doc == UINT32_MAX || !(doc & DOC_MULTI))
 		return;
 	furet_term_bound_add(b, tf > UINT32_MAX ? UINT32_MAX : (uint32_t)tf,
-		w->dlen_b[doc], 0, 0);
+		w->dlen_b[doc & ~DOC_MULTI], 0, 0);
 }
 
 static furet_rc write_term(furet_writer *w, furet_txn *t,
@@ -1616,11 +1627,12 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf[blk->n] = (uint32_t)tf;
 				blk->tf_title[blk->n] = fields[0];
 				blk->tf_section[blk->n] = fields[1];
-				furet_term_bound_add(&rec.bound, (uint32_t)tf, w->plen[pid],
+				const pass_info *pi = &w->pinfo[pid];
+				furet_term_bound_add(&rec.bound, (uint32_t)tf, pi->len,
 					fields[0], fields[1]);
-				if (w->pdoc_b[pid] != doc) {
+				if (pi->doc != doc) {
 					add_doc_bound(w, &rec.dbound, doc, doc_tf);
-					doc = w->pdoc_b[pid];
+					doc = pi->doc;
 					doc_tf = 0;
 				}
 				doc_tf += tf;
@@ -1679,28 +1691,30 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 		put_flags);
 }
 
-/* Each passage's document and each document's length, for the terms'
-** bounds over documents. */
+/* Each passage's length and document, and each document's length, for
+** the terms' bounds (over passages and over documents). */
 static furet_rc doc_index(furet_writer *w)
 {
 	size_t i;
 	uint32_t k;
 
-	furet_free(w->pdoc_b);
+	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
-	w->pdoc_b = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *w->pdoc_b);
+	w->pinfo = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *w->pinfo);
 	w->dlen_b = furet_malloc((w->n_docs ? w->n_docs : 1) * sizeof *w->dlen_b);
-	if (!w->pdoc_b || !w->dlen_b)
+	if (!w->pinfo || !w->dlen_b)
 		return FURET_NOMEM;
-	memset(w->pdoc_b, 0, (w->n_pass ? w->n_pass : 1) * sizeof *w->pdoc_b);
+	memset(w->pinfo, 0, (w->n_pass ? w->n_pass : 1) * sizeof *w->pinfo);
 	w->dlen_b[0] = 0;
 	for (i = 0; i < w->n_docs; i++) {
 		const batch_doc *d = &w->docs[i];
+		uint32_t doc = (uint32_t)i | (d->n_passages >= 2 ? DOC_MULTI : 0);
 		uint64_t x = 0;
 		for (k = 0; k < d->n_passages; k++) {
 			if (d->first_passage + k >= w->n_pass)
 				return FURET_ERROR;
-			w->pdoc_b[d->first_passage + k] = (uint32_t)i;
+			w->pinfo[d->first_passage + k].len = w->plen[d->first_passage + k];
+			w->pinfo[d->first_passage + k].doc = doc;
 			x += w->plen[d->first_passage + k];
 		}
 		w->dlen_b[i] = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
@@ -1791,9 +1805,10 @@ done:
 	furet_free(blk);
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
-	furet_free(w->pdoc_b);
+	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
-	w->pdoc_b = w->dlen_b = NULL;
+	w->pinfo = NULL;
+	w->dlen_b = NULL;
 	return rc;
 }
 
