@@ -1567,6 +1567,35 @@ static void add_doc_bound(const furet_writer *w, furet_term_bound *b,
 		w->dlen_b[doc & ~DOC_MULTI], 0, 0);
 }
 
+/* Adds the postings blk[from..n) (passages of the batch from base on) to
+** the term's bounds, in order; doc and doc_tf are the document being summed
+** and its tf so far. Apart from the merge, a block at a time, so that the
+** passages' pass_info, a cache miss each, are asked for ahead. */
+#define BOUND_AHEAD 8
+static void bound_postings(const furet_writer *w, const furet_block *blk,
+	uint32_t from, uint32_t base, furet_term_rec *rec, uint32_t *doc,
+	uint64_t *doc_tf)
+{
+	uint32_t j;
+
+	for (j = from; j < blk->n && j < from + BOUND_AHEAD; j++)
+		__builtin_prefetch(&w->pinfo[blk->pid[j] - base]);
+	for (j = from; j < blk->n; j++) {
+		const pass_info *pi;
+		if (j + BOUND_AHEAD < blk->n)
+			__builtin_prefetch(&w->pinfo[blk->pid[j + BOUND_AHEAD] - base]);
+		pi = &w->pinfo[blk->pid[j] - base];
+		furet_term_bound_add(&rec->bound, blk->tf[j], pi->len,
+			blk->tf_title[j], blk->tf_section[j]);
+		if (pi->doc != *doc) {
+			add_doc_bound(w, &rec->dbound, *doc, *doc_tf);
+			*doc = pi->doc;
+			*doc_tf = 0;
+		}
+		*doc_tf += blk->tf[j];
+	}
+}
+
 static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
 	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
@@ -1575,7 +1604,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const char *term = (const char *)term_p;
 	furet_term_rec rec;
 	furet_val v;
-	uint32_t block = 0, i, doc = UINT32_MAX;
+	uint32_t block = 0, i, doc = UINT32_MAX, from;
 	uint64_t n_written = 0, cf = 0, doc_tf = 0;
 	size_t klen, si;
 	furet_rc rc;
@@ -1609,6 +1638,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 			}
 		}
 	}
+	from = blk->n; /* an indexed block's postings are in the bounds */
 	for (si = 0; si < n_segs; si++) {
 		furet_rdr *r = segs[si]->post;
 		uint64_t pid = 0;
@@ -1627,15 +1657,6 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf[blk->n] = (uint32_t)tf;
 				blk->tf_title[blk->n] = fields[0];
 				blk->tf_section[blk->n] = fields[1];
-				const pass_info *pi = &w->pinfo[pid];
-				furet_term_bound_add(&rec.bound, (uint32_t)tf, pi->len,
-					fields[0], fields[1]);
-				if (pi->doc != doc) {
-					add_doc_bound(w, &rec.dbound, doc, doc_tf);
-					doc = pi->doc;
-					doc_tf = 0;
-				}
-				doc_tf += tf;
 			}
 			/* The positions are the same varints in the run and in pos
 			** (the body tf, in the block, says how many): copied whole
@@ -1667,14 +1688,18 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 			blk->n++;
 			n_written++;
 			cf += tf;
-			if (blk->n == FURET_BLOCK_SIZE &&
-				(rc = flush_block(t, blk, pos, enc, key, term, term_len,
-				&block, put_flags)))
-				return rc;
+			if (blk->n == FURET_BLOCK_SIZE) {
+				bound_postings(w, blk, from, base, &rec, &doc, &doc_tf);
+				from = 0;
+				if ((rc = flush_block(t, blk, pos, enc, key, term, term_len,
+					&block, put_flags)))
+					return rc;
+			}
 		}
 	}
 	if (n_written == 0)
 		return FURET_OK; /* only postings of replaced documents */
+	bound_postings(w, blk, from, base, &rec, &doc, &doc_tf);
 	add_doc_bound(w, &rec.dbound, doc, doc_tf);
 	if (blk->n && (rc = flush_block(t, blk, pos, enc, key, term, term_len,
 		&block, put_flags)))
