@@ -85,6 +85,8 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_free(k->gcount);
 	furet_free(k->gfill);
 	furet_free(k->order);
+	furet_free(k->cand);
+	furet_free(k->cand_hash);
 	furet_buf_free(&k->words);
 	furet_buf_free(&k->scratch);
 	furet_free(k);
@@ -234,20 +236,28 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 ** it would keep once anyway, never one it needs (everything emitted by any
 ** worker ends up in the index, so a pair skipped here was emitted before).
 ** Records the key when not. */
-static int seen_before(furet_pair_cache *cache, const furet_token *t)
+/* furet_hash32 of "word\0term", without making it: the key of the token's
+** pair in the cache. */
+static uint32_t pair_hash(const furet_token *t)
 {
-	furet_pair_cache *e;
 	uint32_t h = 2166136261u;
 	size_t i;
 
-	if (t->word_len + t->term_len > FURET_PAIR_KEY)
-		return 0;
-	/* furet_hash32 of "word\0term", without making it */
 	for (i = 0; i < t->word_len; i++)
 		h = (h ^ (unsigned char)t->word[i]) * 16777619u;
 	h *= 16777619u;
 	for (i = 0; i < t->term_len; i++)
 		h = (h ^ (unsigned char)t->term[i]) * 16777619u;
+	return h;
+}
+
+static int seen_before(furet_pair_cache *cache, const furet_token *t,
+	uint32_t h)
+{
+	furet_pair_cache *e;
+
+	if (t->word_len + t->term_len > FURET_PAIR_KEY)
+		return 0;
 	e = &cache[h & (FURET_PAIR_CACHE - 1)];
 	if (e->hash == h && e->word_len == t->word_len &&
 		e->term_len == t->term_len &&
@@ -287,17 +297,29 @@ static void add_pair(furet_adoc *d, int table, const char *a, size_t a_len,
 
 /* What the search needs to reach a token's term other than by the term
 ** itself: its accent-free key when that differs (folds), and its
-** unaccented word for typo candidates (words of 4+ bytes, not numbers). */
-static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
-	const furet_token *t)
+** unaccented word for typo candidates (words of 4+ bytes, not numbers).
+** new_pairs says whether the token may bring pairs the document has not
+** brought yet; add_pairs records them unless the cache saw them. */
+static int has_fold(const furet_token *t)
 {
 	/* The analyzer points fold at term when they are the same. */
-	int has_fold = t->fold != t->term && (t->fold_len != t->term_len ||
+	return t->fold != t->term && (t->fold_len != t->term_len ||
 		memcmp(t->fold, t->term, t->term_len) != 0);
-	int has_word = t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
+}
+
+static int has_word(const furet_token *t)
+{
+	return t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
+}
+
+/* 1 when the token's pairs are to be looked for (in the cache, then
+** recorded), 0 when not, -1 when out of memory. */
+static int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
+	const furet_token *t)
+{
 	furet_adoc_term *e = &d->terms[ltid];
 
-	if (!has_fold && !has_word)
+	if (!has_word(t) && !has_fold(t))
 		return 0;
 	/* Most tokens repeat the word their term had last in this document:
 	** nothing new then, and no key to make. */
@@ -309,14 +331,18 @@ static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	e->word_off = (uint32_t)k->words.len;
 	e->word_len = (uint32_t)t->word_len;
 	furet_buf_append(&k->words, t->word, t->word_len);
-	if (k->words.has_err)
-		return -1;
-	if (seen_before(k->cache, t))
+	return k->words.has_err ? -1 : 1;
+}
+
+static int add_pairs(furet_adoc *d, furet_adoc_work *k, const furet_token *t,
+	uint32_t h)
+{
+	if (seen_before(k->cache, t, h))
 		return 0;
-	if (has_fold)
+	if (has_fold(t))
 		add_pair(d, FURET_PAIR_FOLDS, t->fold, t->fold_len, t->term,
 			t->term_len);
-	if (has_word) {
+	if (has_word(t)) {
 		furet_buf_reset(&k->scratch);
 		furet_unaccent(t->word, t->word_len, &k->scratch);
 		if (k->scratch.has_err)
@@ -325,6 +351,14 @@ static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 			k->scratch.len, t->term, t->term_len);
 	}
 	return d->pairs.has_err ? -1 : 0;
+}
+
+static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
+	const furet_token *t)
+{
+	int r = new_pairs(d, k, ltid, t);
+
+	return r <= 0 ? r : add_pairs(d, k, t, pair_hash(t));
 }
 
 /* ---- passages ------------------------------------------------------------ */
@@ -455,7 +489,7 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	const char *text, size_t len, furet_adoc_passage *p)
 {
 	const furet_token *toks;
-	size_t nt, i;
+	size_t nt, i, n_cand;
 	furet_rc rc;
 
 	k->n_occs = 0;
@@ -465,16 +499,33 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	if (rc)
 		return rc;
 	/* The length counts words: the whole of a compound shares its first
-	** part's position and is not one more word. */
+	** part's position and is not one more word. The tokens whose pairs
+	** are to be looked for in the cache are noted, and their slots asked
+	** for (prefetch), before any is looked at: the cache is larger than
+	** the processor's, and its misses then overlap. */
 	p->length = 0;
-	for (i = 0; i < nt; i++) {
+	if (furet_grow((void **)&k->cand, &k->cap_cand, nt, sizeof *k->cand) ||
+		furet_grow((void **)&k->cand_hash, &k->cap_cand_hash, nt,
+		sizeof *k->cand_hash))
+		return FURET_NOMEM;
+	for (i = 0, n_cand = 0; i < nt; i++) {
 		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		int r;
 		if (l < 0 || push_occ(k, (uint32_t)l, toks[i].pos, 0) ||
-			lookups(d, k, (uint32_t)l, &toks[i]))
+			(r = new_pairs(d, k, (uint32_t)l, &toks[i])) < 0)
 			return FURET_NOMEM;
+		if (r) {
+			uint32_t h = pair_hash(&toks[i]);
+			__builtin_prefetch(&k->cache[h & (FURET_PAIR_CACHE - 1)]);
+			k->cand[n_cand] = (uint32_t)i;
+			k->cand_hash[n_cand++] = h;
+		}
 		if (!(toks[i].flags & FURET_TOK_WHOLE))
 			p->length++;
 	}
+	for (i = 0; i < n_cand; i++)
+		if (add_pairs(d, k, &toks[k->cand[i]], k->cand_hash[i]))
+			return FURET_NOMEM;
 	for (i = 0; i < k->n_title; i++)
 		if (push_occ(k, k->title_ltids[i], 0, 1))
 			return FURET_NOMEM;

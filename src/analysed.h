@@ -107,6 +107,9 @@ typedef struct furet_adoc_work {
 	size_t n_occs, cap_occs;
 	uint32_t *gterm, *gcount, *gfill, *order;
 	size_t cap_g, cap_order;
+	uint32_t *cand, *cand_hash; /* a passage's tokens whose pairs are to
+	                               be looked for, and their pair_hash */
+	size_t cap_cand, cap_cand_hash;
 	furet_buf words;          /* words of the document's terms (lookups) */
 	furet_buf scratch;
 } furet_adoc_work;

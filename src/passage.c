@@ -405,6 +405,12 @@ static furet_rc emit_windows(const unsigned char *p, size_t start, size_t end,
 	int prev_stops = 0;
 	furet_rc rc;
 
+	/* n words take at least 2n - 1 bytes: a shorter paragraph (most of
+	** them) is one window, from its start to the end of its last word,
+	** which is its end when it ends with no space. */
+	if (end - start < 2 * window_words && start < end &&
+		!space_len_before(p, start, end))
+		return push_span(out, cap, sec, start, end);
 	for (;;) {
 		size_t ws, we, n;
 		int stops;

@@ -131,7 +131,7 @@ size_t furet_rdr_need(furet_rdr *r, size_t n)
 	return have < n ? have : n;
 }
 
-const unsigned char *furet_rdr_bytes(furet_rdr *r, size_t n)
+const unsigned char *furet_rdr_bytes_more(furet_rdr *r, size_t n)
 {
 	const unsigned char *p;
 

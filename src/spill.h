@@ -73,6 +73,9 @@ static inline uint64_t furet_rdr_varint(furet_rdr *r)
 	uint64_t v = 0;
 	size_t k;
 
+	/* One byte, most of them (passage deltas, frequencies, positions). */
+	if (r->p < r->e && *r->p < 0x80)
+		return *r->p++;
 	if (r->e - r->p < 10)
 		furet_rdr_need(r, 10);
 	k = furet_get_varint(r->p, r->e, &v);
@@ -84,9 +87,20 @@ static inline uint64_t furet_rdr_varint(furet_rdr *r)
 	return v;
 }
 
+/* furet_rdr_bytes when fewer than n bytes are buffered. */
+const unsigned char *furet_rdr_bytes_more(furet_rdr *r, size_t n);
+
 /* n bytes at once, consumed (valid until the next call), or NULL (and
 ** has_err) when the region ends first or n is more than the buffer. */
-const unsigned char *furet_rdr_bytes(furet_rdr *r, size_t n);
+static inline const unsigned char *furet_rdr_bytes(furet_rdr *r, size_t n)
+{
+	const unsigned char *p = r->p;
+
+	if ((size_t)(r->e - p) < n)
+		return furet_rdr_bytes_more(r, n);
+	r->p = p + n;
+	return p;
+}
 
 /* Skips n bytes. */
 void furet_rdr_skip(furet_rdr *r, uint64_t n);

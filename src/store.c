@@ -252,6 +252,11 @@ struct furet_txn {
 	size_t pending;    /* bytes put since it began or its last checkpoint */
 	furet_text_dec *names_dec; /* ids and titles: made on first use */
 	furet_buf names_buf;       /* the last ones decoded */
+	/* A cursor per table for FURET_PUT_APPEND: left on the last record,
+	** the next append finds the last page without a search from the
+	** root (mdb_put opens a cursor and searches for every record).
+	** LMDB closes them with their transaction (commit, checkpoint). */
+	MDB_cursor *app[FURET_T_COUNT];
 	char errmsg[200];
 };
 
@@ -1505,6 +1510,7 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 		return FURET_NOMEM;
 	t->s = s;
 	t->pending = 0;
+	memset(t->app, 0, sizeof t->app);
 	t->names_dec = NULL;
 	furet_buf_init(&t->names_buf);
 	t->errmsg[0] = '\0';
@@ -1539,6 +1545,7 @@ furet_rc furet_txn_checkpoint(furet_txn *t)
 
 	t->txn = NULL;
 	t->pending = 0;
+	memset(t->app, 0, sizeof t->app); /* closed by the commit */
 	/* No transaction is active on this private environment now: the map
 	** may grow, before it runs short in the middle of a transaction. */
 	if (!mrc && !(mrc = mdb_env_info(s->env, &info)) &&
@@ -1605,6 +1612,16 @@ furet_rc furet_txn_get(furet_txn *t, furet_table tab, const void *k,
 	return FURET_OK;
 }
 
+/* Any other change to table tab goes without its append cursor, which
+** would otherwise take its last page for the table's. */
+static void drop_app(furet_txn *t, furet_table tab)
+{
+	if (t->app[tab]) {
+		mdb_cursor_close(t->app[tab]);
+		t->app[tab] = NULL;
+	}
+}
+
 furet_rc furet_txn_put(furet_txn *t, furet_table tab, const void *k,
 	size_t k_len, const void *v, size_t v_len, unsigned flags)
 {
@@ -1617,8 +1634,13 @@ furet_rc furet_txn_put(furet_txn *t, furet_table tab, const void *k,
 	val.mv_size = v_len;
 	t->pending += k_len + v_len;
 	txn_wrote(t, tab, k, k_len);
-	mrc = mdb_put(t->txn, t->s->dbi[tab], &key, &val,
-		(flags & FURET_PUT_APPEND) ? MDB_APPEND : 0);
+	if (!(flags & FURET_PUT_APPEND)) {
+		drop_app(t, tab);
+		mrc = mdb_put(t->txn, t->s->dbi[tab], &key, &val, 0);
+	} else if (t->app[tab] || !(mrc = mdb_cursor_open(t->txn,
+		t->s->dbi[tab], &t->app[tab]))) {
+		mrc = mdb_cursor_put(t->app[tab], &key, &val, MDB_APPEND);
+	}
 	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
 }
 
@@ -1631,6 +1653,7 @@ furet_rc furet_txn_del(furet_txn *t, furet_table tab, const void *k,
 	key.mv_data = (void *)k;
 	key.mv_size = k_len;
 	txn_wrote(t, tab, k, k_len);
+	drop_app(t, tab);
 	mrc = mdb_del(t->txn, t->s->dbi[tab], &key, NULL);
 	if (mrc == MDB_NOTFOUND)
 		return FURET_DONE;
@@ -1684,6 +1707,7 @@ furet_rc furet_txn_clear(furet_txn *t)
 	for (i = 0; i < FURET_T_COUNT; i++) {
 		if (i == FURET_T_META)
 			continue;
+		drop_app(t, (furet_table)i);
 		if ((mrc = mdb_drop(t->txn, t->s->dbi[i], 0)) != 0)
 			return txn_fail(t, table_names[i], mrc);
 	}

@@ -101,6 +101,16 @@ typedef struct batch_doc {
 	unsigned char is_inverted;
 } batch_doc;
 
+/* What the commit's merge reads of a posting's passage, side by side: the
+** postings of a term reach passages all over the batch, one cache miss
+** each. doc is its document in docs, with DOC_MULTI set when that one has
+** several passages (below 2^31 documents: check_doc). */
+typedef struct pass_info {
+	uint32_t len;
+	uint32_t doc;
+} pass_info;
+#define DOC_MULTI 0x80000000u
+
 /* A set of "a\0b" byte strings, each kept once: the pairs written to the
 ** folds and words tables at commit. */
 typedef struct pairset {
@@ -162,9 +172,10 @@ struct furet_writer {
 	size_t n_id_slots;
 	uint32_t *plen;    /* body length of each passage */
 	size_t n_pass, cap_plen;
-	uint32_t *pdoc_b;  /* at commit: each passage's document in docs */
+	pass_info *pinfo;  /* at commit: each passage's length and document */
 	uint32_t *dlen_b;  /* at commit: each document's length, in words */
 	unsigned char *pdead; /* at commit: bit set for passages not written */
+	int has_dead;      /* at commit: some bit of pdead is set */
 	size_t n_spills;
 
 	furet_buf scratch;
@@ -322,7 +333,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_buf_free(&w->ids);
 	furet_free(w->id_slots);
 	furet_free(w->plen);
-	furet_free(w->pdoc_b);
+	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
 	furet_free(w->pdead);
 	furet_buf_free(&w->scratch);
@@ -719,6 +730,19 @@ static furet_rc maybe_spill(furet_writer *w)
 
 /* ---- inversion ------------------------------------------------------------- */
 
+/* Copies n bytes: a posting's fields and positions are a few bytes, fewer
+** than a call to memcpy costs. */
+static inline void copy_short(unsigned char *d, const unsigned char *p,
+	size_t n)
+{
+	if (n > 16) {
+		memcpy(d, p, n);
+		return;
+	}
+	while (n--)
+		*d++ = *p++;
+}
+
 /* A varint of bytes this process made (ENTRY, PAIR): no bounds to check. */
 static inline uint64_t take_varint(const unsigned char **pp)
 {
@@ -793,6 +817,20 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 		furet_grow((void **)&w->plen, &w->cap_plen, w->n_pass + a->n_pass,
 		sizeof *w->plen))
 		return FURET_NOMEM;
+	/* The run's terms are many, and each document reaches a hundred of
+	** them at random: three cache misses each (its slot, its entry, the
+	** end of its postings). Asked for all at once, a stage at a time,
+	** they overlap instead of following one another. */
+	if (w->n_slots) {
+		for (i = 0; i < a->n_terms; i++)
+			__builtin_prefetch(&w->slots[a->terms[i].hash &
+				(w->n_slots - 1)]);
+		for (i = 0; i < a->n_terms; i++) {
+			uint32_t s = w->slots[a->terms[i].hash & (w->n_slots - 1)];
+			if (s)
+				__builtin_prefetch(&w->terms[s - 1]);
+		}
+	}
 	for (i = 0; i < a->n_terms; i++) {
 		const furet_adoc_term *t = &a->terms[i];
 		int64_t tid = intern(w, (const char *)a->term_bytes.data + t->off,
@@ -800,6 +838,9 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 		if (tid < 0)
 			return FURET_NOMEM;
 		w->lmap[i] = (uint32_t)tid;
+		if (w->terms[tid].post.data)
+			__builtin_prefetch(w->terms[tid].post.data +
+				w->terms[tid].post.len, 1);
 	}
 	for (k = 0; k < a->n_pass; k++) {
 		const furet_adoc_passage *ps = &a->pass[k];
@@ -822,7 +863,7 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 			q = e->post.data + e->post.len;
 			q += furet_put_varint(q, e->n_post ? pid - e->last_pid : pid);
 			q += furet_put_varint(q, tf);
-			memcpy(q, p, n);
+			copy_short(q, p, n);
 			q += n;
 			p += n;
 			*q = '\0';
@@ -1483,7 +1524,8 @@ static size_t merge_buf(const furet_writer *w)
 
 static int is_dead_pid(const furet_writer *w, uint64_t pid)
 {
-	return pid >= w->n_pass || (w->pdead[pid >> 3] >> (pid & 7) & 1);
+	return pid >= w->n_pass ||
+		(w->has_dead && (w->pdead[pid >> 3] >> (pid & 7) & 1));
 }
 
 /* Writes one term's postings from its runs (in passage order): appends to
@@ -1509,16 +1551,46 @@ static furet_rc tick(furet_writer *w, furet_txn *t)
 	return furet_txn_checkpoint(t);
 }
 
-/* Adds document doc of the batch (UINT32_MAX: none), where a term occurs
-** tf times in the bodies, to the term's bound over documents: only a
-** document of several passages has a document-level score. */
+/* Adds document doc of the batch (as in pass_info; UINT32_MAX: none),
+** where a term occurs tf times in the bodies, to the term's bound over
+** documents: only a document of several passages has a document-level
+** score. */
 static void add_doc_bound(const furet_writer *w, furet_term_bound *b,
 	uint32_t doc, uint64_t tf)
 {
-	if (doc == UINT32_MAX || w->docs[doc].n_passages < 2)
+	if (doc == UINT32_MAX || !(doc & DOC_MULTI))
 		return;
 	furet_term_bound_add(b, tf > UINT32_MAX ? UINT32_MAX : (uint32_t)tf,
-		w->dlen_b[doc], 0, 0);
+		w->dlen_b[doc & ~DOC_MULTI], 0, 0);
+}
+
+/* Adds the postings blk[from..n) (passages of the batch from base on) to
+** the term's bounds, in order; doc and doc_tf are the document being summed
+** and its tf so far. Apart from the merge, a block at a time, so that the
+** passages' pass_info, a cache miss each, are asked for ahead. */
+#define BOUND_AHEAD 8
+static void bound_postings(const furet_writer *w, const furet_block *blk,
+	uint32_t from, uint32_t base, furet_term_rec *rec, uint32_t *doc,
+	uint64_t *doc_tf)
+{
+	uint32_t j;
+
+	for (j = from; j < blk->n && j < from + BOUND_AHEAD; j++)
+		__builtin_prefetch(&w->pinfo[blk->pid[j] - base]);
+	for (j = from; j < blk->n; j++) {
+		const pass_info *pi;
+		if (j + BOUND_AHEAD < blk->n)
+			__builtin_prefetch(&w->pinfo[blk->pid[j + BOUND_AHEAD] - base]);
+		pi = &w->pinfo[blk->pid[j] - base];
+		furet_term_bound_add(&rec->bound, blk->tf[j], pi->len,
+			blk->tf_title[j], blk->tf_section[j]);
+		if (pi->doc != *doc) {
+			add_doc_bound(w, &rec->dbound, *doc, *doc_tf);
+			*doc = pi->doc;
+			*doc_tf = 0;
+		}
+		*doc_tf += blk->tf[j];
+	}
 }
 
 static furet_rc write_term(furet_writer *w, furet_txn *t,
@@ -1530,7 +1602,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 	const char *term = (const char *)term_p;
 	furet_term_rec rec;
 	furet_val v;
-	uint32_t block = 0, i, doc = UINT32_MAX;
+	uint32_t block = 0, i, doc = UINT32_MAX, from;
 	uint64_t n_written = 0, cf = 0, doc_tf = 0;
 	size_t si;
 	furet_rc rc;
@@ -1568,6 +1640,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 			}
 		}
 	}
+	from = blk->n; /* an indexed block's postings are in the bounds */
 	for (si = 0; si < n_segs; si++) {
 		furet_rdr *r = segs[si]->post;
 		uint64_t pid = 0;
@@ -1586,14 +1659,6 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				blk->tf[blk->n] = (uint32_t)tf;
 				blk->tf_title[blk->n] = fields[0];
 				blk->tf_section[blk->n] = fields[1];
-				furet_term_bound_add(&rec.bound, (uint32_t)tf, w->plen[pid],
-					fields[0], fields[1]);
-				if (w->pdoc_b[pid] != doc) {
-					add_doc_bound(w, &rec.dbound, doc, doc_tf);
-					doc = w->pdoc_b[pid];
-					doc_tf = 0;
-				}
-				doc_tf += tf;
 			}
 			/* The positions are the same varints in the run and in pos
 			** (the body tf, in the block, says how many): copied whole
@@ -1603,8 +1668,12 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 				for (k = 0; k < tf && q < qe; q++)
 					k += !(*q & 0x80);
 				if (k == tf) {
-					if (!is_dead)
-						furet_buf_append(pos, r->p, (size_t)(q - r->p));
+					size_t n = (size_t)(q - r->p);
+					if (!is_dead && !furet_buf_reserve(pos, n)) {
+						copy_short(pos->data + pos->len, r->p, n);
+						pos->len += n;
+						pos->data[pos->len] = '\0';
+					}
 					r->p = q;
 				} else {
 					for (k = 0; k < tf; k++) {
@@ -1621,14 +1690,18 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 			blk->n++;
 			n_written++;
 			cf += tf;
-			if (blk->n == FURET_BLOCK_SIZE &&
-				(rc = flush_block(t, sink, blk, pos, enc, key, term,
-				term_len, &block, put_flags)))
-				return rc;
+			if (blk->n == FURET_BLOCK_SIZE) {
+				bound_postings(w, blk, from, base, &rec, &doc, &doc_tf);
+				from = 0;
+				if ((rc = flush_block(t, sink, blk, pos, enc, key, term,
+					term_len, &block, put_flags)))
+					return rc;
+			}
 		}
 	}
 	if (n_written == 0)
 		return FURET_OK; /* only postings of replaced documents */
+	bound_postings(w, blk, from, base, &rec, &doc, &doc_tf);
 	add_doc_bound(w, &rec.dbound, doc, doc_tf);
 	if (blk->n && (rc = flush_block(t, sink, blk, pos, enc, key, term,
 		term_len, &block, put_flags)))
@@ -1646,28 +1719,30 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 		put_flags);
 }
 
-/* Each passage's document and each document's length, for the terms'
-** bounds over documents. */
+/* Each passage's length and document, and each document's length, for
+** the terms' bounds (over passages and over documents). */
 static furet_rc doc_index(furet_writer *w)
 {
 	size_t i;
 	uint32_t k;
 
-	furet_free(w->pdoc_b);
+	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
-	w->pdoc_b = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *w->pdoc_b);
+	w->pinfo = furet_malloc((w->n_pass ? w->n_pass : 1) * sizeof *w->pinfo);
 	w->dlen_b = furet_malloc((w->n_docs ? w->n_docs : 1) * sizeof *w->dlen_b);
-	if (!w->pdoc_b || !w->dlen_b)
+	if (!w->pinfo || !w->dlen_b)
 		return FURET_NOMEM;
-	memset(w->pdoc_b, 0, (w->n_pass ? w->n_pass : 1) * sizeof *w->pdoc_b);
+	memset(w->pinfo, 0, (w->n_pass ? w->n_pass : 1) * sizeof *w->pinfo);
 	w->dlen_b[0] = 0;
 	for (i = 0; i < w->n_docs; i++) {
 		const batch_doc *d = &w->docs[i];
+		uint32_t doc = (uint32_t)i | (d->n_passages >= 2 ? DOC_MULTI : 0);
 		uint64_t x = 0;
 		for (k = 0; k < d->n_passages; k++) {
 			if (d->first_passage + k >= w->n_pass)
 				return FURET_ERROR;
-			w->pdoc_b[d->first_passage + k] = (uint32_t)i;
+			w->pinfo[d->first_passage + k].len = w->plen[d->first_passage + k];
+			w->pinfo[d->first_passage + k].doc = doc;
 			x += w->plen[d->first_passage + k];
 		}
 		w->dlen_b[i] = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
@@ -1761,9 +1836,10 @@ done:
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
 	furet_block_sink_free(&sink);
-	furet_free(w->pdoc_b);
+	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
-	w->pdoc_b = w->dlen_b = NULL;
+	w->pinfo = NULL;
+	w->dlen_b = NULL;
 	return rc;
 }
 
@@ -3006,6 +3082,7 @@ static int mark_dead(furet_writer *w)
 	size_t i;
 	uint32_t k;
 
+	w->has_dead = 0;
 	w->pdead = furet_malloc(w->n_pass / 8 + 1);
 	if (!w->pdead)
 		return -1;
@@ -3017,27 +3094,44 @@ static int mark_dead(furet_writer *w)
 		for (k = 0; k < d->n_passages; k++) {
 			uint32_t pid = d->first_passage + k;
 			w->pdead[pid >> 3] |= (unsigned char)(1u << (pid & 7));
+			w->has_dead = 1;
 		}
 	}
 	return 0;
 }
 
+/* What a rebuild written beside the index commits at (see
+** commit_batch): a quarter of the budget, within 16 and 256 MiB. */
+static uint64_t rebuild_ckpt(const furet_writer *w)
+{
+	uint64_t c = w->budget / 4;
+
+	if (c < furet_writer_ckpt_min)
+		c = furet_writer_ckpt_min;
+	if (c > ((uint64_t)256 << 20))
+		c = (uint64_t)256 << 20;
+	return c;
+}
+
 /* LMDB keeps the pages a write transaction dirties in memory, up to
 ** 131071 of them (512 MiB; then it writes some out): about the size of
-** what the batch writes. Before the transaction, the spool, then the run,
-** go to their files when the budget cannot hold them and those pages.
-** (Through the map, MDB_WRITEMAP, would not help: the commit touches
-** every dirty page again to clear its flag, bringing them all back into
-** the process's memory.) */
-static furet_rc make_room(furet_writer *w)
+** what the batch writes, or of what a rebuild written beside the index
+** writes between two checkpoints (is_ckpt: rebuild_ckpt). Before the
+** transaction, the spool, then (with may_spill_run) the run, go to their
+** files when the budget cannot hold them and those pages. (Through the
+** map, MDB_WRITEMAP, would not help: the commit touches every dirty page
+** again to clear its flag, bringing them all back into the process's
+** memory.) */
+static furet_rc make_room(furet_writer *w, int is_ckpt, int may_spill_run)
 {
 	uint64_t limit = w->budget / 4 * 3;
 	uint64_t spool = w->spool.len + w->spool_buf.len;
 	uint64_t lmdb = w->post_total + spool / 2 + (uint64_t)w->n_pass * 32;
+	uint64_t most = is_ckpt ? rebuild_ckpt(w) : (uint64_t)512 << 20;
 	furet_rc rc;
 
-	if (lmdb > ((uint64_t)512 << 20))
-		lmdb = (uint64_t)512 << 20;
+	if (lmdb > most)
+		lmdb = most;
 	if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
 		return FURET_OK;
 	if (w->spool.fd < 0 && w->spool_buf.len) {
@@ -3047,7 +3141,8 @@ static furet_rc make_room(furet_writer *w)
 		if (run_bytes(w) + kept_bytes(w) + lmdb <= limit)
 			return FURET_OK;
 	}
-	if ((w->n_terms || w->folds.n || w->words.n) && (rc = spill_run(w)))
+	if (may_spill_run && (w->n_terms || w->folds.n || w->words.n) &&
+		(rc = spill_run(w)))
 		return rc;
 	return FURET_OK;
 }
@@ -3077,15 +3172,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	int tries;
 	furet_rc rc = FURET_OK;
 
-	/* A quarter of the budget, within 16 and 256 MiB. */
-	w->ckpt = 0;
-	if (is_fresh) {
-		w->ckpt = w->budget / 4;
-		if (w->ckpt < furet_writer_ckpt_min)
-			w->ckpt = furet_writer_ckpt_min;
-		if (w->ckpt > ((uint64_t)256 << 20))
-			w->ckpt = (uint64_t)256 << 20;
-	}
+	w->ckpt = is_fresh ? rebuild_ckpt(w) : 0;
 	for (tries = 0; tries < 40; tries++) {
 		if (is_fresh && (rc = furet_store_open_sibling(w->ix->store, &f, err,
 			sizeof err))) {
@@ -3093,9 +3180,14 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 				return furet_index_fail(w->ix, rc, "%s", err);
 			/* No room beside the index (a parent directory it may not
 			** write, a file named DIR.rebuild): rebuilt in place, in
-			** one transaction, as an incremental batch is. */
+			** one transaction, as an incremental batch is. That one
+			** may dirty more pages than make_room allowed for: the
+			** spool makes room for them (the run stays, order points
+			** into it). */
 			is_fresh = 0;
 			w->ckpt = 0;
+			if ((rc = make_room(w, 0, 0)))
+				return rc;
 		}
 		if ((rc = furet_store_begin(f ? f : w->ix->store, 1, &t))) {
 			furet_store_discard(f);
@@ -3154,7 +3246,8 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	w->pl = NULL;
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
-	if ((rc = make_room(w)))
+	if ((rc = make_room(w, (w->flags & FURET_WRITE_REBUILD) &&
+		furet_store_can_swap(w->ix->store), 1)))
 		goto done;
 	if (w->spool.fd >= 0 && w->spool_buf.len &&
 		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))

@@ -774,6 +774,38 @@ static void test_jsonflat(void **state)
 		n_flat += (unsigned)flat_or_jansson(&jf, line);
 	}
 	assert_true(n_flat > 1000); /* changes that keep a flat line happen */
+
+	/* Texts read eight bytes at a time: each byte next to those that end
+	** a plain run (quote, backslash, control) or not, at every offset of
+	** texts of 0 to 24 bytes. */
+	{
+		static const char *const marks[] = {
+			"\\\"", "\\\\", "\\n", "\x01", "\x1f", " ", "!", "#", "[",
+			"]", "\x7f", "\xc3\xa9", "\\u00e9",
+		};
+		size_t len, at, m, n_marks = sizeof marks / sizeof *marks;
+		for (len = 0; len <= 24; len++)
+			for (at = 0; at <= len; at++)
+				for (m = 0; m < n_marks; m++) {
+					int is_flat;
+					size_t o = (size_t)sprintf(line,
+						"{\"id\":\"a\",\"text\":\"");
+					for (k = 0; k < at; k++)
+						line[o++] = (char)('a' + k % 26);
+					o += (size_t)sprintf(line + o, "%s", marks[m]);
+					for (k = (unsigned)at; k < len; k++)
+						line[o++] = (char)('a' + k % 26);
+					strcpy(line + o, "\"}");
+					is_flat = flat_or_jansson(&jf, line);
+					/* a raw control character is jansson's error */
+					assert_int_equal(is_flat, (unsigned char)marks[m][0] >=
+						0x20);
+					if (is_flat)
+						assert_int_equal(jf.text.len, len + (marks[m][0] ==
+							'\\' ? (marks[m][1] == 'u' ? 2 : 1) :
+							strlen(marks[m])));
+				}
+	}
 	jflat_free(&jf);
 }
 

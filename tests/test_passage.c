@@ -217,6 +217,39 @@ static void test_windows_sentences(void **state)
 	furet_buf_free(&b);
 }
 
+/* Paragraphs of one-letter words around the window's size, the spaces
+** between them one byte or NBSP: up to the window's words, one span from
+** the paragraph's start to its last word's end; one more word, two spans
+** (without a sentence end, the first has the window's words). */
+static void test_windows_edges(void **state)
+{
+	static const char *const seps[] = { " ", "\xc2\xa0", "  " };
+	furet_buf b;
+	furet_split s;
+	size_t w, k, j, n, sep;
+
+	(void)state;
+	furet_buf_init(&b);
+	for (w = 1; w <= 6; w++)
+		for (k = 1; k <= 2 * w + 1; k++)
+			for (sep = 0; sep < 3; sep++) {
+				furet_buf_reset(&b);
+				for (j = 0; j < k; j++)
+					furet_buf_printf(&b, "%s%c", j ? seps[sep] : "",
+						(int)('a' + j % 26));
+				assert_false(b.has_err);
+				split_ok((char *)b.data, b.len, FURET_FORMAT_TEXT, w, &s);
+				assert_int_equal(s.n_spans, (k + w - 1) / w);
+				assert_int_equal(s.spans[0].start, 0);
+				for (j = s.spans[0].start, n = 0; j < s.spans[0].end; j++)
+					n += b.data[j] >= 'a' && b.data[j] <= 'z';
+				assert_int_equal(n, k < w ? k : w);
+				assert_int_equal(s.spans[s.n_spans - 1].end, b.len);
+				furet_split_free(&s);
+			}
+	furet_buf_free(&b);
+}
+
 /* One 450-word sentence without a period: cut every 200 words; windows keep
 ** the paragraph's section. */
 static void test_windows_long_sentence(void **state)
@@ -409,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_stray_blank_lines),
 		cmocka_unit_test(test_heading_shapes),
 		cmocka_unit_test(test_windows_sentences),
+		cmocka_unit_test(test_windows_edges),
 		cmocka_unit_test(test_windows_long_sentence),
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_empty),

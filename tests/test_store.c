@@ -1660,6 +1660,63 @@ static void test_txn_and_cursor(void **state)
 	free(dir);
 }
 
+/* Appends go through a cursor per table (FURET_PUT_APPEND): thousands of
+** them, across a checkpoint and mixed with a put out of order and a
+** deletion in the same table, give the records a put each would. */
+static void test_txn_append(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char err[512], key[32], val[64];
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_cursor *c = NULL;
+	furet_val k, v;
+	int i, n = 0;
+	(void)state;
+
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	for (i = 0; i < 6000; i++) {
+		snprintf(key, sizeof key, "k%06d", 2 * i);
+		snprintf(val, sizeof val, "valeur %d assez longue pour des pages", i);
+		assert_int_equal(furet_txn_put(t, FURET_T_POSTINGS, key, strlen(key),
+			val, strlen(val), FURET_PUT_APPEND), FURET_OK);
+		assert_int_equal(furet_txn_put(t, FURET_T_TERMS, key, strlen(key),
+			"t", 1, FURET_PUT_APPEND), FURET_OK);
+		if (i == 2000)
+			assert_int_equal(furet_txn_checkpoint(t), FURET_OK);
+		if (i == 3000) {
+			/* out of order, then a deletion: no longer at the end */
+			assert_int_equal(furet_txn_put(t, FURET_T_POSTINGS, "k000001",
+				7, "x", 1, 0), FURET_OK);
+			assert_int_equal(furet_txn_del(t, FURET_T_POSTINGS, "k000002",
+				7), FURET_OK);
+		}
+	}
+	/* not after the last key */
+	assert_int_not_equal(furet_txn_put(t, FURET_T_POSTINGS, "k000003", 7, "y",
+		1, FURET_PUT_APPEND), FURET_OK);
+	assert_int_equal(furet_txn_commit(t), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 0, &t), FURET_OK);
+	assert_int_equal(furet_cursor_open(t, FURET_T_POSTINGS, &c), FURET_OK);
+	assert_int_equal(furet_cursor_seek(c, "", 0, &k, &v), FURET_OK);
+	do {
+		/* k000000, k000001, k000004 ... k011998 */
+		int want = n < 2 ? n : 2 * n;
+		snprintf(key, sizeof key, "k%06d", want);
+		assert_int_equal(k.len, strlen(key));
+		assert_memory_equal(k.data, key, k.len);
+		n++;
+	} while (furet_cursor_next(c, &k, &v) == FURET_OK);
+	assert_int_equal(n, 6000);
+	furet_cursor_close(c);
+	furet_txn_abort(t);
+	furet_store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Reads the little-endian u64 at off of dir/data.mdb. */
 static uint64_t file_u64(const char *dir, size_t off)
 {
@@ -1904,6 +1961,7 @@ int main(void)
 		cmocka_unit_test(test_positions_random),
 		cmocka_unit_test(test_version_and_analyzer_checks),
 		cmocka_unit_test(test_txn_and_cursor),
+		cmocka_unit_test(test_txn_append),
 		cmocka_unit_test(test_damaged_pages),
 		cmocka_unit_test(test_compact_damaged_block),
 	};

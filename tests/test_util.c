@@ -57,6 +57,21 @@ static void test_utf8(void **state)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		assert_int_equal(furet_utf8_valid(cases[i].s, cases[i].len),
 			cases[i].bad);
+	/* The same after 0 to 19 ASCII bytes and before 0 to 9 more (ASCII is
+	** read eight bytes at a time): the first bad byte moves with them. */
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t pre, post;
+		for (pre = 0; pre < 20; pre++)
+			for (post = 0; post < 10; post++) {
+				char s[40];
+				size_t len = pre + cases[i].len + post;
+				memset(s, 'a', sizeof s);
+				memcpy(s + pre, cases[i].s, cases[i].len);
+				assert_int_equal(furet_utf8_valid(s, len),
+					cases[i].bad == cases[i].len ? len :
+					pre + cases[i].bad);
+			}
+	}
 }
 
 static void test_u32be(void **state)

@@ -8,6 +8,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct span {
 	int in_buf;    /* decoded into j->buf (else in the line) */
@@ -74,16 +77,52 @@ static void put_utf8(furet_buf *b, uint32_t cp)
 	furet_buf_append(b, u, n);
 }
 
+/* The first k >= i where l[k] ends a run of plain string bytes: a quote,
+** a backslash, a control character (or n). Eight bytes at a time: most of
+** a text is plain, and this is the one pass over it before the analysis. */
+static size_t plain_end(const char *l, size_t n, size_t i)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+#ifdef __SSE2__
+	/* Sixteen at a time where the processor has SSE2 (every x86-64). */
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+
+	while (i + 16 <= n) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(l + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+			_mm_cmpeq_epi8(x, bslash)),
+			_mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)); /* x <= 0x1f */
+		int bits = _mm_movemask_epi8(m);
+		if (bits)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+		i += 16;
+	}
+#endif
+	while (i + 8 <= n) {
+		uint64_t x, q, b;
+		memcpy(&x, l + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		/* a byte < 0x20, a zero byte in q or in b (exact for "any") */
+		if (((x - ones * 0x20) & ~x & highs) | ((q - ones) & ~q & highs) |
+			((b - ones) & ~b & highs))
+			break;
+		i += 8;
+	}
+	while (i < n && l[i] != '"' && l[i] != '\\' && (unsigned char)l[i] >= 0x20)
+		i++;
+	return i;
+}
+
 /* Reads the string whose opening quote is at l[*pos]; *pos ends past its
 ** closing quote. 1, 0 (not for us), -1 out of memory. */
 static int read_string(jflat *j, const char *l, size_t n, size_t *pos,
 	span *s)
 {
-	size_t i = *pos + 1, start = i;
+	size_t i = plain_end(l, n, *pos + 1), start = *pos + 1;
 
-	while (i < n && l[i] != '"' && l[i] != '\\' &&
-		(unsigned char)l[i] >= 0x20)
-		i++;
 	if (i >= n || (unsigned char)l[i] < 0x20)
 		return 0;
 	s->has_nul = 0;
@@ -112,9 +151,7 @@ static int read_string(jflat *j, const char *l, size_t n, size_t *pos,
 		if (c < 0x20)
 			return 0;
 		if (c != '\\') {
-			for (k = i; k < n && l[k] != '"' && l[k] != '\\' &&
-				(unsigned char)l[k] >= 0x20; k++)
-				;
+			k = plain_end(l, n, i);
 			furet_buf_append(&j->buf, l + i, k - i);
 			i = k;
 			continue;
