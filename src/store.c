@@ -3848,10 +3848,13 @@ static void plan_block(block_plan *p, uint32_t m, uint32_t n,
 		(uint64_t)m * (p->wt + p->ws);
 }
 
-static void write_block(bit_writer *w, const block_plan *p, uint32_t n,
+static void write_block(bit_writer *out, const block_plan *p, uint32_t n,
 	const uint32_t *gap, const uint32_t *tf, const uint8_t *tt,
 	const uint8_t *ts, const uint32_t *run)
 {
+	/* A copy whose address goes nowhere: its fields stay in registers
+	** (through out, every put loaded and stored them). */
+	bit_writer lw = *out, *w = &lw;
 	uint32_t i, m = p->m;
 
 	bw_bits(w, m < n, 1);
@@ -3882,6 +3885,7 @@ static void write_block(bit_writer *w, const block_plan *p, uint32_t n,
 		for (i = 0; i < m; i++)
 			bw_rice(w, run[i], p->kr);
 	}
+	*out = lw;
 }
 
 void furet_block_encode(const furet_block *b, furet_buf *out)
