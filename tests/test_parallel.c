@@ -308,8 +308,11 @@ static void test_budget_same_index(void **state)
 	assert_true(same_as_reference(3, 1u << 20) >= 2);
 }
 
-/* A rebuild that commits every few kilobytes (checkpoints, as a big one
-** does every quarter of its budget) writes the same index. */
+/* A rebuild that commits every few hundred kilobytes (checkpoints, as a
+** big one does every quarter of its budget) writes the same index. The
+** corpus's format-12 index takes 4 or 5 checkpoints of 256 KiB (a quarter
+** of the 1 MiB budget; how the two threads' runs fall varies the count);
+** format 11's, a third larger, took 6. */
 static void test_checkpoints_same_index(void **state)
 {
 	uint64_t saved = furet_writer_ckpt_min;
@@ -320,7 +323,7 @@ static void test_checkpoints_same_index(void **state)
 	same_as_reference(2, 1u << 20);
 	furet_writer_ckpt_min = saved;
 	print_message("%zu checkpoints\n", furet_writer_checkpoints() - before);
-	assert_true(furet_writer_checkpoints() - before >= 5);
+	assert_true(furet_writer_checkpoints() - before >= 3);
 }
 
 /* Entries of dir other than "." and ".."; names joined in *names. */
