@@ -250,22 +250,7 @@ size_t furet_utf8_valid(const char *s, size_t len)
 
 	while (i < len) {
 		if (p[i] < 0x80) {
-			/* ASCII, most of French text: eight bytes at a time, then
-			** straight to the first byte that is not. */
-			uint64_t x;
-			i++;
-			while (i + 8 <= len) {
-				memcpy(&x, p + i, 8);
-				x &= 0x8080808080808080ull;
-				if (x) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-					i += (size_t)__builtin_ctzll(x) >> 3;
-#endif
-					break;
-				}
-				i += 8;
-			}
+			i = furet_ascii_end(p, i + 1, len);
 			continue;
 		}
 		/* Two bytes, the accented letters of French. */

@@ -129,6 +129,30 @@ static inline uint32_t furet_hash32(const void *p, size_t n)
 ** them (capacity doubling from 16); 0, or -1 when out of memory (*p kept). */
 int furet_grow(void **p, size_t *cap, size_t need, size_t elem);
 
+/* The offset of the first byte of p[i..n) that is not ASCII, n if none:
+** eight bytes at a time (ASCII is most of a French text). */
+static inline size_t furet_ascii_end(const unsigned char *p, size_t i,
+	size_t n)
+{
+	while (i + 8 <= n) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		x &= 0x8080808080808080ull;
+		if (x) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + ((size_t)__builtin_ctzll(x) >> 3);
+#else
+			break;
+#endif
+		}
+		i += 8;
+	}
+	while (i < n && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* UTF-8. furet_utf8_valid returns the offset of the first invalid byte, or
 ** len when the whole text is valid. */
 size_t furet_utf8_valid(const char *s, size_t len);

@@ -223,22 +223,7 @@ static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first,
 		size_t k;
 
 		if (p[i] < 0x80) {
-			/* ASCII, most of a French text: eight bytes at a time, then
-			** straight to the first byte that is not. */
-			i++;
-			while (i + 8 <= n) {
-				uint64_t x;
-				memcpy(&x, p + i, 8);
-				x &= 0x8080808080808080ull;
-				if (x) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-					i += (size_t)__builtin_ctzll(x) >> 3;
-#endif
-					break;
-				}
-				i += 8;
-			}
+			i = furet_ascii_end(p, i + 1, n);
 			continue;
 		}
 		/* Two bytes, the accented letters of French. */
