@@ -2725,6 +2725,28 @@ static int bucket_ok(furet_val v)
 	return 1;
 }
 
+/* The bucket of hash h: its key, and in *v its entries (FURET_DONE when
+** it has none; FURET_CORRUPT when they are damaged). */
+static furet_rc docid_bucket(furet_txn *t, uint64_t h, unsigned *bits,
+	unsigned char *key, furet_val *v)
+{
+	furet_rc rc;
+
+	if ((rc = docid_bits(t, bits)))
+		return rc;
+	furet_put_u32be(key, bucket_of(h, *bits));
+	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, v)))
+		return rc;
+	return bucket_ok(*v) ? FURET_OK : FURET_CORRUPT;
+}
+
+/* An entry: the hash of the id, then the document number. */
+static void docid_entry(unsigned char *e, uint64_t h, uint32_t doc)
+{
+	put_u64be(e, h);
+	furet_put_u32be(e + 8, doc);
+}
+
 furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	uint32_t *doc, furet_doc_rec *rec)
 {
@@ -2736,13 +2758,8 @@ furet_rc furet_docid_get(furet_txn *t, const void *id, size_t len,
 	size_t i;
 	furet_rc rc;
 
-	if ((rc = docid_bits(t, &bits)))
+	if ((rc = docid_bucket(t, h, &bits, key, &v)))
 		return rc;
-	furet_put_u32be(key, bucket_of(h, bits));
-	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v)))
-		return rc;
-	if (!bucket_ok(v))
-		return FURET_CORRUPT;
 	for (i = 0; i < v.len; i += DOCID_ENT) {
 		if (get_u64be(v.data + i) != h)
 			continue;
@@ -2851,18 +2868,12 @@ furet_rc furet_docid_put(furet_txn *t, const void *id, size_t len,
 	size_t i = 0;
 	furet_rc rc;
 
-	if ((rc = docid_bits(t, &bits)))
-		return rc;
-	furet_put_u32be(key, bucket_of(h, bits));
-	put_u64be(e, h);
-	furet_put_u32be(e + 8, doc);
-	rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v);
+	docid_entry(e, h, doc);
+	rc = docid_bucket(t, h, &bits, key, &v);
 	if (rc == FURET_DONE)
 		v.len = 0;
 	else if (rc)
 		return rc;
-	else if (!bucket_ok(v))
-		return FURET_CORRUPT;
 	/* Copied with the entry in its place (the put may move the page). */
 	while (i < v.len && memcmp(v.data + i, e, DOCID_ENT) < 0)
 		i += DOCID_ENT;
@@ -2891,15 +2902,9 @@ furet_rc furet_docid_del(furet_txn *t, const void *id, size_t len,
 	size_t i;
 	furet_rc rc;
 
-	if ((rc = docid_bits(t, &bits)))
+	docid_entry(e, h, doc);
+	if ((rc = docid_bucket(t, h, &bits, key, &v)))
 		return rc;
-	furet_put_u32be(key, bucket_of(h, bits));
-	put_u64be(e, h);
-	furet_put_u32be(e + 8, doc);
-	if ((rc = furet_txn_get(t, FURET_T_DOCIDS, key, 4, &v)))
-		return rc;
-	if (!bucket_ok(v))
-		return FURET_CORRUPT;
 	for (i = 0; i < v.len; i += DOCID_ENT)
 		if (memcmp(v.data + i, e, DOCID_ENT) == 0)
 			break;
@@ -2921,8 +2926,7 @@ void furet_docids_add(furet_buf *buf, const void *id, size_t len,
 {
 	unsigned char e[DOCID_ENT];
 
-	put_u64be(e, id_hash(id, len));
-	furet_put_u32be(e + 8, doc);
+	docid_entry(e, id_hash(id, len), doc);
 	furet_buf_append(buf, e, sizeof e);
 }
 
