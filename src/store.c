@@ -3588,110 +3588,6 @@ static furet_rc raw_scan(const furet_block *b, const unsigned char *p,
 	return p == end ? FURET_OK : FURET_CORRUPT;
 }
 
-static inline void store_u64le(unsigned char *p, uint64_t w)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w = __builtin_bswap64(w);
-#endif
-	memcpy(p, &w, sizeof w);
-}
-
-/* Writes the whole bytes of the na bits in acc at *q (8 bytes of room). */
-static inline void bits_flush(unsigned char **q, uint64_t *acc, unsigned *na)
-{
-	unsigned whole = *na & ~7u;
-
-	store_u64le(*q, *acc);
-	*q += whole >> 3;
-	*acc = whole >= 64 ? 0 : *acc >> whole;
-	*na -= whole;
-}
-
-furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
-	size_t raw_len, furet_buf *out)
-{
-	const unsigned char *p = raw, *end = raw_len ? raw + raw_len : raw;
-	uint64_t count, sum, mean, acc, mask;
-	unsigned char *q;
-	unsigned k = 0, na = 5;
-	furet_rc rc = raw_scan(b, p, end, &count, &sum);
-
-	if (rc || count == 0)
-		return rc;
-	/* k = floor(log2(mean)): as small as the best k within 0.1 % on the
-	** scale set. The unary parts then add up to at most 2 * count bits. */
-	mean = sum / count;
-	while (k < 31 && (mean >> (k + 1)))
-		k++;
-	mask = ((uint64_t)1 << k) - 1;
-	if (furet_buf_reserve(out, (size_t)((5 + count * (k + 1) + (sum >> k) +
-		7) / 8) + 8))
-		return FURET_NOMEM;
-	q = out->data + out->len;
-	acc = k;
-	while (p < end) {
-		uint64_t d = raw_next(&p, end), hi = d >> k;
-		/* na < 8 here: a code of up to 56 bits goes in at once */
-		for (; hi + 1 + k > 56; hi -= 24) {
-			na += 24;
-			bits_flush(&q, &acc, &na);
-		}
-		acc |= ((d & mask) << 1 | 1) << (na + hi);
-		na += (unsigned)hi + 1 + k;
-		bits_flush(&q, &acc, &na);
-	}
-	if (na)
-		q++; /* the last bits, stored by the last flush */
-	out->len = (size_t)(q - out->data);
-	return FURET_OK;
-}
-
-/* ---- postings blocks ------------------------------------------------------ */
-
-/* A block is three varints (n - 1, the first id, last - first: what a seek
-** reads) and one stream of bits, least significant first like the
-** positions': the id gaps less one, Rice-coded with a parameter of 5 bits
-** (when n > 1); the body tfs, Rice-coded the same way after swapping 0 and
-** 1 (1 is the most frequent by far, then 0: a posting found only in the
-** title or section); then the title tfs and the section tfs, each a width
-** of 4 bits (0 to 8) and n values of that many bits. The last byte is
-** padded with 0 bits.
-**
-** On the scale set, against one bit width per array and block (format
-** 11): gaps 23.2 -> 17.2 MB, body tfs 7.2 -> 4.0 MB. Gaps are roughly
-** geometric, and a width must fit the largest of 128 of them, about
-** log2(mean) + 3 bits where a Rice code takes log2(mean) + 1.5. */
-
-/* The k of least total length for the n values v, and that length in
-** bits: k0 = floor(log2) of their mean or k0 - 1, which is where the best k
-** of roughly geometric values lies (both sums in one pass: the writer
-** encodes every block of a rebuild). An outlier raises the mean and k0:
-** the codes are then as long as a width would be, not longer. */
-static unsigned rice_best_k(const uint32_t *v, uint32_t n, uint64_t *bits)
-{
-	uint64_t sum = 0, s0 = 0, s1 = 0;
-	unsigned k0 = 0;
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		sum += v[i];
-	if (n)
-		while (k0 < 31 && ((sum / n) >> (k0 + 1)))
-			k0++;
-	if (k0 == 0) {
-		*bits = (uint64_t)n + sum;
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		s0 += v[i] >> (k0 - 1);
-		s1 += v[i] >> k0;
-	}
-	s0 += (uint64_t)n * k0;
-	s1 += (uint64_t)n * (k0 + 1);
-	*bits = s0 <= s1 ? s0 : s1;
-	return s0 <= s1 ? k0 - 1 : k0;
-}
-
 /* Bits are put 32 at a time into 4 bytes of room (reserved beforehand). */
 typedef struct bit_writer {
 	unsigned char *q;
@@ -3729,6 +3625,92 @@ static inline void bw_rice(bit_writer *w, uint64_t d, unsigned k)
 		bw_bits(w, 0, 32);
 	bw_bits(w, 0, (unsigned)hi);
 	bw_bits(w, (d & (((uint64_t)1 << k) - 1)) << 1 | 1, k + 1);
+}
+
+/* The last bits, whole bytes. */
+static inline void bw_end(bit_writer *w)
+{
+	for (; w->na > 0; w->na = w->na > 8 ? w->na - 8 : 0) {
+		*w->q++ = (unsigned char)w->acc;
+		w->acc >>= 8;
+	}
+}
+
+furet_rc furet_positions_encode(const furet_block *b, const unsigned char *raw,
+	size_t raw_len, furet_buf *out)
+{
+	const unsigned char *p = raw, *end = raw_len ? raw + raw_len : raw;
+	uint64_t count, sum, mean;
+	unsigned k = 0;
+	bit_writer w;
+	furet_rc rc = raw_scan(b, p, end, &count, &sum);
+
+	if (rc || count == 0)
+		return rc;
+	/* k = floor(log2(mean)): as small as the best k within 0.1 % on the
+	** scale set. The unary parts then add up to at most 2 * count bits. */
+	mean = sum / count;
+	while (k < 31 && (mean >> (k + 1)))
+		k++;
+	if (furet_buf_reserve(out, (size_t)((5 + count * (k + 1) + (sum >> k) +
+		7) / 8) + 8))
+		return FURET_NOMEM;
+	w.q = out->data + out->len;
+	w.acc = 0;
+	w.na = 0;
+	bw_bits(&w, k, 5);
+	while (p < end)
+		bw_rice(&w, raw_next(&p, end), k);
+	bw_end(&w);
+	out->len = (size_t)(w.q - out->data);
+	return FURET_OK;
+}
+
+/* ---- postings blocks ------------------------------------------------------ */
+
+/* A block is three varints (n - 1, the first id, last - first: what a seek
+** reads) and one stream of bits, least significant first like the
+** positions' (the comment at the top of this file has every field): runs
+** of title-only postings, the id gaps less one in Rice or Exp-Golomb codes,
+** the body tfs Rice-coded after swapping 0 and 1 (1 is the most frequent
+** by far, then 0: a posting found only in the title or section), then the
+** title tfs and the section tfs, each a width of 4 bits (0 to 8) and
+** values of that many bits. The last byte is padded with 0 bits; the
+** block's positions follow it.
+**
+** On the scale set, against one bit width per array and block (format
+** 11): gaps 23.2 -> 17.2 MB, body tfs 7.2 -> 4.0 MB. Gaps are roughly
+** geometric, and a width must fit the largest of 128 of them, about
+** log2(mean) + 3 bits where a Rice code takes log2(mean) + 1.5. */
+
+/* The k of least total length for the n values v, and that length in
+** bits: k0 = floor(log2) of their mean or k0 - 1, which is where the best k
+** of roughly geometric values lies (both sums in one pass: the writer
+** encodes every block of a rebuild). An outlier raises the mean and k0:
+** the codes are then as long as a width would be, not longer. */
+static unsigned rice_best_k(const uint32_t *v, uint32_t n, uint64_t *bits)
+{
+	uint64_t sum = 0, s0 = 0, s1 = 0;
+	unsigned k0 = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	if (n)
+		while (k0 < 31 && ((sum / n) >> (k0 + 1)))
+			k0++;
+	if (k0 == 0) {
+		*bits = (uint64_t)n + sum;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		s0 += v[i] >> (k0 - 1);
+		s1 += v[i] >> k0;
+	}
+	s0 += (uint64_t)n * k0;
+	s1 += (uint64_t)n * (k0 + 1);
+	*bits = s0 <= s1 ? s0 : s1;
+	return s0 <= s1 ? k0 - 1 : k0;
 }
 
 /* Exp-Golomb codes of order k, for gaps: x = (v >> k) + 1 of z + 1 bits
@@ -3774,15 +3756,6 @@ static unsigned eg_best_k(const uint32_t *v, uint32_t n, uint64_t *bits)
 		c += 2 * bits_of(((uint64_t)v[i] >> best_k) + 1) - 1 + best_k;
 	*bits = c;
 	return best_k;
-}
-
-/* The last bits, whole bytes. */
-static inline void bw_end(bit_writer *w)
-{
-	for (; w->na > 0; w->na = w->na > 8 ? w->na - 8 : 0) {
-		*w->q++ = (unsigned char)w->acc;
-		w->acc >>= 8;
-	}
 }
 
 static inline void bw_eg(bit_writer *w, uint64_t v, unsigned k)
