@@ -3446,73 +3446,80 @@ static furet_rc rice_varints(furet_val v, const furet_block *b,
 	return out && out->has_err ? FURET_NOMEM : FURET_OK;
 }
 
-/* The deltas of record v (len >= 1), all of them whatever the block says,
-** into d (room for 8 * len: a value's last 1 bit is in the record): their
-** count, or -1 for damage. One loop without postings (the values a load
-** holds come out of it back to back); furet_positions_decode then gives
-** them to the postings. */
-static ptrdiff_t rice_values(const unsigned char *data, size_t len,
-	uint32_t *d)
+/* n Rice values of parameter k from bit *bp of data on, into out: several
+** codes a load, short ones through the table (decoding is on the query
+** path: postings blocks, and the positions that phrases, NEAR and proximity
+** decode whole); *bp then points past them. -1 for damage: a code past the end
+** of data, or a value past 32 bits. */
+static int rice_run(const unsigned char *data, size_t len, uint64_t *bp,
+	unsigned k, uint32_t n, uint32_t *out)
 {
-	uint64_t bits = 8 * (uint64_t)len, end = 5, w = 1, mask, over = 0, bp = 0;
-	unsigned k = data[0] & 31;
+	uint64_t bits = 8 * (uint64_t)len, at = *bp, w, end, over = 0;
+	uint64_t mask = ((uint64_t)1 << k) - 1;
 	const uint16_t *tab;
-	size_t n = 0;
+	uint32_t i;
 
-	if (len > RICE_MAX_LEN)
+	if (!n)
+		return 0;
+	if (at >= bits)
 		return -1;
-	mask = ((uint64_t)1 << k) - 1;
 	pthread_once(&rice_once, rice_tab_init);
 	tab = rice_tab[k < 8 ? k : 8];
-	for (;;) {
+	w = rice_fill(data, len, at);
+	end = at + RICE_BITS;
+	for (i = 0; i < n; i++) {
 		unsigned e = tab[w & 255];
 		uint64_t v, rest;
 		if (e) { /* a code of 8 bits at most */
 			v = e >> 6;
 			rest = w >> (e & 63);
-		} else { /* values from the table are below 256 */
+		} else {
 			v = rice_code(w, k, mask, &rest);
-			if (rest) /* else not a value: read again below */
-				over |= v;
 		}
 		if (!rest) { /* the code passed the mark: load, and again */
-			bp = end - rice_avail(w);
-			/* Zero bits to the end of the last byte: no more values. */
-			if (bp >= bits || (bits - bp < 8 &&
-				!(data[len - 1] >> (bp & 7))))
-				break;
-			w = rice_fill(data, len, bp);
-			end = bp + RICE_BITS;
+			at = end - rice_avail(w);
+			if (at >= bits)
+				return -1;
+			w = rice_fill(data, len, at);
+			end = at + RICE_BITS;
 			v = rice_code(w, k, mask, &rest);
 			if (!rest) { /* longer than a load */
-				rice_step st = rice_long(data, len, bp, k);
+				rice_step st = rice_long(data, len, at, k);
 				if (st.bp == UINT64_MAX)
 					return -1;
 				v = st.v;
 				rest = 1; /* nothing loaded: the next value loads */
 				end = st.bp;
 			}
-			over |= v;
 		}
-		d[n++] = (uint32_t)v;
+		over |= v;
+		out[i] = (uint32_t)v;
 		w = rest;
 	}
-	/* The values end in the last byte. */
-	return over > UINT32_MAX || bp > bits || bits - bp >= 8 ? -1 :
-		(ptrdiff_t)n;
+	*bp = end - rice_avail(w);
+	return over > UINT32_MAX ? -1 : 0;
 }
 
 furet_rc furet_positions_decode(furet_val v, const furet_block *b,
 	uint32_t *pos, uint32_t *off)
 {
-	ptrdiff_t n_val;
-	uint64_t n = 0, over = 0;
+	uint64_t n = 0, over = 0, n_val = 0, bits = 8 * (uint64_t)v.len, bp = 5;
 	uint32_t i, n_post = b->n;
 
-	if (v.len == 0)
-		n_val = 0; /* only for a block without body positions */
-	else if ((n_val = rice_values(v.data, v.len, pos)) <= 0)
+	for (i = 0; i < n_post; i++)
+		n_val += b->tf[i];
+	/* No record only for a block without body positions; else the values
+	** (each ends with a 1 bit: at most 8 a byte, the room pos has), then
+	** 0 bits to the end of the last byte. */
+	if (v.len == 0 || n_val == 0) {
+		if (v.len || n_val)
+			return FURET_CORRUPT;
+	} else if (v.len > RICE_MAX_LEN || n_val > bits ||
+		rice_run(v.data, v.len, &bp, v.data[0] & 31, (uint32_t)n_val, pos) ||
+		bp > bits || bits - bp >= 8 ||
+		((bp & 7) && (v.data[v.len - 1] >> (bp & 7)))) {
 		return FURET_CORRUPT;
+	}
 	/* A posting's first delta is its first position: only tfs of 2 and
 	** more add up. */
 	for (i = 0; i < n_post; i++) {
@@ -3942,59 +3949,6 @@ furet_rc furet_block_span(furet_val v, uint32_t *first, uint32_t *last)
 	uint32_t n;
 
 	return block_head(&r, &n, first, last);
-}
-
-/* n Rice values of parameter k from bit *bp of data on, into out (the
-** fast way of rice_values: several codes a load, short ones through the
-** table); *bp then points past them. -1 for damage: a code past the end
-** of data, or a value past 32 bits. */
-static int rice_run(const unsigned char *data, size_t len, uint64_t *bp,
-	unsigned k, uint32_t n, uint32_t *out)
-{
-	uint64_t bits = 8 * (uint64_t)len, at = *bp, w, end, over = 0;
-	uint64_t mask = ((uint64_t)1 << k) - 1;
-	const uint16_t *tab;
-	uint32_t i;
-
-	if (!n)
-		return 0;
-	if (at >= bits)
-		return -1;
-	pthread_once(&rice_once, rice_tab_init);
-	tab = rice_tab[k < 8 ? k : 8];
-	w = rice_fill(data, len, at);
-	end = at + RICE_BITS;
-	for (i = 0; i < n; i++) {
-		unsigned e = tab[w & 255];
-		uint64_t v, rest;
-		if (e) { /* a code of 8 bits at most */
-			v = e >> 6;
-			rest = w >> (e & 63);
-		} else {
-			v = rice_code(w, k, mask, &rest);
-		}
-		if (!rest) { /* the code passed the mark: load, and again */
-			at = end - rice_avail(w);
-			if (at >= bits)
-				return -1;
-			w = rice_fill(data, len, at);
-			end = at + RICE_BITS;
-			v = rice_code(w, k, mask, &rest);
-			if (!rest) { /* longer than a load */
-				rice_step st = rice_long(data, len, at, k);
-				if (st.bp == UINT64_MAX)
-					return -1;
-				v = st.v;
-				rest = 1; /* nothing loaded: the next value loads */
-				end = st.bp;
-			}
-		}
-		over |= v;
-		out[i] = (uint32_t)v;
-		w = rest;
-	}
-	*bp = end - rice_avail(w);
-	return over > UINT32_MAX ? -1 : 0;
 }
 
 /* An Exp-Golomb code too long for one load; -1 for damage. */
