@@ -723,7 +723,6 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	const furet_pdoc *pd, furet_analyzer *an, const char *const *terms,
 	size_t n_terms, furet_text_dec *dec, furet_buf *buf)
 {
-	unsigned char k4[4];
 	furet_passage_rec p;
 	furet_doc_rec d;
 	furet_val v;
@@ -740,7 +739,6 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	if (h->pid < d.first_passage ||
 		(rc = furet_doc_passage(&d, h->pid - d.first_passage, &p)))
 		return rc ? rc : FURET_CORRUPT;
-	furet_put_u32be(k4, h->pid);
 	h->number = p.number;
 	h->start = p.start;
 	h->end = p.end;
@@ -754,24 +752,27 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	h->hl_first = r->spans.len / sizeof(furet_span);
 	if (r->has_text) {
 		const char *text;
-		if ((rc = furet_txn_get(t, FURET_T_TEXT, k4, 4, &v)))
+		uint64_t back;
+		size_t off, len;
+		if ((rc = furet_text_get(t, h->pid, &v, &back)))
 			return rc == FURET_DONE ? FURET_CORRUPT : rc;
-		if (p.end - p.start > (uint64_t)1 << 31 ||
-			(rc = furet_text_decode(dec, v.data, v.len,
-			(size_t)(p.end - p.start), buf)))
-			return rc ? rc : FURET_CORRUPT;
-		text = (const char *)buf->data;
-		if (furet_utf8_valid(text, buf->len) != buf->len)
+		if ((rc = furet_text_group_decode(dec, v.data, v.len, back, buf,
+			&off, &len)))
+			return rc;
+		if (len != p.end - p.start)
 			return FURET_CORRUPT;
-		h->text_len = buf->len;
-		h->text_off = res_str(r, text, buf->len);
-		rc = furet_snippet_highlights(an, text, buf->len, terms, n_terms,
+		text = (const char *)buf->data + off;
+		if (furet_utf8_valid(text, len) != len)
+			return FURET_CORRUPT;
+		h->text_len = len;
+		h->text_off = res_str(r, text, len);
+		rc = furet_snippet_highlights(an, text, len, terms, n_terms,
 			&r->spans, &h->n_hl);
 		if (rc)
 			return rc;
 		/* No span at all yet (an empty text): no pointer arithmetic on
 		** NULL. */
-		h->snippet = furet_snippet_window(text, buf->len, h->n_hl ?
+		h->snippet = furet_snippet_window(text, len, h->n_hl ?
 			(const furet_span *)r->spans.data + h->hl_first : NULL,
 			h->n_hl, 240);
 	}

@@ -98,7 +98,14 @@
 **   sources    u32be number -> the path of a source file (documents name
 **                            theirs by number); numbered densely from 1 in
 **                            order of first use, never removed
-**   text       u32be passage id -> the passage text: a tag byte, then the
+**   text       u32be passage id -> a group of passage texts: the texts of
+**                            consecutive passages of one document, up to
+**                            FURET_TEXT_GROUP bytes (a longer one alone),
+**                            under the last one's id (a passage's group is
+**                            the first at or after its id). The group: a
+**                            varint n, the n texts' lengths as varints,
+**                            then their concatenation stored as one text:
+**                            a tag byte, then the
 **                            raw UTF-8 (0), or a zstd frame without (1) or
 **                            with (2) the dictionary "zdict", stored
 **                            without its 4-byte magic number nor a
@@ -1721,6 +1728,33 @@ furet_rc furet_txn_count(furet_txn *t, furet_table tab, uint64_t *out)
 
 	*out = mrc ? 0 : st.ms_entries;
 	return mrc ? txn_fail(t, table_names[tab], mrc) : FURET_OK;
+}
+
+furet_rc furet_text_get(furet_txn *t, uint32_t pid, furet_val *group,
+	uint64_t *back)
+{
+	unsigned char k4[4];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc;
+
+	furet_put_u32be(k4, pid);
+	k.mv_data = k4;
+	k.mv_size = 4;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[FURET_T_TEXT], &cur)) != 0)
+		return txn_fail(t, table_names[FURET_T_TEXT], mrc);
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (mrc == MDB_NOTFOUND)
+		return FURET_DONE;
+	if (mrc)
+		return txn_fail(t, table_names[FURET_T_TEXT], mrc);
+	if (k.mv_size != 4)
+		return FURET_CORRUPT;
+	*back = furet_get_u32be(k.mv_data) - (uint64_t)pid;
+	group->data = v.mv_data;
+	group->len = v.mv_size;
+	return FURET_OK;
 }
 
 furet_rc furet_cursor_open(furet_txn *t, furet_table tab, furet_cursor **out)

@@ -21,7 +21,7 @@
 #include "textcodec.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 12
+#define FURET_FORMAT_VERSION 13
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -134,6 +134,12 @@ furet_rc furet_txn_del(furet_txn *t, furet_table tab, const void *k,
 furet_rc furet_txn_clear(furet_txn *t);
 /* Number of entries in a table. */
 furet_rc furet_txn_count(furet_txn *t, furet_table tab, uint64_t *out);
+
+/* The stored text group (textcodec.h) that holds passage pid's text, and
+** *back, how many passages before the group's last one pid is: the group
+** is the first one under a key >= pid. FURET_DONE when there is none. */
+furet_rc furet_text_get(furet_txn *t, uint32_t pid, furet_val *group,
+	uint64_t *back);
 
 /* Cursors: seek to the first key >= k, then next; FURET_DONE at the end. */
 furet_rc furet_cursor_open(furet_txn *t, furet_table tab, furet_cursor **out);

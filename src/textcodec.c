@@ -282,7 +282,10 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 		unsigned char hdr[9 + 3];
 		size_t h = frame_head(hdr, expected_len), payload = stored_len - 1;
 		uint64_t bsize = type == 1 ? expected_len : payload;
-		if ((type == 1 && payload != 1) || bsize >= (1u << 21))
+		/* (one block holds 128 KiB at most: no larger buffer for a
+		** damaged length) */
+		if ((type == 1 && payload != 1) || bsize >= (1u << 21) ||
+			expected_len > ZSTD_BLOCKSIZE_MAX)
 			return FURET_CORRUPT;
 		hdr[h] = (unsigned char)(1 | type << 1 | (bsize & 0x1f) << 3);
 		hdr[h + 1] = (unsigned char)(bsize >> 5);
@@ -307,4 +310,50 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 	out->len = r;
 	out->data[r] = '\0';
 	return FURET_OK;
+}
+
+furet_rc furet_text_group_encode(furet_text_enc *e, const char *text,
+	const size_t *lens, size_t n, furet_buf *scratch, furet_buf *out)
+{
+	size_t i, total = 0;
+	furet_rc rc;
+
+	furet_buf_put_varint(out, n);
+	for (i = 0; i < n; i++) {
+		furet_buf_put_varint(out, lens[i]);
+		total += lens[i];
+	}
+	if ((rc = furet_text_encode(e, text, total, scratch)))
+		return rc;
+	furet_buf_append(out, scratch->data, scratch->len);
+	return out->has_err ? FURET_NOMEM : FURET_OK;
+}
+
+furet_rc furet_text_group_decode(furet_text_dec *d, const void *stored,
+	size_t stored_len, uint64_t back, furet_buf *all, size_t *off,
+	size_t *len)
+{
+	const unsigned char *p = stored, *end = p + stored_len;
+	uint64_t n, i, v, total = 0, at = 0, want;
+	size_t r;
+
+	furet_buf_reset(all);
+	if (!(r = furet_get_varint(p, end, &n)) || n == 0 || back >= n ||
+		n > stored_len)
+		return FURET_CORRUPT;
+	p += r;
+	want = n - 1 - back;
+	for (i = 0; i < n; i++) {
+		if (!(r = furet_get_varint(p, end, &v)) || v > SIZE_MAX / 2 ||
+			total + v < total || total + v > SIZE_MAX / 2)
+			return FURET_CORRUPT;
+		p += r;
+		if (i == want) {
+			at = total;
+			*len = (size_t)v;
+		}
+		total += v;
+	}
+	*off = (size_t)at;
+	return furet_text_decode(d, p, (size_t)(end - p), (size_t)total, all);
 }

@@ -71,4 +71,22 @@ void furet_text_dec_close(furet_text_dec *d);
 furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 	size_t stored_len, size_t expected_len, furet_buf *out);
 
+/* A group: the texts of consecutive passages of one document, stored as
+** one value so that zstd sees more than a paragraph at a time (the text
+** table keeps a group under its last passage's id). The value: a varint
+** n, the n texts' lengths as varints, then the stored form of their
+** concatenation (furet_text_encode). */
+#define FURET_TEXT_GROUP 2048 /* texts join a group up to this many bytes */
+
+/* Appends the group of the n texts concatenated in text, of lengths lens,
+** to out; scratch is the encoder's work buffer. */
+furet_rc furet_text_group_encode(furet_text_enc *e, const char *text,
+	const size_t *lens, size_t n, furet_buf *scratch, furet_buf *out);
+/* Decodes the group stored in (stored, stored_len) into all (replacing
+** its content) and finds its text back places before the last one:
+** *off and *len within all. FURET_CORRUPT on anything unexpected, back
+** past the group's first text included. */
+furet_rc furet_text_group_decode(furet_text_dec *d, const void *stored,
+	size_t stored_len, uint64_t back, furet_buf *all, size_t *off,
+	size_t *len);
 #endif

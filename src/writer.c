@@ -2100,6 +2100,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		furet_term_rec tr;
 		furet_lens lens;
 		size_t text_len;
+		uint64_t back;
 
 		furet_put_u32be(k4, pid);
 		if ((rc = furet_pass_next(&it, &pr)))
@@ -2128,17 +2129,21 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		if (title.len && (rc = collect_terms(w, (const char *)title.data,
 			title.len, 0, &names, &refs, &n, &cap)))
 			goto done;
-		if ((rc = furet_txn_get(t, FURET_T_TEXT, k4, 4, &v)))
+		if ((rc = furet_text_get(t, pid, &v, &back)))
 			goto corrupt;
 		text_len = pr.end - pr.start;
 		{
 			/* Decoded into a buffer of its own: the text's pages may move
 			** as this transaction writes. */
 			furet_buf body;
+			size_t off, len;
 			furet_buf_init(&body);
-			rc = furet_text_decode(w->tdec, v.data, v.len, text_len, &body);
+			rc = furet_text_group_decode(w->tdec, v.data, v.len, back, &body,
+				&off, &len);
+			if (!rc && len != text_len)
+				rc = FURET_CORRUPT;
 			if (!rc)
-				rc = collect_terms(w, (const char *)body.data, body.len, 1,
+				rc = collect_terms(w, (const char *)body.data + off, len, 1,
 					&names, &refs, &n, &cap);
 			furet_buf_free(&body);
 			if (rc)
@@ -2175,8 +2180,10 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		c->text_bytes = c->text_bytes >= text_len ? c->text_bytes - text_len : 0;
 		if (c->n_live)
 			c->n_live--;
-		if ((rc = furet_txn_del(t, FURET_T_TEXT, k4, 4)) > FURET_OK &&
-			rc != FURET_DONE)
+		/* The group goes with its last passage (the document's passages
+		** all go, and a group holds passages of one document). */
+		if (back == 0 && (rc = furet_txn_del(t, FURET_T_TEXT, k4, 4)) >
+			FURET_OK && rc != FURET_DONE)
 			goto done;
 		furet_buf_put_u32be(dead, pid);
 	}
@@ -2406,6 +2413,9 @@ typedef struct zstate {
 	furet_text_enc *text, *names;
 	furet_pass_enc pe;
 	furet_buf pass;
+	furet_buf group;   /* the texts of the group being made */
+	size_t *lens;      /* and their lengths */
+	size_t n_lens, cap_lens;
 } zstate;
 
 typedef struct zdicts {
@@ -2447,6 +2457,8 @@ static void zstate_close(void *ctx, void *state)
 	furet_text_enc_close(st->names);
 	furet_pass_enc_free(&st->pe);
 	furet_buf_free(&st->pass);
+	furet_buf_free(&st->group);
+	furet_free(st->lens);
 	furet_free(st);
 }
 
@@ -2462,6 +2474,7 @@ static furet_rc zstate_open(void *ctx, void **state)
 	memset(st, 0, sizeof *st);
 	furet_pass_enc_init(&st->pe);
 	furet_buf_init(&st->pass);
+	furet_buf_init(&st->group);
 	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, 0,
 		&st->text)))
 		rc = furet_text_enc_open(d->names->data, d->names->len, NAMES_LEVEL,
@@ -2475,30 +2488,68 @@ static furet_rc zstate_open(void *ctx, void **state)
 	return FURET_OK;
 }
 
-/* Appends the stored form of text to z->out (is_name 0) or z->names, and
-** where it ends to the matching array. */
-static furet_rc zchunk_add(zchunk *z, furet_text_enc *e, int is_name,
-	const void *text, size_t len)
+/* Appends the stored form of text to z->names, and where it ends to
+** z->name_ends. */
+static furet_rc zchunk_name(zchunk *z, furet_text_enc *e, const void *text,
+	size_t len)
 {
-	furet_buf *out = is_name ? &z->names : &z->out;
-	size_t **ends = is_name ? &z->name_ends : &z->ends;
-	size_t *n = is_name ? &z->n_names : &z->n_ends;
-	size_t *cap = is_name ? &z->cap_names : &z->cap_ends;
 	furet_rc rc;
 
-	if (furet_grow((void **)ends, cap, *n + 1, sizeof **ends))
+	if (furet_grow((void **)&z->name_ends, &z->cap_names, z->n_names + 1,
+		sizeof *z->name_ends))
 		return FURET_NOMEM;
 	if ((rc = furet_text_encode(e, text, len, &z->one)))
 		return rc;
-	furet_buf_append(out, z->one.data, z->one.len);
-	if (out->has_err)
+	furet_buf_append(&z->names, z->one.data, z->one.len);
+	if (z->names.has_err)
 		return FURET_NOMEM;
-	(*ends)[(*n)++] = out->len;
+	z->name_ends[z->n_names++] = z->names.len;
+	return FURET_OK;
+}
+
+/* Appends the group of texts st holds, if any, to z->out, and where it
+** ends to z->ends. */
+static furet_rc zchunk_group(zchunk *z, zstate *st)
+{
+	furet_rc rc;
+
+	if (!st->n_lens)
+		return FURET_OK;
+	if (furet_grow((void **)&z->ends, &z->cap_ends, z->n_ends + 1,
+		sizeof *z->ends))
+		return FURET_NOMEM;
+	if (st->group.has_err)
+		return FURET_NOMEM;
+	if ((rc = furet_text_group_encode(st->text, (const char *)st->group.data,
+		st->lens, st->n_lens, &z->one, &z->out)))
+		return rc;
+	z->ends[z->n_ends++] = z->out.len;
+	st->n_lens = 0;
+	furet_buf_reset(&st->group);
+	return FURET_OK;
+}
+
+/* Adds a passage's text to the group st is making, after storing that
+** group when the text would take it past FURET_TEXT_GROUP bytes. */
+static furet_rc zchunk_text(zchunk *z, zstate *st, const void *text,
+	size_t len)
+{
+	furet_rc rc;
+
+	if (st->group.len + len > FURET_TEXT_GROUP &&
+		(rc = zchunk_group(z, st)))
+		return rc;
+	if (furet_grow((void **)&st->lens, &st->cap_lens, st->n_lens + 1,
+		sizeof *st->lens))
+		return FURET_NOMEM;
+	st->lens[st->n_lens++] = len;
+	furet_buf_append(&st->group, text, len);
 	return FURET_OK;
 }
 
 /* Compresses the ids, titles and sections of the chunk's live documents
-** and the texts of their passages. */
+** and the texts of their passages, in groups that never span two
+** documents (a removal deletes its document's groups whole). */
 static void zchunk_run(void *state, void *slot)
 {
 	zstate *st = state;
@@ -2508,6 +2559,8 @@ static void zchunk_run(void *state, void *slot)
 	uint64_t k, n;
 
 	z->n_ends = z->n_names = 0;
+	st->n_lens = 0;
+	furet_buf_reset(&st->group);
 	furet_buf_reset(&z->out);
 	furet_buf_reset(&z->names);
 	z->rc = FURET_OK;
@@ -2548,11 +2601,13 @@ static void zchunk_run(void *state, void *slot)
 			furet_buf_reset(&st->pass);
 			furet_pass_enc_add(&st->pe, start, end, n ? (const char *)sec :
 				NULL, n ? (size_t)(n - 1) : 0, &st->pass, &z->plain);
-			z->rc = zchunk_add(z, st->text, 0, text, (size_t)(end - start));
+			z->rc = zchunk_text(z, st, text, (size_t)(end - start));
 		}
+		if (!z->rc)
+			z->rc = zchunk_group(z, st);
 		if (!d->is_dead && !z->rc)
 			z->rc = z->plain.has_err || st->pass.has_err ? FURET_NOMEM :
-				zchunk_add(z, st->names, 1, z->plain.data, z->plain.len);
+				zchunk_name(z, st->names, z->plain.data, z->plain.len);
 	}
 }
 
@@ -2717,7 +2772,7 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 	furet_collection *c = o->c;
 	unsigned char k4[4], d4[4];
 	size_t i, e = 0, ni = 0, from;
-	uint64_t k;
+	uint64_t k, left = 0; /* passages still to come in group e */
 	furet_rdr r;
 	furet_rc rc;
 
@@ -2748,16 +2803,25 @@ static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 			o->n_live_pass++;
 			o->live_length += w->plen[pid];
 			c->text_bytes += o->sp.end - o->sp.start;
-			furet_put_u32be(k4, (uint32_t)(c->n_passages + pid));
 			furet_pass_enc_add(&o->pe, o->sp.start, o->sp.end,
 				o->sp.has_section ? (const char *)o->sp.section.data : NULL,
 				o->sp.section.len, &o->pass, NULL);
+			/* A group goes under its last passage's id. */
 			from = e ? z->ends[e - 1] : 0;
+			if (!left) {
+				const unsigned char *g = z->out.data + from;
+				left = take_varint(&g);
+			}
+			if (--left)
+				continue;
+			furet_put_u32be(k4, (uint32_t)(c->n_passages + pid));
 			if ((rc = furet_txn_put(t, FURET_T_TEXT, k4, 4, z->out.data + from,
 				z->ends[e] - from, FURET_PUT_APPEND)))
 				return rc;
 			e++;
 		}
+		if (left)
+			return FURET_IO;
 		if (d->is_dead)
 			continue;
 		furet_put_u32be(d4, (uint32_t)(c->next_doc + i));

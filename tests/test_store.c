@@ -1613,6 +1613,112 @@ static void test_text_blocks(void **state)
 	furet_buf_free(&out);
 }
 
+/* Text groups: each text of a group comes back from its place counted from
+** the last; empty texts, one text alone and one past FURET_TEXT_GROUP
+** included. Damaged headers and bodies are refused, and so is a place
+** before the group's first text. Through a store, a passage finds the
+** group under the first key at or after its id. */
+static void test_text_groups(void **state)
+{
+	static const char *const texts[] = {
+		"Le label Grande \xc3\x89" "cole du Num\xc3\xa9rique.", "",
+		"POP School est financ\xc3\xa9" "e par le Fonds social europ\xc3\xa9" "en.",
+		"", "Valenciennes M\xc3\xa9tropole et l'\xc3\x89tat.",
+	};
+	char *dir = tu_mkdtemp();
+	char err[512];
+	furet_text_enc *e = NULL;
+	furet_text_dec *d = NULL;
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_buf cat, st, one, out;
+	size_t lens[5], n, i, off, len;
+	uint64_t back;
+	furet_val v;
+	unsigned char k4[4];
+	(void)state;
+
+	furet_buf_init(&cat);
+	furet_buf_init(&st);
+	furet_buf_init(&one);
+	furet_buf_init(&out);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &e), FURET_OK);
+	assert_int_equal(furet_text_dec_open(NULL, 0, &d), FURET_OK);
+	for (n = 1; n <= 5; n++) {
+		furet_buf_reset(&cat);
+		furet_buf_reset(&st);
+		for (i = 0; i < n; i++) {
+			lens[i] = strlen(texts[i]);
+			furet_buf_append(&cat, texts[i], lens[i]);
+		}
+		assert_int_equal(furet_text_group_encode(e, (const char *)cat.data,
+			lens, n, &one, &st), FURET_OK);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(furet_text_group_decode(d, st.data, st.len,
+				n - 1 - i, &out, &off, &len), FURET_OK);
+			assert_int_equal(len, lens[i]);
+			assert_memory_equal(out.data + off, texts[i], len);
+		}
+		assert_int_equal(furet_text_group_decode(d, st.data, st.len, n, &out,
+			&off, &len), FURET_CORRUPT);
+		for (i = 0; i + 1 < st.len; i++)
+			assert_int_equal(furet_text_group_decode(d, st.data, i, 0, &out,
+				&off, &len), FURET_CORRUPT);
+	}
+	/* a length one more than the text: the body no longer matches */
+	st.data[1]++;
+	assert_int_equal(furet_text_group_decode(d, st.data, st.len, 0, &out,
+		&off, &len), FURET_CORRUPT);
+	/* no text at all */
+	furet_buf_reset(&st);
+	furet_buf_putc(&st, 0);
+	furet_buf_putc(&st, 0);
+	assert_int_equal(furet_text_group_decode(d, st.data, st.len, 0, &out,
+		&off, &len), FURET_CORRUPT);
+	/* a text longer than a group alone, compressed */
+	furet_buf_reset(&cat);
+	while (cat.len <= FURET_TEXT_GROUP)
+		furet_buf_append(&cat, texts[2], strlen(texts[2]));
+	furet_buf_reset(&st);
+	assert_int_equal(furet_text_group_encode(e, (const char *)cat.data,
+		&cat.len, 1, &one, &st), FURET_OK);
+	assert_true(st.len < cat.len / 4);
+	assert_int_equal(furet_text_group_decode(d, st.data, st.len, 0, &out,
+		&off, &len), FURET_OK);
+	assert_int_equal(len, cat.len);
+	assert_memory_equal(out.data + off, cat.data, len);
+
+	/* groups under passages 5 (3 to 5) and 9 (6 to 9) */
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	furet_put_u32be(k4, 5);
+	assert_int_equal(furet_txn_put(t, FURET_T_TEXT, k4, 4, "a", 1, 0), 0);
+	furet_put_u32be(k4, 9);
+	assert_int_equal(furet_txn_put(t, FURET_T_TEXT, k4, 4, "b", 1, 0), 0);
+	assert_int_equal(furet_txn_commit(t), FURET_OK);
+	assert_int_equal(furet_store_begin(s, 0, &t), FURET_OK);
+	assert_int_equal(furet_text_get(t, 3, &v, &back), FURET_OK);
+	assert_int_equal(back, 2);
+	assert_memory_equal(v.data, "a", 1);
+	assert_int_equal(furet_text_get(t, 5, &v, &back), FURET_OK);
+	assert_int_equal(back, 0);
+	assert_int_equal(furet_text_get(t, 6, &v, &back), FURET_OK);
+	assert_int_equal(back, 3);
+	assert_memory_equal(v.data, "b", 1);
+	assert_int_equal(furet_text_get(t, 10, &v, &back), FURET_DONE);
+	furet_txn_abort(t);
+	furet_store_close(s);
+	tu_rmtree(dir);
+	free(dir);
+	furet_text_enc_close(e);
+	furet_text_dec_close(d);
+	furet_buf_free(&cat);
+	furet_buf_free(&st);
+	furet_buf_free(&one);
+	furet_buf_free(&out);
+}
+
 static void test_txn_and_cursor(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -1953,6 +2059,7 @@ int main(void)
 		cmocka_unit_test(test_docids),
 		cmocka_unit_test(test_docs_table),
 		cmocka_unit_test(test_text_blocks),
+		cmocka_unit_test(test_text_groups),
 		cmocka_unit_test(test_lens_codec),
 		cmocka_unit_test(test_pdoc_codec),
 		cmocka_unit_test(test_varint_edges),
