@@ -1404,11 +1404,11 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 }
 
 
-/* Writes a full (or the final) block and its positions (pos: raw varint
-** deltas, Rice-coded here) as the record of block *block. */
-static furet_rc flush_block(furet_txn *t, furet_block_sink *sink,
-	furet_block *blk, furet_buf *pos, furet_buf *enc, unsigned char *key,
-	const char *term, size_t term_len, uint32_t *block, unsigned put_flags)
+/* Encodes a full (or the final) block and its positions (pos: raw varint
+** deltas, Rice-coded here) and appends its record to out, after its length
+** as a varint; enc is scratch. */
+static furet_rc flush_block(furet_block *blk, furet_buf *pos, furet_buf *enc,
+	furet_buf *out)
 {
 	furet_rc rc;
 
@@ -1416,13 +1416,12 @@ static furet_rc flush_block(furet_txn *t, furet_block_sink *sink,
 	furet_block_encode(blk, enc);
 	if (enc->has_err || pos->has_err)
 		return FURET_NOMEM;
-	rc = furet_positions_encode(blk, pos->data, pos->len, enc);
-	if (!rc)
-		rc = furet_block_sink_put(t, sink, term, term_len, *block,
-			enc->data, enc->len, put_flags, key);
-	if (rc)
+	if ((rc = furet_positions_encode(blk, pos->data, pos->len, enc)))
 		return rc;
-	(*block)++;
+	furet_buf_put_varint(out, enc->len);
+	furet_buf_append(out, enc->data, enc->len);
+	if (out->has_err)
+		return FURET_NOMEM;
 	blk->n = 0;
 	furet_buf_reset(pos);
 	return FURET_OK;
@@ -1593,54 +1592,30 @@ static void bound_postings(const furet_writer *w, const furet_block *blk,
 	}
 }
 
-static furet_rc write_term(furet_writer *w, furet_txn *t,
-	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
-	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
-	furet_buf *pos, furet_block *blk, furet_block_sink *sink,
-	unsigned char *key)
+/* A term's postings made into blocks, by encode_term. */
+typedef struct term_out {
+	furet_term_rec rec;  /* df, cf and bounds added to; n_blocks not set */
+	uint32_t n_blocks;   /* blocks in out */
+	uint64_t n_written;  /* live postings */
+	uint64_t cf;
+} term_out;
+
+/* Encodes the postings of segs (the term's, run after run), after the
+** blk->n postings of an indexed block (already in the bounds, positions in
+** pos) as blocks: each appended to out (flush_block), the last one
+** included, and added to o. Reads nothing but the writer's arrays: the
+** commit runs it in worker threads (see term_job). */
+static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
+	size_t n_segs, uint32_t base, furet_block *blk, furet_buf *pos,
+	furet_buf *enc, term_out *o, furet_buf *out)
 {
-	const char *term = (const char *)term_p;
-	furet_term_rec rec;
-	furet_val v;
-	uint32_t block = 0, i, doc = UINT32_MAX, from;
-	uint64_t n_written = 0, cf = 0, doc_tf = 0;
+	uint32_t i, doc = UINT32_MAX, from = blk->n;
+	uint64_t doc_tf = 0;
 	size_t si;
 	furet_rc rc;
-	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 
-	memset(&rec, 0, sizeof rec);
-	blk->n = 0;
-	furet_buf_reset(pos);
-	furet_block_sink_reset(sink);
-	if (!is_rebuild) {
-		rc = furet_txn_get(t, FURET_T_TERMS, term, term_len, &v);
-		if (rc == FURET_OK) {
-			if ((rc = furet_term_rec_decode(v, &rec)) != FURET_OK)
-				return rc;
-		} else if (rc != FURET_DONE) {
-			return rc;
-		}
-		if (rec.n_blocks) {
-			block = rec.n_blocks - 1;
-			if ((rc = furet_term_block(t, term, term_len, &rec, block, key,
-				&v)) || (rc = furet_block_decode(v, blk)))
-				return rc;
-			if (blk->n == FURET_BLOCK_SIZE) {
-				/* A full block of its own record goes to the postings
-				** table once block 1 comes. */
-				if (block == 0 && (rc = furet_block_sink_put(t, sink, term,
-					term_len, 0, v.data, v.len, put_flags, key)))
-					return rc;
-				blk->n = 0;
-				block++;
-			} else {
-				if ((rc = furet_positions_varints(
-					furet_block_positions(v, blk), blk, pos)))
-					return rc;
-			}
-		}
-	}
-	from = blk->n; /* an indexed block's postings are in the bounds */
+	o->n_blocks = 0;
+	o->n_written = o->cf = 0;
 	for (si = 0; si < n_segs; si++) {
 		furet_rdr *r = segs[si]->post;
 		uint64_t pid = 0;
@@ -1688,35 +1663,295 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 			if (is_dead)
 				continue; /* replaced later in this batch */
 			blk->n++;
-			n_written++;
-			cf += tf;
+			o->n_written++;
+			o->cf += tf;
 			if (blk->n == FURET_BLOCK_SIZE) {
-				bound_postings(w, blk, from, base, &rec, &doc, &doc_tf);
+				bound_postings(w, blk, from, base, &o->rec, &doc, &doc_tf);
 				from = 0;
-				if ((rc = flush_block(t, sink, blk, pos, enc, key, term,
-					term_len, &block, put_flags)))
+				if ((rc = flush_block(blk, pos, enc, out)))
 					return rc;
+				o->n_blocks++;
 			}
 		}
 	}
-	if (n_written == 0)
+	if (o->n_written == 0)
 		return FURET_OK; /* only postings of replaced documents */
-	bound_postings(w, blk, from, base, &rec, &doc, &doc_tf);
-	add_doc_bound(w, &rec.dbound, doc, doc_tf);
-	if (blk->n && (rc = flush_block(t, sink, blk, pos, enc, key, term,
-		term_len, &block, put_flags)))
-		return rc;
-	w->n_written += n_written;
-	rec.df += n_written;
-	rec.cf += cf;
-	rec.n_blocks = block;
-	furet_block_sink_end(sink, block, &rec);
+	bound_postings(w, blk, from, base, &o->rec, &doc, &doc_tf);
+	add_doc_bound(w, &o->rec.dbound, doc, doc_tf);
+	if (blk->n) {
+		if ((rc = flush_block(blk, pos, enc, out)))
+			return rc;
+		o->n_blocks++;
+	}
+	return FURET_OK;
+}
+
+/* Puts the blocks encode_term made (out, from block number first on) and
+** the term's record. */
+static furet_rc put_term(furet_writer *w, furet_txn *t, const char *term,
+	size_t term_len, term_out *o, uint32_t first, const unsigned char *p,
+	furet_block_sink *sink, furet_buf *enc, unsigned char *key,
+	unsigned put_flags)
+{
+	uint32_t b;
+	furet_rc rc;
+
+	if (o->n_written == 0)
+		return FURET_OK;
+	for (b = 0; b < o->n_blocks; b++) {
+		uint64_t len = take_varint(&p);
+		if ((rc = furet_block_sink_put(t, sink, term, term_len, first + b, p,
+			(size_t)len, put_flags, key)))
+			return rc;
+		p += len;
+	}
+	w->n_written += o->n_written;
+	o->rec.df += o->n_written;
+	o->rec.cf += o->cf;
+	o->rec.n_blocks = first + o->n_blocks;
+	furet_block_sink_end(sink, o->rec.n_blocks, &o->rec);
 	furet_buf_reset(enc);
-	furet_term_rec_encode(&rec, enc);
+	furet_term_rec_encode(&o->rec, enc);
 	if (enc->has_err)
 		return FURET_NOMEM;
 	return furet_txn_put(t, FURET_T_TERMS, term, term_len, enc->data, enc->len,
 		put_flags);
+}
+
+/* Writes a term: its postings of the batch from segs, after those of the
+** index (an incremental batch appends to its last block). */
+static furet_rc write_term(furet_writer *w, furet_txn *t,
+	const unsigned char *term_p, size_t term_len, tsrc *const *segs,
+	size_t n_segs, uint32_t base, int is_rebuild, furet_buf *enc,
+	furet_buf *pos, furet_block *blk, furet_block_sink *sink,
+	unsigned char *key, furet_buf *out)
+{
+	const char *term = (const char *)term_p;
+	term_out o;
+	furet_val v;
+	uint32_t block = 0;
+	furet_rc rc;
+	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
+
+	memset(&o, 0, sizeof o);
+	blk->n = 0;
+	furet_buf_reset(pos);
+	furet_buf_reset(out);
+	furet_block_sink_reset(sink);
+	if (!is_rebuild) {
+		rc = furet_txn_get(t, FURET_T_TERMS, term, term_len, &v);
+		if (rc == FURET_OK) {
+			if ((rc = furet_term_rec_decode(v, &o.rec)) != FURET_OK)
+				return rc;
+		} else if (rc != FURET_DONE) {
+			return rc;
+		}
+		if (o.rec.n_blocks) {
+			block = o.rec.n_blocks - 1;
+			if ((rc = furet_term_block(t, term, term_len, &o.rec, block, key,
+				&v)) || (rc = furet_block_decode(v, blk)))
+				return rc;
+			if (blk->n == FURET_BLOCK_SIZE) {
+				/* A full block of its own record goes to the postings
+				** table once block 1 comes. */
+				if (block == 0 && (rc = furet_block_sink_put(t, sink, term,
+					term_len, 0, v.data, v.len, put_flags, key)))
+					return rc;
+				blk->n = 0;
+				block++;
+			} else {
+				if ((rc = furet_positions_varints(
+					furet_block_positions(v, blk), blk, pos)))
+					return rc;
+			}
+		}
+	}
+	/* (an indexed block's postings are in the bounds) */
+	if ((rc = encode_term(w, segs, n_segs, base, blk, pos, enc, &o, out)))
+		return rc;
+	return put_term(w, t, term, term_len, &o, block, out->data, sink, enc,
+		key, put_flags);
+}
+
+/* The documents' side of the commit (see struct docs_out), which
+** write_terms lets on between two terms. */
+typedef struct docs_out docs_out;
+static furet_rc docs_pump(furet_writer *w, furet_txn *t, docs_out *o,
+	int is_all);
+
+/* ---- commit: a rebuild's blocks encoded in worker threads ------------------ */
+
+/* When the batch's postings are all in memory (no run was spilled) and
+** nothing of the index is to be read (a rebuild), the terms' blocks are
+** encoded in the pipeline's threads, a job of consecutive terms at a
+** time, while this thread puts those of the jobs before in order: the
+** same records, but encoding (blocks, positions, bounds) was most of the
+** commit, one thread's work while the other threads had only the stored
+** texts to compress. */
+#define TERM_JOB (256u << 10) /* postings bytes per job, about */
+
+typedef struct term_done {
+	term_out o;
+	size_t at;             /* where its blocks start in the job's out */
+} term_done;
+
+typedef struct term_job {
+	const furet_writer *w;
+	const term_ref *order; /* the job's terms: order[first..first + n) */
+	size_t first, n;
+	uint32_t base;
+	term_done *done;       /* each term's, n of them */
+	size_t cap;
+	furet_buf out;
+	furet_rc rc;
+} term_job;
+
+/* A worker's scratch. */
+typedef struct term_state {
+	furet_block blk;
+	furet_buf pos, enc;
+} term_state;
+
+static void term_job_init(void *slot)
+{
+	term_job *j = slot;
+	memset(j, 0, sizeof *j);
+	furet_buf_init(&j->out);
+}
+
+static void term_job_free(void *slot)
+{
+	term_job *j = slot;
+	furet_free(j->done);
+	furet_buf_free(&j->out);
+	memset(j, 0, sizeof *j);
+}
+
+static size_t term_job_bytes(const void *slot)
+{
+	const term_job *j = slot;
+	return j->out.cap + j->cap * sizeof *j->done;
+}
+
+static furet_rc term_state_open(void *ctx, void **state)
+{
+	term_state *st = furet_malloc(sizeof *st);
+
+	(void)ctx;
+	*state = st;
+	if (!st)
+		return FURET_NOMEM;
+	st->blk.n = 0;
+	furet_buf_init(&st->pos);
+	furet_buf_init(&st->enc);
+	return FURET_OK;
+}
+
+static void term_state_close(void *ctx, void *state)
+{
+	term_state *st = state;
+
+	(void)ctx;
+	if (!st)
+		return;
+	furet_buf_free(&st->pos);
+	furet_buf_free(&st->enc);
+	furet_free(st);
+}
+
+static void term_job_run(void *state, void *slot)
+{
+	term_state *st = state;
+	term_job *j = slot;
+	tsrc src, *seg = &src;
+	size_t i;
+
+	furet_buf_reset(&j->out);
+	j->rc = FURET_OK;
+	for (i = 0; i < j->n && !j->rc; i++) {
+		const term_entry *e = &j->w->terms[j->order[j->first + i].tid];
+		memset(&j->done[i], 0, sizeof j->done[i]);
+		j->done[i].at = j->out.len;
+		furet_rdr_open_mem(&src.mem, e->post.data, e->post.len);
+		src.post = &src.mem;
+		src.n_post = e->n_post;
+		st->blk.n = 0;
+		furet_buf_reset(&st->pos);
+		j->rc = encode_term(j->w, &seg, 1, j->base, &st->blk, &st->pos,
+			&st->enc, &j->done[i].o, &j->out);
+	}
+}
+
+/* Puts what a job made: its terms' blocks and records, in order. */
+static furet_rc put_job(furet_writer *w, furet_txn *t, term_job *j,
+	docs_out *docs, furet_block_sink *sink, furet_buf *enc,
+	unsigned char *key)
+{
+	size_t i;
+	furet_rc rc;
+
+	if (j->rc)
+		return j->rc;
+	for (i = 0; i < j->n; i++) {
+		const term_ref *r = &j->order[j->first + i];
+		furet_block_sink_reset(sink);
+		if ((rc = put_term(w, t, (const char *)r->p, r->len, &j->done[i].o, 0,
+			j->out.data + j->done[i].at, sink, enc, key,
+			FURET_PUT_APPEND)) || (rc = tick(w, t)) ||
+			(!((j->first + i + 1) & 15) && (rc = docs_pump(w, t, docs, 0))))
+			return rc;
+	}
+	return FURET_OK;
+}
+
+static furet_rc write_terms_parallel(furet_writer *w, furet_txn *t,
+	const term_ref *order, uint32_t base, docs_out *docs)
+{
+	furet_pipeline_ops ops = {
+		sizeof(term_job), term_job_init, term_job_free, term_job_bytes,
+		term_state_open, term_state_close, term_job_run, NULL,
+	};
+	furet_pipeline *p = NULL;
+	furet_buf enc;
+	furet_block_sink sink;
+	unsigned char key[KEY_CAP + 5];
+	size_t next = 0;
+	furet_rc rc;
+
+	furet_buf_init(&enc);
+	furet_block_sink_init(&sink);
+	if ((rc = furet_pipeline_open(&ops, w->n_threads, &p)))
+		goto done;
+	for (;;) {
+		term_job *j;
+		while (next < w->n_terms && (j = furet_pipeline_slot(p))) {
+			size_t bytes = 0, n = 0;
+			while (next + n < w->n_terms && (n == 0 || bytes < TERM_JOB))
+				bytes += w->terms[order[next + n++].tid].post.len;
+			if (furet_grow((void **)&j->done, &j->cap, n, sizeof *j->done)) {
+				rc = FURET_NOMEM;
+				goto done;
+			}
+			j->w = w;
+			j->order = order;
+			j->first = next;
+			j->n = n;
+			j->base = base;
+			next += n;
+			furet_pipeline_submit(p, bytes);
+		}
+		if (!(j = furet_pipeline_oldest(p, 1)))
+			break;
+		rc = put_job(w, t, j, docs, &sink, &enc, key);
+		furet_pipeline_release(p, shrink_limit(w));
+		if (rc)
+			goto done;
+	}
+done:
+	furet_pipeline_close(p);
+	furet_buf_free(&enc);
+	furet_block_sink_free(&sink);
+	return rc;
 }
 
 /* Each passage's length and document, and each document's length, for
@@ -1750,11 +1985,6 @@ static furet_rc doc_index(furet_writer *w)
 	return FURET_OK;
 }
 
-/* The documents' side of the commit (see struct docs_out), which
-** write_terms lets on between two terms. */
-typedef struct docs_out docs_out;
-static furet_rc docs_pump(furet_writer *w, furet_txn *t, docs_out *o,
-	int is_all);
 
 /* Merges the runs' terms: each term once, in byte order, with its
 ** postings from every run that has it. order is the run still in memory
@@ -1765,7 +1995,7 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 {
 	tsrc *srcs = NULL, **segs = NULL;
 	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs, n_terms = 0;
-	furet_buf enc, pos;
+	furet_buf enc, pos, out;
 	furet_block *blk = NULL;
 	furet_block_sink sink;
 	unsigned char key[KEY_CAP + 5];
@@ -1773,9 +2003,14 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
+	furet_buf_init(&out);
 	furet_block_sink_init(&sink);
 	if ((rc = doc_index(w)))
 		goto done;
+	if (is_rebuild && !w->n_runs && order && w->n_threads > 1) {
+		rc = write_terms_parallel(w, t, order, base, docs);
+		goto done;
+	}
 	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
 	segs = furet_malloc((n_src ? n_src : 1) * sizeof *segs);
 	blk = furet_malloc(sizeof *blk);
@@ -1814,7 +2049,7 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 				min->term, min->term_len) == 0)
 				segs[n_segs++] = &srcs[i];
 		rc = write_term(w, t, min->term, min->term_len, segs, n_segs, base,
-			is_rebuild, &enc, &pos, blk, &sink, key);
+			is_rebuild, &enc, &pos, blk, &sink, key, &out);
 		if (rc || (rc = tick(w, t)) ||
 			(!(++n_terms & 15) && (rc = docs_pump(w, t, docs, 0))))
 			goto done;
@@ -1835,6 +2070,7 @@ done:
 	furet_free(blk);
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
+	furet_buf_free(&out);
 	furet_block_sink_free(&sink);
 	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
