@@ -30,9 +30,13 @@
 ** meanwhile: local ids are rebased on the current passage count),
 ** performs the removals, then merges the runs: for each term in sorted
 ** order its postings and positions blocks, appending to the last partial
-** block of a term that is already indexed. Meanwhile other threads train
+** block of a term that is already indexed (a rebuild whose postings are
+** all in memory has its blocks encoded by worker threads, a job of terms
+** at a time, and this thread puts them: write_terms_parallel).
+** Meanwhile other threads train
 ** the stored text's dictionaries (a rebuild) and compress the texts, ids
-** and titles of the spool, a chunk at a time, and between two terms this
+** and titles of the spool, a chunk at a time (the texts of a document's
+** consecutive passages in groups, textcodec.h), and between two terms this
 ** thread writes the documents, passages and texts they are done with,
 ** checking that no document id exists already (struct docs_out). Then
 ** the folds and words pairs, each once, in key order (MDB_APPEND on a
