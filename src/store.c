@@ -3036,18 +3036,12 @@ furet_rc furet_docid_count(furet_txn *t, uint64_t *n)
 	return rc == FURET_DONE ? FURET_OK : rc;
 }
 
-void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
-	uint32_t tt, uint32_t ts)
+/* (tf > 0) */
+void furet_term_bound_insert(furet_term_bound *b, uint32_t tf, uint32_t len)
 {
 	uint32_t i, j, best = 0;
 	double best_r = 0;
 
-	if (tt > b->tt)
-		b->tt = tt;
-	if (ts > b->ts)
-		b->ts = ts;
-	if (tf == 0)
-		return;
 	for (i = 0; i < b->n; i++)
 		if (b->tf[i] >= tf && b->len[i] <= len)
 			return; /* beaten already */
@@ -3079,7 +3073,7 @@ void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
 		}
 		b->n--;
 		/* the merged point may beat or be beaten by the new one */
-		furet_term_bound_add(b, tf, len, 0, 0);
+		furet_term_bound_insert(b, tf, len);
 		return;
 	}
 	for (i = b->n; i > 0 && b->tf[i - 1] > tf; i--) {

@@ -431,8 +431,21 @@ typedef struct furet_term_rec {
 
 /* Adds a posting to bound b: body tf, length of its passage, title and
 ** section tf. */
-void furet_term_bound_add(furet_term_bound *b, uint32_t tf, uint32_t len,
-	uint32_t tt, uint32_t ts);
+void furet_term_bound_insert(furet_term_bound *b, uint32_t tf, uint32_t len);
+static inline void furet_term_bound_add(furet_term_bound *b, uint32_t tf,
+	uint32_t len, uint32_t tt, uint32_t ts)
+{
+	if (tt > b->tt)
+		b->tt = tt;
+	if (ts > b->ts)
+		b->ts = ts;
+	/* Most postings are beaten by the front's first point: the least tf
+	** (as large as theirs, tf 1 being the most frequent) and the shortest
+	** length (as short as theirs). The rest is out of line. */
+	if (tf == 0 || (b->n && tf <= b->tf[0] && len >= b->len[0]))
+		return;
+	furet_term_bound_insert(b, tf, len);
+}
 
 /* Encodes document records: names compresses the id, title and sections
 ** (NULL: stored raw; borrowed, it must outlive de); plain and stored are
