@@ -90,7 +90,7 @@ void furet_rdr_open_mem(furet_rdr *r, const void *p, size_t len)
 	memset(r, 0, sizeof *r);
 	r->fd = -1;
 	r->p = p;
-	r->e = r->p + len;
+	r->e = p ? r->p + len : r->p; /* (NULL + 0 is undefined) */
 }
 
 void furet_rdr_close(furet_rdr *r)
