@@ -1599,26 +1599,59 @@ static void bound_postings(const furet_writer *w, const furet_block *blk,
 /* A term's postings made into blocks, by encode_term. */
 typedef struct term_out {
 	furet_term_rec rec;  /* df, cf and bounds added to; n_blocks not set */
-	uint32_t n_blocks;   /* blocks in out */
+	uint32_t n_blocks;   /* blocks made */
+	uint32_t n_put;      /* of which put already (block_put) */
 	uint64_t n_written;  /* live postings */
 	uint64_t cf;
 } term_out;
 
+/* Where the writer's thread puts a term's blocks as encode_term makes
+** them, so that a term of many blocks never has them all in memory. */
+typedef struct block_put {
+	furet_txn *t;
+	furet_block_sink *sink;
+	const char *term;
+	size_t term_len;
+	uint32_t first;      /* the number of the term's first new block */
+	unsigned char *key;
+	unsigned put_flags;
+} block_put;
+
+#define BLOCKS_HELD (64u << 10) /* bytes of blocks encode_term holds, about */
+
+/* Puts the blocks at p (encode_term's out): those from o->n_put on. */
+static furet_rc put_blocks(const block_put *bp, term_out *o,
+	const unsigned char *p)
+{
+	furet_rc rc;
+
+	for (; o->n_put < o->n_blocks; o->n_put++) {
+		uint64_t len = take_varint(&p);
+		if ((rc = furet_block_sink_put(bp->t, bp->sink, bp->term,
+			bp->term_len, bp->first + o->n_put, p, (size_t)len,
+			bp->put_flags, bp->key)))
+			return rc;
+		p += len;
+	}
+	return FURET_OK;
+}
+
 /* Encodes the postings of segs (the term's, run after run), after the
 ** blk->n postings of an indexed block (already in the bounds, positions in
 ** pos) as blocks: each appended to out (flush_block), the last one
-** included, and added to o. Reads nothing but the writer's arrays: the
-** commit runs it in worker threads (see term_job). */
+** included, and added to o; with bp, puts them whenever they pass
+** BLOCKS_HELD bytes. Without bp, reads nothing but the writer's arrays:
+** the commit runs it in worker threads (see term_job). */
 static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
 	size_t n_segs, uint32_t base, furet_block *blk, furet_buf *pos,
-	furet_buf *enc, term_out *o, furet_buf *out)
+	furet_buf *enc, term_out *o, furet_buf *out, const block_put *bp)
 {
 	uint32_t i, doc = UINT32_MAX, from = blk->n;
 	uint64_t doc_tf = 0;
 	size_t si;
 	furet_rc rc;
 
-	o->n_blocks = 0;
+	o->n_blocks = o->n_put = 0;
 	o->n_written = o->cf = 0;
 	for (si = 0; si < n_segs; si++) {
 		furet_rdr *r = segs[si]->post;
@@ -1675,6 +1708,11 @@ static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
 				if ((rc = flush_block(blk, pos, enc, out)))
 					return rc;
 				o->n_blocks++;
+				if (bp && out->len >= BLOCKS_HELD) {
+					if ((rc = put_blocks(bp, o, out->data)))
+						return rc;
+					furet_buf_reset(out);
+				}
 			}
 		}
 	}
@@ -1690,36 +1728,28 @@ static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
 	return FURET_OK;
 }
 
-/* Puts the blocks encode_term made (out, from block number first on) and
-** the term's record. */
-static furet_rc put_term(furet_writer *w, furet_txn *t, const char *term,
-	size_t term_len, term_out *o, uint32_t first, const unsigned char *p,
-	furet_block_sink *sink, furet_buf *enc, unsigned char *key,
-	unsigned put_flags)
+/* Puts the blocks encode_term made that it did not put (at p) and the
+** term's record. */
+static furet_rc put_term(furet_writer *w, const block_put *bp, term_out *o,
+	const unsigned char *p, furet_buf *enc)
 {
-	uint32_t b;
 	furet_rc rc;
 
 	if (o->n_written == 0)
 		return FURET_OK;
-	for (b = 0; b < o->n_blocks; b++) {
-		uint64_t len = take_varint(&p);
-		if ((rc = furet_block_sink_put(t, sink, term, term_len, first + b, p,
-			(size_t)len, put_flags, key)))
-			return rc;
-		p += len;
-	}
+	if ((rc = put_blocks(bp, o, p)))
+		return rc;
 	w->n_written += o->n_written;
 	o->rec.df += o->n_written;
 	o->rec.cf += o->cf;
-	o->rec.n_blocks = first + o->n_blocks;
-	furet_block_sink_end(sink, o->rec.n_blocks, &o->rec);
+	o->rec.n_blocks = bp->first + o->n_blocks;
+	furet_block_sink_end(bp->sink, o->rec.n_blocks, &o->rec);
 	furet_buf_reset(enc);
 	furet_term_rec_encode(&o->rec, enc);
 	if (enc->has_err)
 		return FURET_NOMEM;
-	return furet_txn_put(t, FURET_T_TERMS, term, term_len, enc->data, enc->len,
-		put_flags);
+	return furet_txn_put(bp->t, FURET_T_TERMS, bp->term, bp->term_len,
+		enc->data, enc->len, bp->put_flags);
 }
 
 /* Writes a term: its postings of the batch from segs, after those of the
@@ -1732,6 +1762,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 {
 	const char *term = (const char *)term_p;
 	term_out o;
+	block_put bp;
 	furet_val v;
 	uint32_t block = 0;
 	furet_rc rc;
@@ -1771,10 +1802,17 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 		}
 	}
 	/* (an indexed block's postings are in the bounds) */
-	if ((rc = encode_term(w, segs, n_segs, base, blk, pos, enc, &o, out)))
+	bp.t = t;
+	bp.sink = sink;
+	bp.term = term;
+	bp.term_len = term_len;
+	bp.first = block;
+	bp.key = key;
+	bp.put_flags = put_flags;
+	if ((rc = encode_term(w, segs, n_segs, base, blk, pos, enc, &o, out,
+		&bp)))
 		return rc;
-	return put_term(w, t, term, term_len, &o, block, out->data, sink, enc,
-		key, put_flags);
+	return put_term(w, &bp, &o, out->data, enc);
 }
 
 /* The documents' side of the commit (see struct docs_out), which
@@ -1785,27 +1823,51 @@ static furet_rc docs_pump(furet_writer *w, furet_txn *t, docs_out *o,
 
 /* ---- commit: a rebuild's blocks encoded in worker threads ------------------ */
 
-/* When the batch's postings are all in memory (no run was spilled) and
-** nothing of the index is to be read (a rebuild), the terms' blocks are
-** encoded in the pipeline's threads, a job of consecutive terms at a
-** time, while this thread puts those of the jobs before in order: the
-** same records, but encoding (blocks, positions, bounds) was most of the
-** commit, one thread's work while the other threads had only the stored
-** texts to compress. */
-#define TERM_JOB (256u << 10) /* postings bytes per job, about */
+/* A rebuild (nothing of the index to read) has its terms' blocks encoded
+** in the pipeline's threads, a job of consecutive terms at a time, while
+** this thread merges the runs into jobs and puts the blocks of the jobs
+** done, in order: the same records, but encoding (blocks, positions,
+** bounds) was most of the commit, one thread's work while the others had
+** only the stored texts to compress. A job refers to the postings of the
+** run in memory and copies those of spilled runs; a term with more than
+** term_big() bytes of them is written by this thread, reading them as it
+** goes (write_term), so that memory stays within the budget. */
+#define TERM_JOB (128u << 10) /* postings bytes per job, about */
+#define TERM_JOB_TERMS 512    /* terms per job at most (200 bytes each) */
 
-typedef struct term_done {
+/* The job slots (pipeline.c: six with two threads) may each hold a job
+** and one big term's copies: a 512th of the budget each, so that they
+** take a few per cent of it at most. */
+static size_t term_big(const furet_writer *w)
+{
+	uint64_t b = w->budget / 512;
+	return b < (64u << 10) ? 64u << 10 : (size_t)b;
+}
+
+
+typedef struct term_seg {
+	const unsigned char *p; /* the run in memory's postings, or NULL: */
+	size_t off;             /* copied to the job's in at off */
+	size_t len;
+	uint32_t n_post;
+} term_seg;
+
+typedef struct term_item {
+	size_t key_off, key_len; /* the term, in the job's in */
+	size_t first_seg, n_segs;
 	term_out o;
-	size_t at;             /* where its blocks start in the job's out */
-} term_done;
+	size_t at;               /* where its blocks start in the job's out */
+} term_item;
 
 typedef struct term_job {
 	const furet_writer *w;
-	const term_ref *order; /* the job's terms: order[first..first + n) */
-	size_t first, n;
 	uint32_t base;
-	term_done *done;       /* each term's, n of them */
-	size_t cap;
+	furet_buf in;            /* terms, and postings of spilled runs */
+	term_item *items;
+	size_t n_items, cap_items;
+	term_seg *segs;
+	size_t n_segs, cap_segs;
+	size_t bytes;            /* of postings */
 	furet_buf out;
 	furet_rc rc;
 } term_job;
@@ -1814,19 +1876,25 @@ typedef struct term_job {
 typedef struct term_state {
 	furet_block blk;
 	furet_buf pos, enc;
+	tsrc *srcs;
+	tsrc **segs;
+	size_t cap;
 } term_state;
 
 static void term_job_init(void *slot)
 {
 	term_job *j = slot;
 	memset(j, 0, sizeof *j);
+	furet_buf_init(&j->in);
 	furet_buf_init(&j->out);
 }
 
 static void term_job_free(void *slot)
 {
 	term_job *j = slot;
-	furet_free(j->done);
+	furet_free(j->items);
+	furet_free(j->segs);
+	furet_buf_free(&j->in);
 	furet_buf_free(&j->out);
 	memset(j, 0, sizeof *j);
 }
@@ -1834,7 +1902,8 @@ static void term_job_free(void *slot)
 static size_t term_job_bytes(const void *slot)
 {
 	const term_job *j = slot;
-	return j->out.cap + j->cap * sizeof *j->done;
+	return j->in.cap + j->out.cap + j->cap_items * sizeof *j->items +
+		j->cap_segs * sizeof *j->segs;
 }
 
 static furet_rc term_state_open(void *ctx, void **state)
@@ -1845,7 +1914,7 @@ static furet_rc term_state_open(void *ctx, void **state)
 	*state = st;
 	if (!st)
 		return FURET_NOMEM;
-	st->blk.n = 0;
+	memset(st, 0, sizeof *st);
 	furet_buf_init(&st->pos);
 	furet_buf_init(&st->enc);
 	return FURET_OK;
@@ -1860,6 +1929,8 @@ static void term_state_close(void *ctx, void *state)
 		return;
 	furet_buf_free(&st->pos);
 	furet_buf_free(&st->enc);
+	furet_free(st->srcs);
+	furet_free(st->segs);
 	furet_free(st);
 }
 
@@ -1867,95 +1938,206 @@ static void term_job_run(void *state, void *slot)
 {
 	term_state *st = state;
 	term_job *j = slot;
-	tsrc src, *seg = &src;
-	size_t i;
+	size_t i, k;
 
 	furet_buf_reset(&j->out);
 	j->rc = FURET_OK;
-	for (i = 0; i < j->n && !j->rc; i++) {
-		const term_entry *e = &j->w->terms[j->order[j->first + i].tid];
-		memset(&j->done[i], 0, sizeof j->done[i]);
-		j->done[i].at = j->out.len;
-		furet_rdr_open_mem(&src.mem, e->post.data, e->post.len);
-		src.post = &src.mem;
-		src.n_post = e->n_post;
+	for (i = 0; i < j->n_items && !j->rc; i++) {
+		term_item *it = &j->items[i];
+		if (it->n_segs > st->cap) {
+			size_t cap = st->cap;
+			if (furet_grow((void **)&st->srcs, &cap, it->n_segs,
+				sizeof *st->srcs) || furet_grow((void **)&st->segs,
+				&st->cap, it->n_segs, sizeof *st->segs)) {
+				j->rc = FURET_NOMEM;
+				break;
+			}
+		}
+		for (k = 0; k < it->n_segs; k++) {
+			const term_seg *sg = &j->segs[it->first_seg + k];
+			tsrc *src = &st->srcs[k];
+			furet_rdr_open_mem(&src->mem, sg->p ? sg->p : j->in.data + sg->off,
+				sg->len);
+			src->post = &src->mem;
+			src->n_post = sg->n_post;
+			st->segs[k] = src;
+		}
+		memset(&it->o, 0, sizeof it->o);
+		it->at = j->out.len;
 		st->blk.n = 0;
 		furet_buf_reset(&st->pos);
-		j->rc = encode_term(j->w, &seg, 1, j->base, &st->blk, &st->pos,
-			&st->enc, &j->done[i].o, &j->out);
+		j->rc = encode_term(j->w, st->segs, it->n_segs, j->base, &st->blk,
+			&st->pos, &st->enc, &it->o, &j->out, NULL);
 	}
 }
 
-/* Puts what a job made: its terms' blocks and records, in order. */
-static furet_rc put_job(furet_writer *w, furet_txn *t, term_job *j,
-	docs_out *docs, furet_block_sink *sink, furet_buf *enc,
-	unsigned char *key)
+/* The commit's side of the jobs. */
+typedef struct term_jobs {
+	furet_pipeline_ops ops;
+	furet_pipeline *p;
+	term_job *open;          /* being filled */
+	size_t n_put;            /* terms put */
+	docs_out *docs;
+	furet_block_sink sink;
+	furet_buf enc;
+	unsigned char key[KEY_CAP + 5];
+} term_jobs;
+
+/* Puts what the oldest job made (waiting for it): its terms' blocks and
+** records, in order. FURET_DONE when no job is in flight. */
+static furet_rc put_job(furet_writer *w, furet_txn *t, term_jobs *tj)
 {
+	term_job *j = furet_pipeline_oldest(tj->p, 1);
 	size_t i;
+	furet_rc rc = FURET_OK;
+
+	if (!j)
+		return FURET_DONE;
+	for (i = 0; i < j->n_items && !(rc = j->rc); i++) {
+		term_item *it = &j->items[i];
+		block_put bp;
+		bp.t = t;
+		bp.sink = &tj->sink;
+		bp.term = (const char *)j->in.data + it->key_off;
+		bp.term_len = it->key_len;
+		bp.first = 0;
+		bp.key = tj->key;
+		bp.put_flags = FURET_PUT_APPEND;
+		furet_block_sink_reset(&tj->sink);
+		if ((rc = put_term(w, &bp, &it->o, j->out.data + it->at,
+			&tj->enc)) ||
+			(rc = tick(w, t)) ||
+			(!(++tj->n_put & 15) && (rc = docs_pump(w, t, tj->docs, 0))))
+			break;
+	}
+	furet_pipeline_release(tj->p, 2 * TERM_JOB + term_big(w));
+	return rc;
+}
+
+/* (weighed by its copies: the run in memory is there anyway) */
+static void submit_job(term_jobs *tj)
+{
+	if (tj->open) {
+		furet_pipeline_submit(tj->p, tj->open->in.len);
+		tj->open = NULL;
+	}
+}
+
+/* Puts every job in flight (the one being filled too). */
+static furet_rc put_jobs(furet_writer *w, furet_txn *t, term_jobs *tj)
+{
 	furet_rc rc;
 
-	if (j->rc)
-		return j->rc;
-	for (i = 0; i < j->n; i++) {
-		const term_ref *r = &j->order[j->first + i];
-		furet_block_sink_reset(sink);
-		if ((rc = put_term(w, t, (const char *)r->p, r->len, &j->done[i].o, 0,
-			j->out.data + j->done[i].at, sink, enc, key,
-			FURET_PUT_APPEND)) || (rc = tick(w, t)) ||
-			(!((j->first + i + 1) & 15) && (rc = docs_pump(w, t, docs, 0))))
-			return rc;
-	}
-	return FURET_OK;
+	submit_job(tj);
+	while ((rc = put_job(w, t, tj)) == FURET_OK)
+		;
+	return rc == FURET_DONE ? FURET_OK : rc;
 }
 
-static furet_rc write_terms_parallel(furet_writer *w, furet_txn *t,
-	const term_ref *order, uint32_t base, docs_out *docs)
+static furet_rc jobs_open(furet_writer *w, term_jobs *tj, docs_out *docs)
 {
-	furet_pipeline_ops ops = {
+	memset(tj, 0, sizeof *tj);
+	tj->ops = (furet_pipeline_ops){
 		sizeof(term_job), term_job_init, term_job_free, term_job_bytes,
 		term_state_open, term_state_close, term_job_run, NULL,
 	};
-	furet_pipeline *p = NULL;
-	furet_buf enc;
-	furet_block_sink sink;
-	unsigned char key[KEY_CAP + 5];
-	size_t next = 0;
+	tj->docs = docs;
+	furet_block_sink_init(&tj->sink);
+	furet_buf_init(&tj->enc);
+	return furet_pipeline_open(&tj->ops, w->n_threads, &tj->p);
+}
+
+static void jobs_close(term_jobs *tj)
+{
+	furet_pipeline_close(tj->p);
+	furet_block_sink_free(&tj->sink);
+	furet_buf_free(&tj->enc);
+}
+
+/* The postings bytes of a term's segment. */
+static size_t seg_bytes(const tsrc *s)
+{
+	return s->order ? (size_t)(s->mem.e - s->mem.p) :
+		(size_t)(furet_rdr_left((furet_rdr *)&s->r) - s->post_end);
+}
+
+/* Hands a term (its postings in segs) to the jobs; one too big for a job
+** is written at once, after every job before it. */
+static furet_rc job_add(furet_writer *w, furet_txn *t, term_jobs *tj,
+	const tsrc *min, tsrc *const *segs, size_t n_segs, uint32_t base,
+	furet_buf *enc, furet_buf *pos, furet_block *blk, furet_buf *out)
+{
+	term_job *j;
+	term_item *it;
+	size_t i, spilled = 0;
 	furet_rc rc;
 
-	furet_buf_init(&enc);
-	furet_block_sink_init(&sink);
-	if ((rc = furet_pipeline_open(&ops, w->n_threads, &p)))
-		goto done;
-	for (;;) {
-		term_job *j;
-		while (next < w->n_terms && (j = furet_pipeline_slot(p))) {
-			size_t bytes = 0, n = 0;
-			while (next + n < w->n_terms && (n == 0 || bytes < TERM_JOB))
-				bytes += w->terms[order[next + n++].tid].post.len;
-			if (furet_grow((void **)&j->done, &j->cap, n, sizeof *j->done)) {
-				rc = FURET_NOMEM;
-				goto done;
-			}
-			j->w = w;
-			j->order = order;
-			j->first = next;
-			j->n = n;
-			j->base = base;
-			next += n;
-			furet_pipeline_submit(p, bytes);
-		}
-		if (!(j = furet_pipeline_oldest(p, 1)))
-			break;
-		rc = put_job(w, t, j, docs, &sink, &enc, key);
-		furet_pipeline_release(p, shrink_limit(w));
-		if (rc)
-			goto done;
+	for (i = 0; i < n_segs; i++)
+		if (!segs[i]->order)
+			spilled += seg_bytes(segs[i]);
+	if (spilled > term_big(w)) {
+		if ((rc = put_jobs(w, t, tj)))
+			return rc;
+		if ((rc = write_term(w, t, min->term, min->term_len, segs, n_segs,
+			base, 1, enc, pos, blk, &tj->sink, tj->key, out)))
+			return rc;
+		return tick(w, t);
 	}
-done:
-	furet_pipeline_close(p);
-	furet_buf_free(&enc);
-	furet_block_sink_free(&sink);
-	return rc;
+	if (!tj->open) {
+		/* (the copies in flight: about as much as a run's reader holds) */
+		while (furet_pipeline_weight(tj->p) > term_big(w) ||
+			!(j = furet_pipeline_slot(tj->p)))
+			if ((rc = put_job(w, t, tj)) > FURET_OK)
+				return rc;
+		j->w = w;
+		j->base = base;
+		j->bytes = 0;
+		j->n_items = j->n_segs = 0;
+		furet_buf_reset(&j->in);
+		tj->open = j;
+	}
+	j = tj->open;
+	if (furet_grow((void **)&j->items, &j->cap_items, j->n_items + 1,
+		sizeof *j->items) || furet_grow((void **)&j->segs, &j->cap_segs,
+		j->n_segs + n_segs, sizeof *j->segs))
+		return FURET_NOMEM;
+	it = &j->items[j->n_items++];
+	it->key_off = j->in.len;
+	it->key_len = min->term_len;
+	furet_buf_append(&j->in, min->term, min->term_len);
+	it->first_seg = j->n_segs;
+	it->n_segs = n_segs;
+	for (i = 0; i < n_segs; i++) {
+		term_seg *sg = &j->segs[j->n_segs++];
+		tsrc *s = segs[i];
+		sg->len = seg_bytes(s);
+		sg->n_post = s->n_post;
+		j->bytes += sg->len;
+		if (s->order) {
+			sg->p = s->mem.p;
+			continue;
+		}
+		/* a spilled run's: copied, the reader going past them */
+		sg->p = NULL;
+		sg->off = j->in.len;
+		{
+			size_t left = sg->len;
+			while (left) {
+				size_t m = furet_rdr_need(&s->r, left < (64u << 10) ? left :
+					64u << 10);
+				if (!m)
+					return FURET_IO;
+				furet_buf_append(&j->in, s->r.p, m);
+				s->r.p += m;
+				left -= m;
+			}
+		}
+	}
+	if (j->in.has_err)
+		return FURET_NOMEM;
+	if (j->bytes >= TERM_JOB || j->n_items == TERM_JOB_TERMS)
+		submit_job(tj);
+	return FURET_OK;
 }
 
 /* Each passage's length and document, and each document's length, for
@@ -2003,6 +2185,8 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 	furet_block *blk = NULL;
 	furet_block_sink sink;
 	unsigned char key[KEY_CAP + 5];
+	term_jobs tj;
+	int has_jobs = 0;
 	furet_rc rc = FURET_OK;
 
 	furet_buf_init(&enc);
@@ -2011,9 +2195,10 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 	furet_block_sink_init(&sink);
 	if ((rc = doc_index(w)))
 		goto done;
-	if (is_rebuild && !w->n_runs && order && w->n_threads > 1) {
-		rc = write_terms_parallel(w, t, order, base, docs);
-		goto done;
+	if (is_rebuild && w->n_threads > 1) {
+		has_jobs = 1;
+		if ((rc = jobs_open(w, &tj, docs)))
+			goto done;
 	}
 	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
 	segs = furet_malloc((n_src ? n_src : 1) * sizeof *segs);
@@ -2052,18 +2237,26 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 			if (srcs[i].has_term && key_cmp(srcs[i].term, srcs[i].term_len,
 				min->term, min->term_len) == 0)
 				segs[n_segs++] = &srcs[i];
-		rc = write_term(w, t, min->term, min->term_len, segs, n_segs, base,
-			is_rebuild, &enc, &pos, blk, &sink, key, &out);
-		if (rc || (rc = tick(w, t)) ||
-			(!(++n_terms & 15) && (rc = docs_pump(w, t, docs, 0))))
+		if (has_jobs)
+			rc = job_add(w, t, &tj, min, segs, n_segs, base, &enc, &pos, blk,
+				&out);
+		else if (!(rc = write_term(w, t, min->term, min->term_len, segs,
+			n_segs, base, is_rebuild, &enc, &pos, blk, &sink, key, &out)) &&
+			!(rc = tick(w, t)) && !(++n_terms & 15))
+			rc = docs_pump(w, t, docs, 0);
+		if (rc)
 			goto done;
 		for (i = 0; i < n_segs; i++)
 			tsrc_next(w, segs[i]);
 	}
+	if (has_jobs && (rc = put_jobs(w, t, &tj)))
+		goto done;
 	for (i = 0; i < n_src; i++)
 		if (srcs[i].r.has_err || srcs[i].n_left)
 			rc = FURET_IO;
 done:
+	if (has_jobs)
+		jobs_close(&tj);
 	if (rc == FURET_IO)
 		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
 			w->tmp_dir);
