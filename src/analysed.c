@@ -7,10 +7,11 @@
 ** split; it is analysed once per document and its terms count in every
 ** passage (field 1, position 0); a section is analysed again whenever it
 ** differs from the previous passage's (field 2, position 0); the body's
-** tokens come in position order. Within a term, occurrences are ordered
-** by field, then position: the body tokens are gathered first (their
-** positions never decrease), then the title's, then the section's, and a
-** stable grouping by term keeps that order, so no sort is needed.
+** tokens come in position order. A passage's terms are grouped in the
+** order of their first occurrence, body tokens first, then the title's,
+** then the section's: a term's body tokens are chained in token order
+** (their positions never decrease, so no sort is needed), and its title
+** and section occurrences, all at position 0, are only counted.
 **
 ** Every lookup pair of every token (title, sections, bodies) is recorded,
 ** except those of a (word, term) that the worker's small cache says it
@@ -80,11 +81,8 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_free(k->grp);
 	furet_free(k->title_ltids);
 	furet_free(k->sec_ltids);
-	furet_free(k->occs);
-	furet_free(k->gterm);
-	furet_free(k->gcount);
-	furet_free(k->gfill);
-	furet_free(k->order);
+	furet_free(k->groups);
+	furet_free(k->next);
 	furet_free(k->cand);
 	furet_free(k->cand_hash);
 	furet_buf_free(&k->words);
@@ -398,88 +396,59 @@ static size_t varint_len(uint64_t v)
 	return n;
 }
 
-static int push_occ(furet_adoc_work *k, uint32_t ltid, uint32_t pos,
-	uint32_t field)
+/* The group of local term l in the passage, made when new (after the
+** groups made before it: the order of first occurrences). */
+static adoc_group *group_of(furet_adoc_work *k, uint32_t l, size_t *n_groups)
 {
-	adoc_occ *o;
+	adoc_group *g;
 
-	if (k->n_occs == k->cap_occs && furet_grow((void **)&k->occs,
-		&k->cap_occs, k->n_occs + 1, sizeof *k->occs))
-		return -1;
-	o = &k->occs[k->n_occs++];
-	o->ltid = ltid;
-	o->pos = pos;
-	o->field = field;
-	return 0;
+	if (k->grp[l] != NONE)
+		return &k->groups[k->grp[l]];
+	k->grp[l] = (uint32_t)*n_groups;
+	g = &k->groups[(*n_groups)++];
+	g->ltid = l;
+	g->tf = g->tt = g->ts = 0;
+	return g;
 }
 
-/* Groups the passage's occurrences by term, stably, and writes one ENTRY
-** per term. */
-static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k)
+/* Writes one ENTRY per group. The byte length n of an ENTRY's tail comes
+** before the tail but is known after it: one byte is kept for it, enough
+** unless the term is in the passage some sixty times, when the tail moves
+** to make room for a longer varint. */
+static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
+	const furet_token *toks, size_t n_groups)
 {
-	size_t i, ng = 0, g, s;
+	size_t g;
 
-	if (furet_grow((void **)&k->order, &k->cap_order, k->n_occs,
-		sizeof *k->order))
-		return FURET_NOMEM;
-	if (k->cap_g < k->n_occs) {
-		size_t c1 = k->cap_g, c2 = k->cap_g, c3 = k->cap_g;
-		if (furet_grow((void **)&k->gterm, &c1, k->n_occs, sizeof *k->gterm) ||
-			furet_grow((void **)&k->gcount, &c2, k->n_occs, sizeof *k->gcount) ||
-			furet_grow((void **)&k->gfill, &c3, k->n_occs, sizeof *k->gfill))
-			return FURET_NOMEM;
-		k->cap_g = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
-	}
-	for (i = 0; i < k->n_occs; i++) {
-		uint32_t l = k->occs[i].ltid;
-		if (k->grp[l] == NONE) {
-			k->grp[l] = (uint32_t)ng;
-			k->gterm[ng] = l;
-			k->gcount[ng] = 0;
-			ng++;
-		}
-		k->gcount[k->grp[l]]++;
-	}
-	for (g = 0, s = 0; g < ng; g++) {
-		k->gfill[g] = (uint32_t)s;
-		s += k->gcount[g];
-	}
-	for (i = 0; i < k->n_occs; i++)
-		k->order[k->gfill[k->grp[k->occs[i].ltid]]++] = (uint32_t)i;
-	for (g = 0; g < ng; g++) {
-		uint32_t end = k->gfill[g], start = end - k->gcount[g], m;
-		uint32_t tf = 0, tt = 0, ts = 0, prev = 0;
-		size_t rest = 2;
-		unsigned char *q;
+	for (g = 0; g < n_groups; g++) {
+		const adoc_group *e = &k->groups[g];
+		uint32_t m = e->first, prev = 0, c;
+		unsigned char *q, *r;
+		size_t rest;
 
-		for (m = start; m < end; m++) {
-			const adoc_occ *o = &k->occs[k->order[m]];
-			if (o->field == 0) {
-				rest += varint_len(o->pos - prev);
-				prev = o->pos;
-				tf++;
-			} else if (o->field == 1) {
-				tt++;
-			} else {
-				ts++;
-			}
-		}
-		if (furet_buf_reserve(&d->ents, 30 + rest))
+		if (furet_buf_reserve(&d->ents, 18 + 5 * (size_t)e->tf))
 			return FURET_NOMEM;
 		q = d->ents.data + d->ents.len;
-		q += furet_put_varint(q, k->gterm[g]);
-		q += furet_put_varint(q, tf);
-		q += furet_put_varint(q, rest);
-		*q++ = (unsigned char)(tt > 255 ? 255 : tt);
-		*q++ = (unsigned char)(ts > 255 ? 255 : ts);
-		for (m = start, prev = 0; m < start + tf; m++) {
-			uint32_t pos = k->occs[k->order[m]].pos;
-			q += furet_put_varint(q, pos - prev);
-			prev = pos;
+		q += furet_put_varint(q, e->ltid);
+		q += furet_put_varint(q, e->tf);
+		r = q++;
+		*q++ = (unsigned char)(e->tt > 255 ? 255 : e->tt);
+		*q++ = (unsigned char)(e->ts > 255 ? 255 : e->ts);
+		for (c = 0; c < e->tf; c++, m = k->next[m]) {
+			q += furet_put_varint(q, toks[m].pos - prev);
+			prev = toks[m].pos;
 		}
-		*q = '\0';
+		rest = (size_t)(q - r - 1);
+		if (rest < 0x80) {
+			*r = (unsigned char)rest;
+		} else {
+			size_t more = varint_len(rest) - 1;
+			memmove(r + 1 + more, r + 1, rest);
+			furet_put_varint(r, rest);
+			q += more;
+		}
 		d->ents.len = (size_t)(q - d->ents.data);
-		k->grp[k->gterm[g]] = NONE;
+		k->grp[e->ltid] = NONE;
 	}
 	return FURET_OK;
 }
@@ -489,10 +458,9 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	const char *text, size_t len, furet_adoc_passage *p)
 {
 	const furet_token *toks;
-	size_t nt, i, n_cand;
+	size_t nt, i, n_cand, n_groups = 0;
 	furet_rc rc;
 
-	k->n_occs = 0;
 	/* The writer checked the document's UTF-8 (check_doc). */
 	rc = furet_analyzer_run_valid(k->an, text, len, FURET_MODE_DOCUMENT,
 		&toks, &nt);
@@ -506,14 +474,24 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	p->length = 0;
 	if (furet_grow((void **)&k->cand, &k->cap_cand, nt, sizeof *k->cand) ||
 		furet_grow((void **)&k->cand_hash, &k->cap_cand_hash, nt,
-		sizeof *k->cand_hash))
+		sizeof *k->cand_hash) ||
+		furet_grow((void **)&k->next, &k->cap_next, nt, sizeof *k->next) ||
+		furet_grow((void **)&k->groups, &k->cap_groups,
+		nt + k->n_title + k->n_sec, sizeof *k->groups))
 		return FURET_NOMEM;
 	for (i = 0, n_cand = 0; i < nt; i++) {
 		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		adoc_group *g;
 		int r;
-		if (l < 0 || push_occ(k, (uint32_t)l, toks[i].pos, 0) ||
-			(r = new_pairs(d, k, (uint32_t)l, &toks[i])) < 0)
+		if (l < 0 || (r = new_pairs(d, k, (uint32_t)l, &toks[i])) < 0)
 			return FURET_NOMEM;
+		g = group_of(k, (uint32_t)l, &n_groups);
+		if (g->tf)
+			k->next[g->last] = (uint32_t)i;
+		else
+			g->first = (uint32_t)i;
+		g->last = (uint32_t)i;
+		g->tf++;
 		if (r) {
 			uint32_t h = pair_hash(&toks[i]);
 			__builtin_prefetch(&k->cache[h & (FURET_PAIR_CACHE - 1)]);
@@ -527,13 +505,11 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		if (add_pairs(d, k, &toks[k->cand[i]], k->cand_hash[i]))
 			return FURET_NOMEM;
 	for (i = 0; i < k->n_title; i++)
-		if (push_occ(k, k->title_ltids[i], 0, 1))
-			return FURET_NOMEM;
+		group_of(k, k->title_ltids[i], &n_groups)->tt++;
 	for (i = 0; i < k->n_sec; i++)
-		if (push_occ(k, k->sec_ltids[i], 0, 2))
-			return FURET_NOMEM;
+		group_of(k, k->sec_ltids[i], &n_groups)->ts++;
 	p->ent_off = d->ents.len;
-	rc = emit_entries(d, k);
+	rc = emit_entries(d, k, toks, n_groups);
 	p->ent_len = d->ents.len - p->ent_off;
 	return rc;
 }

@@ -52,11 +52,13 @@ typedef struct furet_adoc_term {
 	uint32_t word_off, word_len; /* the word it came from last, in words */
 } furet_adoc_term;
 
-typedef struct adoc_occ {
+/* A term of the passage being written: its occurrences, counted, and its
+** body tokens chained in token order (analysed.c). */
+typedef struct adoc_group {
 	uint32_t ltid;
-	uint32_t pos;
-	uint32_t field;           /* 0 body, 1 title, 2 section */
-} adoc_occ;
+	uint32_t tf, tt, ts;      /* body, title and section occurrences */
+	uint32_t first, last;     /* its first and last body tokens */
+} adoc_group;
 
 /* A worker's cache of the (word, term) whose pairs it recorded lately
 ** (analysed.c). */
@@ -103,10 +105,10 @@ typedef struct furet_adoc_work {
 	size_t cap_grp;
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;
-	adoc_occ *occs;
-	size_t n_occs, cap_occs;
-	uint32_t *gterm, *gcount, *gfill, *order;
-	size_t cap_g, cap_order;
+	adoc_group *groups;       /* the passage's terms, by first occurrence */
+	size_t cap_groups;
+	uint32_t *next;           /* per body token: the next one of its term */
+	size_t cap_next;
 	uint32_t *cand, *cand_hash; /* a passage's tokens whose pairs are to
 	                               be looked for, and their pair_hash */
 	size_t cap_cand, cap_cand_hash;
