@@ -234,18 +234,16 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 ** it would keep once anyway, never one it needs (everything emitted by any
 ** worker ends up in the index, so a pair skipped here was emitted before).
 ** Records the key when not. */
-/* furet_hash32 of "word\0term", without making it: the key of the token's
-** pair in the cache. */
-static uint32_t pair_hash(const furet_token *t)
+/* The key of the token's (word, term) in the cache, from the hash of its
+** term (term_hash) that the document's table has already made: the two
+** hashes mixed, so that the slot (low bits) depends on all their bits. */
+static uint32_t pair_hash(const furet_token *t, uint32_t term_hash)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint32_t h = furet_hash32(t->word, t->word_len) ^ term_hash * 0x9e3779b1u;
 
-	for (i = 0; i < t->word_len; i++)
-		h = (h ^ (unsigned char)t->word[i]) * 16777619u;
-	h *= 16777619u;
-	for (i = 0; i < t->term_len; i++)
-		h = (h ^ (unsigned char)t->term[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
 	return h;
 }
 
@@ -356,7 +354,7 @@ static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 {
 	int r = new_pairs(d, k, ltid, t);
 
-	return r <= 0 ? r : add_pairs(d, k, t, pair_hash(t));
+	return r <= 0 ? r : add_pairs(d, k, t, pair_hash(t, d->terms[ltid].hash));
 }
 
 /* ---- passages ------------------------------------------------------------ */
@@ -493,7 +491,7 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		g->last = (uint32_t)i;
 		g->tf++;
 		if (r) {
-			uint32_t h = pair_hash(&toks[i]);
+			uint32_t h = pair_hash(&toks[i], d->terms[l].hash);
 			__builtin_prefetch(&k->cache[h & (FURET_PAIR_CACHE - 1)]);
 			k->cand[n_cand] = (uint32_t)i;
 			k->cand_hash[n_cand++] = h;
