@@ -198,7 +198,7 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1)) {
 		e = &d->terms[k->slots[j] - 1];
 		if (e->hash == h && e->len == len &&
-			memcmp(d->term_bytes.data + e->off, term, len) == 0)
+			furet_same(d->term_bytes.data + e->off, term, len))
 			return k->slots[j] - 1;
 	}
 	if (furet_grow((void **)&d->terms, &d->cap_terms, d->n_terms + 1,
@@ -257,8 +257,8 @@ static int seen_before(furet_pair_cache *cache, const furet_token *t,
 	e = &cache[h & (FURET_PAIR_CACHE - 1)];
 	if (e->hash == h && e->word_len == t->word_len &&
 		e->term_len == t->term_len &&
-		memcmp(e->key, t->word, t->word_len) == 0 &&
-		memcmp(e->key + t->word_len, t->term, t->term_len) == 0)
+		furet_same(e->key, t->word, t->word_len) &&
+		furet_same(e->key + t->word_len, t->term, t->term_len))
 		return 1;
 	e->hash = h;
 	e->word_len = (unsigned char)t->word_len;
@@ -300,7 +300,7 @@ static int has_fold(const furet_token *t)
 {
 	/* The analyzer points fold at term when they are the same. */
 	return t->fold != t->term && (t->fold_len != t->term_len ||
-		memcmp(t->fold, t->term, t->term_len) != 0);
+		!furet_same(t->fold, t->term, t->term_len));
 }
 
 static int has_word(const furet_token *t)
@@ -320,7 +320,7 @@ static int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	/* Most tokens repeat the word their term had last in this document:
 	** nothing new then, and no key to make. */
 	if (e->word_len == t->word_len &&
-		memcmp(k->words.data + e->word_off, t->word, t->word_len) == 0)
+		furet_same(k->words.data + e->word_off, t->word, t->word_len))
 		return 0;
 	if (k->words.len > UINT32_MAX - t->word_len)
 		return -1;

@@ -125,6 +125,35 @@ static inline uint32_t furet_hash32(const void *p, size_t n)
 	return h;
 }
 
+/* Whether a[0..n) and b[0..n) are the same bytes: the keys of those tables
+** are mostly words of a few bytes, which two overlapping loads from each
+** compare for less than a call to memcmp costs. */
+static inline int furet_same(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t u, v, w, z;
+	uint32_t c, d, e, f;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		memcpy(&w, x + n - 8, 8);
+		memcpy(&z, y + n - 8, 8);
+		return ((u ^ v) | (w ^ z)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&c, x, 4);
+		memcpy(&d, y, 4);
+		memcpy(&e, x + n - 4, 4);
+		memcpy(&f, y + n - 4, 4);
+		return ((c ^ d) | (e ^ f)) == 0;
+	}
+	return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] &&
+		x[n - 1] == y[n - 1]);
+}
+
 /* Grows the array *p of elements of elem bytes so that it holds need of
 ** them (capacity doubling from 16); 0, or -1 when out of memory (*p kept). */
 int furet_grow(void **p, size_t *cap, size_t need, size_t elem);

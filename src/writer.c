@@ -379,7 +379,7 @@ static int64_t intern(furet_writer *w, const char *term, size_t len,
 	for (j = h & (w->n_slots - 1); w->slots[j]; j = (j + 1) & (w->n_slots - 1)) {
 		e = &w->terms[w->slots[j] - 1];
 		if (e->hash == h && e->len == len &&
-			memcmp(w->terms_arena.data + e->off, term, len) == 0)
+			furet_same(w->terms_arena.data + e->off, term, len))
 			return w->slots[j] - 1;
 	}
 	if (furet_grow((void **)&w->terms, &w->cap_terms, w->n_terms + 1,
@@ -432,7 +432,7 @@ static size_t pairset_slot(const pairset *ps, const unsigned char *key,
 		j = (j + 1) & (ps->n_slots - 1)) {
 		uint32_t k = ps->slots[j] - 1;
 		if (ps->lens[k] == len &&
-			memcmp(ps->arena.data + ps->offs[k], key, len) == 0) {
+			furet_same(ps->arena.data + ps->offs[k], key, len)) {
 			*is_found = 1;
 			break;
 		}
@@ -453,7 +453,7 @@ static int pairset_add_key(pairset *ps, const unsigned char *key, size_t len,
 		j = (j + 1) & (ps->n_slots - 1)) {
 		uint32_t k = ps->slots[j] - 1;
 		if (ps->lens[k] == len &&
-			memcmp(ps->arena.data + ps->offs[k], key, len) == 0)
+			furet_same(ps->arena.data + ps->offs[k], key, len))
 			return 0;
 	}
 	if (furet_grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
@@ -965,7 +965,7 @@ static int64_t find_batch_id(furet_writer *w, const char *id, size_t len,
 	while (w->id_slots[j]) {
 		batch_doc *d = &w->docs[w->id_slots[j] - 1];
 		if (d->id_len == len &&
-			memcmp(w->ids.data + d->id_off, id, len) == 0) {
+			furet_same(w->ids.data + d->id_off, id, len)) {
 			*slot = j;
 			return w->id_slots[j] - 1;
 		}
