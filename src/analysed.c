@@ -185,11 +185,11 @@ static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
 	}
 }
 
-/* The local number of term, added when new; -1 when out of memory. */
+/* The local number of term (hash h), added when new; -1 when out of
+** memory. */
 static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
-	size_t len)
+	size_t len, uint32_t h)
 {
-	uint32_t h = furet_hash32(term, len);
 	furet_adoc_term *e;
 	size_t j;
 
@@ -376,7 +376,8 @@ static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
 	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
-		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len,
+			toks[i].term_hash);
 		if (l < 0 || lookups(d, k, (uint32_t)l, &toks[i]))
 			return FURET_NOMEM;
 		(*ltids)[(*n)++] = (uint32_t)l;
@@ -478,7 +479,8 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		nt + k->n_title + k->n_sec, sizeof *k->groups))
 		return FURET_NOMEM;
 	for (i = 0, n_cand = 0; i < nt; i++) {
-		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len,
+			toks[i].term_hash);
 		adoc_group *g;
 		int r;
 		if (l < 0 || (r = new_pairs(d, k, (uint32_t)l, &toks[i])) < 0)

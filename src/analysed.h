@@ -6,8 +6,9 @@
 ** what the writer's inverter appends to its postings without looking at a
 ** token again:
 **
-**   - the document's distinct terms, each with its hash (the writer's
-**     intern table uses the same furet_hash32);
+**   - the document's distinct terms, each with its hash (furet_hash32,
+**     the key of the writer's term table too, which the analyzer gives
+**     with each token);
 **   - for each passage, one ENTRY per distinct term of the passage (body,
 **     document title or passage section):
 **         varint local term, varint body tf, varint n, then n bytes: title
