@@ -185,9 +185,9 @@ static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
 	}
 }
 
-/* The local number of term (hash h), added when new; -1 when out of
-** memory. */
-static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
+/* Adds term (hash h), which the table does not have; its local number,
+** or -1 when out of memory. */
+static int64_t add_term(furet_adoc *d, furet_adoc_work *k, const char *term,
 	size_t len, uint32_t h)
 {
 	furet_adoc_term *e;
@@ -195,12 +195,8 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 
 	if ((d->n_terms + 1) * 2 > k->n_slots && grow_slots(d, k))
 		return -1;
-	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1)) {
-		e = &d->terms[k->slots[j] - 1];
-		if (e->hash == h && e->len == len &&
-			furet_same(d->term_bytes.data + e->off, term, len))
-			return k->slots[j] - 1;
-	}
+	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1))
+		;
 	if (furet_grow((void **)&d->terms, &d->cap_terms, d->n_terms + 1,
 		sizeof *d->terms))
 		return -1;
@@ -225,6 +221,25 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 		return -1;
 	k->slots[j] = (uint32_t)d->n_terms + 1;
 	return (int64_t)d->n_terms++;
+}
+
+/* The local number of term (hash h), added when new; -1 when out of
+** memory. Inline: once per token, and most tokens find their term (a
+** call saving and restoring registers cost as much as the lookup). */
+static inline int64_t intern(furet_adoc *d, furet_adoc_work *k,
+	const char *term, size_t len, uint32_t h)
+{
+	size_t j;
+
+	if (k->n_slots)
+		for (j = h & (k->n_slots - 1); k->slots[j];
+			j = (j + 1) & (k->n_slots - 1)) {
+			const furet_adoc_term *e = &d->terms[k->slots[j] - 1];
+			if (e->hash == h && e->len == len &&
+				furet_same(d->term_bytes.data + e->off, term, len))
+				return k->slots[j] - 1;
+		}
+	return add_term(d, k, term, len, h);
 }
 
 /* ---- lookup pairs ---------------------------------------------------------- */
@@ -308,9 +323,22 @@ static int has_word(const furet_token *t)
 	return t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
 }
 
+/* Records t's word as the last of its term e: 1, or -1 when out of
+** memory. */
+static int new_word(furet_adoc_work *k, furet_adoc_term *e,
+	const furet_token *t)
+{
+	if (k->words.len > UINT32_MAX - t->word_len)
+		return -1;
+	e->word_off = (uint32_t)k->words.len;
+	e->word_len = (uint32_t)t->word_len;
+	furet_buf_append(&k->words, t->word, t->word_len);
+	return k->words.has_err ? -1 : 1;
+}
+
 /* 1 when the token's pairs are to be looked for (in the cache, then
-** recorded), 0 when not, -1 when out of memory. */
-static int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
+** recorded), 0 when not, -1 when out of memory. Inline, as intern. */
+static inline int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	const furet_token *t)
 {
 	furet_adoc_term *e = &d->terms[ltid];
@@ -322,12 +350,7 @@ static int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	if (e->word_len == t->word_len &&
 		furet_same(k->words.data + e->word_off, t->word, t->word_len))
 		return 0;
-	if (k->words.len > UINT32_MAX - t->word_len)
-		return -1;
-	e->word_off = (uint32_t)k->words.len;
-	e->word_len = (uint32_t)t->word_len;
-	furet_buf_append(&k->words, t->word, t->word_len);
-	return k->words.has_err ? -1 : 1;
+	return new_word(k, e, t);
 }
 
 static int add_pairs(furet_adoc *d, furet_adoc_work *k, const furet_token *t,
