@@ -469,6 +469,7 @@ static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
 			furet_put_varint(r, rest);
 			q += more;
 		}
+		*q = '\0';
 		d->ents.len = (size_t)(q - d->ents.data);
 		k->grp[e->ltid] = NONE;
 	}
@@ -615,7 +616,9 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 			goto done;
 		d->n_pass++;
 	}
-	if (d->pairs.has_err)
+	/* Room for the inverter's 8-byte loads past the last ENTRY. */
+	if (!rc && (d->pairs.has_err ||
+		furet_buf_reserve(&d->ents, FURET_ENTRY_SLACK)))
 		rc = FURET_NOMEM;
 done:
 	clear_slots(d, k);

@@ -15,7 +15,9 @@
 **         tf (a byte, capped at 255), section tf (idem), then tf varint
 **         deltas of the body positions (ascending, from 0)
 **     which is the tail of writer.c's in-memory POSTING record, so that the
-**     inverter only writes the passage delta before copying it;
+**     inverter only writes the passage delta before copying it (with
+**     8-byte loads: ents has FURET_ENTRY_SLACK bytes of room past its
+**     end);
 **   - the lookup pairs of the folds and words tables ("fold\0term",
 **     "unaccented word\0term"), but not those the worker recorded for an
 **     earlier document (a small cache): the index gets their union.
@@ -35,6 +37,8 @@
 #include "furet.h"
 #include "index.h"
 #include "util.h"
+
+#define FURET_ENTRY_SLACK 8
 
 #define FURET_PAIR_FOLDS 0
 #define FURET_PAIR_WORDS 1
