@@ -90,33 +90,66 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_free(k);
 }
 
+/* The next 8 bytes as a little-endian integer, whatever the machine's
+** order: the hash is stored, and must not depend on where it was made. */
+static uint64_t load_le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+		(uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+		(uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* One 64-bit word into both lanes: a multiply spreads its low bits up,
+** the shift folds the high bits down for the next word. */
+static void doc_hash_word(uint64_t h[2], uint64_t v)
+{
+	h[0] = (h[0] ^ v) * 0x9e3779b97f4a7c15ull;
+	h[0] ^= h[0] >> 32;
+	h[1] = (h[1] ^ v) * 0xc2b2ae3d27d4eb4full;
+	h[1] ^= h[1] >> 29;
+}
+
+/* MurmurHash3's finaliser: every input bit reaches every output bit. */
+static uint64_t doc_hash_final(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
 {
-	const uint64_t prime = 1099511628211ull;
-	uint64_t h0 = 1469598103934665603ull, h1 = 0x84222325cbf29ce4ull;
-	const unsigned char *parts[4];
-	size_t lens[4], k, i;
-	unsigned char fmt = (unsigned char)doc->format;
+	uint64_t h[2] = { 0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull };
+	uint64_t h0, h1;
+	const unsigned char *parts[3];
+	size_t lens[3], k, i;
 
-	parts[0] = &fmt;
-	lens[0] = 1;
-	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
-	lens[1] = doc->title ? doc->title_len : 0;
-	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
-	lens[2] = doc->text_len;
+	parts[0] = (const unsigned char *)(doc->title ? doc->title : "");
+	lens[0] = doc->title ? doc->title_len : 0;
+	parts[1] = (const unsigned char *)(doc->text ? doc->text : "");
+	lens[1] = doc->text_len;
 	/* A change of the metadata alone is a change of the document. */
-	parts[3] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
-	lens[3] = doc->meta_len;
-	/* Both hashes in one pass over the bytes. */
-	for (k = 0; k < 4; k++) {
-		for (i = 0; i < lens[k]; i++) {
-			h0 = (h0 ^ parts[k][i]) * prime;
-			h1 = (h1 ^ parts[k][i]) * prime;
+	parts[2] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
+	lens[2] = doc->meta_len;
+	doc_hash_word(h, (uint64_t)doc->format);
+	/* Eight bytes at a time, the last ones padded with zeros; each part's
+	** length after it separates the parts. */
+	for (k = 0; k < 3; k++) {
+		unsigned char last[8] = { 0 };
+
+		for (i = 0; i + 8 <= lens[k]; i += 8)
+			doc_hash_word(h, load_le64(parts[k] + i));
+		if (i < lens[k]) {
+			memcpy(last, parts[k] + i, lens[k] - i);
+			doc_hash_word(h, load_le64(last));
 		}
-		/* the length separates the parts */
-		h0 = (h0 ^ (uint64_t)lens[k]) * prime;
-		h1 = (h1 ^ (uint64_t)lens[k]) * prime;
+		doc_hash_word(h, (uint64_t)lens[k]);
 	}
+	h0 = doc_hash_final(h[0] ^ (h[1] << 32 | h[1] >> 32));
+	h1 = doc_hash_final(h[1] + h0);
 	for (i = 0; i < 8; i++) {
 		out[i] = (unsigned char)(h0 >> (8 * i));
 		out[8 + i] = (unsigned char)(h1 >> (8 * i));
