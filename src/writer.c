@@ -766,6 +766,11 @@ static inline uint64_t take_varint(const unsigned char **pp)
 	uint64_t v = 0;
 	int shift = 0;
 
+	/* Most are one byte: a local term, a tf, a tail length. */
+	if (!(*p & 0x80)) {
+		*pp = p + 1;
+		return *p;
+	}
 	while (*p & 0x80) {
 		v |= (uint64_t)(*p++ & 0x7f) << shift;
 		shift += 7;
@@ -877,7 +882,8 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 			if (furet_buf_reserve(&e->post, 20 + n))
 				return FURET_NOMEM;
 			q = e->post.data + e->post.len;
-			q += furet_put_varint(q, e->n_post ? pid - e->last_pid : pid);
+			/* A new term's last_pid is 0: its first delta is pid. */
+			q += furet_put_varint(q, pid - e->last_pid);
 			q += furet_put_varint(q, tf);
 			copy_tail(q, p, n);
 			q += n;
