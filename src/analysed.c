@@ -218,29 +218,36 @@ static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
 	}
 }
 
-/* Adds term (hash h), which the table does not have; its local number,
-** or -1 when out of memory. */
-static int64_t add_term(furet_adoc *d, furet_adoc_work *k, const char *term,
-	size_t len, uint32_t h)
+/* Makes room for n more terms: the table, its slots (at most half full)
+** and the passage's group numbers, so that adding a term (add_term) only
+** fills them. 0, or -1 when out of memory. */
+static int reserve_terms(furet_adoc *d, furet_adoc_work *k, size_t n)
 {
-	furet_adoc_term *e;
-	size_t j;
+	size_t need = d->n_terms + n;
 
-	if ((d->n_terms + 1) * 2 > k->n_slots && grow_slots(d, k))
+	while ((need + 1) * 2 > k->n_slots)
+		if (grow_slots(d, k))
+			return -1;
+	if (furet_grow((void **)&d->terms, &d->cap_terms, need, sizeof *d->terms))
 		return -1;
-	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1))
-		;
-	if (furet_grow((void **)&d->terms, &d->cap_terms, d->n_terms + 1,
-		sizeof *d->terms))
-		return -1;
-	if (d->n_terms >= k->cap_grp) {
+	if (need > k->cap_grp) {
 		size_t cap = k->cap_grp, i;
-		if (furet_grow((void **)&k->grp, &cap, d->n_terms + 1, sizeof *k->grp))
+		if (furet_grow((void **)&k->grp, &cap, need, sizeof *k->grp))
 			return -1;
 		for (i = k->cap_grp; i < cap; i++)
 			k->grp[i] = NONE;
 		k->cap_grp = cap;
 	}
+	return 0;
+}
+
+/* Adds term (hash h) in empty slot j, where its lookup ended (the room is
+** reserved); its local number, or -1 when out of memory. */
+static int64_t add_term(furet_adoc *d, furet_adoc_work *k, const char *term,
+	size_t len, uint32_t h, size_t j)
+{
+	furet_adoc_term *e;
+
 	if (d->term_bytes.len > UINT32_MAX - len)
 		return -1;
 	e = &d->terms[d->n_terms];
@@ -257,22 +264,22 @@ static int64_t add_term(furet_adoc *d, furet_adoc_work *k, const char *term,
 }
 
 /* The local number of term (hash h), added when new; -1 when out of
-** memory. Inline: once per token, and most tokens find their term (a
-** call saving and restoring registers cost as much as the lookup). */
+** memory. The caller reserved room for it (reserve_terms). Inline: once
+** per token, and most tokens find their term (a call saving and
+** restoring registers cost as much as the lookup). */
 static inline int64_t intern(furet_adoc *d, furet_adoc_work *k,
 	const char *term, size_t len, uint32_t h)
 {
 	size_t j;
 
-	if (k->n_slots)
-		for (j = h & (k->n_slots - 1); k->slots[j];
-			j = (j + 1) & (k->n_slots - 1)) {
-			const furet_adoc_term *e = &d->terms[k->slots[j] - 1];
-			if (e->hash == h && e->len == len &&
-				furet_same(d->term_bytes.data + e->off, term, len))
-				return k->slots[j] - 1;
-		}
-	return add_term(d, k, term, len, h);
+	for (j = h & (k->n_slots - 1); k->slots[j];
+		j = (j + 1) & (k->n_slots - 1)) {
+		const furet_adoc_term *e = &d->terms[k->slots[j] - 1];
+		if (e->hash == h && e->len == len &&
+			furet_same(d->term_bytes.data + e->off, term, len))
+			return k->slots[j] - 1;
+	}
+	return add_term(d, k, term, len, h, j);
 }
 
 /* ---- lookup pairs ---------------------------------------------------------- */
@@ -429,7 +436,8 @@ static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
 		&toks, &nt);
 	if (rc)
 		return rc;
-	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
+	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids) ||
+		reserve_terms(d, k, nt))
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
 		int64_t l = intern(d, k, toks[i].term, toks[i].term_len,
@@ -466,24 +474,26 @@ static adoc_group *group_of(furet_adoc_work *k, uint32_t l, size_t *n_groups)
 	return g;
 }
 
-/* Writes one ENTRY per group. The byte length n of an ENTRY's tail comes
-** before the tail but is known after it: one byte is kept for it, enough
-** unless the term is in the passage some sixty times, when the tail moves
-** to make room for a longer varint. */
+/* Writes one ENTRY per group (n_body body tokens in all). The byte length
+** n of an ENTRY's tail comes before the tail but is known after it: one
+** byte is kept for it, enough unless the term is in the passage some
+** sixty times, when the tail moves to make room for a longer varint. */
 static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
-	const furet_token *toks, size_t n_groups)
+	const furet_token *toks, size_t n_body, size_t n_groups)
 {
+	unsigned char *q;
 	size_t g;
 
+	/* At most 17 bytes of varints and counts a group, 5 a position. */
+	if (furet_buf_reserve(&d->ents, 17 * n_groups + 5 * n_body))
+		return FURET_NOMEM;
+	q = d->ents.data + d->ents.len;
 	for (g = 0; g < n_groups; g++) {
 		const adoc_group *e = &k->groups[g];
 		uint32_t m = e->first, prev = 0, c;
-		unsigned char *q, *r;
+		unsigned char *r;
 		size_t rest;
 
-		if (furet_buf_reserve(&d->ents, 18 + 5 * (size_t)e->tf))
-			return FURET_NOMEM;
-		q = d->ents.data + d->ents.len;
 		q += furet_put_varint(q, e->ltid);
 		q += furet_put_varint(q, e->tf);
 		r = q++;
@@ -502,10 +512,10 @@ static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
 			furet_put_varint(r, rest);
 			q += more;
 		}
-		*q = '\0';
-		d->ents.len = (size_t)(q - d->ents.data);
 		k->grp[e->ltid] = NONE;
 	}
+	*q = '\0';
+	d->ents.len = (size_t)(q - d->ents.data);
 	return FURET_OK;
 }
 
@@ -533,7 +543,8 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		sizeof *k->cand_hash) ||
 		furet_grow((void **)&k->next, &k->cap_next, nt, sizeof *k->next) ||
 		furet_grow((void **)&k->groups, &k->cap_groups,
-		nt + k->n_title + k->n_sec, sizeof *k->groups))
+		nt + k->n_title + k->n_sec, sizeof *k->groups) ||
+		reserve_terms(d, k, nt))
 		return FURET_NOMEM;
 	for (i = 0, n_cand = 0; i < nt; i++) {
 		int64_t l = intern(d, k, toks[i].term, toks[i].term_len,
@@ -566,7 +577,7 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	for (i = 0; i < k->n_sec; i++)
 		group_of(k, k->sec_ltids[i], &n_groups)->ts++;
 	p->ent_off = d->ents.len;
-	rc = emit_entries(d, k, toks, n_groups);
+	rc = emit_entries(d, k, toks, nt, n_groups);
 	p->ent_len = d->ents.len - p->ent_off;
 	return rc;
 }
