@@ -780,7 +780,7 @@ static int analyze(furet_analyzer *a, int mode, struct analysis *r,
 	if (wlen <= CACHE_LEN) {
 		slot = &a->cache[hash_word(w, wlen, mode) & (CACHE_SLOTS - 1)];
 		if (slot->word_len == wlen && slot->mode == mode &&
-			!memcmp(slot->word, w, wlen)) {
+			furet_same(slot->word, w, wlen)) {
 			if (!slot->term_len)
 				goto none;
 			r->term_off = a->arena.len;
