@@ -92,7 +92,7 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 
 /* The next 8 bytes as a little-endian integer, whatever the machine's
 ** order: the hash is stored, and must not depend on where it was made. */
-static uint64_t load_le64(const unsigned char *p)
+static inline uint64_t load_le64(const unsigned char *p)
 {
 	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
 		(uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
@@ -101,7 +101,7 @@ static uint64_t load_le64(const unsigned char *p)
 
 /* One 64-bit word into both lanes: a multiply spreads its low bits up,
 ** the shift folds the high bits down for the next word. */
-static void doc_hash_word(uint64_t h[2], uint64_t v)
+static inline void doc_hash_word(uint64_t h[2], uint64_t v)
 {
 	h[0] = (h[0] ^ v) * 0x9e3779b97f4a7c15ull;
 	h[0] ^= h[0] >> 32;
