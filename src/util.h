@@ -40,7 +40,15 @@ typedef struct furet_buf {
 
 void furet_buf_init(furet_buf *b);
 void furet_buf_free(furet_buf *b);
-void furet_buf_reset(furet_buf *b); /* len = 0, keeps memory, clears has_err */
+/* len = 0, keeps memory, clears has_err. Inline: the analyzer resets its
+** word buffers for each word. */
+static inline void furet_buf_reset(furet_buf *b)
+{
+	b->len = 0;
+	b->has_err = 0;
+	if (b->cap)
+		b->data[0] = '\0';
+}
 /* Makes room for extra more bytes and a NUL: 0, or -1 (has_err set). */
 int furet_buf_reserve_grow(furet_buf *b, size_t extra);
 static inline int furet_buf_reserve(furet_buf *b, size_t extra)
