@@ -555,21 +555,21 @@ static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	int32_t i, m, m8;
 
 	furet_buf_reset(&a->word);
+	/* ASCII, most words: NFKC_Casefold only lowercases it, which is done
+	** in the pass that looks for anything else. */
+	if (furet_buf_reserve(&a->word, (size_t)n))
+		goto nomem;
 	for (i = 0; i < n && u[i] < 0x80; i++)
-		;
-	if (i < n && latin_fold(a, u, n) == 0)
-		return 0;
+		a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
+			u[i] - 'A' + 'a' : u[i]);
 	if (i == n) {
-		/* ASCII, most words: NFKC_Casefold only lowercases it. */
-		if (furet_buf_reserve(&a->word, (size_t)n))
-			goto nomem;
-		for (i = 0; i < n; i++)
-			a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
-				u[i] - 'A' + 'a' : u[i]);
 		a->word.len = (size_t)n;
 		a->word.data[n] = '\0';
 		return 0;
 	}
+	a->word.data[0] = '\0';
+	if (latin_fold(a, u, n) == 0)
+		return 0;
 	/* Compatibility mappings may lengthen a string a lot ("ﷺ" is 18
 	** characters); ICU says how much room it needs when it runs short. */
 	if (ugrow(&a->u1, &a->u1_cap, (size_t)n * 3 + 16))
