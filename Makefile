@@ -77,7 +77,7 @@ $(B)/obj/%.o: src/%.c $(wildcard src/*.h) include/furet.h | $(DEPS_OK)
 	$(call say,CC,$<)
 	$(AT)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -DFURET_BUILDING -c $< -o $@
 
-$(B)/obj/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) include/furet.h | $(DEPS_OK)
+$(B)/obj/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard src/*.h) include/furet.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(AT)$(CC) $(CFLAGS) -c $< -o $@

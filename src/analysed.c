@@ -7,10 +7,11 @@
 ** split; it is analysed once per document and its terms count in every
 ** passage (field 1, position 0); a section is analysed again whenever it
 ** differs from the previous passage's (field 2, position 0); the body's
-** tokens come in position order. Within a term, occurrences are ordered
-** by field, then position: the body tokens are gathered first (their
-** positions never decrease), then the title's, then the section's, and a
-** stable grouping by term keeps that order, so no sort is needed.
+** tokens come in position order. A passage's terms are grouped in the
+** order of their first occurrence, body tokens first, then the title's,
+** then the section's: a term's body tokens are chained in token order
+** (their positions never decrease, so no sort is needed), and its title
+** and section occurrences, all at position 0, are only counted.
 **
 ** Every lookup pair of every token (title, sections, bodies) is recorded,
 ** except those of a (word, term) that the worker's small cache says it
@@ -80,11 +81,8 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_free(k->grp);
 	furet_free(k->title_ltids);
 	furet_free(k->sec_ltids);
-	furet_free(k->occs);
-	furet_free(k->gterm);
-	furet_free(k->gcount);
-	furet_free(k->gfill);
-	furet_free(k->order);
+	furet_free(k->groups);
+	furet_free(k->next);
 	furet_free(k->cand);
 	furet_free(k->cand_hash);
 	furet_buf_free(&k->words);
@@ -92,33 +90,66 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_free(k);
 }
 
+/* The next 8 bytes as a little-endian integer, whatever the machine's
+** order: the hash is stored, and must not depend on where it was made. */
+static inline uint64_t load_le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+		(uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+		(uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* One 64-bit word into both lanes: a multiply spreads its low bits up,
+** the shift folds the high bits down for the next word. */
+static inline void doc_hash_word(uint64_t h[2], uint64_t v)
+{
+	h[0] = (h[0] ^ v) * 0x9e3779b97f4a7c15ull;
+	h[0] ^= h[0] >> 32;
+	h[1] = (h[1] ^ v) * 0xc2b2ae3d27d4eb4full;
+	h[1] ^= h[1] >> 29;
+}
+
+/* MurmurHash3's finaliser: every input bit reaches every output bit. */
+static uint64_t doc_hash_final(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
 {
-	const uint64_t prime = 1099511628211ull;
-	uint64_t h0 = 1469598103934665603ull, h1 = 0x84222325cbf29ce4ull;
-	const unsigned char *parts[4];
-	size_t lens[4], k, i;
-	unsigned char fmt = (unsigned char)doc->format;
+	uint64_t h[2] = { 0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull };
+	uint64_t h0, h1;
+	const unsigned char *parts[3];
+	size_t lens[3], k, i;
 
-	parts[0] = &fmt;
-	lens[0] = 1;
-	parts[1] = (const unsigned char *)(doc->title ? doc->title : "");
-	lens[1] = doc->title ? doc->title_len : 0;
-	parts[2] = (const unsigned char *)(doc->text ? doc->text : "");
-	lens[2] = doc->text_len;
+	parts[0] = (const unsigned char *)(doc->title ? doc->title : "");
+	lens[0] = doc->title ? doc->title_len : 0;
+	parts[1] = (const unsigned char *)(doc->text ? doc->text : "");
+	lens[1] = doc->text_len;
 	/* A change of the metadata alone is a change of the document. */
-	parts[3] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
-	lens[3] = doc->meta_len;
-	/* Both hashes in one pass over the bytes. */
-	for (k = 0; k < 4; k++) {
-		for (i = 0; i < lens[k]; i++) {
-			h0 = (h0 ^ parts[k][i]) * prime;
-			h1 = (h1 ^ parts[k][i]) * prime;
+	parts[2] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
+	lens[2] = doc->meta_len;
+	doc_hash_word(h, (uint64_t)doc->format);
+	/* Eight bytes at a time, the last ones padded with zeros; each part's
+	** length after it separates the parts. */
+	for (k = 0; k < 3; k++) {
+		unsigned char last[8] = { 0 };
+
+		for (i = 0; i + 8 <= lens[k]; i += 8)
+			doc_hash_word(h, load_le64(parts[k] + i));
+		if (i < lens[k]) {
+			memcpy(last, parts[k] + i, lens[k] - i);
+			doc_hash_word(h, load_le64(last));
 		}
-		/* the length separates the parts */
-		h0 = (h0 ^ (uint64_t)lens[k]) * prime;
-		h1 = (h1 ^ (uint64_t)lens[k]) * prime;
+		doc_hash_word(h, (uint64_t)lens[k]);
 	}
+	h0 = doc_hash_final(h[0] ^ (h[1] << 32 | h[1] >> 32));
+	h1 = doc_hash_final(h[1] + h0);
 	for (i = 0; i < 8; i++) {
 		out[i] = (unsigned char)(h0 >> (8 * i));
 		out[8 + i] = (unsigned char)(h1 >> (8 * i));
@@ -187,33 +218,36 @@ static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
 	}
 }
 
-/* The local number of term, added when new; -1 when out of memory. */
-static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
-	size_t len)
+/* Makes room for n more terms: the table, its slots (at most half full)
+** and the passage's group numbers, so that adding a term (add_term) only
+** fills them. 0, or -1 when out of memory. */
+static int reserve_terms(furet_adoc *d, furet_adoc_work *k, size_t n)
 {
-	uint32_t h = furet_hash32(term, len);
-	furet_adoc_term *e;
-	size_t j;
+	size_t need = d->n_terms + n;
 
-	if ((d->n_terms + 1) * 2 > k->n_slots && grow_slots(d, k))
+	while ((need + 1) * 2 > k->n_slots)
+		if (grow_slots(d, k))
+			return -1;
+	if (furet_grow((void **)&d->terms, &d->cap_terms, need, sizeof *d->terms))
 		return -1;
-	for (j = h & (k->n_slots - 1); k->slots[j]; j = (j + 1) & (k->n_slots - 1)) {
-		e = &d->terms[k->slots[j] - 1];
-		if (e->hash == h && e->len == len &&
-			memcmp(d->term_bytes.data + e->off, term, len) == 0)
-			return k->slots[j] - 1;
-	}
-	if (furet_grow((void **)&d->terms, &d->cap_terms, d->n_terms + 1,
-		sizeof *d->terms))
-		return -1;
-	if (d->n_terms >= k->cap_grp) {
+	if (need > k->cap_grp) {
 		size_t cap = k->cap_grp, i;
-		if (furet_grow((void **)&k->grp, &cap, d->n_terms + 1, sizeof *k->grp))
+		if (furet_grow((void **)&k->grp, &cap, need, sizeof *k->grp))
 			return -1;
 		for (i = k->cap_grp; i < cap; i++)
 			k->grp[i] = NONE;
 		k->cap_grp = cap;
 	}
+	return 0;
+}
+
+/* Adds term (hash h) in empty slot j, where its lookup ended (the room is
+** reserved); its local number, or -1 when out of memory. */
+static int64_t add_term(furet_adoc *d, furet_adoc_work *k, const char *term,
+	size_t len, uint32_t h, size_t j)
+{
+	furet_adoc_term *e;
+
 	if (d->term_bytes.len > UINT32_MAX - len)
 		return -1;
 	e = &d->terms[d->n_terms];
@@ -229,6 +263,25 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 	return (int64_t)d->n_terms++;
 }
 
+/* The local number of term (hash h), added when new; -1 when out of
+** memory. The caller reserved room for it (reserve_terms). Inline: once
+** per token, and most tokens find their term (a call saving and
+** restoring registers cost as much as the lookup). */
+static inline int64_t intern(furet_adoc *d, furet_adoc_work *k,
+	const char *term, size_t len, uint32_t h)
+{
+	size_t j;
+
+	for (j = h & (k->n_slots - 1); k->slots[j];
+		j = (j + 1) & (k->n_slots - 1)) {
+		const furet_adoc_term *e = &d->terms[k->slots[j] - 1];
+		if (e->hash == h && e->len == len &&
+			furet_same(d->term_bytes.data + e->off, term, len))
+			return k->slots[j] - 1;
+	}
+	return add_term(d, k, term, len, h, j);
+}
+
 /* ---- lookup pairs ---------------------------------------------------------- */
 
 /* Did this worker record the pairs of (word, term) recently? The cache is
@@ -236,18 +289,16 @@ static int64_t intern(furet_adoc *d, furet_adoc_work *k, const char *term,
 ** it would keep once anyway, never one it needs (everything emitted by any
 ** worker ends up in the index, so a pair skipped here was emitted before).
 ** Records the key when not. */
-/* furet_hash32 of "word\0term", without making it: the key of the token's
-** pair in the cache. */
-static uint32_t pair_hash(const furet_token *t)
+/* The key of the token's (word, term) in the cache, from the hash of its
+** term (term_hash) that the document's table has already made: the two
+** hashes mixed, so that the slot (low bits) depends on all their bits. */
+static uint32_t pair_hash(const furet_token *t, uint32_t term_hash)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint32_t h = furet_hash32(t->word, t->word_len) ^ term_hash * 0x9e3779b1u;
 
-	for (i = 0; i < t->word_len; i++)
-		h = (h ^ (unsigned char)t->word[i]) * 16777619u;
-	h *= 16777619u;
-	for (i = 0; i < t->term_len; i++)
-		h = (h ^ (unsigned char)t->term[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
 	return h;
 }
 
@@ -261,8 +312,8 @@ static int seen_before(furet_pair_cache *cache, const furet_token *t,
 	e = &cache[h & (FURET_PAIR_CACHE - 1)];
 	if (e->hash == h && e->word_len == t->word_len &&
 		e->term_len == t->term_len &&
-		memcmp(e->key, t->word, t->word_len) == 0 &&
-		memcmp(e->key + t->word_len, t->term, t->term_len) == 0)
+		furet_same(e->key, t->word, t->word_len) &&
+		furet_same(e->key + t->word_len, t->term, t->term_len))
 		return 1;
 	e->hash = h;
 	e->word_len = (unsigned char)t->word_len;
@@ -304,7 +355,7 @@ static int has_fold(const furet_token *t)
 {
 	/* The analyzer points fold at term when they are the same. */
 	return t->fold != t->term && (t->fold_len != t->term_len ||
-		memcmp(t->fold, t->term, t->term_len) != 0);
+		!furet_same(t->fold, t->term, t->term_len));
 }
 
 static int has_word(const furet_token *t)
@@ -312,9 +363,22 @@ static int has_word(const furet_token *t)
 	return t->word_len >= 4 && !(t->flags & FURET_TOK_NUMBER);
 }
 
+/* Records t's word as the last of its term e: 1, or -1 when out of
+** memory. */
+static int new_word(furet_adoc_work *k, furet_adoc_term *e,
+	const furet_token *t)
+{
+	if (k->words.len > UINT32_MAX - t->word_len)
+		return -1;
+	e->word_off = (uint32_t)k->words.len;
+	e->word_len = (uint32_t)t->word_len;
+	furet_buf_append(&k->words, t->word, t->word_len);
+	return k->words.has_err ? -1 : 1;
+}
+
 /* 1 when the token's pairs are to be looked for (in the cache, then
-** recorded), 0 when not, -1 when out of memory. */
-static int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
+** recorded), 0 when not, -1 when out of memory. Inline, as intern. */
+static inline int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	const furet_token *t)
 {
 	furet_adoc_term *e = &d->terms[ltid];
@@ -324,14 +388,9 @@ static int new_pairs(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 	/* Most tokens repeat the word their term had last in this document:
 	** nothing new then, and no key to make. */
 	if (e->word_len == t->word_len &&
-		memcmp(k->words.data + e->word_off, t->word, t->word_len) == 0)
+		furet_same(k->words.data + e->word_off, t->word, t->word_len))
 		return 0;
-	if (k->words.len > UINT32_MAX - t->word_len)
-		return -1;
-	e->word_off = (uint32_t)k->words.len;
-	e->word_len = (uint32_t)t->word_len;
-	furet_buf_append(&k->words, t->word, t->word_len);
-	return k->words.has_err ? -1 : 1;
+	return new_word(k, e, t);
 }
 
 static int add_pairs(furet_adoc *d, furet_adoc_work *k, const furet_token *t,
@@ -358,7 +417,7 @@ static int lookups(furet_adoc *d, furet_adoc_work *k, uint32_t ltid,
 {
 	int r = new_pairs(d, k, ltid, t);
 
-	return r <= 0 ? r : add_pairs(d, k, t, pair_hash(t));
+	return r <= 0 ? r : add_pairs(d, k, t, pair_hash(t, d->terms[ltid].hash));
 }
 
 /* ---- passages ------------------------------------------------------------ */
@@ -377,10 +436,12 @@ static furet_rc field_terms(furet_adoc *d, furet_adoc_work *k, const char *text,
 		&toks, &nt);
 	if (rc)
 		return rc;
-	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids))
+	if (furet_grow((void **)ltids, cap, nt, sizeof **ltids) ||
+		reserve_terms(d, k, nt))
 		return FURET_NOMEM;
 	for (i = 0; i < nt; i++) {
-		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len,
+			toks[i].term_hash);
 		if (l < 0 || lookups(d, k, (uint32_t)l, &toks[i]))
 			return FURET_NOMEM;
 		(*ltids)[(*n)++] = (uint32_t)l;
@@ -398,89 +459,63 @@ static size_t varint_len(uint64_t v)
 	return n;
 }
 
-static int push_occ(furet_adoc_work *k, uint32_t ltid, uint32_t pos,
-	uint32_t field)
+/* The group of local term l in the passage, made when new (after the
+** groups made before it: the order of first occurrences). */
+static adoc_group *group_of(furet_adoc_work *k, uint32_t l, size_t *n_groups)
 {
-	adoc_occ *o;
+	adoc_group *g;
 
-	if (k->n_occs == k->cap_occs && furet_grow((void **)&k->occs,
-		&k->cap_occs, k->n_occs + 1, sizeof *k->occs))
-		return -1;
-	o = &k->occs[k->n_occs++];
-	o->ltid = ltid;
-	o->pos = pos;
-	o->field = field;
-	return 0;
+	if (k->grp[l] != NONE)
+		return &k->groups[k->grp[l]];
+	k->grp[l] = (uint32_t)*n_groups;
+	g = &k->groups[(*n_groups)++];
+	g->ltid = l;
+	g->tf = g->tt = g->ts = 0;
+	return g;
 }
 
-/* Groups the passage's occurrences by term, stably, and writes one ENTRY
-** per term. */
-static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k)
+/* Writes one ENTRY per group (n_body body tokens in all). The byte length
+** n of an ENTRY's tail comes before the tail but is known after it: one
+** byte is kept for it, enough unless the term is in the passage some
+** sixty times, when the tail moves to make room for a longer varint. */
+static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
+	const furet_token *toks, size_t n_body, size_t n_groups)
 {
-	size_t i, ng = 0, g, s;
+	unsigned char *q;
+	size_t g;
 
-	if (furet_grow((void **)&k->order, &k->cap_order, k->n_occs,
-		sizeof *k->order))
+	/* At most 17 bytes of varints and counts a group, 5 a position. */
+	if (furet_buf_reserve(&d->ents, 17 * n_groups + 5 * n_body))
 		return FURET_NOMEM;
-	if (k->cap_g < k->n_occs) {
-		size_t c1 = k->cap_g, c2 = k->cap_g, c3 = k->cap_g;
-		if (furet_grow((void **)&k->gterm, &c1, k->n_occs, sizeof *k->gterm) ||
-			furet_grow((void **)&k->gcount, &c2, k->n_occs, sizeof *k->gcount) ||
-			furet_grow((void **)&k->gfill, &c3, k->n_occs, sizeof *k->gfill))
-			return FURET_NOMEM;
-		k->cap_g = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
-	}
-	for (i = 0; i < k->n_occs; i++) {
-		uint32_t l = k->occs[i].ltid;
-		if (k->grp[l] == NONE) {
-			k->grp[l] = (uint32_t)ng;
-			k->gterm[ng] = l;
-			k->gcount[ng] = 0;
-			ng++;
-		}
-		k->gcount[k->grp[l]]++;
-	}
-	for (g = 0, s = 0; g < ng; g++) {
-		k->gfill[g] = (uint32_t)s;
-		s += k->gcount[g];
-	}
-	for (i = 0; i < k->n_occs; i++)
-		k->order[k->gfill[k->grp[k->occs[i].ltid]]++] = (uint32_t)i;
-	for (g = 0; g < ng; g++) {
-		uint32_t end = k->gfill[g], start = end - k->gcount[g], m;
-		uint32_t tf = 0, tt = 0, ts = 0, prev = 0;
-		size_t rest = 2;
-		unsigned char *q;
+	q = d->ents.data + d->ents.len;
+	for (g = 0; g < n_groups; g++) {
+		const adoc_group *e = &k->groups[g];
+		uint32_t m = e->first, prev = 0, c;
+		unsigned char *r;
+		size_t rest;
 
-		for (m = start; m < end; m++) {
-			const adoc_occ *o = &k->occs[k->order[m]];
-			if (o->field == 0) {
-				rest += varint_len(o->pos - prev);
-				prev = o->pos;
-				tf++;
-			} else if (o->field == 1) {
-				tt++;
-			} else {
-				ts++;
-			}
+		q += furet_put_varint(q, e->ltid);
+		q += furet_put_varint(q, e->tf);
+		r = q++;
+		*q++ = (unsigned char)(e->tt > 255 ? 255 : e->tt);
+		*q++ = (unsigned char)(e->ts > 255 ? 255 : e->ts);
+		for (c = 0; c < e->tf; c++, m = k->next[m]) {
+			q += furet_put_varint(q, toks[m].pos - prev);
+			prev = toks[m].pos;
 		}
-		if (furet_buf_reserve(&d->ents, 30 + rest))
-			return FURET_NOMEM;
-		q = d->ents.data + d->ents.len;
-		q += furet_put_varint(q, k->gterm[g]);
-		q += furet_put_varint(q, tf);
-		q += furet_put_varint(q, rest);
-		*q++ = (unsigned char)(tt > 255 ? 255 : tt);
-		*q++ = (unsigned char)(ts > 255 ? 255 : ts);
-		for (m = start, prev = 0; m < start + tf; m++) {
-			uint32_t pos = k->occs[k->order[m]].pos;
-			q += furet_put_varint(q, pos - prev);
-			prev = pos;
+		rest = (size_t)(q - r - 1);
+		if (rest < 0x80) {
+			*r = (unsigned char)rest;
+		} else {
+			size_t more = varint_len(rest) - 1;
+			memmove(r + 1 + more, r + 1, rest);
+			furet_put_varint(r, rest);
+			q += more;
 		}
-		*q = '\0';
-		d->ents.len = (size_t)(q - d->ents.data);
-		k->grp[k->gterm[g]] = NONE;
+		k->grp[e->ltid] = NONE;
 	}
+	*q = '\0';
+	d->ents.len = (size_t)(q - d->ents.data);
 	return FURET_OK;
 }
 
@@ -489,10 +524,9 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	const char *text, size_t len, furet_adoc_passage *p)
 {
 	const furet_token *toks;
-	size_t nt, i, n_cand;
+	size_t nt, i, n_cand, n_groups = 0;
 	furet_rc rc;
 
-	k->n_occs = 0;
 	/* The writer checked the document's UTF-8 (check_doc). */
 	rc = furet_analyzer_run_valid(k->an, text, len, FURET_MODE_DOCUMENT,
 		&toks, &nt);
@@ -506,16 +540,28 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	p->length = 0;
 	if (furet_grow((void **)&k->cand, &k->cap_cand, nt, sizeof *k->cand) ||
 		furet_grow((void **)&k->cand_hash, &k->cap_cand_hash, nt,
-		sizeof *k->cand_hash))
+		sizeof *k->cand_hash) ||
+		furet_grow((void **)&k->next, &k->cap_next, nt, sizeof *k->next) ||
+		furet_grow((void **)&k->groups, &k->cap_groups,
+		nt + k->n_title + k->n_sec, sizeof *k->groups) ||
+		reserve_terms(d, k, nt))
 		return FURET_NOMEM;
 	for (i = 0, n_cand = 0; i < nt; i++) {
-		int64_t l = intern(d, k, toks[i].term, toks[i].term_len);
+		int64_t l = intern(d, k, toks[i].term, toks[i].term_len,
+			toks[i].term_hash);
+		adoc_group *g;
 		int r;
-		if (l < 0 || push_occ(k, (uint32_t)l, toks[i].pos, 0) ||
-			(r = new_pairs(d, k, (uint32_t)l, &toks[i])) < 0)
+		if (l < 0 || (r = new_pairs(d, k, (uint32_t)l, &toks[i])) < 0)
 			return FURET_NOMEM;
+		g = group_of(k, (uint32_t)l, &n_groups);
+		if (g->tf)
+			k->next[g->last] = (uint32_t)i;
+		else
+			g->first = (uint32_t)i;
+		g->last = (uint32_t)i;
+		g->tf++;
 		if (r) {
-			uint32_t h = pair_hash(&toks[i]);
+			uint32_t h = pair_hash(&toks[i], d->terms[l].hash);
 			__builtin_prefetch(&k->cache[h & (FURET_PAIR_CACHE - 1)]);
 			k->cand[n_cand] = (uint32_t)i;
 			k->cand_hash[n_cand++] = h;
@@ -527,13 +573,11 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		if (add_pairs(d, k, &toks[k->cand[i]], k->cand_hash[i]))
 			return FURET_NOMEM;
 	for (i = 0; i < k->n_title; i++)
-		if (push_occ(k, k->title_ltids[i], 0, 1))
-			return FURET_NOMEM;
+		group_of(k, k->title_ltids[i], &n_groups)->tt++;
 	for (i = 0; i < k->n_sec; i++)
-		if (push_occ(k, k->sec_ltids[i], 0, 2))
-			return FURET_NOMEM;
+		group_of(k, k->sec_ltids[i], &n_groups)->ts++;
 	p->ent_off = d->ents.len;
-	rc = emit_entries(d, k);
+	rc = emit_entries(d, k, toks, nt, n_groups);
 	p->ent_len = d->ents.len - p->ent_off;
 	return rc;
 }
@@ -616,7 +660,9 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 			goto done;
 		d->n_pass++;
 	}
-	if (d->pairs.has_err)
+	/* Room for the inverter's 8-byte loads past the last ENTRY. */
+	if (!rc && (d->pairs.has_err ||
+		furet_buf_reserve(&d->ents, FURET_ENTRY_SLACK)))
 		rc = FURET_NOMEM;
 done:
 	clear_slots(d, k);

@@ -6,15 +6,18 @@
 ** what the writer's inverter appends to its postings without looking at a
 ** token again:
 **
-**   - the document's distinct terms, each with its hash (the writer's
-**     intern table uses the same furet_hash32);
+**   - the document's distinct terms, each with its hash (furet_hash32,
+**     the key of the writer's term table too, which the analyzer gives
+**     with each token);
 **   - for each passage, one ENTRY per distinct term of the passage (body,
 **     document title or passage section):
 **         varint local term, varint body tf, varint n, then n bytes: title
 **         tf (a byte, capped at 255), section tf (idem), then tf varint
 **         deltas of the body positions (ascending, from 0)
 **     which is the tail of writer.c's in-memory POSTING record, so that the
-**     inverter only writes the passage delta before copying it;
+**     inverter only writes the passage delta before copying it (with
+**     8-byte loads: ents has FURET_ENTRY_SLACK bytes of room past its
+**     end);
 **   - the lookup pairs of the folds and words tables ("fold\0term",
 **     "unaccented word\0term"), but not those the worker recorded for an
 **     earlier document (a small cache): the index gets their union.
@@ -35,6 +38,8 @@
 #include "index.h"
 #include "util.h"
 
+#define FURET_ENTRY_SLACK 8
+
 #define FURET_PAIR_FOLDS 0
 #define FURET_PAIR_WORDS 1
 
@@ -52,11 +57,13 @@ typedef struct furet_adoc_term {
 	uint32_t word_off, word_len; /* the word it came from last, in words */
 } furet_adoc_term;
 
-typedef struct adoc_occ {
+/* A term of the passage being written: its occurrences, counted, and its
+** body tokens chained in token order (analysed.c). */
+typedef struct adoc_group {
 	uint32_t ltid;
-	uint32_t pos;
-	uint32_t field;           /* 0 body, 1 title, 2 section */
-} adoc_occ;
+	uint32_t tf, tt, ts;      /* body, title and section occurrences */
+	uint32_t first, last;     /* its first and last body tokens */
+} adoc_group;
 
 /* A worker's cache of the (word, term) whose pairs it recorded lately
 ** (analysed.c). */
@@ -103,10 +110,10 @@ typedef struct furet_adoc_work {
 	size_t cap_grp;
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;
-	adoc_occ *occs;
-	size_t n_occs, cap_occs;
-	uint32_t *gterm, *gcount, *gfill, *order;
-	size_t cap_g, cap_order;
+	adoc_group *groups;       /* the passage's terms, by first occurrence */
+	size_t cap_groups;
+	uint32_t *next;           /* per body token: the next one of its term */
+	size_t cap_next;
 	uint32_t *cand, *cand_hash; /* a passage's tokens whose pairs are to
 	                               be looked for, and their pair_hash */
 	size_t cap_cand, cap_cand_hash;
@@ -132,8 +139,9 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 	const unsigned char *hash);
 
 /* The content hash of a document (format, title, text, metadata), which the index
-** keeps to tell whether a document put again changed: two FNV-1a 64 with
-** different bases, 128 bits (not a defence against forged collisions). */
+** keeps to tell whether a document put again changed: 128 bits, two lanes
+** of multiply and shift over 8-byte little-endian words, the same on every
+** machine (not a defence against forged collisions). */
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16]);
 
 /* A furet_adoc_work with an analyzer from ix's pool, and its release.

@@ -117,7 +117,7 @@ _Static_assert(sizeof SIGNATURE < 100, "the signature must stay short");
 ** flags. Words follow Zipf's law: a few thousand of them make most of any
 ** French text, and stemming (twice for an accented word) is most of the cost
 ** of a word, so most words skip it. Words, terms and folds longer than
-** CACHE_LEN bytes are not cached. 32768 slots (2.9 MB an analyzer): on 36 MB
+** CACHE_LEN bytes are not cached. 32768 slots (3.1 MB an analyzer): on 36 MB
 ** of French text (5.4 million words), 8192 slots left 390,000 stems to
 ** Snowball (1.7 G instructions, a fifth of the analysis), 32768 147,000. */
 #define CACHE_SLOTS 32768 /* a power of two */
@@ -128,6 +128,7 @@ struct cache_slot {
 	unsigned char term_len; /* 0: the word has no usable term */
 	unsigned char fold_len; /* 0: the fold is the term */
 	unsigned char mode, flags;
+	uint32_t term_hash;
 	char word[CACHE_LEN + 1];
 	char term[CACHE_LEN + 1];
 	char fold[CACHE_LEN + 1];
@@ -141,6 +142,7 @@ struct tok_text {
 /* What analyze() made of a word: arena offsets, lengths and flags. */
 struct analysis {
 	size_t word_off, word_len, term_off, term_len, fold_off, fold_len;
+	uint32_t term_hash;
 	unsigned flags;
 	int ok; /* 0: no usable term, nothing was added to the arena */
 };
@@ -553,21 +555,21 @@ static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	int32_t i, m, m8;
 
 	furet_buf_reset(&a->word);
+	/* ASCII, most words: NFKC_Casefold only lowercases it, which is done
+	** in the pass that looks for anything else. */
+	if (furet_buf_reserve(&a->word, (size_t)n))
+		goto nomem;
 	for (i = 0; i < n && u[i] < 0x80; i++)
-		;
-	if (i < n && latin_fold(a, u, n) == 0)
-		return 0;
+		a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
+			u[i] - 'A' + 'a' : u[i]);
 	if (i == n) {
-		/* ASCII, most words: NFKC_Casefold only lowercases it. */
-		if (furet_buf_reserve(&a->word, (size_t)n))
-			goto nomem;
-		for (i = 0; i < n; i++)
-			a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
-				u[i] - 'A' + 'a' : u[i]);
 		a->word.len = (size_t)n;
 		a->word.data[n] = '\0';
 		return 0;
 	}
+	a->word.data[0] = '\0';
+	if (latin_fold(a, u, n) == 0)
+		return 0;
 	/* Compatibility mappings may lengthen a string a lot ("ﷺ" is 18
 	** characters); ICU says how much room it needs when it runs short. */
 	if (ugrow(&a->u1, &a->u1_cap, (size_t)n * 3 + 16))
@@ -778,11 +780,12 @@ static int analyze(furet_analyzer *a, int mode, struct analysis *r,
 	if (wlen <= CACHE_LEN) {
 		slot = &a->cache[hash_word(w, wlen, mode) & (CACHE_SLOTS - 1)];
 		if (slot->word_len == wlen && slot->mode == mode &&
-			!memcmp(slot->word, w, wlen)) {
+			furet_same(slot->word, w, wlen)) {
 			if (!slot->term_len)
 				goto none;
 			r->term_off = a->arena.len;
 			r->term_len = slot->term_len;
+			r->term_hash = slot->term_hash;
 			furet_buf_append(&a->arena, slot->term, slot->term_len);
 			furet_buf_putc(&a->arena, '\0');
 			r->fold_off = r->term_off;
@@ -826,6 +829,7 @@ static int analyze(furet_analyzer *a, int mode, struct analysis *r,
 		mode == AN_NAME ? un_len : lig_len, is_stem))
 		goto nomem;
 	r->term_len = a->arena.len - r->term_off;
+	r->term_hash = furet_hash32(a->arena.data + r->term_off, r->term_len);
 	furet_buf_putc(&a->arena, '\0');
 	r->fold_off = r->term_off;
 	r->fold_len = r->term_len;
@@ -858,6 +862,7 @@ static int analyze(furet_analyzer *a, int mode, struct analysis *r,
 		slot->flags = (unsigned char)flags;
 		memcpy(slot->word, w, wlen);
 		slot->term_len = (unsigned char)r->term_len;
+		slot->term_hash = r->term_hash;
 		memcpy(slot->term, a->arena.data + r->term_off, r->term_len);
 		slot->fold_len = 0;
 		if (r->fold_off != r->term_off) {
@@ -912,6 +917,7 @@ static int push_token(furet_analyzer *a, const struct analysis *r,
 	a->n_toks++;
 	t->term = t->fold = t->word = NULL;
 	t->term_len = r->term_len;
+	t->term_hash = r->term_hash;
 	t->fold_len = r->fold_len;
 	t->word_len = r->word_len;
 	t->pos = pos;
@@ -1241,6 +1247,7 @@ static int emit_number(furet_analyzer *a, int32_t us, int32_t ue, int is_run,
 	if (!ok)
 		furet_buf_append(&a->arena, w, a->word.len);
 	r.term_len = a->arena.len - r.term_off;
+	r.term_hash = furet_hash32(a->arena.data + r.term_off, r.term_len);
 	furet_buf_putc(&a->arena, '\0');
 	r.fold_off = r.term_off;
 	r.fold_len = r.term_len;

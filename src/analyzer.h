@@ -43,6 +43,9 @@
 typedef struct furet_token {
 	const char *term;  /* NUL terminated UTF-8 index term: the stem, accents kept */
 	size_t term_len;   /* bytes, without the NUL */
+	uint32_t term_hash; /* furet_hash32 of term (util.h), the key of the
+	                      indexing tables: made once for a word the
+	                      analyzer's cache holds, not once a token */
 	const char *fold;  /* NUL terminated accent-free lookup key: the stem of the
 	                      word with accents folded (term itself when the word has
 	                      none). Words that only accents tell apart share it. */

@@ -211,12 +211,14 @@ static size_t count_words(const unsigned char *p, size_t start, size_t end,
 	while (i < end && n_words <= limit) {
 		size_t n;
 
-		while (i < end && (n = space_len(p, i, end)) != 0)
+		while (i < end && (byte_kind[p[i]] & B_SPACE) &&
+			(n = space_len(p, i, end)) != 0)
 			i += n;
 		if (i >= end)
 			break;
 		n_words++;
-		while (i < end && !space_len(p, i, end))
+		while (i < end && !((byte_kind[p[i]] & B_SPACE) &&
+			space_len(p, i, end)))
 			i++;
 	}
 	return n_words;

@@ -89,14 +89,6 @@ void furet_buf_free(furet_buf *b)
 	furet_buf_init(b);
 }
 
-void furet_buf_reset(furet_buf *b)
-{
-	b->len = 0;
-	b->has_err = 0;
-	if (b->cap)
-		b->data[0] = '\0';
-}
-
 int furet_buf_reserve_grow(furet_buf *b, size_t extra)
 {
 	size_t need, cap;

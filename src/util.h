@@ -40,7 +40,15 @@ typedef struct furet_buf {
 
 void furet_buf_init(furet_buf *b);
 void furet_buf_free(furet_buf *b);
-void furet_buf_reset(furet_buf *b); /* len = 0, keeps memory, clears has_err */
+/* len = 0, keeps memory, clears has_err. Inline: the analyzer resets its
+** word buffers for each word. */
+static inline void furet_buf_reset(furet_buf *b)
+{
+	b->len = 0;
+	b->has_err = 0;
+	if (b->cap)
+		b->data[0] = '\0';
+}
 /* Makes room for extra more bytes and a NUL: 0, or -1 (has_err set). */
 int furet_buf_reserve_grow(furet_buf *b, size_t extra);
 static inline int furet_buf_reserve(furet_buf *b, size_t extra)
@@ -123,6 +131,35 @@ static inline uint32_t furet_hash32(const void *p, size_t n)
 	while (n--)
 		h = (h ^ *s++) * 16777619u;
 	return h;
+}
+
+/* Whether a[0..n) and b[0..n) are the same bytes: the keys of those tables
+** are mostly words of a few bytes, which two overlapping loads from each
+** compare for less than a call to memcmp costs. */
+static inline int furet_same(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t u, v, w, z;
+	uint32_t c, d, e, f;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		memcpy(&w, x + n - 8, 8);
+		memcpy(&z, y + n - 8, 8);
+		return ((u ^ v) | (w ^ z)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&c, x, 4);
+		memcpy(&d, y, 4);
+		memcpy(&e, x + n - 4, 4);
+		memcpy(&f, y + n - 4, 4);
+		return ((c ^ d) | (e ^ f)) == 0;
+	}
+	return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] &&
+		x[n - 1] == y[n - 1]);
 }
 
 /* Grows the array *p of elements of elem bytes so that it holds need of

@@ -383,7 +383,7 @@ static int64_t intern(furet_writer *w, const char *term, size_t len,
 	for (j = h & (w->n_slots - 1); w->slots[j]; j = (j + 1) & (w->n_slots - 1)) {
 		e = &w->terms[w->slots[j] - 1];
 		if (e->hash == h && e->len == len &&
-			memcmp(w->terms_arena.data + e->off, term, len) == 0)
+			furet_same(w->terms_arena.data + e->off, term, len))
 			return w->slots[j] - 1;
 	}
 	if (furet_grow((void **)&w->terms, &w->cap_terms, w->n_terms + 1,
@@ -436,7 +436,7 @@ static size_t pairset_slot(const pairset *ps, const unsigned char *key,
 		j = (j + 1) & (ps->n_slots - 1)) {
 		uint32_t k = ps->slots[j] - 1;
 		if (ps->lens[k] == len &&
-			memcmp(ps->arena.data + ps->offs[k], key, len) == 0) {
+			furet_same(ps->arena.data + ps->offs[k], key, len)) {
 			*is_found = 1;
 			break;
 		}
@@ -457,7 +457,7 @@ static int pairset_add_key(pairset *ps, const unsigned char *key, size_t len,
 		j = (j + 1) & (ps->n_slots - 1)) {
 		uint32_t k = ps->slots[j] - 1;
 		if (ps->lens[k] == len &&
-			memcmp(ps->arena.data + ps->offs[k], key, len) == 0)
+			furet_same(ps->arena.data + ps->offs[k], key, len))
 			return 0;
 	}
 	if (furet_grow((void **)&ps->offs, &ps->cap_offs, ps->n + 1, sizeof *ps->offs) ||
@@ -747,6 +747,22 @@ static inline void copy_short(unsigned char *d, const unsigned char *p,
 		*d++ = *p++;
 }
 
+/* Copies the n-byte tail of an ENTRY, and maybe as many as 8 bytes (p and
+** d have room past n: FURET_ENTRY_SLACK, and invert_doc's reserve): most
+** tails are 3 bytes, which one 8-byte move copies for less than a loop. */
+static inline void copy_tail(unsigned char *d, const unsigned char *p,
+	size_t n)
+{
+	if (n <= 8) {
+		memcpy(d, p, 8);
+	} else if (n <= 16) {
+		memcpy(d, p, 8);
+		memcpy(d + n - 8, p + n - 8, 8);
+	} else {
+		memcpy(d, p, n);
+	}
+}
+
 /* A varint of bytes this process made (ENTRY, PAIR): no bounds to check. */
 static inline uint64_t take_varint(const unsigned char **pp)
 {
@@ -754,6 +770,11 @@ static inline uint64_t take_varint(const unsigned char **pp)
 	uint64_t v = 0;
 	int shift = 0;
 
+	/* Most are one byte: a local term, a tf, a tail length. */
+	if (!(*p & 0x80)) {
+		*pp = p + 1;
+		return *p;
+	}
 	while (*p & 0x80) {
 		v |= (uint64_t)(*p++ & 0x7f) << shift;
 		shift += 7;
@@ -865,9 +886,10 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 			if (furet_buf_reserve(&e->post, 20 + n))
 				return FURET_NOMEM;
 			q = e->post.data + e->post.len;
-			q += furet_put_varint(q, e->n_post ? pid - e->last_pid : pid);
+			/* A new term's last_pid is 0: its first delta is pid. */
+			q += furet_put_varint(q, pid - e->last_pid);
 			q += furet_put_varint(q, tf);
-			copy_short(q, p, n);
+			copy_tail(q, p, n);
 			q += n;
 			p += n;
 			*q = '\0';
@@ -969,7 +991,7 @@ static int64_t find_batch_id(furet_writer *w, const char *id, size_t len,
 	while (w->id_slots[j]) {
 		batch_doc *d = &w->docs[w->id_slots[j] - 1];
 		if (d->id_len == len &&
-			memcmp(w->ids.data + d->id_off, id, len) == 0) {
+			furet_same(w->ids.data + d->id_off, id, len)) {
 			*slot = j;
 			return w->id_slots[j] - 1;
 		}

@@ -898,6 +898,24 @@ static void test_reuse(void **state)
 	assert_int_equal(t[0].start, 0);
 }
 
+/* Each token's term_hash is furet_hash32 of its term, whether the word
+** was stemmed, came from the cache (its second time), is a number or the
+** whole of a compound or a name. */
+static void test_term_hash(void **state)
+{
+	const char *s = "Les écoles de Villeneuve-la-Garenne : 1 234,50 euros, "
+		"S.A.S. www.exemple.fr ; les écoles ÉCOLES";
+	const furet_token *t;
+	size_t n, i;
+
+	(void)state;
+	t = run(s, &n);
+	assert_true(n > 10);
+	for (i = 0; i < n; i++)
+		assert_int_equal(t[i].term_hash,
+			furet_hash32(t[i].term, t[i].term_len));
+}
+
 /* Once the buffers have grown, a run allocates nothing (through our hooks):
 ** every allocation would fail, and the run still succeeds. */
 static void test_no_alloc_after_warm_up(void **state)
@@ -1324,6 +1342,7 @@ int main(void)
 		cmocka_unit_test(test_long_word),
 		cmocka_unit_test(test_big_text),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_term_hash),
 		cmocka_unit_test(test_no_alloc_after_warm_up),
 		cmocka_unit_test(test_query_mode),
 		cmocka_unit_test(test_golden),

@@ -1,6 +1,7 @@
 /*
 ** test_util.c — buffers (sticky error under allocation failure), UTF-8
-** validation at every kind of bad sequence, big-endian integers.
+** validation at every kind of bad sequence, big-endian integers, and the
+** hash tables' key comparison against memcmp.
 */
 #include "testutil.h"
 
@@ -83,12 +84,33 @@ static void test_u32be(void **state)
 	assert_int_equal(furet_get_u32be(p), 0x01020304u);
 }
 
+/* furet_same answers as memcmp does, for every length around its cases
+** (0, 1-3, 4-7, 8-16, more) and a difference at every byte. */
+static void test_same(void **state)
+{
+	unsigned char a[40], b[40];
+	size_t n, i;
+	(void)state;
+
+	for (i = 0; i < sizeof a; i++)
+		a[i] = b[i] = (unsigned char)(i * 37 + 11);
+	for (n = 0; n <= sizeof a; n++) {
+		assert_true(furet_same(a, b, n));
+		for (i = 0; i < n; i++) {
+			b[i] ^= 0x40;
+			assert_int_equal(furet_same(a, b, n), memcmp(a, b, n) == 0);
+			b[i] ^= 0x40;
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_u32be),
+		cmocka_unit_test(test_same),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
