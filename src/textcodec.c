@@ -48,7 +48,7 @@ void furet_text_sampler_init(furet_text_sampler *s, size_t n)
 {
 	memset(s, 0, sizeof *s);
 	furet_buf_init(&s->samples);
-	s->step = n > 20000 ? n / 20000 : 1;
+	s->step = n > FURET_SAMPLES ? n / FURET_SAMPLES : 1;
 }
 
 int furet_text_sampler_offer(furet_text_sampler *s, const char *text,
