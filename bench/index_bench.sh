@@ -5,9 +5,11 @@
 #
 #   - the analysis alone (bench/analyze_bench, one thread) on the same text;
 #   - full rebuilds with the default threads and budget, with one thread,
-#     and with a 256 MB budget: wall time (best of BENCH_RUNS, default 3:
-#     the machine is shared), MB/s of text, the ratio to the analysis alone,
-#     peak RSS (/usr/bin/time), CPU time;
+#     and with a 256 MB budget: wall time (best of BENCH_RUNS rounds,
+#     default 3, each running the analysis and the three rebuilds: the
+#     machine is shared), MB/s of text, the ratio to the analysis alone
+#     (best to best, and per round for the default rebuild), peak RSS
+#     (/usr/bin/time), CPU time;
 #   - the index size, with and without the stored text (the text table's
 #     pages, from mdb_stat).
 #
@@ -81,58 +83,62 @@ for z in "$D"/corpus/*.jsonl.zst; do
 done
 CORPUS="$WORK/corpus"
 
-# best_of DIR CMD... — runs CMD RUNS times under /usr/bin/time, DIR removed
-# before each (a fresh build each time); prints "best_wall max_rss_kb
-# user+sys_of_best".
-best_of() {
-	dir=$1; shift
-	best=""; rss=0; cpu=""
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		rm -rf "$dir"
-		/usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >/dev/null
-		read -r w m u s < "$WORK/time"
-		if [ -z "$best" ] || [ "$(echo "$w < $best" | bc)" = 1 ]; then
-			best=$w; cpu=$(echo "$u + $s" | bc)
-		fi
-		[ "$m" -gt "$rss" ] && rss=$m
-		i=$((i + 1))
-	done
-	echo "$best $rss $cpu"
-}
+# The analysis alone (one thread, text fields only) and the rebuilds
+# (default, one thread, 256 MB budget), one of each per round, RUNS
+# rounds: interleaved, so that a machine that slows down or speeds up
+# (a shared one does, by up to 2x within minutes) weighs on each the same.
+# Each keeps its best wall time (its CPU time is that run's, its peak RSS
+# the most of any); the paired ratio is, per round, the default rebuild
+# over the analysis just before it.
 command -v bc >/dev/null 2>&1 || need bc || exit 2
-
-# The analysis alone: one thread, text fields only.
-say "analysis alone, best of $RUNS"
+CFGS="default:: one_thread:--threads_1: 256_MB_budget:--memory_256M:"
+IX="$WORK/index"
 an_best=""
-i=0
-while [ $i -lt "$RUNS" ]; do
+pairs=""
+r=0
+while [ $r -lt "$RUNS" ]; do
+	say "round $((r + 1)) of $RUNS: analysis alone, then the rebuilds"
 	line=$(cat "$CORPUS"/*.jsonl | "$B/bench/analyze_bench")
 	set -- $line
-	bytes=$2; secs=$6
-	if [ -z "$an_best" ] || [ "$(echo "$secs < $an_best" | bc)" = 1 ]; then
-		an_best=$secs
+	bytes=$2; an=$6
+	if [ -z "$an_best" ] || [ "$(echo "$an < $an_best" | bc)" = 1 ]; then
+		an_best=$an
 	fi
-	i=$((i + 1))
+	k=0
+	for cfg in $CFGS; do
+		rest=${cfg#*:}
+		opts=$(echo "${rest%%:*}" | tr _ ' ')
+		rm -rf "$IX"
+		# shellcheck disable=SC2086
+		/usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$B/furet" index -q \
+			-i "$IX" --rebuild $opts "$CORPUS" >/dev/null
+		read -r w m u s < "$WORK/time"
+		eval "bw=\${best_w$k:-}; brss=\${best_rss$k:-0}"
+		if [ -z "$bw" ] || [ "$(echo "$w < $bw" | bc)" = 1 ]; then
+			eval "best_w$k=$w; best_cpu$k=$(echo "$u + $s" | bc)"
+		fi
+		[ "$m" -gt "$brss" ] && eval "best_rss$k=$m"
+		[ $k -eq 0 ] && pairs="$pairs $(echo "scale=3; $w / $an" | bc)"
+		k=$((k + 1))
+	done
+	r=$((r + 1))
 done
 mb=$(echo "scale=1; $bytes / 1000000" | bc)
 an_mbs=$(echo "scale=1; $bytes / 1000000 / $an_best" | bc)
+pairs_sorted=$(echo $pairs | tr ' ' '\n' | sort -n | tr '\n' ' ')
+pair_med=$(echo $pairs | tr ' ' '\n' | sort -n |
+	awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
 
-IX="$WORK/index"
 rows=""
-for cfg in "default::" "one thread:--threads 1:" "256 MB budget:--memory 256M:"; do
-	name=${cfg%%:*}
-	rest=${cfg#*:}
-	opts=${rest%%:*}
-	say "rebuild ($name), best of $RUNS"
-	# shellcheck disable=SC2086
-	r=$(best_of "$IX" "$B/furet" index -q -i "$IX" --rebuild $opts "$CORPUS")
-	set -- $r
-	wall=$1; rss=$2; cpu=$3
+k=0
+for cfg in $CFGS; do
+	name=$(echo "${cfg%%:*}" | tr _ ' ')
+	eval "wall=\$best_w$k; rss=\$best_rss$k; cpu=\$best_cpu$k"
 	mbs=$(echo "scale=1; $bytes / 1000000 / $wall" | bc)
 	ratio=$(echo "scale=2; $wall / $an_best" | bc)
 	rows="$rows| $name | $wall | $mbs | $ratio | $((rss / 1024)) | $cpu |
 "
+	k=$((k + 1))
 done
 
 # Sizes of the last index (the same whatever the run).
@@ -151,9 +157,10 @@ textin_mb=$(echo "scale=1; $text_bytes / 1000000" | bc)
 	echo "# furet indexing benchmark"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg);" \
-		"corpus: $D/corpus ($mb MB of text); best of $RUNS runs."
+		"corpus: $D/corpus ($mb MB of text); best of $RUNS interleaved rounds."
 	echo
 	echo "Analysis alone (bench/analyze_bench, one thread): $an_best s, $an_mbs MB/s."
+	echo "Default rebuild over the analysis run just before it, per round: $pairs_sorted(median $pair_med)."
 	echo
 	echo "| full rebuild | wall s | MB/s | x analysis alone | peak RSS MB | CPU s (user+sys) |"
 	echo "|---|---|---|---|---|---|"
