@@ -156,30 +156,28 @@ static size_t frame_head(unsigned char *hdr, uint64_t len)
 	return 1 + n;
 }
 
-/* Stores frame f (r bytes, from the magic number on) of a text of len
-** bytes as its one block's tag and content, when the frame is that header
-** (frame_head) and one last block, so the decoder can put the 3 + 1 to 9
-** bytes of headers back; 0 when it is not. */
-static int store_block(const unsigned char *f, size_t r, size_t len,
-	int has_dict, furet_buf *out)
+/* Whether frame f (r bytes, from the magic number on) of a text of len
+** bytes is that header (frame_head) and one last block, whose content can
+** then be stored alone, the decoder putting the 3 + 1 to 9 bytes of
+** headers back: 1 with the block's type in *type and where its content
+** starts in *at, 0 when it is not. */
+static int one_block(const unsigned char *f, size_t r, size_t len,
+	unsigned *type, size_t *at)
 {
 	unsigned char hdr[9];
 	size_t h = frame_head(hdr, len), payload;
 	uint32_t bh;
-	unsigned type;
 
 	if (r < MAGIC_LEN + h + 3 || memcmp(f + MAGIC_LEN, hdr, h) != 0)
 		return 0;
 	bh = (uint32_t)f[MAGIC_LEN + h] | (uint32_t)f[MAGIC_LEN + h + 1] << 8 |
 		(uint32_t)f[MAGIC_LEN + h + 2] << 16;
-	type = bh >> 1 & 3;
+	*type = bh >> 1 & 3;
 	payload = r - MAGIC_LEN - h - 3;
-	if (!(bh & 1) || type > 2 || (type == 1 ? payload != 1 || bh >> 3 != len :
-		payload != bh >> 3) || payload >= len)
+	if (!(bh & 1) || *type > 2 || (*type == 1 ? payload != 1 ||
+		bh >> 3 != len : payload != bh >> 3) || payload >= len)
 		return 0;
-	furet_buf_reset(out);
-	furet_buf_putc(out, TAG_BLOCK + 3 * has_dict + (int)type);
-	furet_buf_append(out, f + MAGIC_LEN + h + 3, payload);
+	*at = MAGIC_LEN + h + 3;
 	return 1;
 }
 
@@ -193,26 +191,18 @@ furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
 	if ((len >= 64 || e->cdict) && !furet_buf_reserve(out, bound + 1)) {
 		r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
 		if (!ZSTD_isError(r) && r > MAGIC_LEN && r - MAGIC_LEN + 1 < len) {
-			/* One block, as texts of a paragraph are: its content alone
-			** (copied: out holds the frame) */
-			furet_buf frame;
-			int is_block;
-			furet_buf_init(&frame);
-			furet_buf_append(&frame, out->data + 1, r);
-			is_block = !frame.has_err && store_block(frame.data, r, len,
-				e->cdict != NULL, out);
-			furet_buf_free(&frame);
-			if (is_block)
-				return out->has_err ? FURET_NOMEM : FURET_OK;
-			furet_buf_reset(out);
-			if (furet_buf_reserve(out, bound + 1))
-				return FURET_NOMEM;
-			r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
-			if (ZSTD_isError(r) || r <= MAGIC_LEN)
-				return FURET_NOMEM;
-			out->data[0] = e->cdict ? TAG_ZSTD_DICT : TAG_ZSTD;
-			memmove(out->data + 1, out->data + 1 + MAGIC_LEN, r - MAGIC_LEN);
-			out->len = r - MAGIC_LEN + 1;
+			/* One block, as texts of a paragraph are: its content alone;
+			** else the frame without its magic number. Moved down in
+			** place, over the headers. */
+			unsigned type;
+			size_t at = MAGIC_LEN;
+			if (one_block(out->data + 1, r, len, &type, &at))
+				out->data[0] = (unsigned char)(TAG_BLOCK +
+					3 * (e->cdict != NULL) + type);
+			else
+				out->data[0] = e->cdict ? TAG_ZSTD_DICT : TAG_ZSTD;
+			memmove(out->data + 1, out->data + 1 + at, r - at);
+			out->len = r - at + 1;
 			return FURET_OK;
 		}
 	}
