@@ -1547,6 +1547,23 @@ static size_t merge_buf(const furet_writer *w)
 	return (size_t)b;
 }
 
+/* Appends the next n bytes of r to out, a buffer of r at a time:
+** FURET_IO (and r->has_err) when r ends first. */
+static furet_rc rdr_append(furet_rdr *r, uint64_t n, furet_buf *out)
+{
+	while (n && !r->has_err) {
+		size_t m = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
+		if (!m) {
+			r->has_err = 1;
+			return FURET_IO;
+		}
+		furet_buf_append(out, r->p, m);
+		r->p += m;
+		n -= m;
+	}
+	return n ? FURET_IO : FURET_OK;
+}
+
 static int is_dead_pid(const furet_writer *w, uint64_t pid)
 {
 	return pid >= w->n_pass ||
@@ -2142,18 +2159,8 @@ static furet_rc job_add(furet_writer *w, furet_txn *t, term_jobs *tj,
 		/* a spilled run's: copied, the reader going past them */
 		sg->p = NULL;
 		sg->off = j->in.len;
-		{
-			size_t left = sg->len;
-			while (left) {
-				size_t m = furet_rdr_need(&s->r, left < (64u << 10) ? left :
-					64u << 10);
-				if (!m)
-					return FURET_IO;
-				furet_buf_append(&j->in, s->r.p, m);
-				s->r.p += m;
-				left -= m;
-			}
-		}
+		if ((rc = rdr_append(&s->r, sg->len, &j->in)))
+			return rc;
 	}
 	if (j->in.has_err)
 		return FURET_NOMEM;
@@ -2680,17 +2687,7 @@ static furet_rc rdr_copy(furet_rdr *r, uint64_t n, furet_buf *out)
 	furet_buf_reset(out);
 	if (furet_buf_reserve(out, n))
 		return FURET_NOMEM;
-	while (n) {
-		size_t k = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
-		if (!k) {
-			r->has_err = 1;
-			return FURET_IO;
-		}
-		furet_buf_append(out, r->p, k);
-		r->p += k;
-		n -= k;
-	}
-	return FURET_OK;
+	return rdr_append(r, n, out);
 }
 
 /* One SPOOL document header. */
@@ -3072,16 +3069,7 @@ static void copy_field(furet_rdr *r, furet_buf *out)
 	uint64_t n = furet_rdr_varint(r);
 
 	furet_buf_put_varint(out, n);
-	while (n && !r->has_err) {
-		size_t m = furet_rdr_need(r, n < (64u << 10) ? (size_t)n : 64u << 10);
-		if (!m) {
-			r->has_err = 1;
-			break;
-		}
-		furet_buf_append(out, r->p, m);
-		r->p += m;
-		n -= m;
-	}
+	(void)rdr_append(r, n, out); /* (a failure is in r->has_err) */
 }
 
 /* Copies one SPOOL document record from r to the end of out. */
