@@ -284,11 +284,6 @@ static inline int64_t intern(furet_adoc *d, furet_adoc_work *k,
 
 /* ---- lookup pairs ---------------------------------------------------------- */
 
-/* Did this worker record the pairs of (word, term) recently? The cache is
-** direct-mapped and forgets: it only spares the writer most of the pairs
-** it would keep once anyway, never one it needs (everything emitted by any
-** worker ends up in the index, so a pair skipped here was emitted before).
-** Records the key when not. */
 /* The key of the token's (word, term) in the cache, from the hash of its
 ** term (term_hash) that the document's table has already made: the two
 ** hashes mixed, so that the slot (low bits) depends on all their bits. */
@@ -302,6 +297,11 @@ static uint32_t pair_hash(const furet_token *t, uint32_t term_hash)
 	return h;
 }
 
+/* Did this worker record the pairs of (word, term) recently? The cache is
+** direct-mapped and forgets: it only spares the writer most of the pairs
+** it would keep once anyway, never one it needs (everything emitted by any
+** worker ends up in the index, so a pair skipped here was emitted before).
+** Records the key when not; h is its pair_hash. */
 static int seen_before(furet_pair_cache *cache, const furet_token *t,
 	uint32_t h)
 {

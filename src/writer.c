@@ -32,7 +32,7 @@
 ** order its postings and positions blocks, appending to the last partial
 ** block of a term that is already indexed (a rebuild whose postings are
 ** all in memory has its blocks encoded by worker threads, a job of terms
-** at a time, and this thread puts them: write_terms_parallel).
+** at a time, and this thread puts them: job_add).
 ** Meanwhile other threads train
 ** the stored text's dictionaries (a rebuild) and compress the texts, ids
 ** and titles of the spool, a chunk at a time (the texts of a document's
@@ -1841,13 +1841,7 @@ static furet_rc write_term(furet_writer *w, furet_txn *t,
 		}
 	}
 	/* (an indexed block's postings are in the bounds) */
-	bp.t = t;
-	bp.sink = sink;
-	bp.term = term;
-	bp.term_len = term_len;
-	bp.first = block;
-	bp.key = key;
-	bp.put_flags = put_flags;
+	bp = (block_put){ t, sink, term, term_len, block, key, put_flags };
 	if ((rc = encode_term(w, segs, n_segs, base, blk, pos, enc, &o, out,
 		&bp)))
 		return rc;
@@ -1882,7 +1876,6 @@ static size_t term_big(const furet_writer *w)
 	uint64_t b = w->budget / 512;
 	return b < (64u << 10) ? 64u << 10 : (size_t)b;
 }
-
 
 typedef struct term_seg {
 	const unsigned char *p; /* the run in memory's postings, or NULL: */
@@ -2034,14 +2027,8 @@ static furet_rc put_job(furet_writer *w, furet_txn *t, term_jobs *tj)
 		return FURET_DONE;
 	for (i = 0; i < j->n_items && !(rc = j->rc); i++) {
 		term_item *it = &j->items[i];
-		block_put bp;
-		bp.t = t;
-		bp.sink = &tj->sink;
-		bp.term = (const char *)j->in.data + it->key_off;
-		bp.term_len = it->key_len;
-		bp.first = 0;
-		bp.key = tj->key;
-		bp.put_flags = FURET_PUT_APPEND;
+		block_put bp = { t, &tj->sink, (const char *)j->in.data + it->key_off,
+			it->key_len, 0, tj->key, FURET_PUT_APPEND };
 		furet_block_sink_reset(&tj->sink);
 		if ((rc = put_term(w, &bp, &it->o, j->out.data + it->at,
 			&tj->enc)) ||
@@ -2097,7 +2084,7 @@ static void jobs_close(term_jobs *tj)
 static size_t seg_bytes(const tsrc *s)
 {
 	return s->order ? (size_t)(s->mem.e - s->mem.p) :
-		(size_t)(furet_rdr_left((furet_rdr *)&s->r) - s->post_end);
+		(size_t)(furet_rdr_left(&s->r) - s->post_end);
 }
 
 /* Hands a term (its postings in segs) to the jobs; one too big for a job
@@ -2199,7 +2186,6 @@ static furet_rc doc_index(furet_writer *w)
 	}
 	return FURET_OK;
 }
-
 
 /* Merges the runs' terms: each term once, in byte order, with its
 ** postings from every run that has it. order is the run still in memory
