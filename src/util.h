@@ -205,4 +205,31 @@ size_t furet_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 ** are free; the analyzer's own folding (ICU) decides the index terms. */
 void furet_unaccent(const char *s, size_t len, furet_buf *out);
 
+/* Byte strings to sort in LMDB's key order (bytes, a shorter prefix
+** first): furet_key_ref_set fills pre with the first 8 bytes, big-endian
+** and padded with 0 bytes; id is the caller's. */
+typedef struct furet_key_ref {
+	uint64_t pre;
+	const unsigned char *p;
+	uint32_t len;
+	uint32_t id;
+} furet_key_ref;
+
+static inline void furet_key_ref_set(furet_key_ref *r,
+	const unsigned char *p, uint32_t len, uint32_t id)
+{
+	uint64_t x = 0;
+	uint32_t i;
+
+	for (i = 0; i < 8; i++)
+		x = x << 8 | (i < len ? p[i] : 0);
+	r->pre = x;
+	r->p = p;
+	r->len = len;
+	r->id = id;
+}
+
+/* Sorts v[0..n) by key (ties in any order); -1 when out of memory. */
+int furet_keys_sort(furet_key_ref *v, size_t n);
+
 #endif

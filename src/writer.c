@@ -541,39 +541,9 @@ static furet_rc tmp_flush(furet_writer *w, furet_tmp *f, furet_buf *b)
 
 /* ---- spilling a run ---------------------------------------------------------- */
 
-typedef struct term_ref {
-	const unsigned char *p;
-	uint32_t len;
-	uint32_t tid;
-} term_ref;
-
-/* Byte order of two strings, a shorter prefix first (LMDB's key order). */
-static int bytes_cmp(const unsigned char *a, uint32_t la,
-	const unsigned char *b, uint32_t lb)
-{
-	int c = memcmp(a, b, la < lb ? la : lb);
-	if (c)
-		return c;
-	return la < lb ? -1 : la > lb;
-}
-
-static int term_cmp(const void *a, const void *b)
-{
-	const term_ref *x = a, *y = b;
-	return bytes_cmp(x->p, x->len, y->p, y->len);
-}
-
-typedef struct fold_ref {
-	const unsigned char *p;
-	uint32_t len;
-	uint32_t off;
-} fold_ref;
-
-static int fold_cmp(const void *a, const void *b)
-{
-	const fold_ref *x = a, *y = b;
-	return bytes_cmp(x->p, x->len, y->p, y->len);
-}
+/* A run's terms (id: the term's number) and pairs (id unused), sorted. */
+typedef furet_key_ref term_ref;
+typedef furet_key_ref fold_ref;
 
 /* The run's terms in byte order; caller frees. */
 static term_ref *terms_sorted(const furet_writer *w)
@@ -584,12 +554,13 @@ static term_ref *terms_sorted(const furet_writer *w)
 
 	if (!order)
 		return NULL;
-	for (i = 0; i < w->n_terms; i++) {
-		order[i].p = w->terms_arena.data + w->terms[i].off;
-		order[i].len = w->terms[i].len;
-		order[i].tid = (uint32_t)i;
+	for (i = 0; i < w->n_terms; i++)
+		furet_key_ref_set(&order[i], w->terms_arena.data + w->terms[i].off,
+			w->terms[i].len, (uint32_t)i);
+	if (furet_keys_sort(order, w->n_terms)) {
+		furet_free(order);
+		return NULL;
 	}
-	qsort(order, w->n_terms, sizeof *order, term_cmp);
 	return order;
 }
 
@@ -601,12 +572,13 @@ static fold_ref *pairset_sorted(const pairset *ps)
 
 	if (!v)
 		return NULL;
-	for (i = 0; i < ps->n; i++) {
-		v[i].off = ps->offs[i];
-		v[i].len = ps->lens[i];
-		v[i].p = ps->arena.data + ps->offs[i];
+	for (i = 0; i < ps->n; i++)
+		furet_key_ref_set(&v[i], ps->arena.data + ps->offs[i], ps->lens[i],
+			(uint32_t)i);
+	if (furet_keys_sort(v, ps->n)) {
+		furet_free(v);
+		return NULL;
 	}
-	qsort(v, ps->n, sizeof *v, fold_cmp);
 	return v;
 }
 
@@ -658,7 +630,7 @@ static furet_rc spill_run(furet_writer *w)
 	ri.terms_off = w->runs.len + w->wbuf.len;
 	rc = wput_varint(w, w->n_terms);
 	for (i = 0; !rc && i < w->n_terms; i++) {
-		term_entry *e = &w->terms[order[i].tid];
+		term_entry *e = &w->terms[order[i].id];
 		if (!(rc = wput_varint(w, e->len)) &&
 			!(rc = wput(w, order[i].p, e->len)) &&
 			!(rc = wput_varint(w, e->n_post)) &&
@@ -1496,7 +1468,7 @@ static void tsrc_next(const furet_writer *w, tsrc *s)
 		const term_entry *e;
 		if (s->i == s->n)
 			return;
-		e = &w->terms[s->order[s->i++].tid];
+		e = &w->terms[s->order[s->i++].id];
 		s->term = w->terms_arena.data + e->off;
 		s->term_len = e->len;
 		s->n_post = e->n_post;

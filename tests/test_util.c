@@ -1,7 +1,8 @@
 /*
 ** test_util.c — buffers (sticky error under allocation failure), UTF-8
-** validation at every kind of bad sequence, big-endian integers, and the
-** hash tables' key comparison against memcmp.
+** validation at every kind of bad sequence, big-endian integers, the
+** hash tables' key comparison against memcmp, and the sort of keys in
+** LMDB's order.
 */
 #include "testutil.h"
 
@@ -104,6 +105,63 @@ static void test_same(void **state)
 	}
 }
 
+/* LMDB's key order: bytes, a shorter prefix first. */
+static int key_order(const furet_key_ref *x, const furet_key_ref *y)
+{
+	int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* furet_keys_sort puts keys in that order, whatever their lengths (0 to
+** 12 bytes, around the 8-byte prefix), with 0 bytes among them (a pair
+** key holds one) and many sharing a prefix; each key once, the ids kept
+** with their keys. Small arrays (qsort alone) and large (the radix sort). */
+static void test_keys_sort(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 63, 64, 65, 1000, 20000 };
+	unsigned char *bytes = malloc(20000 * 12);
+	furet_key_ref *v = malloc(20000 * sizeof *v);
+	unsigned *seen = malloc(20000 * sizeof *seen);
+	uint32_t rnd = 12345;
+	size_t si, i, n;
+	(void)state;
+
+	assert_non_null(bytes);
+	assert_non_null(v);
+	assert_non_null(seen);
+	for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+		n = sizes[si];
+		for (i = 0; i < n; i++) {
+			unsigned char *p = bytes + 12 * i;
+			uint32_t len, k;
+			rnd = rnd * 1103515245u + 12345u;
+			len = (rnd >> 16) % 13;
+			for (k = 0; k < len; k++) {
+				rnd = rnd * 1103515245u + 12345u;
+				/* a small alphabet with 0: many shared prefixes */
+				p[k] = (unsigned char)"\0ab\xff"[(rnd >> 16) & 3];
+			}
+			furet_key_ref_set(&v[i], p, len, (uint32_t)i);
+		}
+		assert_int_equal(furet_keys_sort(v, n), 0);
+		memset(seen, 0, 20000 * sizeof *seen);
+		for (i = 0; i < n; i++) {
+			assert_true(v[i].id < n);
+			assert_ptr_equal(v[i].p, bytes + 12 * v[i].id);
+			seen[v[i].id]++;
+			if (i)
+				assert_true(key_order(&v[i - 1], &v[i]) <= 0);
+		}
+		for (i = 0; i < n; i++)
+			assert_int_equal(seen[i], 1);
+	}
+	free(bytes);
+	free(v);
+	free(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_u32be),
 		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_keys_sort),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
