@@ -1985,17 +1985,29 @@ typedef struct term_jobs {
 	furet_block_sink sink;
 	furet_buf enc;
 	unsigned char key[KEY_CAP + 5];
+	/* Writing to do meanwhile, the first time the oldest job is not done
+	** yet: the lookup pairs and the dense arrays (write_batch's
+	** put_tables), which otherwise came after the last term with the
+	** encoding threads done. NULL once done (or none). */
+	furet_rc (*side)(void *arg);
+	void *side_arg;
 } term_jobs;
 
 /* Puts what the oldest job made (waiting for it): its terms' blocks and
 ** records, in order. FURET_DONE when no job is in flight. */
 static furet_rc put_job(furet_writer *w, furet_txn *t, term_jobs *tj)
 {
-	term_job *j = furet_pipeline_oldest(tj->p, 1);
+	term_job *j = furet_pipeline_oldest(tj->p, 0);
 	size_t i;
 	furet_rc rc = FURET_OK;
 
-	if (!j)
+	if (!j && tj->side && furet_pipeline_in_flight(tj->p)) {
+		rc = tj->side(tj->side_arg);
+		tj->side = NULL;
+		if (rc)
+			return rc;
+	}
+	if (!j && !(j = furet_pipeline_oldest(tj->p, 1)))
 		return FURET_DONE;
 	for (i = 0; i < j->n_items && !(rc = j->rc); i++) {
 		term_item *it = &j->items[i];
@@ -2164,7 +2176,8 @@ static furet_rc doc_index(furet_writer *w)
 ** (NULL when every run was spilled). Every few terms, what the
 ** compressing threads made of docs is put (docs_pump). */
 static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order,
-	uint32_t base, int is_rebuild, docs_out *docs)
+	uint32_t base, int is_rebuild, docs_out *docs,
+	furet_rc (*side)(void *arg), void *side_arg)
 {
 	tsrc *srcs = NULL, **segs = NULL;
 	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs, n_terms = 0;
@@ -2186,6 +2199,8 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 		has_jobs = 1;
 		if ((rc = jobs_open(w, &tj, docs)))
 			goto done;
+		tj.side = side;
+		tj.side_arg = side_arg;
 	}
 	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
 	segs = furet_malloc((n_src ? n_src : 1) * sizeof *segs);
@@ -3437,6 +3452,37 @@ static void docs_free(docs_out *o)
 	furet_doc_app_free(&o->app);
 }
 
+/* The lookup pairs and the dense arrays of a batch (write_batch). */
+typedef struct batch_tables {
+	furet_writer *w;
+	furet_txn *t;
+	const fold_ref *fold_order, *word_order;
+	unsigned put_flags;
+	uint64_t n_passages, next_doc; /* the index's, before the batch */
+	furet_buf *enc, *dead;
+	int is_done;
+} batch_tables;
+
+static furet_rc put_tables(void *arg)
+{
+	batch_tables *bt = arg;
+	furet_writer *w = bt->w;
+	furet_rc rc;
+
+	bt->is_done = 1;
+	if ((rc = write_pairs(w, bt->t, 0, bt->fold_order, w->folds.n,
+		bt->put_flags)) ||
+		(rc = write_pairs(w, bt->t, 1, bt->word_order, w->words.n,
+		bt->put_flags)) ||
+		(rc = write_dense(w, bt->t, "plen", bt->n_passages, DENSE_PLEN, 0,
+		bt->enc, bt->dead)) ||
+		(rc = write_dense(w, bt->t, "pdoc", bt->n_passages, DENSE_PDOC,
+		(uint32_t)bt->next_doc, bt->enc, NULL)))
+		return rc;
+	return write_dense(w, bt->t, "dlen", bt->next_doc, DENSE_DLEN, 0,
+		bt->enc, NULL);
+}
+
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
 	const fold_ref *fold_order, const fold_ref *word_order)
 {
@@ -3447,6 +3493,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	size_t i;
 	furet_buf dead; /* u32be ids of the passages removals made dead */
 	docs_out o;
+	batch_tables bt;
 	furet_rc rc;
 
 	furet_buf_init(&enc);
@@ -3488,9 +3535,12 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 			"(2^32 passages)");
 		goto done;
 	}
-	/* The postings, the documents' texts being compressed meanwhile. */
+	/* The postings, the documents' texts being compressed meanwhile, and
+	** the other tables while the encoding threads are busy. */
+	bt = (batch_tables){ w, t, fold_order, word_order, put_flags,
+		c.n_passages, c.next_doc, &enc, &dead, 0 };
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild,
-		&o)) || (rc = docs_pump(w, t, &o, 1)) ||
+		&o, put_tables, &bt)) || (rc = docs_pump(w, t, &o, 1)) ||
 		(o.is_append && ((rc = furet_doc_app_flush(t, &o.app)) ||
 		(rc = furet_docids_put_all(t, &o.docids)))))
 		goto done;
@@ -3500,17 +3550,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	if (getenv("FURET_TEST_KILL_BEFORE_COMMIT"))
 		kill(getpid(), SIGKILL);
 
-	if ((rc = write_pairs(w, t, 0, fold_order, w->folds.n, put_flags)) ||
-		(rc = write_pairs(w, t, 1, word_order, w->words.n, put_flags)))
-		goto done;
-
-	rc = write_dense(w, t, "plen", c.n_passages, DENSE_PLEN, 0, &enc, &dead);
-	if (!rc)
-		rc = write_dense(w, t, "pdoc", c.n_passages, DENSE_PDOC,
-			(uint32_t)c.next_doc, &enc, NULL);
-	if (!rc)
-		rc = write_dense(w, t, "dlen", c.next_doc, DENSE_DLEN, 0, &enc, NULL);
-	if (rc)
+	if (!bt.is_done && (rc = put_tables(&bt)))
 		goto done;
 	c.n_docs += o.n_live_docs;
 	c.next_doc += w->n_docs;
