@@ -103,9 +103,10 @@ furet_rc furet_pipeline_open(const furet_pipeline_ops *ops, unsigned n_threads,
 		furet_free(p);
 		return FURET_ERROR;
 	}
-	/* Two jobs per worker keep them busy while the caller uses results;
-	** two more let the caller fill slots meanwhile. */
-	p->n_slots = n_threads > 1 ? 2 * (size_t)n_threads + 2 : 1;
+	/* Two jobs per worker (ops->depth) keep them busy while the caller
+	** uses results; two more let the caller fill slots meanwhile. */
+	p->n_slots = n_threads > 1 ?
+		(ops->depth ? ops->depth : 2) * (size_t)n_threads + 2 : 1;
 	p->slots = furet_malloc(p->n_slots * ops->slot_size);
 	p->info = furet_malloc(p->n_slots * sizeof *p->info);
 	if (!p->slots || !p->info) {

@@ -35,6 +35,9 @@ typedef struct furet_pipeline_ops {
 	void (*state_close)(void *ctx, void *state);
 	void (*run)(void *state, void *slot);
 	void *ctx;
+	/* Jobs in flight per worker, 0 for 2 (and two more slots for the
+	** caller to fill meanwhile). */
+	unsigned depth;
 } furet_pipeline_ops;
 
 typedef struct furet_pipeline furet_pipeline;

@@ -2049,7 +2049,7 @@ static furet_rc jobs_open(furet_writer *w, term_jobs *tj, docs_out *docs)
 	memset(tj, 0, sizeof *tj);
 	tj->ops = (furet_pipeline_ops){
 		sizeof(term_job), term_job_init, term_job_free, term_job_bytes,
-		term_state_open, term_state_close, term_job_run, NULL,
+		term_state_open, term_state_close, term_job_run, NULL, 2,
 	};
 	tj->docs = docs;
 	furet_block_sink_init(&tj->sink);
@@ -3387,7 +3387,7 @@ static furet_rc docs_start(furet_writer *w, furet_txn *t, docs_out *o,
 	o->zd.names = &o->names_dict;
 	o->ops = (furet_pipeline_ops){
 		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
-		zstate_close, zchunk_run, &o->zd,
+		zstate_close, zchunk_run, &o->zd, 2,
 	};
 	return furet_pipeline_open(&o->ops, w->n_threads, &o->zp);
 }
