@@ -8,7 +8,7 @@
 #     for comparison with earlier runs, on the texts alone);
 #   - full rebuilds with the default threads and budget, with one thread,
 #     and with a 256 MB budget: wall time (best of BENCH_RUNS rounds,
-#     default 3, each running the analysis and the three rebuilds: the
+#     default 5, each running the analyses and the three rebuilds: the
 #     machine is shared), MB/s of text, the ratio to the analysis alone
 #     (best to best, and per round for the default rebuild), peak RSS
 #     (/usr/bin/time), CPU time;
@@ -44,7 +44,7 @@ set -eu
 B=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 D=${FURET_DATA:-$ROOT/../shared/data}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/furet-bench}
 PEERS=${BENCH_PEERS:-}
 ENGINES=${BENCH_ENGINES:-xapian,xapian-elision,fts5,fts5-snowball,lucenepp}
