@@ -2964,59 +2964,32 @@ void furet_docids_add(furet_buf *buf, const void *id, size_t len,
 	furet_buf_append(buf, e, sizeof e);
 }
 
-/* Sorts the n entries at e (DOCID_ENT bytes each) by their bytes: a
-** radix sort of (hash, number), a byte at a time from the last, bytes
-** that every entry has the same skipped (the numbers' high ones). qsort
-** with memcmp took 0.03 s for the 145,000 documents of the 212 MB corpus,
-** at the end of the commit with nothing else running. -1 when out of
-** memory. */
-typedef struct docid_key {
-	uint64_t h;
-	uint32_t doc;
-} docid_key;
-
+/* Sorts the n entries at e (DOCID_ENT bytes each) by their bytes, with
+** furet_keys_sort: the radix sort of the first 8 bytes (the hash) leaves
+** only entries of one hash to compare whole. qsort with memcmp took 0.03 s
+** for the 145,000 documents of the 212 MB corpus, at the end of the
+** commit with nothing else running. -1 when out of memory. */
 static int docids_sort(unsigned char *e, size_t n)
 {
-	docid_key *v = furet_malloc(2 * n * sizeof *v), *src, *dst;
-	size_t count[256], i, j;
-	unsigned d;
+	furet_key_ref *v = furet_malloc(n * sizeof *v);
+	unsigned char *sorted = furet_malloc(n * DOCID_ENT);
+	size_t i;
+	int r = -1;
 
-	if (!v)
-		return -1;
-	for (i = 0; i < n; i++) {
-		v[i].h = get_u64be(e + DOCID_ENT * i);
-		v[i].doc = furet_get_u32be(e + DOCID_ENT * i + 8);
-	}
-	src = v;
-	dst = v + n;
-	/* digits 0..3: the number's bytes, low first; 4..11: the hash's */
-	for (d = 0; d < 12; d++) {
-		size_t sum = 0;
-#define DIGIT(k) (d < 4 ? ((k).doc >> (8 * d)) & 0xff : \
-		(unsigned)((k).h >> (8 * (d - 4))) & 0xff)
-		memset(count, 0, sizeof count);
-		for (i = 0; i < n; i++)
-			count[DIGIT(src[i])]++;
-		if (count[DIGIT(src[0])] == n)
-			continue;
-		for (j = 0; j < 256; j++) {
-			size_t c = count[j];
-			count[j] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-			dst[count[DIGIT(src[i])]++] = src[i];
-#undef DIGIT
-		{
-			docid_key *x = src;
-			src = dst;
-			dst = x;
-		}
-	}
+	if (!v || !sorted)
+		goto done;
 	for (i = 0; i < n; i++)
-		docid_entry(e + DOCID_ENT * i, src[i].h, src[i].doc);
+		furet_key_ref_set(&v[i], e + DOCID_ENT * i, DOCID_ENT, 0);
+	if (furet_keys_sort(v, n))
+		goto done;
+	for (i = 0; i < n; i++)
+		memcpy(sorted + DOCID_ENT * i, v[i].p, DOCID_ENT);
+	memcpy(e, sorted, n * DOCID_ENT);
+	r = 0;
+done:
 	furet_free(v);
-	return 0;
+	furet_free(sorted);
+	return r;
 }
 
 furet_rc furet_docids_put_all(furet_txn *t, furet_buf *buf)
