@@ -721,16 +721,7 @@ static void run(void *state, void *slot)
 		furet_adoc_run(&b->docs[i], state);
 }
 
-/* Five batches in flight per worker, not two: documents differ in size
-** by a thousand times, and batches come back in order, so that a worker
-** done early waits on a full ring while the other still has the oldest.
-** On the 212 MB corpus (novels of up to 650 KB among legal articles of a
-** few hundred bytes), with two threads: the cores busy 1.91-1.94 of 2
-** against 1.84-1.88, and every one of five alternating pairs of rebuilds
-** faster (6.42-7.20 s against 6.60-8.28 s). The writer's budget counts
-** what the slots hold (furet_pipeline_bytes), and the weight in flight
-** stays within a sixteenth of it (add_doc). */
 const furet_pipeline_ops furet_adoc_ops = {
 	sizeof(furet_adoc_batch), slot_init, slot_free, slot_bytes, state_open,
-	state_close, run, NULL, 5,
+	state_close, run, NULL, 0,
 };
