@@ -1988,6 +1988,21 @@ static void term_job_run(void *state, void *slot)
 }
 
 /* The commit's side of the jobs. */
+/* The lookup pairs and the dense arrays of a batch (write_batch), which
+** put_tables writes once: while the encoding threads work (put_job), or
+** after the terms. */
+typedef struct batch_tables {
+	furet_writer *w;
+	furet_txn *t;
+	const fold_ref *fold_order, *word_order;
+	unsigned put_flags;
+	uint64_t n_passages, next_doc; /* the index's, before the batch */
+	furet_buf *enc, *dead;
+	int is_done;
+} batch_tables;
+
+static furet_rc put_tables(batch_tables *bt);
+
 typedef struct term_jobs {
 	furet_pipeline_ops ops;
 	furet_pipeline *p;
@@ -1998,11 +2013,10 @@ typedef struct term_jobs {
 	furet_buf enc;
 	unsigned char key[KEY_CAP + 5];
 	/* Writing to do meanwhile, the first time the oldest job is not done
-	** yet: the lookup pairs and the dense arrays (write_batch's
-	** put_tables), which otherwise came after the last term with the
-	** encoding threads done. NULL once done (or none). */
-	furet_rc (*side)(void *arg);
-	void *side_arg;
+	** yet: the lookup pairs and the dense arrays (put_tables), which
+	** otherwise came after the last term with the encoding threads done.
+	** NULL for none. */
+	batch_tables *tables;
 } term_jobs;
 
 /* Puts what the oldest job made (waiting for it): its terms' blocks and
@@ -2013,12 +2027,9 @@ static furet_rc put_job(furet_writer *w, furet_txn *t, term_jobs *tj)
 	size_t i;
 	furet_rc rc = FURET_OK;
 
-	if (!j && tj->side && furet_pipeline_in_flight(tj->p)) {
-		rc = tj->side(tj->side_arg);
-		tj->side = NULL;
-		if (rc)
-			return rc;
-	}
+	if (!j && tj->tables && !tj->tables->is_done &&
+		furet_pipeline_in_flight(tj->p) && (rc = put_tables(tj->tables)))
+		return rc;
 	if (!j && !(j = furet_pipeline_oldest(tj->p, 1)))
 		return FURET_DONE;
 	for (i = 0; i < j->n_items && !(rc = j->rc); i++) {
@@ -2200,8 +2211,7 @@ static uint32_t pass_len(const furet_writer *w, size_t pid)
 ** (NULL when every run was spilled). Every few terms, what the
 ** compressing threads made of docs is put (docs_pump). */
 static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order,
-	uint32_t base, int is_rebuild, docs_out *docs,
-	furet_rc (*side)(void *arg), void *side_arg)
+	uint32_t base, int is_rebuild, docs_out *docs, batch_tables *tables)
 {
 	tsrc *srcs = NULL, **segs = NULL;
 	size_t n_src = w->n_runs + (order ? 1 : 0), i, n_segs, n_terms = 0;
@@ -2223,8 +2233,7 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 		has_jobs = 1;
 		if ((rc = jobs_open(w, &tj, docs)))
 			goto done;
-		tj.side = side;
-		tj.side_arg = side_arg;
+		tj.tables = tables;
 	}
 	srcs = furet_malloc((n_src ? n_src : 1) * sizeof *srcs);
 	segs = furet_malloc((n_src ? n_src : 1) * sizeof *segs);
@@ -3473,20 +3482,9 @@ static void docs_free(docs_out *o)
 	furet_doc_app_free(&o->app);
 }
 
-/* The lookup pairs and the dense arrays of a batch (write_batch). */
-typedef struct batch_tables {
-	furet_writer *w;
-	furet_txn *t;
-	const fold_ref *fold_order, *word_order;
-	unsigned put_flags;
-	uint64_t n_passages, next_doc; /* the index's, before the batch */
-	furet_buf *enc, *dead;
-	int is_done;
-} batch_tables;
-
-static furet_rc put_tables(void *arg)
+/* Writes the batch's lookup pairs and dense arrays; is_done is set. */
+static furet_rc put_tables(batch_tables *bt)
 {
-	batch_tables *bt = arg;
 	furet_writer *w = bt->w;
 	furet_rc rc;
 
@@ -3561,7 +3559,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	bt = (batch_tables){ w, t, fold_order, word_order, put_flags,
 		c.n_passages, c.next_doc, &enc, &dead, 0 };
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild,
-		&o, put_tables, &bt)) || (rc = docs_pump(w, t, &o, 1)) ||
+		&o, &bt)) || (rc = docs_pump(w, t, &o, 1)) ||
 		(o.is_append && ((rc = furet_doc_app_flush(t, &o.app)) ||
 		(rc = furet_docids_put_all(t, &o.docids)))))
 		goto done;
@@ -3637,6 +3635,7 @@ static int mark_dead(furet_writer *w)
 static uint64_t rebuild_ckpt(const furet_writer *w)
 {
 	uint64_t c = w->budget / 4;
+
 	if (c < furet_writer_ckpt_min)
 		c = furet_writer_ckpt_min;
 	if (c > ((uint64_t)32 << 20))
