@@ -97,6 +97,10 @@ CORPUS="$WORK/corpus"
 command -v bc >/dev/null 2>&1 || need bc || exit 2
 CFGS="default:: one_thread:--threads_1: 256_MB_budget:--memory_256M:"
 IX="$WORK/index"
+# analysis FIELDS: one run of analyze_bench over the corpus (its line).
+analysis() { cat "$CORPUS"/*.jsonl | "$B/bench/analyze_bench" 1 "$1"; }
+# is_less A B: whether A < B, or B is empty (no best yet).
+is_less() { [ -z "$2" ] || [ "$(echo "$1 < $2" | bc)" = 1 ]; }
 an_best=""
 ant_best=""
 pairs=""
@@ -104,24 +108,18 @@ controls=""
 r=0
 while [ $r -lt "$RUNS" ]; do
 	say "round $((r + 1)) of $RUNS: analysis alone, then the rebuilds"
-	line=$(cat "$CORPUS"/*.jsonl | "$B/bench/analyze_bench" 1 text)
-	set -- $line
+	set -- $(analysis text)
 	ant=$6
-	if [ -z "$ant_best" ] || [ "$(echo "$ant < $ant_best" | bc)" = 1 ]; then
-		ant_best=$ant
-	fi
-	line=$(cat "$CORPUS"/*.jsonl | "$B/bench/analyze_bench" 1 title,text)
-	set -- $line
+	is_less "$ant" "$ant_best" && ant_best=$ant
+	set -- $(analysis title,text)
 	all_bytes=$2; an=$6; bytes=${12}
-	if [ -z "$an_best" ] || [ "$(echo "$an < $an_best" | bc)" = 1 ]; then
-		an_best=$an
-	fi
+	is_less "$an" "$an_best" && an_best=$an
 	# A control: two analyses of the texts at once, on the two processors,
 	# the slower over the one alone. Near 1, both processors were there;
 	# above, the host gave the second one (or both) less, which slows the
 	# threaded rebuilds and not the analysis alone.
-	cat "$CORPUS"/*.jsonl | "$B/bench/analyze_bench" 1 text > "$WORK/an2.a" &
-	cat "$CORPUS"/*.jsonl | "$B/bench/analyze_bench" 1 text > "$WORK/an2.b"
+	analysis text > "$WORK/an2.a" &
+	analysis text > "$WORK/an2.b"
 	wait
 	two=$(cat "$WORK/an2.a" "$WORK/an2.b" | awk '$6 > m {m = $6} END {print m}')
 	controls="$controls $(echo "scale=2; $two / $ant" | bc)"
@@ -135,7 +133,7 @@ while [ $r -lt "$RUNS" ]; do
 			-i "$IX" --rebuild $opts "$CORPUS" >/dev/null
 		read -r w m u s < "$WORK/time"
 		eval "bw=\${best_w$k:-}; brss=\${best_rss$k:-0}"
-		if [ -z "$bw" ] || [ "$(echo "$w < $bw" | bc)" = 1 ]; then
+		if is_less "$w" "$bw"; then
 			eval "best_w$k=$w; best_cpu$k=$(echo "$u + $s" | bc)"
 		fi
 		[ "$m" -gt "$brss" ] && eval "best_rss$k=$m"
