@@ -305,14 +305,10 @@ void furet_unaccent(const char *s, size_t len, furet_buf *out)
 static int key_ref_cmp(const void *a, const void *b)
 {
 	const furet_key_ref *x = a, *y = b;
-	int c;
 
 	if (x->pre != y->pre)
 		return x->pre < y->pre ? -1 : 1;
-	c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
+	return furet_key_cmp(x->p, x->len, y->p, y->len);
 }
 
 /* A radix sort of the 8-byte prefixes, a byte at a time from the last

@@ -233,6 +233,17 @@ size_t furet_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 ** are free; the analyzer's own folding (ICU) decides the index terms. */
 void furet_unaccent(const char *s, size_t len, furet_buf *out);
 
+/* LMDB's key order: bytes, a shorter prefix first. */
+static inline int furet_key_cmp(const unsigned char *a, size_t a_len,
+	const unsigned char *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	if (c)
+		return c;
+	return a_len < b_len ? -1 : a_len > b_len;
+}
+
 /* Byte strings to sort in LMDB's key order (bytes, a shorter prefix
 ** first): furet_key_ref_set fills pre with the first 8 bytes, big-endian
 ** and padded with 0 bytes; id is the caller's. */

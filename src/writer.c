@@ -1511,15 +1511,6 @@ static void tsrc_next(const furet_writer *w, tsrc *s)
 	s->has_term = 1;
 }
 
-static int key_cmp(const unsigned char *a, size_t a_len,
-	const unsigned char *b, size_t b_len)
-{
-	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
-	if (c)
-		return c;
-	return a_len < b_len ? -1 : a_len > b_len;
-}
-
 /* Buffer of each reader of a spilled run during the merge. */
 static size_t merge_buf(const furet_writer *w)
 {
@@ -2262,15 +2253,16 @@ static furet_rc write_terms(furet_writer *w, furet_txn *t, const term_ref *order
 	for (;;) {
 		tsrc *min = NULL;
 		for (i = 0; i < n_src; i++)
-			if (srcs[i].has_term && (!min || key_cmp(srcs[i].term,
-				srcs[i].term_len, min->term, min->term_len) < 0))
+			if (srcs[i].has_term && (!min ||
+				furet_key_cmp(srcs[i].term, srcs[i].term_len, min->term,
+				min->term_len) < 0))
 				min = &srcs[i];
 		if (!min)
 			break;
 		/* Every run holding the term, in run (= passage) order. */
 		for (i = 0, n_segs = 0; i < n_src; i++)
-			if (srcs[i].has_term && key_cmp(srcs[i].term, srcs[i].term_len,
-				min->term, min->term_len) == 0)
+			if (srcs[i].has_term && furet_key_cmp(srcs[i].term,
+				srcs[i].term_len, min->term, min->term_len) == 0)
 				segs[n_segs++] = &srcs[i];
 		if (has_jobs)
 			rc = job_add(w, t, &tj, min, segs, n_segs, base, &enc, &pos, blk,
@@ -2373,8 +2365,8 @@ static furet_rc write_pairs(furet_writer *w, furet_txn *t, int is_words,
 	for (;;) {
 		psrc *min = NULL;
 		for (i = 0; i < n_src; i++)
-			if (srcs[i].has_key && (!min || key_cmp(srcs[i].key, srcs[i].len,
-				min->key, min->len) < 0))
+			if (srcs[i].has_key && (!min || furet_key_cmp(srcs[i].key,
+				srcs[i].len, min->key, min->len) < 0))
 				min = &srcs[i];
 		if (!min)
 			break;
@@ -2382,8 +2374,9 @@ static furet_rc write_pairs(furet_writer *w, furet_txn *t, int is_words,
 			put_flags)) || (rc = tick(w, t)))
 			goto done;
 		for (i = 0; i < n_src; i++)
-			if (&srcs[i] != min && srcs[i].has_key && key_cmp(srcs[i].key,
-				srcs[i].len, min->key, min->len) == 0)
+			if (&srcs[i] != min && srcs[i].has_key &&
+				furet_key_cmp(srcs[i].key, srcs[i].len, min->key,
+				min->len) == 0)
 				psrc_next(&srcs[i]);
 		psrc_next(min);
 	}
@@ -2478,11 +2471,8 @@ static int tref_cmp_base(const void *a, const void *b, const void *arg)
 {
 	const tref *x = a, *y = b;
 	const unsigned char *base = arg;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(base + x->off, base + y->off, n);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
+
+	return furet_key_cmp(base + x->off, x->len, base + y->off, y->len);
 }
 
 static int tref_cmp(const void *a, const void *b)
