@@ -198,6 +198,20 @@ void furet_index_give_analyzer(furet_index *ix, furet_analyzer *a)
 	pthread_mutex_unlock(&ix->mu);
 }
 
+void furet_index_trim_analyzers(furet_index *ix, size_t keep)
+{
+	furet_analyzer *a;
+
+	for (;;) {
+		pthread_mutex_lock(&ix->mu);
+		a = ix->n_pool > keep ? ix->pool[--ix->n_pool] : NULL;
+		pthread_mutex_unlock(&ix->mu);
+		if (!a)
+			return;
+		furet_analyzer_close(a);
+	}
+}
+
 /* ---- analysis API ------------------------------------------------------ */
 
 struct furet_analysis {

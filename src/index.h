@@ -26,6 +26,10 @@ struct furet_index {
 /* Borrows an analyzer (made when the pool is empty); give it back after. */
 furet_rc furet_index_take_analyzer(furet_index *ix, furet_analyzer **out);
 void furet_index_give_analyzer(furet_index *ix, furet_analyzer *a);
+/* Closes the pooled analyzers but keep of them (a writer with a small
+** budget, once its analysis threads are gone: each holds megabytes of
+** caches that the commit can use). */
+void furet_index_trim_analyzers(furet_index *ix, size_t keep);
 
 /* Takes the right to write: one writer per handle (FURET_BUSY otherwise)
 ** and the cross-process writer lock (waiting for it, or FURET_BUSY naming

@@ -116,6 +116,19 @@ int furet_buf_reserve_grow(furet_buf *b, size_t extra)
 	return 0;
 }
 
+void furet_buf_fit(furet_buf *b)
+{
+	unsigned char *p;
+
+	if (!b->cap || b->cap <= b->len + 1)
+		return;
+	p = furet_realloc(b->data, b->len + 1);
+	if (p) {
+		b->data = p;
+		b->cap = b->len + 1;
+	}
+}
+
 void furet_buf_append_grow(furet_buf *b, const void *p, size_t n)
 {
 	if (furet_buf_reserve_grow(b, n))

@@ -49,6 +49,9 @@ static inline void furet_buf_reset(furet_buf *b)
 	if (b->cap)
 		b->data[0] = '\0';
 }
+/* Gives back the capacity past the bytes and their NUL (doubling leaves up
+** to half of it unused); kept as it is when realloc fails. */
+void furet_buf_fit(furet_buf *b);
 /* Makes room for extra more bytes and a NUL: 0, or -1 (has_err set). */
 int furet_buf_reserve_grow(furet_buf *b, size_t extra);
 static inline int furet_buf_reserve(furet_buf *b, size_t extra)

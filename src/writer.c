@@ -524,6 +524,27 @@ static size_t kept_bytes(const furet_writer *w)
 			furet_pipeline_weight(w->pl) : 0);
 }
 
+/* Once the analysis is over: the arrays kept until the end of the batch
+** lose the capacity that doubling left unused (on the 212 MB corpus the
+** ids' buffer was 16 MiB, the documents' 6 MiB for 3.5 MB), and the
+** analyzers the analysis threads gave back to the index, a few MiB each,
+** are closed but one; with a budget under 512 MiB, all of them. At
+** --memory 128M that is 17 MB of the 113 MB at the commit's peak
+** (massif). */
+static void fit_kept(furet_writer *w)
+{
+	if (w->n_docs < w->cap_docs) {
+		batch_doc *d = furet_realloc(w->docs, w->n_docs * sizeof *d);
+		if (d) {
+			w->docs = d;
+			w->cap_docs = w->n_docs;
+		}
+	}
+	furet_buf_fit(&w->ids);
+	furet_index_trim_analyzers(w->ix, w->budget < ((uint64_t)512 << 20) ?
+		0 : 1);
+}
+
 /* Slots of the pipeline that one big document made grow give their memory
 ** back past this. */
 static size_t shrink_limit(const furet_writer *w)
@@ -1511,10 +1532,12 @@ static void tsrc_next(const furet_writer *w, tsrc *s)
 	s->has_term = 1;
 }
 
-/* Buffer of each reader of a spilled run during the merge. */
+/* Buffer of each reader of a spilled run during the merge: a sixteenth
+** of the budget between them (an eighth was 12 MB of the 113 MB a 128 MiB
+** budget peaked at, for no speed the page cache does not give anyway). */
 static size_t merge_buf(const furet_writer *w)
 {
-	uint64_t b = w->budget / 8 / (w->n_runs + 1);
+	uint64_t b = w->budget / 16 / (w->n_runs + 1);
 	if (b < (64u << 10))
 		b = 64u << 10;
 	if (b > (4u << 20))
@@ -3409,6 +3432,11 @@ static furet_rc docs_start(furet_writer *w, furet_txn *t, docs_out *o,
 		sizeof(zchunk), zchunk_init, zchunk_free, zchunk_bytes, zstate_open,
 		zstate_close, zchunk_run, &o->zd, 2,
 	};
+	/* Each chunk's copy of the spool grows to 2 MiB (its last document
+	** takes it past ZCHUNK): 12 MiB with two threads. One job per thread
+	** under a 512 MiB budget saves 4 of them. */
+	if (w->budget < ((uint64_t)512 << 20))
+		o->ops.depth = 1;
 	return furet_pipeline_open(&o->ops, w->n_threads, &o->zp);
 }
 
@@ -3615,7 +3643,9 @@ static int mark_dead(furet_writer *w)
 }
 
 /* What a rebuild written beside the index commits at (see
-** commit_batch): a quarter of the budget, within 16 and 32 MiB. Each
+** commit_batch): an eighth of the budget, within 16 and 32 MiB (LMDB
+** keeps that many pages dirty, then as many freed for the next
+** transaction: a quarter of a 128 MiB budget was 28 MB of its peak). Each
 ** checkpoint writes its pages (and syncs) in the writer's thread while
 ** the encoding threads go on, which the final commit cannot: at 256 MiB
 ** the 212 MB corpus had none, and its commit wrote and synced the whole
@@ -3624,7 +3654,7 @@ static int mark_dead(furet_writer *w)
 ** pages, which make_room counts. */
 static uint64_t rebuild_ckpt(const furet_writer *w)
 {
-	uint64_t c = w->budget / 4;
+	uint64_t c = w->budget / 8;
 
 	if (c < furet_writer_ckpt_min)
 		c = furet_writer_ckpt_min;
@@ -3769,6 +3799,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	/* The analysis threads and their documents are done with. */
 	furet_pipeline_close(w->pl);
 	w->pl = NULL;
+	fit_kept(w);
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
 	if ((rc = make_room(w, (w->flags & FURET_WRITE_REBUILD) &&
@@ -3780,6 +3811,10 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	if (w->n_runs && (w->n_terms || w->folds.n || w->words.n) &&
 		(rc = spill_run(w)))
 		goto done;
+	/* (their buffers are not written to again) */
+	if (w->spool.fd >= 0)
+		furet_buf_free(&w->spool_buf);
+	furet_buf_free(&w->wbuf);
 	if (!w->n_runs) {
 		order = terms_sorted(w);
 		fold_order = pairset_sorted(&w->folds);

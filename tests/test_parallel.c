@@ -308,11 +308,10 @@ static void test_budget_same_index(void **state)
 	assert_true(same_as_reference(3, 1u << 20) >= 2);
 }
 
-/* A rebuild that commits every few hundred kilobytes (checkpoints, as a
-** big one does every quarter of its budget) writes the same index. The
-** corpus's format-12 index takes 4 or 5 checkpoints of 256 KiB (a quarter
-** of the 1 MiB budget; how the two threads' runs fall varies the count);
-** format 11's, a third larger, took 6. */
+/* A rebuild that commits every hundred kilobytes or so (checkpoints, as a
+** big one does every eighth of its budget) writes the same index. The
+** corpus's index takes 9 checkpoints of 96 KiB (an eighth of the 1 MiB
+** budget less its mapped reserve); it took 4 or 5 of 256 KiB. */
 static void test_checkpoints_same_index(void **state)
 {
 	uint64_t saved = furet_writer_ckpt_min;
@@ -421,6 +420,45 @@ static void test_temporary_files(void **state)
 	free(tmp);
 }
 
+/* The analysis threads give their analyzers back to the index when the
+** analysis ends; the commit keeps one for later searches, none under a
+** 512 MiB budget, whose commit needs their megabytes. */
+static size_t pooled_after(unsigned threads, uint64_t memory)
+{
+	char *dir = tu_mkdtemp(), id[32];
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_writer_options o;
+	size_t i, n;
+
+	furet_writer_options_init(&o);
+	o.threads = threads;
+	o.memory = memory;
+	o.flags = FURET_WRITE_REBUILD;
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
+	for (i = 0; i < 50; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	n = ix->n_pool;
+	assert_int_equal(furet_index_check(ix), FURET_OK);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+	return n;
+}
+
+static void test_analyzers_after_commit(void **state)
+{
+	(void)state;
+	assert_int_equal(pooled_after(3, 0), 1);
+	assert_int_equal(pooled_after(3, (uint64_t)1 << 30), 1);
+	assert_int_equal(pooled_after(3, (uint64_t)128 << 20), 0);
+	assert_int_equal(pooled_after(1, 1u << 20), 0);
+}
+
 static void test_options(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -456,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_budget_same_index),
 		cmocka_unit_test(test_checkpoints_same_index),
 		cmocka_unit_test(test_temporary_files),
+		cmocka_unit_test(test_analyzers_after_commit),
 	};
 	int rc;
 

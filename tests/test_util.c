@@ -1,7 +1,7 @@
 /*
-** test_util.c — buffers (sticky error under allocation failure), UTF-8
-** validation at every kind of bad sequence, big-endian integers, the
-** hash tables' key comparison against memcmp, and the sort of keys in
+** test_util.c — buffers (sticky error under allocation failure, fitting),
+** UTF-8 validation at every kind of bad sequence, big-endian integers,
+** the hash tables' key comparison against memcmp, and the sort of keys in
 ** LMDB's order.
 */
 #include "testutil.h"
@@ -32,6 +32,28 @@ static void test_buf(void **state)
 	assert_true(b.has_err);
 	assert_int_equal(b.len, 0);
 	furet_buf_free(&b);
+
+	/* Fitting gives back what doubling left unused, and keeps the bytes;
+	** when realloc fails, the buffer is kept as it was. */
+	furet_buf_init(&b);
+	for (i = 0; i < 1000; i++)
+		furet_buf_printf(&b, "%d,", i);
+	assert_true(b.cap > b.len + 1);
+	furet_alloc_fail_after(1);
+	furet_buf_fit(&b);
+	furet_alloc_fail_after(0);
+	assert_true(b.cap > b.len + 1);
+	assert_false(b.has_err);
+	furet_buf_fit(&b);
+	assert_int_equal(b.cap, b.len + 1);
+	assert_int_equal(b.data[b.len], '\0');
+	assert_memory_equal(b.data, "0,1,2,", 6);
+	assert_memory_equal(b.data + b.len - 4, "999,", 4);
+	furet_buf_append(&b, "x", 1); /* grows again */
+	assert_int_equal(b.data[b.len - 1], 'x');
+	furet_buf_free(&b);
+	furet_buf_fit(&b); /* nothing to fit */
+	assert_int_equal(b.cap, 0);
 }
 
 static void test_utf8(void **state)
