@@ -45,6 +45,7 @@ void furet_adoc_free(furet_adoc *d)
 	furet_buf_free(&d->term_bytes);
 	furet_buf_free(&d->ents);
 	furet_buf_free(&d->pairs);
+	furet_free(d->bmap);
 	memset(d, 0, sizeof *d);
 }
 
@@ -52,7 +53,7 @@ size_t furet_adoc_bytes(const furet_adoc *d)
 {
 	return d->in.cap + d->cap_pass * sizeof *d->pass +
 		d->cap_terms * sizeof *d->terms + d->term_bytes.cap + d->ents.cap +
-		d->pairs.cap;
+		d->pairs.cap + d->cap_bmap * sizeof *d->bmap;
 }
 
 furet_rc furet_adoc_work_open(furet_index *ix, furet_adoc_work **out)
@@ -87,6 +88,7 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_free(k->cand_hash);
 	furet_buf_free(&k->words);
 	furet_buf_free(&k->scratch);
+	furet_free(k->bslots);
 	furet_free(k);
 }
 
@@ -686,13 +688,16 @@ static void slot_free(void *slot)
 	for (i = 0; i < b->cap; i++)
 		furet_adoc_free(&b->docs[i]);
 	furet_free(b->docs);
+	furet_free(b->terms);
+	furet_buf_free(&b->term_bytes);
 	memset(b, 0, sizeof *b);
 }
 
 static size_t slot_bytes(const void *slot)
 {
 	const furet_adoc_batch *b = slot;
-	size_t i, n = b->cap * sizeof *b->docs;
+	size_t i, n = b->cap * sizeof *b->docs +
+		b->cap_terms * sizeof *b->terms + b->term_bytes.cap;
 
 	for (i = 0; i < b->cap; i++)
 		n += furet_adoc_bytes(&b->docs[i]);
@@ -712,6 +717,97 @@ static void state_close(void *ctx, void *state)
 	furet_adoc_work_close(ctx, state);
 }
 
+/* Doubles k's table of the batch's terms (at most half full). */
+static int grow_bslots(const furet_adoc_batch *b, furet_adoc_work *k)
+{
+	size_t n = k->n_bslots ? k->n_bslots * 2 : 4096, i;
+	uint32_t *s = furet_malloc(n * sizeof *s);
+
+	if (!s)
+		return -1;
+	memset(s, 0, n * sizeof *s);
+	for (i = 0; i < b->n_terms; i++) {
+		size_t j = b->terms[i].hash & (n - 1);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	furet_free(k->bslots);
+	k->bslots = s;
+	k->n_bslots = n;
+	return 0;
+}
+
+/* The batch's number of document d's term i, added if new; -1 when out of
+** memory. */
+static int64_t batch_term(furet_adoc_batch *b, furet_adoc_work *k,
+	const furet_adoc *d, size_t i)
+{
+	const furet_adoc_term *t = &d->terms[i];
+	const unsigned char *term = d->term_bytes.data + t->off;
+	furet_adoc_term *e;
+	size_t j;
+
+	if ((b->n_terms + 1) * 2 > k->n_bslots && grow_bslots(b, k))
+		return -1;
+	for (j = t->hash & (k->n_bslots - 1); k->bslots[j];
+		j = (j + 1) & (k->n_bslots - 1)) {
+		e = &b->terms[k->bslots[j] - 1];
+		if (e->hash == t->hash && e->len == t->len &&
+			furet_same(b->term_bytes.data + e->off, term, t->len))
+			return k->bslots[j] - 1;
+	}
+	if (furet_grow((void **)&b->terms, &b->cap_terms, b->n_terms + 1,
+		sizeof *b->terms) || b->term_bytes.len > UINT32_MAX - t->len)
+		return -1;
+	e = &b->terms[b->n_terms];
+	memset(e, 0, sizeof *e);
+	e->off = (uint32_t)b->term_bytes.len;
+	e->len = t->len;
+	e->hash = t->hash;
+	furet_buf_append(&b->term_bytes, term, t->len);
+	if (b->term_bytes.has_err)
+		return -1;
+	k->bslots[j] = (uint32_t)b->n_terms + 1;
+	return (int64_t)b->n_terms++;
+}
+
+/* The batch's distinct terms, and each document's map to them. */
+static int batch_terms(furet_adoc_batch *b, furet_adoc_work *k)
+{
+	size_t i, t;
+	int rc = 0;
+
+	b->n_terms = 0;
+	furet_buf_reset(&b->term_bytes);
+	for (i = 0; i < b->n && !rc; i++) {
+		furet_adoc *d = &b->docs[i];
+		if (d->rc)
+			continue;
+		if (furet_grow((void **)&d->bmap, &d->cap_bmap, d->n_terms,
+			sizeof *d->bmap)) {
+			rc = -1;
+			break;
+		}
+		for (t = 0; t < d->n_terms; t++) {
+			int64_t id = batch_term(b, k, d, t);
+			if (id < 0) {
+				rc = -1;
+				break;
+			}
+			d->bmap[t] = (uint32_t)id;
+		}
+	}
+	/* Emptied by probing again, as clear_slots does. */
+	for (i = 0; i < b->n_terms; i++) {
+		size_t j = b->terms[i].hash & (k->n_bslots - 1);
+		while (k->bslots[j] != i + 1)
+			j = (j + 1) & (k->n_bslots - 1);
+		k->bslots[j] = 0;
+	}
+	return rc;
+}
+
 static void run(void *state, void *slot)
 {
 	furet_adoc_batch *b = slot;
@@ -719,6 +815,7 @@ static void run(void *state, void *slot)
 
 	for (i = 0; i < b->n; i++)
 		furet_adoc_run(&b->docs[i], state);
+	b->has_terms = !batch_terms(b, state);
 }
 
 const furet_pipeline_ops furet_adoc_ops = {

@@ -97,6 +97,8 @@ typedef struct furet_adoc {
 	furet_buf pairs;          /* PAIR: byte table, 4 bytes hash (native
 	                             order), varint len, the key "a\0b" */
 	size_t n_pairs;
+	uint32_t *bmap;           /* per local term: the batch's term (run) */
+	size_t cap_bmap;
 } furet_adoc;
 
 /* What a thread needs to analyse documents: its analyzer, its cache of
@@ -119,13 +121,25 @@ typedef struct furet_adoc_work {
 	size_t cap_cand, cap_cand_hash;
 	furet_buf words;          /* words of the document's terms (lookups) */
 	furet_buf scratch;
+	uint32_t *bslots;         /* the batch's terms: index + 1, 0 empty */
+	size_t n_bslots;
 } furet_adoc_work;
 
 /* Documents analysed as one job of the pipeline: fewer hand-overs
-** between threads than one document at a time. */
+** between threads than one document at a time. The job also gathers the
+** distinct terms of its documents (those analysed without error, in order
+** of first use), and maps each document's local terms to them (bmap): the
+** writer looks a term up in its big table once per batch, not once per
+** document that has it (2.2 M lookups instead of 13.1 M on the 212 MB
+** corpus). has_terms is 0 when that ran out of memory: the writer then
+** looks the documents' terms up one by one. */
 typedef struct furet_adoc_batch {
 	furet_adoc *docs;
 	size_t n, cap;            /* docs[0..cap) are initialised */
+	furet_adoc_term *terms;   /* (word_off, word_len unused) */
+	size_t n_terms, cap_terms;
+	furet_buf term_bytes;
+	int has_terms;
 } furet_adoc_batch;
 
 void furet_adoc_init(furet_adoc *d);

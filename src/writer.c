@@ -156,6 +156,8 @@ struct furet_writer {
 	pairset words;     /* (unaccented word, term), for typo candidates */
 	uint32_t *lmap;    /* a document's local term -> tid */
 	size_t cap_lmap;
+	uint32_t *bmap;    /* a batch's term (furet_adoc_batch) -> tid */
+	size_t cap_bmap;
 
 	/* Spilled runs. */
 	furet_tmp runs;
@@ -340,6 +342,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	pairset_free(&w->folds);
 	pairset_free(&w->words);
 	furet_free(w->lmap);
+	furet_free(w->bmap);
 	furet_tmp_close(&w->runs);
 	furet_free(w->run_info);
 	furet_buf_free(&w->wbuf);
@@ -520,6 +523,7 @@ static size_t kept_bytes(const furet_writer *w)
 		w->n_id_slots * sizeof *w->id_slots + w->cap_plen * sizeof *w->plen +
 		w->spool_buf.cap + w->wbuf.cap + pairset_bytes(&w->seen) +
 		w->cap_rm * sizeof *w->rm_docs + w->cap_lmap * sizeof *w->lmap +
+		w->cap_bmap * sizeof *w->bmap +
 		(w->pl ? furet_pipeline_bytes(w->pl) +
 			furet_pipeline_weight(w->pl) : 0);
 }
@@ -831,8 +835,44 @@ static furet_rc spool_doc(furet_writer *w, const furet_adoc *a)
 	return FURET_OK;
 }
 
-/* Inverts the analysed document a: passage ids, postings, pairs, spool. */
-static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
+/* Looks up (adding) terms [0, n) of a document or a batch, tid[i] being
+** the i-th's number. The run's terms are many, and each document reaches a hundred of them at
+** random: three cache misses each (its slot, its entry, the end of its
+** postings). Asked for a few dozen at once, a stage at a time, they
+** overlap instead of following one another. */
+static furet_rc intern_all(furet_writer *w, const furet_adoc_term *terms,
+	const unsigned char *bytes, size_t n, uint32_t *tid)
+{
+	size_t i, at, end;
+
+	for (at = 0; at < n; at = end) {
+		end = n - at > 128 ? at + 128 : n;
+		if (w->n_slots) {
+			for (i = at; i < end; i++)
+				__builtin_prefetch(&w->slots[terms[i].hash &
+					(w->n_slots - 1)]);
+			for (i = at; i < end; i++) {
+				uint32_t s = w->slots[terms[i].hash & (w->n_slots - 1)];
+				if (s)
+					__builtin_prefetch(&w->terms[s - 1]);
+			}
+		}
+		for (i = at; i < end; i++) {
+			int64_t id = intern(w, (const char *)bytes + terms[i].off,
+				terms[i].len, terms[i].hash);
+			if (id < 0)
+				return FURET_NOMEM;
+			tid[i] = (uint32_t)id;
+		}
+	}
+	return FURET_OK;
+}
+
+/* Inverts the analysed document a: passage ids, postings, pairs, spool.
+** Its terms are numbered through the batch's (bmap: the batch's term ->
+** tid), or else looked up here. */
+static furet_rc invert_doc(furet_writer *w, const furet_adoc *a,
+	const uint32_t *bmap)
 {
 	batch_doc *d = &w->docs[a->doc];
 	const unsigned char *p, *end;
@@ -847,30 +887,18 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 		furet_grow((void **)&w->plen, &w->cap_plen, w->n_pass + a->n_pass,
 		sizeof *w->plen))
 		return FURET_NOMEM;
-	/* The run's terms are many, and each document reaches a hundred of
-	** them at random: three cache misses each (its slot, its entry, the
-	** end of its postings). Asked for all at once, a stage at a time,
-	** they overlap instead of following one another. */
-	if (w->n_slots) {
+	if (bmap) {
 		for (i = 0; i < a->n_terms; i++)
-			__builtin_prefetch(&w->slots[a->terms[i].hash &
-				(w->n_slots - 1)]);
-		for (i = 0; i < a->n_terms; i++) {
-			uint32_t s = w->slots[a->terms[i].hash & (w->n_slots - 1)];
-			if (s)
-				__builtin_prefetch(&w->terms[s - 1]);
-		}
+			w->lmap[i] = bmap[a->bmap[i]];
+	} else if ((rc = intern_all(w, a->terms, a->term_bytes.data, a->n_terms,
+		w->lmap))) {
+		return rc;
 	}
+	/* The end of each term's postings, where this document appends. */
 	for (i = 0; i < a->n_terms; i++) {
-		const furet_adoc_term *t = &a->terms[i];
-		int64_t tid = intern(w, (const char *)a->term_bytes.data + t->off,
-			t->len, t->hash);
-		if (tid < 0)
-			return FURET_NOMEM;
-		w->lmap[i] = (uint32_t)tid;
-		if (w->terms[tid].post.data)
-			__builtin_prefetch(w->terms[tid].post.data +
-				w->terms[tid].post.len, 1);
+		const term_entry *e = &w->terms[w->lmap[i]];
+		if (e->post.data)
+			__builtin_prefetch(e->post.data + e->post.len, 1);
 	}
 	for (k = 0; k < a->n_pass; k++) {
 		const furet_adoc_passage *ps = &a->pass[k];
@@ -924,7 +952,7 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a)
 	d->n_passages = (uint32_t)a->n_pass;
 	d->is_inverted = 1;
 	w->n_pass += a->n_pass;
-	return maybe_spill(w);
+	return FURET_OK;
 }
 
 /* Inverts the analysed documents at the head of the pipeline: those ready,
@@ -947,8 +975,18 @@ static furet_rc invert_oldest(furet_writer *w, int is_wait)
 
 	if (!b)
 		return FURET_DONE;
+	if (b->has_terms && furet_grow((void **)&w->bmap, &w->cap_bmap,
+		b->n_terms, sizeof *w->bmap))
+		rc = FURET_NOMEM;
+	else if (b->has_terms)
+		rc = intern_all(w, b->terms, b->term_bytes.data, b->n_terms,
+			w->bmap);
 	for (i = 0; i < b->n && !rc; i++)
-		rc = invert_doc(w, &b->docs[i]);
+		rc = invert_doc(w, &b->docs[i], b->has_terms ? w->bmap : NULL);
+	/* Not between two documents: a spill empties the term table that
+	** bmap numbers into. */
+	if (!rc)
+		rc = maybe_spill(w);
 	b->n = 0;
 	furet_pipeline_release(w->pl, shrink_limit(w));
 	if (rc)

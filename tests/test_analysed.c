@@ -5,12 +5,14 @@
 ** section counts, and a tail length that is right whether it takes one
 ** byte or more (a term some sixty times in a passage or more). And the
 ** content hash: the same bytes on every machine (pinned), changed by any
-** field and by a byte moving from one field to the next.
+** field and by a byte moving from one field to the next. And a pipeline
+** job's distinct terms, which the writer looks up once per batch.
 */
 #include "testutil.h"
 
 #include "analysed.h"
 #include "furet.h"
+#include "pipeline.h"
 
 static uint64_t get_varint(const unsigned char **p)
 {
@@ -162,11 +164,94 @@ static void test_doc_hash(void **state)
 	assert_memory_equal(h, g, 16);
 }
 
+/* A job of the pipeline gathers its documents' distinct terms: every
+** term of every document maps (bmap) to a batch term of the same bytes and
+** hash, the batch's terms are distinct, and there are as many as the union
+** of the documents' (shared words once). Two batches in a row through the
+** same worker state: the table of the first is emptied for the second. A
+** document that failed has no map and adds nothing. */
+static void test_batch_terms(void **state)
+{
+	static const char *texts[][2] = {
+		{ "Ruche", "abeille miel ruche" },
+		{ "Miel", "abeille frelon cire" },
+		{ NULL, "" },
+		{ "Cire", "bougie cire abeille miel" },
+	};
+	char *dir = tu_mkdtemp();
+	furet_index *ix = NULL;
+	void *k = NULL;
+	furet_adoc_batch b;
+	size_t i, t, u, round, n_docs = sizeof texts / sizeof texts[0];
+	(void)state;
+
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_adoc_ops.state_open(ix, &k), FURET_OK);
+	furet_adoc_ops.slot_init(&b);
+	b.docs = calloc(n_docs, sizeof *b.docs);
+	assert_non_null(b.docs);
+	b.cap = n_docs;
+	for (round = 0; round < 2; round++) {
+		size_t n_union = 0;
+		b.n = round ? 2 : n_docs; /* the second: fewer documents */
+		for (i = 0; i < b.n; i++) {
+			furet_doc doc;
+			char id[32];
+			memset(&doc, 0, sizeof doc);
+			snprintf(id, sizeof id, "d%zu", i);
+			doc.id = id;
+			doc.id_len = strlen(id);
+			doc.title = texts[round ? (i ? 1 : 3) : i][0];
+			doc.title_len = doc.title ? strlen(doc.title) : 0;
+			doc.text = texts[round ? (i ? 1 : 3) : i][1];
+			doc.text_len = strlen(doc.text);
+			furet_adoc_init(&b.docs[i]);
+			assert_int_equal(furet_adoc_set(&b.docs[i], &doc, (uint32_t)i,
+				NULL), FURET_OK);
+		}
+		furet_adoc_ops.run(k, &b);
+		assert_true(b.has_terms);
+		for (i = 0; i < b.n; i++) {
+			const furet_adoc *d = &b.docs[i];
+			assert_int_equal(d->rc, FURET_OK);
+			for (t = 0; t < d->n_terms; t++) {
+				const furet_adoc_term *x = &d->terms[t];
+				const furet_adoc_term *y;
+				assert_true(d->bmap[t] < b.n_terms);
+				y = &b.terms[d->bmap[t]];
+				assert_int_equal(x->len, y->len);
+				assert_int_equal(x->hash, y->hash);
+				assert_memory_equal(d->term_bytes.data + x->off,
+					b.term_bytes.data + y->off, x->len);
+			}
+		}
+		for (t = 0; t < b.n_terms; t++)
+			for (u = t + 1; u < b.n_terms; u++)
+				assert_false(b.terms[t].len == b.terms[u].len &&
+					!memcmp(b.term_bytes.data + b.terms[t].off,
+					b.term_bytes.data + b.terms[u].off, b.terms[t].len));
+		/* Round 0: ruch abeil miel frelon cir boug. Round 1 (documents
+		** 3 and 1): cir boug abeil miel frelon. */
+		for (i = 0; i < b.n; i++)
+			n_union += b.docs[i].n_terms;
+		assert_int_equal(b.n_terms, round ? 5 : 6);
+		assert_true(n_union > b.n_terms);
+		for (i = 0; i < b.n; i++)
+			furet_adoc_free(&b.docs[i]);
+	}
+	furet_adoc_ops.slot_free(&b);
+	furet_adoc_ops.state_close(ix, k);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_doc_hash),
+		cmocka_unit_test(test_batch_terms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
