@@ -3472,8 +3472,9 @@ static furet_rc docs_start(furet_writer *w, furet_txn *t, docs_out *o,
 	};
 	/* Each chunk's copy of the spool grows to 2 MiB (its last document
 	** takes it past ZCHUNK): 12 MiB with two threads. One job per thread
-	** under a 512 MiB budget saves 4 of them. */
-	if (w->budget < ((uint64_t)512 << 20))
+	** with a budget under 128 MiB (less the mapped reserve: --memory 128M
+	** is 96) saves 4 of them. */
+	if (w->budget < ((uint64_t)128 << 20))
 		o->ops.depth = 1;
 	return furet_pipeline_open(&o->ops, w->n_threads, &o->zp);
 }
