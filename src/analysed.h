@@ -66,14 +66,11 @@ typedef struct adoc_group {
 } adoc_group;
 
 /* A worker's cache of the (word, term) whose pairs it recorded lately
-** (analysed.c). */
-#define FURET_PAIR_CACHE 8192
-#define FURET_PAIR_KEY 58
-typedef struct furet_pair_cache {
-	uint32_t hash;
-	unsigned char word_len, term_len; /* 0, 0: empty (words are never "") */
-	unsigned char key[FURET_PAIR_KEY]; /* word then term */
-} furet_pair_cache;
+** (analysed.c): direct-mapped, a 64-bit fingerprint of the key a slot
+** (0: empty). */
+#define FURET_PAIR_CACHE_BITS 16
+#define FURET_PAIR_CACHE (1u << FURET_PAIR_CACHE_BITS)
+typedef uint64_t furet_pair_cache;
 
 typedef struct furet_adoc {
 	/* Input, set by the writer with furet_adoc_set. */
@@ -116,8 +113,9 @@ typedef struct furet_adoc_work {
 	size_t cap_groups;
 	uint32_t *next;           /* per body token: the next one of its term */
 	size_t cap_next;
-	uint32_t *cand, *cand_hash; /* a passage's tokens whose pairs are to
-	                               be looked for, and their pair_hash */
+	uint32_t *cand;           /* a passage's tokens whose pairs are to be
+	                             looked for */
+	uint64_t *cand_hash;      /* and their pair_hash */
 	size_t cap_cand, cap_cand_hash;
 	furet_buf words;          /* words of the document's terms (lookups) */
 	furet_buf scratch;

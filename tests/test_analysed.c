@@ -6,13 +6,15 @@
 ** byte or more (a term some sixty times in a passage or more). And the
 ** content hash: the same bytes on every machine (pinned), changed by any
 ** field and by a byte moving from one field to the next. And a pipeline
-** job's distinct terms, which the writer looks up once per batch.
+** job's distinct terms, which the writer looks up once per batch, and the
+** worker's cache of the lookup pairs it sent.
 */
 #include "testutil.h"
 
 #include "analysed.h"
 #include "furet.h"
 #include "pipeline.h"
+#include "util.h"
 
 static uint64_t get_varint(const unsigned char **p)
 {
@@ -246,12 +248,104 @@ static void test_batch_terms(void **state)
 	free(dir);
 }
 
+/* The lookup pairs (folds, words) a document brings, as "table:key"
+** strings in *out (one per line, in order); checks each one's hash. */
+static size_t pairs_of(const furet_adoc *d, char *out, size_t cap)
+{
+	const unsigned char *p = d->pairs.data;
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < d->n_pairs; i++) {
+		int table = *p++;
+		uint32_t h;
+		uint64_t len;
+		char key[128];
+		size_t k;
+
+		memcpy(&h, p, 4);
+		p += 4;
+		len = get_varint(&p);
+		assert_true(len < sizeof key);
+		assert_int_equal(h, furet_hash32(p, (size_t)len));
+		for (k = 0; k < len; k++)
+			key[k] = p[k] ? (char)p[k] : '|';
+		key[len] = '\0';
+		n += (size_t)snprintf(out + n, cap - n, "%d:%s\n", table, key);
+		assert_true(n < cap);
+		p += len;
+	}
+	return d->n_pairs;
+}
+
+static void analyse(furet_adoc_work *k, furet_adoc *a, const char *text)
+{
+	furet_doc doc;
+
+	memset(&doc, 0, sizeof doc);
+	doc.id = "d";
+	doc.id_len = 1;
+	doc.text = text;
+	doc.text_len = strlen(text);
+	assert_int_equal(furet_adoc_set(a, &doc, 0, NULL), FURET_OK);
+	assert_int_equal(furet_adoc_run(a, k), FURET_OK);
+}
+
+/* A worker sends a (word, term)'s pairs once while its cache remembers
+** them: the same document again brings none, a new word of a known term
+** brings its own, and another worker (its own cache) brings them all
+** again, the same. */
+static void test_pair_cache(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_index *ix = NULL;
+	furet_adoc_work *k = NULL, *k2 = NULL;
+	furet_adoc a;
+	char first[1024], again[1024];
+	const char *text = "Château châteaux maison";
+	(void)state;
+
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_adoc_work_open(ix, &k), FURET_OK);
+	assert_int_equal(furet_adoc_work_open(ix, &k2), FURET_OK);
+	furet_adoc_init(&a);
+
+	analyse(k, &a, text);
+	assert_true(pairs_of(&a, first, sizeof first) >= 3);
+	/* château's fold and unaccented word, châteaux's word, maison's */
+	assert_non_null(strstr(first, "0:chateau|château\n"));
+	assert_non_null(strstr(first, "1:chateau|château\n"));
+	assert_non_null(strstr(first, "1:chateaux|château\n"));
+	assert_non_null(strstr(first, "1:maison|maison\n"));
+
+	analyse(k, &a, text);
+	assert_int_equal(pairs_of(&a, again, sizeof again), 0);
+
+	analyse(k, &a, "CHÂTEAU maison chateau");
+	pairs_of(&a, again, sizeof again);
+	assert_null(strstr(again, "maison"));
+	assert_null(strstr(again, "1:chateau|château"));
+	assert_non_null(strstr(again, "1:chateau|chateau\n"));
+
+	analyse(k2, &a, text);
+	pairs_of(&a, again, sizeof again);
+	assert_string_equal(again, first);
+
+	furet_adoc_free(&a);
+	furet_adoc_work_close(ix, k);
+	furet_adoc_work_close(ix, k2);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_doc_hash),
 		cmocka_unit_test(test_batch_terms),
+		cmocka_unit_test(test_pair_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
