@@ -286,15 +286,16 @@ static inline int64_t intern(furet_adoc *d, furet_adoc_work *k,
 
 /* ---- lookup pairs ---------------------------------------------------------- */
 
-/* The fingerprint of the token's (word, term) in the cache: the 64-bit
-** hashes of both, the term's turned, mixed by a bijection (MurmurHash3's
-** finaliser), so that two keys of one term share it only when their words'
-** hashes are the same, and two of different terms about once in 2^64;
-** never 0 (an empty slot). The slot is its top bits. */
-static uint64_t pair_hash(const furet_token *t)
+/* The fingerprint of the token's (word, term) in the cache: the word's
+** 64-bit hash and the term's 32-bit one (the analyzer's, term_hash), mixed
+** by a bijection (MurmurHash3's finaliser). Two keys share it when their
+** words' 64-bit hashes do (once in 2^64), or, for one word that made two
+** terms (a word all but always makes the same), their terms' 32-bit
+** hashes; never 0 (an empty slot). The slot is its top bits. */
+static inline uint64_t pair_hash(const furet_token *t)
 {
-	uint64_t g = furet_hash64(t->term, t->term_len);
-	uint64_t h = furet_hash64(t->word, t->word_len) ^ (g << 23 | g >> 41);
+	uint64_t h = furet_hash64(t->word, t->word_len) ^
+		(uint64_t)t->term_hash * 0x9e3779b97f4a7c15ull;
 
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
