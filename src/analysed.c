@@ -28,6 +28,15 @@
 #include "pipeline.h"
 
 #define NONE UINT32_MAX
+
+/* A term's run of passages without body occurrences and with the same
+** title and section counts (see RUN in analysed.h): start is NONE when
+** none is open. */
+typedef struct adoc_run {
+	uint32_t start;           /* first passage of the run, NONE: no run */
+	uint32_t ttf, stf;        /* the term in the title, in the section */
+	uint32_t stamp;           /* (de-duplicates the fields' term lists) */
+} adoc_run;
 #define KEY_MAX 511 /* LMDB's key limit: longer pairs are junk, not kept */
 
 void furet_adoc_init(furet_adoc *d)
@@ -80,6 +89,7 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_index_give_analyzer(ix, k->an);
 	furet_free(k->slots);
 	furet_free(k->grp);
+	furet_free(k->runs);
 	furet_free(k->title_ltids);
 	furet_free(k->sec_ltids);
 	furet_free(k->groups);
@@ -233,11 +243,15 @@ static int reserve_terms(furet_adoc *d, furet_adoc_work *k, size_t n)
 	if (furet_grow((void **)&d->terms, &d->cap_terms, need, sizeof *d->terms))
 		return -1;
 	if (need > k->cap_grp) {
-		size_t cap = k->cap_grp, i;
-		if (furet_grow((void **)&k->grp, &cap, need, sizeof *k->grp))
+		size_t cap = k->cap_grp, cap_runs = k->cap_grp, i;
+		if (furet_grow((void **)&k->grp, &cap, need, sizeof *k->grp) ||
+			furet_grow((void **)&k->runs, &cap_runs, cap, sizeof *k->runs))
 			return -1;
-		for (i = k->cap_grp; i < cap; i++)
+		for (i = k->cap_grp; i < cap; i++) {
 			k->grp[i] = NONE;
+			memset(&k->runs[i], 0, sizeof k->runs[i]);
+			k->runs[i].start = NONE;
+		}
 		k->cap_grp = cap;
 	}
 	return 0;
@@ -524,9 +538,110 @@ static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
 	return FURET_OK;
 }
 
+#define RUN_MAX 19 /* bytes of a RUN record at most */
+
+static unsigned char cap255(uint32_t v)
+{
+	return (unsigned char)(v > 255 ? 255 : v);
+}
+
+/* Ends local term l's run before passage idx: its RUN record, when the run
+** has a passage. The caller reserved RUN_MAX bytes. */
+static void end_run(furet_adoc *d, furet_adoc_work *k, uint32_t l,
+	uint32_t idx)
+{
+	adoc_run *r = &k->runs[l];
+	unsigned char *q;
+
+	if (r->start == NONE || r->start >= idx)
+		return;
+	q = d->ents.data + d->ents.len;
+	q += furet_put_varint(q, l);
+	*q++ = 0;
+	*q++ = 0;
+	q += furet_put_varint(q, r->start);
+	q += furet_put_varint(q, idx - r->start);
+	*q++ = cap255(r->ttf);
+	*q++ = cap255(r->stf);
+	*q = '\0';
+	d->ents.len = (size_t)(q - d->ents.data);
+}
+
+/* The terms of a field (the title, a section: ltids[0..n), repeated as
+** often as they occur) change their counts at passage idx: each one's run
+** ends before it, and the next starts there (title: add 1 a token to
+** ttf; section: add to stf, or with is_end take the section away). */
+static furet_rc field_runs(furet_adoc *d, furet_adoc_work *k,
+	const uint32_t *ltids, size_t n, int is_title, int is_end, uint32_t idx)
+{
+	size_t i;
+
+	if (furet_buf_reserve(&d->ents, RUN_MAX * n + 1))
+		return FURET_NOMEM;
+	k->stamp++;
+	for (i = 0; i < n; i++) {
+		adoc_run *r = &k->runs[ltids[i]];
+		if (r->stamp != k->stamp) {
+			r->stamp = k->stamp;
+			end_run(d, k, ltids[i], idx);
+			if (is_end)
+				r->stf = 0;
+			/* without a body occurrence, the term is in the passages
+			** from idx on unless it leaves with its section */
+			r->start = is_end && !r->ttf ? NONE : idx;
+		}
+		if (!is_end) {
+			if (is_title)
+				r->ttf++;
+			else
+				r->stf++;
+		}
+	}
+	return FURET_OK;
+}
+
+/* After the last passage (n of them): the runs still open, as RUN records
+** (tail_off), and every term's counts back to none. */
+static furet_rc runs_end(furet_adoc *d, furet_adoc_work *k, uint32_t n)
+{
+	size_t i;
+
+	d->tail_off = d->ents.len;
+	if (furet_buf_reserve(&d->ents, RUN_MAX * (k->n_title + k->n_sec) + 1))
+		return FURET_NOMEM;
+	for (i = 0; i < k->n_title; i++) {
+		end_run(d, k, k->title_ltids[i], n);
+		k->runs[k->title_ltids[i]].start = NONE;
+	}
+	for (i = 0; i < k->n_sec; i++) {
+		end_run(d, k, k->sec_ltids[i], n);
+		k->runs[k->sec_ltids[i]].start = NONE;
+	}
+	d->tail_len = d->ents.len - d->tail_off;
+	return FURET_OK;
+}
+
+/* Every term's counts and run back to none (after the document, or an
+** error). */
+static void runs_clear(furet_adoc_work *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_title; i++) {
+		adoc_run *r = &k->runs[k->title_ltids[i]];
+		r->start = NONE;
+		r->ttf = r->stf = 0;
+	}
+	for (i = 0; i < k->n_sec; i++) {
+		adoc_run *r = &k->runs[k->sec_ltids[i]];
+		r->start = NONE;
+		r->ttf = r->stf = 0;
+	}
+}
+
 /* The body of one passage, with the title's and the section's terms. */
 static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
-	const char *text, size_t len, furet_adoc_passage *p)
+	const char *text, size_t len, furet_adoc_passage *p, uint32_t idx)
 {
 	const furet_token *toks;
 	size_t nt, i, n_cand, n_groups = 0;
@@ -548,7 +663,7 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		sizeof *k->cand_hash) ||
 		furet_grow((void **)&k->next, &k->cap_next, nt, sizeof *k->next) ||
 		furet_grow((void **)&k->groups, &k->cap_groups,
-		nt + k->n_title + k->n_sec, sizeof *k->groups) ||
+		nt, sizeof *k->groups) ||
 		reserve_terms(d, k, nt))
 		return FURET_NOMEM;
 	for (i = 0, n_cand = 0; i < nt; i++) {
@@ -577,11 +692,20 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 	for (i = 0; i < n_cand; i++)
 		if (add_pairs(d, k, &toks[k->cand[i]], k->cand_hash[i]))
 			return FURET_NOMEM;
-	for (i = 0; i < k->n_title; i++)
-		group_of(k, k->title_ltids[i], &n_groups)->tt++;
-	for (i = 0; i < k->n_sec; i++)
-		group_of(k, k->sec_ltids[i], &n_groups)->ts++;
-	p->ent_off = d->ents.len;
+	/* The title's and the section's counts of the passage's terms; those
+	** with a run end it before this passage, and start the next after. */
+	if (furet_buf_reserve(&d->ents, RUN_MAX * n_groups + 1))
+		return FURET_NOMEM;
+	for (i = 0; i < n_groups; i++) {
+		adoc_group *g = &k->groups[i];
+		adoc_run *r = &k->runs[g->ltid];
+		g->tt = r->ttf;
+		g->ts = r->stf;
+		if (r->start != NONE) {
+			end_run(d, k, g->ltid, idx);
+			r->start = idx + 1;
+		}
+	}
 	rc = emit_entries(d, k, toks, nt, n_groups);
 	p->ent_len = d->ents.len - p->ent_off;
 	return rc;
@@ -615,6 +739,7 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 	d->n_pairs = 0;
 	furet_buf_reset(&d->ents);
 	furet_buf_reset(&d->pairs);
+	d->tail_off = d->tail_len = 0;
 	memset(&sp, 0, sizeof sp);
 	rc = furet_passage_split(d->text_len ? text : "", d->text_len, d->format,
 		FURET_WINDOW_WORDS, &sp);
@@ -635,21 +760,30 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 		rc = FURET_NOMEM;
 		goto done;
 	}
+	k->n_title = k->n_sec = 0;
 	rc = field_terms(d, k, (const char *)d->in.data + d->eff_title_off,
 		d->eff_title_len, &k->title_ltids, &k->n_title, &k->cap_title);
-	if (rc)
+	if (rc || (sp.n_spans && (rc = field_runs(d, k, k->title_ltids,
+		k->n_title, 1, 0, 0))))
 		goto done;
-	k->n_sec = 0;
 	for (i = 0; i < sp.n_spans; i++) {
 		const furet_passage_span *s = &sp.spans[i];
 		furet_adoc_passage *p = &d->pass[i];
 
+		/* A passage's records start with the RUNs its section's change
+		** ends (analysed.h). */
+		p->ent_off = d->ents.len;
 		if (s->has_section != has_prev || (s->has_section &&
 			(s->sec_start != prev_start || s->sec_end != prev_end))) {
+			if ((rc = field_runs(d, k, k->sec_ltids, k->n_sec, 0, 1,
+				(uint32_t)i)))
+				goto done;
 			k->n_sec = 0;
-			if (s->has_section && (rc = field_terms(d, k,
+			if (s->has_section && ((rc = field_terms(d, k,
 				text + s->sec_start, s->sec_end - s->sec_start,
-				&k->sec_ltids, &k->n_sec, &k->cap_sec)))
+				&k->sec_ltids, &k->n_sec, &k->cap_sec)) ||
+				(rc = field_runs(d, k, k->sec_ltids, k->n_sec, 0, 0,
+				(uint32_t)i))))
 				goto done;
 			has_prev = s->has_section;
 			prev_start = s->sec_start;
@@ -661,15 +795,17 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 		p->sec_start = s->sec_start;
 		p->sec_end = s->sec_end;
 		if ((rc = passage_entries(d, k, text + s->start, s->end - s->start,
-			p)))
+			p, (uint32_t)i)))
 			goto done;
 		d->n_pass++;
 	}
+	rc = runs_end(d, k, (uint32_t)d->n_pass);
 	/* Room for the inverter's 8-byte loads past the last ENTRY. */
 	if (!rc && (d->pairs.has_err ||
 		furet_buf_reserve(&d->ents, FURET_ENTRY_SLACK)))
 		rc = FURET_NOMEM;
 done:
+	runs_clear(k);
 	clear_slots(d, k);
 	furet_split_free(&sp);
 	d->rc = rc;

@@ -18,6 +18,15 @@
 **     inverter only writes the passage delta before copying it (with
 **     8-byte loads: ents has FURET_ENTRY_SLACK bytes of room past its
 **     end);
+**   - but a term with no body occurrence in consecutive passages, with the
+**     same title and section counts there (a title's terms in most of a
+**     document's passages), gets no ENTRY in them: one RUN record stands
+**     for them all,
+**         varint local term, 0, 0, varint first passage (in the
+**         document), varint count, title tf byte, section tf byte
+**     (an ENTRY's n is never 0), placed before the ENTRYs of the passage
+**     after the run, or after the last passage's (tail_off); the
+**     inverter makes it one in-memory record too;
 **   - the lookup pairs of the folds and words tables ("fold\0term",
 **     "unaccented word\0term"), but not those the worker recorded for an
 **     earlier document (a small cache): the index gets their union.
@@ -48,7 +57,7 @@ typedef struct furet_adoc_passage {
 	int has_section;
 	size_t sec_start, sec_end;
 	uint32_t length;          /* body words (a compound's whole not counted) */
-	size_t ent_off, ent_len;  /* its ENTRY records in ents */
+	size_t ent_off, ent_len;  /* its ENTRY and RUN records in ents */
 } furet_adoc_passage;
 
 typedef struct furet_adoc_term {
@@ -96,6 +105,7 @@ typedef struct furet_adoc {
 	size_t n_pairs;
 	uint32_t *bmap;           /* per local term: the batch's term (run) */
 	size_t cap_bmap;
+	size_t tail_off, tail_len; /* RUN records after the last passage's */
 } furet_adoc;
 
 /* What a thread needs to analyse documents: its analyzer, its cache of
@@ -107,6 +117,9 @@ typedef struct furet_adoc_work {
 	size_t n_slots;
 	uint32_t *grp;            /* per local term: its group in the passage */
 	size_t cap_grp;
+	struct adoc_run *runs;    /* per local term: its counts in the title
+	                             and the section, and its open RUN */
+	uint32_t stamp;
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;
 	adoc_group *groups;       /* the passage's terms, by first occurrence */

@@ -868,6 +868,56 @@ static furet_rc intern_all(furet_writer *w, const furet_adoc_term *terms,
 	return FURET_OK;
 }
 
+/* Appends the ENTRY and RUN records at p[0..len) (analysed.h) of passage
+** pid (RUNs: of the document whose first passage is base) to their terms'
+** POSTINGs: -1 when out of memory. A RUN of one passage is a POSTING, a
+** longer one a RUN POSTING. */
+static int invert_entries(furet_writer *w, uint32_t base, uint32_t pid,
+	const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len;
+
+	while (p < end) {
+		uint64_t ltid = take_varint(&p), tf = take_varint(&p);
+		uint64_t n = take_varint(&p);
+		term_entry *e = &w->terms[w->lmap[ltid]];
+		size_t cap = e->post.cap;
+		unsigned char *q;
+
+		if (furet_buf_reserve(&e->post, 30 + n))
+			return -1;
+		q = e->post.data + e->post.len;
+		if (n == 0) { /* RUN: first passage, count, title and section tf */
+			uint32_t first = base + (uint32_t)take_varint(&p);
+			uint64_t count = take_varint(&p);
+			/* A new term's last_pid is 0: its first delta is pid. */
+			q += furet_put_varint(q, first - e->last_pid);
+			*q++ = 0;
+			if (count > 1) {
+				*q++ = 0;
+				*q++ = 0;
+				q += furet_put_varint(q, count);
+			}
+			*q++ = *p++;
+			*q++ = *p++;
+			e->last_pid = first + (uint32_t)count - 1;
+		} else {
+			q += furet_put_varint(q, pid - e->last_pid);
+			q += furet_put_varint(q, tf);
+			copy_tail(q, p, n);
+			q += n;
+			p += n;
+			e->last_pid = pid;
+		}
+		*q = '\0';
+		w->post_total += (size_t)(q - e->post.data) - e->post.len;
+		e->post.len = (size_t)(q - e->post.data);
+		w->post_bytes += e->post.cap - cap;
+		e->n_post++;
+	}
+	return 0;
+}
+
 /* Inverts the analysed document a: passage ids, postings, pairs, spool.
 ** Its terms are numbered through the batch's (bmap: the batch's term ->
 ** tid), or else looked up here. */
@@ -875,7 +925,7 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a,
 	const uint32_t *bmap)
 {
 	batch_doc *d = &w->docs[a->doc];
-	const unsigned char *p, *end;
+	const unsigned char *p;
 	uint32_t base = (uint32_t)w->n_pass;
 	size_t i, k;
 	furet_rc rc;
@@ -902,38 +952,16 @@ static furet_rc invert_doc(furet_writer *w, const furet_adoc *a,
 	}
 	for (k = 0; k < a->n_pass; k++) {
 		const furet_adoc_passage *ps = &a->pass[k];
-		uint32_t pid = base + (uint32_t)k;
 
-		w->plen[pid] = ps->length;
-		p = a->ents.data + ps->ent_off;
-		end = p + ps->ent_len;
-		while (p < end) {
-			uint64_t ltid = take_varint(&p), tf = take_varint(&p);
-			uint64_t n = take_varint(&p);
-			term_entry *e;
-			unsigned char *q;
-			size_t cap;
-
-			e = &w->terms[w->lmap[ltid]];
-			cap = e->post.cap;
-			if (furet_buf_reserve(&e->post, 20 + n))
-				return FURET_NOMEM;
-			q = e->post.data + e->post.len;
-			/* A new term's last_pid is 0: its first delta is pid. */
-			q += furet_put_varint(q, pid - e->last_pid);
-			q += furet_put_varint(q, tf);
-			copy_tail(q, p, n);
-			q += n;
-			p += n;
-			*q = '\0';
-			w->post_total += (size_t)(q - e->post.data) - e->post.len;
-			e->post.len = (size_t)(q - e->post.data);
-			w->post_bytes += e->post.cap - cap;
-			e->n_post++;
-			e->last_pid = pid;
-		}
+		w->plen[base + k] = ps->length;
+		if (invert_entries(w, base, base + (uint32_t)k,
+			a->ents.data + ps->ent_off, ps->ent_len))
+			return FURET_NOMEM;
 	}
-	for (p = a->pairs.data, end = p + a->pairs.len, i = 0; i < a->n_pairs; i++) {
+	if (invert_entries(w, base, base, a->ents.data + a->tail_off,
+		a->tail_len))
+		return FURET_NOMEM;
+	for (p = a->pairs.data, i = 0; i < a->n_pairs; i++) {
 		int table = *p++;
 		uint32_t h;
 		uint64_t len;
@@ -1711,6 +1739,28 @@ static furet_rc put_blocks(const block_put *bp, term_out *o,
 	return FURET_OK;
 }
 
+/* A full block of encode_term's: its bounds, then encoded to out (and put
+** past BLOCKS_HELD bytes, with bp). */
+static furet_rc block_done(const furet_writer *w, furet_block *blk,
+	uint32_t *from, uint32_t base, term_out *o, uint32_t *doc,
+	uint64_t *doc_tf, furet_buf *pos, furet_buf *enc, furet_buf *out,
+	const block_put *bp)
+{
+	furet_rc rc;
+
+	bound_postings(w, blk, *from, base, &o->rec, doc, doc_tf);
+	*from = 0;
+	if ((rc = flush_block(blk, pos, enc, out)))
+		return rc;
+	o->n_blocks++;
+	if (bp && out->len >= BLOCKS_HELD) {
+		if ((rc = put_blocks(bp, o, out->data)))
+			return rc;
+		furet_buf_reset(out);
+	}
+	return FURET_OK;
+}
+
 /* Encodes the postings of segs (the term's, run after run), after the
 ** blk->n postings of an indexed block (already in the bounds, positions in
 ** pos) as blocks: each appended to out (flush_block), the last one
@@ -1740,6 +1790,30 @@ static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
 			if (r->has_err || !fields || tf > UINT32_MAX)
 				return FURET_IO;
 			pid = i ? pid + delta : delta;
+			if (tf == 0 && fields[0] == 0 && fields[1] == 0) {
+				/* A RUN POSTING: count passages from pid on. */
+				uint64_t count = furet_rdr_varint(r), c;
+				const unsigned char *tts = furet_rdr_bytes(r, 2);
+				if (r->has_err || !tts || count < 2 ||
+					count > UINT32_MAX - pid)
+					return FURET_IO;
+				for (c = 0; c < count; c++) {
+					if (is_dead_pid(w, pid + c))
+						continue;
+					blk->pid[blk->n] = base + (uint32_t)(pid + c);
+					blk->tf[blk->n] = 0;
+					blk->tf_title[blk->n] = tts[0];
+					blk->tf_section[blk->n] = tts[1];
+					blk->n++;
+					o->n_written++;
+					if (blk->n == FURET_BLOCK_SIZE && (rc = block_done(w,
+						blk, &from, base, o, &doc, &doc_tf, pos, enc, out,
+						bp)))
+						return rc;
+				}
+				pid += count - 1;
+				continue;
+			}
 			is_dead = is_dead_pid(w, pid);
 			if (!is_dead) {
 				blk->pid[blk->n] = base + (uint32_t)pid;
@@ -1777,18 +1851,9 @@ static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
 			blk->n++;
 			o->n_written++;
 			o->cf += tf;
-			if (blk->n == FURET_BLOCK_SIZE) {
-				bound_postings(w, blk, from, base, &o->rec, &doc, &doc_tf);
-				from = 0;
-				if ((rc = flush_block(blk, pos, enc, out)))
-					return rc;
-				o->n_blocks++;
-				if (bp && out->len >= BLOCKS_HELD) {
-					if ((rc = put_blocks(bp, o, out->data)))
-						return rc;
-					furet_buf_reset(out);
-				}
-			}
+			if (blk->n == FURET_BLOCK_SIZE && (rc = block_done(w, blk,
+				&from, base, o, &doc, &doc_tf, pos, enc, out, bp)))
+				return rc;
 		}
 	}
 	if (o->n_written == 0)

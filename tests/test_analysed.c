@@ -339,6 +339,135 @@ static void test_pair_cache(void **state)
 	free(dir);
 }
 
+/* What a document's records say each passage holds of a term: "k:tf/tt/ts"
+** for passage k, in passage order, from its ENTRYs and its RUNs (a RUN
+** stands for passages without the term in the body). */
+static void presence(const furet_adoc *d, uint64_t ltid, char *out,
+	size_t cap)
+{
+	char have[16][32];
+	size_t k, n = 0;
+
+	assert_true(d->n_pass <= 16);
+	memset(have, 0, sizeof have);
+	for (k = 0; k <= d->n_pass; k++) {
+		const unsigned char *p = d->ents.data + (k < d->n_pass ?
+			d->pass[k].ent_off : d->tail_off);
+		const unsigned char *end = p + (k < d->n_pass ?
+			d->pass[k].ent_len : d->tail_len);
+		while (p < end) {
+			uint64_t l = get_varint(&p), tf = get_varint(&p);
+			uint64_t len = get_varint(&p), first, count, j;
+			if (len == 0) { /* RUN */
+				first = get_varint(&p);
+				count = get_varint(&p);
+				/* it ends before the passage it is placed in */
+				assert_true(count > 0 && first + count <= k);
+				for (j = first; l == ltid && j < first + count; j++) {
+					assert_int_equal(have[j][0], 0);
+					snprintf(have[j], sizeof have[j], "%u:0/%u/%u",
+						(unsigned)j, p[0], p[1]);
+				}
+				p += 2;
+				continue;
+			}
+			assert_true(k < d->n_pass);
+			if (l == ltid) {
+				assert_int_equal(have[k][0], 0);
+				snprintf(have[k], sizeof have[k], "%u:%u/%u/%u",
+					(unsigned)k, (unsigned)tf, p[0], p[1]);
+			}
+			p += len;
+		}
+	}
+	out[0] = '\0';
+	for (k = 0; k < d->n_pass; k++)
+		if (have[k][0])
+			n += (size_t)snprintf(out + n, cap - n, "%s ", have[k]);
+}
+
+static int64_t local_term(const furet_adoc *d, const char *term)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_terms; i++)
+		if (d->terms[i].len == strlen(term) &&
+			!memcmp(d->term_bytes.data + d->terms[i].off, term,
+			d->terms[i].len))
+			return (int64_t)i;
+	return -1;
+}
+
+/* A term without body occurrences in consecutive passages, with the same
+** title and section counts, is one RUN record for them, placed before the
+** records of the passage after it (or at the end): a title's terms, a
+** section's, both, and a body occurrence between two runs. */
+static void test_runs(void **state)
+{
+	const char *text =
+		"# Ruche\n\n"
+		"## Abeilles\n\n"
+		"Les abeilles font du miel.\n\n"
+		"Le frelon chasse.\n\n"
+		"## Cire\n\n"
+		"La cire des abeilles.\n\n"
+		"Une bougie.\n";
+	char *dir = tu_mkdtemp();
+	furet_index *ix = NULL;
+	furet_adoc_work *k = NULL;
+	furet_adoc a;
+	furet_doc doc;
+	char got[256];
+	(void)state;
+
+	memset(&doc, 0, sizeof doc);
+	doc.id = "d";
+	doc.id_len = 1;
+	doc.title = "Ruche et ruche";
+	doc.title_len = strlen(doc.title);
+	doc.text = text;
+	doc.text_len = strlen(text);
+	doc.format = FURET_FORMAT_MARKDOWN;
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_adoc_work_open(ix, &k), FURET_OK);
+	furet_adoc_init(&a);
+	assert_int_equal(furet_adoc_set(&a, &doc, 0, NULL), FURET_OK);
+	assert_int_equal(furet_adoc_run(&a, k), FURET_OK);
+	assert_int_equal(a.n_pass, 4);
+
+	/* the title's term, twice in it, in no body: one RUN of 4 */
+	presence(&a, (uint64_t)local_term(&a, "ruch"), got, sizeof got);
+	assert_string_equal(got, "0:0/2/0 1:0/2/0 2:0/2/0 3:0/2/0 ");
+	/* a section's, in the body of its first passage and of the other
+	** section's first */
+	presence(&a, (uint64_t)local_term(&a, "abeil"), got, sizeof got);
+	assert_string_equal(got, "0:1/0/1 1:0/0/1 2:1/0/0 ");
+	/* the other section's, in the body of its first passage */
+	presence(&a, (uint64_t)local_term(&a, "cir"), got, sizeof got);
+	assert_string_equal(got, "2:1/0/1 3:0/0/1 ");
+	/* a body's only */
+	presence(&a, (uint64_t)local_term(&a, "frelon"), got, sizeof got);
+	assert_string_equal(got, "1:1/0/0 ");
+
+	/* The next document starts with no counts or runs left over. */
+	doc.title = "Bougie";
+	doc.title_len = 6;
+	doc.text = "Une bougie.";
+	doc.text_len = strlen(doc.text);
+	doc.format = 0;
+	assert_int_equal(furet_adoc_set(&a, &doc, 0, NULL), FURET_OK);
+	assert_int_equal(furet_adoc_run(&a, k), FURET_OK);
+	presence(&a, (uint64_t)local_term(&a, "boug"), got, sizeof got);
+	assert_string_equal(got, "0:1/1/0 ");
+	assert_int_equal(a.tail_len, 0);
+
+	furet_adoc_free(&a);
+	furet_adoc_work_close(ix, k);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_doc_hash),
 		cmocka_unit_test(test_batch_terms),
 		cmocka_unit_test(test_pair_cache),
+		cmocka_unit_test(test_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
