@@ -30,7 +30,7 @@
 #define NONE UINT32_MAX
 
 /* A term's run of passages without body occurrences and with the same
-** title and section counts (see RUN in analysed.h): start is NONE when
+** title and section counts (see SPAN in analysed.h): start is NONE when
 ** none is open. */
 typedef struct adoc_run {
 	uint32_t start;           /* first passage of the run, NONE: no run */
@@ -538,15 +538,15 @@ static furet_rc emit_entries(furet_adoc *d, furet_adoc_work *k,
 	return FURET_OK;
 }
 
-#define RUN_MAX 19 /* bytes of a RUN record at most */
+#define SPAN_MAX 19 /* bytes of a SPAN record at most */
 
 static unsigned char cap255(uint32_t v)
 {
 	return (unsigned char)(v > 255 ? 255 : v);
 }
 
-/* Ends local term l's run before passage idx: its RUN record, when the run
-** has a passage. The caller reserved RUN_MAX bytes. */
+/* Ends local term l's run before passage idx: its SPAN record, when the run
+** has a passage. The caller reserved SPAN_MAX bytes. */
 static void end_run(furet_adoc *d, furet_adoc_work *k, uint32_t l,
 	uint32_t idx)
 {
@@ -576,7 +576,7 @@ static furet_rc field_runs(furet_adoc *d, furet_adoc_work *k,
 {
 	size_t i;
 
-	if (furet_buf_reserve(&d->ents, RUN_MAX * n + 1))
+	if (furet_buf_reserve(&d->ents, SPAN_MAX * n + 1))
 		return FURET_NOMEM;
 	k->stamp++;
 	for (i = 0; i < n; i++) {
@@ -600,14 +600,14 @@ static furet_rc field_runs(furet_adoc *d, furet_adoc_work *k,
 	return FURET_OK;
 }
 
-/* After the last passage (n of them): the runs still open, as RUN records
+/* After the last passage (n of them): the runs still open, as SPAN records
 ** (tail_off), and every term's counts back to none. */
 static furet_rc runs_end(furet_adoc *d, furet_adoc_work *k, uint32_t n)
 {
 	size_t i;
 
 	d->tail_off = d->ents.len;
-	if (furet_buf_reserve(&d->ents, RUN_MAX * (k->n_title + k->n_sec) + 1))
+	if (furet_buf_reserve(&d->ents, SPAN_MAX * (k->n_title + k->n_sec) + 1))
 		return FURET_NOMEM;
 	for (i = 0; i < k->n_title; i++) {
 		end_run(d, k, k->title_ltids[i], n);
@@ -694,7 +694,7 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 			return FURET_NOMEM;
 	/* The title's and the section's counts of the passage's terms; those
 	** with a run end it before this passage, and start the next after. */
-	if (furet_buf_reserve(&d->ents, RUN_MAX * n_groups + 1))
+	if (furet_buf_reserve(&d->ents, SPAN_MAX * n_groups + 1))
 		return FURET_NOMEM;
 	for (i = 0; i < n_groups; i++) {
 		adoc_group *g = &k->groups[i];
@@ -770,7 +770,7 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 		const furet_passage_span *s = &sp.spans[i];
 		furet_adoc_passage *p = &d->pass[i];
 
-		/* A passage's records start with the RUNs its section's change
+		/* A passage's records start with the SPANs its section's change
 		** ends (analysed.h). */
 		p->ent_off = d->ents.len;
 		if (s->has_section != has_prev || (s->has_section &&

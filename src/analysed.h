@@ -20,7 +20,7 @@
 **     end);
 **   - but a term with no body occurrence in consecutive passages, with the
 **     same title and section counts there (a title's terms in most of a
-**     document's passages), gets no ENTRY in them: one RUN record stands
+**     document's passages), gets no ENTRY in them: one SPAN record stands
 **     for them all,
 **         varint local term, 0, 0, varint first passage (in the
 **         document), varint count, title tf byte, section tf byte
@@ -57,7 +57,7 @@ typedef struct furet_adoc_passage {
 	int has_section;
 	size_t sec_start, sec_end;
 	uint32_t length;          /* body words (a compound's whole not counted) */
-	size_t ent_off, ent_len;  /* its ENTRY and RUN records in ents */
+	size_t ent_off, ent_len;  /* its ENTRY and SPAN records in ents */
 } furet_adoc_passage;
 
 typedef struct furet_adoc_term {
@@ -105,7 +105,7 @@ typedef struct furet_adoc {
 	size_t n_pairs;
 	uint32_t *bmap;           /* per local term: the batch's term (run) */
 	size_t cap_bmap;
-	size_t tail_off, tail_len; /* RUN records after the last passage's */
+	size_t tail_off, tail_len; /* SPAN records after the last passage's */
 } furet_adoc;
 
 /* What a thread needs to analyse documents: its analyzer, its cache of
@@ -118,7 +118,7 @@ typedef struct furet_adoc_work {
 	uint32_t *grp;            /* per local term: its group in the passage */
 	size_t cap_grp;
 	struct adoc_run *runs;    /* per local term: its counts in the title
-	                             and the section, and its open RUN */
+	                             and the section, and its open SPAN */
 	uint32_t stamp;
 	uint32_t *title_ltids, *sec_ltids;
 	size_t n_title, cap_title, n_sec, cap_sec;

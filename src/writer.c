@@ -48,7 +48,12 @@
 **
 ** POSTING (in memory and in runs): varint passage delta (from the previous
 ** posting of the term in the run, the first one absolute), varint body tf,
-** byte title tf, byte section tf, then tf varint position deltas.
+** byte title tf, byte section tf, then tf varint position deltas. A SPAN
+** POSTING stands for count > 1 postings of consecutive passages without
+** body occurrences and with the same title and section tfs (a title's term
+** in most of a document's passages): passage delta of the first, 0, 0, 0
+** (no posting has them), varint count, byte title tf, byte section tf; the
+** next delta is from its last passage. encode_term expands it.
 **
 ** RUN (in the runs file; all integers varints): n_terms, then per term in
 ** byte order: length, bytes, n_post, byte length of its POSTINGs, the
@@ -868,10 +873,10 @@ static furet_rc intern_all(furet_writer *w, const furet_adoc_term *terms,
 	return FURET_OK;
 }
 
-/* Appends the ENTRY and RUN records at p[0..len) (analysed.h) of passage
-** pid (RUNs: of the document whose first passage is base) to their terms'
-** POSTINGs: -1 when out of memory. A RUN of one passage is a POSTING, a
-** longer one a RUN POSTING. */
+/* Appends the ENTRY and SPAN records at p[0..len) (analysed.h) of passage
+** pid (SPANs: of the document whose first passage is base) to their terms'
+** POSTINGs: -1 when out of memory. A SPAN of one passage is a POSTING, a
+** longer one a SPAN POSTING. */
 static int invert_entries(furet_writer *w, uint32_t base, uint32_t pid,
 	const unsigned char *p, size_t len)
 {
@@ -887,7 +892,7 @@ static int invert_entries(furet_writer *w, uint32_t base, uint32_t pid,
 		if (furet_buf_reserve(&e->post, 30 + n))
 			return -1;
 		q = e->post.data + e->post.len;
-		if (n == 0) { /* RUN: first passage, count, title and section tf */
+		if (n == 0) { /* SPAN: first passage, count, title and section tf */
 			uint32_t first = base + (uint32_t)take_varint(&p);
 			uint64_t count = take_varint(&p);
 			/* A new term's last_pid is 0: its first delta is pid. */
@@ -1791,7 +1796,7 @@ static furet_rc encode_term(const furet_writer *w, tsrc *const *segs,
 				return FURET_IO;
 			pid = i ? pid + delta : delta;
 			if (tf == 0 && fields[0] == 0 && fields[1] == 0) {
-				/* A RUN POSTING: count passages from pid on. */
+				/* A SPAN POSTING: count passages from pid on. */
 				uint64_t count = furet_rdr_varint(r), c;
 				const unsigned char *tts = furet_rdr_bytes(r, 2);
 				if (r->has_err || !tts || count < 2 ||

@@ -340,7 +340,7 @@ static void test_pair_cache(void **state)
 }
 
 /* What a document's records say each passage holds of a term: "k:tf/tt/ts"
-** for passage k, in passage order, from its ENTRYs and its RUNs (a RUN
+** for passage k, in passage order, from its ENTRYs and its SPANs (a SPAN
 ** stands for passages without the term in the body). */
 static void presence(const furet_adoc *d, uint64_t ltid, char *out,
 	size_t cap)
@@ -358,7 +358,7 @@ static void presence(const furet_adoc *d, uint64_t ltid, char *out,
 		while (p < end) {
 			uint64_t l = get_varint(&p), tf = get_varint(&p);
 			uint64_t len = get_varint(&p), first, count, j;
-			if (len == 0) { /* RUN */
+			if (len == 0) { /* SPAN */
 				first = get_varint(&p);
 				count = get_varint(&p);
 				/* it ends before the passage it is placed in */
@@ -399,7 +399,7 @@ static int64_t local_term(const furet_adoc *d, const char *term)
 }
 
 /* A term without body occurrences in consecutive passages, with the same
-** title and section counts, is one RUN record for them, placed before the
+** title and section counts, is one SPAN record for them, placed before the
 ** records of the passage after it (or at the end): a title's terms, a
 ** section's, both, and a body occurrence between two runs. */
 static void test_runs(void **state)
@@ -435,7 +435,7 @@ static void test_runs(void **state)
 	assert_int_equal(furet_adoc_run(&a, k), FURET_OK);
 	assert_int_equal(a.n_pass, 4);
 
-	/* the title's term, twice in it, in no body: one RUN of 4 */
+	/* the title's term, twice in it, in no body: one SPAN of 4 */
 	presence(&a, (uint64_t)local_term(&a, "ruch"), got, sizeof got);
 	assert_string_equal(got, "0:0/2/0 1:0/2/0 2:0/2/0 3:0/2/0 ");
 	/* a section's, in the body of its first passage and of the other
