@@ -1687,11 +1687,21 @@ static void bound_postings(const furet_writer *w, const furet_block *blk,
 	uint32_t j;
 
 	for (j = from; j < blk->n && j < from + BOUND_AHEAD; j++)
-		__builtin_prefetch(&w->pinfo[blk->pid[j] - base]);
+		if (blk->tf[j])
+			__builtin_prefetch(&w->pinfo[blk->pid[j] - base]);
 	for (j = from; j < blk->n; j++) {
 		const pass_info *pi;
-		if (j + BOUND_AHEAD < blk->n)
+		if (j + BOUND_AHEAD < blk->n && blk->tf[j + BOUND_AHEAD])
 			__builtin_prefetch(&w->pinfo[blk->pid[j + BOUND_AHEAD] - base]);
+		/* Without body words (a title's or a section's term), a posting
+		** only raises the title and section maxima: its passage's length
+		** and document are not needed (a document's bound of tf 0 adds
+		** nothing), nor read. */
+		if (!blk->tf[j]) {
+			furet_term_bound_add(&rec->bound, 0, 0, blk->tf_title[j],
+				blk->tf_section[j]);
+			continue;
+		}
 		pi = &w->pinfo[blk->pid[j] - base];
 		furet_term_bound_add(&rec->bound, blk->tf[j], pi->len,
 			blk->tf_title[j], blk->tf_section[j]);
