@@ -192,42 +192,70 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 
 /* ---- the document's terms ------------------------------------------------ */
 
-/* Open addressing over the document's terms, in the thread's table; each
-** term is found again by its hash when the document is done, so that only
-** the slots it used are cleared. */
-static int grow_slots(furet_adoc *d, furet_adoc_work *k)
+/* Open addressing over a table of terms (a document's, in its thread's
+** slots; a batch's, in bslots): slots hold a term's index + 1 (0: empty),
+** at most half of them used. Each term is found again by its hash when
+** the table is done with, so that only the slots it used are cleared: a
+** big document leaves a big table, and clearing by probing again costs
+** what inserting did, far less than wiping the table for every small
+** document after it. */
+static int slots_grow(const furet_adoc_term *terms, size_t n_terms,
+	uint32_t **slots, size_t *n_slots, size_t first)
 {
-	size_t n = k->n_slots ? k->n_slots * 2 : 1024, i;
+	size_t n = *n_slots ? *n_slots * 2 : first, i;
 	uint32_t *s = furet_malloc(n * sizeof *s);
 
 	if (!s)
 		return -1;
 	memset(s, 0, n * sizeof *s);
-	furet_free(k->slots);
-	k->slots = s;
-	k->n_slots = n;
-	for (i = 0; i < d->n_terms; i++) {
-		size_t j = d->terms[i].hash & (n - 1);
+	for (i = 0; i < n_terms; i++) {
+		size_t j = terms[i].hash & (n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
 		s[j] = (uint32_t)i + 1;
 	}
+	furet_free(*slots);
+	*slots = s;
+	*n_slots = n;
 	return 0;
+}
+
+static void slots_clear(const furet_adoc_term *terms, size_t n_terms,
+	uint32_t *slots, size_t n_slots)
+{
+	size_t i;
+
+	for (i = 0; i < n_terms; i++) {
+		size_t j = terms[i].hash & (n_slots - 1);
+		while (slots[j] != i + 1)
+			j = (j + 1) & (n_slots - 1);
+		slots[j] = 0;
+	}
+}
+
+/* The index of term (hash h) among terms (their bytes in bytes), or -1
+** with *at the empty slot where the lookup ended. Inline: once per token,
+** and most tokens find their term (a call saving and restoring registers
+** cost as much as the lookup). */
+static inline int64_t slots_find(const furet_adoc_term *terms,
+	const unsigned char *bytes, const uint32_t *slots, size_t n_slots,
+	const char *term, size_t len, uint32_t h, size_t *at)
+{
+	size_t j;
+
+	for (j = h & (n_slots - 1); slots[j]; j = (j + 1) & (n_slots - 1)) {
+		const furet_adoc_term *e = &terms[slots[j] - 1];
+		if (e->hash == h && e->len == len &&
+			furet_same(bytes + e->off, term, len))
+			return slots[j] - 1;
+	}
+	*at = j;
+	return -1;
 }
 
 static void clear_slots(const furet_adoc *d, furet_adoc_work *k)
 {
-	size_t i;
-
-	/* A big document leaves a big table: clearing by probing again costs
-	** what inserting did, far less than wiping the table for every small
-	** document after it. */
-	for (i = 0; i < d->n_terms; i++) {
-		size_t j = d->terms[i].hash & (k->n_slots - 1);
-		while (k->slots[j] != i + 1)
-			j = (j + 1) & (k->n_slots - 1);
-		k->slots[j] = 0;
-	}
+	slots_clear(d->terms, d->n_terms, k->slots, k->n_slots);
 }
 
 /* Makes room for n more terms: the table, its slots (at most half full)
@@ -238,7 +266,7 @@ static int reserve_terms(furet_adoc *d, furet_adoc_work *k, size_t n)
 	size_t need = d->n_terms + n;
 
 	while ((need + 1) * 2 > k->n_slots)
-		if (grow_slots(d, k))
+		if (slots_grow(d->terms, d->n_terms, &k->slots, &k->n_slots, 1024))
 			return -1;
 	if (furet_grow((void **)&d->terms, &d->cap_terms, need, sizeof *d->terms))
 		return -1;
@@ -280,22 +308,15 @@ static int64_t add_term(furet_adoc *d, furet_adoc_work *k, const char *term,
 }
 
 /* The local number of term (hash h), added when new; -1 when out of
-** memory. The caller reserved room for it (reserve_terms). Inline: once
-** per token, and most tokens find their term (a call saving and
-** restoring registers cost as much as the lookup). */
+** memory. The caller reserved room for it (reserve_terms). */
 static inline int64_t intern(furet_adoc *d, furet_adoc_work *k,
 	const char *term, size_t len, uint32_t h)
 {
 	size_t j;
+	int64_t l = slots_find(d->terms, d->term_bytes.data, k->slots,
+		k->n_slots, term, len, h, &j);
 
-	for (j = h & (k->n_slots - 1); k->slots[j];
-		j = (j + 1) & (k->n_slots - 1)) {
-		const furet_adoc_term *e = &d->terms[k->slots[j] - 1];
-		if (e->hash == h && e->len == len &&
-			furet_same(d->term_bytes.data + e->off, term, len))
-			return k->slots[j] - 1;
-	}
-	return add_term(d, k, term, len, h, j);
+	return l >= 0 ? l : add_term(d, k, term, len, h, j);
 }
 
 /* ---- lookup pairs ---------------------------------------------------------- */
@@ -856,27 +877,6 @@ static void state_close(void *ctx, void *state)
 	furet_adoc_work_close(ctx, state);
 }
 
-/* Doubles k's table of the batch's terms (at most half full). */
-static int grow_bslots(const furet_adoc_batch *b, furet_adoc_work *k)
-{
-	size_t n = k->n_bslots ? k->n_bslots * 2 : 4096, i;
-	uint32_t *s = furet_malloc(n * sizeof *s);
-
-	if (!s)
-		return -1;
-	memset(s, 0, n * sizeof *s);
-	for (i = 0; i < b->n_terms; i++) {
-		size_t j = b->terms[i].hash & (n - 1);
-		while (s[j])
-			j = (j + 1) & (n - 1);
-		s[j] = (uint32_t)i + 1;
-	}
-	furet_free(k->bslots);
-	k->bslots = s;
-	k->n_bslots = n;
-	return 0;
-}
-
 /* The batch's number of document d's term i, added if new; -1 when out of
 ** memory. */
 static int64_t batch_term(furet_adoc_batch *b, furet_adoc_work *k,
@@ -886,16 +886,14 @@ static int64_t batch_term(furet_adoc_batch *b, furet_adoc_work *k,
 	const unsigned char *term = d->term_bytes.data + t->off;
 	furet_adoc_term *e;
 	size_t j;
+	int64_t id;
 
-	if ((b->n_terms + 1) * 2 > k->n_bslots && grow_bslots(b, k))
+	if ((b->n_terms + 1) * 2 > k->n_bslots && slots_grow(b->terms,
+		b->n_terms, &k->bslots, &k->n_bslots, 4096))
 		return -1;
-	for (j = t->hash & (k->n_bslots - 1); k->bslots[j];
-		j = (j + 1) & (k->n_bslots - 1)) {
-		e = &b->terms[k->bslots[j] - 1];
-		if (e->hash == t->hash && e->len == t->len &&
-			furet_same(b->term_bytes.data + e->off, term, t->len))
-			return k->bslots[j] - 1;
-	}
+	if ((id = slots_find(b->terms, b->term_bytes.data, k->bslots,
+		k->n_bslots, (const char *)term, t->len, t->hash, &j)) >= 0)
+		return id;
 	if (furet_grow((void **)&b->terms, &b->cap_terms, b->n_terms + 1,
 		sizeof *b->terms) || b->term_bytes.len > UINT32_MAX - t->len)
 		return -1;
@@ -937,13 +935,7 @@ static int batch_terms(furet_adoc_batch *b, furet_adoc_work *k)
 			d->bmap[t] = (uint32_t)id;
 		}
 	}
-	/* Emptied by probing again, as clear_slots does. */
-	for (i = 0; i < b->n_terms; i++) {
-		size_t j = b->terms[i].hash & (k->n_bslots - 1);
-		while (k->bslots[j] != i + 1)
-			j = (j + 1) & (k->n_bslots - 1);
-		k->bslots[j] = 0;
-	}
+	slots_clear(b->terms, b->n_terms, k->bslots, k->n_bslots);
 	return rc;
 }
 
