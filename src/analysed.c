@@ -29,14 +29,14 @@
 
 #define NONE UINT32_MAX
 
-/* A term's run of passages without body occurrences and with the same
+/* A term's span of passages without body occurrences and with the same
 ** title and section counts (see SPAN in analysed.h): start is NONE when
 ** none is open. */
-typedef struct adoc_run {
-	uint32_t start;           /* first passage of the run, NONE: no run */
+typedef struct adoc_span {
+	uint32_t start;           /* first passage of the span, NONE: none */
 	uint32_t ttf, stf;        /* the term in the title, in the section */
 	uint32_t stamp;           /* (de-duplicates the fields' term lists) */
-} adoc_run;
+} adoc_span;
 #define KEY_MAX 511 /* LMDB's key limit: longer pairs are junk, not kept */
 
 void furet_adoc_init(furet_adoc *d)
@@ -89,7 +89,7 @@ void furet_adoc_work_close(furet_index *ix, furet_adoc_work *k)
 	furet_index_give_analyzer(ix, k->an);
 	furet_free(k->slots);
 	furet_free(k->grp);
-	furet_free(k->runs);
+	furet_free(k->spans);
 	furet_free(k->title_ltids);
 	furet_free(k->sec_ltids);
 	furet_free(k->groups);
@@ -271,14 +271,14 @@ static int reserve_terms(furet_adoc *d, furet_adoc_work *k, size_t n)
 	if (furet_grow((void **)&d->terms, &d->cap_terms, need, sizeof *d->terms))
 		return -1;
 	if (need > k->cap_grp) {
-		size_t cap = k->cap_grp, cap_runs = k->cap_grp, i;
+		size_t cap = k->cap_grp, cap_spans = k->cap_grp, i;
 		if (furet_grow((void **)&k->grp, &cap, need, sizeof *k->grp) ||
-			furet_grow((void **)&k->runs, &cap_runs, cap, sizeof *k->runs))
+			furet_grow((void **)&k->spans, &cap_spans, cap, sizeof *k->spans))
 			return -1;
 		for (i = k->cap_grp; i < cap; i++) {
 			k->grp[i] = NONE;
-			memset(&k->runs[i], 0, sizeof k->runs[i]);
-			k->runs[i].start = NONE;
+			memset(&k->spans[i], 0, sizeof k->spans[i]);
+			k->spans[i].start = NONE;
 		}
 		k->cap_grp = cap;
 	}
@@ -566,12 +566,12 @@ static unsigned char cap255(uint32_t v)
 	return (unsigned char)(v > 255 ? 255 : v);
 }
 
-/* Ends local term l's run before passage idx: its SPAN record, when the run
-** has a passage. The caller reserved SPAN_MAX bytes. */
-static void end_run(furet_adoc *d, furet_adoc_work *k, uint32_t l,
+/* Ends local term l's span before passage idx: its SPAN record, when the
+** span has a passage. The caller reserved SPAN_MAX bytes. */
+static void end_span(furet_adoc *d, furet_adoc_work *k, uint32_t l,
 	uint32_t idx)
 {
-	adoc_run *r = &k->runs[l];
+	adoc_span *r = &k->spans[l];
 	unsigned char *q;
 
 	if (r->start == NONE || r->start >= idx)
@@ -589,10 +589,10 @@ static void end_run(furet_adoc *d, furet_adoc_work *k, uint32_t l,
 }
 
 /* The terms of a field (the title, a section: ltids[0..n), repeated as
-** often as they occur) change their counts at passage idx: each one's run
+** often as they occur) change their counts at passage idx: each one's span
 ** ends before it, and the next starts there (title: add 1 a token to
 ** ttf; section: add to stf, or with is_end take the section away). */
-static furet_rc field_runs(furet_adoc *d, furet_adoc_work *k,
+static furet_rc field_spans(furet_adoc *d, furet_adoc_work *k,
 	const uint32_t *ltids, size_t n, int is_title, int is_end, uint32_t idx)
 {
 	size_t i;
@@ -601,10 +601,10 @@ static furet_rc field_runs(furet_adoc *d, furet_adoc_work *k,
 		return FURET_NOMEM;
 	k->stamp++;
 	for (i = 0; i < n; i++) {
-		adoc_run *r = &k->runs[ltids[i]];
+		adoc_span *r = &k->spans[ltids[i]];
 		if (r->stamp != k->stamp) {
 			r->stamp = k->stamp;
-			end_run(d, k, ltids[i], idx);
+			end_span(d, k, ltids[i], idx);
 			if (is_end)
 				r->stf = 0;
 			/* without a body occurrence, the term is in the passages
@@ -621,42 +621,52 @@ static furet_rc field_runs(furet_adoc *d, furet_adoc_work *k,
 	return FURET_OK;
 }
 
-/* After the last passage (n of them): the runs still open, as SPAN records
-** (tail_off), and every term's counts back to none. */
-static furet_rc runs_end(furet_adoc *d, furet_adoc_work *k, uint32_t n)
+/* The terms of the title (f 0) or of the current section (f 1), with
+** repeats: between them, the only ones with counts or an open span. */
+static const uint32_t *field_ltids(const furet_adoc_work *k, int f,
+	size_t *n)
 {
-	size_t i;
+	*n = f ? k->n_sec : k->n_title;
+	return f ? k->sec_ltids : k->title_ltids;
+}
+
+/* After the last passage (n of them): the spans still open, as SPAN
+** records (tail_off). */
+static furet_rc spans_end(furet_adoc *d, furet_adoc_work *k, uint32_t n)
+{
+	const uint32_t *ltids;
+	size_t n_ltids, i;
+	int f;
 
 	d->tail_off = d->ents.len;
 	if (furet_buf_reserve(&d->ents, SPAN_MAX * (k->n_title + k->n_sec) + 1))
 		return FURET_NOMEM;
-	for (i = 0; i < k->n_title; i++) {
-		end_run(d, k, k->title_ltids[i], n);
-		k->runs[k->title_ltids[i]].start = NONE;
-	}
-	for (i = 0; i < k->n_sec; i++) {
-		end_run(d, k, k->sec_ltids[i], n);
-		k->runs[k->sec_ltids[i]].start = NONE;
+	for (f = 0; f < 2; f++) {
+		ltids = field_ltids(k, f, &n_ltids);
+		for (i = 0; i < n_ltids; i++) {
+			end_span(d, k, ltids[i], n);
+			k->spans[ltids[i]].start = NONE; /* (once if repeated) */
+		}
 	}
 	d->tail_len = d->ents.len - d->tail_off;
 	return FURET_OK;
 }
 
-/* Every term's counts and run back to none (after the document, or an
+/* Every term's counts and span back to none (after the document, or an
 ** error). */
-static void runs_clear(furet_adoc_work *k)
+static void spans_clear(furet_adoc_work *k)
 {
-	size_t i;
+	const uint32_t *ltids;
+	size_t n_ltids, i;
+	int f;
 
-	for (i = 0; i < k->n_title; i++) {
-		adoc_run *r = &k->runs[k->title_ltids[i]];
-		r->start = NONE;
-		r->ttf = r->stf = 0;
-	}
-	for (i = 0; i < k->n_sec; i++) {
-		adoc_run *r = &k->runs[k->sec_ltids[i]];
-		r->start = NONE;
-		r->ttf = r->stf = 0;
+	for (f = 0; f < 2; f++) {
+		ltids = field_ltids(k, f, &n_ltids);
+		for (i = 0; i < n_ltids; i++) {
+			adoc_span *r = &k->spans[ltids[i]];
+			r->start = NONE;
+			r->ttf = r->stf = 0;
+		}
 	}
 }
 
@@ -714,16 +724,16 @@ static furet_rc passage_entries(furet_adoc *d, furet_adoc_work *k,
 		if (add_pairs(d, k, &toks[k->cand[i]], k->cand_hash[i]))
 			return FURET_NOMEM;
 	/* The title's and the section's counts of the passage's terms; those
-	** with a run end it before this passage, and start the next after. */
+	** with a span end it before this passage, and start the next after. */
 	if (furet_buf_reserve(&d->ents, SPAN_MAX * n_groups + 1))
 		return FURET_NOMEM;
 	for (i = 0; i < n_groups; i++) {
 		adoc_group *g = &k->groups[i];
-		adoc_run *r = &k->runs[g->ltid];
+		adoc_span *r = &k->spans[g->ltid];
 		g->tt = r->ttf;
 		g->ts = r->stf;
 		if (r->start != NONE) {
-			end_run(d, k, g->ltid, idx);
+			end_span(d, k, g->ltid, idx);
 			r->start = idx + 1;
 		}
 	}
@@ -784,7 +794,7 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 	k->n_title = k->n_sec = 0;
 	rc = field_terms(d, k, (const char *)d->in.data + d->eff_title_off,
 		d->eff_title_len, &k->title_ltids, &k->n_title, &k->cap_title);
-	if (rc || (sp.n_spans && (rc = field_runs(d, k, k->title_ltids,
+	if (rc || (sp.n_spans && (rc = field_spans(d, k, k->title_ltids,
 		k->n_title, 1, 0, 0))))
 		goto done;
 	for (i = 0; i < sp.n_spans; i++) {
@@ -796,14 +806,14 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 		p->ent_off = d->ents.len;
 		if (s->has_section != has_prev || (s->has_section &&
 			(s->sec_start != prev_start || s->sec_end != prev_end))) {
-			if ((rc = field_runs(d, k, k->sec_ltids, k->n_sec, 0, 1,
+			if ((rc = field_spans(d, k, k->sec_ltids, k->n_sec, 0, 1,
 				(uint32_t)i)))
 				goto done;
 			k->n_sec = 0;
 			if (s->has_section && ((rc = field_terms(d, k,
 				text + s->sec_start, s->sec_end - s->sec_start,
 				&k->sec_ltids, &k->n_sec, &k->cap_sec)) ||
-				(rc = field_runs(d, k, k->sec_ltids, k->n_sec, 0, 0,
+				(rc = field_spans(d, k, k->sec_ltids, k->n_sec, 0, 0,
 				(uint32_t)i))))
 				goto done;
 			has_prev = s->has_section;
@@ -820,13 +830,13 @@ furet_rc furet_adoc_run(furet_adoc *d, furet_adoc_work *k)
 			goto done;
 		d->n_pass++;
 	}
-	rc = runs_end(d, k, (uint32_t)d->n_pass);
+	rc = spans_end(d, k, (uint32_t)d->n_pass);
 	/* Room for the inverter's 8-byte loads past the last ENTRY. */
 	if (!rc && (d->pairs.has_err ||
 		furet_buf_reserve(&d->ents, FURET_ENTRY_SLACK)))
 		rc = FURET_NOMEM;
 done:
-	runs_clear(k);
+	spans_clear(k);
 	clear_slots(d, k);
 	furet_split_free(&sp);
 	d->rc = rc;

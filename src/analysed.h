@@ -103,7 +103,7 @@ typedef struct furet_adoc {
 	furet_buf pairs;          /* PAIR: byte table, 4 bytes hash (native
 	                             order), varint len, the key "a\0b" */
 	size_t n_pairs;
-	uint32_t *bmap;           /* per local term: the batch's term (run) */
+	uint32_t *bmap;           /* per local term: the batch's term */
 	size_t cap_bmap;
 	size_t tail_off, tail_len; /* SPAN records after the last passage's */
 } furet_adoc;
@@ -117,7 +117,7 @@ typedef struct furet_adoc_work {
 	size_t n_slots;
 	uint32_t *grp;            /* per local term: its group in the passage */
 	size_t cap_grp;
-	struct adoc_run *runs;    /* per local term: its counts in the title
+	struct adoc_span *spans;  /* per local term: its counts in the title
 	                             and the section, and its open SPAN */
 	uint32_t stamp;
 	uint32_t *title_ltids, *sec_ltids;
