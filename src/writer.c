@@ -91,6 +91,9 @@
 #define MIN_MEMORY ((uint64_t)1 << 20)
 #define MAPPED_RESERVE ((uint64_t)64 << 20)
 #define MAX_THREADS 8
+/* From this budget on, speed over memory: a deeper analysis ring, and an
+** analyzer kept for later searches once the analysis is over. */
+#define ROOMY_BUDGET ((uint64_t)512 << 20)
 #define KEY_CAP 512       /* LMDB keys are at most 511 bytes */
 
 typedef struct term_entry {
@@ -309,7 +312,7 @@ FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
 	** against 6.60-8.28 s). Below 512 MiB two: at --memory 128M, what the
 	** workers' malloc arenas kept of the deeper ring raised peak RSS by
 	** about 8 MiB, over the budget in four runs of eight. */
-	if (w->budget >= ((uint64_t)512 << 20))
+	if (w->budget >= ROOMY_BUDGET)
 		w->an_ops.depth = 5;
 	if ((rc = furet_pipeline_open(&w->an_ops, w->n_threads, &w->pl)))
 		goto fail;
@@ -550,8 +553,7 @@ static void fit_kept(furet_writer *w)
 		}
 	}
 	furet_buf_fit(&w->ids);
-	furet_index_trim_analyzers(w->ix, w->budget < ((uint64_t)512 << 20) ?
-		0 : 1);
+	furet_index_trim_analyzers(w->ix, w->budget >= ROOMY_BUDGET);
 }
 
 /* Slots of the pipeline that one big document made grow give their memory
@@ -841,10 +843,10 @@ static furet_rc spool_doc(furet_writer *w, const furet_adoc *a)
 }
 
 /* Looks up (adding) terms [0, n) of a document or a batch, tid[i] being
-** the i-th's number. The run's terms are many, and each document reaches a hundred of them at
-** random: three cache misses each (its slot, its entry, the end of its
-** postings). Asked for a few dozen at once, a stage at a time, they
-** overlap instead of following one another. */
+** the i-th's number. The run's terms are many, and each document reaches
+** a hundred of them at random: three cache misses each (its slot, its
+** entry, the end of its postings). Asked for a few dozen at once, a stage
+** at a time, they overlap instead of following one another. */
 static furet_rc intern_all(furet_writer *w, const furet_adoc_term *terms,
 	const unsigned char *bytes, size_t n, uint32_t *tid)
 {
