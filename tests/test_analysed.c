@@ -29,13 +29,31 @@ static uint64_t get_varint(const unsigned char **p)
 	return v;
 }
 
+/* Analyses document "d" of title (NULL: none given), text and format with
+** k into a. */
+static void analyse(furet_adoc_work *k, furet_adoc *a, const char *title,
+	const char *text, unsigned format)
+{
+	furet_doc doc;
+
+	memset(&doc, 0, sizeof doc);
+	doc.id = "d";
+	doc.id_len = 1;
+	doc.title = title;
+	doc.title_len = title ? strlen(title) : 0;
+	doc.text = text;
+	doc.text_len = strlen(text);
+	doc.format = format;
+	assert_int_equal(furet_adoc_set(a, &doc, 0, NULL), FURET_OK);
+	assert_int_equal(furet_adoc_run(a, k), FURET_OK);
+}
+
 static void test_entries(void **state)
 {
 	char *dir = tu_mkdtemp();
 	furet_index *ix = NULL;
 	furet_adoc_work *k = NULL;
 	furet_adoc a;
-	furet_doc doc;
 	char text[2000];
 	const unsigned char *p, *end;
 	uint64_t tfs[3], tts[3], n_ent = 0, i;
@@ -47,19 +65,11 @@ static void test_entries(void **state)
 	for (i = 0; i < 150; i++)
 		len += (size_t)snprintf(text + len, sizeof text - len, " miel");
 	len += (size_t)snprintf(text + len, sizeof text - len, " ruche abeille");
-	memset(&doc, 0, sizeof doc);
-	doc.id = "d";
-	doc.id_len = 1;
-	doc.title = "Ruche";
-	doc.title_len = 5;
-	doc.text = text;
-	doc.text_len = len;
 
 	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
 	assert_int_equal(furet_adoc_work_open(ix, &k), FURET_OK);
 	furet_adoc_init(&a);
-	assert_int_equal(furet_adoc_set(&a, &doc, 0, NULL), FURET_OK);
-	assert_int_equal(furet_adoc_run(&a, k), FURET_OK);
+	analyse(k, &a, "Ruche", text, FURET_FORMAT_TEXT);
 	assert_int_equal(a.n_pass, 1);
 	assert_int_equal(a.n_terms, 3);
 	assert_int_equal(a.pass[0].length, 153);
@@ -278,19 +288,6 @@ static size_t pairs_of(const furet_adoc *d, char *out, size_t cap)
 	return d->n_pairs;
 }
 
-static void analyse(furet_adoc_work *k, furet_adoc *a, const char *text)
-{
-	furet_doc doc;
-
-	memset(&doc, 0, sizeof doc);
-	doc.id = "d";
-	doc.id_len = 1;
-	doc.text = text;
-	doc.text_len = strlen(text);
-	assert_int_equal(furet_adoc_set(a, &doc, 0, NULL), FURET_OK);
-	assert_int_equal(furet_adoc_run(a, k), FURET_OK);
-}
-
 /* A worker sends a (word, term)'s pairs once while its cache remembers
 ** them: the same document again brings none, a new word of a known term
 ** brings its own, and another worker (its own cache) brings them all
@@ -310,7 +307,7 @@ static void test_pair_cache(void **state)
 	assert_int_equal(furet_adoc_work_open(ix, &k2), FURET_OK);
 	furet_adoc_init(&a);
 
-	analyse(k, &a, text);
+	analyse(k, &a, NULL, text, FURET_FORMAT_TEXT);
 	assert_true(pairs_of(&a, first, sizeof first) >= 3);
 	/* château's fold and unaccented word, châteaux's word, maison's */
 	assert_non_null(strstr(first, "0:chateau|château\n"));
@@ -318,16 +315,16 @@ static void test_pair_cache(void **state)
 	assert_non_null(strstr(first, "1:chateaux|château\n"));
 	assert_non_null(strstr(first, "1:maison|maison\n"));
 
-	analyse(k, &a, text);
+	analyse(k, &a, NULL, text, FURET_FORMAT_TEXT);
 	assert_int_equal(pairs_of(&a, again, sizeof again), 0);
 
-	analyse(k, &a, "CHÂTEAU maison chateau");
+	analyse(k, &a, NULL, "CHÂTEAU maison chateau", FURET_FORMAT_TEXT);
 	pairs_of(&a, again, sizeof again);
 	assert_null(strstr(again, "maison"));
 	assert_null(strstr(again, "1:chateau|château"));
 	assert_non_null(strstr(again, "1:chateau|chateau\n"));
 
-	analyse(k2, &a, text);
+	analyse(k2, &a, NULL, text, FURET_FORMAT_TEXT);
 	pairs_of(&a, again, sizeof again);
 	assert_string_equal(again, first);
 
@@ -416,23 +413,13 @@ static void test_runs(void **state)
 	furet_index *ix = NULL;
 	furet_adoc_work *k = NULL;
 	furet_adoc a;
-	furet_doc doc;
 	char got[256];
 	(void)state;
 
-	memset(&doc, 0, sizeof doc);
-	doc.id = "d";
-	doc.id_len = 1;
-	doc.title = "Ruche et ruche";
-	doc.title_len = strlen(doc.title);
-	doc.text = text;
-	doc.text_len = strlen(text);
-	doc.format = FURET_FORMAT_MARKDOWN;
 	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
 	assert_int_equal(furet_adoc_work_open(ix, &k), FURET_OK);
 	furet_adoc_init(&a);
-	assert_int_equal(furet_adoc_set(&a, &doc, 0, NULL), FURET_OK);
-	assert_int_equal(furet_adoc_run(&a, k), FURET_OK);
+	analyse(k, &a, "Ruche et ruche", text, FURET_FORMAT_MARKDOWN);
 	assert_int_equal(a.n_pass, 4);
 
 	/* the title's term, twice in it, in no body: one SPAN of 4 */
@@ -449,14 +436,8 @@ static void test_runs(void **state)
 	presence(&a, (uint64_t)local_term(&a, "frelon"), got, sizeof got);
 	assert_string_equal(got, "1:1/0/0 ");
 
-	/* The next document starts with no counts or runs left over. */
-	doc.title = "Bougie";
-	doc.title_len = 6;
-	doc.text = "Une bougie.";
-	doc.text_len = strlen(doc.text);
-	doc.format = 0;
-	assert_int_equal(furet_adoc_set(&a, &doc, 0, NULL), FURET_OK);
-	assert_int_equal(furet_adoc_run(&a, k), FURET_OK);
+	/* The next document starts with no counts or spans left over. */
+	analyse(k, &a, "Bougie", "Une bougie.", FURET_FORMAT_TEXT);
 	presence(&a, (uint64_t)local_term(&a, "boug"), got, sizeof got);
 	assert_string_equal(got, "0:1/1/0 ");
 	assert_int_equal(a.tail_len, 0);
