@@ -44,6 +44,11 @@ furet_rc furet_index_fail(furet_index *ix, furet_rc rc, const char *fmt, ...)
 /* Runs of postings the writer spilled to its temporary file so far (for
 ** the tests of the memory budget). */
 size_t furet_writer_runs(const furet_writer *w);
+/* Parts of a rebuild committed so far beside the index (writer.c:
+** maybe_part), and the bytes kept per document and passage past which the
+** next one is (0, the default: a quarter of the budget; tests lower it). */
+size_t furet_writer_parts(const furet_writer *w);
+extern uint64_t furet_writer_part_max;
 /* The smallest number of bytes a rebuild writes between two checkpoints
 ** (see commit_rebuild in writer.c): 16 MiB; tests lower it to make a small
 ** rebuild commit many times. */

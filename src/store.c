@@ -226,6 +226,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h> /* makedev */
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -1303,7 +1304,10 @@ static furet_rc open_sibling(furet_store *s, const char *suffix,
 	memset(f, 0, sizeof *f);
 	f->lock_fd = -1;
 	f->map_size = s->map_size;
-	f->env_flags = s->env_flags & ~(unsigned)MDB_RDONLY;
+	/* No read-ahead (MADV_RANDOM): a rebuild in parts looks terms up all
+	** over the parts written, and every fault would map the pages around
+	** too, in the writer's resident set. */
+	f->env_flags = (s->env_flags & ~(unsigned)MDB_RDONLY) | MDB_NORDAHEAD;
 	if (!(f->dir = furet_strndup(tmpdir, strlen(tmpdir))) ||
 		pthread_rwlock_init(&f->env_lock, NULL) != 0) {
 		furet_free(f->dir);
@@ -1543,11 +1547,73 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 	return FURET_OK;
 }
 
+/* Drops s's map from this process's resident set: its mapping of the data
+** file (found in /proc/self/maps by device and inode; LMDB does not give
+** its address without MDB_FIXEDMAP). The pages stay in the page cache,
+** faulted back on the next read. */
+static void drop_mapped(furet_store *s)
+{
+	struct stat st;
+	char line[4600];
+	FILE *maps;
+	int fd;
+
+	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st) ||
+		!(maps = fopen("/proc/self/maps", "re")))
+		return;
+	while (fgets(line, sizeof line, maps)) {
+		unsigned long lo, hi, ino;
+		unsigned maj, mnr;
+		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &mnr,
+			&ino) == 5 && ino == (unsigned long)st.st_ino &&
+			makedev(maj, mnr) == st.st_dev && hi > lo)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(maps);
+}
+
+void furet_store_drop(furet_store *f)
+{
+	drop_mapped(f);
+}
+
+/* With no transaction active on s, a private environment (a sibling):
+** doubles the map when it is more than half full, and drops the pages
+** read through it from this process's resident set (they stay in the
+** page cache). A rebuild written in parts reads back every term it
+** appends to: otherwise the mapped index would count whole, growing with
+** the corpus, in the writer's peak RSS. An LMDB error code. */
+static int reserve(furet_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t used;
+	int mrc;
+
+	if ((mrc = mdb_env_info(s->env, &info)) ||
+		(mrc = mdb_env_stat(s->env, &st)))
+		return mrc;
+	used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	drop_mapped(s);
+	if (used > s->map_size / 2 && s->map_size * 2 > s->map_size &&
+		!(mrc = mdb_env_set_mapsize(s->env, s->map_size * 2)))
+		s->map_size *= 2;
+	return mrc;
+}
+
+furet_rc furet_store_reserve(furet_store *f)
+{
+	int mrc;
+
+	pthread_rwlock_wrlock(&f->env_lock);
+	mrc = reserve(f);
+	pthread_rwlock_unlock(&f->env_lock);
+	return rc_from_mdb(mrc);
+}
+
 furet_rc furet_txn_checkpoint(furet_txn *t)
 {
 	furet_store *s = t->s;
-	MDB_envinfo info;
-	MDB_stat st;
 	int mrc = mdb_txn_commit(t->txn);
 
 	t->txn = NULL;
@@ -1555,12 +1621,8 @@ furet_rc furet_txn_checkpoint(furet_txn *t)
 	memset(t->app, 0, sizeof t->app); /* closed by the commit */
 	/* No transaction is active on this private environment now: the map
 	** may grow, before it runs short in the middle of a transaction. */
-	if (!mrc && !(mrc = mdb_env_info(s->env, &info)) &&
-		!(mrc = mdb_env_stat(s->env, &st)) &&
-		((uint64_t)info.me_last_pgno + 1) * st.ms_psize > s->map_size / 2 &&
-		s->map_size * 2 > s->map_size &&
-		!(mrc = mdb_env_set_mapsize(s->env, s->map_size * 2)))
-		s->map_size *= 2;
+	if (!mrc)
+		mrc = reserve(s);
 	if (!mrc)
 		mrc = mdb_txn_begin(s->env, NULL, 0, &t->txn);
 	if (mrc) {
@@ -1568,6 +1630,29 @@ furet_rc furet_txn_checkpoint(furet_txn *t)
 		return txn_fail(t, "checkpoint", mrc);
 	}
 	return FURET_OK;
+}
+
+furet_rc furet_store_refresh(furet_store *f)
+{
+	int mrc;
+
+	pthread_rwlock_wrlock(&f->env_lock);
+	mdb_env_close(f->env);
+	mrc = open_env(f->dir, f->map_size, f->env_flags, 0, &f->env, f->dbi);
+	if (mrc)
+		f->env = NULL;
+	pthread_rwlock_unlock(&f->env_lock);
+	return rc_from_mdb(mrc);
+}
+
+uint64_t furet_store_used(furet_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+		return 0;
+	return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
 size_t furet_txn_pending(const furet_txn *t)

@@ -110,6 +110,23 @@ furet_rc furet_store_grow(furet_store *s);
 furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out);
 furet_rc furet_txn_commit(furet_txn *t);
 void furet_txn_abort(furet_txn *t);
+/* Only on a store from furet_store_open_sibling, with no transaction of
+** it open: doubles its map when more than half of it is used (as
+** furet_txn_checkpoint does), so that a transaction of less than that
+** fits; and drops what was read through the map from the resident set. */
+furet_rc furet_store_reserve(furet_store *f);
+/* Only on a store from furet_store_open_sibling, with no transaction of
+** it open: closes and opens its environment again. LMDB keeps the pages
+** its write transactions dirtied for the next ones, as long as the
+** environment is open: a rebuild in parts gives them back between two. */
+furet_rc furet_store_refresh(furet_store *f);
+/* Drops the pages read through f's map from the process's resident set
+** (they stay in the page cache). Each page fault maps the pages around it
+** that the page cache holds: reads all over a file written in random
+** order make the resident set grow by 64 KiB a page read. */
+void furet_store_drop(furet_store *f);
+/* Bytes of the data file in use (its last page's end). */
+uint64_t furet_store_used(furet_store *s);
 /* Only on a store from furet_store_open_sibling (no reader may rely on
 ** this transaction being atomic): commits what t wrote and goes on in a new
 ** transaction, growing the map first when it is half full. Every value,

@@ -201,6 +201,15 @@ struct furet_writer {
 	size_t n_replaced; /* ids put twice in this batch */
 	furet_text_dec *tdec; /* stored text of the index, during commit */
 	uint64_t n_written; /* postings written by the commit being made */
+	furet_store *part; /* a rebuild in parts: the new environment beside
+	                      the index, which holds the parts written so far */
+	size_t n_parts;    /* parts written into it */
+	int no_parts;      /* the rebuild cannot be written in parts */
+	uint64_t part_added; /* bytes added since maybe_part last looked */
+	size_t part_pass;  /* passages they added */
+	uint64_t *part_ids; /* the hashes of their ids (furet_hash64), sorted */
+	size_t n_part_ids;
+	size_t n_ticks;
 	furet_rc failed;   /* sticky: a failure inside add left the batch unusable */
 };
 
@@ -365,6 +374,8 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_free(w->pdead);
 	furet_buf_free(&w->scratch);
 	furet_txn_abort(w->rt);
+	furet_store_discard(w->part);
+	furet_free(w->part_ids);
 	furet_free(w->rm_docs);
 	pairset_free(&w->seen);
 	if (w->an)
@@ -517,8 +528,12 @@ static int pairset_add(pairset *ps, const char *a, size_t a_len,
 /* The run: what spilling gives back. */
 static size_t run_bytes(const furet_writer *w)
 {
-	/* 16 bytes of allocator overhead per postings buffer */
-	return w->post_bytes + w->n_terms * 16 +
+	/* 16 bytes of allocator overhead per postings buffer, and the 48 bytes
+	** a term that sorting the run takes (terms_sorted: the order and the
+	** radix sort's copy): allocated when the run is spilled, at its
+	** largest, they were the peaks of a rebuild at --memory 128M (a run of
+	** a million terms: 48 MB more) */
+	return w->post_bytes + w->n_terms * (16 + 2 * sizeof(furet_key_ref)) +
 		w->cap_terms * sizeof *w->terms + w->n_slots * sizeof *w->slots +
 		w->terms_arena.cap + pairset_bytes(&w->folds) +
 		pairset_bytes(&w->words);
@@ -532,8 +547,16 @@ static size_t kept_bytes(const furet_writer *w)
 		w->spool_buf.cap + w->wbuf.cap + pairset_bytes(&w->seen) +
 		w->cap_rm * sizeof *w->rm_docs + w->cap_lmap * sizeof *w->lmap +
 		w->cap_bmap * sizeof *w->bmap +
+		w->n_part_ids * sizeof *w->part_ids +
 		(w->pl ? furet_pipeline_bytes(w->pl) +
 			furet_pipeline_weight(w->pl) : 0);
+}
+
+/* Is the batch written from nothing: a rebuild, or the first of its parts
+** (see maybe_part)? */
+static int is_fresh_batch(const furet_writer *w)
+{
+	return (w->flags & FURET_WRITE_REBUILD) && !w->n_parts;
 }
 
 /* Once the analysis is over: the arrays kept until the end of the batch
@@ -732,6 +755,14 @@ static furet_rc maybe_spill(furet_writer *w)
 	size_t limit = (size_t)(w->budget / 4 * 3);
 	furet_rc rc;
 
+	/* After a part of a rebuild, the spool goes to its file from the
+	** start: grown in memory again, its capacity doubled past the budget
+	** at once (32 to 64 MiB at --memory 128M), beside the part's run. */
+	if (w->n_parts && w->spool.fd < 0 && w->spool_buf.len > w->spool_chunk) {
+		if ((rc = tmp_flush(w, &w->spool, &w->spool_buf)))
+			return rc;
+		furet_buf_free(&w->spool_buf);
+	}
 	if (run_bytes(w) + kept_bytes(w) <= limit)
 		return FURET_OK;
 	/* The spool goes first: it is written and read once, unsorted. From
@@ -1055,8 +1086,8 @@ FURET_API size_t furet_writer_passages(const furet_writer *w)
 {
 	/* The documents in flight have passages too: wait for them. */
 	if (!w || w->failed || drain((furet_writer *)w, 1))
-		return w ? w->n_pass : 0;
-	return w->n_pass;
+		return w ? w->part_pass + w->n_pass : 0;
+	return w->part_pass + w->n_pass;
 }
 
 /* Index of the batch document with this id, or -1; *slot gets its id slot,
@@ -1100,9 +1131,162 @@ static int grow_id_slots(furet_writer *w)
 	return 0;
 }
 
+/* ---- a rebuild in parts ---------------------------------------------------- */
+
+/* What the batch keeps for each of its documents and passages until the
+** commit, and what the commit adds to it (pass_info, dlen_b, pdead): 24
+** bytes a passage, 40 a document and its id. It grows with the batch, not
+** with what a spill can write out. */
+static size_t part_bytes(const furet_writer *w)
+{
+	return w->cap_docs * sizeof *w->docs + w->ids.cap +
+		w->n_id_slots * sizeof *w->id_slots +
+		w->cap_plen * sizeof *w->plen +
+		w->n_pass * (sizeof *w->pinfo + 1) + w->n_docs * sizeof *w->dlen_b;
+}
+
+static furet_rc write_held(furet_writer *w, int is_last);
+uint64_t furet_writer_part_max;
+static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
+	furet_doc_rec *rec, furet_rc *rc);
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* May id be in the parts of a rebuild written so far (see keep_part_ids)? */
+static int in_parts(const furet_writer *w, const char *id, size_t len)
+{
+	uint64_t h = furet_hash64(id, len);
+	return w->n_part_ids && bsearch(&h, w->part_ids, w->n_part_ids,
+		sizeof h, u64_cmp) != NULL;
+}
+
+/* Keeps the hashes of the ids of the part just written: put and add look
+** an id up in the parts only when its hash is there (in_parts). Looked up
+** in the parts' docids table each time, ids were as many random pages
+** read, and the kernel maps the pages around each one too: 35 MiB of the
+** new index in the writer's resident set, and growing. 8 bytes a document
+** (2.3 MB for 289,190), where the batch kept their ids (97 bytes). */
+static furet_rc keep_part_ids(furet_writer *w)
+{
+	size_t n = w->n_part_ids, i;
+	uint64_t *a = furet_realloc(w->part_ids, (n + w->n_docs + 1) * sizeof *a);
+
+	if (!a)
+		return FURET_NOMEM;
+	w->part_ids = a;
+	for (i = 0; i < w->n_docs; i++)
+		if (!w->docs[i].is_dead)
+			a[n++] = furet_hash64((const char *)w->ids.data +
+				w->docs[i].id_off, w->docs[i].id_len);
+	qsort(a, n, sizeof *a, u64_cmp);
+	w->n_part_ids = n;
+	return FURET_OK;
+}
+
+/* Empties the batch once a part of it is written: what the next part
+** needs, it finds in the new environment (maybe_part). The arrays kept
+** per document start small again, as part_bytes counts them. */
+static furet_rc reset_batch(furet_writer *w)
+{
+	free_run(w);
+	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
+	furet_buf_reset(&w->terms_arena);
+	pairset_free(&w->folds);
+	pairset_free(&w->words);
+	memset(&w->folds, 0, sizeof w->folds);
+	memset(&w->words, 0, sizeof w->words);
+	furet_tmp_close(&w->runs);
+	w->n_runs = 0;
+	furet_tmp_close(&w->spool);
+	furet_buf_free(&w->spool_buf);
+	furet_buf_free(&w->wbuf);
+	w->post_total = 0;
+	w->part_pass += w->n_pass;
+	w->n_docs = 0;
+	w->n_pass = 0;
+	furet_free(w->docs);
+	w->docs = NULL;
+	w->cap_docs = 0;
+	furet_buf_free(&w->ids);
+	furet_free(w->plen);
+	w->plen = NULL;
+	w->cap_plen = 0;
+	furet_free(w->id_slots);
+	w->n_id_slots = 256;
+	if (!(w->id_slots = furet_malloc(w->n_id_slots * sizeof *w->id_slots)))
+		return FURET_NOMEM;
+	memset(w->id_slots, 0, w->n_id_slots * sizeof *w->id_slots);
+	furet_free(w->pinfo);
+	furet_free(w->dlen_b);
+	furet_free(w->pdead);
+	w->pinfo = NULL;
+	w->dlen_b = NULL;
+	w->pdead = NULL;
+	w->has_dead = 0;
+	w->n_rm = 0;
+	pairset_free(&w->seen);
+	memset(&w->seen, 0, sizeof w->seen);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	return FURET_OK;
+}
+
+/* A rebuild's batch keeps some bytes per document until the commit
+** (part_bytes): 34 MB for the 212 MB corpus, whatever the budget. Past a
+** quarter of the budget, what the batch holds is written as a part, into
+** the new environment beside the index (furet_store_open_sibling) and
+** committed there; the batch starts again empty, and the next parts are
+** written into that environment as incremental batches are (documents
+** put again replace the ones of earlier parts). The last one is committed
+** by furet_writer_commit, which swaps the environment in: until then the
+** index is the previous one, and a failure or a kill loses the parts with
+** the rest. Without a sibling (a directory that holds other files) the
+** rebuild is one batch. */
+static furet_rc maybe_part(furet_writer *w)
+{
+	uint64_t most = furet_writer_part_max ? furet_writer_part_max :
+		w->budget / 4;
+	char err[300];
+	furet_rc rc;
+
+	if (!(w->flags & FURET_WRITE_REBUILD) || w->no_parts ||
+		w->part_added < most / 4)
+		return FURET_OK;
+	/* Where a part ends depends on the documents added, not on how far
+	** the analysis threads are: every sixteenth of the budget's worth of
+	** documents, the batch waits for them all. */
+	w->part_added = 0;
+	if ((rc = drain(w, 1)))
+		return rc;
+	if (part_bytes(w) <= most)
+		return FURET_OK;
+	if (!w->part && (!furet_store_can_swap(w->ix->store) ||
+		furet_store_open_sibling(w->ix->store, &w->part, err, sizeof err))) {
+		w->part = NULL;
+		w->no_parts = 1;
+		return FURET_OK;
+	}
+	if ((rc = write_held(w, 0)) || (rc = keep_part_ids(w)) ||
+		(rc = reset_batch(w)))
+		return rc;
+	if ((rc = furet_store_refresh(w->part)))
+		return furet_index_fail(w->ix, rc, "cannot open the parts written "
+			"so far again");
+	if ((rc = furet_store_begin(w->part, 0, &w->rt)))
+		return furet_index_fail(w->ix, rc, "cannot read the parts written "
+			"so far");
+	return FURET_OK;
+}
 
 static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 {
+	furet_rc rc;
+
 	if (w && w->failed)
 		return w->failed;
 	if (!w || !doc || !doc->id || doc->id_len == 0 ||
@@ -1132,6 +1316,8 @@ static furet_rc check_doc(furet_writer *w, const furet_doc *doc)
 	if (w->n_pass + 1 >= UINT32_MAX / 2 || w->n_docs + 1 >= UINT32_MAX / 2)
 		return furet_index_fail(w->ix, FURET_INVALID,
 			"batch too large: commit it and start another");
+	if ((rc = maybe_part(w)))
+		return w->failed = rc;
 	if ((w->n_docs + 1) * 2 > w->n_id_slots && grow_id_slots(w))
 		return FURET_NOMEM;
 	return FURET_OK;
@@ -1200,6 +1386,7 @@ static furet_rc add_doc(furet_writer *w, const furet_doc *doc, size_t slot,
 		goto done;
 	b->n++;
 	w->open_bytes += doc->text_len + 1;
+	w->part_added += doc->text_len + doc->id_len + 64;
 	w->id_slots[slot] = (uint32_t)w->n_docs + 1;
 	w->n_docs++;
 	if (w->open_bytes >= batch_bytes(w))
@@ -1218,10 +1405,13 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 
 	if (rc)
 		return rc;
-	if (find_batch_id(w, doc->id, doc->id_len, &slot) >= 0)
+	if (find_batch_id(w, doc->id, doc->id_len, &slot) >= 0 ||
+		(w->n_parts && indexed_doc(w, doc->id, doc->id_len, NULL, &rc) >= 0))
 		return furet_index_fail(w->ix, FURET_EXISTS,
 			"document %.*s is twice in the batch", (int)(doc->id_len > 200 ?
 			200 : doc->id_len), doc->id);
+	if (rc)
+		return furet_index_fail(w->ix, rc, "reading the index failed");
 	return add_doc(w, doc, slot, NULL);
 }
 
@@ -1238,7 +1428,7 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	uint32_t num;
 
 	*rc = FURET_OK;
-	if (!w->rt)
+	if (!w->rt || (w->n_parts && !in_parts(w, id, len)))
 		return -1;
 	*rc = furet_docid_get(w->rt, id, len, &num, rec);
 	if (*rc == FURET_DONE) {
@@ -1287,6 +1477,15 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	dn = indexed_doc(w, doc->id, doc->id_len, &rec, &rc);
 	if (rc)
 		return furet_index_fail(w->ix, rc, "reading the index failed");
+	if (dn >= 0 && w->n_parts) {
+		/* In an earlier part of this rebuild: replaced as within the
+		** batch. */
+		if (schedule_removal(w, (uint32_t)dn))
+			return FURET_NOMEM;
+		w->n_replaced++;
+		how = FURET_PUT_REPLACED_IN_BATCH;
+		dn = -1;
+	}
 	if (dn >= 0) {
 		/* Only then is the hash needed now; otherwise an analysis thread
 		** makes it. */
@@ -1409,7 +1608,8 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		return FURET_INVALID;
 	if (w->failed)
 		return w->failed;
-	if (!w->rt || n == 0)
+	/* (a rebuild's snapshot is of its earlier parts) */
+	if (!w->rt || n == 0 || (w->flags & FURET_WRITE_REBUILD))
 		return FURET_OK;
 	furet_buf_init(&in);
 	furet_buf_putc(&in, 0); /* number 0: no source */
@@ -1476,6 +1676,17 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 		return FURET_INVALID;
 	memset(out, 0, sizeof *out);
 	out->repeated = w->n_replaced;
+	if (w->n_parts) {
+		/* What the parts hold less what this one replaces or removes, as
+		** in a batch. */
+		furet_collection c;
+		if (!w->rt || (rc = furet_store_get_collection(w->rt, &c)))
+			return rc ? rc : FURET_ERROR;
+		out->added = c.n_docs - w->n_rm;
+		for (i = 0; i < w->n_docs; i++)
+			out->added += !w->docs[i].is_dead;
+		return FURET_OK;
+	}
 	for (i = 0; i < w->n_docs; i++) {
 		const batch_doc *d = &w->docs[i];
 		if (d->is_dead)
@@ -1658,6 +1869,10 @@ size_t furet_writer_checkpoints(void)
 
 static furet_rc tick(furet_writer *w, furet_txn *t)
 {
+	/* A later part of a rebuild reads each term's record and last block,
+	** all over the parts: see furet_store_drop. */
+	if (w->n_parts && !(++w->n_ticks & 1023))
+		furet_store_drop(w->part);
 	if (!w->ckpt || furet_txn_pending(t) < w->ckpt)
 		return FURET_OK;
 	atomic_fetch_add(&n_checkpoints, 1);
@@ -3347,7 +3562,7 @@ static furet_rc source_number(furet_txn *t, docs_out *o, const furet_buf *path,
 static furet_rc put_chunk(furet_writer *w, furet_txn *t, const zchunk *z,
 	docs_out *o)
 {
-	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
+	int is_rebuild = is_fresh_batch(w);
 	furet_collection *c = o->c;
 	unsigned char k4[4], d4[4];
 	size_t i, e = 0, ni = 0, from;
@@ -3644,7 +3859,7 @@ static furet_rc put_tables(batch_tables *bt)
 static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order,
 	const fold_ref *fold_order, const fold_ref *word_order)
 {
-	int is_rebuild = (w->flags & FURET_WRITE_REBUILD) != 0;
+	int is_rebuild = is_fresh_batch(w);
 	unsigned put_flags = is_rebuild ? FURET_PUT_APPEND : 0;
 	furet_collection c;
 	furet_buf enc;
@@ -3800,7 +4015,8 @@ static uint64_t rebuild_ckpt(const furet_writer *w)
 ** 8.21 s; peak RSS 592 -> 792 MB, under the 1 GiB budget). */
 static furet_rc make_room(furet_writer *w, int is_ckpt, int may_spill_run)
 {
-	uint64_t limit = w->budget / 8 * 7;
+	/* (a part of a rebuild: the analysis threads wait, with their memory) */
+	uint64_t limit = w->pl ? w->budget / 4 * 3 : w->budget / 8 * 7;
 	uint64_t spool = w->spool.len + w->spool_buf.len;
 	uint64_t lmdb = w->post_total + spool / 2 + (uint64_t)w->n_pass * 32;
 	uint64_t most = is_ckpt ? rebuild_ckpt(w) : (uint64_t)512 << 20;
@@ -3834,25 +4050,38 @@ static furet_rc make_room(furet_writer *w, int is_ckpt, int may_spill_run)
 ** dropped and the batch written again with a map twice as large (an
 ** incremental batch's transaction too). */
 static furet_rc commit_batch(furet_writer *w, const term_ref *order,
-	const fold_ref *fold_order, const fold_ref *word_order)
+	const fold_ref *fold_order, const fold_ref *word_order, int is_last)
 {
 	/* An incremental batch, or a rebuild in a directory that holds other
 	** files (which a swap would carry away) or whose sibling cannot be
 	** made, is one transaction over the index, the old pages free in its
 	** file afterwards. */
 	int is_fresh = (w->flags & FURET_WRITE_REBUILD) &&
-		furet_store_can_swap(w->ix->store);
-	furet_store *f = NULL;
+		(w->part || furet_store_can_swap(w->ix->store));
+	furet_store *f = w->part;
 	furet_txn *t = NULL;
 	char err[300];
 	int tries;
 	furet_rc rc = FURET_OK;
 
 	w->ckpt = is_fresh ? rebuild_ckpt(w) : 0;
+	if (w->n_parts) {
+		/* A later part's writes land all over the parts before it: each
+		** term's record and last block are rewritten, a page of LMDB's
+		** each, about as many pages as the index holds for the terms in
+		** between. What it dirties is about what it writes times (what
+		** the index holds + what it adds) / what it adds: its
+		** checkpoints come that much sooner. */
+		uint64_t adds = w->post_total + w->spool.len + w->spool_buf.len + 1;
+		uint64_t has = furet_store_used(w->part);
+		w->ckpt = w->ckpt / ((has + adds) / adds);
+		if (w->ckpt < ((uint64_t)64 << 10))
+			w->ckpt = (uint64_t)64 << 10;
+	}
 	for (tries = 0; tries < 40; tries++) {
-		if (is_fresh && (rc = furet_store_open_sibling(w->ix->store, &f, err,
-			sizeof err))) {
-			if (rc == FURET_NOMEM)
+		if (is_fresh && !f && (rc = furet_store_open_sibling(w->ix->store,
+			&f, err, sizeof err))) {
+			if (rc == FURET_NOMEM || !is_last)
 				return furet_index_fail(w->ix, rc, "%s", err);
 			/* No room beside the index (a parent directory it may not
 			** write, a file named DIR.rebuild): rebuilt in place, in
@@ -3865,7 +4094,13 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 			if ((rc = make_room(w, 0, 0)))
 				return rc;
 		}
+		/* A later part starts with the map at most half full, as each
+		** checkpoint leaves it: it cannot be written again. */
+		if (w->n_parts && (rc = furet_store_reserve(f)))
+			break;
 		if ((rc = furet_store_begin(f ? f : w->ix->store, 1, &t))) {
+			if (f == w->part)
+				w->part = NULL;
 			furet_store_discard(f);
 			return furet_index_fail(w->ix, rc, "cannot start the write "
 				"transaction");
@@ -3874,7 +4109,14 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 		if (rc == FURET_OK) {
 			rc = furet_txn_commit(t);
 			t = NULL;
+			if (rc == FURET_OK && f && !is_last) {
+				/* A part: the next ones go into the same environment. */
+				w->part = f;
+				w->n_parts++;
+				return FURET_OK;
+			}
 			if (rc == FURET_OK && f) {
+				w->part = NULL;
 				rc = furet_store_adopt(w->ix->store, f, err, sizeof err);
 				f = NULL; /* consumed */
 				if (rc)
@@ -3888,6 +4130,12 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 		}
 		furet_txn_abort(t);
 		t = NULL;
+		/* A later part's checkpoints committed some of it already: the
+		** writer discards the parts. */
+		if (w->n_parts)
+			break;
+		if (f == w->part)
+			w->part = NULL;
 		furet_store_discard(f);
 		f = NULL;
 		if (rc != FURET_MAPFULL)
@@ -3903,28 +4151,27 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	return rc;
 }
 
-FURET_API furet_rc furet_writer_commit(furet_writer *w)
+/* Writes what the batch holds: with is_last all of it, the analysis over;
+** else the part of a rebuild that the documents added so far make
+** (maybe_part), the analysis threads waiting. */
+static furet_rc write_held(furet_writer *w, int is_last)
 {
 	term_ref *order = NULL;
 	fold_ref *fold_order = NULL, *word_order = NULL;
 	furet_rc rc;
 
-	if (!w)
-		return FURET_INVALID;
-	if (w->failed) {
-		rc = w->failed;
-		goto done;
-	}
 	if ((rc = drain(w, 1)))
-		goto done;
-	/* The analysis threads and their documents are done with. */
-	furet_pipeline_close(w->pl);
-	w->pl = NULL;
-	fit_kept(w);
+		return rc;
+	if (is_last) {
+		/* The analysis threads and their documents are done with. */
+		furet_pipeline_close(w->pl);
+		w->pl = NULL;
+		fit_kept(w);
+	}
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
 	if ((rc = make_room(w, (w->flags & FURET_WRITE_REBUILD) &&
-		furet_store_can_swap(w->ix->store), 1)))
+		(w->part || furet_store_can_swap(w->ix->store)), 1)))
 		goto done;
 	if (w->spool.fd >= 0 && w->spool_buf.len &&
 		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))
@@ -3932,7 +4179,7 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	if (w->n_runs && (w->n_terms || w->folds.n || w->words.n) &&
 		(rc = spill_run(w)))
 		goto done;
-	/* (their buffers are not written to again) */
+	/* (their buffers are not written to again in this batch) */
 	if (w->spool.fd >= 0)
 		furet_buf_free(&w->spool_buf);
 	furet_buf_free(&w->wbuf);
@@ -3952,12 +4199,27 @@ FURET_API furet_rc furet_writer_commit(furet_writer *w)
 	if (w->n_rm && !w->an &&
 		(rc = furet_index_take_analyzer(w->ix, &w->an)))
 		goto done;
-
-	rc = commit_batch(w, order, fold_order, word_order);
+	/* Put's snapshot of the parts (a read transaction of the environment
+	** the commit may grow) ends here. */
+	if (w->n_parts) {
+		furet_txn_abort(w->rt);
+		w->rt = NULL;
+	}
+	rc = commit_batch(w, order, fold_order, word_order, is_last);
 done:
 	furet_free(order);
 	furet_free(fold_order);
 	furet_free(word_order);
+	return rc;
+}
+
+FURET_API furet_rc furet_writer_commit(furet_writer *w)
+{
+	furet_rc rc;
+
+	if (!w)
+		return FURET_INVALID;
+	rc = w->failed ? w->failed : write_held(w, 1);
 	furet_writer_abort(w);
 	return rc;
 }
@@ -3965,4 +4227,9 @@ done:
 size_t furet_writer_runs(const furet_writer *w)
 {
 	return w ? w->n_spills : 0;
+}
+
+size_t furet_writer_parts(const furet_writer *w)
+{
+	return w ? w->n_parts : 0;
 }

@@ -11,6 +11,13 @@
 ** markdown documents, titles given, empty or taken from a heading,
 ** sections, accents, elisions, compounds, numbers, names; a second,
 ** incremental batch changes, repeats, keeps and removes documents.
+**
+** A rebuild written in parts (each committed beside the index, the next
+** ones appended to it as incremental batches are) builds the same index,
+** but not byte for byte: the dictionaries of the stored texts and names
+** are trained on the first part, and the docids table has the buckets an
+** incremental batch leaves (up to 128 ids, not 32 on average). Texts and
+** documents are compared decompressed, and every id looked up.
 */
 #include "testutil.h"
 
@@ -19,6 +26,7 @@
 #include "furet.h"
 #include "index.h"
 #include "store.h"
+#include "textcodec.h"
 
 #define N_DOCS 400
 
@@ -110,6 +118,11 @@ typedef struct print {
 	furet_stats st;
 } print;
 
+/* With it set, fingerprint hashes the stored texts and documents
+** decompressed, looks each document's id up instead of hashing the docids
+** table, and skips meta's dictionaries and docid_bits. */
+static int is_text_decoded;
+
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
@@ -118,13 +131,64 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* The documents, each decoded (records are stored in groups, their names
+** compressed), hashed into h; each id is looked up. */
+static uint64_t docs_print(furet_txn *t, uint64_t h, furet_buf *all,
+	uint64_t *n)
+{
+	furet_doc_iter di;
+	uint32_t dn;
+	furet_val v;
+	furet_rc rc;
+
+	assert_int_equal(furet_doc_iter_open(t, &di), FURET_OK);
+	while ((rc = furet_doc_iter_next(&di, &dn, &v)) == FURET_OK) {
+		furet_doc_rec d;
+		uint32_t num, n4[5];
+		assert_int_equal(furet_doc_rec_decode(v, &d), FURET_OK);
+		assert_int_equal(furet_doc_rec_names(t, &d), FURET_OK);
+		furet_buf_reset(all);
+		furet_buf_append(all, d.id, d.id_len);
+		furet_buf_append(all, d.title, d.title_len);
+		furet_buf_append(all, d.sections, d.sections_len);
+		furet_buf_append(all, d.meta, d.meta_len);
+		furet_buf_append(all, d.hash, sizeof d.hash);
+		furet_buf_append(all, d.pass, d.pass_len);
+		n4[0] = dn;
+		n4[1] = d.first_passage;
+		n4[2] = d.n_passages;
+		n4[3] = d.source;
+		n4[4] = (uint32_t)d.id_len;
+		furet_buf_append(all, n4, sizeof n4);
+		assert_false(all->has_err);
+		h = fnv(h, all->data, all->len);
+		(*n)++;
+		assert_int_equal(furet_docid_get(t, d.id, d.id_len, &num, NULL),
+			FURET_OK);
+		assert_int_equal(num, dn);
+	}
+	assert_int_equal(rc, FURET_DONE);
+	furet_doc_iter_close(&di);
+	return h;
+}
+
 static void fingerprint(furet_index *ix, print *out)
 {
 	furet_txn *t = NULL;
 	int tab;
 
+	furet_text_dec *dec = NULL;
+	furet_buf all;
+
 	memset(out, 0, sizeof *out);
+	furet_buf_init(&all);
 	assert_int_equal(furet_store_begin(ix->store, 0, &t), FURET_OK);
+	if (is_text_decoded) {
+		furet_val d;
+		assert_int_equal(furet_txn_get(t, FURET_T_META, "zdict", 5, &d),
+			FURET_OK);
+		assert_int_equal(furet_text_dec_open(d.data, d.len, &dec), FURET_OK);
+	}
 	for (tab = 0; tab < FURET_T_COUNT; tab++) {
 		furet_cursor *c = NULL;
 		furet_val k, v;
@@ -138,6 +202,19 @@ static void fingerprint(furet_index *ix, print *out)
 			if (tab == FURET_T_META && k.len == 5 &&
 				memcmp(k.data, "stats", 5) == 0)
 				continue;
+			if (is_text_decoded && ((tab == FURET_T_META && ((k.len >= 5 &&
+				memcmp(k.data, "zdict", 5) == 0) || (k.len == 10 &&
+				memcmp(k.data, "docid_bits", 10) == 0))) ||
+				tab == FURET_T_DOCIDS || tab == FURET_T_DOCS))
+				continue;
+			if (is_text_decoded && tab == FURET_T_TEXT) {
+				size_t off, len;
+				assert_int_equal(furet_text_group_decode(dec, v.data, v.len,
+					0, &all, &off, &len), FURET_OK);
+				v.data = all.data;
+				v.len = all.len;
+				vl = v.len;
+			}
 			h = fnv(h, &kl, sizeof kl);
 			h = fnv(h, k.data, k.len);
 			h = fnv(h, &vl, sizeof vl);
@@ -146,9 +223,13 @@ static void fingerprint(furet_index *ix, print *out)
 		}
 		assert_int_equal(rc, FURET_DONE);
 		furet_cursor_close(c);
+		if (is_text_decoded && tab == FURET_T_DOCS)
+			h = docs_print(t, h, &all, &out->n[tab]);
 		out->h[tab] = h;
 	}
 	furet_txn_abort(t);
+	furet_text_dec_close(dec);
+	furet_buf_free(&all);
 	assert_int_equal(furet_index_stats(ix, &out->st), FURET_OK);
 	out->st.last_update = 0;
 	out->st.file_bytes = 0;
@@ -167,6 +248,8 @@ static void assert_same(const print *a, const print *b)
 }
 
 static char *big_buf, *title_buf;
+static size_t last_parts; /* of build's rebuild */
+static int is_plain; /* build's rebuild puts no document twice, removes none */
 #define BIG (256 * 1024)
 
 /* Builds the index in dir with options o: a rebuild of N_DOCS documents
@@ -196,17 +279,27 @@ static furet_rc build(const char *dir, const furet_writer_options *o,
 			d.meta_len = strlen(id);
 		}
 		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-		if (i == 100) {
+		if (i == 100 && !is_plain) {
 			/* put again in the batch: the last one wins */
 			d = gen_doc(7, 1, id, big_buf, BIG, title_buf, 4096);
 			assert_int_equal(furet_writer_put(w, &d, &outcome), FURET_OK);
 			assert_int_equal(outcome, FURET_PUT_REPLACED_IN_BATCH);
 		}
-		if (i == 200)
+		if (i == 200 && !is_plain)
 			assert_int_equal(furet_writer_remove(w, "doc00011", 8), FURET_OK);
 	}
 	*runs = furet_writer_runs(w);
+	last_parts = furet_writer_parts(w);
 	assert_int_equal(furet_writer_passages(w) > (size_t)N_DOCS, 1);
+	{
+		/* doc00007 put again, doc00011 removed: in the batch or in an
+		** earlier part, the same. */
+		furet_batch_summary sum;
+		assert_int_equal(furet_writer_summary(w, &sum), FURET_OK);
+		assert_int_equal(sum.added, N_DOCS - !is_plain);
+		assert_int_equal(sum.repeated, !is_plain);
+		assert_int_equal(sum.updated + sum.removed + sum.unchanged, 0);
+	}
 	rc = furet_writer_commit(w);
 	if (rc) {
 		furet_index_close(ix);
@@ -323,6 +416,82 @@ static void test_checkpoints_same_index(void **state)
 	furet_writer_ckpt_min = saved;
 	print_message("%zu checkpoints\n", furet_writer_checkpoints() - before);
 	assert_true(furet_writer_checkpoints() - before >= 3);
+}
+
+/* Builds with options o (a rebuild, then an incremental batch), the
+** prints of is_text_decoded after each; returns the rebuild's parts. */
+static size_t build_parts(unsigned threads, uint64_t part_max, print *first,
+	print *last)
+{
+	furet_writer_options o;
+	size_t runs;
+
+	furet_writer_part_max = part_max;
+	furet_writer_options_init(&o);
+	o.threads = threads;
+	build_print(&o, &runs, first, last);
+	furet_writer_part_max = 0;
+	return last_parts;
+}
+
+/* A rebuild of more documents than a part holds, written in parts, builds
+** the same index as in one batch (see the top), with one thread or three:
+** the parts end at the same documents. */
+static void test_parts_same_index(void **state)
+{
+	print rf, rl, first, last;
+	unsigned threads;
+	size_t parts = 0;
+	(void)state;
+
+	is_text_decoded = 1;
+	is_plain = 1;
+	assert_int_equal(build_parts(1, 0, &rf, &rl), 0);
+	for (threads = 1; threads <= 3; threads += 2) {
+		size_t n = build_parts(threads, 8 << 10, &first, &last);
+		print_message("%u threads: %zu parts\n", threads, n);
+		assert_true(n >= 3);
+		if (threads == 1)
+			parts = n;
+		assert_int_equal(n, parts);
+		assert_same(&first, &rf);
+		assert_same(&last, &rl);
+	}
+	is_plain = 0;
+	is_text_decoded = 0;
+}
+
+/* A document put again, or removed, in a later part than its first
+** version: removed from the parts as an incremental batch removes it (its
+** passages dead, their postings there until a compaction), where a batch
+** would have left it out. The documents, their ids and sources, and the
+** live figures are the same as one batch's; the summary too (build). */
+static void test_parts_replace(void **state)
+{
+	static const int same[] = { FURET_T_DOCS, FURET_T_SOURCES,
+		FURET_T_FOLDS, FURET_T_WORDS };
+	print rf, rl, first, last;
+	size_t i;
+	(void)state;
+
+	is_text_decoded = 1;
+	assert_int_equal(build_parts(2, 0, &rf, &rl), 0);
+	assert_true(build_parts(2, 8 << 10, &first, &last) >= 3);
+	for (i = 0; i < sizeof same / sizeof *same; i++) {
+		assert_int_equal(first.n[same[i]], rf.n[same[i]]);
+		assert_true(first.h[same[i]] == rf.h[same[i]]);
+		assert_int_equal(last.n[same[i]], rl.n[same[i]]);
+		assert_true(last.h[same[i]] == rl.h[same[i]]);
+	}
+	assert_int_equal(first.st.n_docs, rf.st.n_docs);
+	assert_int_equal(first.st.n_passages, rf.st.n_passages);
+	assert_int_equal(first.st.n_postings, rf.st.n_postings);
+	assert_int_equal(first.st.total_length, rf.st.total_length);
+	assert_true(first.st.n_dead > 0);
+	assert_int_equal(rf.st.n_dead, 0);
+	assert_int_equal(last.st.n_docs, rl.st.n_docs);
+	assert_int_equal(last.st.n_passages, rl.st.n_passages);
+	is_text_decoded = 0;
 }
 
 /* Entries of dir other than "." and ".."; names joined in *names. */
@@ -493,6 +662,8 @@ int main(void)
 		cmocka_unit_test(test_threads_same_index),
 		cmocka_unit_test(test_budget_same_index),
 		cmocka_unit_test(test_checkpoints_same_index),
+		cmocka_unit_test(test_parts_same_index),
+		cmocka_unit_test(test_parts_replace),
 		cmocka_unit_test(test_temporary_files),
 		cmocka_unit_test(test_analyzers_after_commit),
 	};
