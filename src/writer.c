@@ -3919,9 +3919,14 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		goto done;
 
 	/* Crash test hook: die with everything written but not committed, to
-	** prove that a killed rebuild leaves the previous index (tests/cli.sh). */
-	if (getenv("FURET_TEST_KILL_BEFORE_COMMIT"))
-		kill(getpid(), SIGKILL);
+	** prove that a killed rebuild leaves the previous index (tests/cli.sh);
+	** set to N, in the Nth transaction written (a rebuild's Nth part). */
+	{
+		static int n_written;
+		const char *k = getenv("FURET_TEST_KILL_BEFORE_COMMIT");
+		if (k && ++n_written >= atoi(k))
+			kill(getpid(), SIGKILL);
+	}
 
 	if (!bt.is_done && (rc = put_tables(&bt)))
 		goto done;

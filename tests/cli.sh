@@ -181,6 +181,25 @@ for delay in 0.05 0.3 0.6 0.8 0.9 1.0 1.1 1.3; do
 	fi
 done
 
+# A rebuild written in parts (at --memory 1M what the batch keeps for its
+# documents and passages passes a quarter of the budget): killed in its
+# second part, with the first one committed beside the index, it leaves the
+# previous index; done, it answers as the rebuild in one batch does.
+FURET_TEST_KILL_BEFORE_COMMIT=2 $B/furet index --rebuild --memory 1M -i "$IX" "$T/big" >/dev/null 2>&1
+[ $? -eq 137 ] && ok || ko "the kill hook did not fire in a rebuild's second part"
+$FURET search -i "$IX" --json 'label grande école du numérique' >"$T/after" 2>/dev/null
+cmp -s "$T/before" "$T/after" && ok || ko "index changed after a rebuild killed in its second part"
+$B/furet index --rebuild --memory 1M --json -i "$T/ixparts" "$T/big" >"$T/parts.json" 2>/dev/null &&
+	[ "$($JC get 1 added <"$T/parts.json")" = 2500 ] && ok || ko "rebuild in parts: $(cat "$T/parts.json")"
+$B/furet index -q --rebuild -i "$T/ixone" "$T/big"
+for q in 'label grande école du numérique' 'Qui finance POP School ?' 'fonds social européen'; do
+	$FURET search -i "$T/ixparts" --json -n 30 "$q" >"$T/a" 2>&1
+	$FURET search -i "$T/ixone" --json -n 30 "$q" >"$T/b" 2>&1
+	cmp -s "$T/a" "$T/b" && ok || ko "rebuild in parts and in one batch answer $q differently"
+done
+$FURET check -i "$T/ixparts" >/dev/null 2>&1 && ok || ko "furet check on a rebuild in parts"
+[ ! -e "$T/ixparts.rebuild" ] && ok || ko "a rebuild in parts left its sibling directory"
+
 # --- the progress line of furet index, on a terminal --------------------------------
 # script(1) gives furet a pseudo-terminal. The line appears once the reading
 # has lasted a second; FURET_TEST_PROGRESS_AFTER=0 shows it at once, so that

@@ -494,6 +494,50 @@ static void test_parts_replace(void **state)
 	is_text_decoded = 0;
 }
 
+/* A rebuild in parts that does not commit (aborted here; killed, in
+** tests/cli.sh) leaves the index as it was, and nothing beside it. */
+static void test_parts_abort(void **state)
+{
+	char *dir = tu_mkdtemp(), side[4200], id[32];
+	furet_index *ix = NULL;
+	furet_writer *w = NULL;
+	furet_writer_options o;
+	print before, after;
+	int i;
+	(void)state;
+
+	assert_int_equal(furet_index_open(dir, FURET_OPEN_CREATE, &ix), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix, FURET_WRITE_REBUILD, &w),
+		FURET_OK);
+	for (i = 0; i < 50; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	fingerprint(ix, &before);
+
+	furet_writer_part_max = 8 << 10;
+	furet_writer_options_init(&o);
+	o.flags = FURET_WRITE_REBUILD;
+	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, 1, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_true(furet_writer_parts(w) >= 3);
+	snprintf(side, sizeof side, "%s.rebuild", dir);
+	assert_int_equal(access(side, F_OK), 0);
+	furet_writer_abort(w);
+	furet_writer_part_max = 0;
+	assert_int_equal(access(side, F_OK), -1);
+	fingerprint(ix, &after);
+	assert_same(&before, &after);
+	assert_int_equal(furet_index_check(ix), FURET_OK);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Entries of dir other than "." and ".."; names joined in *names. */
 static int list_dir(const char *dir, char *names, size_t cap)
 {
@@ -664,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoints_same_index),
 		cmocka_unit_test(test_parts_same_index),
 		cmocka_unit_test(test_parts_replace),
+		cmocka_unit_test(test_parts_abort),
 		cmocka_unit_test(test_temporary_files),
 		cmocka_unit_test(test_analyzers_after_commit),
 	};
