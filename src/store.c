@@ -252,6 +252,8 @@ struct furet_store {
 	** with no transaction active in the process). */
 	pthread_rwlock_t env_lock;
 	int has_env_lock;
+	void *map;         /* where drop_mapped found the map (NULL: not looked */
+	size_t map_len;    /* for since the environment was opened or grown) */
 };
 
 struct furet_txn {
@@ -1175,6 +1177,7 @@ static furet_rc reopen(furet_store *s)
 		return rc_from_mdb(mrc);
 	mdb_env_close(s->env);
 	s->env = env;
+	s->map = NULL;
 	return FURET_OK;
 }
 
@@ -1504,6 +1507,7 @@ furet_rc furet_store_grow(furet_store *s)
 	mrc = mdb_env_set_mapsize(s->env, next);
 	if (!mrc)
 		s->map_size = next;
+	s->map = NULL;
 	pthread_rwlock_unlock(&s->env_lock);
 	return rc_from_mdb(mrc);
 }
@@ -1535,6 +1539,7 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 		/* Another process grew the map: adopt its size and retry. */
 		pthread_rwlock_wrlock(&s->env_lock);
 		mdb_env_set_mapsize(s->env, 0);
+		s->map = NULL;
 		pthread_rwlock_unlock(&s->env_lock);
 	}
 	if (mrc) {
@@ -1558,6 +1563,10 @@ static void drop_mapped(furet_store *s)
 	FILE *maps;
 	int fd;
 
+	if (s->map) {
+		madvise(s->map, s->map_len, MADV_DONTNEED);
+		return;
+	}
 	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st) ||
 		!(maps = fopen("/proc/self/maps", "re")))
 		return;
@@ -1566,10 +1575,14 @@ static void drop_mapped(furet_store *s)
 		unsigned maj, mnr;
 		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &mnr,
 			&ino) == 5 && ino == (unsigned long)st.st_ino &&
-			makedev(maj, mnr) == st.st_dev && hi > lo)
-			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+			makedev(maj, mnr) == st.st_dev && hi > lo && !s->map) {
+			s->map = (void *)lo;
+			s->map_len = hi - lo;
+		}
 	}
 	fclose(maps);
+	if (s->map)
+		madvise(s->map, s->map_len, MADV_DONTNEED);
 }
 
 void furet_store_drop(furet_store *f)
@@ -1596,8 +1609,10 @@ static int reserve(furet_store *s)
 	used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 	drop_mapped(s);
 	if (used > s->map_size / 2 && s->map_size * 2 > s->map_size &&
-		!(mrc = mdb_env_set_mapsize(s->env, s->map_size * 2)))
+		!(mrc = mdb_env_set_mapsize(s->env, s->map_size * 2))) {
 		s->map_size *= 2;
+		s->map = NULL; /* mapped again */
+	}
 	return mrc;
 }
 
@@ -1638,6 +1653,7 @@ furet_rc furet_store_refresh(furet_store *f)
 
 	pthread_rwlock_wrlock(&f->env_lock);
 	mdb_env_close(f->env);
+	f->map = NULL;
 	mrc = open_env(f->dir, f->map_size, f->env_flags, 0, &f->env, f->dbi);
 	if (mrc)
 		f->env = NULL;

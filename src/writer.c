@@ -1871,7 +1871,7 @@ static furet_rc tick(furet_writer *w, furet_txn *t)
 {
 	/* A later part of a rebuild reads each term's record and last block,
 	** all over the parts: see furet_store_drop. */
-	if (w->n_parts && !(++w->n_ticks & 1023))
+	if (w->n_parts && !(++w->n_ticks & 255))
 		furet_store_drop(w->part);
 	if (!w->ckpt || furet_txn_pending(t) < w->ckpt)
 		return FURET_OK;
