@@ -21,7 +21,12 @@
 ** temporary file as RUN, and inversion starts a new run; passage ids only
 ** grow, so the runs hold the postings of consecutive passages.
 ** What stays in memory for the whole batch: each document's id, its
-** passage range and state, and each passage's length (4 bytes).
+** passage range and state, and each passage's length (4 bytes). A
+** rebuild bounds that too: past a quarter of the budget, what it holds is
+** written as a part into the new environment beside the index and
+** committed there, and the batch starts again empty; the next parts are
+** appended to it as incremental batches are, and the last one swapped in
+** (maybe_part).
 **
 ** furet_writer_commit waits for the pipeline and, when the budget could
 ** not hold what is left beside the pages LMDB will dirty (make_room),
@@ -532,9 +537,10 @@ static size_t run_bytes(const furet_writer *w)
 	** a term that sorting the run takes (terms_sorted: the order and the
 	** radix sort's copy): allocated when the run is spilled, at its
 	** largest, they were the peaks of a rebuild at --memory 128M (a run of
-	** a million terms: 48 MB more) */
+	** a million terms: 48 MB more). The terms and their slots twice: when
+	** they double, the old arrays are there too. */
 	return w->post_bytes + w->n_terms * (16 + 2 * sizeof(furet_key_ref)) +
-		w->cap_terms * sizeof *w->terms + w->n_slots * sizeof *w->slots +
+		2 * (w->cap_terms * sizeof *w->terms + w->n_slots * sizeof *w->slots) +
 		w->terms_arena.cap + pairset_bytes(&w->folds) +
 		pairset_bytes(&w->words);
 }
@@ -2808,6 +2814,10 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 		furet_pdoc_encode(a, n, buf);
 	else
 		furet_lens_encode(a, n, kind == DENSE_DLEN ? 2 : 1, buf);
+	/* (gone before LMDB copies buf: 4 bytes a passage of the index, 18 MB
+	** at 4.4 million, beside its 1) */
+	furet_free(a);
+	a = NULL;
 	rc = buf->has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_META, name,
 		strlen(name), buf->data, buf->len, 0);
 done:
