@@ -1140,8 +1140,8 @@ static int grow_id_slots(furet_writer *w)
 /* ---- a rebuild in parts ---------------------------------------------------- */
 
 /* What the batch keeps for each of its documents and passages until the
-** commit, and what the commit adds to it (pass_info, dlen_b, pdead): 24
-** bytes a passage, 40 a document and its id. It grows with the batch, not
+** commit, and what the commit adds to it (pass_info, dlen_b, pdead): 13
+** bytes a passage, 36 a document and its id. It grows with the batch, not
 ** with what a spill can write out. */
 static size_t part_bytes(const furet_writer *w)
 {
