@@ -15,7 +15,10 @@
 #     once over one alone, which says whether the host gave both
 #     processors (the threaded rebuilds need them, the analysis alone not);
 #   - the index size, with and without the stored text (the text table's
-#     pages, from mdb_stat).
+#     pages, from mdb_stat);
+#   - peak RSS of a rebuild at --memory 128M over the corpus and over
+#     BENCH_COPIES copies of it (default 2, 0 skips it): whether the
+#     budget holds as the corpus grows.
 #
 #   - query latency on the distractor set (bench/make_distractors.sh: the
 #     PIAF passages plus every paragraph of the corpus, about 920,000
@@ -195,6 +198,52 @@ textin_mb=$(echo "scale=1; $text_bytes / 1000000" | bc)
 	echo "Index: $size_mb MB; stored text $stored_mb MB (of $textin_mb MB of passage text);" \
 		"without it $notext_mb MB."
 } > "$OUT"
+
+# Peak RSS against the corpus's size at a small budget: rebuilds at
+# --memory 128M over the corpus and over BENCH_COPIES copies of it (default
+# 2; 0 skips this), each copy's ids prefixed "copyK:" (made once in
+# $WORK/copies). What a batch keeps per document must not make the peak
+# grow with the corpus: past a quarter of the budget, a rebuild is written
+# in parts (writer.c: maybe_part).
+COPIES=${BENCH_COPIES:-2}
+if [ "$COPIES" -gt 0 ]; then
+	mkdir -p "$WORK/copies"
+	srows=""
+	for n in 1 $COPIES; do
+		[ "$n" = 1 ] && [ -n "$srows" ] && continue
+		SD="$WORK/scaled$n"
+		rm -rf "$SD"
+		mkdir -p "$SD"
+		for f in "$CORPUS"/*.jsonl; do
+			ln -s "$f" "$SD/$(basename "$f")"
+			k=2
+			while [ $k -le "$n" ]; do
+				g="$WORK/copies/$(basename "$f" .jsonl)_$k.jsonl"
+				[ -s "$g" ] || sed "s/^{\"id\": *\"/{\"id\": \"copy$k:/" "$f" > "$g"
+				ln -s "$g" "$SD/$(basename "$g")"
+				k=$((k + 1))
+			done
+		done
+		say "rebuild at --memory 128M, the corpus $n time(s)"
+		rm -rf "$WORK/scaled-index"
+		/usr/bin/time -f "%e %M" -o "$WORK/time" "$B/furet" index -q \
+			-i "$WORK/scaled-index" --rebuild --memory 128M "$SD" >/dev/null
+		read -r sw sm < "$WORK/time"
+		sdocs=$("$B/furet" stats -i "$WORK/scaled-index" --json |
+			sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
+		srows="$srows| $n | $(echo "scale=1; $mb * $n" | bc) | $sdocs | $sw | $(echo "scale=1; $sm / 1024" | bc) | $([ "$sm" -le 131072 ] && echo yes || echo no) |
+"
+	done
+	rm -rf "$WORK/scaled-index"
+	{
+		echo
+		echo "## Peak RSS against the corpus's size, at --memory 128M"
+		echo
+		echo "| copies of the corpus | MB of text | documents | wall s | peak RSS MiB | within 128 MiB |"
+		echo "|---|---|---|---|---|---|"
+		printf "%s" "$srows"
+	} >> "$OUT"
+fi
 
 # Query latency on the distractor set.
 DIST="$WORK/dist"
