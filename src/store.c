@@ -1308,8 +1308,9 @@ static furet_rc open_sibling(furet_store *s, const char *suffix,
 	f->lock_fd = -1;
 	f->map_size = s->map_size;
 	/* No read-ahead (MADV_RANDOM): a rebuild in parts looks terms up all
-	** over the parts written, and every fault would map the pages around
-	** too, in the writer's resident set. */
+	** over the parts written, a page here and there. (It does not stop
+	** the kernel from mapping the cached pages around each fault: see
+	** drop_mapped.) */
 	f->env_flags = (s->env_flags & ~(unsigned)MDB_RDONLY) | MDB_NORDAHEAD;
 	if (!(f->dir = furet_strndup(tmpdir, strlen(tmpdir))) ||
 		pthread_rwlock_init(&f->env_lock, NULL) != 0) {
@@ -1563,24 +1564,20 @@ static void drop_mapped(furet_store *s)
 	FILE *maps;
 	int fd;
 
-	if (s->map) {
-		madvise(s->map, s->map_len, MADV_DONTNEED);
-		return;
-	}
-	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st) ||
-		!(maps = fopen("/proc/self/maps", "re")))
-		return;
-	while (fgets(line, sizeof line, maps)) {
-		unsigned long lo, hi, ino;
-		unsigned maj, mnr;
-		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &mnr,
-			&ino) == 5 && ino == (unsigned long)st.st_ino &&
-			makedev(maj, mnr) == st.st_dev && hi > lo && !s->map) {
-			s->map = (void *)lo;
-			s->map_len = hi - lo;
+	if (!s->map && !mdb_env_get_fd(s->env, &fd) && !fstat(fd, &st) &&
+		(maps = fopen("/proc/self/maps", "re"))) {
+		while (fgets(line, sizeof line, maps)) {
+			unsigned long lo, hi, ino;
+			unsigned maj, mnr;
+			if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj,
+				&mnr, &ino) == 5 && ino == (unsigned long)st.st_ino &&
+				makedev(maj, mnr) == st.st_dev && hi > lo && !s->map) {
+				s->map = (void *)lo;
+				s->map_len = hi - lo;
+			}
 		}
+		fclose(maps);
 	}
-	fclose(maps);
 	if (s->map)
 		madvise(s->map, s->map_len, MADV_DONTNEED);
 }
@@ -1588,6 +1585,21 @@ static void drop_mapped(furet_store *s)
 void furet_store_drop(furet_store *f)
 {
 	drop_mapped(f);
+}
+
+/* The bytes of s's data file in use (its last page's end). An LMDB error
+** code. */
+static int used_bytes(const furet_store *s, uint64_t *out)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int mrc;
+
+	if ((mrc = mdb_env_info(s->env, &info)) ||
+		(mrc = mdb_env_stat(s->env, &st)))
+		return mrc;
+	*out = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	return 0;
 }
 
 /* With no transaction active on s, a private environment (a sibling):
@@ -1598,15 +1610,11 @@ void furet_store_drop(furet_store *f)
 ** the corpus, in the writer's peak RSS. An LMDB error code. */
 static int reserve(furet_store *s)
 {
-	MDB_envinfo info;
-	MDB_stat st;
 	uint64_t used;
 	int mrc;
 
-	if ((mrc = mdb_env_info(s->env, &info)) ||
-		(mrc = mdb_env_stat(s->env, &st)))
+	if ((mrc = used_bytes(s, &used)))
 		return mrc;
-	used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 	drop_mapped(s);
 	if (used > s->map_size / 2 && s->map_size * 2 > s->map_size &&
 		!(mrc = mdb_env_set_mapsize(s->env, s->map_size * 2))) {
@@ -1663,12 +1671,9 @@ furet_rc furet_store_refresh(furet_store *f)
 
 uint64_t furet_store_used(furet_store *s)
 {
-	MDB_envinfo info;
-	MDB_stat st;
+	uint64_t used;
 
-	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
-		return 0;
-	return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	return used_bytes(s, &used) ? 0 : used;
 }
 
 size_t furet_txn_pending(const furet_txn *t)

@@ -558,6 +558,15 @@ static size_t kept_bytes(const furet_writer *w)
 			furet_pipeline_weight(w->pl) : 0);
 }
 
+/* Is the batch written into a new environment beside the index (a rebuild
+** in a directory that holds only furet's files, or one in parts), where it
+** may commit as it goes? */
+static int is_beside(const furet_writer *w)
+{
+	return (w->flags & FURET_WRITE_REBUILD) &&
+		(w->part || furet_store_can_swap(w->ix->store));
+}
+
 /* Is the batch written from nothing: a rebuild, or the first of its parts
 ** (see maybe_part)? */
 static int is_fresh_batch(const furet_writer *w)
@@ -685,6 +694,31 @@ static furet_rc spill_pairs(furet_writer *w, const pairset *ps)
 	return rc;
 }
 
+/* Starts a new run from scratch, the last one's postings freed or
+** written: what it grew to is given back, so that what stays counts for
+** little beside the budget (after a spill, and after a part). */
+static void new_run(furet_writer *w)
+{
+	w->n_terms = 0;
+	w->post_bytes = 0;
+	furet_free(w->terms);
+	w->terms = NULL;
+	w->cap_terms = 0;
+	furet_buf_free(&w->terms_arena);
+	pairset_free(&w->folds);
+	pairset_free(&w->words);
+	memset(&w->folds, 0, sizeof w->folds);
+	memset(&w->words, 0, sizeof w->words);
+	if (w->n_slots > 1024) {
+		uint32_t *s = furet_realloc(w->slots, 1024 * sizeof *s);
+		if (s) {
+			w->slots = s;
+			w->n_slots = 1024;
+		}
+	}
+	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
+}
+
 /* Writes the run as RUN at the end of the runs file and starts a new one. */
 static furet_rc spill_run(furet_writer *w)
 {
@@ -723,26 +757,7 @@ static furet_rc spill_run(furet_writer *w)
 	if ((rc = tmp_flush(w, &w->runs, &w->wbuf)))
 		goto done;
 	w->run_info[w->n_runs++] = ri;
-	/* A new run, from scratch: what the last one grew to is given back,
-	** so that what stays counts for little beside the budget. */
-	w->n_terms = 0;
-	w->post_bytes = 0;
-	furet_free(w->terms);
-	w->terms = NULL;
-	w->cap_terms = 0;
-	furet_buf_free(&w->terms_arena);
-	pairset_free(&w->folds);
-	pairset_free(&w->words);
-	memset(&w->folds, 0, sizeof w->folds);
-	memset(&w->words, 0, sizeof w->words);
-	if (w->n_slots > 1024) {
-		uint32_t *s = furet_realloc(w->slots, 1024 * sizeof *s);
-		if (s) {
-			w->slots = s;
-			w->n_slots = 1024;
-		}
-	}
-	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
+	new_run(w);
 	w->n_spills++;
 #ifdef __GLIBC__
 	/* The run's many small buffers went back to malloc, not to the
@@ -1199,12 +1214,7 @@ static furet_rc keep_part_ids(furet_writer *w)
 static furet_rc reset_batch(furet_writer *w)
 {
 	free_run(w);
-	memset(w->slots, 0, w->n_slots * sizeof *w->slots);
-	furet_buf_reset(&w->terms_arena);
-	pairset_free(&w->folds);
-	pairset_free(&w->words);
-	memset(&w->folds, 0, sizeof w->folds);
-	memset(&w->words, 0, sizeof w->words);
+	new_run(w);
 	furet_tmp_close(&w->runs);
 	w->n_runs = 0;
 	furet_tmp_close(&w->spool);
@@ -4071,8 +4081,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	** files (which a swap would carry away) or whose sibling cannot be
 	** made, is one transaction over the index, the old pages free in its
 	** file afterwards. */
-	int is_fresh = (w->flags & FURET_WRITE_REBUILD) &&
-		(w->part || furet_store_can_swap(w->ix->store));
+	int is_fresh = is_beside(w);
 	furet_store *f = w->part;
 	furet_txn *t = NULL;
 	char err[300];
@@ -4185,8 +4194,7 @@ static furet_rc write_held(furet_writer *w, int is_last)
 	}
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
-	if ((rc = make_room(w, (w->flags & FURET_WRITE_REBUILD) &&
-		(w->part || furet_store_can_swap(w->ix->store)), 1)))
+	if ((rc = make_room(w, is_beside(w), 1)))
 		goto done;
 	if (w->spool.fd >= 0 && w->spool_buf.len &&
 		(rc = tmp_flush(w, &w->spool, &w->spool_buf)))
