@@ -34,16 +34,10 @@ static uint64_t get_varint(const unsigned char **p)
 static void analyse(furet_adoc_work *k, furet_adoc *a, const char *title,
 	const char *text, unsigned format)
 {
-	furet_doc doc;
+	furet_doc doc = tu_doc("d", title, text);
 
-	memset(&doc, 0, sizeof doc);
-	doc.id = "d";
-	doc.id_len = 1;
-	doc.title = title;
-	doc.title_len = title ? strlen(title) : 0;
-	doc.text = text;
-	doc.text_len = strlen(text);
 	doc.format = format;
+
 	assert_int_equal(furet_adoc_set(a, &doc, 0, NULL), FURET_OK);
 	assert_int_equal(furet_adoc_run(a, k), FURET_OK);
 }
@@ -119,15 +113,8 @@ static void test_entries(void **state)
 static void hash_of(const char *title, const char *text, const char *meta,
 	unsigned format, unsigned char out[16])
 {
-	furet_doc d;
+	furet_doc d = tu_doc("x", title, text);
 
-	memset(&d, 0, sizeof d);
-	d.id = "x";
-	d.id_len = 1;
-	d.title = title;
-	d.title_len = title ? strlen(title) : 0;
-	d.text = text;
-	d.text_len = strlen(text);
 	d.meta = meta;
 	d.meta_len = meta ? strlen(meta) : 0;
 	d.format = format;

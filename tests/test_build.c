@@ -20,15 +20,8 @@ static char *dir;
 static void add(furet_writer *w, const char *id, const char *title,
 	const char *text)
 {
-	furet_doc d;
+	furet_doc d = tu_doc(id, title, text);
 
-	memset(&d, 0, sizeof d);
-	d.id = id;
-	d.id_len = strlen(id);
-	d.title = title;
-	d.title_len = title ? strlen(title) : 0;
-	d.text = text;
-	d.text_len = strlen(text);
 	assert_int_equal(furet_writer_add(w, &d), FURET_OK);
 }
 

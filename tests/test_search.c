@@ -29,20 +29,6 @@ static furet_index *build(const char *dir, const furet_doc *docs, size_t n)
 	return ix;
 }
 
-static furet_doc doc(const char *id, const char *title, const char *text)
-{
-	furet_doc d;
-	memset(&d, 0, sizeof d);
-	d.id = id;
-	d.id_len = strlen(id);
-	d.title = title;
-	d.title_len = title ? strlen(title) : 0;
-	d.text = text;
-	d.text_len = strlen(text);
-	d.format = FURET_FORMAT_TEXT;
-	return d;
-}
-
 /* The hand-computed scores below use plain BM25F: k1 = 1.2, b = 0.75,
 ** title weight 0.5, no proximity or coverage bonus, no family and no name
 ** weight (furet's defaults are tuned otherwise). */
@@ -91,9 +77,9 @@ static void test_bm25_exact(void **state)
 
 	furet_search_options o = opts_b075();
 
-	docs[0] = doc("d1", NULL, "chat noir chat");
-	docs[1] = doc("d2", NULL, "chien noir");
-	docs[2] = doc("d3", NULL, "oiseau bleu vole");
+	docs[0] = tu_doc("d1", NULL, "chat noir chat");
+	docs[1] = tu_doc("d2", NULL, "chien noir");
+	docs[2] = tu_doc("d3", NULL, "oiseau bleu vole");
 	ix = build(dir, docs, 3);
 
 	r = query(ix, "chat", &o);
@@ -141,8 +127,8 @@ static void test_title_field(void **state)
 	furet_search_options o;
 	(void)state;
 
-	docs[0] = doc("d1", NULL, "chat noir chat");
-	docs[1] = doc("d2", "chat", "chien noir");
+	docs[0] = tu_doc("d1", NULL, "chat noir chat");
+	docs[1] = tu_doc("d2", "chat", "chien noir");
 	ix = build(dir, docs, 2);
 	o = opts_b075();
 	r = query(ix, "chat", &o);
@@ -179,9 +165,9 @@ static void test_limit_offset_collapse(void **state)
 	furet_search_options o;
 	(void)state;
 
-	docs[0] = doc("a", NULL, "Le vélo rouge roule.\n\nUn vélo bleu.\n\n"
+	docs[0] = tu_doc("a", NULL, "Le vélo rouge roule.\n\nUn vélo bleu.\n\n"
 		"Encore un vélo, un vélo vert.");
-	docs[1] = doc("b", NULL, "Mon vélo.");
+	docs[1] = tu_doc("b", NULL, "Mon vélo.");
 	ix = build(dir, docs, 2);
 
 	furet_search_options_init(&o);
@@ -243,7 +229,7 @@ static void test_query_edges(void **state)
 	char big[100001];
 	(void)state;
 
-	docs[0] = doc("a", NULL, "Le label de l'école du numérique.");
+	docs[0] = tu_doc("a", NULL, "Le label de l'école du numérique.");
 	ix = build(dir, docs, 1);
 	/* Only stop words: they are kept rather than dropping everything. */
 	r = query(ix, "de la du", NULL);
@@ -293,7 +279,7 @@ static void test_seed_article(void **state)
 	(void)state;
 
 	assert_non_null(text);
-	d = doc("fabriques", "fabriques du numérique", text);
+	d = tu_doc("fabriques", "fabriques du numérique", text);
 	d.text_len = len;
 	ix = build(dir, &d, 1);
 
@@ -344,7 +330,7 @@ static void test_seed_french(void **state)
 	(void)state;
 
 	assert_non_null(text);
-	d = doc("fabriques", "fabriques du numérique", text);
+	d = tu_doc("fabriques", "fabriques du numérique", text);
 	d.text_len = len;
 	ix = build(dir, &d, 1);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -373,10 +359,10 @@ static void test_accent_matching(void **state)
 	furet_results *r;
 	(void)state;
 
-	docs[0] = doc("chatiment", NULL, "Le ch\xc3\xa2timent fut s\xc3\xa9v\xc3\xa8re.");
-	docs[1] = doc("chat", NULL, "Le chat dort au soleil.");
-	docs[2] = doc("peche", NULL, "La p\xc3\xaa" "che est un m\xc3\xa9tier.");
-	docs[3] = doc("peche2", NULL, "Le p\xc3\xa9" "ch\xc3\xa9 est un tort.");
+	docs[0] = tu_doc("chatiment", NULL, "Le ch\xc3\xa2timent fut s\xc3\xa9v\xc3\xa8re.");
+	docs[1] = tu_doc("chat", NULL, "Le chat dort au soleil.");
+	docs[2] = tu_doc("peche", NULL, "La p\xc3\xaa" "che est un m\xc3\xa9tier.");
+	docs[3] = tu_doc("peche2", NULL, "Le p\xc3\xa9" "ch\xc3\xa9 est un tort.");
 	ix = build(dir, docs, 4);
 
 	r = query(ix, "chat", NULL);
@@ -419,8 +405,8 @@ static void test_evenement(void **state)
 	furet_results *r;
 	(void)state;
 
-	docs[0] = doc("a", NULL, "Un \xc3\xa9v\xc3\xa9nement majeur.");
-	docs[1] = doc("b", NULL, "Des \xc3\xa9v\xc3\xa9nements mineurs.");
+	docs[0] = tu_doc("a", NULL, "Un \xc3\xa9v\xc3\xa9nement majeur.");
+	docs[1] = tu_doc("b", NULL, "Des \xc3\xa9v\xc3\xa9nements mineurs.");
 	ix = build(dir, docs, 2);
 	r = query(ix, "evenement", NULL);
 	assert_int_equal(furet_results_count(r), 2);
@@ -438,14 +424,14 @@ static furet_index *lang_index(char **dir)
 {
 	static furet_doc docs[6];
 	*dir = tu_mkdtemp();
-	docs[0] = doc("a", "Apprendre", "Il faut apprendre \xc3\xa0 apprendre toute la vie.");
-	docs[1] = doc("b", "Formation", "La formation des jeunes \xc3\xa0 Pierrefitte-sur-Seine.");
-	docs[2] = doc("c", NULL, "Apprendre le code, puis la formation continue.");
-	docs[3] = doc("d", NULL, "Une \xc3\xa9" "cole du web ouvre ses portes, l'\xc3\xa9" "cole est au "
+	docs[0] = tu_doc("a", "Apprendre", "Il faut apprendre \xc3\xa0 apprendre toute la vie.");
+	docs[1] = tu_doc("b", "Formation", "La formation des jeunes \xc3\xa0 Pierrefitte-sur-Seine.");
+	docs[2] = tu_doc("c", NULL, "Apprendre le code, puis la formation continue.");
+	docs[3] = tu_doc("d", NULL, "Une \xc3\xa9" "cole du web ouvre ses portes, l'\xc3\xa9" "cole est au "
 		"centre du quartier.");
-	docs[4] = doc("e", NULL, "Le web change, et chaque \xc3\xa9" "cole s'adapte "
+	docs[4] = tu_doc("e", NULL, "Le web change, et chaque \xc3\xa9" "cole s'adapte "
 		"lentement \xc3\xa0 ce monde nouveau de grandes mutations.");
-	docs[5] = doc("f", NULL, "Les formateurs forment des formatrices form\xc3\xa9" "es.");
+	docs[5] = tu_doc("f", NULL, "Les formateurs forment des formatrices form\xc3\xa9" "es.");
 	return build(*dir, docs, 6);
 }
 
@@ -680,9 +666,9 @@ static void test_family(void **state)
 	furet_hit h;
 	(void)state;
 
-	docs[0] = doc("verbe", NULL, "Le bureau a Ã©tÃ© reconstruit en 1790.");
-	docs[1] = doc("nom", NULL, "La reconstruction du pont date de 1850.");
-	docs[2] = doc("autre", NULL, "Un bureau de poste ouvre en 1900.");
+	docs[0] = tu_doc("verbe", NULL, "Le bureau a Ã©tÃ© reconstruit en 1790.");
+	docs[1] = tu_doc("nom", NULL, "La reconstruction du pont date de 1850.");
+	docs[2] = tu_doc("autre", NULL, "Un bureau de poste ouvre en 1900.");
 	ix = build(dir, docs, 3);
 	furet_search_options_init(&o);
 	o.flags = FURET_SEARCH_EXPLAIN;
@@ -722,9 +708,9 @@ static void test_asked_word(void **state)
 	double s_asked, s_plain;
 	(void)state;
 
-	docs[0] = doc("a", NULL, "Jos est une ville du Nigeria.");
-	docs[1] = doc("b", NULL, "Le pays compte cent villes.");
-	docs[2] = doc("c", NULL, "Un autre texte sans rapport.");
+	docs[0] = tu_doc("a", NULL, "Jos est une ville du Nigeria.");
+	docs[1] = tu_doc("b", NULL, "Le pays compte cent villes.");
+	docs[2] = tu_doc("c", NULL, "Un autre texte sans rapport.");
 	ix = build(dir, docs, 3);
 	r = query(ix, "Dans quel pays est la ville de Jos ?", NULL);
 	assert_string_equal(hit(r, 0).doc, "a");
@@ -763,9 +749,9 @@ static void test_name_word(void **state)
 	double s_low, s_cap, s_first;
 	(void)state;
 
-	docs[0] = doc("a", NULL, "Valenciennes finance une \xc3\xa9" "cole depuis 2003.");
-	docs[1] = doc("b", NULL, "Une \xc3\xa9" "cole ouvre ses portes.");
-	docs[2] = doc("c", NULL, "Un autre texte sans rapport.");
+	docs[0] = tu_doc("a", NULL, "Valenciennes finance une \xc3\xa9" "cole depuis 2003.");
+	docs[1] = tu_doc("b", NULL, "Une \xc3\xa9" "cole ouvre ses portes.");
+	docs[2] = tu_doc("c", NULL, "Un autre texte sans rapport.");
 	ix = build(dir, docs, 3);
 	r = query(ix, "qui finance valenciennes", NULL);
 	s_low = hit(r, 0).score;
@@ -914,7 +900,7 @@ static void test_pruning_exact(void **state)
 		snprintf(ids[i], sizeof ids[i], "d%zu", i);
 		rnd_word(w, sizeof w);
 		snprintf(titles[i], sizeof titles[i], "%s", w);
-		docs[i] = doc(ids[i], titles[i], texts[i]);
+		docs[i] = tu_doc(ids[i], titles[i], texts[i]);
 	}
 	ix = build(dir, docs, 600);
 	for (i = 0; i < 300; i++) {
@@ -975,7 +961,7 @@ static void test_pruning_title_only(void **state)
 		** the titles of a tenth of the documents */
 		snprintf(texts[i], sizeof texts[i], "marine %s port bateau quai %zu.",
 			i % 7 == 0 ? "marine marine" : "voile", i);
-		docs[i] = doc(ids[i], i % 10 == 3 ? "zorglub" : "autre", texts[i]);
+		docs[i] = tu_doc(ids[i], i % 10 == 3 ? "zorglub" : "autre", texts[i]);
 	}
 	ix = build(dir, docs, 400);
 	same_hits_w(ix, "zorglub marine", 3, 0, 0);
@@ -1072,7 +1058,7 @@ static void test_seed_language(void **state)
 	(void)state;
 
 	assert_non_null(text);
-	d = doc("fabriques", NULL, text);
+	d = tu_doc("fabriques", NULL, text);
 	d.text_len = len;
 	ix = build(dir, &d, 1);
 	r = query(ix, "\"\xc3\xa9" "coles du web\"", NULL);

@@ -20,15 +20,7 @@
 static furet_doc mkdoc(const char *id, const char *title, const char *text,
 	const char *source)
 {
-	furet_doc d;
-	memset(&d, 0, sizeof d);
-	d.id = id;
-	d.id_len = strlen(id);
-	d.title = title;
-	d.title_len = title ? strlen(title) : 0;
-	d.text = text;
-	d.text_len = strlen(text);
-	d.format = FURET_FORMAT_TEXT;
+	furet_doc d = tu_doc(id, title, text);
 	d.source = source;
 	return d;
 }

@@ -18,6 +18,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "furet.h"
+
+/* A document of id, title (NULL: none given) and text; the rest zero: plain
+** text, no metadata, no source. */
+static inline furet_doc tu_doc(const char *id, const char *title,
+	const char *text)
+{
+	furet_doc d;
+	memset(&d, 0, sizeof d);
+	d.id = id;
+	d.id_len = strlen(id);
+	d.title = title;
+	d.title_len = title ? strlen(title) : 0;
+	d.text = text;
+	d.text_len = strlen(text);
+	return d;
+}
+
 /* A fresh directory under $TMPDIR (or /tmp); the caller frees the string and
 ** removes the tree with tu_rmtree. A test cannot go on without it: failing
 ** to make one ends the suite. */
