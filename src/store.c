@@ -2560,62 +2560,117 @@ furet_rc furet_lens_long(const furet_lens *l, uint64_t i, uint32_t *len)
 	return FURET_CORRUPT;
 }
 
-furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out)
+furet_rc furet_lens_rd_open(furet_val v, uint64_t n, furet_lens_rd *r)
 {
-	furet_lens l;
-	uint64_t i, e = 0;
-	furet_rc rc;
+	r->i = r->e = 0;
+	return furet_lens_open(v, n, &r->l);
+}
 
-	if ((rc = furet_lens_open(v, n, &l)))
-		return rc;
-	for (i = 0; i < n; i++) {
-		uint32_t x = furet_lens_entry(&l, (size_t)i);
-		if (x == l.escape) {
+furet_rc furet_lens_rd_next(furet_lens_rd *r, uint32_t *out, size_t k)
+{
+	const furet_lens *l = &r->l;
+	size_t j;
+
+	if (k > l->n - r->i)
+		return FURET_INVALID;
+	for (j = 0; j < k; j++, r->i++) {
+		uint32_t x = furet_lens_entry(l, (size_t)r->i);
+		if (x == l->escape) {
 			/* the pairs come in index order, one per escape */
-			if (e >= l.n_exc || furet_get_u32le(l.exc + 8 * e) != i)
+			if (r->e >= l->n_exc || furet_get_u32le(l->exc + 8 * r->e) !=
+				r->i)
 				return FURET_CORRUPT;
-			x = furet_get_u32le(l.exc + 8 * e + 4);
-			e++;
-		} else if (x > l.escape) {
+			x = furet_get_u32le(l->exc + 8 * r->e + 4);
+			r->e++;
+		} else if (x > l->escape) {
 			x = FURET_DEAD_PASSAGE;
 		}
-		out[i] = x;
+		out[j] = x;
 	}
-	return e == l.n_exc ? FURET_OK : FURET_CORRUPT;
+	return r->i == l->n && r->e != l->n_exc ? FURET_CORRUPT : FURET_OK;
+}
+
+furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out)
+{
+	furet_lens_rd r;
+	furet_rc rc = furet_lens_rd_open(v, n, &r);
+
+	return rc ? rc : furet_lens_rd_next(&r, out, (size_t)n);
+}
+
+void furet_lens_enc_init(furet_lens_enc *e, uint64_t n, unsigned min_width)
+{
+	memset(e, 0, sizeof *e);
+	e->n = n;
+	e->min_width = min_width;
+}
+
+void furet_lens_enc_count(furet_lens_enc *e, const uint32_t *lens, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		if (lens[i] == FURET_DEAD_PASSAGE)
+			continue;
+		e->n_big[0] += lens[i] >= 0xfe;
+		e->n_big[1] += lens[i] >= 0xfffe;
+		e->n_big[2] += lens[i] >= UINT32_MAX - 1;
+	}
+}
+
+int furet_lens_enc_start(furet_lens_enc *e, furet_buf *out)
+{
+	uint64_t n = e->n, n_exc, size;
+	unsigned w;
+
+	/* Few lengths apart: a search finds them by binary search. */
+	w = e->n_big[0] <= n / 64 && e->min_width <= 1 ? 1 :
+		e->n_big[1] <= n / 64 && e->min_width <= 2 ? 2 : 4;
+	n_exc = e->n_big[w == 1 ? 0 : w == 2 ? 1 : 2];
+	e->width = w;
+	e->escape = w == 4 ? UINT32_MAX - 1 : (uint32_t)((1u << (8 * w)) - 2);
+	size = 1 + n * w + 8 * n_exc;
+	if (size > SIZE_MAX / 2) {
+		out->has_err = 1;
+		return -1;
+	}
+	if (furet_buf_reserve(out, (size_t)size))
+		return -1;
+	e->p = out->data + out->len;
+	*e->p++ = (unsigned char)w;
+	e->pair = e->p + n * w;
+	out->len += (size_t)size;
+	out->data[out->len] = '\0'; /* (furet_buf keeps one after its bytes) */
+	return 0;
+}
+
+void furet_lens_enc_put(furet_lens_enc *e, const uint32_t *lens, size_t k)
+{
+	unsigned w = e->width, b;
+	size_t i;
+
+	for (i = 0; i < k; i++, e->i++) {
+		uint32_t x = lens[i] == FURET_DEAD_PASSAGE ? e->escape + 1 :
+			lens[i] >= e->escape ? e->escape : lens[i];
+		for (b = 0; b < w; b++)
+			*e->p++ = (unsigned char)(x >> (8 * b));
+		if (x == e->escape) {
+			furet_put_u32le(e->pair, (uint32_t)e->i);
+			furet_put_u32le(e->pair + 4, lens[i]);
+			e->pair += 8;
+		}
+	}
 }
 
 void furet_lens_encode(const uint32_t *lens, uint64_t n, unsigned min_width,
 	furet_buf *out)
 {
-	uint64_t i, n1 = 0, n2 = 0;
-	uint32_t escape;
-	unsigned w, k;
+	furet_lens_enc e;
 
-	for (i = 0; i < n; i++) {
-		if (lens[i] == FURET_DEAD_PASSAGE)
-			continue;
-		n1 += lens[i] >= 0xfe;
-		n2 += lens[i] >= 0xfffe;
-	}
-	/* Few lengths apart: a search finds them by binary search. */
-	w = n1 <= n / 64 && min_width <= 1 ? 1 : n2 <= n / 64 &&
-		min_width <= 2 ? 2 : 4;
-	escape = w == 4 ? UINT32_MAX - 1 : (uint32_t)((1u << (8 * w)) - 2);
-	if (furet_buf_reserve(out, 1 + n * w))
-		return;
-	furet_buf_putc(out, (int)w);
-	for (i = 0; i < n; i++) {
-		uint32_t x = lens[i] == FURET_DEAD_PASSAGE ? escape + 1 :
-			lens[i] >= escape ? escape : lens[i];
-		for (k = 0; k < w; k++)
-			out->data[out->len++] = (unsigned char)(x >> (8 * k));
-	}
-	out->data[out->len] = '\0'; /* (furet_buf keeps one after its bytes) */
-	for (i = 0; i < n; i++)
-		if (lens[i] != FURET_DEAD_PASSAGE && lens[i] >= escape) {
-			furet_buf_put_u32le(out, (uint32_t)i);
-			furet_buf_put_u32le(out, lens[i]);
-		}
+	furet_lens_enc_init(&e, n, min_width);
+	furet_lens_enc_count(&e, lens, (size_t)n);
+	if (!furet_lens_enc_start(&e, out))
+		furet_lens_enc_put(&e, lens, (size_t)n);
 }
 
 furet_rc furet_pdoc_open(furet_val v, uint64_t n, furet_pdoc *out)
@@ -2697,89 +2752,175 @@ uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b)
 	return last < pd->n ? (uint32_t)last : (uint32_t)(pd->n - 1);
 }
 
-furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out)
+furet_rc furet_pdoc_rd_open(furet_val v, uint64_t n, furet_pdoc_rd *r)
 {
-	furet_pdoc pd;
-	uint64_t b, e = 0;
+	r->b = r->e = 0;
+	r->prev = 0;
+	r->at = r->have = 0;
+	return furet_pdoc_open(v, n, &r->pd);
+}
+
+/* Decodes the next block into r->buf, checked: its first passage starts
+** a document exactly when its document is not the one before; jumps in
+** order, each past the next document; no bit past the end. */
+static furet_rc pdoc_rd_block(furet_pdoc_rd *r)
+{
+	const furet_pdoc *pd = &r->pd;
+	const unsigned char *q = pd->blk + 16 * r->b;
+	uint64_t starts = furet_get_u64le(q), pid = 64 * r->b, j1;
+	uint32_t d = furet_get_u32le(q + 8);
+	unsigned j;
+
+	j1 = r->b + 1 < pd->nb ? furet_get_u32le(q + 28) : pd->n_jump;
+	if (furet_get_u32le(q + 12) != r->e || j1 < r->e || j1 > pd->n_jump)
+		return FURET_CORRUPT;
+	if (pid > 0 && (d < r->prev || (d != r->prev) != (starts & 1)))
+		return FURET_CORRUPT;
+	if (pid == 0 && !(starts & 1))
+		return FURET_CORRUPT;
+	for (j = 0; j < 64; j++, pid++) {
+		if (pid >= pd->n) {
+			if (starts >> j)
+				return FURET_CORRUPT; /* bits past the end */
+			break;
+		}
+		if (j > 0 && (starts >> j & 1)) {
+			if (r->e < j1 && furet_get_u32le(pd->jump + 8 * r->e) == pid) {
+				uint32_t to = furet_get_u32le(pd->jump + 8 * r->e + 4);
+				if (to <= d + 1 || d == UINT32_MAX)
+					return FURET_CORRUPT;
+				d = to;
+				r->e++;
+			} else {
+				if (d == UINT32_MAX)
+					return FURET_CORRUPT;
+				d++;
+			}
+		}
+		r->buf[j] = d;
+	}
+	if (r->e != j1)
+		return FURET_CORRUPT;
+	r->prev = d;
+	r->have = j;
+	r->at = 0;
+	r->b++;
+	return FURET_OK;
+}
+
+furet_rc furet_pdoc_rd_next(furet_pdoc_rd *r, uint32_t *out, size_t k)
+{
 	furet_rc rc;
 
-	if ((rc = furet_pdoc_open(v, n, &pd)))
-		return rc;
-	for (b = 0; b < pd.nb; b++) {
-		const unsigned char *q = pd.blk + 16 * b;
-		uint64_t starts = furet_get_u64le(q), pid = 64 * b, j1;
-		uint32_t d = furet_get_u32le(q + 8);
-		unsigned j;
-
-		j1 = b + 1 < pd.nb ? furet_get_u32le(q + 28) : pd.n_jump;
-		if (furet_get_u32le(q + 12) != e || j1 < e || j1 > pd.n_jump)
-			return FURET_CORRUPT;
-		/* The first passage: a new document exactly when it starts one. */
-		if (pid > 0 && (d < out[pid - 1] || (d != out[pid - 1]) !=
-			(starts & 1)))
-			return FURET_CORRUPT;
-		if (pid == 0 && !(starts & 1))
-			return FURET_CORRUPT;
-		for (j = 0; j < 64; j++, pid++) {
-			if (pid >= n) {
-				if (starts >> j)
-					return FURET_CORRUPT; /* bits past the end */
-				break;
-			}
-			if (j > 0 && (starts >> j & 1)) {
-				if (e < j1 && furet_get_u32le(pd.jump + 8 * e) == pid) {
-					uint32_t to = furet_get_u32le(pd.jump + 8 * e + 4);
-					if (to <= d + 1 || d == UINT32_MAX)
-						return FURET_CORRUPT;
-					d = to;
-					e++;
-				} else {
-					if (d == UINT32_MAX)
-						return FURET_CORRUPT;
-					d++;
-				}
-			}
-			out[pid] = d;
+	while (k) {
+		size_t m;
+		if (r->at == r->have) {
+			if (r->b >= r->pd.nb)
+				return FURET_INVALID;
+			if ((rc = pdoc_rd_block(r)))
+				return rc;
 		}
-		if (e != j1)
-			return FURET_CORRUPT;
+		m = r->have - r->at < k ? r->have - r->at : k;
+		memcpy(out, r->buf + r->at, m * sizeof *out);
+		r->at += (unsigned)m;
+		out += m;
+		k -= m;
 	}
 	return FURET_OK;
 }
 
-void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out)
+furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out)
 {
-	uint64_t nb = (n + 63) / 64, b, n_jump = 0;
-	furet_buf jumps;
+	furet_pdoc_rd r;
+	furet_rc rc = furet_pdoc_rd_open(v, n, &r);
 
-	furet_buf_init(&jumps);
-	if (furet_buf_reserve(out, 16 * nb))
-		return;
-	for (b = 0; b < nb; b++) {
-		uint64_t starts = 0, pid = 64 * b;
-		unsigned j;
+	return rc ? rc : furet_pdoc_rd_next(&r, out, (size_t)n);
+}
 
-		for (j = 0; j < 64 && pid < n; j++, pid++) {
-			if (pid > 0 && docs[pid] == docs[pid - 1])
-				continue;
-			starts |= (uint64_t)1 << j;
-			/* documents without passages came between */
-			if (j > 0 && docs[pid] != docs[pid - 1] + 1) {
-				furet_buf_put_u32le(&jumps, (uint32_t)pid);
-				furet_buf_put_u32le(&jumps, docs[pid]);
+void furet_pdoc_enc_init(furet_pdoc_enc *e, uint64_t n)
+{
+	memset(e, 0, sizeof *e);
+	e->n = n;
+}
+
+/* A jump: a passage inside a block that starts a document other than
+** the next one (documents without passages came between). */
+void furet_pdoc_enc_count(furet_pdoc_enc *e, const uint32_t *docs, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++, e->pid++) {
+		if ((e->pid & 63) && docs[i] != e->prev && docs[i] != e->prev + 1)
+			e->n_jump++;
+		e->prev = docs[i];
+	}
+}
+
+int furet_pdoc_enc_start(furet_pdoc_enc *e, furet_buf *out)
+{
+	uint64_t size = 16 * ((e->n + 63) / 64) + 8 * e->n_jump;
+
+	if (size > SIZE_MAX / 2) {
+		out->has_err = 1;
+		return -1;
+	}
+	if (furet_buf_reserve(out, (size_t)size))
+		return -1;
+	e->blk = out->data + out->len;
+	e->jump = e->blk + 16 * ((e->n + 63) / 64);
+	out->len += (size_t)size;
+	out->data[out->len] = '\0';
+	e->pid = 0;
+	e->n_jump = 0;
+	return 0;
+}
+
+/* The header of the block in progress: its bitmap, its first passage's
+** document, the jumps before it. */
+static void pdoc_enc_flush(furet_pdoc_enc *e)
+{
+	furet_put_u32le(e->blk, (uint32_t)e->starts);
+	furet_put_u32le(e->blk + 4, (uint32_t)(e->starts >> 32));
+	furet_put_u32le(e->blk + 8, e->first);
+	furet_put_u32le(e->blk + 12, (uint32_t)e->jump0);
+	e->blk += 16;
+}
+
+void furet_pdoc_enc_put(furet_pdoc_enc *e, const uint32_t *docs, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++, e->pid++) {
+		unsigned j = (unsigned)(e->pid & 63);
+		uint32_t d = docs[i];
+
+		if (j == 0) {
+			e->starts = e->pid == 0 || d != e->prev;
+			e->first = d;
+			e->jump0 = e->n_jump;
+		} else if (d != e->prev) {
+			e->starts |= (uint64_t)1 << j;
+			if (d != e->prev + 1) {
+				furet_put_u32le(e->jump, (uint32_t)e->pid);
+				furet_put_u32le(e->jump + 4, d);
+				e->jump += 8;
+				e->n_jump++;
 			}
 		}
-		furet_buf_put_u32le(out, (uint32_t)starts);
-		furet_buf_put_u32le(out, (uint32_t)(starts >> 32));
-		furet_buf_put_u32le(out, docs[64 * b]);
-		furet_buf_put_u32le(out, (uint32_t)n_jump);
-		n_jump = jumps.len / 8;
+		e->prev = d;
+		if (j == 63 || e->pid + 1 == e->n)
+			pdoc_enc_flush(e);
 	}
-	if (jumps.has_err)
-		out->has_err = 1;
-	else
-		furet_buf_append(out, jumps.data, jumps.len);
-	furet_buf_free(&jumps);
+}
+
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out)
+{
+	furet_pdoc_enc e;
+
+	furet_pdoc_enc_init(&e, n);
+	furet_pdoc_enc_count(&e, docs, (size_t)n);
+	if (!furet_pdoc_enc_start(&e, out))
+		furet_pdoc_enc_put(&e, docs, (size_t)n);
 }
 
 /* ---- docids: document id -> number ------------------------------------------ */

@@ -251,6 +251,33 @@ furet_rc furet_lens_decode(furet_val v, uint64_t n, uint32_t *out);
 void furet_lens_encode(const uint32_t *lens, uint64_t n, unsigned min_width,
 	furet_buf *out);
 
+/* The same a window at a time, for an array too large to hold decoded
+** (the writer's, rewritten with a batch's entries appended: 4 bytes a
+** passage, 28 MB at 7 million). rd_next reads the next k entries, checked
+** as decode checks them (FURET_INVALID past the end). An encoder sees
+** every entry twice, in order: counted, then put once start has reserved
+** the array's exact size at the end of out (-1: out has_err). */
+typedef struct furet_lens_rd {
+	furet_lens l;
+	uint64_t i, e;            /* the next entry, the next pair */
+} furet_lens_rd;
+
+furet_rc furet_lens_rd_open(furet_val v, uint64_t n, furet_lens_rd *r);
+furet_rc furet_lens_rd_next(furet_lens_rd *r, uint32_t *out, size_t k);
+
+typedef struct furet_lens_enc {
+	uint64_t n, i;            /* entries in all, put so far */
+	uint64_t n_big[3];        /* lengths of 0xfe, 0xfffe, 2^32 - 2 or more */
+	unsigned min_width, width;
+	uint32_t escape;
+	unsigned char *p, *pair;  /* where the next entry and pair go */
+} furet_lens_enc;
+
+void furet_lens_enc_init(furet_lens_enc *e, uint64_t n, unsigned min_width);
+void furet_lens_enc_count(furet_lens_enc *e, const uint32_t *lens, size_t k);
+int furet_lens_enc_start(furet_lens_enc *e, furet_buf *out);
+void furet_lens_enc_put(furet_lens_enc *e, const uint32_t *lens, size_t k);
+
 typedef struct furet_pdoc {
 	const unsigned char *blk;  /* nb blocks of 16 bytes */
 	const unsigned char *jump; /* n_jump pairs u32le passage, u32le doc */
@@ -266,6 +293,32 @@ uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b);
 furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out);
 /* docs[n]: the document of each passage, never decreasing. */
 void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out);
+
+/* pdoc a window at a time, as lengths above. */
+typedef struct furet_pdoc_rd {
+	furet_pdoc pd;
+	uint64_t b, e;            /* the next block, the next jump */
+	uint32_t prev;            /* the document of the last passage read */
+	uint32_t buf[64];         /* the block read, from at up to have */
+	unsigned at, have;
+} furet_pdoc_rd;
+
+furet_rc furet_pdoc_rd_open(furet_val v, uint64_t n, furet_pdoc_rd *r);
+furet_rc furet_pdoc_rd_next(furet_pdoc_rd *r, uint32_t *out, size_t k);
+
+typedef struct furet_pdoc_enc {
+	uint64_t n, pid, n_jump;  /* passages in all, seen, jumps so far */
+	uint64_t starts, jump0;   /* the block in progress: its bitmap, the jumps
+	                             before it */
+	uint32_t prev, first;     /* the documents of passage pid - 1 and of the
+	                             block's first */
+	unsigned char *blk, *jump; /* where the next header and jump go */
+} furet_pdoc_enc;
+
+void furet_pdoc_enc_init(furet_pdoc_enc *e, uint64_t n);
+void furet_pdoc_enc_count(furet_pdoc_enc *e, const uint32_t *docs, size_t k);
+int furet_pdoc_enc_start(furet_pdoc_enc *e, furet_buf *out);
+void furet_pdoc_enc_put(furet_pdoc_enc *e, const uint32_t *docs, size_t k);
 
 FURET_INLINE uint64_t furet_get_u64le(const unsigned char *p)
 {

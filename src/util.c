@@ -198,8 +198,9 @@ uint32_t furet_get_u32be(const unsigned char *p)
 
 void furet_buf_put_u32le(furet_buf *b, uint32_t v)
 {
-	unsigned char tmp[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-		(unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	unsigned char tmp[4];
+
+	furet_put_u32le(tmp, v);
 	furet_buf_append(b, tmp, 4);
 }
 

@@ -124,6 +124,13 @@ static inline uint32_t furet_get_u32le(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 		(uint32_t)p[3] << 24;
 }
+static inline void furet_put_u32le(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
 void furet_put_u32be(unsigned char *p, uint32_t v);
 
 /* The hash of the tables in memory (the writer's terms, pairs and ids,

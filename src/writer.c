@@ -2767,72 +2767,150 @@ done:
 
 enum { DENSE_PLEN, DENSE_PDOC, DENSE_DLEN };
 
-/* Rewrites a dense array of meta with the batch's entries appended: per
-** passage its length (plen) or document (pdoc), per document its length
-** in words (dlen). n_old entries are there already: decoded whole, they
-** are encoded again with the new ones (store.c). */
-static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
-	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf,
-	const furet_buf *dead)
-{
-	uint32_t *a = NULL;
-	uint64_t n = n_old, n_new = kind == DENSE_DLEN ? w->n_docs : w->n_pass;
-	furet_val v;
-	furet_rc rc = FURET_OK;
-	size_t i;
+/* The entries of a dense array with the batch's appended, in order, a
+** window at a time: the index's (read from its value, checked), with the
+** passages that removals made dead, then the batch's. */
+typedef struct dense_src {
+	const furet_writer *w;
+	int kind;
+	uint32_t doc_base;        /* the batch's first document number */
+	furet_val v;              /* the index's array of n_old entries */
+	uint64_t n_old, i;        /* the next entry */
+	furet_lens_rd lr;
+	furet_pdoc_rd pr;
+	size_t doc;               /* the batch's next entry: a document */
+	uint32_t k;               /* and its passage */
+	const unsigned char *dead; /* u32be passage numbers, ascending */
+	size_t n_dead, at_dead;
+} dense_src;
 
-	furet_buf_reset(buf);
-	a = furet_malloc((size_t)(n_old + n_new + 1) * sizeof *a);
-	if (!a)
-		return FURET_NOMEM;
-	if (n_old) {
-		rc = furet_txn_get(t, FURET_T_META, name, strlen(name), &v);
-		if (!rc)
-			rc = kind == DENSE_PDOC ? furet_pdoc_decode(v, n_old, a) :
-				furet_lens_decode(v, n_old, a);
-		if (rc) {
-			rc = rc == FURET_DONE ? FURET_CORRUPT : rc;
-			goto done;
-		}
+static furet_rc dense_rewind(dense_src *d)
+{
+	d->i = 0;
+	d->doc = 0;
+	d->k = 0;
+	d->at_dead = 0;
+	return d->kind == DENSE_PDOC ? furet_pdoc_rd_open(d->v, d->n_old, &d->pr) :
+		furet_lens_rd_open(d->v, d->n_old, &d->lr);
+}
+
+/* The next m entries into out (m: as many as are left, at most). */
+static furet_rc dense_next(dense_src *d, uint32_t *out, size_t m)
+{
+	const furet_writer *w = d->w;
+	uint64_t start = d->i;
+	size_t n = 0;
+	furet_rc rc;
+
+	if (d->i < d->n_old) {
+		n = d->n_old - d->i < m ? (size_t)(d->n_old - d->i) : m;
+		rc = d->kind == DENSE_PDOC ? furet_pdoc_rd_next(&d->pr, out, n) :
+			furet_lens_rd_next(&d->lr, out, n);
+		if (rc)
+			return rc == FURET_INVALID ? FURET_CORRUPT : rc;
+		d->i += n;
 	}
 	/* Documents in order hold the passages in order. */
-	for (i = 0; i < w->n_docs; i++) {
-		const batch_doc *d = &w->docs[i];
-		uint32_t k;
+	while (n < m && d->doc < w->n_docs) {
+		const batch_doc *bd = &w->docs[d->doc];
 		uint64_t x = 0;
+		uint32_t k;
 
-		if (kind == DENSE_DLEN) {
-			for (k = 0; k < d->n_passages; k++)
-				x += pass_len(w, d->first_passage + k);
-			a[n++] = x >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)x;
+		if (d->kind == DENSE_DLEN) {
+			for (k = 0; k < bd->n_passages; k++)
+				x += pass_len(w, bd->first_passage + k);
+			out[n++] = x >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)x;
+			d->doc++;
 			continue;
 		}
-		for (k = 0; k < d->n_passages; k++)
-			a[n++] = kind == DENSE_PDOC ? doc_base + (uint32_t)i :
-				d->is_dead ? FURET_DEAD_PASSAGE :
-				pass_len(w, d->first_passage + k);
+		if (d->k < bd->n_passages) {
+			out[n++] = d->kind == DENSE_PDOC ? d->doc_base +
+				(uint32_t)d->doc : bd->is_dead ? FURET_DEAD_PASSAGE :
+				pass_len(w, bd->first_passage + d->k);
+			d->k++;
+			continue;
+		}
+		d->doc++;
+		d->k = 0;
 	}
-	/* Passages that removals made dead. */
-	for (i = 0; dead && i + 4 <= dead->len; i += 4) {
-		uint32_t pid = furet_get_u32be(dead->data + i);
-		if (pid < n)
-			a[pid] = FURET_DEAD_PASSAGE;
+	if (n < m)
+		return FURET_ERROR; /* (the batch's documents hold n_pass passages) */
+	d->i = start + n;
+	for (; d->at_dead < d->n_dead; d->at_dead++) {
+		uint32_t pid = furet_get_u32be(d->dead + 4 * d->at_dead);
+		if (pid >= d->i)
+			break;
+		if (pid >= start)
+			out[pid - start] = FURET_DEAD_PASSAGE;
+	}
+	return FURET_OK;
+}
+
+static int u32be_cmp(const void *a, const void *b)
+{
+	uint32_t x = furet_get_u32be(a), y = furet_get_u32be(b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Rewrites a dense array of meta with the batch's entries appended: per
+** passage its length (plen) or document (pdoc), per document its length
+** in words (dlen). n_old entries are there already. They are read twice,
+** a window at a time, counted then encoded into buf at its exact size:
+** decoded whole they took 4 bytes a passage of the index, 28 MB at 7
+** million, at the end of each part of a rebuild. dead (sorted here):
+** passages that removals made dead. */
+static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
+	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf,
+	furet_buf *dead)
+{
+	uint32_t win[2048];
+	uint64_t n = n_old + (kind == DENSE_DLEN ? w->n_docs : w->n_pass), i;
+	dense_src d;
+	furet_lens_enc le;
+	furet_pdoc_enc pe;
+	int pass;
+	furet_rc rc;
+
+	memset(&d, 0, sizeof d);
+	d.w = w;
+	d.kind = kind;
+	d.doc_base = doc_base;
+	d.n_old = n_old;
+	if (n_old && (rc = furet_txn_get(t, FURET_T_META, name, strlen(name),
+		&d.v)))
+		return rc == FURET_DONE ? FURET_CORRUPT : rc;
+	if (dead && dead->len >= 4) {
+		qsort(dead->data, dead->len / 4, 4, u32be_cmp);
+		d.dead = dead->data;
+		d.n_dead = dead->len / 4;
 	}
 	/* A search reads a document's length only when it has several
 	** passages: longer than a byte holds, mostly. */
-	if (kind == DENSE_PDOC)
-		furet_pdoc_encode(a, n, buf);
-	else
-		furet_lens_encode(a, n, kind == DENSE_DLEN ? 2 : 1, buf);
-	/* (gone before LMDB copies buf: 4 bytes a passage of the index, 18 MB
-	** at 4.4 million, beside its 1) */
-	furet_free(a);
-	a = NULL;
-	rc = buf->has_err ? FURET_NOMEM : furet_txn_put(t, FURET_T_META, name,
-		strlen(name), buf->data, buf->len, 0);
-done:
-	furet_free(a);
-	return rc;
+	furet_lens_enc_init(&le, n, kind == DENSE_DLEN ? 2 : 1);
+	furet_pdoc_enc_init(&pe, n);
+	furet_buf_reset(buf);
+	for (pass = 0; pass < 2; pass++) {
+		if ((rc = dense_rewind(&d)))
+			return rc;
+		if (pass == 1 && (kind == DENSE_PDOC ?
+			furet_pdoc_enc_start(&pe, buf) : furet_lens_enc_start(&le, buf)))
+			return FURET_NOMEM;
+		for (i = 0; i < n; ) {
+			size_t m = n - i < 2048 ? (size_t)(n - i) : 2048;
+			if ((rc = dense_next(&d, win, m)))
+				return rc;
+			if (kind == DENSE_PDOC)
+				(pass ? furet_pdoc_enc_put : furet_pdoc_enc_count)(&pe,
+					win, m);
+			else
+				(pass ? furet_lens_enc_put : furet_lens_enc_count)(&le,
+					win, m);
+			i += m;
+		}
+	}
+	return furet_txn_put(t, FURET_T_META, name, strlen(name), buf->data,
+		buf->len, 0);
 }
 
 typedef struct tref {

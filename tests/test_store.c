@@ -1223,6 +1223,78 @@ static furet_val val_of(const furet_buf *b)
 	return v;
 }
 
+/* The streaming codecs against the whole ones: encoded and read back k
+** entries at a time, the same bytes and entries; nothing past the end. */
+static void check_lens_windows(const furet_buf *whole, const uint32_t *a,
+	uint64_t n, unsigned min_width)
+{
+	static const size_t ks[] = { 1, 7, 64, 100, 4096 };
+	uint32_t *got = malloc((n + 1) * sizeof *got);
+	size_t x;
+
+	for (x = 0; x < sizeof ks / sizeof *ks; x++) {
+		furet_lens_enc e;
+		furet_lens_rd r;
+		furet_buf b;
+		uint64_t i;
+		size_t k = ks[x];
+
+		furet_buf_init(&b);
+		furet_buf_puts(&b, "pre"); /* appended after what out holds */
+		furet_lens_enc_init(&e, n, min_width);
+		for (i = 0; i < n; i += k)
+			furet_lens_enc_count(&e, a + i, n - i < k ? n - i : k);
+		assert_int_equal(furet_lens_enc_start(&e, &b), 0);
+		for (i = 0; i < n; i += k)
+			furet_lens_enc_put(&e, a + i, n - i < k ? n - i : k);
+		assert_int_equal(b.len, 3 + whole->len);
+		assert_memory_equal(b.data + 3, whole->data, whole->len);
+		assert_int_equal(furet_lens_rd_open(val_of(whole), n, &r), FURET_OK);
+		for (i = 0; i < n; i += k)
+			assert_int_equal(furet_lens_rd_next(&r, got + i,
+				n - i < k ? n - i : k), FURET_OK);
+		assert_memory_equal(got, a, n * sizeof *a);
+		assert_int_equal(furet_lens_rd_next(&r, got, 1), FURET_INVALID);
+		furet_buf_free(&b);
+	}
+	free(got);
+}
+
+static void check_pdoc_windows(const furet_buf *whole, const uint32_t *docs,
+	uint64_t n)
+{
+	static const size_t ks[] = { 1, 7, 63, 64, 65, 4096 };
+	uint32_t *got = malloc((n + 1) * sizeof *got);
+	size_t x;
+
+	for (x = 0; x < sizeof ks / sizeof *ks; x++) {
+		furet_pdoc_enc e;
+		furet_pdoc_rd r;
+		furet_buf b;
+		uint64_t i;
+		size_t k = ks[x];
+
+		furet_buf_init(&b);
+		furet_buf_puts(&b, "pre");
+		furet_pdoc_enc_init(&e, n);
+		for (i = 0; i < n; i += k)
+			furet_pdoc_enc_count(&e, docs + i, n - i < k ? n - i : k);
+		assert_int_equal(furet_pdoc_enc_start(&e, &b), 0);
+		for (i = 0; i < n; i += k)
+			furet_pdoc_enc_put(&e, docs + i, n - i < k ? n - i : k);
+		assert_int_equal(b.len, 3 + whole->len);
+		assert_memory_equal(b.data + 3, whole->data, whole->len);
+		assert_int_equal(furet_pdoc_rd_open(val_of(whole), n, &r), FURET_OK);
+		for (i = 0; i < n; i += k)
+			assert_int_equal(furet_pdoc_rd_next(&r, got + i,
+				n - i < k ? n - i : k), FURET_OK);
+		assert_memory_equal(got, docs, n * sizeof *docs);
+		assert_int_equal(furet_pdoc_rd_next(&r, got, 1), FURET_INVALID);
+		furet_buf_free(&b);
+	}
+	free(got);
+}
+
 /* Lengths per passage and per document: every width, escapes, removed
 ** passages; every length read back one by one and whole. */
 static void check_lens(const uint32_t *a, uint64_t n, unsigned min_width,
@@ -1246,6 +1318,7 @@ static void check_lens(const uint32_t *a, uint64_t n, unsigned min_width,
 	}
 	assert_int_equal(furet_lens_decode(val_of(&b), n, all), FURET_OK);
 	assert_memory_equal(all, a, n * sizeof *a);
+	check_lens_windows(&b, a, n, min_width);
 	/* Another count of entries does not fit. */
 	assert_int_equal(furet_lens_open(val_of(&b), n + 1, &l), FURET_CORRUPT);
 	free(all);
@@ -1352,6 +1425,7 @@ static void check_pdoc(const uint32_t *docs, uint64_t n)
 	}
 	assert_int_equal(furet_pdoc_decode(val_of(&b), n, all), FURET_OK);
 	assert_memory_equal(all, docs, n * sizeof *docs);
+	check_pdoc_windows(&b, docs, n);
 	free(all);
 	furet_buf_free(&b);
 }
