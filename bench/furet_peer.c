@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt */
+#endif
 
 #include "furet.h"
 
@@ -245,6 +248,9 @@ done:
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 1 << 20); /* as the furet command does */
+#endif
 	if (argc == 4 && !strcmp(argv[1], "index"))
 		return cmd_index(argv[2], argv[3]);
 	if (argc == 7 && !strcmp(argv[1], "search")) {

@@ -20,6 +20,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt */
+#endif
 
 #include "eval.h"
 #include "furet.h"
@@ -1515,6 +1518,15 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	catch_faults();
+#ifdef __GLIBC__
+	/* A fixed threshold: blocks of 1 MiB or more get their own mapping,
+	** given back when freed. glibc's own rises with the largest block
+	** freed, to 32 MiB, and the writer's arrays that double below it
+	** freed into the heap stayed resident: a rebuild of 848 MB at
+	** --memory 128M peaked at 126-146 MiB, 106-109 MiB with this, and
+	** no slower at the default budget (see furet.h, memory). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 
 	if (argc < 2) {
 		fputs(short_usage, stderr);
