@@ -163,9 +163,11 @@ FURET_API furet_rc furet_index_check(furet_index *ix);
 ** dropped, every table is rewritten densely into a sibling directory
 ** DIR.compact, and the two directories are exchanged atomically (the index
 ** directory must hold only furet's files: FURET_INVALID otherwise). Takes
-** the writer lock; this handle then reads the new files. Other processes
-** that have the index open keep reading their snapshot of the old files
-** until they reopen it (and must not write through it meanwhile).
+** the writer lock; this handle then reads the new files. Other handles
+** that have the index open, in any process, read the new files from
+** their next search, check or batch on (a search in progress finishes on
+** the old ones); a full rebuild (FURET_WRITE_REBUILD) swaps them as
+** well.
 ** *before and *after (may be NULL) get data.mdb's size in bytes.
 ** Waits for a writer in another process; FURET_BUSY while a furet_writer
 ** of this handle is open; FURET_IO when the copy cannot be written (the

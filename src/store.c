@@ -1221,9 +1221,9 @@ int furet_store_can_swap(const furet_store *s)
 ** (closed), in one atomic step, then opens the new one in s. The data file
 ** and LMDB's lock file must change together: a reader pairing the old lock
 ** file (whose transaction counter picks the meta page) with the new data
-** file would read the wrong root. Processes that had the index open keep
-** both old files, a consistent snapshot, until they reopen; new opens see
-** the new pair. An empty .gitkeep in base stays. what says what happened
+** file would read the wrong root. Handles that had the index open keep
+** both old files, a consistent snapshot, until their next transaction
+** (follow_swap); new opens see the new pair. An empty .gitkeep in base stays. what says what happened
 ** to the index, for the message when it cannot be opened again. */
 static furet_rc swap_dirs(furet_store *s, const char *base,
 	const char *tmpdir, const char *what, char *err, size_t err_cap)
@@ -1513,14 +1513,56 @@ furet_rc furet_store_grow(furet_store *s)
 	return rc_from_mdb(mrc);
 }
 
+/* Was s's data file swapped out from under it, by a rebuild or a
+** compaction of another handle or process (swap_dirs)? The file it has
+** open then has no name left, and the index's directory holds another.
+** (A directory removed whole: no other file, and s goes on reading its
+** own.) The caller holds env_lock. */
+static int is_swapped(const furet_store *s)
+{
+	struct stat st, now;
+	char path[4200];
+	int fd;
+
+	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st) || st.st_nlink > 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+	return stat(path, &now) == 0 && (now.st_ino != st.st_ino ||
+		now.st_dev != st.st_dev);
+}
+
+/* Opens the index's files again when they were swapped: a handle reads
+** a rebuild or a compaction made elsewhere from its next transaction on,
+** as it reads an incremental commit. An fstat per transaction. */
+static furet_rc follow_swap(furet_store *s)
+{
+	furet_rc rc = FURET_OK;
+	int is_old;
+
+	pthread_rwlock_rdlock(&s->env_lock);
+	is_old = is_swapped(s);
+	pthread_rwlock_unlock(&s->env_lock);
+	if (!is_old)
+		return FURET_OK;
+	/* Exclusive: the transactions in progress on s end first. */
+	pthread_rwlock_wrlock(&s->env_lock);
+	if (is_swapped(s))
+		rc = reopen(s);
+	pthread_rwlock_unlock(&s->env_lock);
+	return rc;
+}
+
 furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 {
 	furet_txn *t;
 	int mrc, tries;
+	furet_rc rc;
 
 	*out = NULL;
 	if (is_write && s->is_readonly)
 		return FURET_INVALID;
+	if ((rc = follow_swap(s)))
+		return rc;
 	t = furet_malloc(sizeof *t);
 	if (!t)
 		return FURET_NOMEM;
@@ -1544,7 +1586,7 @@ furet_rc furet_store_begin(furet_store *s, int is_write, furet_txn **out)
 		pthread_rwlock_unlock(&s->env_lock);
 	}
 	if (mrc) {
-		furet_rc rc = rc_from_mdb(mrc);
+		rc = rc_from_mdb(mrc);
 		pthread_rwlock_unlock(&s->env_lock);
 		txn_free(t);
 		return rc;

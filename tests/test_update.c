@@ -844,6 +844,48 @@ static void test_no_wait_and_atomicity(void **state)
 	free(dir);
 }
 
+/* A rebuild or a compaction through one handle swaps the files in: a
+** handle opened before reads the new ones from its next search on, and
+** its next batch goes into them, not into the files swapped out. */
+static void test_other_handle_follows_swap(void **state)
+{
+	char *dir = tu_mkdtemp();
+	furet_index *ix1 = open_ix(dir), *ix2 = open_ix(dir);
+	furet_writer *w;
+	(void)state;
+
+	w = begin(ix1, 0);
+	assert_int_equal(put(w, "a", NULL, "Le pangolin dort.", NULL),
+		FURET_PUT_ADDED);
+	commit(ix1, w);
+	assert_int_equal(n_matched(ix2, "pangolin"), 1);
+
+	w = begin(ix1, FURET_WRITE_REBUILD);
+	assert_int_equal(put(w, "b", NULL, "Le tamanoir mange.", NULL),
+		FURET_PUT_ADDED);
+	commit(ix1, w);
+	assert_int_equal(n_matched(ix2, "tamanoir"), 1);
+	assert_int_equal(n_matched(ix2, "pangolin"), 0);
+
+	w = begin(ix2, 0);
+	assert_int_equal(put(w, "c", NULL, "Le fourmilier court.", NULL),
+		FURET_PUT_ADDED);
+	commit(ix2, w);
+	assert_int_equal(n_matched(ix1, "fourmilier"), 1);
+	assert_int_equal(n_matched(ix1, "tamanoir"), 1);
+
+	assert_int_equal(furet_index_compact(ix2, NULL, NULL), FURET_OK);
+	assert_int_equal(n_matched(ix1, "fourmilier"), 1);
+	assert_int_equal(n_matched(ix1, "tamanoir"), 1);
+	assert_int_equal(n_matched(ix1, "pangolin"), 0);
+	check_ok(ix1);
+	check_ok(ix2);
+	furet_index_close(ix2);
+	furet_index_close(ix1);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* Searching threads see whole batches only, never fewer than before. */
 typedef struct reader_arg {
 	furet_index *ix;
@@ -1060,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_size_bound),
 		cmocka_unit_test(test_rebuild_in_place_size),
 		cmocka_unit_test(test_no_wait_and_atomicity),
+		cmocka_unit_test(test_other_handle_follows_swap),
 		cmocka_unit_test(test_threads_see_whole_batches),
 		cmocka_unit_test(test_real_data),
 	};
