@@ -333,6 +333,22 @@ FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
 	if (!(flags & FURET_WRITE_REBUILD) &&
 		(rc = furet_store_begin(ix->store, 0, &w->rt)))
 		goto fail;
+	/* The first batch of an index that never held a document is written
+	** as a rebuild: beside the index, in parts, committing as it goes,
+	** within the budget (as one transaction, the 212 MB corpus into a new
+	** index at --memory 128M peaked at 224 MiB: LMDB holds every page it
+	** writes until the commit). The index was empty: nothing to replace.
+	** Other handles read it from their next search on (follow_swap). */
+	if (!(flags & FURET_WRITE_REBUILD) && furet_store_can_swap(ix->store)) {
+		furet_collection c;
+		if ((rc = furet_store_get_collection(w->rt, &c)))
+			goto fail;
+		if (c.next_doc == 0 && c.n_passages == 0) {
+			w->flags |= FURET_WRITE_REBUILD;
+			furet_txn_abort(w->rt);
+			w->rt = NULL;
+		}
+	}
 	*out = w;
 	return FURET_OK;
 fail:

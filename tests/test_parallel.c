@@ -538,6 +538,61 @@ static void test_parts_abort(void **state)
 	free(dir);
 }
 
+/* The first batch of an index that never held a document is written as
+** a rebuild, in parts: the index that a rebuild of the same documents
+** makes. The next batch adds to it in one transaction. */
+static void test_first_batch_parts(void **state)
+{
+	char *d1 = tu_mkdtemp(), *d2 = tu_mkdtemp(), id[32];
+	furet_index *ix1 = NULL, *ix2 = NULL;
+	furet_writer *w = NULL;
+	furet_stats st;
+	print p1, p2;
+	int i;
+	(void)state;
+
+	is_text_decoded = 1;
+	furet_writer_part_max = 8 << 10;
+	assert_int_equal(furet_index_open(d1, FURET_OPEN_CREATE, &ix1), FURET_OK);
+	assert_int_equal(furet_index_open(d2, FURET_OPEN_CREATE, &ix2), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix1, 0, &w), FURET_OK);
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_true(furet_writer_parts(w) >= 3);
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	assert_int_equal(furet_writer_begin(ix2, FURET_WRITE_REBUILD, &w),
+		FURET_OK);
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	fingerprint(ix1, &p1);
+	fingerprint(ix2, &p2);
+	assert_same(&p1, &p2);
+
+	assert_int_equal(furet_writer_begin(ix1, 0, &w), FURET_OK);
+	for (i = N_DOCS; i < N_DOCS + 50; i++) {
+		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+	assert_int_equal(furet_writer_parts(w), 0);
+	assert_int_equal(furet_writer_commit(w), FURET_OK);
+	furet_writer_part_max = 0;
+	assert_int_equal(furet_index_stats(ix1, &st), FURET_OK);
+	assert_int_equal(st.n_docs, N_DOCS + 50);
+	assert_int_equal(furet_index_check(ix1), FURET_OK);
+	is_text_decoded = 0;
+	furet_index_close(ix1);
+	furet_index_close(ix2);
+	tu_rmtree(d1);
+	tu_rmtree(d2);
+	free(d1);
+	free(d2);
+}
+
 /* Entries of dir other than "." and ".."; names joined in *names. */
 static int list_dir(const char *dir, char *names, size_t cap)
 {
@@ -709,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_parts_same_index),
 		cmocka_unit_test(test_parts_replace),
 		cmocka_unit_test(test_parts_abort),
+		cmocka_unit_test(test_first_batch_parts),
 		cmocka_unit_test(test_temporary_files),
 		cmocka_unit_test(test_analyzers_after_commit),
 	};
