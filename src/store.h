@@ -68,6 +68,9 @@ void furet_store_unlock_writer(furet_store *s);
 
 const char *furet_store_dir(const furet_store *s);
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap);
+/* The bytes compact_copy writes between two commits of the new
+** environment: 32 MiB; tests lower it. */
+extern size_t furet_store_compact_ckpt;
 /* A full rebuild writes a new environment in the sibling directory
 ** DIR.rebuild (left over files of a killed rebuild are removed first), so
 ** that the index stays whole and readable until furet_store_adopt swaps
