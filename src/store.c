@@ -353,6 +353,58 @@ static int mkdirs(const char *dir)
 	return 0;
 }
 
+/* What meta says of the index's format version and analyzer: FURET_OK
+** when they are this furet's, FURET_VERSION (with how to rebuild in err),
+** FURET_CORRUPT for a record that is not furet's. */
+static furet_rc check_version(MDB_txn *txn, MDB_dbi meta, const char *path,
+	char *err, size_t err_cap)
+{
+	const char *sig = furet_analyzer_signature();
+	MDB_val k, v;
+	int mrc;
+
+	k.mv_data = "format";
+	k.mv_size = 6;
+	mrc = mdb_get(txn, meta, &k, &v);
+	if (mrc == MDB_NOTFOUND) {
+		snprintf(err, err_cap, "the index in %s was never finished; "
+			"rebuild it with: furet index --rebuild", path);
+		return FURET_CORRUPT;
+	}
+	if (mrc) {
+		snprintf(err, err_cap, "cannot read %s: %s", path, mdb_strerror(mrc));
+		return rc_from_mdb(mrc);
+	}
+	if (v.mv_size != 4) {
+		snprintf(err, err_cap, "%s is not a furet index (bad format "
+			"record)", path);
+		return FURET_CORRUPT;
+	}
+	if (furet_get_u32be(v.mv_data) != FURET_FORMAT_VERSION) {
+		snprintf(err, err_cap, "index format version %u, this furet reads "
+			"version %u: rebuild it with: furet index --rebuild",
+			(unsigned)furet_get_u32be(v.mv_data),
+			(unsigned)FURET_FORMAT_VERSION);
+		return FURET_VERSION;
+	}
+	k.mv_data = "analyzer";
+	k.mv_size = 8;
+	mrc = mdb_get(txn, meta, &k, &v);
+	if (mrc && mrc != MDB_NOTFOUND) {
+		snprintf(err, err_cap, "cannot read %s: %s", path, mdb_strerror(mrc));
+		return rc_from_mdb(mrc);
+	}
+	if (mrc || v.mv_size != strlen(sig) ||
+		memcmp(v.mv_data, sig, v.mv_size) != 0) {
+		snprintf(err, err_cap, "index built with analyzer \"%.*s\", "
+			"this furet uses \"%s\": rebuild it with: furet index "
+			"--rebuild", mrc ? 0 : (int)(v.mv_size > 100 ? 100 :
+			v.mv_size), mrc ? "" : (const char *)v.mv_data, sig);
+		return FURET_VERSION;
+	}
+	return FURET_OK;
+}
+
 /* Opens the tables and checks what meta says, in one transaction:
 **   - no meta table: an empty environment is initialised when creating;
 **     one with other content is another program's, and is refused;
@@ -406,40 +458,7 @@ static furet_rc open_tables(furet_store *s, const char *path, unsigned flags,
 	}
 
 	if (!is_new) {
-		k.mv_data = "format";
-		k.mv_size = 6;
-		mrc = mdb_get(txn, s->dbi[FURET_T_META], &k, &v);
-		if (mrc == MDB_NOTFOUND) {
-			snprintf(err, err_cap, "the index in %s was never finished; "
-				"rebuild it with: furet index --rebuild", path);
-			rc = FURET_CORRUPT;
-		} else if (mrc) {
-			goto mdb_fail;
-		} else if (v.mv_size != 4) {
-			snprintf(err, err_cap, "%s is not a furet index (bad format "
-				"record)", path);
-			rc = FURET_CORRUPT;
-		} else if (furet_get_u32be(v.mv_data) != FURET_FORMAT_VERSION) {
-			snprintf(err, err_cap, "index format version %u, this furet reads "
-				"version %u: rebuild it with: furet index --rebuild",
-				(unsigned)furet_get_u32be(v.mv_data),
-				(unsigned)FURET_FORMAT_VERSION);
-			rc = FURET_VERSION;
-		} else {
-			k.mv_data = "analyzer";
-			k.mv_size = 8;
-			mrc = mdb_get(txn, s->dbi[FURET_T_META], &k, &v);
-			if (mrc && mrc != MDB_NOTFOUND)
-				goto mdb_fail;
-			if (mrc || v.mv_size != strlen(sig) ||
-				memcmp(v.mv_data, sig, v.mv_size) != 0) {
-				snprintf(err, err_cap, "index built with analyzer \"%.*s\", "
-					"this furet uses \"%s\": rebuild it with: furet index "
-					"--rebuild", mrc ? 0 : (int)(v.mv_size > 100 ? 100 :
-					v.mv_size), mrc ? "" : (const char *)v.mv_data, sig);
-				rc = FURET_VERSION;
-			}
-		}
+		rc = check_version(txn, s->dbi[FURET_T_META], path, err, err_cap);
 		if (rc == FURET_VERSION && (flags & FURET_STORE_REPLACE) && is_write) {
 			s->needs_rebuild = 1;
 			rc = FURET_OK;
@@ -1171,12 +1190,29 @@ fail:
 static furet_rc reopen(furet_store *s)
 {
 	MDB_env *env;
-	int mrc = open_env(s->dir, s->map_size, s->env_flags, 0, &env, s->dbi);
+	MDB_dbi dbi[FURET_T_COUNT];
+	MDB_txn *txn;
+	char err[300];
+	furet_rc rc;
+	int mrc = open_env(s->dir, s->map_size, s->env_flags, 0, &env, dbi);
 
 	if (mrc)
 		return rc_from_mdb(mrc);
+	/* Files swapped in by another furet (a rebuild by a newer one) are not
+	** read as this one's: s stays on its own. */
+	if ((mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) {
+		rc = rc_from_mdb(mrc);
+	} else {
+		rc = check_version(txn, dbi[FURET_T_META], s->dir, err, sizeof err);
+		mdb_txn_abort(txn);
+	}
+	if (rc) {
+		mdb_env_close(env);
+		return rc;
+	}
 	mdb_env_close(s->env);
 	s->env = env;
+	memcpy(s->dbi, dbi, sizeof dbi);
 	s->map = NULL;
 	return FURET_OK;
 }

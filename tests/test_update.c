@@ -890,6 +890,56 @@ static void test_other_handle_follows_swap(void **state)
 	free(dir);
 }
 
+/* Files of another format version swapped in (a newer furet's rebuild)
+** are not read as this furet's: the handle's next search says so. */
+static void test_swap_of_other_version(void **state)
+{
+	char *dir = tu_mkdtemp(), *other = tu_mkdtemp(), err[300];
+	char from[4200], to[4200];
+	furet_index *ix = open_ix(dir), *ox = open_ix(other);
+	furet_results *r = NULL;
+	furet_search_options o;
+	furet_store *s = NULL;
+	furet_txn *t = NULL;
+	furet_writer *w;
+	unsigned char ver[4];
+	(void)state;
+
+	w = begin(ix, 0);
+	assert_int_equal(put(w, "a", NULL, "Le pangolin dort.", NULL),
+		FURET_PUT_ADDED);
+	commit(ix, w);
+	assert_int_equal(n_matched(ix, "pangolin"), 1);
+	w = begin(ox, 0);
+	assert_int_equal(put(w, "b", NULL, "Le tamanoir mange.", NULL),
+		FURET_PUT_ADDED);
+	commit(ox, w);
+	furet_index_close(ox);
+	assert_int_equal(furet_store_open(other, 0, &s, err, sizeof err),
+		FURET_OK);
+	assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+	furet_put_u32be(ver, 9999);
+	assert_int_equal(furet_txn_put(t, FURET_T_META, "format", 6, ver, 4, 0),
+		FURET_OK);
+	assert_int_equal(furet_txn_commit(t), FURET_OK);
+	furet_store_close(s);
+	snprintf(from, sizeof from, "%s/lock.mdb", other);
+	snprintf(to, sizeof to, "%s/lock.mdb", dir);
+	assert_int_equal(rename(from, to), 0);
+	snprintf(from, sizeof from, "%s/data.mdb", other);
+	snprintf(to, sizeof to, "%s/data.mdb", dir);
+	assert_int_equal(rename(from, to), 0);
+
+	furet_search_options_init(&o);
+	assert_int_equal(furet_search(ix, "tamanoir", 8, &o, &r), FURET_VERSION);
+	assert_null(r);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	tu_rmtree(other);
+	free(dir);
+	free(other);
+}
+
 /* Searching threads see whole batches only, never fewer than before. */
 typedef struct reader_arg {
 	furet_index *ix;
@@ -1107,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(test_rebuild_in_place_size),
 		cmocka_unit_test(test_no_wait_and_atomicity),
 		cmocka_unit_test(test_other_handle_follows_swap),
+		cmocka_unit_test(test_swap_of_other_version),
 		cmocka_unit_test(test_threads_see_whole_batches),
 		cmocka_unit_test(test_real_data),
 	};
