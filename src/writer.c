@@ -1462,6 +1462,9 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	*rc = FURET_OK;
 	if (!w->rt || (w->n_parts && !in_parts(w, id, len)))
 		return -1;
+	/* A bucket of docids per document put, all over the map: as tick. */
+	if (!(++w->n_ticks & 255))
+		furet_store_drop(w->n_parts ? w->part : w->ix->store);
 	*rc = furet_docid_get(w->rt, id, len, &num, rec);
 	if (*rc == FURET_DONE) {
 		*rc = FURET_OK;
@@ -1669,6 +1672,10 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		goto done;
 	while ((rc = furet_doc_iter_next(&di, &dn, &v)) == FURET_OK) {
 		furet_doc_rec rec;
+		/* Every document record is read: the 1.16 million of the corpus
+		** eight times left 290 MB of the map resident. */
+		if (!(dn & 4095))
+			furet_store_drop(w->ix->store);
 		if (furet_doc_rec_decode(v, &rec) || rec.source >= in.len) {
 			rc = FURET_CORRUPT;
 			break;
@@ -1901,10 +1908,13 @@ size_t furet_writer_checkpoints(void)
 
 static furet_rc tick(furet_writer *w, furet_txn *t)
 {
-	/* A later part of a rebuild reads each term's record and last block,
-	** all over the parts: see furet_store_drop. */
-	if (w->n_parts && !(++w->n_ticks & 255))
-		furet_store_drop(w->part);
+	/* A later part of a rebuild, or an incremental batch, reads each
+	** term's record and last block, all over the index: see
+	** furet_store_drop. (Adding 25 MB to the 1.7 GB index of the corpus
+	** eight times at --memory 128M, 345 MB of the map stayed resident.) A
+	** batch written from nothing reads nothing back. */
+	if (!is_fresh_batch(w) && !(++w->n_ticks & 255))
+		furet_store_drop(w->part ? w->part : w->ix->store);
 	if (!w->ckpt || furet_txn_pending(t) < w->ckpt)
 		return FURET_OK;
 	atomic_fetch_add(&n_checkpoints, 1);
