@@ -17,13 +17,8 @@
 static furet_doc mkdoc(const char *id, const char *text, const void *meta,
 	size_t meta_len)
 {
-	furet_doc d;
+	furet_doc d = tu_doc(id, NULL, text);
 
-	memset(&d, 0, sizeof d);
-	d.id = id;
-	d.id_len = strlen(id);
-	d.text = text;
-	d.text_len = strlen(text);
 	d.meta = meta;
 	d.meta_len = meta_len;
 	return d;

@@ -13,13 +13,7 @@
 
 static furet_doc mkdoc(const char *id, const char *text)
 {
-	furet_doc d;
-	memset(&d, 0, sizeof d);
-	d.id = id;
-	d.id_len = strlen(id);
-	d.text = text;
-	d.text_len = strlen(text);
-	return d;
+	return tu_doc(id, NULL, text);
 }
 
 static size_t count_hits(furet_index *ix, const char *q, uint64_t *matched)
