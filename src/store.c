@@ -1259,8 +1259,9 @@ int furet_store_can_swap(const furet_store *s)
 ** file (whose transaction counter picks the meta page) with the new data
 ** file would read the wrong root. Handles that had the index open keep
 ** both old files, a consistent snapshot, until their next transaction
-** (follow_swap); new opens see the new pair. An empty .gitkeep in base stays. what says what happened
-** to the index, for the message when it cannot be opened again. */
+** (follow_swap); new opens see the new pair. An empty .gitkeep in base
+** stays. what says what happened to the index, for the message when it
+** cannot be opened again. */
 static furet_rc swap_dirs(furet_store *s, const char *base,
 	const char *tmpdir, const char *what, char *err, size_t err_cap)
 {
@@ -1417,15 +1418,15 @@ furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
 	return adopt(s, f, "rebuild", "rebuilt", err, err_cap);
 }
 
+size_t furet_store_compact_ckpt = (size_t)32 << 20;
+
+static void drop_mapped(furet_store *s);
+
 /* Rewrites every table, in key order, into a new environment in a sibling
 ** directory DIR.compact (MDB_APPEND fills the pages, as a fresh build does;
 ** a copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
 ** ones), then exchanges the two directories in one atomic step
 ** (swap_dirs: renameat2 RENAME_EXCHANGE). */
-size_t furet_store_compact_ckpt = (size_t)32 << 20;
-
-static void drop_mapped(furet_store *s);
-
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 {
 	char base[4200], tmpdir[4300];
@@ -2720,6 +2721,24 @@ void furet_lens_enc_count(furet_lens_enc *e, const uint32_t *lens, size_t k)
 	}
 }
 
+/* Appends size bytes to out, to be filled, at its exact size (the
+** encoders' start): where they begin, or NULL (out has_err). */
+static unsigned char *buf_extend(furet_buf *out, uint64_t size)
+{
+	unsigned char *p;
+
+	if (size > SIZE_MAX / 2) {
+		out->has_err = 1;
+		return NULL;
+	}
+	if (furet_buf_reserve(out, (size_t)size))
+		return NULL;
+	p = out->data + out->len;
+	out->len += (size_t)size;
+	out->data[out->len] = '\0'; /* (furet_buf keeps one after its bytes) */
+	return p;
+}
+
 int furet_lens_enc_start(furet_lens_enc *e, furet_buf *out)
 {
 	uint64_t n = e->n, n_exc, size;
@@ -2732,17 +2751,10 @@ int furet_lens_enc_start(furet_lens_enc *e, furet_buf *out)
 	e->width = w;
 	e->escape = w == 4 ? UINT32_MAX - 1 : (uint32_t)((1u << (8 * w)) - 2);
 	size = 1 + n * w + 8 * n_exc;
-	if (size > SIZE_MAX / 2) {
-		out->has_err = 1;
+	if (!(e->p = buf_extend(out, size)))
 		return -1;
-	}
-	if (furet_buf_reserve(out, (size_t)size))
-		return -1;
-	e->p = out->data + out->len;
 	*e->p++ = (unsigned char)w;
 	e->pair = e->p + n * w;
-	out->len += (size_t)size;
-	out->data[out->len] = '\0'; /* (furet_buf keeps one after its bytes) */
 	return 0;
 }
 
@@ -2960,18 +2972,11 @@ void furet_pdoc_enc_count(furet_pdoc_enc *e, const uint32_t *docs, size_t k)
 
 int furet_pdoc_enc_start(furet_pdoc_enc *e, furet_buf *out)
 {
-	uint64_t size = 16 * ((e->n + 63) / 64) + 8 * e->n_jump;
+	uint64_t nb = (e->n + 63) / 64;
 
-	if (size > SIZE_MAX / 2) {
-		out->has_err = 1;
+	if (!(e->blk = buf_extend(out, 16 * nb + 8 * e->n_jump)))
 		return -1;
-	}
-	if (furet_buf_reserve(out, (size_t)size))
-		return -1;
-	e->blk = out->data + out->len;
-	e->jump = e->blk + 16 * ((e->n + 63) / 64);
-	out->len += (size_t)size;
-	out->data[out->len] = '\0';
+	e->jump = e->blk + 16 * nb;
 	e->pid = 0;
 	e->n_jump = 0;
 	return 0;
