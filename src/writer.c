@@ -224,6 +224,7 @@ static void pairset_free(pairset *ps)
 	furet_free(ps->offs);
 	furet_free(ps->lens);
 	furet_free(ps->slots);
+	memset(ps, 0, sizeof *ps); /* empty, as new */
 }
 
 static size_t pairset_bytes(const pairset *ps)
@@ -723,8 +724,6 @@ static void new_run(furet_writer *w)
 	furet_buf_free(&w->terms_arena);
 	pairset_free(&w->folds);
 	pairset_free(&w->words);
-	memset(&w->folds, 0, sizeof w->folds);
-	memset(&w->words, 0, sizeof w->words);
 	if (w->n_slots > 1024) {
 		uint32_t *s = furet_realloc(w->slots, 1024 * sizeof *s);
 		if (s) {
@@ -1261,7 +1260,6 @@ static furet_rc reset_batch(furet_writer *w)
 	w->has_dead = 0;
 	w->n_rm = 0;
 	pairset_free(&w->seen);
-	memset(&w->seen, 0, sizeof w->seen);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
@@ -1453,6 +1451,17 @@ static void kill_batch_doc(furet_writer *w, size_t j)
 	w->docs[j].is_dead = 1;
 }
 
+/* Every 256th call, drops the pages of the environment the batch reads
+** (the parts written so far, or the index) from the resident set: see
+** furet_store_drop. Reads all over the map, each fault mapping the cached
+** pages around it too: adding 25 MB to the 1.7 GB index of the corpus
+** eight times at --memory 128M, 345 MB of it stayed resident. */
+static void drop_now_and_then(furet_writer *w)
+{
+	if (!(++w->n_ticks & 255))
+		furet_store_drop(w->part ? w->part : w->ix->store);
+}
+
 /* The indexed document number of id, or -1 (also without a snapshot). */
 static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	furet_doc_rec *rec, furet_rc *rc)
@@ -1462,9 +1471,7 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	*rc = FURET_OK;
 	if (!w->rt || (w->n_parts && !in_parts(w, id, len)))
 		return -1;
-	/* A bucket of docids per document put, all over the map: as tick. */
-	if (!(++w->n_ticks & 255))
-		furet_store_drop(w->n_parts ? w->part : w->ix->store);
+	drop_now_and_then(w); /* a bucket of docids per document put */
 	*rc = furet_docid_get(w->rt, id, len, &num, rec);
 	if (*rc == FURET_DONE) {
 		*rc = FURET_OK;
@@ -1909,12 +1916,10 @@ size_t furet_writer_checkpoints(void)
 static furet_rc tick(furet_writer *w, furet_txn *t)
 {
 	/* A later part of a rebuild, or an incremental batch, reads each
-	** term's record and last block, all over the index: see
-	** furet_store_drop. (Adding 25 MB to the 1.7 GB index of the corpus
-	** eight times at --memory 128M, 345 MB of the map stayed resident.) A
-	** batch written from nothing reads nothing back. */
-	if (!is_fresh_batch(w) && !(++w->n_ticks & 255))
-		furet_store_drop(w->part ? w->part : w->ix->store);
+	** term's record and last block, all over the index. A batch written
+	** from nothing reads nothing back. */
+	if (!is_fresh_batch(w))
+		drop_now_and_then(w);
 	if (!w->ckpt || furet_txn_pending(t) < w->ckpt)
 		return FURET_OK;
 	atomic_fetch_add(&n_checkpoints, 1);
