@@ -1422,20 +1422,87 @@ size_t furet_store_compact_ckpt = (size_t)32 << 20;
 
 static void drop_mapped(furet_store *s);
 
-/* Rewrites every table, in key order, into a new environment in a sibling
-** directory DIR.compact (MDB_APPEND fills the pages, as a fresh build does;
-** a copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
-** ones), then exchanges the two directories in one atomic step
-** (swap_dirs: renameat2 RENAME_EXCHANGE). */
+/* Rewrites every table of s, in key order, into f, a new environment in a
+** sibling directory (MDB_APPEND fills the pages, as a fresh build does; a
+** copy with MDB_CP_COMPACT would only drop free pages, keeping half-empty
+** ones). f is nobody's until it is swapped in: the copy commits every
+** ckpt bytes, so that LMDB does not hold every page written in memory, and
+** the pages of both read through the map leave the resident set. Whole, a
+** compaction of a 1.8 GB index peaked at 2.3 GB. An LMDB error code. */
+#define FAULTED_MAX ((size_t)16 << 20) /* s's pages copy_tables maps, about */
+static int copy_tables(furet_store *s, furet_store *f, size_t ckpt)
+{
+	MDB_txn *src = NULL, *dtx = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_stat st;
+	MDB_val k, v;
+	size_t pending = 0, read = 0, psize, node_max, n;
+	int mrc, i;
+
+	/* What a record takes of LMDB's pages: its node (8 bytes of header)
+	** and pointer, or, past LMDB's largest node (about half a page), its
+	** key in the page and its value in overflow pages of its own. Counted
+	** as k + v, postings' values of 2 to 4 KB took twice that. */
+	if ((mrc = mdb_env_stat(f->env, &st)))
+		return mrc;
+	psize = st.ms_psize;
+	node_max = (psize - 16) / 2 - 2;
+	drop_mapped(s);
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &src)) ||
+		(mrc = mdb_txn_begin(f->env, NULL, 0, &dtx)))
+		goto done;
+	for (i = 0; i < FURET_T_COUNT; i++) {
+		if ((mrc = mdb_cursor_open(src, s->dbi[i], &cur)))
+			goto done;
+		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if ((mrc = mdb_put(dtx, f->dbi[i], &k, &v, MDB_APPEND)))
+				break;
+			n = k.mv_size + 8 + 2 + (k.mv_size + v.mv_size + 8 > node_max ?
+				(v.mv_size + 16 + psize - 1) / psize * psize : v.mv_size);
+			pending += n;
+			/* Each page of s read maps the cached pages around it too
+			** (the kernel's fault-around, 16 pages): a table's pages
+			** lie all over a file written in parts, and copying 8 MB of
+			** them left 54 MB of s resident. */
+			if ((read += n) >= FAULTED_MAX / 16) {
+				read = 0;
+				drop_mapped(s);
+			}
+			if (pending >= ckpt) {
+				pending = 0;
+				mrc = mdb_txn_commit(dtx);
+				dtx = NULL;
+				if (mrc || (mrc = mdb_txn_begin(f->env, NULL, 0, &dtx)))
+					break;
+				drop_mapped(f);
+			}
+		}
+		mdb_cursor_close(cur);
+		cur = NULL;
+		if (mrc != MDB_NOTFOUND)
+			goto done;
+		mrc = 0;
+	}
+	mrc = mdb_txn_commit(dtx);
+	dtx = NULL;
+done:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (dtx)
+		mdb_txn_abort(dtx);
+	if (src)
+		mdb_txn_abort(src);
+	return mrc;
+}
+
+/* Copies the index into DIR.compact (copy_tables), then exchanges the two
+** directories in one atomic step (swap_dirs: renameat2 RENAME_EXCHANGE). */
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 {
 	char base[4200], tmpdir[4300];
 	furet_store *f = NULL;
-	MDB_txn *src = NULL, *dtx = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	size_t pending = 0;
-	int mrc = 0, i;
+	int mrc;
 	furet_rc rc;
 
 	sibling_dir(s, "compact", base, sizeof base, tmpdir, sizeof tmpdir);
@@ -1446,57 +1513,32 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 	}
 	if ((rc = open_sibling(s, "compact", &f, err, err_cap)))
 		return rc;
-	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &src)) ||
-		(mrc = mdb_txn_begin(f->env, NULL, 0, &dtx)))
-		goto fail;
-	for (i = 0; i < FURET_T_COUNT; i++) {
-		if ((mrc = mdb_cursor_open(src, s->dbi[i], &cur)))
-			goto fail;
-		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
-			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			if ((mrc = mdb_put(dtx, f->dbi[i], &k, &v, MDB_APPEND)))
-				break;
-			/* The new environment is nobody's until the swap: it commits
-			** as it goes, so that LMDB does not hold every page written
-			** in memory, and the old file's pages read through the map
-			** leave the resident set. Whole, a compaction of a 1.8 GB
-			** index peaked at 2.3 GB. */
-			pending += k.mv_size + v.mv_size;
-			if (pending >= furet_store_compact_ckpt) {
-				pending = 0;
-				if ((mrc = mdb_txn_commit(dtx))) {
-					dtx = NULL;
-					break;
-				}
-				if ((mrc = mdb_txn_begin(f->env, NULL, 0, &dtx))) {
-					dtx = NULL;
-					break;
-				}
-				drop_mapped(s);
-			}
-		}
-		mdb_cursor_close(cur);
-		cur = NULL;
-		if (mrc != MDB_NOTFOUND)
-			goto fail;
-		mrc = 0;
+	if ((mrc = copy_tables(s, f, furet_store_compact_ckpt))) {
+		furet_store_discard(f);
+		snprintf(err, err_cap, "cannot rewrite the index: %s",
+			mdb_strerror(mrc));
+		return rc_from_mdb(mrc);
 	}
-	mrc = mdb_txn_commit(dtx);
-	dtx = NULL;
-	if (mrc)
-		goto fail;
-	mdb_txn_abort(src);
 	return adopt(s, f, "compact", "compacted", err, err_cap);
-fail:
-	if (cur)
-		mdb_cursor_close(cur);
-	if (dtx)
-		mdb_txn_abort(dtx);
-	if (src)
-		mdb_txn_abort(src);
-	furet_store_discard(f);
-	snprintf(err, err_cap, "cannot rewrite the index: %s", mdb_strerror(mrc));
-	return rc_from_mdb(mrc);
+}
+
+furet_rc furet_store_open_copy(furet_store *s, size_t ckpt, furet_store **out,
+	char *err, size_t err_cap)
+{
+	furet_store *f = NULL;
+	int mrc;
+	furet_rc rc;
+
+	*out = NULL;
+	if ((rc = open_sibling(s, "rebuild", &f, err, err_cap)))
+		return rc;
+	if ((mrc = copy_tables(s, f, ckpt))) {
+		furet_store_discard(f);
+		snprintf(err, err_cap, "cannot copy the index: %s", mdb_strerror(mrc));
+		return rc_from_mdb(mrc);
+	}
+	*out = f;
+	return FURET_OK;
 }
 
 /* The writer lock is a flock on DIR/writer.lock, held for a whole batch

@@ -84,6 +84,13 @@ furet_rc furet_store_open_sibling(furet_store *s, furet_store **f,
 	char *err, size_t err_cap);
 furet_rc furet_store_adopt(furet_store *s, furet_store *f, char *err,
 	size_t err_cap);
+/* The same new environment, holding a copy of the index (compacted, as by
+** furet_store_compact_copy, but committing every ckpt bytes): an
+** incremental batch too large to be one transaction within its budget is
+** written into it, committing as it goes, then swapped in with
+** furet_store_adopt. */
+furet_rc furet_store_open_copy(furet_store *s, size_t ckpt, furet_store **f,
+	char *err, size_t err_cap);
 void furet_store_discard(furet_store *f);
 
 /* Can compaction swap the index directory (does it hold only furet's

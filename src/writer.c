@@ -206,9 +206,15 @@ struct furet_writer {
 	size_t n_replaced; /* ids put twice in this batch */
 	furet_text_dec *tdec; /* stored text of the index, during commit */
 	uint64_t n_written; /* postings written by the commit being made */
-	furet_store *part; /* a rebuild in parts: the new environment beside
-	                      the index, which holds the parts written so far */
+	furet_store *part; /* a batch in parts: the new environment beside
+	                      the index, which holds the parts written so far
+	                      (and, with is_copy, the index before them) */
 	size_t n_parts;    /* parts written into it */
+	int is_copy;       /* an incremental batch in parts (maybe_part) */
+	uint32_t base_doc; /* incremental: the index's next document number
+	                      when the batch began; its parts number theirs
+	                      from there */
+	furet_batch_summary part_sum; /* incremental: what its parts did */
 	int no_parts;      /* the rebuild cannot be written in parts */
 	uint64_t part_added; /* bytes added since maybe_part last looked */
 	size_t part_pass;  /* passages they added */
@@ -344,6 +350,7 @@ FURET_API furet_rc furet_writer_begin_v2(furet_index *ix,
 		furet_collection c;
 		if ((rc = furet_store_get_collection(w->rt, &c)))
 			goto fail;
+		w->base_doc = (uint32_t)c.next_doc;
 		if (c.next_doc == 0 && c.n_passages == 0) {
 			w->flags |= FURET_WRITE_REBUILD;
 			furet_txn_abort(w->rt);
@@ -576,12 +583,20 @@ static size_t kept_bytes(const furet_writer *w)
 }
 
 /* Is the batch written into a new environment beside the index (a rebuild
-** in a directory that holds only furet's files, or one in parts), where it
-** may commit as it goes? */
+** in a directory that holds only furet's files, or a batch in parts), where
+** it may commit as it goes? */
 static int is_beside(const furet_writer *w)
 {
-	return (w->flags & FURET_WRITE_REBUILD) &&
-		(w->part || furet_store_can_swap(w->ix->store));
+	return w->part || ((w->flags & FURET_WRITE_REBUILD) &&
+		furet_store_can_swap(w->ix->store));
+}
+
+/* Does the environment the batch is written into hold documents already:
+** after a part of a rebuild, or in any part of an incremental batch (a
+** copy of the index)? Its writes then land among what it holds. */
+static int is_into_held(const furet_writer *w)
+{
+	return w->n_parts || w->is_copy;
 }
 
 /* Is the batch written from nothing: a rebuild, or the first of its parts
@@ -1185,6 +1200,9 @@ static furet_rc write_held(furet_writer *w, int is_last);
 uint64_t furet_writer_part_max;
 static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	furet_doc_rec *rec, furet_rc *rc);
+static furet_rc count_batch(furet_writer *w, int is_part,
+	furet_batch_summary *out, size_t *gone);
+static uint64_t rebuild_ckpt(const furet_writer *w);
 
 static int u64_cmp(const void *a, const void *b)
 {
@@ -1259,33 +1277,39 @@ static furet_rc reset_batch(furet_writer *w)
 	w->pdead = NULL;
 	w->has_dead = 0;
 	w->n_rm = 0;
-	pairset_free(&w->seen);
+	/* (an incremental batch's unchanged ids count, and stay, to its end) */
+	if (!w->is_copy)
+		pairset_free(&w->seen);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
 	return FURET_OK;
 }
 
-/* A rebuild's batch keeps some bytes per document until the commit
-** (part_bytes): 34 MB for the 212 MB corpus, whatever the budget. Past a
-** quarter of the budget, what the batch holds is written as a part, into
-** the new environment beside the index (furet_store_open_sibling) and
-** committed there; the batch starts again empty, and the next parts are
-** written into that environment as incremental batches are (documents
-** put again replace the ones of earlier parts). The last one is committed
-** by furet_writer_commit, which swaps the environment in: until then the
-** index is the previous one, and a failure or a kill loses the parts with
-** the rest. Without a sibling (a directory that holds other files) the
-** rebuild is one batch. */
+/* A batch keeps some bytes per document until the commit (part_bytes):
+** 34 MB for the 212 MB corpus, whatever the budget; and LMDB keeps every
+** page its transaction writes in memory until the commit. Past a quarter
+** of the budget, what the batch holds is written as a part into a new
+** environment beside the index and committed there, as it goes; the batch
+** starts again empty. A rebuild's first part goes into an empty
+** environment (furet_store_open_sibling); an incremental batch's into a
+** copy of the index (furet_store_open_copy: adding 212 MB to the index of
+** the same corpus at --memory 128M peaked at 296 MiB as one transaction).
+** The next parts are written into that environment as incremental batches
+** are (documents put again replace the ones of earlier parts). The last
+** one is committed by furet_writer_commit, which swaps the environment in:
+** until then the index is the previous one, and a failure or a kill loses
+** the parts with the rest. Without a sibling (a directory that holds other
+** files) the batch is one transaction. */
 static furet_rc maybe_part(furet_writer *w)
 {
 	uint64_t most = furet_writer_part_max ? furet_writer_part_max :
 		w->budget / 4;
+	int is_rebuild = w->flags & FURET_WRITE_REBUILD;
 	char err[300];
 	furet_rc rc;
 
-	if (!(w->flags & FURET_WRITE_REBUILD) || w->no_parts ||
-		w->part_added < most / 4)
+	if (w->no_parts || w->part_added < most / 4)
 		return FURET_OK;
 	/* Where a part ends depends on the documents added, not on how far
 	** the analysis threads are: every sixteenth of the budget's worth of
@@ -1295,13 +1319,30 @@ static furet_rc maybe_part(furet_writer *w)
 		return rc;
 	if (part_bytes(w) <= most)
 		return FURET_OK;
-	if (!w->part && (!furet_store_can_swap(w->ix->store) ||
-		furet_store_open_sibling(w->ix->store, &w->part, err, sizeof err))) {
+	if (!w->part && (!furet_store_can_swap(w->ix->store) || (is_rebuild ?
+		furet_store_open_sibling(w->ix->store, &w->part, err, sizeof err) :
+		furet_store_open_copy(w->ix->store, (size_t)rebuild_ckpt(w) / 2,
+		&w->part, err, sizeof err)))) {
 		w->part = NULL;
 		w->no_parts = 1;
 		return FURET_OK;
 	}
-	if ((rc = write_held(w, 0)) || (rc = keep_part_ids(w)) ||
+	if (!is_rebuild) {
+		/* What this part does, counted against the environment as it is
+		** before it. */
+		furet_batch_summary ps;
+		size_t gone = 0;
+		memset(&ps, 0, sizeof ps);
+		if ((rc = count_batch(w, 1, &ps, &gone)))
+			return furet_index_fail(w->ix, rc, "reading the index failed");
+		w->part_sum.added += ps.added;
+		w->part_sum.added -= gone < w->part_sum.added ? gone :
+			w->part_sum.added;
+		w->part_sum.updated += ps.updated;
+		w->part_sum.removed += ps.removed;
+		w->is_copy = 1;
+	}
+	if ((rc = write_held(w, 0)) || (is_rebuild && (rc = keep_part_ids(w))) ||
 		(rc = reset_batch(w)))
 		return rc;
 	if ((rc = furet_store_refresh(w->part)))
@@ -1436,7 +1477,8 @@ FURET_API furet_rc furet_writer_add(furet_writer *w, const furet_doc *doc)
 	if (rc)
 		return rc;
 	if (find_batch_id(w, doc->id, doc->id_len, &slot) >= 0 ||
-		(w->n_parts && indexed_doc(w, doc->id, doc->id_len, NULL, &rc) >= 0))
+		(is_into_held(w) && indexed_doc(w, doc->id, doc->id_len, NULL,
+		&rc) >= (int64_t)w->base_doc))
 		return furet_index_fail(w->ix, FURET_EXISTS,
 			"document %.*s is twice in the batch", (int)(doc->id_len > 200 ?
 			200 : doc->id_len), doc->id);
@@ -1469,7 +1511,7 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	uint32_t num;
 
 	*rc = FURET_OK;
-	if (!w->rt || (w->n_parts && !in_parts(w, id, len)))
+	if (!w->rt || (w->n_parts && !w->is_copy && !in_parts(w, id, len)))
 		return -1;
 	drop_now_and_then(w); /* a bucket of docids per document put */
 	*rc = furet_docid_get(w->rt, id, len, &num, rec);
@@ -1480,13 +1522,21 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	return *rc ? -1 : (int64_t)num;
 }
 
-static int schedule_removal(furet_writer *w, uint32_t doc)
+/* Is indexed document doc to be removed at commit already? */
+static int is_scheduled(const furet_writer *w, uint32_t doc)
 {
 	size_t i;
 
 	for (i = 0; i < w->n_rm; i++)
 		if (w->rm_docs[i] == doc)
-			return 0;
+			return 1;
+	return 0;
+}
+
+static int schedule_removal(furet_writer *w, uint32_t doc)
+{
+	if (is_scheduled(w, doc))
+		return 0;
 	if (furet_grow((void **)&w->rm_docs, &w->cap_rm, w->n_rm + 1,
 		sizeof *w->rm_docs))
 		return -1;
@@ -1519,8 +1569,8 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	dn = indexed_doc(w, doc->id, doc->id_len, &rec, &rc);
 	if (rc)
 		return furet_index_fail(w->ix, rc, "reading the index failed");
-	if (dn >= 0 && w->n_parts) {
-		/* In an earlier part of this rebuild: replaced as within the
+	if (dn >= 0 && is_into_held(w) && dn >= (int64_t)w->base_doc) {
+		/* In an earlier part of this batch: replaced as within the
 		** batch. */
 		if (schedule_removal(w, (uint32_t)dn))
 			return FURET_NOMEM;
@@ -1682,7 +1732,10 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		/* Every document record is read: the 1.16 million of the corpus
 		** eight times left 290 MB of the map resident. */
 		if (!(dn & 4095))
-			furet_store_drop(w->ix->store);
+			furet_store_drop(w->part ? w->part : w->ix->store);
+		/* (put by this batch, in a part written already) */
+		if (w->is_copy && dn >= w->base_doc)
+			continue;
 		if (furet_doc_rec_decode(v, &rec) || rec.source >= in.len) {
 			rc = FURET_CORRUPT;
 			break;
@@ -1692,7 +1745,8 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		if ((rc = furet_doc_rec_names(w->rt, &rec)))
 			break;
 		if (find_batch_id(w, rec.id, rec.id_len, &slot) >= 0 ||
-			seen_contains(&w->seen, rec.id, rec.id_len))
+			seen_contains(&w->seen, rec.id, rec.id_len) ||
+			is_scheduled(w, dn))
 			continue;
 		if (schedule_removal(w, dn)) {
 			rc = FURET_NOMEM;
@@ -1711,41 +1765,36 @@ done:
 	return rc;
 }
 
-FURET_API furet_rc furet_writer_summary(furet_writer *w,
-	furet_batch_summary *out)
+/* Adds to out what the documents of the batch held now do, each id
+** counted by its last put, and the removals it holds; with is_part (an
+** incremental batch writing a part), not the ids put unchanged: seen holds
+** them until the end of the batch. A document of an earlier part (numbered
+** from base_doc on) was counted with its part: put again, it is not
+** counted again; removed, it is counted in *gone, to be taken from the
+** parts' added (had it replaced an indexed one, that one stays counted as
+** updated, not removed). */
+static furet_rc count_batch(furet_writer *w, int is_part,
+	furet_batch_summary *out, size_t *gone)
 {
 	furet_doc_rec rec;
 	size_t i, slot;
 	furet_rc rc = FURET_OK;
 
-	if (!w || !out)
-		return FURET_INVALID;
-	memset(out, 0, sizeof *out);
-	out->repeated = w->n_replaced;
-	if (w->n_parts) {
-		/* What the parts hold less what this one replaces or removes, as
-		** in a batch. */
-		furet_collection c;
-		if (!w->rt || (rc = furet_store_get_collection(w->rt, &c)))
-			return rc ? rc : FURET_ERROR;
-		out->added = c.n_docs - w->n_rm;
-		for (i = 0; i < w->n_docs; i++)
-			out->added += !w->docs[i].is_dead;
-		return FURET_OK;
-	}
 	for (i = 0; i < w->n_docs; i++) {
 		const batch_doc *d = &w->docs[i];
+		int64_t dn;
 		if (d->is_dead)
 			continue;
-		if (indexed_doc(w, (const char *)w->ids.data + d->id_off, d->id_len,
-			&rec, &rc) >= 0)
-			out->updated++;
-		else if (rc)
+		dn = indexed_doc(w, (const char *)w->ids.data + d->id_off,
+			d->id_len, &rec, &rc);
+		if (rc)
 			return rc;
-		else
+		if (dn < 0)
 			out->added++;
+		else if (!w->is_copy || dn < (int64_t)w->base_doc)
+			out->updated++;
 	}
-	for (i = 0; i < w->seen.n; i++) {
+	for (i = 0; i < w->seen.n && !is_part; i++) {
 		const char *id = (const char *)w->seen.arena.data + w->seen.offs[i];
 		int64_t j = find_batch_id(w, id, w->seen.lens[i] - 1, &slot);
 		if (j < 0 || w->docs[j].is_dead)
@@ -1758,9 +1807,43 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 			furet_doc_rec_decode(v, &rec) || furet_doc_rec_names(w->rt, &rec))
 			continue;
 		j = find_batch_id(w, rec.id, rec.id_len, &slot);
-		if (j < 0 || w->docs[j].is_dead)
+		if (j >= 0 && !w->docs[j].is_dead)
+			continue;
+		if (!w->is_copy || w->rm_docs[i] < w->base_doc)
 			out->removed++;
+		else
+			(*gone)++;
 	}
+	return FURET_OK;
+}
+
+FURET_API furet_rc furet_writer_summary(furet_writer *w,
+	furet_batch_summary *out)
+{
+	size_t gone = 0;
+	furet_rc rc;
+
+	if (!w || !out)
+		return FURET_INVALID;
+	memset(out, 0, sizeof *out);
+	out->repeated = w->n_replaced;
+	if (w->n_parts && !w->is_copy) {
+		/* A rebuild: what the parts hold less what this one replaces or
+		** removes, as in a batch. */
+		furet_collection c;
+		size_t i;
+		if (!w->rt || (rc = furet_store_get_collection(w->rt, &c)))
+			return w->rt ? rc : FURET_ERROR;
+		out->added = c.n_docs - w->n_rm;
+		for (i = 0; i < w->n_docs; i++)
+			out->added += !w->docs[i].is_dead;
+		return FURET_OK;
+	}
+	if ((rc = count_batch(w, 0, out, &gone)))
+		return rc;
+	out->added += w->part_sum.added > gone ? w->part_sum.added - gone : 0;
+	out->updated += w->part_sum.updated;
+	out->removed += w->part_sum.removed;
 	return FURET_OK;
 }
 
@@ -4198,7 +4281,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 	furet_rc rc = FURET_OK;
 
 	w->ckpt = is_fresh ? rebuild_ckpt(w) : 0;
-	if (w->n_parts) {
+	if (is_into_held(w)) {
 		/* A later part's writes land all over the parts before it: each
 		** term's record and last block are rewritten, a page of LMDB's
 		** each, about as many pages as the index holds for the terms in
@@ -4229,7 +4312,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 		}
 		/* A later part starts with the map at most half full, as each
 		** checkpoint leaves it: it cannot be written again. */
-		if (w->n_parts && (rc = furet_store_reserve(f)))
+		if (is_into_held(w) && (rc = furet_store_reserve(f)))
 			break;
 		if ((rc = furet_store_begin(f ? f : w->ix->store, 1, &t))) {
 			if (f == w->part)
@@ -4265,7 +4348,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 		t = NULL;
 		/* A later part's checkpoints committed some of it already: the
 		** writer discards the parts. */
-		if (w->n_parts)
+		if (is_into_held(w))
 			break;
 		if (f == w->part)
 			w->part = NULL;
@@ -4333,7 +4416,7 @@ static furet_rc write_held(furet_writer *w, int is_last)
 		goto done;
 	/* Put's snapshot of the parts (a read transaction of the environment
 	** the commit may grow) ends here. */
-	if (w->n_parts) {
+	if (is_into_held(w)) {
 		furet_txn_abort(w->rt);
 		w->rt = NULL;
 	}

@@ -573,6 +573,9 @@ static void test_first_batch_parts(void **state)
 	fingerprint(ix2, &p2);
 	assert_same(&p1, &p2);
 
+	/* (an incremental batch that large goes in parts too: see
+	** test_incremental_parts) */
+	furet_writer_part_max = 0;
 	assert_int_equal(furet_writer_begin(ix1, 0, &w), FURET_OK);
 	for (i = N_DOCS; i < N_DOCS + 50; i++) {
 		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
@@ -580,13 +583,124 @@ static void test_first_batch_parts(void **state)
 	}
 	assert_int_equal(furet_writer_parts(w), 0);
 	assert_int_equal(furet_writer_commit(w), FURET_OK);
-	furet_writer_part_max = 0;
 	assert_int_equal(furet_index_stats(ix1, &st), FURET_OK);
 	assert_int_equal(st.n_docs, N_DOCS + 50);
 	assert_int_equal(furet_index_check(ix1), FURET_OK);
 	is_text_decoded = 0;
 	furet_index_close(ix1);
 	furet_index_close(ix2);
+	tu_rmtree(d1);
+	tu_rmtree(d2);
+	free(d1);
+	free(d2);
+}
+
+/* Puts in w batch r of test_incremental_parts against an index of
+** documents 0..N_DOCS-1 (r 0) or what batch 0 left (r 1), and returns its
+** summary: every fourth indexed document left out (remove_unseen removes
+** it), the others put unchanged, changed, or removed; N_DOCS / 2 new ones;
+** with r 1, a new document put at the start and again at the end, and a
+** changed one put again at the end (in a later part). */
+static furet_batch_summary inc_batch(furet_writer *w, int r)
+{
+	furet_batch_summary sum;
+	const char *paths[] = { "corpus" };
+	char id[32];
+	size_t n_removed = 0;
+	int i;
+
+	for (i = -r; i < N_DOCS + N_DOCS / 2 + 2 * r; i++) {
+		int k = i < 0 ? 2 * N_DOCS : i >= N_DOCS + N_DOCS / 2 ?
+			(i % 2 ? 2 * N_DOCS : 6) : i;
+		int v = i < 0 || k >= N_DOCS || k % 4 != 2 ? 0 : r + 1;
+		furet_doc d;
+		if (i >= N_DOCS + N_DOCS / 2)
+			v = 3;
+		d = gen_doc(k, v, id, big_buf, BIG, title_buf, 4096);
+		d.source = "corpus/a.jsonl";
+		if (k < N_DOCS && k % 4 == 0)
+			continue;
+		if (k < N_DOCS && k % 8 == 3) {
+			/* (gone since batch 0) */
+			assert_int_equal(furet_writer_remove(w, d.id, d.id_len),
+				r ? FURET_DONE : FURET_OK);
+			continue;
+		}
+		assert_int_equal(furet_writer_put(w, &d, NULL), FURET_OK);
+	}
+	assert_int_equal(furet_writer_remove_unseen(w, paths, 1, &n_removed),
+		FURET_OK);
+	assert_int_equal(n_removed, r ? 0 : N_DOCS / 4);
+	assert_int_equal(furet_writer_summary(w, &sum), FURET_OK);
+	return sum;
+}
+
+/* An incremental batch larger than its budget allows in one transaction
+** is written in parts, into a copy of the index beside it, and swapped in:
+** the index, and the summary, of the same batch in one transaction. With
+** documents put again in a later part, the same documents and summary. */
+static void test_incremental_parts(void **state)
+{
+	char *d1 = tu_mkdtemp(), *d2 = tu_mkdtemp(), id[32], side[4200];
+	furet_index *ix[2] = { NULL, NULL };
+	furet_batch_summary sum[2];
+	furet_writer *w = NULL;
+	print p[2];
+	int i, k, r;
+	(void)state;
+
+	is_text_decoded = 1;
+	snprintf(side, sizeof side, "%s.rebuild", d1);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(furet_index_open(k ? d2 : d1, FURET_OPEN_CREATE,
+			&ix[k]), FURET_OK);
+		assert_int_equal(furet_writer_begin(ix[k], FURET_WRITE_REBUILD, &w),
+			FURET_OK);
+		for (i = 0; i < N_DOCS; i++) {
+			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+			d.source = "corpus/a.jsonl";
+			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+		}
+		assert_int_equal(furet_writer_commit(w), FURET_OK);
+	}
+	for (r = 0; r < 2; r++) {
+		for (k = 0; k < 2; k++) {
+			furet_writer_part_max = k ? 0 : 8 << 10;
+			assert_int_equal(furet_writer_begin(ix[k], 0, &w), FURET_OK);
+			sum[k] = inc_batch(w, r);
+			if (k) {
+				assert_int_equal(furet_writer_parts(w), 0);
+			} else {
+				assert_true(furet_writer_parts(w) >= (r ? 1u : 3u));
+				assert_int_equal(access(side, F_OK), 0);
+			}
+			assert_int_equal(furet_writer_commit(w), FURET_OK);
+			furet_writer_part_max = 0;
+			fingerprint(ix[k], &p[k]);
+			assert_int_equal(furet_index_check(ix[k]), FURET_OK);
+		}
+		assert_int_equal(access(side, F_OK), -1);
+		assert_memory_equal(&sum[0], &sum[1], sizeof sum[0]);
+		assert_int_equal(sum[0].added, r ? 1 : N_DOCS / 2);
+		assert_int_equal(sum[0].updated, N_DOCS / 4);
+		assert_int_equal(sum[0].removed, r ? 0 : N_DOCS / 4 + N_DOCS / 8);
+		assert_int_equal(sum[0].unchanged, N_DOCS / 4 + N_DOCS / 8 +
+			(r ? N_DOCS / 2 : 0));
+		assert_int_equal(sum[0].repeated, r ? 2 : 0);
+		if (r == 0) {
+			assert_same(&p[0], &p[1]);
+		} else {
+			/* (the first versions of the documents put again were
+			** written in a part, then removed: their postings stay) */
+			assert_int_equal(p[0].st.n_docs, p[1].st.n_docs);
+			assert_int_equal(p[0].n[FURET_T_DOCS], p[1].n[FURET_T_DOCS]);
+			assert_true(p[0].h[FURET_T_DOCS] == p[1].h[FURET_T_DOCS]);
+			assert_true(p[0].h[FURET_T_TEXT] == p[1].h[FURET_T_TEXT]);
+		}
+	}
+	is_text_decoded = 0;
+	for (k = 0; k < 2; k++)
+		furet_index_close(ix[k]);
 	tu_rmtree(d1);
 	tu_rmtree(d2);
 	free(d1);
@@ -765,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_parts_replace),
 		cmocka_unit_test(test_parts_abort),
 		cmocka_unit_test(test_first_batch_parts),
+		cmocka_unit_test(test_incremental_parts),
 		cmocka_unit_test(test_temporary_files),
 		cmocka_unit_test(test_analyzers_after_commit),
 	};
