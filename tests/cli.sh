@@ -200,6 +200,27 @@ done
 $FURET check -i "$T/ixparts" >/dev/null 2>&1 && ok || ko "furet check on a rebuild in parts"
 [ ! -e "$T/ixparts.rebuild" ] && ok || ko "a rebuild in parts left its sibling directory"
 
+# An incremental run in parts (at --memory 1M, adding the same 2,500
+# documents to an index of the corpus): killed in its second part, with the
+# first one committed into the copy of the index beside it, it leaves the
+# index as it was; done, it answers as the same run in one transaction.
+$B/furet index -q -i "$T/incparts" corpus && $B/furet index -q -i "$T/incone" corpus
+$FURET search -i "$T/incparts" --json 'label grande école du numérique' >"$T/before2" 2>/dev/null
+FURET_TEST_KILL_BEFORE_COMMIT=2 $B/furet index --memory 1M -i "$T/incparts" "$T/big" >/dev/null 2>&1
+[ $? -eq 137 ] && ok || ko "the kill hook did not fire in an incremental run's second part"
+$FURET search -i "$T/incparts" --json 'label grande école du numérique' >"$T/after2" 2>/dev/null
+cmp -s "$T/before2" "$T/after2" && ok || ko "index changed after an incremental run killed in its second part"
+$B/furet index --memory 1M --json -i "$T/incparts" "$T/big" >"$T/incparts.json" 2>/dev/null &&
+	[ "$($JC get 1 added <"$T/incparts.json")" = 2500 ] && ok || ko "incremental run in parts: $(cat "$T/incparts.json")"
+$B/furet index -q -i "$T/incone" "$T/big"
+for q in 'label grande école du numérique' 'Qui finance POP School ?' 'fonds social européen'; do
+	$FURET search -i "$T/incparts" --json -n 30 "$q" >"$T/a" 2>&1
+	$FURET search -i "$T/incone" --json -n 30 "$q" >"$T/b" 2>&1
+	cmp -s "$T/a" "$T/b" && ok || ko "incremental run in parts and in one transaction answer $q differently"
+done
+$FURET check -i "$T/incparts" >/dev/null 2>&1 && ok || ko "furet check after an incremental run in parts"
+[ ! -e "$T/incparts.rebuild" ] && ok || ko "an incremental run in parts left its sibling directory"
+
 # --- the progress line of furet index, on a terminal --------------------------------
 # script(1) gives furet a pseudo-terminal. The line appears once the reading
 # has lasted a second; FURET_TEST_PROGRESS_AFTER=0 shows it at once, so that
