@@ -42,6 +42,10 @@
 */
 #include "tokenizer.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <pthread.h>
 #include <string.h>
 #include <unicode/ubrk.h>
@@ -250,6 +254,34 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 			size_t e;
 			int has_slow = 0;
 
+#ifdef __SSE2__
+			/* Sixteen at a time where SSE2 is there (every x86-64): the
+			** bytes widened to UTF-16 and their offsets, a few
+			** instructions each instead of a loop. */
+			while (i + 16 <= len) {
+				__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+				__m128i z = _mm_setzero_si128(), m;
+				int b;
+
+				if (_mm_movemask_epi8(x) |
+					_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('`'))))
+					break;
+				has_slow |= _mm_movemask_epi8(_mm_or_si128(
+					_mm_cmpeq_epi8(x, _mm_set1_epi8('_')),
+					_mm_cmpeq_epi8(x, _mm_set1_epi8('@')))) != 0;
+				_mm_storeu_si128((__m128i *)(u + n), _mm_unpacklo_epi8(x, z));
+				_mm_storeu_si128((__m128i *)(u + n + 8),
+					_mm_unpackhi_epi8(x, z));
+				m = _mm_add_epi32(_mm_set1_epi32((int)i),
+					_mm_setr_epi32(0, 1, 2, 3));
+				for (b = 0; b < 16; b += 4) {
+					_mm_storeu_si128((__m128i *)(map + n + b), m);
+					m = _mm_add_epi32(m, _mm_set1_epi32(4));
+				}
+				i += 16;
+				n += 16;
+			}
+#endif
 			while (i + 8 <= len) {
 				uint64_t x;
 				int b;
