@@ -1821,6 +1821,15 @@ uint64_t furet_store_used(furet_store *s)
 	return used_bytes(s, &used) ? 0 : used;
 }
 
+uint64_t furet_txn_leaf_bytes(furet_txn *t, furet_table tab)
+{
+	MDB_stat st;
+
+	if (!t->txn || mdb_stat(t->txn, t->s->dbi[tab], &st))
+		return 0;
+	return (uint64_t)st.ms_leaf_pages * st.ms_psize;
+}
+
 size_t furet_txn_pending(const furet_txn *t)
 {
 	return t->pending;

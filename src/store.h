@@ -146,6 +146,8 @@ furet_rc furet_txn_checkpoint(furet_txn *t);
 /* Bytes (keys and values) put through t since it began or its last
 ** checkpoint. */
 size_t furet_txn_pending(const furet_txn *t);
+/* The bytes of table tab's leaf pages, as t sees them (0 on failure). */
+uint64_t furet_txn_leaf_bytes(furet_txn *t, furet_table tab);
 /* The LMDB message of the last failure in this transaction, or "". */
 const char *furet_txn_errmsg(const furet_txn *t);
 

@@ -707,6 +707,67 @@ static void test_incremental_parts(void **state)
 	free(d2);
 }
 
+/* A small incremental batch whose one transaction would not fit in its
+** budget (its terms' records and last blocks: a page each, and as many
+** pages of the index) is written into a copy of the index, committing as
+** it goes, which is swapped in (a new data file): the index of the same
+** batch in one transaction (the same data file). */
+static void test_incremental_copy(void **state)
+{
+	char *dir[2] = { tu_mkdtemp(), tu_mkdtemp() }, id[32];
+	furet_index *ix[2] = { NULL, NULL };
+	furet_writer_options o;
+	furet_writer *w = NULL;
+	char data[4200];
+	struct stat st;
+	ino_t ino[2];
+	print p[2];
+	int i, k;
+	(void)state;
+
+	is_text_decoded = 1;
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(furet_index_open(dir[k], FURET_OPEN_CREATE, &ix[k]),
+			FURET_OK);
+		assert_int_equal(furet_writer_begin(ix[k], FURET_WRITE_REBUILD, &w),
+			FURET_OK);
+		for (i = 0; i < N_DOCS; i++) {
+			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+		}
+		assert_int_equal(furet_writer_commit(w), FURET_OK);
+	}
+	for (k = 0; k < 2; k++) {
+		furet_writer_options_init(&o);
+		if (k == 0)
+			o.memory = 1u << 20;
+		snprintf(data, sizeof data, "%s/data.mdb", dir[k]);
+		assert_int_equal(stat(data, &st), 0);
+		ino[k] = st.st_ino;
+		assert_int_equal(furet_writer_begin_v2(ix[k], &o, &w), FURET_OK);
+		for (i = N_DOCS; i < N_DOCS + 20; i++) {
+			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+		}
+		assert_int_equal(furet_writer_parts(w), 0);
+		assert_int_equal(furet_writer_commit(w), FURET_OK);
+		assert_int_equal(stat(data, &st), 0);
+		if (k == 0)
+			assert_true(st.st_ino != ino[k]);
+		else
+			assert_true(st.st_ino == ino[k]);
+		fingerprint(ix[k], &p[k]);
+		assert_int_equal(furet_index_check(ix[k]), FURET_OK);
+	}
+	assert_same(&p[0], &p[1]);
+	is_text_decoded = 0;
+	for (k = 0; k < 2; k++) {
+		furet_index_close(ix[k]);
+		tu_rmtree(dir[k]);
+		free(dir[k]);
+	}
+}
+
 /* Entries of dir other than "." and ".."; names joined in *names. */
 static int list_dir(const char *dir, char *names, size_t cap)
 {
@@ -880,6 +941,7 @@ int main(void)
 		cmocka_unit_test(test_parts_abort),
 		cmocka_unit_test(test_first_batch_parts),
 		cmocka_unit_test(test_incremental_parts),
+		cmocka_unit_test(test_incremental_copy),
 		cmocka_unit_test(test_temporary_files),
 		cmocka_unit_test(test_analyzers_after_commit),
 	};
