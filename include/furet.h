@@ -253,10 +253,15 @@ typedef struct furet_writer_options {
 	                          commits every eighth of the budget (16 to
 	                          32 MiB), and writes its batch in parts once
 	                          what it keeps per document passes a quarter
-	                          of it; an incremental batch holds about
-	                          what it adds to the index, at most 512 MiB,
-	                          and the writer makes room for them, but a
-	                          smaller budget cannot hold a bigger batch.
+	                          of it; an incremental batch is one
+	                          transaction unless that would not fit (it
+	                          passes that quarter, or its terms would
+	                          dirty more pages of the index than the
+	                          budget holds): then the index is copied
+	                          beside itself (compacted), the batch is
+	                          written into the copy in parts, committing
+	                          as it goes, and the copy is swapped in at
+	                          commit; the disk needs room for the copy.
 	                          The budget is for the resident size: furet
 	                          allocates at most the budget less a share
 	                          for the mapped files (ICU's data, the
@@ -345,9 +350,11 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 ** none; waits for the documents still being analysed); 0 for a NULL w. */
 FURET_API size_t furet_writer_passages(const furet_writer *w);
 
-/* Commits the batch in one LMDB write transaction and releases w, whatever
-** the result (do not use w afterwards, nor abort it). FURET_OK: searches
-** that start from now see the batch. On failure the index is unchanged:
+/* Commits the batch, in one LMDB write transaction or, for a batch written
+** beside the index (a rebuild; a batch in parts: see memory), by swapping
+** the new files in, and releases w, whatever the result (do not use w
+** afterwards, nor abort it). FURET_OK: searches that start from now see the
+** batch (open handles follow a swap). On failure the index is unchanged:
 ** FURET_INVALID (ix was opened FURET_OPEN_READONLY), FURET_NOMEM, FURET_IO
 ** (disk full, read-only medium), FURET_CORRUPT, or the error that made an
 ** earlier call of this batch fail. */

@@ -211,12 +211,13 @@ struct furet_writer {
 	                      the index, which holds the parts written so far
 	                      (and, with is_copy, the index before them) */
 	size_t n_parts;    /* parts written into it */
-	int is_copy;       /* an incremental batch in parts (maybe_part) */
+	int is_copy;       /* an incremental batch written into a copy of the
+	                      index (maybe_part, write_held) */
 	uint32_t base_doc; /* incremental: the index's next document number
 	                      when the batch began; its parts number theirs
 	                      from there */
 	furet_batch_summary part_sum; /* incremental: what its parts did */
-	int no_parts;      /* the rebuild cannot be written in parts */
+	int no_parts;      /* the batch cannot be written in parts */
 	uint64_t part_added; /* bytes added since maybe_part last looked */
 	size_t part_pass;  /* passages they added */
 	uint64_t *part_ids; /* the hashes of their ids (furet_hash64), sorted */
@@ -4374,8 +4375,8 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 ** dirties. Each term of the batch rewrites its record and its last block,
 ** on a page of the terms table and one of the postings table, as many
 ** pages as it has terms on a large index, at most those tables' leaves on
-** a small one; the docids table loses a page per document, at most all of
-** it; and what the batch adds (postings, stored text) is written too.
+** a small one; a document dirties a page of docids, at most all of them;
+** and what the batch adds (postings, stored text) is written too.
 ** Adding 25 MB to the 1.7 GB index of the corpus eight times as one
 ** transaction at --memory 128M: 94 MB of dirty pages, 181 MiB at the peak. */
 static uint64_t txn_bytes(furet_writer *w)
