@@ -1207,6 +1207,39 @@ static furet_rc count_batch(furet_writer *w, int is_part,
 	furet_batch_summary *out, size_t *gone);
 static uint64_t rebuild_ckpt(const furet_writer *w);
 
+/* An incremental batch goes on into a copy of the index, beside it (see
+** maybe_part): w->part. 0, or -1 when the copy cannot be made (the batch
+** is then one transaction). The copy commits every half checkpoint of a
+** rebuild's: its pages and the index's both pass through memory. */
+static int open_copy(furet_writer *w)
+{
+	char err[300];
+
+	if (furet_store_open_copy(w->ix->store, (size_t)rebuild_ckpt(w) / 2,
+		&w->part, err, sizeof err)) {
+		w->part = NULL;
+		return -1;
+	}
+	w->is_copy = 1;
+	return 0;
+}
+
+/* Adds what the batch did in a part (or does in its last), b, to what the
+** parts before it did, into out (which may be b): gone of those parts'
+** documents were removed since, no longer added. */
+static void add_part_sum(const furet_writer *w, const furet_batch_summary *b,
+	size_t gone, furet_batch_summary *out)
+{
+	const furet_batch_summary *p = &w->part_sum;
+	size_t added = p->added > gone ? p->added - gone : 0;
+
+	out->added = added + b->added;
+	out->updated = p->updated + b->updated;
+	out->removed = p->removed + b->removed;
+	out->unchanged = b->unchanged;
+	out->repeated = b->repeated;
+}
+
 static int u64_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -1323,9 +1356,8 @@ static furet_rc maybe_part(furet_writer *w)
 	if (part_bytes(w) <= most)
 		return FURET_OK;
 	if (!w->part && (!furet_store_can_swap(w->ix->store) || (is_rebuild ?
-		furet_store_open_sibling(w->ix->store, &w->part, err, sizeof err) :
-		furet_store_open_copy(w->ix->store, (size_t)rebuild_ckpt(w) / 2,
-		&w->part, err, sizeof err)))) {
+		furet_store_open_sibling(w->ix->store, &w->part, err,
+		sizeof err) != FURET_OK : open_copy(w) < 0))) {
 		w->part = NULL;
 		w->no_parts = 1;
 		return FURET_OK;
@@ -1338,12 +1370,7 @@ static furet_rc maybe_part(furet_writer *w)
 		memset(&ps, 0, sizeof ps);
 		if ((rc = count_batch(w, 1, &ps, &gone)))
 			return furet_index_fail(w->ix, rc, "reading the index failed");
-		w->part_sum.added += ps.added;
-		w->part_sum.added -= gone < w->part_sum.added ? gone :
-			w->part_sum.added;
-		w->part_sum.updated += ps.updated;
-		w->part_sum.removed += ps.removed;
-		w->is_copy = 1;
+		add_part_sum(w, &ps, gone, &w->part_sum);
 	}
 	if ((rc = write_held(w, 0)) || (is_rebuild && (rc = keep_part_ids(w))) ||
 		(rc = reset_batch(w)))
@@ -1496,15 +1523,22 @@ static void kill_batch_doc(furet_writer *w, size_t j)
 	w->docs[j].is_dead = 1;
 }
 
+/* The environment the batch reads (w->rt's): the parts written so far
+** (with a copy of the index), or the index. */
+static furet_store *read_env(const furet_writer *w)
+{
+	return w->part ? w->part : w->ix->store;
+}
+
 /* Every 256th call, drops the pages of the environment the batch reads
-** (the parts written so far, or the index) from the resident set: see
-** furet_store_drop. Reads all over the map, each fault mapping the cached
-** pages around it too: adding 25 MB to the 1.7 GB index of the corpus
-** eight times at --memory 128M, 345 MB of it stayed resident. */
+** from the resident set: see furet_store_drop. Reads all over the map,
+** each fault mapping the cached pages around it too: adding 25 MB to the
+** 1.7 GB index of the corpus eight times at --memory 128M, 345 MB of it
+** stayed resident. */
 static void drop_now_and_then(furet_writer *w)
 {
 	if (!(++w->n_ticks & 255))
-		furet_store_drop(w->part ? w->part : w->ix->store);
+		furet_store_drop(read_env(w));
 }
 
 /* The indexed document number of id, or -1 (also without a snapshot). */
@@ -1525,26 +1559,20 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	return *rc ? -1 : (int64_t)num;
 }
 
-/* Is indexed document doc to be removed at commit already? */
-static int is_scheduled(const furet_writer *w, uint32_t doc)
+/* Removes indexed document doc at commit: 1 when it was not to be
+** already, 0 when it was, -1 out of memory. */
+static int schedule_removal(furet_writer *w, uint32_t doc)
 {
 	size_t i;
 
 	for (i = 0; i < w->n_rm; i++)
 		if (w->rm_docs[i] == doc)
-			return 1;
-	return 0;
-}
-
-static int schedule_removal(furet_writer *w, uint32_t doc)
-{
-	if (is_scheduled(w, doc))
-		return 0;
+			return 0;
 	if (furet_grow((void **)&w->rm_docs, &w->cap_rm, w->n_rm + 1,
 		sizeof *w->rm_docs))
 		return -1;
 	w->rm_docs[w->n_rm++] = doc;
-	return 0;
+	return 1;
 }
 
 FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
@@ -1575,7 +1603,7 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 	if (dn >= 0 && is_into_held(w) && dn >= (int64_t)w->base_doc) {
 		/* In an earlier part of this batch: replaced as within the
 		** batch. */
-		if (schedule_removal(w, (uint32_t)dn))
+		if (schedule_removal(w, (uint32_t)dn) < 0)
 			return FURET_NOMEM;
 		w->n_replaced++;
 		how = FURET_PUT_REPLACED_IN_BATCH;
@@ -1598,7 +1626,7 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 				*outcome = j < 0 ? FURET_PUT_UNCHANGED : how;
 			return FURET_OK;
 		}
-		if (schedule_removal(w, (uint32_t)dn))
+		if (schedule_removal(w, (uint32_t)dn) < 0)
 			return FURET_NOMEM;
 		if (j < 0)
 			how = FURET_PUT_UPDATED;
@@ -1647,7 +1675,7 @@ FURET_API furet_rc furet_writer_remove(furet_writer *w, const char *id,
 	if (rc)
 		return furet_index_fail(w->ix, rc, "reading the index failed");
 	if (dn >= 0) {
-		if (schedule_removal(w, (uint32_t)dn))
+		if (schedule_removal(w, (uint32_t)dn) < 0)
 			return FURET_NOMEM;
 		is_found = 1;
 	}
@@ -1695,6 +1723,7 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 	furet_val k, v;
 	furet_buf in;      /* a byte per source number: under paths? */
 	size_t removed = 0, slot;
+	int r;
 	furet_rc rc;
 
 	if (n_removed)
@@ -1735,7 +1764,7 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		/* Every document record is read: the 1.16 million of the corpus
 		** eight times left 290 MB of the map resident. */
 		if (!(dn & 4095))
-			furet_store_drop(w->part ? w->part : w->ix->store);
+			furet_store_drop(read_env(w));
 		/* (put by this batch, in a part written already) */
 		if (w->is_copy && dn >= w->base_doc)
 			continue;
@@ -1748,14 +1777,14 @@ FURET_API furet_rc furet_writer_remove_unseen(furet_writer *w,
 		if ((rc = furet_doc_rec_names(w->rt, &rec)))
 			break;
 		if (find_batch_id(w, rec.id, rec.id_len, &slot) >= 0 ||
-			seen_contains(&w->seen, rec.id, rec.id_len) ||
-			is_scheduled(w, dn))
+			seen_contains(&w->seen, rec.id, rec.id_len))
 			continue;
-		if (schedule_removal(w, dn)) {
+		/* (a document removed already in this batch is not counted) */
+		if ((r = schedule_removal(w, dn)) < 0) {
 			rc = FURET_NOMEM;
 			break;
 		}
-		removed++;
+		removed += (size_t)r;
 	}
 	furet_doc_iter_close(&di);
 	if (rc == FURET_DONE) {
@@ -1844,9 +1873,7 @@ FURET_API furet_rc furet_writer_summary(furet_writer *w,
 	}
 	if ((rc = count_batch(w, 0, out, &gone)))
 		return rc;
-	out->added += w->part_sum.added > gone ? w->part_sum.added - gone : 0;
-	out->updated += w->part_sum.updated;
-	out->removed += w->part_sum.removed;
+	add_part_sum(w, out, gone, out);
 	return FURET_OK;
 }
 
@@ -4418,14 +4445,8 @@ static furet_rc write_held(furet_writer *w, int is_last)
 		if (!w->part && !(w->flags & FURET_WRITE_REBUILD) && w->rt &&
 			!w->no_parts && furet_store_can_swap(w->ix->store) &&
 			run_bytes(w) + kept_bytes(w) + txn_bytes(w) >
-			w->budget / 8 * 7) {
-			char err[300];
-			if (furet_store_open_copy(w->ix->store,
-				(size_t)rebuild_ckpt(w) / 2, &w->part, err, sizeof err))
-				w->part = NULL; /* (then one transaction after all) */
-			else
-				w->is_copy = 1;
-		}
+			w->budget / 8 * 7)
+			(void)open_copy(w); /* (else one transaction after all) */
 	}
 	/* The spool is read back whole from its file, once it has one; when
 	** runs were spilled, the last one joins them. */
