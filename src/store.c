@@ -1496,13 +1496,31 @@ done:
 	return mrc;
 }
 
-/* Copies the index into DIR.compact (copy_tables), then exchanges the two
-** directories in one atomic step (swap_dirs: renameat2 RENAME_EXCHANGE). */
+/* A new environment in the sibling DIR.suffix holding a copy of the index
+** (copy_tables, committing every ckpt bytes), in *out. */
+static furet_rc open_copy(furet_store *s, const char *suffix, size_t ckpt,
+	furet_store **out, char *err, size_t err_cap)
+{
+	int mrc;
+	furet_rc rc;
+
+	if ((rc = open_sibling(s, suffix, out, err, err_cap)))
+		return rc;
+	if ((mrc = copy_tables(s, *out, ckpt))) {
+		furet_store_discard(*out);
+		*out = NULL;
+		snprintf(err, err_cap, "cannot copy the index: %s", mdb_strerror(mrc));
+		return rc_from_mdb(mrc);
+	}
+	return FURET_OK;
+}
+
+/* Copies the index into DIR.compact, then exchanges the two directories in
+** one atomic step (swap_dirs: renameat2 RENAME_EXCHANGE). */
 furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 {
 	char base[4200], tmpdir[4300];
 	furet_store *f = NULL;
-	int mrc;
 	furet_rc rc;
 
 	sibling_dir(s, "compact", base, sizeof base, tmpdir, sizeof tmpdir);
@@ -1511,34 +1529,16 @@ furet_rc furet_store_compact_copy(furet_store *s, char *err, size_t err_cap)
 			"compaction swaps the whole directory, move them out first", base);
 		return FURET_INVALID;
 	}
-	if ((rc = open_sibling(s, "compact", &f, err, err_cap)))
+	if ((rc = open_copy(s, "compact", furet_store_compact_ckpt, &f, err,
+		err_cap)))
 		return rc;
-	if ((mrc = copy_tables(s, f, furet_store_compact_ckpt))) {
-		furet_store_discard(f);
-		snprintf(err, err_cap, "cannot rewrite the index: %s",
-			mdb_strerror(mrc));
-		return rc_from_mdb(mrc);
-	}
 	return adopt(s, f, "compact", "compacted", err, err_cap);
 }
 
 furet_rc furet_store_open_copy(furet_store *s, size_t ckpt, furet_store **out,
 	char *err, size_t err_cap)
 {
-	furet_store *f = NULL;
-	int mrc;
-	furet_rc rc;
-
-	*out = NULL;
-	if ((rc = open_sibling(s, "rebuild", &f, err, err_cap)))
-		return rc;
-	if ((mrc = copy_tables(s, f, ckpt))) {
-		furet_store_discard(f);
-		snprintf(err, err_cap, "cannot copy the index: %s", mdb_strerror(mrc));
-		return rc_from_mdb(mrc);
-	}
-	*out = f;
-	return FURET_OK;
+	return open_copy(s, "rebuild", ckpt, out, err, err_cap);
 }
 
 /* The writer lock is a flock on DIR/writer.lock, held for a whole batch
