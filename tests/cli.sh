@@ -192,13 +192,18 @@ cmp -s "$T/before" "$T/after" && ok || ko "index changed after a rebuild killed 
 $B/furet index --rebuild --memory 1M --json -i "$T/ixparts" "$T/big" >"$T/parts.json" 2>/dev/null &&
 	[ "$($JC get 1 added <"$T/parts.json")" = 2500 ] && ok || ko "rebuild in parts: $(cat "$T/parts.json")"
 $B/furet index -q --rebuild -i "$T/ixone" "$T/big"
-for q in 'label grande école du numérique' 'Qui finance POP School ?' 'fonds social européen'; do
-	$FURET search -i "$T/ixparts" --json -n 30 "$q" >"$T/a" 2>&1
-	$FURET search -i "$T/ixone" --json -n 30 "$q" >"$T/b" 2>&1
-	cmp -s "$T/a" "$T/b" && ok || ko "rebuild in parts and in one batch answer $q differently"
-done
-$FURET check -i "$T/ixparts" >/dev/null 2>&1 && ok || ko "furet check on a rebuild in parts"
-[ ! -e "$T/ixparts.rebuild" ] && ok || ko "a rebuild in parts left its sibling directory"
+# same_as_one PARTS ONE WHAT: the index written in parts answers as the one
+# written in one transaction, passes furet check, and left no sibling.
+same_as_one() {
+	for q in 'label grande école du numérique' 'Qui finance POP School ?' 'fonds social européen'; do
+		$FURET search -i "$1" --json -n 30 "$q" >"$T/a" 2>&1
+		$FURET search -i "$2" --json -n 30 "$q" >"$T/b" 2>&1
+		cmp -s "$T/a" "$T/b" && ok || ko "$3 in parts and in one transaction answer $q differently"
+	done
+	$FURET check -i "$1" >/dev/null 2>&1 && ok || ko "furet check after $3 in parts"
+	[ ! -e "$1.rebuild" ] && ok || ko "$3 in parts left its sibling directory"
+}
+same_as_one "$T/ixparts" "$T/ixone" "a rebuild"
 
 # An incremental run in parts (at --memory 1M, adding the same 2,500
 # documents to an index of the corpus): killed in its second part, with the
@@ -213,13 +218,7 @@ cmp -s "$T/before2" "$T/after2" && ok || ko "index changed after an incremental 
 $B/furet index --memory 1M --json -i "$T/incparts" "$T/big" >"$T/incparts.json" 2>/dev/null &&
 	[ "$($JC get 1 added <"$T/incparts.json")" = 2500 ] && ok || ko "incremental run in parts: $(cat "$T/incparts.json")"
 $B/furet index -q -i "$T/incone" "$T/big"
-for q in 'label grande école du numérique' 'Qui finance POP School ?' 'fonds social européen'; do
-	$FURET search -i "$T/incparts" --json -n 30 "$q" >"$T/a" 2>&1
-	$FURET search -i "$T/incone" --json -n 30 "$q" >"$T/b" 2>&1
-	cmp -s "$T/a" "$T/b" && ok || ko "incremental run in parts and in one transaction answer $q differently"
-done
-$FURET check -i "$T/incparts" >/dev/null 2>&1 && ok || ko "furet check after an incremental run in parts"
-[ ! -e "$T/incparts.rebuild" ] && ok || ko "an incremental run in parts left its sibling directory"
+same_as_one "$T/incparts" "$T/incone" "an incremental run"
 
 # --- the progress line of furet index, on a terminal --------------------------------
 # script(1) gives furet a pseudo-terminal. The line appears once the reading
