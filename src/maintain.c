@@ -239,27 +239,13 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 	return FURET_OK;
 }
 
-/* A dense per-passage or per-document array of the meta table. An index
-** created but never committed to has none: that reads as empty. */
-static int get_array(furet_txn *t, const char *name, furet_val *v)
-{
-	furet_rc rc = furet_txn_get(t, FURET_T_META, name, strlen(name), v);
-
-	if (rc == FURET_DONE) {
-		v->data = NULL;
-		v->len = 0;
-		return 0;
-	}
-	return rc != FURET_OK;
-}
-
 FURET_API furet_rc furet_index_check(furet_index *ix)
 {
 	furet_txn *t = NULL;
 	furet_cursor *cur = NULL;
 	furet_collection c;
 	furet_block *blk = NULL;
-	furet_val k, v, plen, pdoc, dlen;
+	furet_val k, v;
 	uint32_t *plens = NULL, *pdocs = NULL, *dlens = NULL;
 	unsigned char key[600];
 	char pages[300];
@@ -289,11 +275,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	if (get_array(t, "plen", &plen) || get_array(t, "pdoc", &pdoc) ||
-		get_array(t, "dlen", &dlen) ||
-		furet_lens_decode(plen, c.n_passages, plens) ||
-		furet_pdoc_decode(pdoc, c.n_passages, pdocs) ||
-		furet_lens_decode(dlen, c.next_doc, dlens) ||
+	if (furet_dense_decode(t, "plen", c.n_passages, plens) ||
+		furet_dense_decode(t, "pdoc", c.n_passages, pdocs) ||
+		furet_dense_decode(t, "dlen", c.next_doc, dlens) ||
 		(c.n_passages && pdocs[c.n_passages - 1] >= c.next_doc)) {
 		problem(&r, "the passage arrays do not match %llu passages and %llu "
 			"documents, or are damaged", (unsigned long long)c.n_passages,
@@ -559,11 +543,8 @@ static furet_rc purge(furet_index *ix)
 		rc = FURET_NOMEM;
 		goto done;
 	}
-	if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
-		(rc = furet_lens_decode(v, c.n_passages, plens))) {
-		rc = rc == FURET_DONE ? FURET_CORRUPT : rc;
+	if ((rc = furet_dense_decode(t, "plen", c.n_passages, plens)))
 		goto done;
-	}
 	/* The term list first: rewriting while a cursor walks would move it. */
 	if ((rc = furet_cursor_open(t, FURET_T_TERMS, &cur)))
 		goto done;

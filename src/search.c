@@ -126,8 +126,8 @@ typedef struct scorer {
 	plan *pl;
 	furet_txn *t;
 	const furet_search_options *o;
-	furet_lens plen;
-	furet_pdoc pdoc;
+	furet_lensv plen;
+	furet_pdocv pdoc;
 	double avglen;
 	double avgdlen;    /* average document length, for doc_score */
 	double cut;        /* a passage whose score cannot reach it needs no
@@ -720,7 +720,7 @@ static size_t res_str(furet_results *r, const char *s, size_t len)
 /* Copies the fields of passage pid into the results: its document from
 ** pdoc, and the passage from the document's record. */
 static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
-	const furet_pdoc *pd, furet_analyzer *an, const char *const *terms,
+	const furet_pdocv *pd, furet_analyzer *an, const char *const *terms,
 	size_t n_terms, furet_text_dec *dec, furet_buf *buf)
 {
 	furet_passage_rec p;
@@ -729,7 +729,7 @@ static furet_rc fetch_hit(furet_results *r, furet_txn *t, hit_rec *h,
 	uint32_t doc;
 	furet_rc rc;
 
-	if ((uint64_t)h->pid >= pd->n || (rc = furet_pdoc_doc(pd, h->pid, &doc)))
+	if ((uint64_t)h->pid >= pd->n || (rc = furet_pdocv_doc(pd, h->pid, &doc)))
 		return FURET_CORRUPT;
 	if ((rc = furet_doc_get(t, doc, &v)))
 		return rc == FURET_DONE ? FURET_CORRUPT : rc;
@@ -917,7 +917,7 @@ static furet_rc explain_hits(furet_results *r, scorer *sc, furet_analyzer *an)
 			break;
 		gather(pl, h->pid);
 		if (!(rc = match_leaves(sc)) && !(rc = eval_node(sc, 0, &m)) &&
-			!(rc = furet_lens_get(&sc->plen, h->pid, &len)) &&
+			!(rc = furet_lensv_get(&sc->plen, h->pid, &len)) &&
 			!(rc = score_passage(sc, len, &score, &is_scored, parts,
 				&n_parts)))
 			rc = explain_hit(r, h, sc, parts, n_parts, an);
@@ -1242,7 +1242,7 @@ static furet_rc test_passage(scorer *sc, uint32_t pid, const uint32_t *at,
 
 	*is_skip = 1;
 	*is_match = 0;
-	if ((rc = furet_lens_get(&sc->plen, pid, &len)))
+	if ((rc = furet_lensv_get(&sc->plen, pid, &len)))
 		return rc;
 	if (len == FURET_DEAD_PASSAGE)
 		return FURET_OK;
@@ -1548,7 +1548,8 @@ static furet_rc cheap_advance(scorer *sc, cheap *ess, crest *rest,
 			** passages that are mostly passed over). Its document's
 			** bits, 256 passages to a cache line, are mostly there. */
 			size_t k = c->blk->pid[c->i + PREFETCH_AHEAD];
-			__builtin_prefetch(sc->plen.p + sc->plen.width * k);
+			const furet_lens *l = furet_lensv_chunk(&sc->plen, k);
+			__builtin_prefetch(l->p + l->width * (k & sc->plen.mask));
 		}
 		if (c->is_essential)
 			cheap_push(pl, ess, at[i]);
@@ -1581,8 +1582,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 	plan pl;
 	heap_item *heap = NULL;
 	furet_collection c;
-	furet_val v;
-	furet_lens dlen;
+	furet_lensv dlen;
 	furet_text_dec *tdec = NULL;
 	furet_buf tbuf;
 	uint32_t *order = NULL, *at = NULL, *touched = NULL;
@@ -1595,6 +1595,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 
 	memset(&pl, 0, sizeof pl);
 	memset(&sc, 0, sizeof sc);
+	memset(&dlen, 0, sizeof dlen);
 	sc.cut = -1;
 	furet_buf_init(&tbuf);
 	furet_buf_init(&pl.arena);
@@ -1659,13 +1660,11 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 		goto corrupt;
 	if (c.n_live == 0 || pl.n_groups == 0)
 		goto finish;
-	if ((rc = furet_txn_get(sc.t, FURET_T_META, "plen", 4, &v)) ||
-		(rc = furet_lens_open(v, c.n_passages, &sc.plen)) ||
-		(rc = furet_txn_get(sc.t, FURET_T_META, "pdoc", 4, &v)) ||
-		(rc = furet_pdoc_open(v, c.n_passages, &sc.pdoc)))
+	if ((rc = furet_lensv_open(sc.t, "plen", c.n_passages, &sc.plen)) ||
+		(rc = furet_pdocv_open(sc.t, c.n_passages, &sc.pdoc)))
 		goto corrupt;
-	if (is_collapse && ((rc = furet_txn_get(sc.t, FURET_T_META, "dlen", 4,
-		&v)) || (rc = furet_lens_open(v, c.next_doc, &dlen))))
+	if (is_collapse && (rc = furet_lensv_open(sc.t, "dlen", c.next_doc,
+		&dlen)))
 		goto corrupt;
 	sc.avgdlen = c.n_docs ? (double)c.total_length / (double)c.n_docs : 1;
 	if (sc.avgdlen <= 0)
@@ -1795,7 +1794,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				** are passed over without a score. */
 				if (pid == UINT32_MAX && e < c.n_passages && is_pruning &&
 					n_heap == cap && (!is_collapse ||
-					furet_pdoc_is_alone(&sc.pdoc, e))) {
+					furet_pdocv_is_alone(&sc.pdoc, e))) {
 					int is_skip, is_match;
 					n_pre = cheap_take(&pl, &ess, e, at, 0); dbg_tries++;
 					if ((rc = test_passage(&sc, e, at, n_pre, order, n_rest,
@@ -1818,7 +1817,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					}
 				}
 				if (pid == UINT32_MAX && rest.n && e < c.n_passages) {
-					uint32_t from = is_collapse ? furet_pdoc_first(&sc.pdoc,
+					uint32_t from = is_collapse ? furet_pdocv_first(&sc.pdoc,
 						e) : e;
 					if ((rc = cheap_seek_rest(&sc, &rest, from)))
 						goto corrupt;
@@ -1833,7 +1832,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 				if (is_pruning && is_collapse && n_heap == cap && !n_pre &&
 					pid < c.n_passages && (pid < cur_first ||
 					pid > cur_last)) {
-					uint32_t last = furet_pdoc_last(&sc.pdoc, pid);
+					uint32_t last = furet_pdocv_last(&sc.pdoc, pid);
 					if (document_is_below(&sc, last, all, threshold,
 						dscratch)) {
 						if ((rc = skip_past(&sc, &ess, &rest, last)))
@@ -1855,7 +1854,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					doc = UINT32_MAX;
 				else if (pid >= cur_first && pid <= cur_last)
 					doc = cur_doc;
-				else if ((rc = furet_pdoc_doc(&sc.pdoc, pid, &doc)))
+				else if ((rc = furet_pdocv_doc(&sc.pdoc, pid, &doc)))
 					goto corrupt;
 				if (doc != cur_doc && cur_doc != UINT32_MAX &&
 					best.score >= 0) {
@@ -1866,8 +1865,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 						doc_clear(&pl);
 					} else {
 						uint32_t dl = 0, bl = 0;
-						if ((cur_doc < dlen.n && (rc = furet_lens_get(&dlen,
-							cur_doc, &dl))) || (rc = furet_lens_get(&sc.plen,
+						if ((cur_doc < dlen.n && (rc = furet_lensv_get(&dlen,
+							cur_doc, &dl))) || (rc = furet_lensv_get(&sc.plen,
 							best.pid, &bl)))
 							goto corrupt;
 						best.score = doc_score(&sc, cur_doc < dlen.n ? dl :
@@ -1880,8 +1879,8 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 					cur_doc = doc;
 					best.score = -1.0;
 					if (is_any) {
-						cur_first = furet_pdoc_first(&sc.pdoc, pid);
-						cur_last = furet_pdoc_last(&sc.pdoc, pid);
+						cur_first = furet_pdocv_first(&sc.pdoc, pid);
+						cur_last = furet_pdocv_last(&sc.pdoc, pid);
 					}
 				}
 			}
@@ -1892,7 +1891,7 @@ static furet_rc run_search(furet_index *ix, const char *q, size_t q_len,
 			** still adds up its frequencies in cursor order) */
 			n_at = cheap_gather(&pl, &ess, &rest, pid, at, n_pre);
 			n_pre = 0;
-			if ((rc = furet_lens_get(&sc.plen, pid, &len)))
+			if ((rc = furet_lensv_get(&sc.plen, pid, &len)))
 				goto corrupt;
 			if (len == FURET_DEAD_PASSAGE) {
 				/* Removed: its postings wait for compaction. */
@@ -1992,6 +1991,9 @@ corrupt:
 		": rebuild it with: furet index --rebuild" : "",
 		furet_txn_errmsg(sc.t));
 done:
+	furet_lensv_close(&sc.plen);
+	furet_pdocv_close(&sc.pdoc);
+	furet_lensv_close(&dlen);
 	furet_free(order);
 	furet_free(touched);
 	furet_free(dscratch);

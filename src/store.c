@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 12). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 14). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -48,6 +48,18 @@
 **                            its passages (the document-level part of a
 **                            score, with one passage per document; entries
 **                            of 2 bytes at least)
+**              "dense_bits" -> a byte b, 6 to 24 (absent: 16): "plen", "pdoc"
+**                            and "dlen" are each stored in chunks of 2^b
+**                            entries (the last one shorter), under the
+**                            array's name and the chunk's u32be number
+**                            ("plen" 00 00 00 03), each chunk coded as
+**                            the array is below, on its own: its pairs
+**                            and the passages of its jumps numbered from
+**                            its first entry; a pdoc chunk's first
+**                            passage starts a document when its document
+**                            is not the previous chunk's last one's. A
+**                            commit rewrites only the chunks that its
+**                            entries and removals fall in
 **              lengths: a byte w (1, 2 or 4), then one little-endian entry of
 **                            w bytes per passage or document: e < 2^8w - 2
 **                            the length, 2^8w - 2 see the pairs, 2^8w - 1
@@ -199,7 +211,9 @@
 ** section in the same varint as its start (one byte less), the sections
 ** compressed with the id and title (raw in the passages before), docids by
 ** buckets of ids (an id per key before), four documents to a docs value
-** (one before), stored text of one zstd block without zstd's headers.
+** (one before), stored text of one zstd block without zstd's headers;
+** version 13 stored texts in groups of consecutive passages (one per key
+** before); version 14 the dense arrays in chunks (one value each before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the
@@ -2892,37 +2906,19 @@ furet_rc furet_pdoc_jump(const furet_pdoc *pd, uint32_t pid, uint32_t *doc)
 	return FURET_OK;
 }
 
-uint32_t furet_pdoc_first_before(const furet_pdoc *pd, size_t b)
-{
-	uint64_t m = 0;
-
-	while (!m) {
-		if (b == 0)
-			return 0; /* (passage 0 starts a document, unless damaged) */
-		m = furet_pdoc_starts(pd, --b);
-	}
-	return (uint32_t)(64 * b + 63 - (unsigned)__builtin_clzll(m));
-}
-
-uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b)
-{
-	uint64_t m = 0, last;
-
-	while (!m) {
-		if (++b >= pd->nb)
-			return (uint32_t)(pd->n - 1);
-		m = furet_pdoc_starts(pd, b);
-	}
-	last = 64 * b + (unsigned)__builtin_ctzll(m) - 1;
-	return last < pd->n ? (uint32_t)last : (uint32_t)(pd->n - 1);
-}
-
 furet_rc furet_pdoc_rd_open(furet_val v, uint64_t n, furet_pdoc_rd *r)
 {
 	r->b = r->e = 0;
 	r->prev = 0;
+	r->has_prev = 0;
 	r->at = r->have = 0;
 	return furet_pdoc_open(v, n, &r->pd);
+}
+
+void furet_pdoc_rd_after(furet_pdoc_rd *r, uint32_t prev)
+{
+	r->prev = prev;
+	r->has_prev = 1;
 }
 
 /* Decodes the next block into r->buf, checked: its first passage starts
@@ -2939,9 +2935,10 @@ static furet_rc pdoc_rd_block(furet_pdoc_rd *r)
 	j1 = r->b + 1 < pd->nb ? furet_get_u32le(q + 28) : pd->n_jump;
 	if (furet_get_u32le(q + 12) != r->e || j1 < r->e || j1 > pd->n_jump)
 		return FURET_CORRUPT;
-	if (pid > 0 && (d < r->prev || (d != r->prev) != (starts & 1)))
+	if ((pid > 0 || r->has_prev) &&
+		(d < r->prev || (d != r->prev) != (starts & 1)))
 		return FURET_CORRUPT;
-	if (pid == 0 && !(starts & 1))
+	if (pid == 0 && !r->has_prev && !(starts & 1))
 		return FURET_CORRUPT;
 	for (j = 0; j < 64; j++, pid++) {
 		if (pid >= pd->n) {
@@ -3002,10 +2999,14 @@ furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out)
 	return rc ? rc : furet_pdoc_rd_next(&r, out, (size_t)n);
 }
 
-void furet_pdoc_enc_init(furet_pdoc_enc *e, uint64_t n)
+void furet_pdoc_enc_init(furet_pdoc_enc *e, uint64_t n, const uint32_t *prev)
 {
 	memset(e, 0, sizeof *e);
 	e->n = n;
+	if (prev) {
+		e->has_prev = 1;
+		e->prev0 = *prev;
+	}
 }
 
 /* A jump: a passage inside a block that starts a document other than
@@ -3030,6 +3031,7 @@ int furet_pdoc_enc_start(furet_pdoc_enc *e, furet_buf *out)
 	e->jump = e->blk + 16 * nb;
 	e->pid = 0;
 	e->n_jump = 0;
+	e->prev = e->prev0;
 	return 0;
 }
 
@@ -3053,7 +3055,7 @@ void furet_pdoc_enc_put(furet_pdoc_enc *e, const uint32_t *docs, size_t k)
 		uint32_t d = docs[i];
 
 		if (j == 0) {
-			e->starts = e->pid == 0 || d != e->prev;
+			e->starts = (e->pid == 0 && !e->has_prev) || d != e->prev;
 			e->first = d;
 			e->jump0 = e->n_jump;
 		} else if (d != e->prev) {
@@ -3071,14 +3073,260 @@ void furet_pdoc_enc_put(furet_pdoc_enc *e, const uint32_t *docs, size_t k)
 	}
 }
 
-void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out)
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, const uint32_t *prev,
+	furet_buf *out)
 {
 	furet_pdoc_enc e;
 
-	furet_pdoc_enc_init(&e, n);
+	furet_pdoc_enc_init(&e, n, prev);
 	furet_pdoc_enc_count(&e, docs, (size_t)n);
 	if (!furet_pdoc_enc_start(&e, out))
 		furet_pdoc_enc_put(&e, docs, (size_t)n);
+}
+
+/* ---- the dense arrays in chunks -------------------------------------------- */
+
+#define DENSE_BITS_KEY "dense_bits"
+
+furet_rc furet_dense_bits(furet_txn *t, unsigned *bits)
+{
+	furet_val v;
+	furet_rc rc = furet_txn_get(t, FURET_T_META, DENSE_BITS_KEY,
+		strlen(DENSE_BITS_KEY), &v);
+
+	*bits = FURET_DENSE_BITS;
+	if (rc)
+		return rc == FURET_DONE ? FURET_OK : rc;
+	if (v.len != 1 || v.data[0] < FURET_DENSE_BITS_MIN ||
+		v.data[0] > FURET_DENSE_BITS_MAX)
+		return FURET_CORRUPT;
+	*bits = v.data[0];
+	return FURET_OK;
+}
+
+void furet_dense_key(unsigned char key[8], const char *name, uint64_t chunk)
+{
+	memcpy(key, name, 4);
+	furet_put_u32be(key + 4, (uint32_t)chunk);
+}
+
+furet_rc furet_dense_chunk(furet_txn *t, const char *name, uint64_t c,
+	furet_val *v)
+{
+	unsigned char key[8];
+	furet_rc rc;
+
+	if (c > UINT32_MAX)
+		return FURET_CORRUPT;
+	furet_dense_key(key, name, c);
+	rc = furet_txn_get(t, FURET_T_META, key, sizeof key, v);
+	return rc == FURET_DONE ? FURET_CORRUPT : rc;
+}
+
+/* The entries of chunk c of an array of n, 2^bits to a chunk. */
+static uint64_t chunk_len(uint64_t n, unsigned bits, uint64_t c)
+{
+	uint64_t left = n - (c << bits);
+
+	return left < ((uint64_t)1 << bits) ? left : (uint64_t)1 << bits;
+}
+
+furet_rc furet_dense_len(furet_txn *t, const char *name, uint64_t n,
+	uint64_t i, uint32_t *len)
+{
+	unsigned bits;
+	furet_val v;
+	furet_lens l;
+	furet_rc rc;
+
+	if (i >= n)
+		return FURET_CORRUPT;
+	if ((rc = furet_dense_bits(t, &bits)) ||
+		(rc = furet_dense_chunk(t, name, i >> bits, &v)) ||
+		(rc = furet_lens_open(v, chunk_len(n, bits, i >> bits), &l)))
+		return rc;
+	return furet_lens_get(&l, (size_t)(i & (((uint64_t)1 << bits) - 1)), len);
+}
+
+/* The chunks of an array of n entries, in order, read with a cursor: each
+** under its number, none after the last. */
+typedef struct chunk_walk {
+	furet_cursor *cur;
+	const char *name;
+	uint64_t n, c, n_ch;       /* entries, the next chunk, chunks */
+	unsigned bits;
+} chunk_walk;
+
+static furet_rc walk_open(furet_txn *t, const char *name, uint64_t n,
+	chunk_walk *w)
+{
+	furet_rc rc;
+
+	memset(w, 0, sizeof *w);
+	w->name = name;
+	w->n = n;
+	if ((rc = furet_dense_bits(t, &w->bits)))
+		return rc;
+	w->n_ch = (n + ((uint64_t)1 << w->bits) - 1) >> w->bits;
+	if (w->n_ch > (uint64_t)UINT32_MAX + 1)
+		return FURET_CORRUPT;
+	return furet_cursor_open(t, FURET_T_META, &w->cur);
+}
+
+/* The next chunk and its number of entries: FURET_DONE after the last. */
+static furet_rc walk_next(chunk_walk *w, furet_val *v, uint64_t *len)
+{
+	unsigned char key[8];
+	furet_val k;
+	furet_rc rc;
+
+	furet_dense_key(key, w->name, w->c);
+	rc = w->c == 0 ? furet_cursor_seek(w->cur, key, 4, &k, v) :
+		furet_cursor_next(w->cur, &k, v);
+	if (rc && rc != FURET_DONE)
+		return rc;
+	if (w->c == w->n_ch) {
+		/* (a chunk past the last one: the array is not what the
+		** statistics say) */
+		if (rc == FURET_OK && k.len == 8 && !memcmp(k.data, w->name, 4))
+			return FURET_CORRUPT;
+		return FURET_DONE;
+	}
+	if (rc || k.len != 8 || memcmp(k.data, key, 8))
+		return FURET_CORRUPT;
+	*len = chunk_len(w->n, w->bits, w->c++);
+	return FURET_OK;
+}
+
+furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
+	uint32_t *out)
+{
+	int is_pdoc = !strcmp(name, "pdoc");
+	chunk_walk w;
+	furet_val v;
+	uint64_t m, at = 0;
+	furet_rc rc;
+
+	if ((rc = walk_open(t, name, n, &w)))
+		goto done;
+	while ((rc = walk_next(&w, &v, &m)) == FURET_OK) {
+		if (is_pdoc) {
+			furet_pdoc_rd r;
+			if (!(rc = furet_pdoc_rd_open(v, m, &r))) {
+				if (at)
+					furet_pdoc_rd_after(&r, out[at - 1]);
+				rc = furet_pdoc_rd_next(&r, out + at, (size_t)m);
+			}
+		} else {
+			rc = furet_lens_decode(v, m, out + at);
+		}
+		if (rc)
+			goto done;
+		at += m;
+	}
+	if (rc == FURET_DONE)
+		rc = FURET_OK;
+done:
+	furet_cursor_close(w.cur);
+	return rc == FURET_INVALID ? FURET_CORRUPT : rc;
+}
+
+furet_rc furet_lensv_open(furet_txn *t, const char *name, uint64_t n,
+	furet_lensv *out)
+{
+	chunk_walk w;
+	furet_val v;
+	uint64_t m, c = 0;
+	furet_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = walk_open(t, name, n, &w)))
+		goto done;
+	out->n = n;
+	out->bits = w.bits;
+	out->mask = ((uint64_t)1 << w.bits) - 1;
+	if (!(out->ch = furet_malloc((size_t)(w.n_ch + 1) * sizeof *out->ch))) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	while ((rc = walk_next(&w, &v, &m)) == FURET_OK)
+		if ((rc = furet_lens_open(v, m, &out->ch[c++])))
+			break;
+	if (rc == FURET_DONE)
+		rc = FURET_OK;
+done:
+	furet_cursor_close(w.cur);
+	if (rc)
+		furet_lensv_close(out);
+	return rc;
+}
+
+void furet_lensv_close(furet_lensv *v)
+{
+	furet_free(v->ch);
+	v->ch = NULL;
+}
+
+furet_rc furet_pdocv_open(furet_txn *t, uint64_t n, furet_pdocv *out)
+{
+	chunk_walk w;
+	furet_val v;
+	uint64_t m, c = 0;
+	furet_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = walk_open(t, "pdoc", n, &w)))
+		goto done;
+	out->n = n;
+	out->nb = (n + 63) / 64;
+	out->bits = w.bits;
+	out->mask = ((uint64_t)1 << w.bits) - 1;
+	out->bmask = out->mask >> 6;
+	if (!(out->ch = furet_malloc((size_t)(w.n_ch + 1) * sizeof *out->ch))) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
+	while ((rc = walk_next(&w, &v, &m)) == FURET_OK)
+		if ((rc = furet_pdoc_open(v, m, &out->ch[c++])))
+			break;
+	if (rc == FURET_DONE)
+		rc = FURET_OK;
+done:
+	furet_cursor_close(w.cur);
+	if (rc)
+		furet_pdocv_close(out);
+	return rc;
+}
+
+void furet_pdocv_close(furet_pdocv *v)
+{
+	furet_free(v->ch);
+	v->ch = NULL;
+}
+
+uint32_t furet_pdocv_first_before(const furet_pdocv *v, uint64_t b)
+{
+	uint64_t m = 0;
+
+	while (!m) {
+		if (b == 0)
+			return 0; /* (passage 0 starts a document, unless damaged) */
+		m = furet_pdocv_starts(v, --b);
+	}
+	return (uint32_t)(64 * b + 63 - (unsigned)__builtin_clzll(m));
+}
+
+uint32_t furet_pdocv_last_after(const furet_pdocv *v, uint64_t b)
+{
+	uint64_t m = 0, last;
+
+	while (!m) {
+		if (++b >= v->nb)
+			return (uint32_t)(v->n - 1);
+		m = furet_pdocv_starts(v, b);
+	}
+	last = 64 * b + (unsigned)__builtin_ctzll(m) - 1;
+	return last < v->n ? (uint32_t)last : (uint32_t)(v->n - 1);
 }
 
 /* ---- docids: document id -> number ------------------------------------------ */

@@ -21,7 +21,7 @@
 #include "textcodec.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 13
+#define FURET_FORMAT_VERSION 14
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */
@@ -202,10 +202,11 @@ furet_rc furet_store_put_collection(furet_txn *t, const furet_collection *c);
 ** "plen" (a length per passage) and "dlen" (per document): entries of 1, 2
 ** or 4 bytes, the few longer lengths apart. "pdoc" (the document of each
 ** passage): a bitmap of the passages that start a document, by blocks of
-** 64 with the document of each block's first passage. Searches read them
-** once per posting or per passage visited, through the inline getters;
-** the writer and compaction decode and encode them whole. A view borrows
-** the value it was opened on. */
+** 64 with the document of each block's first passage. Each is stored in
+** chunks (below), each chunk coded on its own. Searches read them once per
+** posting or per passage visited, through the inline getters; the writer
+** decodes and encodes the chunks it rewrites, check and compaction the
+** whole arrays. A view borrows the value it was opened on. */
 /* The getters below are a few instructions, read per posting or passage
 ** in the search's loop, which is too large for the compiler to inline
 ** them on its own. */
@@ -299,23 +300,28 @@ typedef struct furet_pdoc {
 furet_rc furet_pdoc_open(furet_val v, uint64_t n, furet_pdoc *out);
 /* furet_pdoc_doc for a passage whose block holds a jump. */
 furet_rc furet_pdoc_jump(const furet_pdoc *pd, uint32_t pid, uint32_t *doc);
-/* furet_pdoc_first and _last past the block of pid. */
-uint32_t furet_pdoc_first_before(const furet_pdoc *pd, size_t b);
-uint32_t furet_pdoc_last_after(const furet_pdoc *pd, size_t b);
 furet_rc furet_pdoc_decode(furet_val v, uint64_t n, uint32_t *out);
-/* docs[n]: the document of each passage, never decreasing. */
-void furet_pdoc_encode(const uint32_t *docs, uint64_t n, furet_buf *out);
+/* docs[n]: the document of each passage, never decreasing. prev: the
+** document of the passage before docs[0] (the previous chunk's last), NULL
+** when there is none. */
+void furet_pdoc_encode(const uint32_t *docs, uint64_t n, const uint32_t *prev,
+	furet_buf *out);
 
 /* pdoc a window at a time, as lengths above. */
 typedef struct furet_pdoc_rd {
 	furet_pdoc pd;
 	uint64_t b, e;            /* the next block, the next jump */
 	uint32_t prev;            /* the document of the last passage read */
+	int has_prev;             /* there is one (or a chunk before) */
 	uint32_t buf[64];         /* the block read, from at up to have */
 	unsigned at, have;
 } furet_pdoc_rd;
 
 furet_rc furet_pdoc_rd_open(furet_val v, uint64_t n, furet_pdoc_rd *r);
+/* The array read is a chunk after others, whose last passage is of
+** document prev: its first passage starts a document exactly when its
+** document is another. */
+void furet_pdoc_rd_after(furet_pdoc_rd *r, uint32_t prev);
 furet_rc furet_pdoc_rd_next(furet_pdoc_rd *r, uint32_t *out, size_t k);
 
 typedef struct furet_pdoc_enc {
@@ -324,10 +330,13 @@ typedef struct furet_pdoc_enc {
 	                             before it */
 	uint32_t prev, first;     /* the documents of passage pid - 1 and of the
 	                             block's first */
+	uint32_t prev0;           /* the document before passage 0 ... */
+	int has_prev;             /* ... when there is one */
 	unsigned char *blk, *jump; /* where the next header and jump go */
 } furet_pdoc_enc;
 
-void furet_pdoc_enc_init(furet_pdoc_enc *e, uint64_t n);
+/* prev: as furet_pdoc_encode's. */
+void furet_pdoc_enc_init(furet_pdoc_enc *e, uint64_t n, const uint32_t *prev);
 void furet_pdoc_enc_count(furet_pdoc_enc *e, const uint32_t *docs, size_t k);
 int furet_pdoc_enc_start(furet_pdoc_enc *e, furet_buf *out);
 void furet_pdoc_enc_put(furet_pdoc_enc *e, const uint32_t *docs, size_t k);
@@ -353,28 +362,6 @@ FURET_INLINE uint64_t furet_pdoc_starts(const furet_pdoc *pd, size_t b)
 	return furet_get_u64le(pd->blk + 16 * b);
 }
 
-/* The first and last passages of the document of pid < pd->n. */
-FURET_INLINE uint32_t furet_pdoc_first(const furet_pdoc *pd, uint32_t pid)
-{
-	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
-		(((uint64_t)2 << (pid & 63)) - 1);
-
-	if (!m)
-		return furet_pdoc_first_before(pd, pid >> 6);
-	return (pid & ~(uint32_t)63) + 63 - (uint32_t)__builtin_clzll(m);
-}
-
-FURET_INLINE uint32_t furet_pdoc_last(const furet_pdoc *pd, uint32_t pid)
-{
-	uint64_t m = furet_pdoc_starts(pd, pid >> 6) &
-		~(((uint64_t)2 << (pid & 63)) - 1);
-
-	/* (bits past the last passage are 0, unless damaged) */
-	if (!m)
-		return furet_pdoc_last_after(pd, pid >> 6);
-	return (pid & ~(uint32_t)63) + (uint32_t)__builtin_ctzll(m) - 1;
-}
-
 /* *doc: the document of passage pid < pd->n. */
 FURET_INLINE furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
 	uint32_t *doc)
@@ -391,17 +378,118 @@ FURET_INLINE furet_rc furet_pdoc_doc(const furet_pdoc *pd, uint32_t pid,
 	return FURET_OK;
 }
 
-/* Is pid < pd->n the only passage of its document? (It starts one, and
-** so does the next passage, in the same word but every 64th time.) */
-FURET_INLINE int furet_pdoc_is_alone(const furet_pdoc *pd, uint32_t pid)
+/* ---- the dense arrays in chunks ---------------------------------------------
+** Each array is stored in chunks of 2^bits entries (the last one shorter),
+** each coded as above on its own, under its name and its u32be number: a
+** commit rewrites only the chunks its entries and removals fall in, so
+** that its memory does not grow with the index. bits is meta's
+** "dense_bits", FURET_DENSE_BITS when the index has none. */
+#define FURET_DENSE_BITS 16
+#define FURET_DENSE_BITS_MIN 6  /* a chunk holds whole pdoc blocks */
+#define FURET_DENSE_BITS_MAX 24
+
+furet_rc furet_dense_bits(furet_txn *t, unsigned *bits);
+/* Its key: name (4 bytes) and the chunk's u32be number. */
+void furet_dense_key(unsigned char key[8], const char *name, uint64_t chunk);
+/* Chunk c's value: FURET_CORRUPT when it is missing. */
+furet_rc furet_dense_chunk(furet_txn *t, const char *name, uint64_t c,
+	furet_val *v);
+/* Entry i of an array of n lengths (one chunk read; in a write
+** transaction, whose writes may move pages). */
+furet_rc furet_dense_len(furet_txn *t, const char *name, uint64_t n,
+	uint64_t i, uint32_t *len);
+/* The n entries of an array into out[n], checked whole (each chunk, and
+** the documents of pdoc across chunks). An array of no entries may have
+** no chunk (an index never committed to). */
+furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
+	uint32_t *out);
+
+/* Views of a whole array, over its chunks, for searches: they borrow the
+** values of the read transaction they were opened in. */
+typedef struct furet_lensv {
+	furet_lens *ch;
+	uint64_t n;
+	unsigned bits;
+	uint64_t mask;
+} furet_lensv;
+
+typedef struct furet_pdocv {
+	furet_pdoc *ch;
+	uint64_t n, nb;            /* passages, blocks of 64 */
+	unsigned bits;
+	uint64_t mask, bmask;      /* of a passage, of a block, in its chunk */
+} furet_pdocv;
+
+/* name is "plen" or "dlen"; FURET_CORRUPT unless each chunk is there and
+** opens (furet_lens_open) for its number of entries. */
+furet_rc furet_lensv_open(furet_txn *t, const char *name, uint64_t n,
+	furet_lensv *out);
+void furet_lensv_close(furet_lensv *v);
+furet_rc furet_pdocv_open(furet_txn *t, uint64_t n, furet_pdocv *out);
+void furet_pdocv_close(furet_pdocv *v);
+/* furet_pdocv_first and _last past block b (of 64 passages). */
+uint32_t furet_pdocv_first_before(const furet_pdocv *v, uint64_t b);
+uint32_t furet_pdocv_last_after(const furet_pdocv *v, uint64_t b);
+
+FURET_INLINE const furet_lens *furet_lensv_chunk(const furet_lensv *v,
+	uint64_t i)
 {
-	uint64_t w = furet_pdoc_starts(pd, pid >> 6) >> (pid & 63);
+	return &v->ch[i >> v->bits];
+}
+
+/* furet_lens_get of entry i < v->n. */
+FURET_INLINE furet_rc furet_lensv_get(const furet_lensv *v, uint64_t i,
+	uint32_t *len)
+{
+	return furet_lens_get(&v->ch[i >> v->bits], (size_t)(i & v->mask), len);
+}
+
+FURET_INLINE uint64_t furet_pdocv_starts(const furet_pdocv *v, uint64_t b)
+{
+	return furet_pdoc_starts(&v->ch[b >> (v->bits - 6)],
+		(size_t)(b & v->bmask));
+}
+
+/* The first and last passages of the document of pid < v->n. */
+FURET_INLINE uint32_t furet_pdocv_first(const furet_pdocv *v, uint32_t pid)
+{
+	uint64_t m = furet_pdocv_starts(v, pid >> 6) &
+		(((uint64_t)2 << (pid & 63)) - 1);
+
+	if (!m)
+		return furet_pdocv_first_before(v, pid >> 6);
+	return (pid & ~(uint32_t)63) + 63 - (uint32_t)__builtin_clzll(m);
+}
+
+FURET_INLINE uint32_t furet_pdocv_last(const furet_pdocv *v, uint32_t pid)
+{
+	uint64_t m = furet_pdocv_starts(v, pid >> 6) &
+		~(((uint64_t)2 << (pid & 63)) - 1);
+
+	/* (bits past the last passage are 0, unless damaged) */
+	if (!m)
+		return furet_pdocv_last_after(v, pid >> 6);
+	return (pid & ~(uint32_t)63) + (uint32_t)__builtin_ctzll(m) - 1;
+}
+
+/* *doc: the document of passage pid < v->n. */
+FURET_INLINE furet_rc furet_pdocv_doc(const furet_pdocv *v, uint32_t pid,
+	uint32_t *doc)
+{
+	return furet_pdoc_doc(&v->ch[pid >> v->bits], (uint32_t)(pid & v->mask),
+		doc);
+}
+
+/* Is pid < v->n the only passage of its document? */
+FURET_INLINE int furet_pdocv_is_alone(const furet_pdocv *v, uint32_t pid)
+{
+	uint64_t w = furet_pdocv_starts(v, pid >> 6) >> (pid & 63);
 
 	if (!(w & 1))
 		return 0;
 	if ((pid & 63) != 63)
-		return (w >> 1 & 1) || pid + 1 >= pd->n;
-	return pid + 1 >= pd->n || (furet_pdoc_starts(pd, (pid >> 6) + 1) & 1);
+		return (w >> 1 & 1) || pid + 1 >= v->n;
+	return pid + 1 >= v->n || (furet_pdocv_starts(v, (pid >> 6) + 1) & 1);
 }
 
 /* Record codecs (layouts in store.c). Encoders append to out (sticky

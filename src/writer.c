@@ -196,6 +196,8 @@ struct furet_writer {
 	uint32_t *dlen_b;  /* at commit: each document's length, in words */
 	unsigned char *pdead; /* at commit: bit set for passages not written */
 	int has_dead;      /* at commit: some bit of pdead is set */
+	uint32_t *dense_win; /* at commit: a chunk of a dense array */
+	size_t cap_win;
 	size_t n_spills;
 
 	furet_buf scratch;
@@ -403,6 +405,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_free(w->pinfo);
 	furet_free(w->dlen_b);
 	furet_free(w->pdead);
+	furet_free(w->dense_win);
 	furet_buf_free(&w->scratch);
 	furet_txn_abort(w->rt);
 	furet_store_discard(w->part);
@@ -2911,49 +2914,21 @@ done:
 
 enum { DENSE_PLEN, DENSE_PDOC, DENSE_DLEN };
 
-/* The entries of a dense array with the batch's appended, in order, a
-** window at a time: the index's (read from its value, checked), with the
-** passages that removals made dead, then the batch's. */
+/* The batch's entries of a dense array, in order, a window at a time. */
 typedef struct dense_src {
 	const furet_writer *w;
 	int kind;
 	uint32_t doc_base;        /* the batch's first document number */
-	furet_val v;              /* the index's array of n_old entries */
-	uint64_t n_old, i;        /* the next entry */
-	furet_lens_rd lr;
-	furet_pdoc_rd pr;
-	size_t doc;               /* the batch's next entry: a document */
+	size_t doc;               /* the next entry: a document */
 	uint32_t k;               /* and its passage */
-	const unsigned char *dead; /* u32be passage numbers, ascending */
-	size_t n_dead, at_dead;
 } dense_src;
-
-static furet_rc dense_rewind(dense_src *d)
-{
-	d->i = 0;
-	d->doc = 0;
-	d->k = 0;
-	d->at_dead = 0;
-	return d->kind == DENSE_PDOC ? furet_pdoc_rd_open(d->v, d->n_old, &d->pr) :
-		furet_lens_rd_open(d->v, d->n_old, &d->lr);
-}
 
 /* The next m entries into out (m: as many as are left, at most). */
 static furet_rc dense_next(dense_src *d, uint32_t *out, size_t m)
 {
 	const furet_writer *w = d->w;
-	uint64_t start = d->i;
 	size_t n = 0;
-	furet_rc rc;
 
-	if (d->i < d->n_old) {
-		n = d->n_old - d->i < m ? (size_t)(d->n_old - d->i) : m;
-		rc = d->kind == DENSE_PDOC ? furet_pdoc_rd_next(&d->pr, out, n) :
-			furet_lens_rd_next(&d->lr, out, n);
-		if (rc)
-			return rc == FURET_INVALID ? FURET_CORRUPT : rc;
-		d->i += n;
-	}
 	/* Documents in order hold the passages in order. */
 	while (n < m && d->doc < w->n_docs) {
 		const batch_doc *bd = &w->docs[d->doc];
@@ -2977,17 +2952,8 @@ static furet_rc dense_next(dense_src *d, uint32_t *out, size_t m)
 		d->doc++;
 		d->k = 0;
 	}
-	if (n < m)
-		return FURET_ERROR; /* (the batch's documents hold n_pass passages) */
-	d->i = start + n;
-	for (; d->at_dead < d->n_dead; d->at_dead++) {
-		uint32_t pid = furet_get_u32be(d->dead + 4 * d->at_dead);
-		if (pid >= d->i)
-			break;
-		if (pid >= start)
-			out[pid - start] = FURET_DEAD_PASSAGE;
-	}
-	return FURET_OK;
+	return n < m ? FURET_ERROR : FURET_OK; /* (the batch's documents hold
+	                                          n_pass passages) */
 }
 
 static int u32be_cmp(const void *a, const void *b)
@@ -2997,64 +2963,156 @@ static int u32be_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Rewrites a dense array of meta with the batch's entries appended: per
-** passage its length (plen) or document (pdoc), per document its length
-** in words (dlen). n_old entries are there already. They are read twice,
-** a window at a time, counted then encoded into buf at its exact size:
-** decoded whole they took 4 bytes a passage of the index, 28 MB at 7
-** million, at the end of each part of a rebuild. dead (sorted here):
-** passages that removals made dead. */
+/* The document of the last passage of pdoc's chunk c (of 2^bits). */
+static furet_rc pdoc_chunk_last(furet_txn *t, uint64_t c, unsigned bits,
+	uint32_t *doc)
+{
+	furet_val v;
+	furet_pdoc pd;
+	uint64_t size = (uint64_t)1 << bits;
+	furet_rc rc;
+
+	if ((rc = furet_dense_chunk(t, "pdoc", c, &v)) ||
+		(rc = furet_pdoc_open(v, size, &pd)))
+		return rc;
+	return furet_pdoc_doc(&pd, (uint32_t)(size - 1), doc);
+}
+
+/* Deletes the chunks of an array from chunk c on: what a rebuild inside
+** one transaction leaves of the index it replaces (meta is not
+** cleared). */
+static furet_rc drop_chunks(furet_txn *t, const char *name, uint64_t c)
+{
+	unsigned char key[8];
+	furet_cursor *cur;
+	furet_val k, v;
+	furet_rc rc;
+
+	if (c > UINT32_MAX)
+		return FURET_OK;
+	furet_dense_key(key, name, c);
+	for (;;) {
+		if ((rc = furet_cursor_open(t, FURET_T_META, &cur)))
+			return rc;
+		rc = furet_cursor_seek(cur, key, sizeof key, &k, &v);
+		if (rc == FURET_OK && (k.len != 8 || memcmp(k.data, name, 4)))
+			rc = FURET_DONE;
+		if (rc == FURET_OK) {
+			memcpy(key, k.data, 8);
+			furet_cursor_close(cur);
+			if ((rc = furet_txn_del(t, FURET_T_META, key, sizeof key)))
+				return rc;
+			continue;
+		}
+		furet_cursor_close(cur);
+		return rc == FURET_DONE ? FURET_OK : rc;
+	}
+}
+
+/* Rewrites the chunks of a dense array of meta that the batch changes:
+** per passage its length (plen) or document (pdoc), per document its
+** length in words (dlen). n_old entries are there already: the chunk
+** they end in and the chunks after it get the batch's entries, and the
+** chunks of the passages that removals made dead (dead, sorted here) get
+** those. Each chunk is decoded into w->dense_win and encoded into buf:
+** what this holds grows with the batch, not with the index (the whole
+** array was rewritten before format 14: 28 MB at 7 million passages,
+** in furet's buffer and LMDB's dirty pages). */
 static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 	uint64_t n_old, int kind, uint32_t doc_base, furet_buf *buf,
 	furet_buf *dead)
 {
-	uint32_t win[2048];
-	uint64_t n = n_old + (kind == DENSE_DLEN ? w->n_docs : w->n_pass), i;
+	uint64_t n = n_old + (kind == DENSE_DLEN ? w->n_docs : w->n_pass);
+	uint64_t size, n_ch, c_new, c, n_dead = 0, at_dead = 0;
+	const unsigned char *dp = NULL;
+	unsigned char key[8];
+	uint32_t *win, prev = 0;
+	unsigned bits;
 	dense_src d;
-	furet_lens_enc le;
-	furet_pdoc_enc pe;
-	int pass;
 	furet_rc rc;
 
 	memset(&d, 0, sizeof d);
 	d.w = w;
 	d.kind = kind;
 	d.doc_base = doc_base;
-	d.n_old = n_old;
-	if (n_old && (rc = furet_txn_get(t, FURET_T_META, name, strlen(name),
-		&d.v)))
-		return rc == FURET_DONE ? FURET_CORRUPT : rc;
+	if ((rc = furet_dense_bits(t, &bits)))
+		return rc;
+	size = (uint64_t)1 << bits;
+	if (w->cap_win < size) {
+		furet_free(w->dense_win);
+		w->cap_win = 0;
+		if (!(w->dense_win = furet_malloc((size_t)size * sizeof *win)))
+			return FURET_NOMEM;
+		w->cap_win = (size_t)size;
+	}
+	win = w->dense_win;
 	if (dead && dead->len >= 4) {
 		qsort(dead->data, dead->len / 4, 4, u32be_cmp);
-		d.dead = dead->data;
-		d.n_dead = dead->len / 4;
+		dp = dead->data;
+		n_dead = dead->len / 4;
 	}
-	/* A search reads a document's length only when it has several
-	** passages: longer than a byte holds, mostly. */
-	furet_lens_enc_init(&le, n, kind == DENSE_DLEN ? 2 : 1);
-	furet_pdoc_enc_init(&pe, n);
-	furet_buf_reset(buf);
-	for (pass = 0; pass < 2; pass++) {
-		if ((rc = dense_rewind(&d)))
+	n_ch = (n + size - 1) >> bits;
+	c_new = n > n_old ? n_old >> bits : n_ch;
+	c = n_dead && furet_get_u32be(dp) >> bits < c_new ?
+		furet_get_u32be(dp) >> bits : c_new;
+	for (; c < n_ch; ) {
+		uint64_t first = c << bits, m = n - first < size ? n - first : size;
+		uint64_t k_old = n_old <= first ? 0 : n_old - first < m ?
+			n_old - first : m;
+		furet_val v;
+
+		if (kind == DENSE_PDOC && c > 0 && c == c_new &&
+			(rc = pdoc_chunk_last(t, c - 1, bits, &prev)))
 			return rc;
-		if (pass == 1 && (kind == DENSE_PDOC ?
-			furet_pdoc_enc_start(&pe, buf) : furet_lens_enc_start(&le, buf)))
-			return FURET_NOMEM;
-		for (i = 0; i < n; ) {
-			size_t m = n - i < 2048 ? (size_t)(n - i) : 2048;
-			if ((rc = dense_next(&d, win, m)))
+		if (k_old) {
+			/* (the chunk's value, read before any put of this chunk) */
+			if ((rc = furet_dense_chunk(t, name, c, &v)))
 				return rc;
-			if (kind == DENSE_PDOC)
-				(pass ? furet_pdoc_enc_put : furet_pdoc_enc_count)(&pe,
-					win, m);
-			else
-				(pass ? furet_lens_enc_put : furet_lens_enc_count)(&le,
-					win, m);
-			i += m;
+			if (kind == DENSE_PDOC) {
+				furet_pdoc_rd r;
+				if (!(rc = furet_pdoc_rd_open(v, k_old, &r))) {
+					if (c > 0)
+						furet_pdoc_rd_after(&r, prev);
+					rc = furet_pdoc_rd_next(&r, win, (size_t)k_old);
+				}
+			} else {
+				rc = furet_lens_decode(v, k_old, win);
+			}
+			if (rc)
+				return rc == FURET_INVALID ? FURET_CORRUPT : rc;
 		}
+		if (m > k_old && (rc = dense_next(&d, win + k_old,
+			(size_t)(m - k_old))))
+			return rc;
+		for (; at_dead < n_dead; at_dead++) {
+			uint64_t pid = furet_get_u32be(dp + 4 * at_dead);
+			if (pid >= first + m)
+				break;
+			if (pid >= first)
+				win[pid - first] = FURET_DEAD_PASSAGE;
+		}
+		furet_buf_reset(buf);
+		if (kind == DENSE_PDOC)
+			furet_pdoc_encode(win, m, c > 0 ? &prev : NULL, buf);
+		else
+			/* A search reads a document's length only when it has
+			** several passages: longer than a byte holds, mostly. */
+			furet_lens_encode(win, m, kind == DENSE_DLEN ? 2 : 1, buf);
+		if (buf->has_err)
+			return FURET_NOMEM;
+		furet_dense_key(key, name, c);
+		if ((rc = furet_txn_put(t, FURET_T_META, key, sizeof key, buf->data,
+			buf->len, 0)))
+			return rc;
+		prev = win[m - 1];
+		/* the next chunk: the batch's, or one a removal falls in */
+		c++;
+		if (c < c_new)
+			c = at_dead < n_dead && furet_get_u32be(dp + 4 * at_dead) >>
+				bits < c_new ? furet_get_u32be(dp + 4 * at_dead) >> bits :
+				c_new;
 	}
-	return furet_txn_put(t, FURET_T_META, name, strlen(name), buf->data,
-		buf->len, 0);
+	return n_old == 0 ? drop_chunks(t, name, n_ch) : FURET_OK;
 }
 
 typedef struct tref {
@@ -3153,7 +3211,6 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 		uint32_t pid = rec.first_passage + k, length;
 		furet_passage_rec pr;
 		furet_term_rec tr;
-		furet_lens lens;
 		size_t text_len;
 		uint64_t back;
 
@@ -3162,11 +3219,7 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 			goto corrupt;
 		/* Its length from "plen", read afresh each time: the writes
 		** between two passages may move pages. */
-		if ((rc = furet_txn_get(t, FURET_T_META, "plen", 4, &v)) ||
-			(rc = furet_lens_open(v, c->n_passages, &lens)))
-			goto corrupt;
-		if ((uint64_t)pid >= c->n_passages ||
-			(rc = furet_lens_get(&lens, pid, &length)) ||
+		if ((rc = furet_dense_len(t, "plen", c->n_passages, pid, &length)) ||
 			length == FURET_DEAD_PASSAGE)
 			goto corrupt;
 		n = 0;
@@ -4078,6 +4131,20 @@ static void docs_free(docs_out *o)
 	furet_doc_app_free(&o->app);
 }
 
+/* The chunks of the dense arrays of an index that has none yet: 2^16
+** entries (FURET_DENSE_BITS), or FURET_TEST_DENSE_BITS's, for tests that
+** need chunk boundaries in a small index. */
+static furet_rc put_dense_bits(furet_txn *t)
+{
+	const char *e = getenv("FURET_TEST_DENSE_BITS");
+	unsigned char b = FURET_DENSE_BITS;
+
+	if (e && atoi(e) >= FURET_DENSE_BITS_MIN &&
+		atoi(e) <= FURET_DENSE_BITS_MAX)
+		b = (unsigned char)atoi(e);
+	return furet_txn_put(t, FURET_T_META, "dense_bits", 10, &b, 1, 0);
+}
+
 /* Writes the batch's lookup pairs and dense arrays; is_done is set. */
 static furet_rc put_tables(batch_tables *bt)
 {
@@ -4085,6 +4152,9 @@ static furet_rc put_tables(batch_tables *bt)
 	furet_rc rc;
 
 	bt->is_done = 1;
+	if (bt->n_passages == 0 && bt->next_doc == 0 &&
+		(rc = put_dense_bits(bt->t)))
+		return rc;
 	if ((rc = write_pairs(w, bt->t, 0, bt->fold_order, w->folds.n,
 		bt->put_flags)) ||
 		(rc = write_pairs(w, bt->t, 1, bt->word_order, w->words.n,

@@ -255,18 +255,19 @@ if command -v mdb_load >/dev/null 2>&1; then
 	run search -i "$T/bad" formation; expect_status 0 "search after the rebuild"
 	# Damaged records: furet check says what it found; searches answer
 	# from what they can read, or say the index is damaged.
-	# (format 12: a width byte of 3 exists for no number of passages; the
+	# (format 14: the first chunk of passage lengths with a width byte of
+	# 3, which exists for no number of passages; the first chunk of the
 	# document bitmap cut to 5 bytes; document 0's value says its record
 	# is 5 bytes and holds 1)
 	fresh
-	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n plen\n \03\02\03\nDATA=END\n' |
+	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n plen\\00\\00\\00\\00\n \03\02\03\nDATA=END\n' |
 		mdb_load -s meta "$T/bad"
 	run check -i "$T/bad"; expect_status 2 "damaged passage lengths: check"
 	once 'the passage arrays do not match' "damaged passage lengths: check says what"
 	run search -i "$T/bad" formation; expect_status 2 "damaged passage lengths: search"
 	once '^furet: ' "damaged passage lengths: search message"
 	fresh
-	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n pdoc\n \01\02\03\04\05\nDATA=END\n' |
+	printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n pdoc\\00\\00\\00\\00\n \01\02\03\04\05\nDATA=END\n' |
 		mdb_load -s meta "$T/bad"
 	run check -i "$T/bad"; expect_status 2 "damaged passage documents: check"
 	once 'the passage arrays do not match' "damaged passage documents: check says what"

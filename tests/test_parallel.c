@@ -790,6 +790,144 @@ static int list_dir(const char *dir, char *names, size_t cap)
 	return n;
 }
 
+/* The dense arrays of a and b read back whole: the same entries. */
+static void assert_same_dense(furet_index *a, furet_index *b)
+{
+	static const char *const names[] = { "plen", "pdoc", "dlen" };
+	furet_txn *t[2] = { NULL, NULL };
+	furet_collection c[2];
+	uint32_t *x[2];
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(furet_store_begin((k ? b : a)->store, 0, &t[k]),
+			FURET_OK);
+		assert_int_equal(furet_store_get_collection(t[k], &c[k]), FURET_OK);
+	}
+	assert_int_equal(c[0].n_passages, c[1].n_passages);
+	assert_int_equal(c[0].next_doc, c[1].next_doc);
+	for (i = 0; i < 3; i++) {
+		uint64_t n = i == 2 ? c[0].next_doc : c[0].n_passages;
+		for (k = 0; k < 2; k++) {
+			x[k] = malloc((size_t)(n + 1) * sizeof *x[k]);
+			assert_non_null(x[k]);
+			assert_int_equal(furet_dense_decode(t[k], names[i], n, x[k]),
+				FURET_OK);
+		}
+		assert_memory_equal(x[0], x[1], n * sizeof *x[0]);
+		free(x[0]);
+		free(x[1]);
+	}
+	furet_txn_abort(t[0]);
+	furet_txn_abort(t[1]);
+}
+
+/* The same hits, documents and scores, from a and b. */
+static void assert_same_hits(furet_index *a, furet_index *b, const char *q,
+	unsigned flags)
+{
+	furet_search_options o;
+	furet_results *r[2] = { NULL, NULL };
+	size_t i, k;
+
+	furet_search_options_init(&o);
+	o.limit = 60;
+	o.flags = flags;
+	for (k = 0; k < 2; k++)
+		assert_int_equal(furet_search(k ? b : a, q, strlen(q), &o, &r[k]),
+			FURET_OK);
+	assert_true(furet_results_count(r[0]) > 0);
+	assert_int_equal(furet_results_count(r[0]), furet_results_count(r[1]));
+	for (i = 0; i < furet_results_count(r[0]); i++) {
+		furet_hit h[2];
+		for (k = 0; k < 2; k++)
+			assert_int_equal(furet_results_get(r[k], i, &h[k]), FURET_OK);
+		assert_string_equal(h[0].doc, h[1].doc);
+		assert_true(h[0].score == h[1].score);
+		assert_string_equal(h[0].text, h[1].text);
+	}
+	furet_results_free(r[0]);
+	furet_results_free(r[1]);
+}
+
+/* The dense arrays in chunks of 64 entries (FURET_TEST_DENSE_BITS=6): a
+** rebuild in parts, an incremental batch in parts (removals across the
+** chunks), then one in a transaction give the index of chunks of 2^16
+** (one chunk here) but for meta, the same arrays read back whole, the
+** same hits with and without a document's best passage only (the first
+** and last passages of a document across chunks), and pass check. */
+static void test_dense_chunks(void **state)
+{
+	static const char *const qs[] = { "école", "exemple villeneuve",
+		"formation con", "\"pê ar\" ba" };
+	char *dir[2] = { tu_mkdtemp(), tu_mkdtemp() }, id[32];
+	furet_index *ix[2] = { NULL, NULL };
+	furet_writer *w = NULL;
+	furet_txn *t = NULL;
+	furet_collection c;
+	unsigned bits;
+	print p[2];
+	int i, k, r, tab;
+	size_t q;
+	(void)state;
+
+	is_text_decoded = 1;
+	for (k = 0; k < 2; k++) {
+		if (k == 0)
+			assert_int_equal(setenv("FURET_TEST_DENSE_BITS", "6", 1), 0);
+		assert_int_equal(furet_index_open(dir[k], FURET_OPEN_CREATE, &ix[k]),
+			FURET_OK);
+		furet_writer_part_max = 8 << 10;
+		assert_int_equal(furet_writer_begin(ix[k], FURET_WRITE_REBUILD, &w),
+			FURET_OK);
+		for (i = 0; i < N_DOCS; i++) {
+			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
+			d.source = "corpus/a.jsonl";
+			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+		}
+		assert_true(furet_writer_parts(w) >= 2);
+		assert_int_equal(furet_writer_commit(w), FURET_OK);
+		furet_writer_part_max = 0;
+		assert_int_equal(unsetenv("FURET_TEST_DENSE_BITS"), 0);
+		assert_int_equal(furet_store_begin(ix[k]->store, 0, &t), FURET_OK);
+		assert_int_equal(furet_dense_bits(t, &bits), FURET_OK);
+		assert_int_equal(bits, k ? FURET_DENSE_BITS : 6);
+		assert_int_equal(furet_store_get_collection(t, &c), FURET_OK);
+		assert_true(c.n_passages > 20 * 64);
+		furet_txn_abort(t);
+	}
+	for (r = 0; r <= 2; r++) {
+		for (k = 0; r > 0 && k < 2; k++) {
+			furet_writer_part_max = r == 1 ? 8 << 10 : 0;
+			assert_int_equal(furet_writer_begin(ix[k], 0, &w), FURET_OK);
+			(void)inc_batch(w, r - 1);
+			assert_true(r == 2 || furet_writer_parts(w) >= 2);
+			assert_int_equal(furet_writer_commit(w), FURET_OK);
+			furet_writer_part_max = 0;
+		}
+		for (k = 0; k < 2; k++) {
+			fingerprint(ix[k], &p[k]);
+			assert_int_equal(furet_index_check(ix[k]), FURET_OK);
+		}
+		for (tab = 0; tab < FURET_T_COUNT; tab++)
+			if (tab != FURET_T_META && (p[0].h[tab] != p[1].h[tab] ||
+				p[0].n[tab] != p[1].n[tab]))
+				fail_msg("round %d: table %d differs", r, tab);
+		assert_memory_equal(&p[0].st, &p[1].st, sizeof p[0].st);
+		assert_same_dense(ix[0], ix[1]);
+		for (q = 0; q < sizeof qs / sizeof *qs; q++) {
+			assert_same_hits(ix[0], ix[1], qs[q], 0);
+			assert_same_hits(ix[0], ix[1], qs[q], FURET_SEARCH_BEST_PER_DOC);
+		}
+	}
+	is_text_decoded = 0;
+	for (k = 0; k < 2; k++) {
+		furet_index_close(ix[k]);
+		tu_rmtree(dir[k]);
+		free(dir[k]);
+	}
+}
+
 /* Spilled files live in tmp_dir without a name: nothing is left there
 ** after a commit or an abort, and a tmp_dir that cannot be written fails
 ** the batch with FURET_IO, the index as it was. */
@@ -942,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(test_first_batch_parts),
 		cmocka_unit_test(test_incremental_parts),
 		cmocka_unit_test(test_incremental_copy),
+		cmocka_unit_test(test_dense_chunks),
 		cmocka_unit_test(test_temporary_files),
 		cmocka_unit_test(test_analyzers_after_commit),
 	};

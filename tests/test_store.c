@@ -1276,7 +1276,7 @@ static void check_pdoc_windows(const furet_buf *whole, const uint32_t *docs,
 
 		furet_buf_init(&b);
 		furet_buf_puts(&b, "pre");
-		furet_pdoc_enc_init(&e, n);
+		furet_pdoc_enc_init(&e, n, NULL);
 		for (i = 0; i < n; i += k)
 			furet_pdoc_enc_count(&e, docs + i, n - i < k ? n - i : k);
 		assert_int_equal(furet_pdoc_enc_start(&e, &b), 0);
@@ -1400,32 +1400,85 @@ static void test_lens_codec(void **state)
 	furet_buf_free(&b);
 }
 
-/* The document of each passage against what pdoc's bitmap says. */
-static void check_pdoc(const uint32_t *docs, uint64_t n)
+/* Puts docs[n] as meta's "pdoc" in chunks of 2^bits passages, each
+** encoded on its own after the previous one's last document. */
+static void put_pdoc_chunks(furet_txn *t, const uint32_t *docs, uint64_t n,
+	unsigned bits)
 {
+	unsigned char b8 = (unsigned char)bits, key[8];
+	uint64_t c, size = (uint64_t)1 << bits;
 	furet_buf b;
-	furet_pdoc pd;
-	uint32_t *all = malloc((n + 1) * sizeof *all), d, pid;
 
 	furet_buf_init(&b);
-	furet_pdoc_encode(docs, n, &b);
-	assert_false(b.has_err);
-	assert_int_equal(furet_pdoc_open(val_of(&b), n, &pd), FURET_OK);
-	for (pid = 0; pid < n; pid++) {
-		uint32_t first = pid, last = pid;
-		while (first > 0 && docs[first - 1] == docs[pid])
-			first--;
-		while (last + 1 < n && docs[last + 1] == docs[pid])
-			last++;
-		assert_int_equal(furet_pdoc_doc(&pd, pid, &d), FURET_OK);
-		assert_int_equal(d, docs[pid]);
-		assert_int_equal(furet_pdoc_first(&pd, pid), first);
-		assert_int_equal(furet_pdoc_last(&pd, pid), last);
-		assert_int_equal(furet_pdoc_is_alone(&pd, pid), first == last);
+	assert_int_equal(furet_txn_put(t, FURET_T_META, "dense_bits", 10, &b8, 1,
+		0), FURET_OK);
+	for (c = 0; c * size < n; c++) {
+		uint64_t m = n - c * size < size ? n - c * size : size;
+		furet_buf_reset(&b);
+		furet_pdoc_encode(docs + c * size, m, c ? &docs[c * size - 1] : NULL,
+			&b);
+		assert_false(b.has_err);
+		furet_dense_key(key, "pdoc", c);
+		assert_int_equal(furet_txn_put(t, FURET_T_META, key, 8, b.data, b.len,
+			0), FURET_OK);
 	}
+	furet_buf_free(&b);
+}
+
+/* The document of each passage against what pdoc's bitmap says, in one
+** chunk and in chunks of 64 and 128 passages (documents across them). */
+static void check_pdoc(const uint32_t *docs, uint64_t n)
+{
+	static const unsigned bits[] = { 16, 6, 7 };
+	char *dir = tu_mkdtemp(), err[256];
+	furet_store *s = NULL;
+	furet_buf b;
+	uint32_t *all = malloc((n + 1) * sizeof *all), d, pid;
+	size_t x;
+
+	furet_buf_init(&b);
+	furet_pdoc_encode(docs, n, NULL, &b);
+	assert_false(b.has_err);
 	assert_int_equal(furet_pdoc_decode(val_of(&b), n, all), FURET_OK);
 	assert_memory_equal(all, docs, n * sizeof *docs);
 	check_pdoc_windows(&b, docs, n);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	/* (each in a transaction aborted after) */
+	for (x = 0; x < sizeof bits / sizeof *bits; x++) {
+		furet_txn *t = NULL;
+		furet_pdocv pv;
+
+		assert_int_equal(furet_store_begin(s, 1, &t), FURET_OK);
+		put_pdoc_chunks(t, docs, n, bits[x]);
+		assert_int_equal(furet_pdocv_open(t, n, &pv), FURET_OK);
+		for (pid = 0; pid < n; pid++) {
+			uint32_t first = pid, last = pid;
+			while (first > 0 && docs[first - 1] == docs[pid])
+				first--;
+			while (last + 1 < n && docs[last + 1] == docs[pid])
+				last++;
+			assert_int_equal(furet_pdocv_doc(&pv, pid, &d), FURET_OK);
+			assert_int_equal(d, docs[pid]);
+			assert_int_equal(furet_pdocv_first(&pv, pid), first);
+			assert_int_equal(furet_pdocv_last(&pv, pid), last);
+			assert_int_equal(furet_pdocv_is_alone(&pv, pid), first == last);
+		}
+		furet_pdocv_close(&pv);
+		memset(all, 0, n * sizeof *all);
+		assert_int_equal(furet_dense_decode(t, "pdoc", n, all), FURET_OK);
+		assert_memory_equal(all, docs, n * sizeof *docs);
+		/* A chunk less or more than the passages need. */
+		if (n > ((uint64_t)1 << bits[x]))
+			assert_int_equal(furet_pdocv_open(t, n - ((uint64_t)1 << bits[x]),
+				&pv), FURET_CORRUPT);
+		assert_int_equal(furet_pdocv_open(t, n + ((uint64_t)1 << bits[x]),
+			&pv), FURET_CORRUPT);
+		furet_txn_abort(t);
+	}
+	furet_store_close(s);
+	tu_rmtree(dir);
+	free(dir);
 	free(all);
 	furet_buf_free(&b);
 }
@@ -1467,7 +1520,7 @@ static void test_pdoc_codec(void **state)
 	/* Damage: sizes, a bit past the last passage, jump counts that do not
 	** hold, a jump at no start, documents that go down. */
 	furet_buf_init(&b);
-	furet_pdoc_encode(docs, 2000, &b);
+	furet_pdoc_encode(docs, 2000, NULL, &b);
 	v = val_of(&b);
 	assert_true(b.len > 16 * 32);
 	v.len = 16 * 32 + 4;
