@@ -143,6 +143,11 @@ uint64_t furet_store_used(furet_store *s);
 ** cursor and pointer obtained through t before becomes invalid. After a
 ** failure t can only be aborted. */
 furet_rc furet_txn_checkpoint(furet_txn *t);
+/* Lets the store's own long rewrites inside t (a split of the docids
+** buckets) checkpoint every `every` bytes put; 0, the default: never. Only
+** as furet_txn_checkpoint: the rewrite's values and cursors are its own,
+** the caller's from before become invalid as they would. */
+void furet_txn_set_checkpoint(furet_txn *t, size_t every);
 /* Bytes (keys and values) put through t since it began or its last
 ** checkpoint. */
 size_t furet_txn_pending(const furet_txn *t);

@@ -3102,7 +3102,7 @@ static furet_rc write_dense(furet_writer *w, furet_txn *t, const char *name,
 			return FURET_NOMEM;
 		furet_dense_key(key, name, c);
 		if ((rc = furet_txn_put(t, FURET_T_META, key, sizeof key, buf->data,
-			buf->len, 0)))
+			buf->len, 0)) || (rc = tick(w, t)))
 			return rc;
 		prev = win[m - 1];
 		/* the next chunk: the batch's, or one a removal falls in */
@@ -4421,6 +4421,8 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 			return furet_index_fail(w->ix, rc, "cannot start the write "
 				"transaction");
 		}
+		/* (a split of the docids buckets rewrites that table whole) */
+		furet_txn_set_checkpoint(t, (size_t)w->ckpt);
 		rc = write_batch(w, t, order, fold_order, word_order);
 		if (rc == FURET_OK) {
 			rc = furet_txn_commit(t);

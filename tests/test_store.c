@@ -1571,6 +1571,64 @@ static void test_pdoc_codec(void **state)
 	furet_buf_free(&b);
 }
 
+/* A split of the docids buckets, in a transaction that may checkpoint
+** (a rebuild's part, a batch written into a copy), commits as it goes:
+** it rewrites the whole table. Every id is found after each. */
+static void test_docids_split_checkpoints(void **state)
+{
+	char *dir = tu_mkdtemp(), err[512], name[32];
+	furet_store *s = NULL, *f = NULL;
+	furet_txn *t = NULL;
+	furet_doc_enc de;
+	furet_buf enc;
+	furet_val v;
+	uint32_t d, i, j;
+	unsigned bits = 0, n_splits = 0;
+	(void)state;
+
+	furet_buf_init(&enc);
+	furet_doc_enc_init(&de, NULL);
+	assert_int_equal(furet_store_open(dir, FURET_STORE_CREATE, &s, err,
+		sizeof err), FURET_OK);
+	assert_int_equal(furet_store_open_sibling(s, &f, err, sizeof err),
+		FURET_OK);
+	assert_int_equal(furet_store_begin(f, 1, &t), FURET_OK);
+	furet_txn_set_checkpoint(t, 1);
+	for (i = 0; i < 3000; i++) {
+		furet_doc_rec r;
+		memset(&r, 0, sizeof r);
+		snprintf(name, sizeof name, "doc-%u", (unsigned)i);
+		r.id = name;
+		r.id_len = strlen(name);
+		r.title = "";
+		furet_buf_reset(&enc);
+		furet_doc_rec_encode(&de, &r, &enc);
+		assert_int_equal(furet_doc_put(t, i, enc.data, enc.len), FURET_OK);
+		assert_int_equal(furet_docid_put(t, name, strlen(name), i), FURET_OK);
+		if (furet_txn_get(t, FURET_T_META, "docid_bits", 10, &v) == FURET_OK &&
+			v.data[0] != bits) {
+			/* it split: checkpointed after its last bucket */
+			bits = v.data[0];
+			n_splits++;
+			assert_true(furet_txn_pending(t) < 64);
+			for (j = 0; j <= i; j++) {
+				snprintf(name, sizeof name, "doc-%u", (unsigned)j);
+				assert_int_equal(furet_docid_get(t, name, strlen(name), &d,
+					NULL), FURET_OK);
+				assert_int_equal(d, j);
+			}
+		}
+	}
+	assert_true(n_splits >= 4);
+	furet_txn_abort(t);
+	furet_store_discard(f);
+	furet_store_close(s);
+	furet_doc_enc_free(&de);
+	furet_buf_free(&enc);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* The docs table, four records to a value: put and get in any order,
 ** remove, a rebuild's records added in order, every record iterated in
 ** order; a value that is not four records is damage. */
@@ -2184,6 +2242,7 @@ int main(void)
 		cmocka_unit_test(test_block_key),
 		cmocka_unit_test(test_doc_names_codec),
 		cmocka_unit_test(test_docids),
+		cmocka_unit_test(test_docids_split_checkpoints),
 		cmocka_unit_test(test_docs_table),
 		cmocka_unit_test(test_text_blocks),
 		cmocka_unit_test(test_text_groups),
