@@ -49,6 +49,9 @@ size_t furet_writer_runs(const furet_writer *w);
 ** next one is (0, the default: a quarter of the budget; tests lower it). */
 size_t furet_writer_parts(const furet_writer *w);
 extern uint64_t furet_writer_part_max;
+/* For tests: the bytes of the parts' id hashes a rebuild keeps, past which
+** it looks each id up in the parts (0: an eighth of the budget). */
+extern uint64_t furet_writer_part_ids_max;
 /* The smallest number of bytes a rebuild writes between two checkpoints
 ** (see commit_rebuild in writer.c): 16 MiB; tests lower it to make a small
 ** rebuild commit many times. */

@@ -470,13 +470,20 @@ static void test_parts_replace(void **state)
 {
 	static const int same[] = { FURET_T_DOCS, FURET_T_SOURCES,
 		FURET_T_FOLDS, FURET_T_WORDS };
-	print rf, rl, first, last;
+	print rf, rl, first, last, nf, nl;
 	size_t i;
 	(void)state;
 
 	is_text_decoded = 1;
 	assert_int_equal(build_parts(2, 0, &rf, &rl), 0);
 	assert_true(build_parts(2, 8 << 10, &first, &last) >= 3);
+	/* The parts' ids not kept (too many for the budget): each looked up
+	** in the parts, the same index. */
+	furet_writer_part_ids_max = 1;
+	assert_true(build_parts(2, 8 << 10, &nf, &nl) >= 3);
+	furet_writer_part_ids_max = 0;
+	assert_same(&nf, &first);
+	assert_same(&nl, &last);
 	for (i = 0; i < sizeof same / sizeof *same; i++) {
 		assert_int_equal(first.n[same[i]], rf.n[same[i]]);
 		assert_true(first.h[same[i]] == rf.h[same[i]]);
