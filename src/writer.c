@@ -205,6 +205,9 @@ struct furet_writer {
 	                      writer lock keeps it current for the batch) */
 	uint32_t *rm_docs; /* indexed documents to remove at commit */
 	size_t n_rm, cap_rm;
+	uint32_t *rm_slot; /* rm_docs as a set: open addressing, each slot a
+	                      position in rm_docs + 1 (0: empty) */
+	size_t n_rm_slot;  /* a power of 2, at least twice n_rm (0: none) */
 	pairset seen;      /* ids put unchanged in this batch */
 	size_t n_replaced; /* ids put twice in this batch */
 	furet_text_dec *tdec; /* stored text of the index, during commit */
@@ -412,6 +415,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 	furet_store_discard(w->part);
 	furet_free(w->part_ids);
 	furet_free(w->rm_docs);
+	furet_free(w->rm_slot);
 	pairset_free(&w->seen);
 	if (w->an)
 		furet_index_give_analyzer(w->ix, w->an);
@@ -581,7 +585,8 @@ static size_t kept_bytes(const furet_writer *w)
 	return w->cap_docs * sizeof *w->docs + w->ids.cap +
 		w->n_id_slots * sizeof *w->id_slots + w->cap_plen * sizeof *w->plen +
 		w->spool_buf.cap + w->wbuf.cap + pairset_bytes(&w->seen) +
-		w->cap_rm * sizeof *w->rm_docs + w->cap_lmap * sizeof *w->lmap +
+		w->cap_rm * sizeof *w->rm_docs + w->n_rm_slot * sizeof *w->rm_slot +
+		w->cap_lmap * sizeof *w->lmap +
 		w->cap_bmap * sizeof *w->bmap +
 		w->n_part_ids * sizeof *w->part_ids +
 		(w->pl ? furet_pipeline_bytes(w->pl) +
@@ -1336,6 +1341,8 @@ static furet_rc reset_batch(furet_writer *w)
 	w->pdead = NULL;
 	w->has_dead = 0;
 	w->n_rm = 0;
+	if (w->n_rm_slot)
+		memset(w->rm_slot, 0, w->n_rm_slot * sizeof *w->rm_slot);
 	/* (an incremental batch's unchanged ids count, and stay, to its end) */
 	if (!w->is_copy)
 		pairset_free(&w->seen);
@@ -1582,20 +1589,102 @@ static int64_t indexed_doc(furet_writer *w, const char *id, size_t len,
 	return *rc ? -1 : (int64_t)num;
 }
 
+/* Where doc's slot in rm_slot is looked for first: its number mixed
+** (lowbias32), as documents removed together are often numbered together. */
+static size_t rm_home(const furet_writer *w, uint32_t doc)
+{
+	doc ^= doc >> 16;
+	doc *= 0x7feb352du;
+	doc ^= doc >> 15;
+	doc *= 0x846ca68bu;
+	doc ^= doc >> 16;
+	return (size_t)doc & (w->n_rm_slot - 1);
+}
+
+/* The slot of doc in rm_slot, or the empty one where it would go. (A
+** batch may schedule as many removals as the index holds documents: a
+** scan of rm_docs for each was quadratic.) */
+static size_t rm_find(const furet_writer *w, uint32_t doc)
+{
+	size_t mask = w->n_rm_slot - 1, s = rm_home(w, doc);
+
+	while (w->rm_slot[s] && w->rm_docs[w->rm_slot[s] - 1] != doc)
+		s = (s + 1) & mask;
+	return s;
+}
+
+/* rm_slot at n slots (a power of 2), rm_docs in it: -1 out of memory. */
+static int rm_rehash(furet_writer *w, size_t n)
+{
+	uint32_t *a = furet_malloc(n * sizeof *a);
+	size_t i;
+
+	if (!a)
+		return -1;
+	memset(a, 0, n * sizeof *a);
+	furet_free(w->rm_slot);
+	w->rm_slot = a;
+	w->n_rm_slot = n;
+	for (i = 0; i < w->n_rm; i++)
+		w->rm_slot[rm_find(w, w->rm_docs[i])] = (uint32_t)(i + 1);
+	return 0;
+}
+
 /* Removes indexed document doc at commit: 1 when it was not to be
 ** already, 0 when it was, -1 out of memory. */
 static int schedule_removal(furet_writer *w, uint32_t doc)
 {
-	size_t i;
+	size_t s;
 
-	for (i = 0; i < w->n_rm; i++)
-		if (w->rm_docs[i] == doc)
-			return 0;
+	if (2 * (w->n_rm + 1) > w->n_rm_slot && (w->n_rm + 1 > UINT32_MAX - 1 ||
+		rm_rehash(w, w->n_rm_slot ? 2 * w->n_rm_slot : 64)))
+		return -1;
+	s = rm_find(w, doc);
+	if (w->rm_slot[s])
+		return 0;
 	if (furet_grow((void **)&w->rm_docs, &w->cap_rm, w->n_rm + 1,
 		sizeof *w->rm_docs))
 		return -1;
 	w->rm_docs[w->n_rm++] = doc;
+	w->rm_slot[s] = (uint32_t)w->n_rm;
 	return 1;
+}
+
+/* doc is no longer to be removed (if it was). */
+static void unschedule_removal(furet_writer *w, uint32_t doc)
+{
+	size_t mask = w->n_rm_slot - 1, s, i, k;
+
+	if (!w->n_rm)
+		return;
+	s = rm_find(w, doc);
+	if (!w->rm_slot[s])
+		return;
+	i = w->rm_slot[s] - 1;
+	if (i + 1 < w->n_rm) {
+		/* the last one takes its place in rm_docs */
+		w->rm_slot[rm_find(w, w->rm_docs[w->n_rm - 1])] = (uint32_t)(i + 1);
+		w->rm_docs[i] = w->rm_docs[w->n_rm - 1];
+	}
+	w->n_rm--;
+	/* Empties slot s, moving back the entries after it that would no
+	** longer be found past the hole. */
+	for (;;) {
+		w->rm_slot[s] = 0;
+		for (k = s;;) {
+			size_t h;
+			k = (k + 1) & mask;
+			if (!w->rm_slot[k])
+				return;
+			h = rm_home(w, w->rm_docs[w->rm_slot[k] - 1]);
+			/* stays when its home is cyclically in (s, k] */
+			if (s < k ? (h > s && h <= k) : (h > s || h <= k))
+				continue;
+			w->rm_slot[s] = w->rm_slot[k];
+			s = k;
+			break;
+		}
+	}
 }
 
 FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
@@ -1639,10 +1728,7 @@ FURET_API furet_rc furet_writer_put(furet_writer *w, const furet_doc *doc,
 		if (memcmp(rec.hash, hash, FURET_HASH_LEN) == 0) {
 			/* Unchanged (also when an earlier version in this batch
 			** differed: the last one wins, and it is what is indexed). */
-			size_t i;
-			for (i = 0; i < w->n_rm; i++)
-				if (w->rm_docs[i] == (uint32_t)dn)
-					w->rm_docs[i] = w->rm_docs[--w->n_rm];
+			unschedule_removal(w, (uint32_t)dn);
 			if (pairset_add(&w->seen, doc->id, doc->id_len, "", 0))
 				return FURET_NOMEM;
 			if (outcome)
@@ -3181,13 +3267,117 @@ static furet_rc collect_terms(furet_writer *w, const char *text, size_t len,
 	return names->has_err ? FURET_NOMEM : FURET_OK;
 }
 
+/* The df and cf that a batch's removals take from each term, summed over
+** its removed documents and written once per term (deltas_apply). Each
+** passage's terms read, changed and put back in turn, removing 45,670
+** documents (kali) took 30 s, mostly in LMDB. */
+typedef struct term_deltas {
+	pairset set;               /* the terms */
+	uint64_t *df, *cf;         /* by the terms' numbers in set */
+	size_t cap_df, cap_cf;
+} term_deltas;
+
+static void deltas_free(term_deltas *d)
+{
+	pairset_free(&d->set);
+	furet_free(d->df);
+	furet_free(d->cf);
+	memset(d, 0, sizeof *d);
+}
+
+/* One passage less holds term, tf times in its body: -1 out of memory. */
+static int deltas_add(term_deltas *d, const char *term, size_t len,
+	uint64_t tf)
+{
+	const unsigned char *key = (const unsigned char *)term;
+	size_t k;
+	int is_found = 0;
+
+	if (d->set.n_slots) {
+		size_t j = pairset_slot(&d->set, key, len, &is_found);
+		k = is_found ? d->set.slots[j] - 1 : 0;
+	}
+	if (!is_found) {
+		if (pairset_add_key(&d->set, key, len, furet_hash32(key, len)) ||
+			furet_grow((void **)&d->df, &d->cap_df, d->set.n, sizeof *d->df) ||
+			furet_grow((void **)&d->cf, &d->cap_cf, d->set.n, sizeof *d->cf))
+			return -1;
+		k = d->set.n - 1;
+		d->df[k] = d->cf[k] = 0;
+	}
+	d->df[k]++;
+	d->cf[k] += tf;
+	return 0;
+}
+
+static const term_deltas *deltas_base; /* (qsort's context, one thread) */
+
+static int deltas_cmp(const void *a, const void *b)
+{
+	const pairset *ps = &deltas_base->set;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return furet_key_cmp(ps->arena.data + ps->offs[x], ps->lens[x],
+		ps->arena.data + ps->offs[y], ps->lens[y]);
+}
+
+/* Takes the deltas from the terms' records, in key order, and the
+** postings they were from from the collection's count. */
+static furet_rc deltas_apply(furet_writer *w, furet_txn *t,
+	const term_deltas *d, furet_collection *c)
+{
+	const pairset *ps = &d->set;
+	uint32_t *order;
+	size_t i;
+	furet_rc rc = FURET_OK;
+
+	if (!ps->n)
+		return FURET_OK;
+	if (!(order = furet_malloc(ps->n * sizeof *order)))
+		return FURET_NOMEM;
+	for (i = 0; i < ps->n; i++)
+		order[i] = (uint32_t)i;
+	deltas_base = d;
+	qsort(order, ps->n, sizeof *order, deltas_cmp);
+	for (i = 0; i < ps->n && !rc; i++) {
+		uint32_t k = order[i];
+		const unsigned char *term = ps->arena.data + ps->offs[k];
+		furet_term_rec tr;
+		furet_val v;
+
+		rc = furet_txn_get(t, FURET_T_TERMS, term, ps->lens[k], &v);
+		if (rc == FURET_DONE) {
+			rc = FURET_OK;
+			continue; /* a term too long to be indexed */
+		}
+		if (rc || (rc = furet_term_rec_decode(v, &tr))) {
+			rc = rc == FURET_OK ? FURET_CORRUPT : rc;
+			break;
+		}
+		tr.df = tr.df >= d->df[k] ? tr.df - d->df[k] : 0;
+		tr.cf = tr.cf >= d->cf[k] ? tr.cf - d->cf[k] : 0;
+		furet_buf_reset(&w->scratch);
+		furet_term_rec_encode(&tr, &w->scratch);
+		if (w->scratch.has_err)
+			rc = FURET_NOMEM;
+		else
+			rc = furet_txn_put(t, FURET_T_TERMS, term, ps->lens[k],
+				w->scratch.data, w->scratch.len, 0);
+		c->n_postings = c->n_postings >= d->df[k] ?
+			c->n_postings - d->df[k] : 0;
+	}
+	furet_free(order);
+	return rc;
+}
+
 /* Takes an indexed document out: its passages become dead (their postings
 ** stay until compaction, searches skip them), and the statistics and the
-** df and cf of every term they held no longer count them. The terms come
-** from analysing the stored text again: the analyzer signature guarantees
-** it gives what indexing gave. Appends the dead passage ids to dead. */
+** df and cf of every term they held no longer count them (in deltas, for
+** deltas_apply). The terms come from analysing the stored text again: the
+** analyzer signature guarantees it gives what indexing gave. Appends the
+** dead passage ids to dead. */
 static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
-	furet_collection *c, furet_buf *dead)
+	furet_collection *c, furet_buf *dead, term_deltas *deltas)
 {
 	unsigned char d4[4], k4[4];
 	furet_doc_rec rec;
@@ -3230,7 +3420,6 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 	for (k = 0; k < rec.n_passages; k++) {
 		uint32_t pid = rec.first_passage + k, length;
 		furet_passage_rec pr;
-		furet_term_rec tr;
 		size_t text_len;
 		uint64_t back;
 
@@ -3284,24 +3473,10 @@ static furet_rc remove_indexed_doc(furet_writer *w, furet_txn *t, uint32_t dn,
 			const char *term = (const char *)names.data + refs[i].off;
 			for (j = i; j < n && tref_cmp(&refs[i], &refs[j]) == 0; j++)
 				tf += refs[j].tf;
-			rc = furet_txn_get(t, FURET_T_TERMS, term, refs[i].len, &v);
-			if (rc == FURET_DONE)
-				continue; /* a term too long to be indexed */
-			if (rc || (rc = furet_term_rec_decode(v, &tr)))
-				goto corrupt;
-			tr.df = tr.df ? tr.df - 1 : 0;
-			tr.cf = tr.cf >= tf ? tr.cf - tf : 0;
-			furet_buf_reset(&w->scratch);
-			furet_term_rec_encode(&tr, &w->scratch);
-			if (w->scratch.has_err) {
+			if (deltas_add(deltas, term, refs[i].len, tf)) {
 				rc = FURET_NOMEM;
 				goto done;
 			}
-			if ((rc = furet_txn_put(t, FURET_T_TERMS, term, refs[i].len,
-				w->scratch.data, w->scratch.len, 0)))
-				goto done;
-			if (c->n_postings)
-				c->n_postings--;
 		}
 		c->total_length = c->total_length >= length ?
 			c->total_length - length : 0;
@@ -4231,9 +4406,17 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 		(rc = furet_text_dec_open(o.dict.data, o.dict.len, &w->tdec)))
 		goto done;
 	/* Removals first, so that a replaced document's id is free again. */
-	for (i = 0; i < w->n_rm; i++)
-		if ((rc = remove_indexed_doc(w, t, w->rm_docs[i], &c, &dead)))
+	if (w->n_rm) {
+		term_deltas deltas;
+		memset(&deltas, 0, sizeof deltas);
+		for (i = 0; i < w->n_rm && !rc; i++)
+			rc = remove_indexed_doc(w, t, w->rm_docs[i], &c, &dead, &deltas);
+		if (!rc)
+			rc = deltas_apply(w, t, &deltas, &c);
+		deltas_free(&deltas);
+		if (rc)
 			goto done;
+	}
 	if (c.n_passages + w->n_pass > UINT32_MAX - 1 ||
 		c.next_doc + w->n_docs > UINT32_MAX - 1) {
 		rc = furet_index_fail(w->ix, FURET_INVALID, "the index is full "

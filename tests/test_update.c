@@ -343,6 +343,80 @@ static void test_remove(void **state)
 	free(dir);
 }
 
+/* A word of its own for each number: "zq" and its digits as letters. */
+static void word_of(unsigned i, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[n++] = 'z';
+	out[n++] = 'q';
+	do {
+		out[n++] = (char)('a' + i % 10);
+		i /= 10;
+	} while (i && n + 1 < cap);
+	out[n] = '\0';
+}
+
+/* Thousands of removals in one batch, a third of them called off by the
+** same documents put unchanged (the set of removals moves entries as it
+** drops one): the others go, those stay, and the summary counts them. */
+static void test_many_removals(void **state)
+{
+	char *dir = tu_mkdtemp(), id[32], text[64], word[32];
+	furet_index *ix = open_ix(dir);
+	furet_batch_summary sum;
+	furet_writer *w;
+	furet_stats st;
+	unsigned i;
+	(void)state;
+
+	w = begin(ix, 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(id, sizeof id, "d%u", i);
+		word_of(i, word, sizeof word);
+		snprintf(text, sizeof text, "%s commun", word);
+		put(w, id, NULL, text, NULL);
+	}
+	commit(ix, w);
+	w = begin(ix, 0);
+	for (i = 0; i < 3000; i++) {
+		if (i % 3 == 0)
+			continue;
+		snprintf(id, sizeof id, "d%u", i);
+		assert_int_equal(furet_writer_remove(w, id, strlen(id)), FURET_OK);
+	}
+	/* (in the order they were scheduled: those that moved past a slot
+	** are then found after its entry was dropped) */
+	for (i = 0; i < 3000; i++) {
+		if (i % 3 != 1)
+			continue;
+		snprintf(id, sizeof id, "d%u", i);
+		word_of(i, word, sizeof word);
+		snprintf(text, sizeof text, "%s commun", word);
+		assert_int_equal(put(w, id, NULL, text, NULL), FURET_PUT_UNCHANGED);
+	}
+	assert_int_equal(furet_writer_summary(w, &sum), FURET_OK);
+	assert_int_equal(sum.removed, 1000);
+	assert_int_equal(sum.unchanged, 1000);
+	commit(ix, w);
+	assert_int_equal(furet_index_stats(ix, &st), FURET_OK);
+	assert_int_equal(st.n_docs, 2000);
+	/* (each put again: unchanged when it stayed, added when it went) */
+	w = begin(ix, 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(id, sizeof id, "d%u", i);
+		word_of(i, word, sizeof word);
+		snprintf(text, sizeof text, "%s commun", word);
+		assert_int_equal(put(w, id, NULL, text, NULL), i % 3 == 2 ?
+			FURET_PUT_ADDED : FURET_PUT_UNCHANGED);
+	}
+	furet_writer_abort(w);
+	check_ok(ix);
+	furet_index_close(ix);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_remove_unseen(void **state)
 {
 	char *dir = tu_mkdtemp();
@@ -1150,6 +1224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_outcomes),
 		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_many_removals),
 		cmocka_unit_test(test_remove_unseen),
 		cmocka_unit_test(test_stats_compact),
 		cmocka_unit_test(test_one_block_terms),
