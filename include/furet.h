@@ -160,7 +160,9 @@ typedef struct furet_stats {
 FURET_API furet_rc furet_index_check(furet_index *ix);
 
 /* Rewrites the index compactly: the postings of removed passages are
-** dropped, every table is rewritten densely into a sibling directory
+** dropped (in transactions of 32 MiB written; a search meanwhile sees the
+** same results, as it skips them), every table is rewritten densely into a
+** sibling directory
 ** DIR.compact, and the two directories are exchanged atomically (the index
 ** directory must hold only furet's files: FURET_INVALID otherwise). Takes
 ** the writer lock; this handle then reads the new files. Other handles

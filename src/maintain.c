@@ -9,11 +9,12 @@
 ** It never trusts a length it read, and reports the first problems in the
 ** handle's message.
 **
-** furet_index_compact drops the postings of removed passages (one write
-** transaction: each term's blocks are rewritten without them, a term with
-** none left disappears), then copies the environment with LMDB's compaction
-** and renames the copy over the old file. It holds the writer lock
-** throughout, so no batch can commit in between.
+** furet_index_compact drops the postings of removed passages (each term
+** that has some gets its blocks rewritten without them, a term with none
+** left disappears; committing every furet_store_compact_ckpt bytes, as
+** searches skip those postings anyway), then copies the environment with
+** LMDB's compaction and renames the copy over the old file. It holds the
+** writer lock throughout, so no batch can commit in between.
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -373,17 +374,46 @@ static furet_rc put_block(furet_txn *t, furet_block_sink *sink,
 		enc->len, 0, key);
 }
 
+/* Is passage pid < plen->n removed? -1 when its length is damaged. */
+static int is_dead(const furet_lensv *plen, uint32_t pid)
+{
+	uint32_t len;
+
+	if (furet_lensv_get(plen, pid, &len))
+		return -1;
+	return len == FURET_DEAD_PASSAGE;
+}
+
 /* Rewrites one term's blocks without the postings of dead passages; tr
-** then has their number and, for one block, its record (in sink). */
+** then has their number and, for one block, its record (in sink).
+** *is_changed: 0 when it has none, and nothing was written (a purge
+** rewrote every term's blocks, the whole postings table). */
 static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
-	furet_term_rec *tr, const uint32_t *plen, uint64_t n_passages,
-	furet_block *in, furet_block *out, furet_buf *enc, furet_buf *pos,
-	furet_block_sink *sink, unsigned char *key)
+	furet_term_rec *tr, const furet_lensv *plen, furet_block *in,
+	furet_block *out, furet_buf *enc, furet_buf *pos, furet_block_sink *sink,
+	unsigned char *key, int *is_changed, uint64_t *n_read)
 {
 	uint32_t b, i, nb = 0;
 	furet_val v;
 	furet_rc rc;
+	int d = 0;
 
+	*is_changed = 0;
+	for (b = 0; b < tr->n_blocks && !d; b++) {
+		if ((rc = furet_term_block(t, term, term_len, tr, b, key, &v)) ||
+			(rc = furet_block_decode(v, in)))
+			return rc;
+		*n_read += v.len;
+		for (i = 0; i < in->n && !d; i++) {
+			/* A damaged block may name a passage past the arrays. */
+			if (in->pid[i] >= plen->n ||
+				(d = is_dead(plen, in->pid[i])) < 0)
+				return FURET_CORRUPT;
+		}
+	}
+	if (!d)
+		return FURET_OK;
+	*is_changed = 1;
 	out->n = 0;
 	furet_buf_reset(pos);
 	furet_block_sink_reset(sink);
@@ -395,6 +425,7 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 		if ((rc = furet_term_block(t, term, term_len, tr, b, key, &v)) ||
 			(rc = furet_block_decode(v, in)))
 			return rc;
+		*n_read += v.len;
 		v = furet_block_positions(v, in);
 		/* Decoded to raw varints (a copy: the puts below may move the
 		** pages under v). */
@@ -414,11 +445,11 @@ static furet_rc purge_term(furet_txn *t, const char *term, size_t term_len,
 			}
 			p += len;
 			/* A damaged block may name a passage past the arrays. */
-			if (in->pid[i] >= n_passages) {
+			if (in->pid[i] >= plen->n || (d = is_dead(plen, in->pid[i])) < 0) {
 				furet_buf_free(&old_pos);
 				return FURET_CORRUPT;
 			}
-			if (plen[in->pid[i]] == FURET_DEAD_PASSAGE)
+			if (d)
 				continue;
 			out->pid[out->n] = in->pid[i];
 			out->tf[out->n] = in->tf[i];
@@ -509,16 +540,30 @@ done:
 	return rc;
 }
 
-/* One transaction: every term without its dead postings. */
+size_t furet_purge_commits;
+
+/* The bytes of values a purge reads through the map before it drops the
+** pages from the resident set (furet_store_drop): each fault maps the
+** cached pages around it too. Reading every term's blocks of the 212 MB
+** corpus's index, 157 MB of it stayed resident. */
+#define PURGE_READ_DROP ((uint64_t)1 << 20)
+
+/* Every term without its dead postings, committing every
+** furet_store_compact_ckpt bytes written: what LMDB holds in memory until
+** a commit (the dirty pages) does not grow with the index. A search in
+** between sees some terms purged and others not, which it cannot tell
+** apart (it skips dead passages); a failure leaves them so, and the next
+** compaction purges the rest. */
 static furet_rc purge(furet_index *ix)
 {
 	furet_txn *t = NULL;
 	furet_cursor *cur = NULL;
 	furet_block *in = furet_malloc(sizeof *in), *out = furet_malloc(sizeof *out);
 	furet_buf enc, pos, terms;
-	uint32_t *plens = NULL;
+	furet_lensv plens;
 	furet_block_sink sink;
 	furet_collection c;
+	uint64_t n_read = 0;
 	furet_val k, v;
 	unsigned char key[600];
 	size_t at;
@@ -528,6 +573,7 @@ static furet_rc purge(furet_index *ix)
 	furet_buf_init(&enc);
 	furet_buf_init(&pos);
 	furet_buf_init(&terms);
+	memset(&plens, 0, sizeof plens);
 	if (!in || !out) {
 		rc = FURET_NOMEM;
 		goto done;
@@ -537,13 +583,8 @@ static furet_rc purge(furet_index *ix)
 		goto done;
 	if (c.n_live + c.n_purged == c.n_passages)
 		goto done; /* nothing removed since the last purge */
-	/* Decoded whole (the puts below may move the pages under v). */
-	plens = furet_malloc((size_t)(c.n_passages + 1) * sizeof *plens);
-	if (!plens) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	if ((rc = furet_dense_decode(t, "plen", c.n_passages, plens)))
+	/* (meta's pages do not move: nothing below writes there) */
+	if ((rc = furet_lensv_open(t, "plen", c.n_passages, &plens)))
 		goto done;
 	/* The term list first: rewriting while a cursor walks would move it. */
 	if ((rc = furet_cursor_open(t, FURET_T_TERMS, &cur)))
@@ -566,14 +607,31 @@ static furet_rc purge(furet_index *ix)
 			&len);
 		const char *term = (const char *)terms.data + at + m;
 		furet_term_rec tr;
+		int is_changed;
 
 		at += m + len;
+		if (furet_txn_pending(t) >= furet_store_compact_ckpt) {
+			furet_lensv_close(&plens);
+			rc = furet_txn_commit(t);
+			t = NULL;
+			furet_purge_commits++;
+			if (rc || (rc = furet_store_begin(ix->store, 1, &t)) ||
+				(rc = furet_lensv_open(t, "plen", c.n_passages, &plens)))
+				goto done;
+		}
+		if (n_read >= PURGE_READ_DROP) {
+			furet_store_drop(ix->store);
+			n_read = 0;
+		}
 		if ((rc = furet_txn_get(t, FURET_T_TERMS, term, len, &v)) ||
 			(rc = furet_term_rec_decode(v, &tr)))
 			goto done;
-		if ((rc = purge_term(t, term, len, &tr, plens, c.n_passages,
-			in, out, &enc, &pos, &sink, key)))
+		n_read += v.len;
+		if ((rc = purge_term(t, term, len, &tr, &plens, in, out, &enc, &pos,
+			&sink, key, &is_changed, &n_read)))
 			goto done;
+		if (!is_changed)
+			continue;
 		if (tr.n_blocks == 0) {
 			rc = furet_txn_del(t, FURET_T_TERMS, term, len);
 		} else {
@@ -593,14 +651,15 @@ static furet_rc purge(furet_index *ix)
 		goto done;
 	rc = furet_txn_commit(t);
 	t = NULL;
+	furet_purge_commits++;
 done:
+	furet_lensv_close(&plens);
 	furet_txn_abort(t);
 	furet_free(in);
 	furet_free(out);
 	furet_buf_free(&enc);
 	furet_buf_free(&pos);
 	furet_buf_free(&terms);
-	furet_free(plens);
 	furet_block_sink_free(&sink);
 	return rc;
 }

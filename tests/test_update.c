@@ -16,6 +16,7 @@
 #include <unicode/uclean.h>
 
 #include "furet.h"
+#include "index.h" /* furet_purge_commits */
 #include "store.h" /* furet_store_compact_ckpt */
 
 static furet_doc mkdoc(const char *id, const char *title, const char *text,
@@ -753,6 +754,7 @@ static void test_size_bound(void **state)
 	char id[32], text[4096];
 	unsigned i, round;
 	uint64_t b = 0, a = 0;
+	size_t n_commits;
 	(void)state;
 
 	build_fresh(first_dir, version, &st_first);
@@ -776,9 +778,12 @@ static void test_size_bound(void **state)
 	}
 	assert_int_equal(furet_index_stats(ix, &st), FURET_OK);
 	assert_true(st.n_dead > 0);
-	/* (the new environment committed every 4 KB written) */
+	/* (the purge, then the new environment, committed every 4 KB
+	** written) */
 	furet_store_compact_ckpt = 4096;
+	n_commits = furet_purge_commits;
 	assert_int_equal(furet_index_compact(ix, &b, &a), FURET_OK);
+	assert_true(furet_purge_commits - n_commits >= 3);
 	furet_store_compact_ckpt = (size_t)32 << 20;
 	assert_int_equal(furet_index_stats(ix, &st), FURET_OK);
 	assert_int_equal(st.n_dead, 0);
