@@ -162,10 +162,10 @@ FURET_API furet_rc furet_index_check(furet_index *ix);
 /* Rewrites the index compactly: the postings of removed passages are
 ** dropped (in transactions of 32 MiB written; a search meanwhile sees the
 ** same results, as it skips them), every table is rewritten densely into a
-** sibling directory
-** DIR.compact, and the two directories are exchanged atomically (the index
-** directory must hold only furet's files: FURET_INVALID otherwise). Takes
-** the writer lock; this handle then reads the new files. Other handles
+** sibling directory DIR.compact, and the two directories are exchanged
+** atomically (the index directory must hold only furet's files:
+** FURET_INVALID otherwise). Takes the writer lock; this handle then reads
+** the new files. Other handles
 ** that have the index open, in any process, read the new files from
 ** their next search, check or batch on (a search in progress finishes on
 ** the old ones); a full rebuild (FURET_WRITE_REBUILD) swaps them as
