@@ -52,8 +52,9 @@ extern uint64_t furet_writer_part_max;
 /* For tests: the bytes of the parts' id hashes a rebuild keeps, past which
 ** it looks each id up in the parts (0: an eighth of the budget). */
 extern uint64_t furet_writer_part_ids_max;
-/* Transactions compaction's purges have committed (maintain.c; tests). */
-extern size_t furet_purge_commits;
+/* Transactions compaction's purges have committed (maintain.c), and for
+** tests, the one after which a purge fails (0: none). */
+extern size_t furet_purge_commits, furet_purge_fail_after;
 /* The smallest number of bytes a rebuild writes between two checkpoints
 ** (see commit_rebuild in writer.c): 16 MiB; tests lower it to make a small
 ** rebuild commit many times. */

@@ -540,7 +540,7 @@ done:
 	return rc;
 }
 
-size_t furet_purge_commits;
+size_t furet_purge_commits, furet_purge_fail_after;
 
 /* The bytes of values a purge reads through the map before it drops the
 ** pages from the resident set (furet_store_drop): each fault maps the
@@ -564,6 +564,7 @@ static furet_rc purge(furet_index *ix)
 	furet_block_sink sink;
 	furet_collection c;
 	uint64_t n_read = 0;
+	size_t n_commits = 0;
 	furet_val k, v;
 	unsigned char key[600];
 	size_t at;
@@ -615,6 +616,8 @@ static furet_rc purge(furet_index *ix)
 			rc = furet_txn_commit(t);
 			t = NULL;
 			furet_purge_commits++;
+			if (!rc && ++n_commits == furet_purge_fail_after)
+				rc = FURET_IO; /* (tests: a failure in the middle) */
 			if (rc || (rc = furet_store_begin(ix->store, 1, &t)) ||
 				(rc = furet_lensv_open(t, "plen", c.n_passages, &plens)))
 				goto done;
