@@ -3205,37 +3205,56 @@ static furet_rc walk_next(chunk_walk *w, furet_val *v, uint64_t *len)
 	return FURET_OK;
 }
 
-furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
-	uint32_t *out)
+furet_rc furet_dense_each(furet_txn *t, const char *name, uint64_t n,
+	furet_dense_fn fn, void *ctx)
 {
 	int is_pdoc = !strcmp(name, "pdoc");
 	chunk_walk w;
 	furet_val v;
+	uint32_t *win = NULL;
 	uint64_t m, at = 0;
 	furet_rc rc;
 
 	if ((rc = walk_open(t, name, n, &w)))
 		goto done;
+	if (!(win = furet_malloc(((size_t)1 << w.bits) * sizeof *win))) {
+		rc = FURET_NOMEM;
+		goto done;
+	}
 	while ((rc = walk_next(&w, &v, &m)) == FURET_OK) {
 		if (is_pdoc) {
 			furet_pdoc_rd r;
 			if (!(rc = furet_pdoc_rd_open(v, m, &r))) {
+				/* (the chunk before is whole: its last in win's last) */
 				if (at)
-					furet_pdoc_rd_after(&r, out[at - 1]);
-				rc = furet_pdoc_rd_next(&r, out + at, (size_t)m);
+					furet_pdoc_rd_after(&r, win[((size_t)1 << w.bits) - 1]);
+				rc = furet_pdoc_rd_next(&r, win, (size_t)m);
 			}
 		} else {
-			rc = furet_lens_decode(v, m, out + at);
+			rc = furet_lens_decode(v, m, win);
 		}
 		if (rc)
 			goto done;
+		fn(ctx, at, win, (size_t)m);
 		at += m;
 	}
 	if (rc == FURET_DONE)
 		rc = FURET_OK;
 done:
 	furet_cursor_close(w.cur);
+	furet_free(win);
 	return rc == FURET_INVALID ? FURET_CORRUPT : rc;
+}
+
+static void copy_out(void *ctx, uint64_t at, const uint32_t *x, size_t m)
+{
+	memcpy((uint32_t *)ctx + at, x, m * sizeof *x);
+}
+
+furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
+	uint32_t *out)
+{
+	return furet_dense_each(t, name, n, copy_out, out);
 }
 
 furet_rc furet_lensv_open(furet_txn *t, const char *name, uint64_t n,

@@ -408,6 +408,12 @@ furet_rc furet_dense_len(furet_txn *t, const char *name, uint64_t n,
 ** no chunk (an index never committed to). */
 furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
 	uint32_t *out);
+/* The same a chunk at a time, in the memory of one: fn gets entries
+** at..at + m - 1 in x[m]. */
+typedef void (*furet_dense_fn)(void *ctx, uint64_t at, const uint32_t *x,
+	size_t m);
+furet_rc furet_dense_each(furet_txn *t, const char *name, uint64_t n,
+	furet_dense_fn fn, void *ctx);
 
 /* Views of a whole array, over its chunks, for searches: they borrow the
 ** values of the read transaction they were opened in. */
