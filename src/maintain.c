@@ -115,6 +115,12 @@ static int positions_fit(furet_val v, const furet_block *blk)
 	return furet_positions_varints(v, blk, NULL) == FURET_OK;
 }
 
+/* The bytes of values check and a purge read through the map before
+** they drop its pages from the resident set (furet_store_drop): each
+** fault maps the cached pages around it too. Reading every term's blocks
+** of the 212 MB corpus's index, 157 MB of it stayed resident. */
+#define READ_DROP ((uint64_t)1 << 20)
+
 /* Is passage pid < plen->n removed? -1 when its length is damaged. */
 static int is_dead(const furet_lensv *plen, uint32_t pid)
 {
@@ -128,7 +134,8 @@ static int is_dead(const furet_lensv *plen, uint32_t pid)
 /* Checks the postings of one term against its record. */
 static furet_rc check_term(furet_txn *t, const furet_val *term,
 	const furet_term_rec *tr, const furet_lensv *plen, furet_block *blk,
-	unsigned char *key, uint64_t *n_live_postings, report *r)
+	unsigned char *key, uint64_t *n_live_postings, uint64_t *n_read,
+	report *r)
 {
 	uint64_t live = 0, cf = 0;
 	uint32_t b, i;
@@ -146,6 +153,7 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 		}
 		if (rc)
 			return rc;
+		*n_read += v.len;
 		for (i = 0; i < blk->n; i++) {
 			if ((int64_t)blk->pid[i] <= prev) {
 				problem(r, "term \"%.*s\": passage ids out of order",
@@ -184,8 +192,9 @@ static furet_rc check_term(furet_txn *t, const furet_val *term,
 /* Checks every document record: its passages decode, are live and
 ** belong to it (pdoc), there are as many as live passages and records as
 ** documents, and its source is in the sources table. */
-static furet_rc check_docs(furet_txn *t, const furet_collection *c,
-	const furet_lensv *plen, const furet_pdocv *pdoc, report *r)
+static furet_rc check_docs(furet_store *s, furet_txn *t,
+	const furet_collection *c, const furet_lensv *plen,
+	const furet_pdocv *pdoc, report *r)
 {
 	furet_doc_iter di;
 	furet_val v;
@@ -200,7 +209,8 @@ static furet_rc check_docs(furet_txn *t, const furet_collection *c,
 		furet_doc_rec d;
 		furet_passage_rec p;
 		furet_pass_iter it;
-		n_docs++;
+		if (!(++n_docs & 4095))
+			furet_store_drop(s); /* (as READ_DROP) */
 		if (furet_doc_rec_decode(v, &d)) {
 			problem(r, "a document record is damaged");
 			continue;
@@ -299,7 +309,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	dense_sums sums;
 	unsigned char key[600];
 	char pages[300];
-	uint64_t n_live_postings = 0, n, n_block_recs = 0;
+	uint64_t n_live_postings = 0, n, n_block_recs = 0, n_read = 0;
 	report r;
 	furet_rc rc;
 
@@ -343,7 +353,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 			"say %llu and %llu", (unsigned long long)c.n_live,
 			(unsigned long long)c.total_length,
 			(unsigned long long)sums.live, (unsigned long long)sums.length);
-	if ((rc = check_docs(t, &c, &plens, &pdocs, &r)))
+	if ((rc = check_docs(ix->store, t, &c, &plens, &pdocs, &r)))
 		goto done;
 	if ((rc = furet_docid_count(t, &n)) || n != c.n_docs)
 		problem(&r, "%llu document ids for %llu documents",
@@ -366,8 +376,12 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		if (tr.n_blocks > 1)
 			n_block_recs += tr.n_blocks;
 		if ((rc = check_term(t, &k, &tr, &plens, blk, key,
-			&n_live_postings, &r)))
+			&n_live_postings, &n_read, &r)))
 			break;
+		if ((n_read += v.len) >= READ_DROP) {
+			furet_store_drop(ix->store);
+			n_read = 0;
+		}
 	}
 	furet_cursor_close(cur);
 	if (rc != FURET_DONE && rc != FURET_OK)
@@ -577,11 +591,6 @@ done:
 
 size_t furet_purge_commits, furet_purge_fail_after;
 
-/* The bytes of values a purge reads through the map before it drops the
-** pages from the resident set (furet_store_drop): each fault maps the
-** cached pages around it too. Reading every term's blocks of the 212 MB
-** corpus's index, 157 MB of it stayed resident. */
-#define PURGE_READ_DROP ((uint64_t)1 << 20)
 
 /* Every term without its dead postings, committing every
 ** furet_store_compact_ckpt bytes written: what LMDB holds in memory until
@@ -657,7 +666,7 @@ static furet_rc purge(furet_index *ix)
 				(rc = furet_lensv_open(t, "plen", c.n_passages, &plens)))
 				goto done;
 		}
-		if (n_read >= PURGE_READ_DROP) {
+		if (n_read >= READ_DROP) {
 			furet_store_drop(ix->store);
 			n_read = 0;
 		}

@@ -588,6 +588,7 @@ enum { TREE_FREE, TREE_MAIN, TREE_TABLE };
 typedef struct pagewalk {
 	const unsigned char *map;
 	uint64_t psize, n_pages;
+	uint64_t n_walked;   /* pages read (pw_touch) */
 	unsigned char *seen; /* one bit per page */
 	char *err;
 	size_t err_cap;
@@ -643,6 +644,16 @@ static int pw_mark(pagewalk *w, uint64_t pgno, uint64_t n)
 
 static int pw_tree(pagewalk *w, const unsigned char *db, int kind);
 
+/* A page is read through the map: every 256th time, the map's pages leave
+** the resident set. Each fault maps the cached pages around it too (64
+** KiB): the 1.8 GB index of the corpus eight times stayed resident whole. */
+static void pw_touch(pagewalk *w)
+{
+	if (!(++w->n_walked & 255))
+		madvise((void *)w->map, (size_t)(w->n_pages * w->psize),
+			MADV_DONTNEED);
+}
+
 /* A free-page list: u64 count, then that many page numbers. */
 static int pw_idl(pagewalk *w, const unsigned char *d, uint64_t dsz)
 {
@@ -672,6 +683,7 @@ static int pw_page(pagewalk *w, uint64_t pgno, unsigned level, unsigned depth,
 			(unsigned long long)w->n_pages);
 	if (pw_mark(w, pgno, 1))
 		return -1;
+	pw_touch(w);
 	p = w->map + pgno * w->psize;
 	flags = get16(p + 10);
 	lower = get16(p + 12);
@@ -723,6 +735,7 @@ static int pw_page(pagewalk *w, uint64_t pgno, unsigned level, unsigned depth,
 					"the file (page %llu)", (unsigned long long)pgno,
 					(unsigned long long)ov);
 			op = w->map + ov * w->psize;
+			pw_touch(w);
 			if (get64(op) != ov || !(get16(op + 10) & LM_P_OVERFLOW) ||
 				get32(op + 12) < np)
 				return pw_bad(w, "page %llu is not the large value page "
