@@ -289,13 +289,6 @@ static void last_doc(void *ctx, uint64_t at, const uint32_t *x, size_t m)
 	s->last = x[m - 1];
 }
 
-static void no_sum(void *ctx, uint64_t at, const uint32_t *x, size_t m)
-{
-	(void)ctx;
-	(void)at;
-	(void)x;
-	(void)m;
-}
 
 FURET_API furet_rc furet_index_check(furet_index *ix)
 {
@@ -336,7 +329,7 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 	** million). */
 	if ((rc = furet_dense_each(t, "plen", c.n_passages, sum_lens, &sums)) ||
 		(rc = furet_dense_each(t, "pdoc", c.n_passages, last_doc, &sums)) ||
-		(rc = furet_dense_each(t, "dlen", c.next_doc, no_sum, NULL)) ||
+		(rc = furet_dense_each(t, "dlen", c.next_doc, NULL, NULL)) ||
 		(c.n_passages && sums.last >= c.next_doc) ||
 		(rc = furet_lensv_open(t, "plen", c.n_passages, &plens)) ||
 		(rc = furet_pdocv_open(t, c.n_passages, &pdocs))) {

@@ -3248,7 +3248,8 @@ furet_rc furet_dense_each(furet_txn *t, const char *name, uint64_t n,
 		}
 		if (rc)
 			goto done;
-		fn(ctx, at, win, (size_t)m);
+		if (fn)
+			fn(ctx, at, win, (size_t)m);
 		at += m;
 	}
 	if (rc == FURET_DONE)
@@ -3270,34 +3271,63 @@ furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
 	return furet_dense_each(t, name, n, copy_out, out);
 }
 
-furet_rc furet_lensv_open(furet_txn *t, const char *name, uint64_t n,
-	furet_lensv *out)
+/* The chunks of array name (n entries) for a view: each opened by open_one
+** into (*ch)[c], of elem bytes (*ch freed on failure); *bits their size. */
+static furet_rc view_chunks(furet_txn *t, const char *name, uint64_t n,
+	size_t elem, furet_rc (*open_one)(furet_val, uint64_t, void *),
+	void **ch, unsigned *bits)
 {
 	chunk_walk w;
 	furet_val v;
 	uint64_t m, c = 0;
 	furet_rc rc;
 
-	memset(out, 0, sizeof *out);
+	*ch = NULL;
 	if ((rc = walk_open(t, name, n, &w)))
 		goto done;
-	out->n = n;
-	out->bits = w.bits;
-	out->mask = ((uint64_t)1 << w.bits) - 1;
-	if (!(out->ch = furet_malloc((size_t)(w.n_ch + 1) * sizeof *out->ch))) {
+	*bits = w.bits;
+	if (!(*ch = furet_malloc((size_t)(w.n_ch + 1) * elem))) {
 		rc = FURET_NOMEM;
 		goto done;
 	}
 	while ((rc = walk_next(&w, &v, &m)) == FURET_OK)
-		if ((rc = furet_lens_open(v, m, &out->ch[c++])))
+		if ((rc = open_one(v, m, (char *)*ch + elem * c++)))
 			break;
 	if (rc == FURET_DONE)
 		rc = FURET_OK;
 done:
 	furet_cursor_close(w.cur);
-	if (rc)
-		furet_lensv_close(out);
+	if (rc) {
+		furet_free(*ch);
+		*ch = NULL;
+	}
 	return rc;
+}
+
+static furet_rc open_lens(furet_val v, uint64_t n, void *out)
+{
+	return furet_lens_open(v, n, out);
+}
+
+static furet_rc open_pdoc(furet_val v, uint64_t n, void *out)
+{
+	return furet_pdoc_open(v, n, out);
+}
+
+furet_rc furet_lensv_open(furet_txn *t, const char *name, uint64_t n,
+	furet_lensv *out)
+{
+	void *ch;
+	furet_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = view_chunks(t, name, n, sizeof *out->ch, open_lens, &ch,
+		&out->bits)))
+		return rc;
+	out->ch = ch;
+	out->n = n;
+	out->mask = ((uint64_t)1 << out->bits) - 1;
+	return FURET_OK;
 }
 
 void furet_lensv_close(furet_lensv *v)
@@ -3308,33 +3338,19 @@ void furet_lensv_close(furet_lensv *v)
 
 furet_rc furet_pdocv_open(furet_txn *t, uint64_t n, furet_pdocv *out)
 {
-	chunk_walk w;
-	furet_val v;
-	uint64_t m, c = 0;
+	void *ch;
 	furet_rc rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = walk_open(t, "pdoc", n, &w)))
-		goto done;
+	if ((rc = view_chunks(t, "pdoc", n, sizeof *out->ch, open_pdoc, &ch,
+		&out->bits)))
+		return rc;
+	out->ch = ch;
 	out->n = n;
 	out->nb = (n + 63) / 64;
-	out->bits = w.bits;
-	out->mask = ((uint64_t)1 << w.bits) - 1;
+	out->mask = ((uint64_t)1 << out->bits) - 1;
 	out->bmask = out->mask >> 6;
-	if (!(out->ch = furet_malloc((size_t)(w.n_ch + 1) * sizeof *out->ch))) {
-		rc = FURET_NOMEM;
-		goto done;
-	}
-	while ((rc = walk_next(&w, &v, &m)) == FURET_OK)
-		if ((rc = furet_pdoc_open(v, m, &out->ch[c++])))
-			break;
-	if (rc == FURET_DONE)
-		rc = FURET_OK;
-done:
-	furet_cursor_close(w.cur);
-	if (rc)
-		furet_pdocv_close(out);
-	return rc;
+	return FURET_OK;
 }
 
 void furet_pdocv_close(furet_pdocv *v)

@@ -409,7 +409,7 @@ furet_rc furet_dense_len(furet_txn *t, const char *name, uint64_t n,
 furet_rc furet_dense_decode(furet_txn *t, const char *name, uint64_t n,
 	uint32_t *out);
 /* The same a chunk at a time, in the memory of one: fn gets entries
-** at..at + m - 1 in x[m]. */
+** at..at + m - 1 in x[m] (NULL: the array is only checked). */
 typedef void (*furet_dense_fn)(void *ctx, uint64_t at, const uint32_t *x,
 	size_t m);
 furet_rc furet_dense_each(furet_txn *t, const char *name, uint64_t n,
