@@ -252,6 +252,19 @@ static size_t last_parts; /* of build's rebuild */
 static int is_plain; /* build's rebuild puts no document twice, removes none */
 #define BIG (256 * 1024)
 
+/* Adds documents 0 to N_DOCS - 1 of version v, from source (NULL: none). */
+static void add_docs(furet_writer *w, int v, const char *source)
+{
+	char id[32];
+	int i;
+
+	for (i = 0; i < N_DOCS; i++) {
+		furet_doc d = gen_doc(i, v, id, big_buf, BIG, title_buf, 4096);
+		d.source = source;
+		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
+	}
+}
+
 /* Builds the index in dir with options o: a rebuild of N_DOCS documents
 ** (with a document put twice and one removed within the batch), then an
 ** incremental batch. *runs gets the runs spilled before the first commit.
@@ -527,10 +540,7 @@ static void test_parts_abort(void **state)
 	furet_writer_options_init(&o);
 	o.flags = FURET_WRITE_REBUILD;
 	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
-	for (i = 0; i < N_DOCS; i++) {
-		furet_doc d = gen_doc(i, 1, id, big_buf, BIG, title_buf, 4096);
-		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-	}
+	add_docs(w, 1, NULL);
 	assert_true(furet_writer_parts(w) >= 3);
 	snprintf(side, sizeof side, "%s.rebuild", dir);
 	assert_int_equal(access(side, F_OK), 0);
@@ -563,18 +573,12 @@ static void test_first_batch_parts(void **state)
 	assert_int_equal(furet_index_open(d1, FURET_OPEN_CREATE, &ix1), FURET_OK);
 	assert_int_equal(furet_index_open(d2, FURET_OPEN_CREATE, &ix2), FURET_OK);
 	assert_int_equal(furet_writer_begin(ix1, 0, &w), FURET_OK);
-	for (i = 0; i < N_DOCS; i++) {
-		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
-		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-	}
+	add_docs(w, 0, NULL);
 	assert_true(furet_writer_parts(w) >= 3);
 	assert_int_equal(furet_writer_commit(w), FURET_OK);
 	assert_int_equal(furet_writer_begin(ix2, FURET_WRITE_REBUILD, &w),
 		FURET_OK);
-	for (i = 0; i < N_DOCS; i++) {
-		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
-		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-	}
+	add_docs(w, 0, NULL);
 	assert_int_equal(furet_writer_commit(w), FURET_OK);
 	fingerprint(ix1, &p1);
 	fingerprint(ix2, &p2);
@@ -648,12 +652,12 @@ static furet_batch_summary inc_batch(furet_writer *w, int r)
 ** documents put again in a later part, the same documents and summary. */
 static void test_incremental_parts(void **state)
 {
-	char *d1 = tu_mkdtemp(), *d2 = tu_mkdtemp(), id[32], side[4200];
+	char *d1 = tu_mkdtemp(), *d2 = tu_mkdtemp(), side[4200];
 	furet_index *ix[2] = { NULL, NULL };
 	furet_batch_summary sum[2];
 	furet_writer *w = NULL;
 	print p[2];
-	int i, k, r;
+	int k, r;
 	(void)state;
 
 	is_text_decoded = 1;
@@ -663,11 +667,7 @@ static void test_incremental_parts(void **state)
 			&ix[k]), FURET_OK);
 		assert_int_equal(furet_writer_begin(ix[k], FURET_WRITE_REBUILD, &w),
 			FURET_OK);
-		for (i = 0; i < N_DOCS; i++) {
-			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
-			d.source = "corpus/a.jsonl";
-			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-		}
+		add_docs(w, 0, "corpus/a.jsonl");
 		assert_int_equal(furet_writer_commit(w), FURET_OK);
 	}
 	for (r = 0; r < 2; r++) {
@@ -738,10 +738,7 @@ static void test_incremental_copy(void **state)
 			FURET_OK);
 		assert_int_equal(furet_writer_begin(ix[k], FURET_WRITE_REBUILD, &w),
 			FURET_OK);
-		for (i = 0; i < N_DOCS; i++) {
-			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
-			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-		}
+		add_docs(w, 0, NULL);
 		assert_int_equal(furet_writer_commit(w), FURET_OK);
 	}
 	for (k = 0; k < 2; k++) {
@@ -867,14 +864,14 @@ static void test_dense_chunks(void **state)
 {
 	static const char *const qs[] = { "école", "exemple villeneuve",
 		"formation con", "\"pê ar\" ba" };
-	char *dir[2] = { tu_mkdtemp(), tu_mkdtemp() }, id[32];
+	char *dir[2] = { tu_mkdtemp(), tu_mkdtemp() };
 	furet_index *ix[2] = { NULL, NULL };
 	furet_writer *w = NULL;
 	furet_txn *t = NULL;
 	furet_collection c;
 	unsigned bits;
 	print p[2];
-	int i, k, r, tab;
+	int k, r, tab;
 	size_t q;
 	(void)state;
 
@@ -887,11 +884,7 @@ static void test_dense_chunks(void **state)
 		furet_writer_part_max = 8 << 10;
 		assert_int_equal(furet_writer_begin(ix[k], FURET_WRITE_REBUILD, &w),
 			FURET_OK);
-		for (i = 0; i < N_DOCS; i++) {
-			furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
-			d.source = "corpus/a.jsonl";
-			assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-		}
+		add_docs(w, 0, "corpus/a.jsonl");
 		assert_true(furet_writer_parts(w) >= 2);
 		assert_int_equal(furet_writer_commit(w), FURET_OK);
 		furet_writer_part_max = 0;
@@ -958,10 +951,7 @@ static void test_temporary_files(void **state)
 	/* Committed. */
 	o.flags = FURET_WRITE_REBUILD;
 	assert_int_equal(furet_writer_begin_v2(ix, &o, &w), FURET_OK);
-	for (i = 0; i < N_DOCS; i++) {
-		furet_doc d = gen_doc(i, 0, id, big_buf, BIG, title_buf, 4096);
-		assert_int_equal(furet_writer_add(w, &d), FURET_OK);
-	}
+	add_docs(w, 0, NULL);
 	assert_true(furet_writer_runs(w) > 0);
 	assert_int_equal(list_dir(tmp, names, sizeof names), 0);
 	assert_int_equal(furet_writer_commit(w), FURET_OK);
