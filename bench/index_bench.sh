@@ -39,8 +39,12 @@
 # listed), and prints every furet figure as a ratio to each peer's. The
 # harness is run through a wrapper that adds the p99 latency to its
 # figures (peers.py itself reports p50, p95 and the maximum). The scale and
-# dist runs take long: once is enough. As root, missing Debian packages
-# are installed (as .ci/deps does); otherwise the command is printed.
+# dist runs take long: once is enough. When fts5 is among the engines,
+# FTS5 and furet then index the same passages again in BENCH_PAIRS
+# paired rounds (default 5, 0 skips them), the order alternating: a
+# ratio from two builds seconds apart, whatever the host's drift. As
+# root, missing Debian packages are installed (as .ci/deps does);
+# otherwise the command is printed.
 #
 # Work files go to BENCH_WORK (default $TMPDIR/furet-bench): the
 # decompressed corpus is kept there between runs. Not part of make test:
@@ -397,5 +401,51 @@ if fu:
                 cells.append("n/a")
         print("| %s | " % r["engine"] + " | ".join(cells) + " |")
 PY
+	case ",$ENGINES," in *,fts5,*) pairs_fts5=1;; *) pairs_fts5=0;; esac
+	if [ "$pairs_fts5" = 1 ] && [ "${BENCH_PAIRS:-5}" -gt 0 ]; then
+		say "paired indexing rounds: FTS5 and furet, ${BENCH_PAIRS:-5} rounds"
+		$PY - "$WORK/peers" "$P" "$ROOT/$B/bench/furet_peer" "$WORK/pairs" \
+			"${BENCH_PAIRS:-5}" "$PEERS" >> "$OUT" <<'PY'
+# FTS5 (as peers.py builds it) and furet (furet_peer, as peers.py runs
+# an external engine) index the same passages one after the other, in
+# alternating order, BENCH_PAIRS rounds: each round's ratio compares two
+# builds a few seconds apart, so that a host whose speed drifts (this
+# one's does, by up to 1.7x between runs) weighs on both alike.
+import os, shutil, statistics, sys
+sys.path.insert(0, sys.argv[1])
+import engines, peers
+passages, furet, work, rounds = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+docs, _, raw = peers.load_passages(passages)
+rows = []
+for r in range(rounds):
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    fts5, ext = engines.Fts5Engine(), engines.ExternalEngine("furet", furet)
+    def run_fts5():
+        s = fts5.build(docs, work)["index_s"]
+        fts5.close()
+        return s
+    def run_furet():
+        return ext.build_external(passages, work)["index_s"]
+    if r % 2 == 0:
+        f, u = run_fts5(), run_furet()
+    else:
+        u, f = run_furet(), run_fts5()
+    rows.append((r + 1, "FTS5, furet" if r % 2 == 0 else "furet, FTS5", f, u))
+    print("bench: round %d: FTS5 %.2f s, furet %.2f s" % (r + 1, f, u), file=sys.stderr)
+shutil.rmtree(work, ignore_errors=True)
+ratios = [f / u for _, _, f, u in rows]
+print("\n## Indexing, FTS5 and furet paired (%s: %d passages, %.1f MB)\n" % (
+    sys.argv[6], len(docs), raw / 1e6))
+print("%d rounds, the order alternating; ratio = FTS5's index s over furet's "
+      "(furet's throughput over FTS5's, above 1 is faster).\n" % rounds)
+print("| round | order | FTS5 s | furet s | ratio |")
+print("|---|---|---|---|---|")
+for (n, order, f, u), q in zip(rows, ratios):
+    print("| %d | %s | %.2f | %.2f | %.2f |" % (n, order, f, u, q))
+print("\nMedian ratio **%.2f**; lowest %.2f, highest %.2f." % (
+    statistics.median(ratios), min(ratios), max(ratios)))
+PY
+	fi
 fi
 cat "$OUT"
