@@ -93,6 +93,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <libstemmer.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
@@ -185,6 +189,7 @@ struct furet_analyzer {
 	struct tok_text *text;         /* toks[i]'s strings in the arena */
 	size_t n_toks, toks_cap;
 	const UChar *u16;              /* the run's text, from the tokenizer */
+	const uint32_t *map;           /* and its byte offsets (once a call) */
 	int32_t n16;
 };
 
@@ -475,7 +480,8 @@ static void view_of(const furet_analyzer *a, const furet_word *w,
 	v->end = w->end;
 	v->elision = 0;
 	v->kind = w->kind;
-	if (w->kind == FURET_WORD_LETTER)
+	/* (an elision has an apostrophe, which a PLAIN word has not) */
+	if (w->kind == FURET_WORD_LETTER && w->chars != FURET_CHARS_PLAIN)
 		el = elision_len(a->u16 + v->us, v->ue - v->us);
 	if (el) {
 		if (v->us + el == v->ue) {
@@ -483,12 +489,13 @@ static void view_of(const furet_analyzer *a, const furet_word *w,
 			return;
 		}
 		v->us += el;
-		v->start = furet_tokenizer_offset(a->tok, v->us);
+		v->start = a->map[v->us];
 		v->elision = v->start - w->start;
 	}
 	u = a->u16 + v->us;
 	n = n_scan = v->ue - v->us;
-	if (w->chars == FURET_CHARS_DIGITS || w->chars == FURET_CHARS_WORD) {
+	if (w->chars == FURET_CHARS_DIGITS || w->chars == FURET_CHARS_WORD ||
+		w->chars == FURET_CHARS_PLAIN) {
 		/* The tokenizer saw the characters: part characters all (an
 		** elision takes only letters and its apostrophe away). */
 		only_digits = w->chars == FURET_CHARS_DIGITS;
@@ -552,6 +559,53 @@ static int latin_fold(furet_analyzer *a, const UChar *u, int32_t n)
 	return 0;
 }
 
+#ifdef __SSE2__
+/* Lowercases the k units at u (4 or 8) into k bytes at q when they are all
+** ASCII: 1; else 0, q untouched. */
+static inline int lower_units(const UChar *u, unsigned char *q, int k)
+{
+	__m128i x = k == 8 ? _mm_loadu_si128((const __m128i *)u) :
+		_mm_loadl_epi64((const __m128i *)u);
+	__m128i hi = _mm_and_si128(x, _mm_set1_epi16((short)0xff80));
+	__m128i up = _mm_and_si128(_mm_cmpgt_epi16(x, _mm_set1_epi16('A' - 1)),
+		_mm_cmplt_epi16(x, _mm_set1_epi16('Z' + 1)));
+	unsigned char b[8];
+
+	if (_mm_movemask_epi8(_mm_cmpeq_epi16(hi, _mm_setzero_si128())) != 0xffff)
+		return 0; /* (the upper 4 units of a loadl are 0) */
+	x = _mm_packus_epi16(_mm_add_epi16(x,
+		_mm_and_si128(up, _mm_set1_epi16(0x20))), x);
+	_mm_storel_epi64((__m128i *)b, x);
+	memcpy(q, b, (size_t)k);
+	return 1;
+}
+#endif
+
+/* How many of the units u[0..n) lowercase into q, four or eight at a time
+** (the last ones again, overlapping, for a length that is no multiple),
+** while they are ASCII: n, or fewer for the caller to go on from. */
+static inline int32_t ascii_lower(const UChar *u, int32_t n, unsigned char *q)
+{
+	int32_t i = 0;
+
+#ifdef __SSE2__
+	if (n >= 8) {
+		for (; i + 8 <= n && lower_units(u + i, q + i, 8); i += 8)
+			;
+		if (i < n && i + 8 > n && lower_units(u + n - 8, q + n - 8, 8))
+			i = n;
+	} else if (n >= 4 && lower_units(u, q, 4) &&
+		lower_units(u + n - 4, q + n - 4, 4)) {
+		i = n;
+	}
+#else
+	(void)u;
+	(void)n;
+	(void)q;
+#endif
+	return i;
+}
+
 /* Normalises u[0..n) (NFKC_Casefold) into a->word as UTF-8. 0, or -1 with
 ** *rc set. */
 static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
@@ -565,7 +619,8 @@ static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	** in the pass that looks for anything else. */
 	if (furet_buf_reserve(&a->word, (size_t)n))
 		goto nomem;
-	for (i = 0; i < n && u[i] < 0x80; i++)
+	i = ascii_lower(u, n, a->word.data);
+	for (; i < n && u[i] < 0x80; i++)
 		a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
 			u[i] - 'A' + 'a' : u[i]);
 	if (i == n) {
@@ -970,8 +1025,8 @@ static void move_last_to(furet_analyzer *a, size_t k)
 static int emit_word(furet_analyzer *a, int32_t us, int32_t ue, int mode,
 	size_t elision, unsigned flags, uint32_t *pos, furet_rc *rc)
 {
-	size_t start = furet_tokenizer_offset(a->tok, us);
-	size_t end = furet_tokenizer_offset(a->tok, ue);
+	size_t start = a->map[us];
+	size_t end = a->map[ue];
 	struct analysis r;
 
 	if (end - start <= TERM_MAX) {
@@ -1025,8 +1080,8 @@ static int emit_name(furet_analyzer *a, int32_t s, int32_t e, size_t elision,
 {
 	const UChar *u = a->u16;
 	int32_t k = s, ps, pe;
-	size_t start = furet_tokenizer_offset(a->tok, s);
-	size_t end = furet_tokenizer_offset(a->tok, e);
+	size_t start = a->map[s];
+	size_t end = a->map[e];
 	uint32_t p0 = *pos;
 	int n_parts = 0;
 
@@ -1232,8 +1287,8 @@ static int canonical_number(furet_analyzer *a, const char *w, size_t n)
 static int emit_number(furet_analyzer *a, int32_t us, int32_t ue, int is_run,
 	uint32_t *pos, furet_rc *rc)
 {
-	size_t start = furet_tokenizer_offset(a->tok, us);
-	size_t end = furet_tokenizer_offset(a->tok, ue);
+	size_t start = a->map[us];
+	size_t end = a->map[ue];
 	struct analysis r;
 	const char *w;
 	size_t i;
@@ -1458,6 +1513,7 @@ static furet_rc run(furet_analyzer *a, const char *text, size_t len,
 		goto done;
 	a->u16 = furet_tokenizer_utf16(a->tok);
 	a->n16 = furet_tokenizer_length(a->tok);
+	a->map = furet_tokenizer_offsets(a->tok);
 
 	for (i = 0; i < n_words;) {
 		struct view v;

@@ -43,6 +43,8 @@
 #define FURET_CHARS_WORD 2   /* ASCII, Latin-1 and Latin Extended-A letters,
                                 ASCII digits and U+0027, not digits only */
 #define FURET_CHARS_DOTTED 3 /* those, and '.', ',' or ';' inside */
+#define FURET_CHARS_PLAIN 4  /* as WORD, without U+0027: no elision to
+                                look for, most words */
 
 typedef struct furet_word {
 	size_t start, end;      /* byte range [start, end) in the UTF-8 text */
@@ -87,5 +89,8 @@ int32_t furet_tokenizer_length(const furet_tokenizer *t);
 /* The byte offset in the UTF-8 text of UTF-16 index i of the last run
 ** (0 <= i <= its UTF-16 length; the length maps to the text's byte length). */
 size_t furet_tokenizer_offset(const furet_tokenizer *t, int32_t i);
+/* The whole map: furet_tokenizer_offset(t, i) is map[i], for i in
+** [0, n16]; valid until the next run. */
+const uint32_t *furet_tokenizer_offsets(const furet_tokenizer *t);
 
 #endif

@@ -978,10 +978,11 @@ static void check_chars(const furet_tokenizer *tk, const furet_word *w)
 {
 	const UChar *u = furet_tokenizer_utf16(tk);
 	int32_t i;
-	int n_digits = 0, n_part = 0, n_dots = 0;
+	int n_digits = 0, n_part = 0, n_dots = 0, n_quotes = 0;
 
 	for (i = w->u_start; i < w->u_end; i++) {
 		n_digits += u[i] >= '0' && u[i] <= '9';
+		n_quotes += u[i] == 0x27;
 		n_part += furet_analyzer_is_part_char(u[i]) != 0;
 		n_dots += u[i] == '.' || u[i] == ',' || u[i] == ';';
 	}
@@ -995,6 +996,11 @@ static void check_chars(const furet_tokenizer *tk, const furet_word *w)
 	case FURET_CHARS_WORD:
 		assert_int_equal(n_part, i);
 		assert_true(n_digits < i);
+		break;
+	case FURET_CHARS_PLAIN:
+		assert_int_equal(n_part, i);
+		assert_true(n_digits < i);
+		assert_int_equal(n_quotes, 0);
 		break;
 	case FURET_CHARS_DOTTED:
 		assert_true(n_dots > 0);
