@@ -608,17 +608,22 @@ static inline int32_t ascii_lower(const UChar *u, int32_t n, unsigned char *q)
 
 /* Normalises u[0..n) (NFKC_Casefold) into a->word as UTF-8. 0, or -1 with
 ** *rc set. */
-static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
+static int normalise_other(furet_analyzer *a, const UChar *u, int32_t n,
+	furet_rc *rc);
+
+static inline int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	furet_rc *rc)
 {
-	UErrorCode err = U_ZERO_ERROR;
-	int32_t i, m, m8;
+	int32_t i;
 
 	furet_buf_reset(&a->word);
 	/* ASCII, most words: NFKC_Casefold only lowercases it, which is done
-	** in the pass that looks for anything else. */
-	if (furet_buf_reserve(&a->word, (size_t)n))
-		goto nomem;
+	** in the pass that looks for anything else. Inline, the rest apart
+	** (which has registers to save). */
+	if (furet_buf_reserve(&a->word, (size_t)n)) {
+		*rc = FURET_NOMEM;
+		return -1;
+	}
 	i = ascii_lower(u, n, a->word.data);
 	for (; i < n && u[i] < 0x80; i++)
 		a->word.data[i] = (unsigned char)(u[i] >= 'A' && u[i] <= 'Z' ?
@@ -628,6 +633,16 @@ static int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 		a->word.data[n] = '\0';
 		return 0;
 	}
+	return normalise_other(a, u, n, rc);
+}
+
+/* normalise's words that are not all ASCII. */
+static int normalise_other(furet_analyzer *a, const UChar *u, int32_t n,
+	furet_rc *rc)
+{
+	UErrorCode err = U_ZERO_ERROR;
+	int32_t m, m8;
+
 	a->word.data[0] = '\0';
 	if (latin_fold(a, u, n) == 0)
 		return 0;
@@ -836,6 +851,7 @@ static int analyze(furet_analyzer *a, int mode, struct analysis *r,
 	const char *lig, *un;
 	size_t wlen = a->word.len, lig_len, un_len, i;
 	struct cache_slot *slot = NULL;
+	unsigned char *q;
 	unsigned flags = 0;
 	int has_nonascii = 0, is_stem;
 
@@ -861,19 +877,30 @@ static int analyze(furet_analyzer *a, int mode, struct analysis *r,
 			}
 			if (!slot->term_len)
 				goto none;
+			/* The term and the fold, each NUL terminated: the slot's
+			** whole arrays are copied (a fixed size, no call to
+			** memcpy, and every byte of a slot is set), the arena's
+			** length then moved past what counts. */
+			if (furet_buf_reserve(&a->arena, 2 * sizeof slot->term))
+				goto nomem;
+			q = a->arena.data + a->arena.len;
 			r->term_off = a->arena.len;
 			r->term_len = slot->term_len;
 			r->term_hash = slot->term_hash;
-			furet_buf_append(&a->arena, slot->term, slot->term_len);
-			furet_buf_putc(&a->arena, '\0');
+			memcpy(q, slot->term, sizeof slot->term);
+			q[slot->term_len] = '\0';
+			a->arena.len += (size_t)slot->term_len + 1;
 			r->fold_off = r->term_off;
 			r->fold_len = r->term_len;
 			if (slot->fold_len) {
+				q += slot->term_len + 1;
 				r->fold_off = a->arena.len;
 				r->fold_len = slot->fold_len;
-				furet_buf_append(&a->arena, slot->fold, slot->fold_len);
-				furet_buf_putc(&a->arena, '\0');
+				memcpy(q, slot->fold, sizeof slot->fold);
+				q[slot->fold_len] = '\0';
+				a->arena.len += (size_t)slot->fold_len + 1;
 			}
+			a->arena.data[a->arena.len] = '\0'; /* as appends leave it */
 			r->flags = slot->flags;
 			goto out;
 		}
