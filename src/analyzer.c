@@ -480,8 +480,13 @@ static void view_of(const furet_analyzer *a, const furet_word *w,
 	v->end = w->end;
 	v->elision = 0;
 	v->kind = w->kind;
-	/* (an elision has an apostrophe, which a PLAIN word has not) */
-	if (w->kind == FURET_WORD_LETTER && w->chars != FURET_CHARS_PLAIN)
+	if (w->chars == FURET_CHARS_PLAIN) {
+		/* Most words: letters (and digits), no apostrophe, so no
+		** elision and nothing that separates parts. */
+		v->shape = SHAPE_PLAIN;
+		return;
+	}
+	if (w->kind == FURET_WORD_LETTER)
 		el = elision_len(a->u16 + v->us, v->ue - v->us);
 	if (el) {
 		if (v->us + el == v->ue) {
@@ -494,8 +499,7 @@ static void view_of(const furet_analyzer *a, const furet_word *w,
 	}
 	u = a->u16 + v->us;
 	n = n_scan = v->ue - v->us;
-	if (w->chars == FURET_CHARS_DIGITS || w->chars == FURET_CHARS_WORD ||
-		w->chars == FURET_CHARS_PLAIN) {
+	if (w->chars == FURET_CHARS_DIGITS || w->chars == FURET_CHARS_WORD) {
 		/* The tokenizer saw the characters: part characters all (an
 		** elision takes only letters and its apostrophe away). */
 		only_digits = w->chars == FURET_CHARS_DIGITS;
