@@ -42,7 +42,9 @@
 # dist runs take long: once is enough. When fts5 is among the engines,
 # FTS5 and furet then index the same passages again in BENCH_PAIRS
 # paired rounds (default 5, 0 skips them), the order alternating: a
-# ratio from two builds seconds apart, whatever the host's drift. As
+# ratio from two builds seconds apart, whatever the host's drift; and the
+# last round's index sizes, furet's with and without its stored text
+# against FTS5's (contentless, it stores none). As
 # root, missing Debian packages are installed (as .ci/deps does);
 # otherwise the command is printed.
 #
@@ -433,6 +435,19 @@ for r in range(rounds):
         u, f = run_furet(), run_fts5()
     rows.append((r + 1, "FTS5, furet" if r % 2 == 0 else "furet, FTS5", f, u))
     print("bench: round %d: FTS5 %.2f s, furet %.2f s" % (r + 1, f, u), file=sys.stderr)
+# The last round's indexes: FTS5's (contentless: no text) against furet's
+# with and without its stored text (the text table's pages).
+import subprocess
+def mdb_stat(*args):
+    return subprocess.run(["mdb_stat"] + list(args), capture_output=True,
+                          text=True, check=True).stdout
+fts5_mb = os.path.getsize(os.path.join(work, "fts5.sqlite")) / 1e6
+ix = ext.index_dir
+furet_mb = engines.dir_size(ix) / 1e6
+psize = int(mdb_stat("-e", ix).split("Page size:")[1].split()[0])
+pages = sum(int(l.split()[-1]) for l in mdb_stat("-s", "text", ix).splitlines()
+            if any(k in l for k in ("Branch pages", "Leaf pages", "Overflow pages")))
+notext_mb = furet_mb - pages * psize / 1e6
 shutil.rmtree(work, ignore_errors=True)
 ratios = [f / u for _, _, f, u in rows]
 print("\n## Indexing, FTS5 and furet paired (%s: %d passages, %.1f MB)\n" % (
@@ -445,6 +460,9 @@ for (n, order, f, u), q in zip(rows, ratios):
     print("| %d | %s | %.2f | %.2f | %.2f |" % (n, order, f, u, q))
 print("\nMedian ratio **%.2f**; lowest %.2f, highest %.2f." % (
     statistics.median(ratios), min(ratios), max(ratios)))
+print("\nThe last round's indexes: FTS5 %.1f MB (contentless, no text); furet "
+      "%.1f MB, without its stored text %.1f MB (**%.2f x** FTS5's)." % (
+          fts5_mb, furet_mb, notext_mb, notext_mb / fts5_mb))
 PY
 	fi
 fi
