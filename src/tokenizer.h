@@ -41,7 +41,8 @@
 #define FURET_CHARS_ANY 0    /* nothing: ICU cut the text */
 #define FURET_CHARS_DIGITS 1 /* ASCII digits only */
 #define FURET_CHARS_WORD 2   /* ASCII, Latin-1 and Latin Extended-A letters,
-                                ASCII digits and U+0027, not digits only */
+                                ASCII digits and U+0027 (at least one), not
+                                digits only */
 #define FURET_CHARS_DOTTED 3 /* those, and '.', ',' or ';' inside */
 #define FURET_CHARS_PLAIN 4  /* as WORD, without U+0027: no elision to
                                 look for, most words */

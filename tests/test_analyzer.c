@@ -996,6 +996,7 @@ static void check_chars(const furet_tokenizer *tk, const furet_word *w)
 	case FURET_CHARS_WORD:
 		assert_int_equal(n_part, i);
 		assert_true(n_digits < i);
+		assert_true(n_quotes > 0);
 		break;
 	case FURET_CHARS_PLAIN:
 		assert_int_equal(n_part, i);
