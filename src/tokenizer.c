@@ -332,29 +332,14 @@ static void decode(furet_tokenizer *t, const unsigned char *s, size_t len)
 	t->is_fast = is_fast;
 }
 
-/* Doubles the room for words: 0, or -1 out of memory. */
-static int grow_words(furet_tokenizer *t)
-{
-	size_t cap = t->words_cap ? t->words_cap * 2 : 256;
-	furet_word *w;
-
-	if (cap > SIZE_MAX / sizeof *w)
-		return -1;
-	w = furet_realloc(t->words, cap * sizeof *w);
-	if (!w)
-		return -1;
-	t->words = w;
-	t->words_cap = cap;
-	return 0;
-}
-
-/* Inline: once a word (growing is apart, rare). */
+/* Inline: once a word (growing, rare, is furet_grow's). */
 static inline int push_word(furet_tokenizer *t, int32_t from, int32_t to,
 	int kind, int chars)
 {
 	furet_word *w;
 
-	if (t->n_words == t->words_cap && grow_words(t))
+	if (t->n_words == t->words_cap && furet_grow((void **)&t->words,
+		&t->words_cap, t->n_words + 1, sizeof *t->words))
 		return -1;
 	w = &t->words[t->n_words++];
 	w->start = t->map[from];
@@ -548,11 +533,6 @@ const UChar *furet_tokenizer_utf16(const furet_tokenizer *t)
 int32_t furet_tokenizer_length(const furet_tokenizer *t)
 {
 	return t->n16;
-}
-
-size_t furet_tokenizer_offset(const furet_tokenizer *t, int32_t i)
-{
-	return t->map[i];
 }
 
 const uint32_t *furet_tokenizer_offsets(const furet_tokenizer *t)

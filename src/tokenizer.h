@@ -87,11 +87,9 @@ const UChar *furet_tokenizer_utf16(const furet_tokenizer *t);
 /* Its length in UTF-16 units. */
 int32_t furet_tokenizer_length(const furet_tokenizer *t);
 
-/* The byte offset in the UTF-8 text of UTF-16 index i of the last run
-** (0 <= i <= its UTF-16 length; the length maps to the text's byte length). */
-size_t furet_tokenizer_offset(const furet_tokenizer *t, int32_t i);
-/* The whole map: furet_tokenizer_offset(t, i) is map[i], for i in
-** [0, n16]; valid until the next run. */
+/* The byte offsets in the UTF-8 text of the last run's UTF-16 units:
+** map[i] for UTF-16 index i, 0 <= i <= its UTF-16 length (the length maps
+** to the text's byte length); valid until the next run. */
 const uint32_t *furet_tokenizer_offsets(const furet_tokenizer *t);
 
 #endif

@@ -1253,7 +1253,7 @@ static void test_tokenizer(void **state)
 	assert_int_equal(w[0].kind, FURET_WORD_LETTER);
 	assert_int_equal(w[1].start, 7);
 	assert_int_equal(w[1].end, 9);
-	assert_int_equal(furet_tokenizer_offset(tk, w[1].u_end), 9);
+	assert_int_equal(furet_tokenizer_offsets(tk)[w[1].u_end], 9);
 
 	assert_int_equal(furet_tokenizer_run(tk, "1 002 日本語",
 		strlen("1 002 日本語"), &w, &n), FURET_OK);
