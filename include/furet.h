@@ -165,11 +165,10 @@ FURET_API furet_rc furet_index_check(furet_index *ix);
 ** sibling directory DIR.compact, and the two directories are exchanged
 ** atomically (the index directory must hold only furet's files:
 ** FURET_INVALID otherwise). Takes the writer lock; this handle then reads
-** the new files. Other handles
-** that have the index open, in any process, read the new files from
-** their next search, check or batch on (a search in progress finishes on
-** the old ones); a full rebuild (FURET_WRITE_REBUILD) swaps them as
-** well.
+** the new files. Other handles that have the index open, in any process,
+** read the new files from their next search, check or batch on (a search
+** in progress finishes on the old ones); a full rebuild
+** (FURET_WRITE_REBUILD) swaps them as well.
 ** *before and *after (may be NULL) get data.mdb's size in bytes.
 ** Waits for a writer in another process; FURET_BUSY while a furet_writer
 ** of this handle is open; FURET_IO when the copy cannot be written (the

@@ -610,11 +610,11 @@ static inline int32_t ascii_lower(const UChar *u, int32_t n, unsigned char *q)
 	return i;
 }
 
-/* Normalises u[0..n) (NFKC_Casefold) into a->word as UTF-8. 0, or -1 with
-** *rc set. */
 static int normalise_other(furet_analyzer *a, const UChar *u, int32_t n,
 	furet_rc *rc);
 
+/* Normalises u[0..n) (NFKC_Casefold) into a->word as UTF-8. 0, or -1 with
+** *rc set. */
 static inline int normalise(furet_analyzer *a, const UChar *u, int32_t n,
 	furet_rc *rc)
 {

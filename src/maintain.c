@@ -289,7 +289,6 @@ static void last_doc(void *ctx, uint64_t at, const uint32_t *x, size_t m)
 	s->last = x[m - 1];
 }
 
-
 FURET_API furet_rc furet_index_check(furet_index *ix)
 {
 	furet_txn *t = NULL;
@@ -324,9 +323,9 @@ FURET_API furet_rc furet_index_check(furet_index *ix)
 		problem(&r, "the collection statistics cannot be read");
 		goto done;
 	}
-	/* Each array decoded whole, a chunk at a time, then read through
-	** views (decoded into arrays, 12 bytes a passage: 110 MB at 9.2
-	** million). */
+	/* Each array checked whole, a chunk at a time in one chunk's memory,
+	** then read through views (they were decoded into arrays of 12 bytes
+	** a passage: 110 MB at 9.2 million). */
 	if ((rc = furet_dense_each(t, "plen", c.n_passages, sum_lens, &sums)) ||
 		(rc = furet_dense_each(t, "pdoc", c.n_passages, last_doc, &sums)) ||
 		(rc = furet_dense_each(t, "dlen", c.next_doc, NULL, NULL)) ||
@@ -583,7 +582,6 @@ done:
 }
 
 size_t furet_purge_commits, furet_purge_fail_after;
-
 
 /* Every term without its dead postings, committing every
 ** furet_store_compact_ckpt bytes written: what LMDB holds in memory until
