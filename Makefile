@@ -47,7 +47,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) \
 	$(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
-DEP_LIBS := -licui18n -licuuc -licudata -lstemmer -llmdb -lzstd -lm -lpthread
+DEP_LIBS := -licui18n -licuuc -licudata -lstemmer -llmdb -lzstd -llz4 -lm -lpthread
 CLI_LIBS := -ljansson
 
 LIB_SRC := $(sort $(wildcard src/*.c))

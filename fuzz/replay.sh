@@ -8,7 +8,7 @@ set -eu
 B=${1:-build/asan}
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Iinclude -Isrc \
  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-LIBS="-licui18n -licuuc -licudata -lstemmer -llmdb -lzstd -lm -lpthread"
+LIBS="-licui18n -licuuc -licudata -lstemmer -llmdb -lzstd -llz4 -lm -lpthread"
 mkdir -p "$B/fuzz"
 for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c); name=${name#fuzz_}

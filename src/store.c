@@ -1,7 +1,7 @@
 /*
 ** store.c — LMDB environment, named tables and the on-disk format.
 **
-** FORMAT (version 14). One LMDB environment per index directory (data.mdb,
+** FORMAT (version 15). One LMDB environment per index directory (data.mdb,
 ** lock.mdb), with these named databases. "u32be" is a 4-byte big-endian
 ** integer (so keys sort numerically); "varint" is LEB128 (util.c).
 **
@@ -38,9 +38,10 @@
 **              "docid_bits" -> a byte, 0 to 32: how many leading bits of an
 **                            id's hash name its bucket in docids (absent:
 **                            0, one bucket)
-**              "zdict"    -> the zstd dictionary of the stored text, trained
-**                            on the passages of the last rebuild (absent when
-**                            there was too little text)
+**              "zdict"    -> the dictionary of the stored text (trained by
+**                            zstd's ZDICT, used by LZ4 as the text before
+**                            each text), trained on the passages of the last
+**                            rebuild (absent when there was too little text)
 **              "zdict_ids" -> the zstd dictionary of the documents' ids and
 **                            titles, trained on those of the last rebuild
 **                            (absent when there were too few)
@@ -118,15 +119,16 @@
 **                            varint n, the n texts' lengths as varints,
 **                            then their concatenation stored as one text:
 **                            a tag byte, then the
-**                            raw UTF-8 (0), or a zstd frame without (1) or
-**                            with (2) the dictionary "zdict", stored
-**                            without its 4-byte magic number nor a
-**                            dictionary id, or the content of a frame's
-**                            one block: 3 + 3 x (with the dictionary) +
-**                            zstd's block type (0 raw, 1 RLE, 2
-**                            compressed), the frame's headers being what
-**                            zstd writes for that text and block
-**                            (textcodec.c)
+**                            raw UTF-8 (0), or an LZ4 block without (9)
+**                            or with (10) the dictionary "zdict" (what
+**                            rebuilds and batches write), or a zstd frame
+**                            without (1) or with (2) it, stored without
+**                            its 4-byte magic number nor a dictionary id,
+**                            or the content of a frame's one block: 3 + 3
+**                            x (with the dictionary) + zstd's block type
+**                            (0 raw, 1 RLE, 2 compressed), the frame's
+**                            headers being what zstd writes for that text
+**                            and block (textcodec.c)
 **   terms      term bytes -> varint df, cf, n_blocks; the term's bound
 **                            (furet_term_bound): varint n (at most 4), n
 **                            pairs varint body tf, varint passage length
@@ -213,7 +215,8 @@
 ** buckets of ids (an id per key before), four documents to a docs value
 ** (one before), stored text of one zstd block without zstd's headers;
 ** version 13 stored texts in groups of consecutive passages (one per key
-** before); version 14 the dense arrays in chunks (one value each before).
+** before); version 14 the dense arrays in chunks (one value each before);
+** version 15 stored texts in LZ4 blocks (zstd before).
 **
 ** Passage ids are dense, given in indexing order, and never reused, so a
 ** document is a run of consecutive ids and appending a batch only touches the

@@ -21,7 +21,7 @@
 #include "textcodec.h"
 #include "util.h"
 
-#define FURET_FORMAT_VERSION 14
+#define FURET_FORMAT_VERSION 15
 #define FURET_BLOCK_SIZE 128 /* postings per block */
 
 /* Internal only, never returned to users: the write hit the map size. */

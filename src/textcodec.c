@@ -1,6 +1,7 @@
 /*
-** textcodec.c — zstd with a trained dictionary for stored passage text.
-** See textcodec.h for the stored form.
+** textcodec.c — stored text: LZ4 (the passages' text) or zstd (ids, titles
+** and sections), each with a dictionary trained on the collection. See
+** textcodec.h for the stored form.
 **
 ** A zstd frame starts with a 4-byte magic number, and one made with a
 ** dictionary names it by a 4-byte id: on values of a hundred bytes (a
@@ -15,32 +16,45 @@
 ** length: the encoder keeps the block's content alone when the frame is
 ** exactly what frame_head and one last block give, and the decoder puts
 ** the 4 to 10 bytes back.
+**
+** An LZ4 block has no header at all: the tag, then the block. With the
+** dictionary, the encoder starts each text from a copy of a stream that
+** has loaded it (LZ4_loadDict once; the copy, 16 KB, costs less than
+** loading again), and the decoder gives the same bytes to
+** LZ4_decompress_safe_usingDict, which checks every length it reads.
 */
 #include "textcodec.h"
 
 #include <string.h>
 #define ZDICT_STATIC_LINKING_ONLY /* the fastCover parameters */
 #include <zdict.h>
+#include <lz4.h>
 #include <zstd.h>
 
 #define TAG_RAW 0
 #define TAG_ZSTD 1
 #define TAG_ZSTD_DICT 2
 #define TAG_BLOCK 3 /* 3 + 3 x (with the dictionary) + zstd's block type */
-#define TAG_END 9
+#define TAG_LZ4 9
+#define TAG_LZ4_DICT 10
+#define TAG_END 11
 #define DICT_CAP (64 * 1024)
 #define SAMPLE_CAP (8u << 20) /* text fed to the trainer at most */
 #define LEVEL 3
 #define MAGIC_LEN 4 /* ZSTD_MAGICNUMBER, little-endian, not stored */
 
 struct furet_text_enc {
-	ZSTD_CCtx *cctx;
+	ZSTD_CCtx *cctx;   /* zstd: NULL with LZ4 */
 	ZSTD_CDict *cdict; /* NULL without dictionary */
+	LZ4_stream_t *dict_stream; /* LZ4 with a dictionary: it loaded */
+	LZ4_stream_t *work;        /* LZ4: the stream of one text */
 };
 
 struct furet_text_dec {
 	ZSTD_DCtx *dctx;
 	ZSTD_DDict *ddict;
+	const char *dict;  /* LZ4's, the same bytes */
+	size_t dict_len;
 	furet_buf frame; /* the stored frame behind its magic number */
 };
 
@@ -115,8 +129,19 @@ furet_rc furet_text_enc_open(const void *dict, size_t dict_len, int level,
 	*out = NULL;
 	if (!e)
 		return FURET_NOMEM;
-	if (level <= 0)
-		level = LEVEL;
+	memset(e, 0, sizeof *e);
+	if (level == FURET_TEXT_LZ4) {
+		/* (a dictionary is at most DICT_CAP, 64 KB: LZ4's window) */
+		if (!(e->work = LZ4_createStream()) || (dict_len &&
+			(dict_len > DICT_CAP || !(e->dict_stream = LZ4_createStream()) ||
+			LZ4_loadDict(e->dict_stream, dict, (int)dict_len) !=
+			(int)dict_len))) {
+			furet_text_enc_close(e);
+			return FURET_NOMEM;
+		}
+		*out = e;
+		return FURET_OK;
+	}
 	e->cctx = ZSTD_createCCtx();
 	e->cdict = dict_len ? ZSTD_createCDict(dict, dict_len, level) : NULL;
 	if (!e->cctx || (dict_len && !e->cdict) ||
@@ -137,6 +162,8 @@ void furet_text_enc_close(furet_text_enc *e)
 		return;
 	ZSTD_freeCCtx(e->cctx);
 	ZSTD_freeCDict(e->cdict);
+	LZ4_freeStream(e->dict_stream);
+	LZ4_freeStream(e->work);
 	furet_free(e);
 }
 
@@ -181,14 +208,45 @@ static int one_block(const unsigned char *f, size_t r, size_t len,
 	return 1;
 }
 
+/* LZ4's stored form of text into out (emptied), when shorter than the
+** text; out is left empty when not. */
+static void lz4_encode(furet_text_enc *e, const char *text, size_t len,
+	furet_buf *out)
+{
+	int bound, r;
+
+	if (len > LZ4_MAX_INPUT_SIZE)
+		return;
+	bound = LZ4_compressBound((int)len);
+	if (furet_buf_reserve(out, (size_t)bound + 1))
+		return;
+	if (e->dict_stream) {
+		memcpy(e->work, e->dict_stream, sizeof *e->work);
+		r = LZ4_compress_fast_continue(e->work, text, (char *)out->data + 1,
+			(int)len, bound, 1);
+	} else {
+		r = LZ4_compress_default(text, (char *)out->data + 1, (int)len,
+			bound);
+	}
+	if (r > 0 && (size_t)r + 1 < len) {
+		out->data[0] = e->dict_stream ? TAG_LZ4_DICT : TAG_LZ4;
+		out->len = (size_t)r + 1;
+	}
+}
+
 furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
 	furet_buf *out)
 {
 	size_t bound = ZSTD_compressBound(len), r;
 
 	furet_buf_reset(out);
-	/* (with a dictionary, short texts compress too) */
-	if ((len >= 64 || e->cdict) && !furet_buf_reserve(out, bound + 1)) {
+	if (!e->cctx) {
+		if (len >= 16 || e->dict_stream)
+			lz4_encode(e, text, len, out);
+		if (out->len)
+			return FURET_OK;
+	} else if ((len >= 64 || e->cdict) && /* (with a dictionary, short */
+		!furet_buf_reserve(out, bound + 1)) { /* texts compress too) */
 		r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
 		if (!ZSTD_isError(r) && r > MAGIC_LEN && r - MAGIC_LEN + 1 < len) {
 			/* One block, as texts of a paragraph are: its content alone;
@@ -224,6 +282,8 @@ furet_rc furet_text_dec_open(const void *dict, size_t dict_len,
 	furet_buf_init(&d->frame);
 	d->dctx = ZSTD_createDCtx();
 	d->ddict = dict_len ? ZSTD_createDDict(dict, dict_len) : NULL;
+	d->dict = dict;
+	d->dict_len = dict_len;
 	if (!d->dctx || (dict_len && !d->ddict)) {
 		furet_text_dec_close(d);
 		return FURET_NOMEM;
@@ -240,6 +300,32 @@ void furet_text_dec_close(furet_text_dec *d)
 	ZSTD_freeDDict(d->ddict);
 	furet_buf_free(&d->frame);
 	furet_free(d);
+}
+
+/* An LZ4 block (tag included) into out. A block of n bytes holds at most
+** 255 bytes of text per byte, and the 64 KB dictionary is LZ4's window:
+** larger lengths, or a dictionary longer than that, are damage. */
+static furet_rc lz4_decode(furet_text_dec *d, const unsigned char *p,
+	size_t stored_len, size_t expected_len, furet_buf *out)
+{
+	int has_dict = p[0] == TAG_LZ4_DICT, r;
+
+	if ((has_dict && (!d->dict_len || d->dict_len > DICT_CAP)) ||
+		stored_len < 2 || expected_len > LZ4_MAX_INPUT_SIZE ||
+		expected_len / 255 > stored_len)
+		return FURET_CORRUPT;
+	if (furet_buf_reserve(out, expected_len))
+		return FURET_NOMEM;
+	r = has_dict ? LZ4_decompress_safe_usingDict((const char *)p + 1,
+		(char *)out->data, (int)(stored_len - 1), (int)expected_len,
+		d->dict, (int)d->dict_len) :
+		LZ4_decompress_safe((const char *)p + 1, (char *)out->data,
+		(int)(stored_len - 1), (int)expected_len);
+	if (r < 0 || (size_t)r != expected_len)
+		return FURET_CORRUPT;
+	out->len = (size_t)r;
+	out->data[r] = '\0';
+	return FURET_OK;
 }
 
 furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
@@ -261,6 +347,8 @@ furet_rc furet_text_decode(furet_text_dec *d, const void *stored,
 	}
 	if (p[0] >= TAG_END)
 		return FURET_CORRUPT;
+	if (p[0] >= TAG_LZ4)
+		return lz4_decode(d, p, stored_len, expected_len, out);
 	has_dict = p[0] == TAG_ZSTD_DICT || p[0] >= TAG_BLOCK + 3;
 	if (has_dict && !d->ddict)
 		return FURET_CORRUPT;

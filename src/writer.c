@@ -3768,7 +3768,7 @@ static furet_rc zstate_open(void *ctx, void **state)
 	furet_pass_enc_init(&st->pe);
 	furet_buf_init(&st->pass);
 	furet_buf_init(&st->group);
-	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, 0,
+	if (!(rc = furet_text_enc_open(d->text->data, d->text->len, FURET_TEXT_LZ4,
 		&st->text)))
 		rc = furet_text_enc_open(d->names->data, d->names->len, NAMES_LEVEL,
 			&st->names);

@@ -41,7 +41,7 @@ export PKG_CONFIG_PATH="$P/lib/pkgconfig"
 [ "$(pkg-config --modversion furet)" = 0.1.0 ] && ok || ko "pkg-config --modversion furet"
 [ "$(echo $(pkg-config --cflags furet))" = "-I$P/include" ] && ok || ko "pkg-config --cflags furet: $(pkg-config --cflags furet)"
 [ "$(echo $(pkg-config --libs furet))" = "-L$P/lib -lfuret" ] && ok || ko "pkg-config --libs furet: $(pkg-config --libs furet)"
-pkg-config --static --libs furet | grep -q -- '-licuuc.*-lstemmer.*-llmdb.*-lzstd' && ok ||
+pkg-config --static --libs furet | grep -q -- '-licuuc.*-lstemmer.*-llmdb.*-lzstd.*-llz4' && ok ||
 	ko "pkg-config --static --libs furet lacks the dependencies"
 
 # --- the examples, built against the installed library -----------------------------

@@ -991,7 +991,7 @@ static void test_doc_names_codec(void **state)
 	assert_int_equal(furet_text_sampler_train(&ts, 256, &dict), FURET_OK);
 	assert_true(dict.len > 0);
 	furet_text_sampler_free(&ts);
-	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &plain), FURET_OK);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 3, &plain), FURET_OK);
 	assert_int_equal(furet_text_enc_open(dict.data, dict.len, 12, &zd),
 		FURET_OK);
 	assert_int_equal(furet_text_dec_open(NULL, 0, &dplain), FURET_OK);
@@ -1745,7 +1745,7 @@ static void test_text_blocks(void **state)
 	furet_buf_init(&text);
 	furet_buf_init(&st);
 	furet_buf_init(&out);
-	assert_int_equal(furet_text_enc_open(NULL, 0, 0, &e), FURET_OK);
+	assert_int_equal(furet_text_enc_open(NULL, 0, 3, &e), FURET_OK);
 	assert_int_equal(furet_text_dec_open(NULL, 0, &d), FURET_OK);
 	for (i = 0; text.len < 300000; i++) {
 		char w[64];
@@ -1795,6 +1795,118 @@ static void test_text_blocks(void **state)
 	furet_text_dec_close(d);
 	furet_buf_free(&text);
 	furet_buf_free(&st);
+	furet_buf_free(&out);
+}
+
+/* Stored text in LZ4 blocks (what rebuilds write): with the dictionary
+** (tag 10) and without (9), each text comes back whole; the dictionary
+** makes a paragraph smaller; a decoder without it, a wrong length, a cut
+** block and a length past what the block can hold are refused; damaged
+** bytes never read or write out of bounds (the sanitizers watch). */
+static void test_text_lz4(void **state)
+{
+	static const char *const words[] = { "la", "formation", "num\xc3\xa9rique",
+		"des", "\xc3\xa9" "coles", "Grande", "\xc3\x89" "cole", "du",
+		"financ\xc3\xa9" "e", "par", "le", "Fonds", "social",
+		"europ\xc3\xa9" "en", "quartiers", "label", "Simplon", "POP" };
+	furet_text_sampler ts;
+	furet_text_enc *e = NULL, *e0 = NULL;
+	furet_text_dec *d = NULL, *d0 = NULL;
+	furet_buf dict, text, st, st0, out;
+	size_t i, k, n, nw = sizeof words / sizeof *words;
+	uint32_t x = 12345;
+	(void)state;
+
+	furet_buf_init(&dict);
+	furet_buf_init(&text);
+	furet_buf_init(&st);
+	furet_buf_init(&st0);
+	furet_buf_init(&out);
+	/* paragraphs of the same words, the sample the dictionary comes from */
+	furet_text_sampler_init(&ts, 2000);
+	for (k = 0; k < 2000; k++) {
+		furet_buf_reset(&text);
+		for (i = 0; i < 40; i++) {
+			x = x * 1103515245u + 12345u;
+			furet_buf_printf(&text, "%s ", words[(x >> 16) % nw]);
+		}
+		assert_int_equal(furet_text_sampler_offer(&ts,
+			(const char *)text.data, text.len), 0);
+	}
+	assert_int_equal(furet_text_sampler_train(&ts, 1024, &dict), FURET_OK);
+	assert_true(dict.len > 0);
+	furet_text_sampler_free(&ts);
+	assert_int_equal(furet_text_enc_open(dict.data, dict.len, FURET_TEXT_LZ4,
+		&e), FURET_OK);
+	assert_int_equal(furet_text_enc_open(NULL, 0, FURET_TEXT_LZ4, &e0),
+		FURET_OK);
+	assert_int_equal(furet_text_dec_open(dict.data, dict.len, &d), FURET_OK);
+	assert_int_equal(furet_text_dec_open(NULL, 0, &d0), FURET_OK);
+
+	for (n = 0; n < 5; n++) {
+		furet_buf_reset(&text);
+		for (i = 0; i < 10 + 60 * n; i++) {
+			x = x * 1103515245u + 12345u;
+			furet_buf_printf(&text, "%s ", words[(x >> 16) % nw]);
+		}
+		assert_int_equal(furet_text_encode(e, (const char *)text.data,
+			text.len, &st), FURET_OK);
+		assert_int_equal(furet_text_encode(e0, (const char *)text.data,
+			text.len, &st0), FURET_OK);
+		assert_int_equal(st.data[0], 10);
+		assert_true(st.len < st0.len);
+		assert_true(st.len < text.len / 2);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, text.len,
+			&out), FURET_OK);
+		assert_int_equal(out.len, text.len);
+		assert_memory_equal(out.data, text.data, text.len);
+		assert_int_equal(out.data[out.len], '\0');
+		/* without the dictionary: tag 9, and any decoder reads it */
+		assert_int_equal(st0.data[0], 9);
+		assert_int_equal(furet_text_decode(d0, st0.data, st0.len, text.len,
+			&out), FURET_OK);
+		assert_memory_equal(out.data, text.data, text.len);
+		assert_int_equal(furet_text_decode(d, st0.data, st0.len, text.len,
+			&out), FURET_OK);
+		assert_memory_equal(out.data, text.data, text.len);
+		/* refused: no dictionary, a wrong length, a cut block */
+		assert_int_equal(furet_text_decode(d0, st.data, st.len, text.len,
+			&out), FURET_CORRUPT);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, text.len - 1,
+			&out), FURET_CORRUPT);
+		assert_int_equal(furet_text_decode(d, st.data, st.len, text.len + 1,
+			&out), FURET_CORRUPT);
+		for (i = 0; i < st.len; i++)
+			assert_int_equal(furet_text_decode(d, st.data, i, text.len,
+				&out), FURET_CORRUPT);
+		/* a length no block of this size can give: refused before any
+		** room is made for it */
+		assert_int_equal(furet_text_decode(d, st.data, st.len,
+			(size_t)1 << 30, &out), FURET_CORRUPT);
+		/* each byte damaged: refused, or a text of the length asked */
+		for (i = 1; i < st.len; i++) {
+			furet_rc rc;
+			st.data[i] ^= 0x5a;
+			rc = furet_text_decode(d, st.data, st.len, text.len, &out);
+			assert_true(rc == FURET_CORRUPT ||
+				(rc == FURET_OK && out.len == text.len));
+			st.data[i] ^= 0x5a;
+		}
+	}
+	/* short and incompressible texts are stored raw */
+	assert_int_equal(furet_text_encode(e0, "POP", 3, &st), FURET_OK);
+	assert_int_equal(st.data[0], 0);
+	assert_int_equal(furet_text_decode(d0, st.data, st.len, 3, &out),
+		FURET_OK);
+	assert_memory_equal(out.data, "POP", 3);
+	furet_text_enc_close(e);
+	furet_text_enc_close(e0);
+	furet_text_dec_close(d);
+	furet_text_dec_close(d0);
+	furet_buf_free(&dict);
+	furet_buf_free(&text);
+	furet_buf_free(&st);
+	furet_buf_free(&st0);
 	furet_buf_free(&out);
 }
 
@@ -2245,6 +2357,7 @@ int main(void)
 		cmocka_unit_test(test_docids_split_checkpoints),
 		cmocka_unit_test(test_docs_table),
 		cmocka_unit_test(test_text_blocks),
+		cmocka_unit_test(test_text_lz4),
 		cmocka_unit_test(test_text_groups),
 		cmocka_unit_test(test_lens_codec),
 		cmocka_unit_test(test_pdoc_codec),
