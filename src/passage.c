@@ -30,6 +30,9 @@
 */
 #include "passage.h"
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -90,6 +93,41 @@ static size_t space_len(const unsigned char *p, size_t i, size_t end)
 		(p[i + 2] <= 0x8a || p[i + 2] == 0xaf))
 		return 3;
 	return 0;
+}
+
+/* The end of the word at p[i]: the first whitespace character (space_len)
+** at or after i, or end. Sixteen bytes at a time where SSE2 is: the bytes
+** that may start one (B_SPACE) are found together, and only those are
+** looked at (the lead byte of a "\u2019" is one). Cutting paragraphs into
+** windows, a byte at a time, was 2.4 % of a rebuild's time. */
+static size_t word_end(const unsigned char *p, size_t i, size_t end)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i four = _mm_set1_epi8(4), c2 = _mm_set1_epi8((char)0xc2);
+	const __m128i e2 = _mm_set1_epi8((char)0xe2);
+
+	while (end - i >= 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i d = _mm_sub_epi8(b, tab); /* \t..\r: 0..4 */
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(b, sp),
+			_mm_cmpeq_epi8(_mm_min_epu8(d, four), d)),
+			_mm_or_si128(_mm_cmpeq_epi8(b, c2), _mm_cmpeq_epi8(b, e2)));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+		for (; bits; bits &= bits - 1) {
+			size_t j = i + (size_t)__builtin_ctz(bits);
+			if (space_len(p, j, end))
+				return j;
+		}
+		i += 16;
+	}
+#endif
+	while (i < end && !((byte_kind[p[i]] & B_SPACE) &&
+		space_len(p, i, end)))
+		i++;
+	return i;
 }
 
 /* Byte length of the whitespace character that ends p[start..end), or 0.
@@ -217,9 +255,7 @@ static size_t count_words(const unsigned char *p, size_t start, size_t end,
 		if (i >= end)
 			break;
 		n_words++;
-		while (i < end && !((byte_kind[p[i]] & B_SPACE) &&
-			space_len(p, i, end)))
-			i++;
+		i = word_end(p, i, end);
 	}
 	return n_words;
 }
@@ -423,10 +459,7 @@ static furet_rc emit_windows(const unsigned char *p, size_t start, size_t end,
 		if (i >= end)
 			break;
 		ws = i;
-		while (i < end && !((byte_kind[p[i]] & B_SPACE) &&
-			space_len(p, i, end)))
-			i++;
-		we = i;
+		we = i = word_end(p, i, end);
 
 		if (prev_stops)
 			after_stop = ws;

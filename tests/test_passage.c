@@ -250,6 +250,96 @@ static void test_windows_edges(void **state)
 	furet_buf_free(&b);
 }
 
+/* Whitespace as passage.c counts it: ASCII spaces and controls \t..\r,
+** U+00A0, U+2000..U+200A and U+202F; its byte length at t[i], or 0. */
+static size_t ws_len(const unsigned char *t, size_t i, size_t end)
+{
+	if (t[i] == ' ' || (t[i] >= '\t' && t[i] <= '\r'))
+		return 1;
+	if (t[i] == 0xc2 && i + 1 < end && t[i + 1] == 0xa0)
+		return 2;
+	if (t[i] == 0xe2 && i + 2 < end && t[i + 1] == 0x80 &&
+		(t[i + 2] <= 0x8a || t[i + 2] == 0xaf))
+		return 3;
+	return 0;
+}
+
+/* Long paragraphs of random words (letters, "\u2019", guillemets, "\u2026",
+** the bytes 0xc2 and 0xe2 that start other characters) between random
+** whitespace of one to three bytes, at every alignment: the windows hold
+** at most w words each and all the words, in order, each cut between two
+** words, the first at the first word and the last at the last word's end. */
+static void test_windows_random(void **state)
+{
+	static const char *const parts[] = { "a", "le", "\xc3\xa9" "cole",
+		"l\xe2\x80\x99", "\xc2\xab", "\xc2\xbb", "fin.", "\xe2\x80\xa6",
+		"num\xc3\xa9rique", "1", "Quoi", "?", "\xe2\x80\x94", "x\xc2\xb0" };
+	static const char *const seps[] = { " ", "  ", "\t", "\xc2\xa0",
+		"\xe2\x80\xaf", "\xe2\x80\x89", " \xc2\xa0 " };
+	furet_buf b;
+	furet_split s;
+	uint32_t x = 2024;
+	size_t round, i, j, k, n_words, w;
+
+	(void)state;
+	furet_buf_init(&b);
+	for (round = 0; round < 200; round++) {
+		size_t want = 50 + round * 7 % 400, seen = 0, lead = round % 17;
+		furet_buf_reset(&b);
+		for (i = 0; i < lead; i++)
+			furet_buf_putc(&b, 'z');
+		for (i = 0; i < want; i++) {
+			size_t n_parts;
+			x = x * 1103515245u + 12345u;
+			if (i)
+				furet_buf_append(&b, seps[(x >> 8) % 7],
+					strlen(seps[(x >> 8) % 7]));
+			for (n_parts = 1 + (x >> 20) % 3, k = 0; k < n_parts; k++) {
+				x = x * 1103515245u + 12345u;
+				furet_buf_append(&b, parts[(x >> 16) % 14],
+					strlen(parts[(x >> 16) % 14]));
+			}
+		}
+		assert_false(b.has_err);
+		w = 3 + round % 40;
+		split_ok((char *)b.data, b.len, FURET_FORMAT_TEXT, w, &s);
+		assert_true(s.n_spans >= 1);
+		assert_int_equal(s.spans[0].start, 0);
+		assert_int_equal(s.spans[s.n_spans - 1].end, b.len);
+		for (k = 0; k < s.n_spans; k++) {
+			size_t st = s.spans[k].start, en = s.spans[k].end;
+			assert_true(st < en && en <= b.len);
+			/* on word boundaries: whitespace around, none at the edges */
+			assert_int_equal(ws_len(b.data, st, b.len), 0);
+			assert_true(k == 0 || ws_len(b.data, st - 1, b.len) == 1 ||
+				(st >= 2 && ws_len(b.data, st - 2, b.len) == 2) ||
+				(st >= 3 && ws_len(b.data, st - 3, b.len) == 3));
+			assert_true(en == b.len || ws_len(b.data, en, b.len));
+			for (j = st, n_words = 0; j < en; ) {
+				size_t n = ws_len(b.data, j, en);
+				if (n) {
+					j += n;
+					continue;
+				}
+				n_words++;
+				while (j < en && !ws_len(b.data, j, en))
+					j++;
+			}
+			assert_true(n_words >= 1 && n_words <= w);
+			seen += n_words;
+			/* nothing but whitespace between two windows */
+			for (j = en; k + 1 < s.n_spans && j < s.spans[k + 1].start; ) {
+				size_t n = ws_len(b.data, j, b.len);
+				assert_true(n > 0);
+				j += n;
+			}
+		}
+		assert_int_equal(seen, want);
+		furet_split_free(&s);
+	}
+	furet_buf_free(&b);
+}
+
 /* One 450-word sentence without a period: cut every 200 words; windows keep
 ** the paragraph's section. */
 static void test_windows_long_sentence(void **state)
@@ -444,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_windows_sentences),
 		cmocka_unit_test(test_windows_edges),
 		cmocka_unit_test(test_windows_long_sentence),
+		cmocka_unit_test(test_windows_random),
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_bounds),
