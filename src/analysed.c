@@ -111,14 +111,60 @@ static inline uint64_t load_le64(const unsigned char *p)
 		(uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-/* One 64-bit word into both lanes: a multiply spreads its low bits up,
-** the shift folds the high bits down for the next word. */
-static inline void doc_hash_word(uint64_t h[2], uint64_t v)
+/* The document's bytes go into four lanes of 64 bits, word i (8 bytes,
+** little-endian) into lane i % 4: the lanes' chains are apart, so the
+** processor runs them side by side (two lanes over every word, format 14,
+** made the hash 0.9 % of a rebuild's time). Each step is a bijection of
+** the lane (xor, multiply by an odd constant, xorshift): two contents that
+** differ in one word end with that lane different. */
+typedef struct doc_hasher {
+	uint64_t h[4];
+	uint64_t n; /* words so far */
+} doc_hasher;
+
+static const uint64_t hash_mul[4] = {
+	0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
+	0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull,
+};
+
+static inline uint64_t hash_step(uint64_t h, uint64_t v, unsigned j)
 {
-	h[0] = (h[0] ^ v) * 0x9e3779b97f4a7c15ull;
-	h[0] ^= h[0] >> 32;
-	h[1] = (h[1] ^ v) * 0xc2b2ae3d27d4eb4full;
-	h[1] ^= h[1] >> 29;
+	h = (h ^ v) * hash_mul[j];
+	return h ^ h >> (29 + j);
+}
+
+static inline void hash_word(doc_hasher *s, uint64_t v)
+{
+	unsigned j = (unsigned)(s->n++ & 3);
+
+	s->h[j] = hash_step(s->h[j], v, j);
+}
+
+/* p[0..len), the last word padded with zeros, then len: the length after
+** each part separates the parts. */
+static void hash_part(doc_hasher *s, const unsigned char *p, size_t len)
+{
+	unsigned char last[8] = { 0 };
+	size_t i = 0;
+
+	while (i + 8 <= len && (s->n & 3)) {
+		hash_word(s, load_le64(p + i));
+		i += 8;
+	}
+	for (; i + 32 <= len; i += 32) {
+		s->h[0] = hash_step(s->h[0], load_le64(p + i), 0);
+		s->h[1] = hash_step(s->h[1], load_le64(p + i + 8), 1);
+		s->h[2] = hash_step(s->h[2], load_le64(p + i + 16), 2);
+		s->h[3] = hash_step(s->h[3], load_le64(p + i + 24), 3);
+		s->n += 4;
+	}
+	for (; i + 8 <= len; i += 8)
+		hash_word(s, load_le64(p + i));
+	if (i < len) {
+		memcpy(last, p + i, len - i);
+		hash_word(s, load_le64(last));
+	}
+	hash_word(s, (uint64_t)len);
 }
 
 /* MurmurHash3's finaliser: every input bit reaches every output bit. */
@@ -132,36 +178,31 @@ static uint64_t doc_hash_final(uint64_t k)
 	return k;
 }
 
+static uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16])
 {
-	uint64_t h[2] = { 0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull };
+	doc_hasher s = { { 0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull,
+		0x3c6ef372fe94f82bull, 0xa54ff53a5f1d36f1ull }, 0 };
 	uint64_t h0, h1;
-	const unsigned char *parts[3];
-	size_t lens[3], k, i;
+	size_t i;
 
-	parts[0] = (const unsigned char *)(doc->title ? doc->title : "");
-	lens[0] = doc->title ? doc->title_len : 0;
-	parts[1] = (const unsigned char *)(doc->text ? doc->text : "");
-	lens[1] = doc->text_len;
+	hash_word(&s, (uint64_t)doc->format);
+	hash_part(&s, (const unsigned char *)(doc->title ? doc->title : ""),
+		doc->title ? doc->title_len : 0);
+	hash_part(&s, (const unsigned char *)(doc->text ? doc->text : ""),
+		doc->text_len);
 	/* A change of the metadata alone is a change of the document. */
-	parts[2] = (const unsigned char *)(doc->meta_len ? doc->meta : "");
-	lens[2] = doc->meta_len;
-	doc_hash_word(h, (uint64_t)doc->format);
-	/* Eight bytes at a time, the last ones padded with zeros; each part's
-	** length after it separates the parts. */
-	for (k = 0; k < 3; k++) {
-		unsigned char last[8] = { 0 };
-
-		for (i = 0; i + 8 <= lens[k]; i += 8)
-			doc_hash_word(h, load_le64(parts[k] + i));
-		if (i < lens[k]) {
-			memcpy(last, parts[k] + i, lens[k] - i);
-			doc_hash_word(h, load_le64(last));
-		}
-		doc_hash_word(h, (uint64_t)lens[k]);
-	}
-	h0 = doc_hash_final(h[0] ^ (h[1] << 32 | h[1] >> 32));
-	h1 = doc_hash_final(h[1] + h0);
+	hash_part(&s, (const unsigned char *)(doc->meta_len ? doc->meta : ""),
+		doc->meta_len);
+	/* Each half sees every lane: a lane that differs changes both. */
+	h0 = doc_hash_final(s.h[0] ^ rotl64(s.h[1], 16) ^ rotl64(s.h[2], 32) ^
+		rotl64(s.h[3], 48));
+	h1 = doc_hash_final((s.h[1] ^ rotl64(s.h[2], 16) ^ rotl64(s.h[3], 32) ^
+		rotl64(s.h[0], 48)) + h0);
 	for (i = 0; i < 8; i++) {
 		out[i] = (unsigned char)(h0 >> (8 * i));
 		out[8 + i] = (unsigned char)(h1 >> (8 * i));

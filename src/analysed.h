@@ -164,9 +164,9 @@ furet_rc furet_adoc_set(furet_adoc *d, const furet_doc *doc, uint32_t doc_no,
 	const unsigned char *hash);
 
 /* The content hash of a document (format, title, text, metadata), which the index
-** keeps to tell whether a document put again changed: 128 bits, two lanes
-** of multiply and shift over 8-byte little-endian words, the same on every
-** machine (not a defence against forged collisions). */
+** keeps to tell whether a document put again changed: 128 bits from four
+** lanes of multiply and shift over 8-byte little-endian words, the same on
+** every machine (not a defence against forged collisions). */
 void furet_doc_hash(const furet_doc *doc, unsigned char out[16]);
 
 /* A furet_adoc_work with an analyzer from ix's pool, and its release.
