@@ -44,9 +44,12 @@ typedef struct furet_text_dec furet_text_dec;
 ** would pass 8 MiB; then the sample is complete and later passages need not
 ** be offered. Streaming, so that the passages need not all be in memory.
 ** Training takes time in proportion to the samples (zstd compresses each
-** to finish the dictionary): 10,000 instead of 20,000 halve it, for stored
-** text 0.7 % larger on the scale set (56.6 -> 57.0 MB). */
-#define FURET_SAMPLES 10000
+** to finish the dictionary): with zstd, 10,000 instead of 20,000 halved it
+** for stored text 0.7 % larger on the scale set (56.6 -> 57.0 MB); with
+** LZ4, 5,000 instead of 10,000 take the training thread of a rebuild of
+** the 212 MB corpus from 0.34 to 0.16 s (perf), and its stored text from
+** 132.6 to 131.6 MB (ids, titles and sections 13.49 -> 13.43 MB). */
+#define FURET_SAMPLES 5000
 typedef struct furet_text_sampler {
 	furet_buf samples;
 	size_t *sizes;
