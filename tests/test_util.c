@@ -98,6 +98,52 @@ static void test_utf8(void **state)
 	}
 }
 
+/* The first bad byte as a sequence at a time finds it (furet_utf8_decode):
+** what furet_utf8_valid must answer, however it reads. */
+static size_t utf8_valid_ref(const unsigned char *p, size_t len)
+{
+	size_t i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		if (!(n = furet_utf8_decode(p + i, len - i, &cp)))
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+/* Random texts of French-like pieces (ASCII, accents, U+2019, an emoji)
+** with now and then a damaged one (a lone continuation byte, a lead byte
+** without its continuation, 0xc0, a truncated sequence), cut at every
+** length: the same answer as the reference, sixteen-byte chunks or not. */
+static void test_utf8_valid_random(void **state)
+{
+	static const char *const good[] = { "a", "le ", "\xc3\xa9", "\xc3\xa0 ",
+		"\xe2\x80\x99", "\xc5\x93", "\xf0\x9f\x98\x80", "formation ",
+		"\xc2\xa0", "1 002,20" };
+	static const char *const bad[] = { "\x80", "\xc3", "\xc3 ", "\xc0\xaf",
+		"\xe2\x80", "\xbf\xbf", "\xed\xa0\x80", "\xff" };
+	unsigned char text[200];
+	uint32_t x = 7;
+	size_t round, len, n, k;
+	(void)state;
+
+	for (round = 0; round < 3000; round++) {
+		for (n = 0; n < sizeof text - 8; n += k) {
+			const char *piece;
+			x = x * 1103515245u + 12345u;
+			piece = (x >> 16) % 97 == 0 && round % 3 ? bad[(x >> 8) % 8] :
+				good[(x >> 20) % 10];
+			k = strlen(piece);
+			memcpy(text + n, piece, k);
+		}
+		for (len = 0; len <= n; len++)
+			assert_int_equal(furet_utf8_valid((const char *)text, len),
+				utf8_valid_ref(text, len));
+	}
+}
+
 static void test_u32be(void **state)
 {
 	unsigned char p[4];
@@ -189,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_valid_random),
 		cmocka_unit_test(test_u32be),
 		cmocka_unit_test(test_same),
 		cmocka_unit_test(test_keys_sort),
