@@ -99,7 +99,8 @@ static size_t space_len(const unsigned char *p, size_t i, size_t end)
 ** at or after i, or end. Sixteen bytes at a time where SSE2 is: the bytes
 ** that may start one (B_SPACE) are found together, and only those are
 ** looked at (the lead byte of a "\u2019" is one). Cutting paragraphs into
-** windows, a byte at a time, was 2.4 % of a rebuild's time. */
+** windows a byte at a time was 2.8 % of a rebuild's time (perf); with
+** word_end, the whole split is about 1.5 %. */
 static size_t word_end(const unsigned char *p, size_t i, size_t end)
 {
 #if defined(__SSE2__) && defined(__GNUC__)

@@ -245,8 +245,9 @@ furet_rc furet_text_encode(furet_text_enc *e, const char *text, size_t len,
 			lz4_encode(e, text, len, out);
 		if (out->len)
 			return FURET_OK;
-	} else if ((len >= 64 || e->cdict) && /* (with a dictionary, short */
-		!furet_buf_reserve(out, bound + 1)) { /* texts compress too) */
+	} else if ((len >= 64 || e->cdict) &&
+		!furet_buf_reserve(out, bound + 1)) {
+		/* (with a dictionary, short texts compress too) */
 		r = ZSTD_compress2(e->cctx, out->data + 1, bound, text, len);
 		if (!ZSTD_isError(r) && r > MAGIC_LEN && r - MAGIC_LEN + 1 < len) {
 			/* One block, as texts of a paragraph are: its content alone;
