@@ -116,7 +116,10 @@ static size_t utf8_valid_ref(const unsigned char *p, size_t len)
 /* Random texts of French-like pieces (ASCII, accents, U+2019, an emoji)
 ** with now and then a damaged one (a lone continuation byte, a lead byte
 ** without its continuation, 0xc0, a truncated sequence), cut at every
-** length: the same answer as the reference, sixteen-byte chunks or not. */
+** length: the same answer as the reference, sixteen-byte chunks or not;
+** furet_utf8_run2 (which the command line's count uses too) stops on a
+** character's start within the valid part, its two-byte sequences
+** counted. */
 static void test_utf8_valid_random(void **state)
 {
 	static const char *const good[] = { "a", "le ", "\xc3\xa9", "\xc3\xa0 ",
@@ -139,9 +142,23 @@ static void test_utf8_valid_random(void **state)
 			k = strlen(piece);
 			memcpy(text + n, piece, k);
 		}
-		for (len = 0; len <= n; len++)
+		for (len = 0; len <= n; len++) {
+			size_t valid = utf8_valid_ref(text, len), n_two = 0, two = 0;
+			size_t run = furet_utf8_run2(text, 0, len, &n_two), i, k2;
 			assert_int_equal(furet_utf8_valid((const char *)text, len),
-				utf8_valid_ref(text, len));
+				valid);
+			/* the run: valid, on a character's start, its two-byte
+			** sequences counted */
+			assert_true(run <= valid);
+			for (i = 0; i < run; i += k2) {
+				uint32_t cp;
+				k2 = furet_utf8_decode(text + i, len - i, &cp);
+				assert_true(k2 == 1 || k2 == 2);
+				two += k2 == 2;
+			}
+			assert_int_equal(i, run);
+			assert_int_equal(n_two, two);
+		}
 	}
 }
 

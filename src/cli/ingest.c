@@ -222,6 +222,8 @@ static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first,
 	while (i < n) {
 		size_t k;
 
+		if ((i = furet_utf8_run2(p, i, n, n_multi)) >= n)
+			break;
 		if (p[i] < 0x80) {
 			i = furet_ascii_end(p, i + 1, n);
 			continue;
