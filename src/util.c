@@ -251,11 +251,11 @@ size_t furet_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 size_t furet_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, n_two = 0;
+	size_t i = 0, n;
 	uint32_t cp;
 
 	while (i < len) {
-		if ((i = furet_utf8_run2(p, i, len, &n_two)) >= len)
+		if ((i = furet_utf8_run2(p, i, len, NULL)) >= len)
 			break;
 		if (p[i] < 0x80) {
 			i = furet_ascii_end(p, i + 1, len);

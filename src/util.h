@@ -239,7 +239,7 @@ static inline size_t furet_ascii_end(const unsigned char *p, size_t i,
 
 /* How far from p[i] the text is ASCII and two-byte sequences (the accents
 ** of French), sixteen bytes at a time where SSE2 is (i itself without it);
-** *n_two counts those sequences. A chunk's lead bytes (0xc2..0xdf) must be
+** *n_two counts those sequences (n_two NULL: not counted). A chunk's lead bytes (0xc2..0xdf) must be
 ** exactly the bytes before its continuation bytes (0x80..0xbf), a lead
 ** byte in a chunk's last place carried to the next one's first. Stops at
 ** the first chunk holding anything else (three- and four-byte sequences,
@@ -268,11 +268,13 @@ static inline size_t furet_utf8_run2(const unsigned char *p, size_t i,
 			_mm_cmpgt_epi8(b, above_c1), _mm_cmplt_epi8(b, below_e0)));
 		if ((cont | lead) != hi || (((lead << 1) | carry) & 0xffff) != cont)
 			break;
-		*n_two += (size_t)__builtin_popcount(lead);
+		if (n_two)
+			*n_two += (size_t)__builtin_popcount(lead);
 		carry = lead >> 15;
 		i += 16;
 	}
-	*n_two -= carry; /* (counted again by the caller) */
+	if (n_two)
+		*n_two -= carry; /* (counted again by the caller) */
 	return i - carry;
 #else
 	(void)p;
