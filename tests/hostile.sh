@@ -56,6 +56,10 @@ printf 'Un secret bien gardé.\n' >"$D/secret.txt"; chmod 000 "$D/secret.txt"
 	printf '%s\n' '{"id":"j5","text":"Un document jsonl correct."}'
 } >"$D/docs.jsonl"
 printf '{"id":"l1","text":"Cr\350me br\373l\351e \340 la fran\347aise."}\n' >"$D/latin1.jsonl"
+# A bad byte after UTF-8 accents, and one before them: damaged UTF-8 both
+# times, not Latin-1 (the accents before the bad byte count too).
+printf '{"id":"u1","text":"caf\303\251 cr\303\250me \377 sorbet"}\n' >"$D/badlate.jsonl"
+printf '{"id":"u2","text":"\377 tartelette \303\240 la framboise"}\n' >"$D/badfirst.jsonl"
 # Escape sequences in a file name and in a repeated id: never raw on stderr.
 printf '\000' >"$D/$(printf 'esc\033[2Jname\nline.txt')"
 printf '%s\n' '{"id":"e\u001b]0;titre\u0007","text":"un"}' '{"id":"e\u001b]0;titre\u0007","text":"deux"}' >"$D/esc.jsonl"
@@ -75,6 +79,8 @@ once 'docs.jsonl:3: "text" is missing; line skipped' "missing text"
 once 'docs.jsonl:4: "id" is not a string; line skipped' "non-string id"
 once 'docs.jsonl:5: id j1 was already in this batch; the last one wins' "duplicate id"
 once 'latin1.jsonl:1: not UTF-8; read as Windows-1252 (Latin-1)' "a Latin-1 JSONL line"
+once 'badlate.jsonl:1: invalid UTF-8 at byte 32 of the line; replaced with U+FFFD' "a JSONL line with a bad byte after accents"
+once 'badfirst.jsonl:1: invalid UTF-8 at byte 19 of the line; replaced with U+FFFD' "a JSONL line with a bad byte before accents"
 once 'esc.jsonl:2: id e ]0;titre  was already in this batch' "a repeated id with escapes, made safe"
 once 'esc \[2Jname line.txt: binary file, skipped' "a file name with escapes, made safe"
 if grep -q "$(printf '\033')" "$T/err"; then ko "raw ESC on stderr"; else ok; fi
@@ -84,8 +90,11 @@ if [ "$(id -u)" -ne 0 ]; then
 else
 	echo "SKIP: chmod 000 does not stop root (the unreadable file is checked as nobody below)"
 fi
-# good, badutf8, nullate, j1, j5, l1, the escaped id (+ secret.txt as root)
-n=$(docs_in "$T/ix"); [ "$n" -ge 7 ] && [ "$n" -le 8 ] && ok || ko "bad documents: $n documents indexed, expected 7 (8 as root)"
+# good, badutf8, nullate, j1, j5, l1, u1, u2, the escaped id (+ secret.txt
+# as root)
+n=$(docs_in "$T/ix"); [ "$n" -ge 9 ] && [ "$n" -le 10 ] && ok || ko "bad documents: $n documents indexed, expected 9 (10 as root)"
+found "$T/ix" 'sorbet' "a JSONL line repaired after accents"
+found "$T/ix" 'tartelette framboise' "a JSONL line repaired before accents"
 found "$T/ix" 'crème brûlée' "a Latin-1 JSONL line converted"
 found "$T/ix" 'formation jeunes' "the good file"
 found "$T/ix" 'suite indexée' "the rest of a file with invalid UTF-8"
