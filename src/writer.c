@@ -144,6 +144,20 @@ typedef struct run_info {
 	size_t n_terms;
 } run_info;
 
+/* The dictionaries of a batch's stored texts (and of its ids, titles and
+** sections with with_names), trained in a thread of their own while the
+** commit goes on (dict_job_start, dict_job_end). */
+typedef struct dict_job {
+	const furet_writer *w;
+	int with_names;
+	furet_buf dict, names_dict;
+	pthread_t th;
+	atomic_int is_trained;
+	furet_rc rc;
+} dict_job;
+static furet_rc dict_job_end(dict_job *j, furet_buf *dict,
+	furet_buf *names_dict);
+
 struct furet_writer {
 	furet_index *ix;
 	unsigned flags;
@@ -195,6 +209,8 @@ struct furet_writer {
 	pass_info *pinfo;  /* at commit: each passage's length and document */
 	uint32_t *dlen_b;  /* at commit: each document's length, in words */
 	unsigned char *pdead; /* at commit: bit set for passages not written */
+	dict_job *early;   /* a rebuild's dictionaries, from the end of the
+	                      analysis (write_held) until docs_train */
 	int has_dead;      /* at commit: some bit of pdead is set */
 	uint32_t *dense_win; /* at commit: a chunk of a dense array */
 	size_t cap_win;
@@ -388,6 +404,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 {
 	if (!w)
 		return;
+	(void)dict_job_end(w->early, NULL, NULL); /* (it reads the spool) */
 	furet_pipeline_close(w->pl);
 	free_run(w);
 	furet_free(w->terms);
@@ -1310,6 +1327,8 @@ static furet_rc keep_part_ids(furet_writer *w)
 ** per document start small again, as part_bytes counts them. */
 static furet_rc reset_batch(furet_writer *w)
 {
+	(void)dict_job_end(w->early, NULL, NULL); /* (not taken: an error) */
+	w->early = NULL;
 	free_run(w);
 	new_run(w);
 	furet_tmp_close(&w->runs);
@@ -3986,10 +4005,7 @@ struct docs_out {
 
 	furet_buf dict, names_dict;
 	int needs_dict, needs_names_dict; /* to train and put in meta */
-	pthread_t trainer;
-	int has_trainer;  /* started, not joined yet */
-	atomic_int is_trained;
-	furet_rc train_rc;
+	dict_job *trainer; /* training in its thread, not joined yet */
 
 	zdicts zd;
 	furet_pipeline_ops ops;
@@ -4198,12 +4214,62 @@ static furet_rc get_dict(furet_txn *t, const char *key, furet_buf *dict,
 
 static void *train_thread(void *arg)
 {
-	docs_out *o = arg;
+	dict_job *j = arg;
 
-	o->train_rc = train_dict(o->w, &o->dict,
-		o->needs_names_dict ? &o->names_dict : NULL);
-	atomic_store(&o->is_trained, 1);
+	j->rc = train_dict(j->w, &j->dict, j->with_names ? &j->names_dict : NULL);
+	atomic_store(&j->is_trained, 1);
 	return NULL;
+}
+
+/* Starts training the dictionaries (and those of the names with
+** with_names) in a thread of their own: NULL when it cannot be started
+** (the caller trains them itself). */
+static dict_job *dict_job_start(const furet_writer *w, int with_names)
+{
+	dict_job *j = furet_malloc(sizeof *j);
+
+	if (!j)
+		return NULL;
+	memset(j, 0, sizeof *j);
+	j->w = w;
+	j->with_names = with_names;
+	furet_buf_init(&j->dict);
+	furet_buf_init(&j->names_dict);
+	atomic_init(&j->is_trained, 0);
+	if (pthread_create(&j->th, NULL, train_thread, j) != 0) {
+		furet_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Waits for j's thread and frees j (NULL: nothing to do); its
+** dictionaries, moved into dict and names_dict when these are given (the
+** latter only if j trained it), are freed otherwise. Returns what
+** training returned. */
+static furet_rc dict_job_end(dict_job *j, furet_buf *dict,
+	furet_buf *names_dict)
+{
+	furet_rc rc;
+
+	if (!j)
+		return FURET_OK;
+	pthread_join(j->th, NULL);
+	rc = j->rc;
+	if (dict) {
+		furet_buf_free(dict);
+		*dict = j->dict;
+	} else {
+		furet_buf_free(&j->dict);
+	}
+	if (names_dict && j->with_names) {
+		furet_buf_free(names_dict);
+		*names_dict = j->names_dict;
+	} else {
+		furet_buf_free(&j->names_dict);
+	}
+	furet_free(j);
+	return rc;
 }
 
 static void docs_init(docs_out *o, const furet_writer *w, furet_collection *c)
@@ -4226,12 +4292,15 @@ static furet_rc docs_train(furet_writer *w, docs_out *o)
 
 	if (!o->needs_dict)
 		return FURET_OK;
-	if (w->n_threads > 1 && !w->n_rm) {
-		if (pthread_create(&o->trainer, NULL, train_thread, o) == 0) {
-			o->has_trainer = 1;
-			return FURET_OK;
-		}
+	/* A rebuild's, started once the analysis was over (write_held). */
+	if (w->early && o->needs_names_dict) {
+		o->trainer = w->early;
+		w->early = NULL;
+		return FURET_OK;
 	}
+	if (w->n_threads > 1 && !w->n_rm &&
+		(o->trainer = dict_job_start(w, o->needs_names_dict)))
+		return FURET_OK;
 	rc = train_dict(w, &o->dict, o->needs_names_dict ? &o->names_dict : NULL);
 	if (rc == FURET_IO)
 		furet_index_fail(w->ix, rc, "reading a temporary file in %s failed",
@@ -4246,12 +4315,12 @@ static furet_rc docs_start(furet_writer *w, furet_txn *t, docs_out *o,
 {
 	furet_rc rc;
 
-	if (o->has_trainer) {
-		if (!is_wait && !atomic_load(&o->is_trained))
+	if (o->trainer) {
+		if (!is_wait && !atomic_load(&o->trainer->is_trained))
 			return FURET_OK;
-		pthread_join(o->trainer, NULL);
-		o->has_trainer = 0;
-		if ((rc = o->train_rc))
+		rc = dict_job_end(o->trainer, &o->dict, &o->names_dict);
+		o->trainer = NULL;
+		if (rc)
 			return rc == FURET_IO ? furet_index_fail(w->ix, rc, "reading a "
 				"temporary file in %s failed", w->tmp_dir) : rc;
 	}
@@ -4318,8 +4387,7 @@ done:
 
 static void docs_free(docs_out *o)
 {
-	if (o->has_trainer)
-		pthread_join(o->trainer, NULL);
+	(void)dict_job_end(o->trainer, NULL, NULL);
 	furet_pipeline_close(o->zp);
 	furet_rdr_close(&o->r);
 	furet_buf_free(&o->sd.title);
@@ -4413,7 +4481,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	o.is_append = is_rebuild || c.next_doc == 0;
 	if ((rc = docs_train(w, &o)))
 		goto done;
-	if (!o.has_trainer &&
+	if (!o.trainer &&
 		(rc = furet_text_dec_open(o.dict.data, o.dict.len, &w->tdec)))
 		goto done;
 	/* Removals first, so that a replaced document's id is free again. */
@@ -4621,6 +4689,10 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 			** into it). */
 			is_fresh = 0;
 			w->ckpt = 0;
+			/* (make_room may write the spool the trainer reads to its
+			** file: the batch trains again, as an incremental one) */
+			(void)dict_job_end(w->early, NULL, NULL);
+			w->early = NULL;
 			if ((rc = make_room(w, 0, 0)))
 				return rc;
 		}
@@ -4748,6 +4820,12 @@ static furet_rc write_held(furet_writer *w, int is_last)
 	if (w->spool.fd >= 0)
 		furet_buf_free(&w->spool_buf);
 	furet_buf_free(&w->wbuf);
+	/* A batch written from nothing trains its dictionaries (docs_train):
+	** from here on, the spool and the documents being what they will be,
+	** while this thread sorts the run and starts the commit. Else the
+	** other processor waited for that, 45 ms on the 212 MB corpus. */
+	if (is_fresh_batch(w) && w->n_threads > 1 && !w->n_rm && !w->early)
+		w->early = dict_job_start(w, 1);
 	if (!w->n_runs) {
 		order = terms_sorted(w);
 		fold_order = pairset_sorted(&w->folds);
