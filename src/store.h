@@ -59,6 +59,9 @@ typedef struct furet_val {
 furet_rc furet_store_open(const char *dir, unsigned flags, furet_store **out,
 	char *err, size_t err_cap);
 void furet_store_close(furet_store *s);
+/* Waits for what a swap left to finish in the background: the closing of
+** the replaced files (store.c, reopen). Accepts NULL. */
+void furet_store_settle(furet_store *s);
 
 /* The cross-process writer lock (DIR/writer.lock): FURET_BUSY with who
 ** holds it in err when is_wait is 0. Released by unlock or close. */
