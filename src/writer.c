@@ -2720,8 +2720,9 @@ static furet_rc jobs_open(furet_writer *w, term_jobs *tj, docs_out *docs)
 	** soon done the few jobs behind it, then waits, since they come back
 	** in order. On the 212 MB corpus the encoding threads waited 1.0-1.9 s
 	** of their 5 in all, 0.2 s now, and the commit's two cores went from
-	** 81-92 % busy to 97-99 % (per 0.2 s, perf). A job holds its terms' encoded blocks, about
-	** 100 KB: 10 MB more at the peak, so not under ROOMY_BUDGET. */
+	** 81-92 % busy to 97-99 % (per 0.2 s, perf). A job holds its terms'
+	** encoded blocks, about 100 KB: 10 MB more at the peak, so not under
+	** ROOMY_BUDGET. */
 	if (w->budget >= ROOMY_BUDGET)
 		tj->ops.depth = 16;
 	tj->docs = docs;
