@@ -239,9 +239,10 @@ static inline size_t furet_ascii_end(const unsigned char *p, size_t i,
 
 /* How far from p[i] the text is ASCII and two-byte sequences (the accents
 ** of French), sixteen bytes at a time where SSE2 is (i itself without it);
-** *n_two counts those sequences (n_two NULL: not counted). A chunk's lead bytes (0xc2..0xdf) must be
-** exactly the bytes before its continuation bytes (0x80..0xbf), a lead
-** byte in a chunk's last place carried to the next one's first. Stops at
+** *n_two counts those sequences (n_two NULL: not counted). A chunk's lead
+** bytes (0xc2..0xdf) must be exactly the bytes before its continuation
+** bytes (0x80..0xbf), a lead byte in a chunk's last place carried to the
+** next one's first. Stops at
 ** the first chunk holding anything else (three- and four-byte sequences,
 ** bad bytes), which the caller reads a sequence at a time. i is at a
 ** character's start, and so is what it returns (before a carried lead

@@ -174,59 +174,26 @@ static int read_all(int fd, char **out, size_t *out_len)
 	return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at p[i] (i < n), or 0 when the
-** byte there cannot start one (RFC 3629: no overlong forms, no surrogates,
-** nothing above U+10FFFF), the same rule as the library's. */
-static size_t utf8_seq_len(const unsigned char *p, size_t i, size_t n)
-{
-	unsigned c = p[i];
-	size_t need, k;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n - i <= need)
-		return 0;
-	for (k = 1; k <= need; k++) {
-		if ((p[i + k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i + k] & 0x3f);
-	}
-	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		(need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need + 1;
-}
-
-/* Counts the bytes of p[0..n) that are not part of a well-formed sequence;
-** *first gets the offset of the first one, *n_multi the well-formed
-** sequences of more than one byte (when there is a bad byte: 0 without,
-** the callers asking only then). The text is read once without counting,
-** as far as its first bad byte: a popcount a chunk, a call into libgcc
-** without -mpopcnt, was a third of the check of the corpus's lines. */
+/* Counts the bytes of p[0..n) that are not part of a well-formed sequence
+** (the library's rule, furet_utf8_decode); *first gets the offset of the
+** first one, *n_multi the well-formed sequences of more than one byte
+** (when there is a bad byte: 0 without, the callers asking only then).
+** Valid text is only checked (furet_utf8_valid), not counted: a popcount a
+** chunk, a call into libgcc without -mpopcnt, was a third of the check of
+** the corpus's lines. */
 static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first,
 	size_t *n_multi)
 {
 	size_t i = 0, n_bad = 0;
-	size_t *count = NULL;
+	uint32_t cp;
 
 	*n_multi = 0;
+	if (furet_utf8_valid((const char *)p, n) == n)
+		return 0;
 	while (i < n) {
 		size_t k;
 
-		if ((i = furet_utf8_run2(p, i, n, count)) >= n)
+		if ((i = furet_utf8_run2(p, i, n, n_multi)) >= n)
 			break;
 		if (p[i] < 0x80) {
 			i = furet_ascii_end(p, i + 1, n);
@@ -239,17 +206,10 @@ static size_t utf8_count_bad(const unsigned char *p, size_t n, size_t *first,
 			i += 2;
 			continue;
 		}
-		k = utf8_seq_len(p, i, n);
+		k = furet_utf8_decode(p + i, n - i, &cp);
 		if (k) {
 			*n_multi += k > 1;
 			i += k;
-			continue;
-		}
-		if (!count) {
-			/* the first bad byte: counted from the start */
-			count = n_multi;
-			*n_multi = 0;
-			i = 0;
 			continue;
 		}
 		if (!n_bad)
@@ -273,7 +233,8 @@ static char *utf8_repair(const unsigned char *p, size_t n, size_t n_bad,
 	if (!d)
 		return NULL;
 	while (i < n) {
-		size_t k = utf8_seq_len(p, i, n);
+		uint32_t cp;
+		size_t k = furet_utf8_decode(p + i, n - i, &cp);
 
 		if (k) {
 			memcpy(d + o, p + i, k);
