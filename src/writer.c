@@ -155,8 +155,7 @@ typedef struct dict_job {
 	atomic_int is_trained;
 	furet_rc rc;
 } dict_job;
-static furet_rc dict_job_end(dict_job *j, furet_buf *dict,
-	furet_buf *names_dict);
+static void early_drop(furet_writer *w);
 
 struct furet_writer {
 	furet_index *ix;
@@ -404,7 +403,7 @@ FURET_API void furet_writer_abort(furet_writer *w)
 {
 	if (!w)
 		return;
-	(void)dict_job_end(w->early, NULL, NULL); /* (it reads the spool) */
+	early_drop(w); /* (it reads the spool) */
 	furet_pipeline_close(w->pl);
 	free_run(w);
 	furet_free(w->terms);
@@ -1329,8 +1328,7 @@ static furet_rc keep_part_ids(furet_writer *w)
 ** per document start small again, as part_bytes counts them. */
 static furet_rc reset_batch(furet_writer *w)
 {
-	(void)dict_job_end(w->early, NULL, NULL); /* (not taken: an error) */
-	w->early = NULL;
+	early_drop(w);
 	free_run(w);
 	new_run(w);
 	furet_tmp_close(&w->runs);
@@ -4276,6 +4274,22 @@ static furet_rc dict_job_end(dict_job *j, furet_buf *dict,
 	return rc;
 }
 
+/* Can the batch's dictionaries be trained in a thread of their own? Not
+** with one thread, nor when removals read the index's stored text with
+** the dictionary before anything else. */
+static int trains_aside(const furet_writer *w)
+{
+	return w->n_threads > 1 && !w->n_rm;
+}
+
+/* Drops the dictionaries started at the end of the analysis, not taken
+** by docs_train (an error, or a batch that trains again). */
+static void early_drop(furet_writer *w)
+{
+	(void)dict_job_end(w->early, NULL, NULL);
+	w->early = NULL;
+}
+
 static void docs_init(docs_out *o, const furet_writer *w, furet_collection *c)
 {
 	memset(o, 0, sizeof *o);
@@ -4302,7 +4316,7 @@ static furet_rc docs_train(furet_writer *w, docs_out *o)
 		w->early = NULL;
 		return FURET_OK;
 	}
-	if (w->n_threads > 1 && !w->n_rm &&
+	if (trains_aside(w) &&
 		(o->trainer = dict_job_start(w, o->needs_names_dict)))
 		return FURET_OK;
 	rc = train_dict(w, &o->dict, o->needs_names_dict ? &o->names_dict : NULL);
@@ -4352,7 +4366,8 @@ static furet_rc docs_start(furet_writer *w, furet_txn *t, docs_out *o,
 
 /* Puts the chunks compressed so far, in order, and hands more of the
 ** spool to the compressing threads; with is_all, every document, waiting
-** for the threads. */
+** for the threads. Once every document is put, a batch appending to empty
+** tables (is_append) puts its last records and its ids too. */
 static furet_rc docs_pump(furet_writer *w, furet_txn *t, docs_out *o,
 	int is_all)
 {
@@ -4521,10 +4536,7 @@ static furet_rc write_batch(furet_writer *w, furet_txn *t, const term_ref *order
 	bt = (batch_tables){ w, t, fold_order, word_order, put_flags,
 		c.n_passages, c.next_doc, &enc, &dead, 0 };
 	if ((rc = write_terms(w, t, order, (uint32_t)c.n_passages, is_rebuild,
-		&o, &bt)) || (rc = docs_pump(w, t, &o, 1)) ||
-		(o.is_append && !o.is_flushed &&
-		((rc = furet_doc_app_flush(t, &o.app)) ||
-		(rc = furet_docids_put_all(t, &o.docids)))))
+		&o, &bt)) || (rc = docs_pump(w, t, &o, 1)))
 		goto done;
 
 	/* Crash test hook: die with everything written but not committed, to
@@ -4706,8 +4718,7 @@ static furet_rc commit_batch(furet_writer *w, const term_ref *order,
 			w->ckpt = 0;
 			/* (make_room may write the spool the trainer reads to its
 			** file: the batch trains again, as an incremental one) */
-			(void)dict_job_end(w->early, NULL, NULL);
-			w->early = NULL;
+			early_drop(w);
 			if ((rc = make_room(w, 0, 0)))
 				return rc;
 		}
@@ -4839,7 +4850,7 @@ static furet_rc write_held(furet_writer *w, int is_last)
 	** from here on, the spool and the documents being what they will be,
 	** while this thread sorts the run and starts the commit. Else the
 	** other processor waited for that, 45 ms on the 212 MB corpus. */
-	if (is_fresh_batch(w) && w->n_threads > 1 && !w->n_rm && !w->early)
+	if (is_fresh_batch(w) && trains_aside(w) && !w->early)
 		w->early = dict_job_start(w, 1);
 	if (!w->n_runs) {
 		order = terms_sorted(w);
